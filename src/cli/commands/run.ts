@@ -1,0 +1,64 @@
+/** `tsbpf run FILE`: runs a raw or assembled program with the conformance convention. */
+import type { Command } from 'commander';
+import { formatInstruction } from '../../asm/index.js';
+import { engineByName } from '../../engines.js';
+import { TsbpfError } from '../../errors.js';
+import { HelperTable } from '../../vm/helpers.js';
+import { Machine } from '../../vm/machine.js';
+import { prepareProgram } from '../../vm/program.js';
+import { standardHelpers } from '../../vm/stdhelpers.js';
+import { loadProgramFile, parseHex, readFileBytes } from '../../node/files.js';
+import { err, hex64, out } from '../output.js';
+import { parseCount } from '../options.js';
+
+interface RunFlags {
+  mem?: string;
+  memFile?: string;
+  engine: string;
+  json?: boolean;
+  trace?: boolean;
+  budget?: string;
+  syntax: 'auto' | 'llvm' | 'conformance';
+}
+
+/** Registers `run`. */
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run a program (.s/.asm text in either syntax, .bin raw instructions) with r1 = memory, r2 = its length; prints r0')
+    .argument('<file>', 'program file')
+    .option('--mem <hex>', 'input memory as hex bytes')
+    .option('--mem-file <path>', 'input memory from a file')
+    .option('--engine <name>', 'execution engine: interp', 'interp')
+    .option('--json', 'print {"r0":"0x…","insns":N}')
+    .option('--trace', 'print every executed instruction with the registers it changed to stderr')
+    .option('--budget <n>', 'stop after this many instructions (default 10000000)')
+    .option('--syntax <syntax>', 'assembly syntax of text files: auto, llvm, conformance', 'auto')
+    .action((file: string, flags: RunFlags) => {
+      if (flags.mem !== undefined && flags.memFile !== undefined) throw new TsbpfError('give --mem or --mem-file, not both');
+      const engine = engineByName(flags.engine);
+      const { bytes } = loadProgramFile(file, flags.syntax);
+      const mem = flags.mem !== undefined ? parseHex(flags.mem, '--mem') : flags.memFile !== undefined ? readFileBytes(flags.memFile) : null;
+      const machine = new Machine({ helpers: new HelperTable(standardHelpers()) });
+      let r1 = 0;
+      if (mem !== null) {
+        const region = machine.space.allocate('input', 'input', mem.length);
+        machine.space.write(region.start, mem);
+        r1 = region.start;
+      }
+      const prog = prepareProgram(bytes, { name: file, helpers: machine.helpers });
+      const budget = flags.budget !== undefined ? parseCount(flags.budget, '--budget') : undefined;
+      const trace = flags.trace
+        ? (step: { pc: number; depth: number; changed: { reg: number; value: bigint }[] }) => {
+          const insn = prog.bySlot[step.pc]!;
+          const text = formatInstruction(insn, { syntax: 'llvm', pc: step.pc });
+          const regs = step.changed.map((c) => `r${c.reg}=${hex64(c.value)}`).join(' ');
+          err(`${String(step.pc).padStart(5)}: ${'  '.repeat(step.depth)}${text.padEnd(40)}${regs ? ' ; ' + regs : ''}`);
+        }
+        : undefined;
+      const runner = engine.load(machine, prog);
+      const result = runner.run({ args: [r1, mem?.length ?? 0], ...(budget !== undefined ? { budget } : {}), ...(trace ? { trace } : {}) });
+      if (flags.json) out(JSON.stringify({ r0: hex64(result.r0), insns: result.insns }));
+      else out(`r0 = ${hex64(result.r0)} (${result.r0}), ${result.insns} instructions`);
+    });
+}

@@ -1,0 +1,70 @@
+/**
+ * XDP as the kernel's BPF_PROG_TEST_RUN presents it (../shared/TEST_RUN.md):
+ * the frame sits behind 256 bytes of headroom in a 4 KiB buffer, and the
+ * program gets a `struct xdp_md` whose `data`/`data_end`/`data_meta` hold
+ * address-space offsets (DESIGN.md: contexts need no rewriting).
+ */
+import { TsbpfError } from '../errors.js';
+import type { Machine } from '../vm/machine.js';
+import type { Region } from '../vm/memory.js';
+
+/** Headroom in front of the frame (XDP_PACKET_HEADROOM). */
+export const XDP_HEADROOM = 256;
+/** Size of the packet buffer. */
+export const XDP_BUFFER_SIZE = 4096;
+/** Largest frame that fits the linear buffer (4096 - headroom - skb_shared_info tailroom, as in Linux). */
+export const XDP_MAX_FRAME = 3520;
+/** Size of `struct xdp_md`. */
+export const XDP_MD_SIZE = 24;
+
+/** Field offsets of `struct xdp_md`. */
+export const XdpMd = {
+  data: 0,
+  data_end: 4,
+  data_meta: 8,
+  ingress_ifindex: 12,
+  rx_queue_index: 16,
+  egress_ifindex: 20,
+} as const;
+
+/** XDP return codes. */
+export const XdpAction = { ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDIRECT: 4 } as const;
+
+/** An XDP context and packet buffer inside a machine's address space. */
+export class XdpContext {
+  readonly ctx: Region;
+  readonly buffer: Region;
+
+  constructor(private readonly machine: Machine, name = 'xdp') {
+    const space = machine.space;
+    this.buffer = space.allocate(`${name}.packet`, 'packet', XDP_BUFFER_SIZE, { align: 64 });
+    this.ctx = space.allocate(`${name}.ctx`, 'ctx', XDP_MD_SIZE, { writable: false });
+  }
+
+  /** Copies `frame` into the buffer and resets the context fields. */
+  load(frame: Uint8Array, options: { ingressIfindex?: number; rxQueueIndex?: number } = {}): void {
+    if (frame.length > XDP_MAX_FRAME) {
+      throw new TsbpfError(`XDP frame of ${frame.length} bytes is larger than the ${XDP_MAX_FRAME}-byte linear buffer`);
+    }
+    const space = this.machine.space;
+    const data = this.buffer.start + XDP_HEADROOM;
+    space.bytes.fill(0, this.buffer.start, this.buffer.start + this.buffer.size);
+    space.write(data, frame);
+    const view = space.data;
+    const c = this.ctx.start;
+    view.setUint32(c + XdpMd.data, data, true);
+    view.setUint32(c + XdpMd.data_end, data + frame.length, true);
+    view.setUint32(c + XdpMd.data_meta, data, true);
+    view.setUint32(c + XdpMd.ingress_ifindex, options.ingressIfindex ?? 1, true);
+    view.setUint32(c + XdpMd.rx_queue_index, options.rxQueueIndex ?? 0, true);
+    view.setUint32(c + XdpMd.egress_ifindex, 0, true);
+  }
+
+  /** The bytes from `data_meta` to `data_end`: what BPF_PROG_TEST_RUN returns as `data_out`. */
+  dataOut(): Uint8Array {
+    const view = this.machine.space.data;
+    const meta = view.getUint32(this.ctx.start + XdpMd.data_meta, true);
+    const end = view.getUint32(this.ctx.start + XdpMd.data_end, true);
+    return this.machine.space.read(meta, end - meta);
+  }
+}

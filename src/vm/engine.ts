@@ -1,0 +1,31 @@
+/**
+ * The interface every execution engine implements (the interpreter now, the
+ * WebAssembly JIT later), so tools such as the conformance runner and the
+ * CLI take any engine.
+ */
+import type { Machine } from './machine.js';
+import type { PreparedProgram } from './program.js';
+import { interpret } from './interpreter.js';
+import type { RunOptions, RunResult } from './interpreter.js';
+
+/** A program made ready to run on one engine. */
+export interface LoadedRunner {
+  /** Runs the program once. */
+  run(options?: RunOptions): RunResult;
+}
+
+/** An execution engine. */
+export interface Engine {
+  /** Short name used on the command line (`interp`, `jit`). */
+  readonly name: string;
+  /** Prepares `program` to run on `machine`. */
+  load(machine: Machine, program: PreparedProgram): LoadedRunner;
+}
+
+/** The reference interpreter as an {@link Engine}. */
+export const interpreterEngine: Engine = {
+  name: 'interp',
+  load(machine, program) {
+    return { run: (options) => interpret(machine, program, options) };
+  },
+};

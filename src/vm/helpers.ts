@@ -1,0 +1,105 @@
+/**
+ * The helper-call interface shared by every engine. Arguments and the
+ * return value travel through the calling CPU's register file, which lives
+ * in the address space (so the interpreter and the JIT hand helpers the same
+ * bytes): r0..r10 as little-endian 64-bit words at `regs + 8 * n`.
+ */
+import { VmError } from '../errors.js';
+import type { AddressSpace } from './memory.js';
+
+/** The state a helper sees during one call. */
+export class HelperCall {
+  /** Instruction index of the call (for error messages). */
+  pc = 0;
+
+  constructor(
+    /** The collection's address space. */
+    readonly space: AddressSpace,
+    /** Address of the calling CPU's register file. */
+    readonly regs: number,
+    /** Index of the calling CPU (worker). */
+    readonly cpu: number,
+  ) {}
+
+  /** Argument `n` (1..5) as an unsigned 64-bit value. */
+  u64(n: number): bigint {
+    return this.space.data.getBigUint64(this.regs + 8 * n, true);
+  }
+
+  /** Argument `n` as a signed 64-bit value. */
+  i64(n: number): bigint {
+    return this.space.data.getBigInt64(this.regs + 8 * n, true);
+  }
+
+  /** Low 32 bits of argument `n`, unsigned. */
+  u32(n: number): number {
+    return this.space.data.getUint32(this.regs + 8 * n, true);
+  }
+
+  /** Low 32 bits of argument `n`, signed. */
+  i32(n: number): number {
+    return this.space.data.getInt32(this.regs + 8 * n, true);
+  }
+
+  /** Argument `n` as a number; exact for values below 2^53. */
+  num(n: number): number {
+    const d = this.space.data;
+    return d.getUint32(this.regs + 8 * n + 4, true) * 4294967296 + d.getUint32(this.regs + 8 * n, true);
+  }
+
+  /**
+   * Argument `n` as a pointer to `size` bytes that the program may access:
+   * throws a {@link VmError} naming the helper argument when it points
+   * outside every region.
+   */
+  ptr(n: number, size: number, write = false): number {
+    const addr = this.num(n);
+    if (size === 0) return addr;
+    const region = this.space.regionAt(addr, size);
+    if (region === undefined || (write ? !region.writable : !region.readable)) {
+      throw new VmError(`helper argument R${n} = ${this.space.describe(addr)} is not a ${write ? 'writable' : 'readable'} region of ${size} bytes`, { insn: this.pc });
+    }
+    return addr;
+  }
+
+  /** Sets r0. */
+  ret(value: number | bigint): void {
+    const v = typeof value === 'bigint' ? BigInt.asUintN(64, value) : BigInt.asUintN(64, BigInt(Math.trunc(value)));
+    this.space.data.setBigUint64(this.regs, v, true);
+  }
+}
+
+/** A helper function: reads its arguments from `call`, sets r0 with `call.ret`. */
+export type HelperFn = (call: HelperCall) => void;
+
+/** A helper as a table entry: Linux's id and name. */
+export interface Helper {
+  readonly id: number;
+  readonly name: string;
+  readonly fn: HelperFn;
+}
+
+/** Helpers by id, as a program environment provides them. */
+export class HelperTable {
+  private readonly byId = new Map<number, Helper>();
+
+  constructor(helpers: Iterable<Helper> = []) {
+    for (const h of helpers) this.add(h);
+  }
+
+  /** Adds or replaces a helper. */
+  add(helper: Helper): this {
+    this.byId.set(helper.id, helper);
+    return this;
+  }
+
+  /** The helper with Linux id `id`, if present. */
+  get(id: number): Helper | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Every helper, ordered by id. */
+  list(): Helper[] {
+    return [...this.byId.values()].sort((a, b) => a.id - b.id);
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * A program prepared for execution: decoded, structurally checked, and laid
+ * out as flat typed arrays indexed by slot so the interpreter's inner loop
+ * reads numbers, not objects.
+ */
+import { VmError } from '../errors.js';
+import type { Instruction } from '../isa/instruction.js';
+import { decodeProgram } from '../isa/decode.js';
+import { checkStructure } from '../isa/structure.js';
+import type { HelperTable } from './helpers.js';
+
+/** Flat per-slot arrays of a prepared program. */
+export interface PreparedProgram {
+  /** Optional name (function or section), used in messages. */
+  readonly name: string;
+  /** The original bytes. */
+  readonly bytes: Uint8Array;
+  /** Number of 8-byte slots. */
+  readonly slots: number;
+  /** Instruction starting at each slot (undefined for a `lddw`'s second slot). */
+  readonly bySlot: readonly (Instruction | undefined)[];
+  /** Subprogram entry slots. */
+  readonly subprogs: readonly number[];
+  readonly code: Uint8Array;
+  /** 2 × dst register (index of the low word in a register-pair array). */
+  readonly dst2: Uint8Array;
+  /** 2 × src register. */
+  readonly src2: Uint8Array;
+  readonly off: Int32Array;
+  /** imm; for `lddw` the second slot's entry holds the high word. */
+  readonly imm: Int32Array;
+}
+
+/** Options for {@link prepareProgram}. */
+export interface PrepareOptions {
+  name?: string;
+  /** Helpers the program may call; every `call N` must name one of them. */
+  helpers?: HelperTable;
+  /** Allow `lddw` pseudo sources other than plain constants (resolved by a loader). */
+  allowPseudo?: boolean;
+}
+
+/**
+ * Decodes, checks and flattens `bytes`. Throws a `TsbpfError` naming
+ * the instruction for malformed code, bad jumps, unknown helpers and
+ * unresolved map references.
+ */
+export function prepareProgram(bytes: Uint8Array, options: PrepareOptions = {}): PreparedProgram {
+  const { insns } = decodeProgram(bytes);
+  const { bySlot, subprogs } = checkStructure(insns);
+  const slots = bySlot.length;
+  const code = new Uint8Array(slots);
+  const dst2 = new Uint8Array(slots);
+  const src2 = new Uint8Array(slots);
+  const off = new Int32Array(slots);
+  const imm = new Int32Array(slots);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let pc = 0; pc < slots; pc++) {
+    const at = pc * 8;
+    code[pc] = view.getUint8(at);
+    const regs = view.getUint8(at + 1);
+    dst2[pc] = (regs & 0x0f) * 2;
+    src2[pc] = (regs >> 4) * 2;
+    off[pc] = view.getInt16(at + 2, true);
+    imm[pc] = view.getInt32(at + 4, true);
+    const insn = bySlot[pc];
+    if (insn === undefined) continue;
+    if (insn.kind === 'call' && insn.src === 0 && options.helpers && !options.helpers.get(insn.imm)) {
+      throw new VmError(`unknown helper ${insn.imm}: this environment does not provide it`, { insn: pc });
+    }
+    if (insn.kind === 'call' && insn.src === 2) {
+      throw new VmError(`kfunc call (BTF id ${insn.imm}) is not supported in user space`, { insn: pc });
+    }
+    if (insn.kind === 'addr_space_cast') {
+      throw new VmError('addr_space_cast needs an arena map, which tsbpf does not provide yet', { insn: pc });
+    }
+    if (insn.kind === 'lddw' && insn.pseudo !== 0 && !options.allowPseudo) {
+      throw new VmError(`unresolved lddw pseudo source ${insn.pseudo} (map or BTF reference): load the program through an object loader`, { insn: pc });
+    }
+  }
+  return { name: options.name ?? 'prog', bytes, slots, bySlot, subprogs, code, dst2, src2, off, imm };
+}
+
