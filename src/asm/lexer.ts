@@ -114,6 +114,8 @@ export interface CodeSpan {
   end: number;
   /** Opcode byte of a kernel log prefix `N: (xx) `, when present. */
   opcode?: number;
+  /** 1-based column of that `(xx)`. */
+  opcodeCol?: number;
 }
 
 /**
@@ -151,6 +153,7 @@ export function codeSpan(line: string, llvm: boolean): CodeSpan {
   const text = line.slice(0, end);
   const addr = ADDRESS_PREFIX.exec(text);
   let opcode: number | undefined;
+  let opcodeCol = 0;
   if (addr) {
     start = addr[0].length;
     if (llvm) {
@@ -164,6 +167,7 @@ export function codeSpan(line: string, llvm: boolean): CodeSpan {
     const code = KERNEL_OPCODE.exec(text.slice(start));
     if (code) {
       opcode = parseInt(code[1]!, 16);
+      opcodeCol = start + 1;
       start += code[0].length;
     }
     // objdump's target annotation: `goto +0x2 <LBB0_3>`.
@@ -171,5 +175,5 @@ export function codeSpan(line: string, llvm: boolean): CodeSpan {
     if (note) end -= note[0].length;
   }
   while (start < end && /\s/.test(line[start]!)) start++;
-  return opcode === undefined ? { start, end } : { start, end, opcode };
+  return opcode === undefined ? { start, end } : { start, end, opcode, opcodeCol };
 }

@@ -5,7 +5,7 @@
  */
 import type { Machine } from './machine.js';
 import type { PreparedProgram } from './program.js';
-import { interpret } from './interpreter.js';
+import { Execution, runExecution } from './interpreter.js';
 import type { RunOptions, RunResult } from './interpreter.js';
 
 /** A program made ready to run on one engine. */
@@ -22,10 +22,24 @@ export interface Engine {
   load(machine: Machine, program: PreparedProgram): LoadedRunner;
 }
 
-/** The reference interpreter as an {@link Engine}. */
+/** The reference interpreter as an {@link Engine}; each runner reuses one execution state per CPU and mode. */
 export const interpreterEngine: Engine = {
   name: 'interp',
   load(machine, program) {
-    return { run: (options) => interpret(machine, program, options) };
+    const executions = new Map<number, Execution>();
+    return {
+      run(options = {}) {
+        const checked = options.checked ?? true;
+        const key = (options.cpu ?? 0) * 2 + (checked ? 1 : 0);
+        let exec = executions.get(key);
+        if (exec === undefined) {
+          exec = new Execution(machine, program, checked, options.cpu ?? 0, options.args ?? []);
+          executions.set(key, exec);
+        } else {
+          exec.reset(options.args ?? []);
+        }
+        return runExecution(exec, options);
+      },
+    };
   },
 };

@@ -122,24 +122,44 @@ export class Execution {
     readonly prog: PreparedProgram,
     readonly checked: boolean,
     cpuIndex: number,
-    args: readonly (bigint | number)[],
+    args: readonly (bigint | number)[] = [],
   ) {
     this.cpu = machine.cpu(cpuIndex);
     this.checker = checked ? new AccessChecker(machine.space) : null;
+    this.reset(args);
+  }
+
+  /** Starts over at the entry with r1..r5 = `args` and a fresh frame, so one Execution serves many runs. */
+  reset(args: readonly (bigint | number)[]): void {
     const R = this.registers();
     R.fill(0);
     for (let i = 0; i < 5 && i < args.length; i++) {
-      const v = BigInt.asUintN(64, BigInt(args[i]!));
+      const a = args[i]!;
+      if (typeof a === 'number' && a >= 0 && a <= 0xffffffff && Number.isInteger(a)) {
+        R[2 + 2 * i] = a | 0;
+        continue;
+      }
+      const v = BigInt.asUintN(64, BigInt(a));
       R[2 + 2 * i] = Number(BigInt.asIntN(32, v));
       R[3 + 2 * i] = Number(BigInt.asIntN(32, v >> 32n));
     }
     R[20] = this.cpu.framePointer(0);
     this.mayGoto[0] = MAY_GOTO_BUDGET;
+    this.pc = 0;
+    this.depth = 0;
+    this.executed = 0;
+    this.done = false;
   }
+
+  private regView: Int32Array | null = null;
 
   /** The register file as 11 (lo, hi) pairs, viewing the current memory buffer. */
   registers(): Int32Array {
-    return new Int32Array(this.machine.space.memory.buffer, this.cpu.regfile.start, 22);
+    const buffer = this.machine.space.memory.buffer;
+    if (this.regView === null || this.regView.buffer !== buffer) {
+      this.regView = new Int32Array(buffer, this.cpu.regfile.start, 22);
+    }
+    return this.regView;
   }
 
   /** r0 as an unsigned bigint. */
@@ -605,9 +625,16 @@ function sharedAtomic(space: AddressSpace, size: number, a: number, imm: number,
  * {@link VmError} naming the instruction on a fault or when the budget runs out.
  */
 export function interpret(machine: Machine, prog: PreparedProgram, options: RunOptions = {}): RunResult {
-  const checked = options.checked ?? true;
-  const budget = options.budget ?? (checked ? DEFAULT_BUDGET : Number.POSITIVE_INFINITY);
-  const exec = new Execution(machine, prog, checked, options.cpu ?? 0, options.args ?? []);
+  const exec = new Execution(machine, prog, options.checked ?? true, options.cpu ?? 0, options.args ?? []);
+  return runExecution(exec, options);
+}
+
+/**
+ * Runs an {@link Execution} that was just created or reset, honouring the
+ * budget and trace options.
+ */
+export function runExecution(exec: Execution, options: RunOptions = {}): RunResult {
+  const budget = options.budget ?? (exec.checked ? DEFAULT_BUDGET : Number.POSITIVE_INFINITY);
   if (options.trace) {
     const trace = options.trace;
     let before = exec.registers().slice();

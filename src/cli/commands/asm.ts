@@ -5,6 +5,7 @@ import { assemble, disassemble } from '../../asm/index.js';
 import type { Syntax } from '../../asm/index.js';
 import { TsbpfError } from '../../errors.js';
 import { loadProgramFile, readTextFile } from '../../node/files.js';
+import { inFile } from '../options.js';
 import { out } from '../output.js';
 
 const SYNTAXES: readonly Syntax[] = ['llvm', 'conformance', 'kernel'];
@@ -37,7 +38,7 @@ export function registerAsm(program: Command): void {
     .option('--no-addresses', 'omit the slot numbers')
     .action((file: string, flags: { syntax: Syntax; labels?: boolean; addresses: boolean }) => {
       if (!SYNTAXES.includes(flags.syntax)) throw new TsbpfError(`--syntax: unknown syntax '${flags.syntax}' (${SYNTAXES.join(', ')})`);
-      const { bytes } = loadProgramFile(file);
-      process.stdout.write(disassemble(bytes, { syntax: flags.syntax, labels: flags.labels ?? false, addresses: flags.addresses }));
+      const text = inFile(file, () => disassemble(loadProgramFile(file).bytes, { syntax: flags.syntax, labels: flags.labels ?? false, addresses: flags.addresses }));
+      process.stdout.write(text);
     });
 }

@@ -9,7 +9,7 @@ import { prepareProgram } from '../../vm/program.js';
 import { standardHelpers } from '../../vm/stdhelpers.js';
 import { loadProgramFile, parseHex, readFileBytes } from '../../node/files.js';
 import { err, hex64, out } from '../output.js';
-import { parseCount } from '../options.js';
+import { inFile, parseCount } from '../options.js';
 
 interface RunFlags {
   mem?: string;
@@ -46,7 +46,7 @@ export function registerRun(program: Command): void {
         machine.space.write(region.start, mem);
         r1 = region.start;
       }
-      const prog = prepareProgram(bytes, { name: file, helpers: machine.helpers });
+      const prog = inFile(file, () => prepareProgram(bytes, { name: file, helpers: machine.helpers }));
       const budget = flags.budget !== undefined ? parseCount(flags.budget, '--budget') : undefined;
       const trace = flags.trace
         ? (step: { pc: number; depth: number; changed: { reg: number; value: bigint }[] }) => {
@@ -57,7 +57,7 @@ export function registerRun(program: Command): void {
         }
         : undefined;
       const runner = engine.load(machine, prog);
-      const result = runner.run({ args: [r1, mem?.length ?? 0], ...(budget !== undefined ? { budget } : {}), ...(trace ? { trace } : {}) });
+      const result = inFile(file, () => runner.run({ args: [r1, mem?.length ?? 0], ...(budget !== undefined ? { budget } : {}), ...(trace ? { trace } : {}) }));
       if (flags.json) out(JSON.stringify({ r0: hex64(result.r0), insns: result.insns }));
       else out(`r0 = ${hex64(result.r0)} (${result.r0}), ${result.insns} instructions`);
     });

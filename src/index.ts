@@ -1,0 +1,29 @@
+/**
+ * tsbpf: a BPF system in TypeScript. This entry point exports the portable
+ * core (no Node built-ins): the instruction set, the assembler and
+ * disassembler, the address space, the interpreter and the hooks.
+ */
+export * from './errors.js';
+export * from './isa/index.js';
+export { assemble, disassemble, formatInstruction } from './asm/index.js';
+export type { AssembledProgram, Syntax } from './asm/index.js';
+export { AddressSpace, GUARD_SIZE, WASM_PAGE } from './vm/memory.js';
+export type { AddressSpaceOptions, Region, RegionKind } from './vm/memory.js';
+export { Machine, Cpu, REGFILE_SIZE } from './vm/machine.js';
+export type { MachineOptions } from './vm/machine.js';
+export { HelperCall, HelperTable } from './vm/helpers.js';
+export type { Helper, HelperFn } from './vm/helpers.js';
+export { standardHelpers, monotonicClock } from './vm/stdhelpers.js';
+export type { Clock } from './vm/stdhelpers.js';
+export { prepareProgram } from './vm/program.js';
+export type { PreparedProgram, PrepareOptions } from './vm/program.js';
+export { interpret, Execution, DEFAULT_BUDGET, MAY_GOTO_BUDGET } from './vm/interpreter.js';
+export type { RunOptions, RunResult, TraceStep } from './vm/interpreter.js';
+export { interpreterEngine } from './vm/engine.js';
+export type { Engine, LoadedRunner } from './vm/engine.js';
+export { engineByName, ENGINE_NAMES } from './engines.js';
+export { XdpContext, XdpMd, XdpAction, XDP_HEADROOM, XDP_MAX_FRAME } from './hooks/xdp.js';
+export { parseConformance, rawToBytes } from './conformance/format.js';
+export type { ConformanceTest } from './conformance/format.js';
+export { runConformanceText } from './conformance/run.js';
+export type { ConformanceOutcome } from './conformance/run.js';

@@ -1,0 +1,22 @@
+/**
+ * Builds dist/ before the tests when any source is newer than the build, so
+ * CLI tests always run the current code.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    t = Math.max(t, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+export default function setup(): void {
+  const built = 'dist/cli/main.js';
+  if (existsSync(built) && statSync(built).mtimeMs >= newest('src')) return;
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+}
