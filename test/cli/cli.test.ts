@@ -125,3 +125,19 @@ describe('tsbpf asm and disasm', () => {
     }
   });
 });
+
+describe('tsbpf conformance', () => {
+  it('prints one line per failure with the reason, the summary, and exits 1', () => {
+    const folder = tempDir();
+    writeTemp(folder, 'good.data', '-- asm\nmov %r0, 3\nexit\n-- result\n0x3\n');
+    writeTemp(folder, 'bad.data', '-- asm\nmov %r0, 3\nexit\n-- result\n4\n');
+    writeTemp(folder, 'broken.data', '-- asm\nmov %r0\nexit\n-- result\n4\n');
+    const r = tsbpf('conformance', folder);
+    expect(r.stdout.split('\n').filter(Boolean)).toEqual([
+      `FAIL ${join(folder, 'bad.data')}: r0 = 0x3, expected 0x4`,
+      expect.stringMatching(new RegExp(`^FAIL ${join(folder, 'broken.data')}: broken.data:2:\\d+: .+`)),
+      '1 passed, 2 failed',
+    ]);
+    expect(r.status).toBe(1);
+  });
+});
