@@ -11,7 +11,7 @@ import { HelperTable } from '../src/vm/helpers.js';
 import { interpreterEngine } from '../src/vm/engine.js';
 import { Machine } from '../src/vm/machine.js';
 import { prepareProgram } from '../src/vm/program.js';
-import { standardHelpers } from '../src/vm/stdhelpers.js';
+import { standardHelpers } from '../src/vm/helpers/basic.js';
 import { ask, kernelAvailable, toHex } from '../test/support/kernel-oracle.js';
 
 interface Bench {

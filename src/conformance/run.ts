@@ -9,7 +9,7 @@ import { HelperTable } from '../vm/helpers.js';
 import { Machine } from '../vm/machine.js';
 import { prepareProgram } from '../vm/program.js';
 import type { Engine } from '../vm/engine.js';
-import { standardHelpers } from '../vm/stdhelpers.js';
+import { standardHelpers } from '../vm/helpers/basic.js';
 import { parseConformance, rawToBytes } from './format.js';
 
 /** The outcome of one test file. */

@@ -12,6 +12,15 @@ export class HelperCall {
   /** Instruction index of the call (for error messages). */
   pc = 0;
 
+  /**
+   * Runs a BPF callback (a function pointer the program loaded with
+   * `lddw rX, func`) with r1..r5 = `args` and returns its r0. The engine
+   * running the program sets this for the duration of a run.
+   */
+  invoke: (target: bigint, args: readonly bigint[]) => bigint = () => {
+    throw new VmError('no program is running: callbacks cannot be invoked', { insn: this.pc });
+  };
+
   constructor(
     /** The collection's address space. */
     readonly space: AddressSpace,

@@ -4,6 +4,7 @@ import { encodeProgram } from '../isa/encode.js';
 import { lddw } from '../isa/instruction.js';
 import type { AluOpName, Instruction, JmpOpName } from '../isa/instruction.js';
 import { HelperTable } from './helpers.js';
+import { helperTable } from './helpers/index.js';
 import { interpret } from './interpreter.js';
 import { Machine } from './machine.js';
 import { prepareProgram } from './program.js';
@@ -227,5 +228,58 @@ describe('interpreter memory, calls and limits', () => {
       ];
       expect(run(prog, machine)).toBe(0x1_0000_002an + 0x1_0000_0005n);
     }
+  });
+});
+
+describe('callbacks and tail calls', () => {
+  it('runs bpf_loop callbacks in their own frame and stops when one returns 1', () => {
+    const machine = new Machine({ helpers: helperTable() });
+    const prog: Instruction[] = [
+      MOV(6, 100),
+      { kind: 'st', size: 8, dst: 10, off: -8, imm: 0 },
+      MOV(1, 5),
+      { kind: 'lddw', dst: 2, pseudo: 4, imm: 9, imm2: 0 }, // slot 3 -> callback at slot 3 + 1 + 9 = 13
+      { kind: 'alu', op: 'mov', wide: true, useReg: true, dst: 3, src: 10, imm: 0 },
+      { kind: 'alu', op: 'add', wide: true, useReg: false, dst: 3, src: 0, imm: -8 },
+      MOV(4, 0),
+      { kind: 'call', src: 0, imm: 181 },
+      { kind: 'ldx', size: 8, signed: false, dst: 1, src: 10, off: -8 },
+      { kind: 'alu', op: 'add', wide: true, useReg: true, dst: 0, src: 1, imm: 0 },
+      { kind: 'alu', op: 'add', wide: true, useReg: true, dst: 0, src: 6, imm: 0 },
+      EXIT,
+      // callback(i, ctx): *ctx += i; r6 = 7 (callee-saved: restored); return i == 3
+      { kind: 'ldx', size: 8, signed: false, dst: 3, src: 2, off: 0 },
+      { kind: 'alu', op: 'add', wide: true, useReg: true, dst: 3, src: 1, imm: 0 },
+      { kind: 'stx', size: 8, dst: 2, src: 3, off: 0 },
+      MOV(6, 7),
+      MOV(0, 0),
+      { kind: 'jmp', op: 'jne', wide: true, useReg: false, dst: 1, src: 0, imm: 3, off: 1 },
+      MOV(0, 1),
+      EXIT,
+    ];
+    // iterations 4 (stopped at i = 3) + sum 0..3 = 6 + r6 100
+    expect(run(prog, machine)).toBe(4n + 6n + 100n);
+  });
+
+  it('tail calls replace the program, keep r1, and stop after 33', () => {
+    const machine = new Machine();
+    const counter = machine.space.allocate('counter', 'map', 8);
+    // Each run adds 1 to the counter and tail-calls itself; when the tail call fails, returns the counter.
+    const self = prepareProgram(encodeProgram([
+      { kind: 'alu', op: 'mov', wide: true, useReg: true, dst: 6, src: 1, imm: 0 },
+      lddw(7, BigInt(counter.start)),
+      MOV(2, 1),
+      { kind: 'atomic', op: 'add', fetch: false, size: 8, dst: 7, src: 2, off: 0 },
+      { kind: 'alu', op: 'mov', wide: true, useReg: true, dst: 1, src: 6, imm: 0 },
+      lddw(2, 0x1234n),
+      MOV(3, 0),
+      { kind: 'call', src: 0, imm: 12 },
+      { kind: 'ldx', size: 8, signed: false, dst: 0, src: 7, off: 0 },
+      { kind: 'alu', op: 'add', wide: true, useReg: true, dst: 0, src: 6, imm: 0 },
+      EXIT,
+    ]));
+    machine.tailCallTarget = (map, index) => (map === 0x1234 && index === 0 ? self : undefined);
+    // 1 entry run + 33 tail calls = 34 increments; r1 (= 1000) is passed through every tail call.
+    expect(interpret(machine, self, { args: [1000] }).r0).toBe(34n + 1000n);
   });
 });

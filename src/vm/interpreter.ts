@@ -14,6 +14,7 @@ import { divmod64, mulhiU32, pairToBig } from './int64.js';
 import type { Cpu, Machine } from './machine.js';
 import type { AddressSpace } from './memory.js';
 import type { PreparedProgram } from './program.js';
+import { FUNC_POINTER_BASE, TAIL_CALL_HELPER_ID } from './program.js';
 
 /** Instructions a checked run may execute before it is stopped. */
 export const DEFAULT_BUDGET = 10_000_000;
@@ -52,8 +53,13 @@ export interface RunResult {
   insns: number;
 }
 
-/** Why {@link Execution.step} returned. */
-const enum Stop { Exited, Paused }
+/** Why the inner loop returned. */
+const enum Stop { Exited, Paused, CallbackReturned }
+
+/** Most tail calls one run may make (Linux MAX_TAIL_CALL_CNT). */
+export const MAX_TAIL_CALLS = 33;
+/** Return slot recorded for a frame entered from a helper callback. */
+const CALLBACK_RETURN = -1;
 
 /** Fast region check with a one-entry cache per access kind. */
 class AccessChecker {
@@ -112,19 +118,27 @@ export class Execution {
   depth = 0;
   executed = 0;
   done = false;
+  /** Largest number of instructions this run may execute (set by {@link runExecution}). */
+  budget = Number.POSITIVE_INFINITY;
+  /** The program executing now (a tail call replaces it). */
+  current: PreparedProgram;
+  private tailCalls = 0;
   private readonly frames = new Int32Array(MAX_CALL_FRAMES * 12);
+  private readonly frameProgs: PreparedProgram[] = [];
   private readonly mayGoto = new Int32Array(MAX_CALL_FRAMES);
   private readonly checker: AccessChecker | null;
   readonly cpu: Cpu;
 
   constructor(
     readonly machine: Machine,
+    /** The entry program. */
     readonly prog: PreparedProgram,
     readonly checked: boolean,
     cpuIndex: number,
     args: readonly (bigint | number)[] = [],
   ) {
     this.cpu = machine.cpu(cpuIndex);
+    this.current = prog;
     this.checker = checked ? new AccessChecker(machine.space) : null;
     this.reset(args);
   }
@@ -149,6 +163,8 @@ export class Execution {
     this.depth = 0;
     this.executed = 0;
     this.done = false;
+    this.current = this.prog;
+    this.tailCalls = 0;
   }
 
   private regView: Int32Array | null = null;
@@ -174,6 +190,9 @@ export class Execution {
    */
   step(limit: number): boolean {
     if (this.done) return true;
+    const call = this.cpu.call;
+    const previous = call.invoke;
+    call.invoke = (target, args) => this.invoke(target, args);
     try {
       return this.run(limit) === Stop.Exited;
     } catch (err) {
@@ -182,18 +201,71 @@ export class Execution {
         throw new VmError(`invalid memory access outside the address space (${err.message})`, { insn: this.pc });
       }
       throw err;
+    } finally {
+      call.invoke = previous;
     }
+  }
+
+  /**
+   * Runs the callback at `target` (a function pointer loaded by
+   * `lddw rX, func`) in a new frame with r1..r5 = `args`; returns its r0.
+   * Helpers such as `bpf_loop` call this through `HelperCall.invoke`.
+   */
+  private invoke(target: bigint, args: readonly bigint[]): bigint {
+    const prog = this.current;
+    const slot = Number(target) - FUNC_POINTER_BASE;
+    if (target < BigInt(FUNC_POINTER_BASE) || !prog.subprogs.includes(slot)) {
+      throw new VmError(`callback pointer 0x${target.toString(16)} is not a function of ${prog.name}`, { insn: this.pc });
+    }
+    const outerPc = this.pc;
+    const outerDepth = this.depth;
+    if (outerDepth + 1 >= MAX_CALL_FRAMES) {
+      throw new VmError(`the call stack is too deep: more than ${MAX_CALL_FRAMES} frames`, { insn: outerPc });
+    }
+    let R = this.registers();
+    const f = outerDepth * 12;
+    for (let i = 0; i < 10; i++) this.frames[f + i] = R[12 + i]!;
+    this.frames[f + 10] = CALLBACK_RETURN;
+    this.frameProgs[outerDepth] = prog;
+    for (let i = 0; i < 5; i++) {
+      const v = BigInt.asUintN(64, args[i] ?? 0n);
+      R[2 + 2 * i] = Number(BigInt.asIntN(32, v));
+      R[3 + 2 * i] = Number(BigInt.asIntN(32, v >> 32n));
+    }
+    this.depth = outerDepth + 1;
+    this.mayGoto[this.depth] = MAY_GOTO_BUDGET;
+    R[20] = this.cpu.framePointer(this.depth);
+    R[21] = 0;
+    this.pc = slot;
+    const stop = this.run(this.budget - this.executed);
+    if (stop === Stop.Paused) throw budgetError(this.budget, this.pc);
+    R = this.registers();
+    const r0 = pairToBig(R[0]!, R[1]!);
+    this.pc = outerPc;
+    this.depth = outerDepth;
+    this.done = false;
+    return r0;
+  }
+
+  /** Resolves a `bpf_tail_call(ctx, map, index)`: the target program, or undefined to fall through. */
+  private tailCallTarget(R: Int32Array): PreparedProgram | undefined {
+    if (this.tailCalls >= MAX_TAIL_CALLS) return undefined;
+    if (R[5] !== 0) return undefined;
+    const index = R[6]! >>> 0;
+    const target = this.machine.tailCallTarget(R[4]! >>> 0, index);
+    if (target !== undefined) this.tailCalls++;
+    return target;
   }
 
   // The hot loop. Locals mirror the state fields and are written back on
   // every exit path, so a fault reports the right pc.
   private run(limit: number): Stop {
-    const prog = this.prog;
-    const code = prog.code;
-    const D = prog.dst2;
-    const S = prog.src2;
-    const O = prog.off;
-    const I = prog.imm;
+    let prog = this.current;
+    let code = prog.code;
+    let D = prog.dst2;
+    let S = prog.src2;
+    let O = prog.off;
+    let I = prog.imm;
     const space = this.machine.space;
     const chk = this.checker;
     const frames = this.frames;
@@ -203,10 +275,11 @@ export class Execution {
     let dv = space.data;
     let pc = this.pc;
     let n = 0;
+    let remaining = limit;
     let depth = this.depth;
     try {
       for (;;) {
-        if (n === limit) return Stop.Paused;
+        if (n >= remaining) return Stop.Paused;
         n++;
         const op = code[pc]!;
         const d = D[pc]!;
@@ -408,6 +481,7 @@ export class Execution {
               const f = depth * 12;
               for (let i = 0; i < 10; i++) frames[f + i] = R[12 + i]!; // r6..r10
               frames[f + 10] = pc;
+              this.frameProgs[depth] = prog;
               depth += 1;
               mayGoto[depth] = MAY_GOTO_BUDGET;
               R[20] = cpu.framePointer(depth);
@@ -416,12 +490,27 @@ export class Execution {
               break;
             }
             const id = op === 0x85 ? I[pc]! : R[d]!;
+            if (id === TAIL_CALL_HELPER_ID) {
+              const target = this.tailCallTarget(R);
+              if (target === undefined) break; // a failed tail call falls through
+              prog = target;
+              this.current = prog;
+              code = prog.code; D = prog.dst2; S = prog.src2; O = prog.off; I = prog.imm;
+              mayGoto[depth] = MAY_GOTO_BUDGET;
+              pc = -1;
+              break;
+            }
             const helper = this.machine.helpers.get(id);
             if (helper === undefined) throw new VmError(`call to unknown helper ${id}`, { insn: pc });
             cpu.call.pc = pc;
             this.pc = pc;
             this.depth = depth;
+            this.executed += n;
+            remaining -= n;
+            n = 0;
             helper.fn(cpu.call);
+            // Callbacks run by the helper spend the same budget.
+            remaining = Math.min(remaining, this.budget - this.executed);
             // A helper may have grown the memory, which replaces its buffer.
             if (R.buffer !== space.memory.buffer) R = this.registers();
             dv = space.data;
@@ -436,6 +525,13 @@ export class Execution {
             const f = depth * 12;
             for (let i = 0; i < 10; i++) R[12 + i] = frames[f + i]!;
             pc = frames[f + 10]!;
+            const caller = this.frameProgs[depth]!;
+            if (caller !== prog) {
+              prog = caller;
+              this.current = prog;
+              code = prog.code; D = prog.dst2; S = prog.src2; O = prog.off; I = prog.imm;
+            }
+            if (pc === CALLBACK_RETURN) return Stop.CallbackReturned;
             break;
           }
           // ---- loads -------------------------------------------------
@@ -635,6 +731,7 @@ export function interpret(machine: Machine, prog: PreparedProgram, options: RunO
  */
 export function runExecution(exec: Execution, options: RunOptions = {}): RunResult {
   const budget = options.budget ?? (exec.checked ? DEFAULT_BUDGET : Number.POSITIVE_INFINITY);
+  exec.budget = budget;
   if (options.trace) {
     const trace = options.trace;
     let before = exec.registers().slice();

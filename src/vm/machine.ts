@@ -6,6 +6,8 @@
 import { MAX_CALL_FRAMES, STACK_SIZE } from '../isa/opcode.js';
 import { HelperCall, HelperTable } from './helpers.js';
 import { AddressSpace } from './memory.js';
+import type { PreparedProgram } from './program.js';
+import { ProgramRegistry } from './programs.js';
 import type { AddressSpaceOptions, Region } from './memory.js';
 
 /** Bytes of a CPU's register file: r0..r10 as 64-bit words, padded. */
@@ -45,6 +47,13 @@ export interface MachineOptions extends AddressSpaceOptions {
 export class Machine {
   readonly space: AddressSpace;
   readonly helpers: HelperTable;
+  /** Programs loaded into this machine (tail-call targets). */
+  readonly programs = new ProgramRegistry();
+  /**
+   * Finds the program a `bpf_tail_call(ctx, map, index)` jumps to: `map` is
+   * the map pointer the program passed. Set up by the map layer.
+   */
+  tailCallTarget: (mapAddr: number, index: number) => PreparedProgram | undefined = () => undefined;
   private readonly cpuList: Cpu[] = [];
 
   constructor(options: MachineOptions = {}) {

@@ -9,6 +9,16 @@ import { decodeProgram } from '../isa/decode.js';
 import { checkStructure } from '../isa/structure.js';
 import type { HelperTable } from './helpers.js';
 
+/**
+ * Value a `lddw rX, func` (pseudo source 4) loads: this base plus the slot of
+ * the function. It lies above every address of an address space (at most
+ * 1 GiB), so a function pointer can never be taken for data.
+ */
+export const FUNC_POINTER_BASE = 0x4000_0000;
+
+/** `bpf_tail_call`: implemented by the engines, not by a helper table. */
+export const TAIL_CALL_HELPER_ID = 12;
+
 /** Flat per-slot arrays of a prepared program. */
 export interface PreparedProgram {
   /** Optional name (function or section), used in messages. */
@@ -65,7 +75,7 @@ export function prepareProgram(bytes: Uint8Array, options: PrepareOptions = {}):
     imm[pc] = view.getInt32(at + 4, true);
     const insn = bySlot[pc];
     if (insn === undefined) continue;
-    if (insn.kind === 'call' && insn.src === 0 && options.helpers && !options.helpers.get(insn.imm)) {
+    if (insn.kind === 'call' && insn.src === 0 && insn.imm !== TAIL_CALL_HELPER_ID && options.helpers && !options.helpers.get(insn.imm)) {
       throw new VmError(`unknown helper ${insn.imm}: this environment does not provide it`, { insn: pc });
     }
     if (insn.kind === 'call' && insn.src === 2) {
@@ -74,10 +84,18 @@ export function prepareProgram(bytes: Uint8Array, options: PrepareOptions = {}):
     if (insn.kind === 'addr_space_cast') {
       throw new VmError('addr_space_cast needs an arena map, which tsbpf does not provide yet', { insn: pc });
     }
-    if (insn.kind === 'lddw' && insn.pseudo !== 0 && !options.allowPseudo) {
+    if (insn.kind === 'lddw' && insn.pseudo !== 0 && insn.pseudo !== 4 && !options.allowPseudo) {
       throw new VmError(`unresolved lddw pseudo source ${insn.pseudo} (map or BTF reference): load the program through an object loader`, { insn: pc });
     }
   }
+  // Function pointers become constants the engines recognise (see FUNC_POINTER_BASE).
+  bySlot.forEach((insn, pc) => {
+    if (insn?.kind === 'lddw' && insn.pseudo === 4) {
+      imm[pc] = FUNC_POINTER_BASE + pc + 1 + insn.imm;
+      imm[pc + 1] = 0;
+      code[pc] = 0x18;
+    }
+  });
   return { name: options.name ?? 'prog', bytes, slots, bySlot, subprogs, code, dst2, src2, off, imm };
 }
 

@@ -7,7 +7,7 @@ import { HelperTable } from '../../vm/helpers.js';
 import { interpret } from '../../vm/interpreter.js';
 import { Machine } from '../../vm/machine.js';
 import { prepareProgram } from '../../vm/program.js';
-import { standardHelpers } from '../../vm/stdhelpers.js';
+import { standardHelpers } from '../../vm/helpers/basic.js';
 import { readFileBytes, readTextFile } from '../../node/files.js';
 import { hex64, out } from '../output.js';
 

@@ -6,7 +6,7 @@ import { TsbpfError } from '../../errors.js';
 import { HelperTable } from '../../vm/helpers.js';
 import { Machine } from '../../vm/machine.js';
 import { prepareProgram } from '../../vm/program.js';
-import { standardHelpers } from '../../vm/stdhelpers.js';
+import { standardHelpers } from '../../vm/helpers/basic.js';
 import { loadProgramFile, parseHex, readFileBytes } from '../../node/files.js';
 import { err, hex64, out } from '../output.js';
 import { inFile, parseCount } from '../options.js';
