@@ -14,6 +14,10 @@ export const XDP_HEADROOM = 256;
 export const XDP_BUFFER_SIZE = 4096;
 /** Largest frame that fits the linear buffer (4096 - headroom - skb_shared_info tailroom, as in Linux). */
 export const XDP_MAX_FRAME = 3520;
+/** `sizeof(struct xdp_frame)`, kept at the start of the buffer in Linux. */
+export const XDP_FRAME_SIZE = 40;
+/** `SKB_DATA_ALIGN(sizeof(struct skb_shared_info))`, kept at the end of the buffer. */
+export const XDP_TAILROOM = 320;
 /** Size of `struct xdp_md`. */
 export const XDP_MD_SIZE = 24;
 
@@ -43,6 +47,7 @@ export class XdpContext {
 
   /** Copies `frame` into the buffer and resets the context fields. */
   load(frame: Uint8Array, options: { ingressIfindex?: number; rxQueueIndex?: number } = {}): void {
+    if (frame.length < 14) throw new TsbpfError(`XDP frame of ${frame.length} bytes is shorter than an Ethernet header (14)`);
     if (frame.length > XDP_MAX_FRAME) {
       throw new TsbpfError(`XDP frame of ${frame.length} bytes is larger than the ${XDP_MAX_FRAME}-byte linear buffer`);
     }
@@ -58,6 +63,39 @@ export class XdpContext {
     view.setUint32(c + XdpMd.ingress_ifindex, options.ingressIfindex ?? 1, true);
     view.setUint32(c + XdpMd.rx_queue_index, options.rxQueueIndex ?? 0, true);
     view.setUint32(c + XdpMd.egress_ifindex, 0, true);
+  }
+
+  /** Sets `ingress_ifindex` and `rx_queue_index`. */
+  setIngress(ifindex: number, queue: number): void {
+    const v = this.machine.space.data;
+    v.setUint32(this.ctx.start + XdpMd.ingress_ifindex, ifindex, true);
+    v.setUint32(this.ctx.start + XdpMd.rx_queue_index, queue, true);
+  }
+
+  /** Current `data_meta`, `data` and `data_end`. */
+  pointers(): { meta: number; data: number; end: number } {
+    const v = this.machine.space.data;
+    const c = this.ctx.start;
+    return { meta: v.getUint32(c + XdpMd.data_meta, true), data: v.getUint32(c + XdpMd.data, true), end: v.getUint32(c + XdpMd.data_end, true) };
+  }
+
+  /** Sets `data_meta`, `data` and `data_end` (after an adjust helper). */
+  setPointers(p: { meta: number; data: number; end: number }): void {
+    const v = this.machine.space.data;
+    const c = this.ctx.start;
+    v.setUint32(c + XdpMd.data_meta, p.meta, true);
+    v.setUint32(c + XdpMd.data, p.data, true);
+    v.setUint32(c + XdpMd.data_end, p.end, true);
+  }
+
+  /** Lowest address `data_meta` may reach: the buffer start plus Linux's `struct xdp_frame` (40 bytes). */
+  get frameEnd(): number {
+    return this.buffer.start + XDP_FRAME_SIZE;
+  }
+
+  /** Highest address `data_end` may reach: the buffer end minus Linux's `skb_shared_info` tailroom (320 bytes). */
+  get hardEnd(): number {
+    return this.buffer.start + XDP_BUFFER_SIZE - XDP_TAILROOM;
   }
 
   /** The bytes from `data_meta` to `data_end`: what BPF_PROG_TEST_RUN returns as `data_out`. */

@@ -500,7 +500,7 @@ export class Execution {
               pc = -1;
               break;
             }
-            const helper = this.machine.helpers.get(id);
+            const helper = (prog.helpers ?? this.machine.helpers).get(id);
             if (helper === undefined) throw new VmError(`call to unknown helper ${id}`, { insn: pc });
             cpu.call.pc = pc;
             this.pc = pc;

@@ -39,6 +39,8 @@ export interface PreparedProgram {
   readonly off: Int32Array;
   /** imm; for `lddw` the second slot's entry holds the high word. */
   readonly imm: Int32Array;
+  /** Helpers this program calls (its program type's set); engines fall back to the machine's table. */
+  readonly helpers?: HelperTable;
 }
 
 /** Options for {@link prepareProgram}. */
@@ -96,6 +98,6 @@ export function prepareProgram(bytes: Uint8Array, options: PrepareOptions = {}):
       code[pc] = 0x18;
     }
   });
-  return { name: options.name ?? 'prog', bytes, slots, bySlot, subprogs, code, dst2, src2, off, imm };
+  return { name: options.name ?? 'prog', bytes, slots, bySlot, subprogs, code, dst2, src2, off, imm, ...(options.helpers ? { helpers: options.helpers } : {}) };
 }
 

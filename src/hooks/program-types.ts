@@ -1,0 +1,74 @@
+/**
+ * Program types (`enum bpf_prog_type`) and how tsbpf gives each its context
+ * in a test run.
+ */
+import { TsbpfError } from '../errors.js';
+
+/** Program type names by kernel id. */
+export const PROG_TYPE_NAMES: readonly string[] = [
+  'unspec', 'socket_filter', 'kprobe', 'sched_cls', 'sched_act', 'tracepoint', 'xdp', 'perf_event',
+  'cgroup_skb', 'cgroup_sock', 'lwt_in', 'lwt_out', 'lwt_xmit', 'sock_ops', 'sk_skb', 'cgroup_device',
+  'sk_msg', 'raw_tracepoint', 'cgroup_sock_addr', 'lwt_seg6local', 'lirc_mode2', 'sk_reuseport',
+  'flow_dissector', 'cgroup_sysctl', 'raw_tracepoint_writable', 'cgroup_sockopt', 'tracing', 'struct_ops',
+  'ext', 'lsm', 'sk_lookup', 'syscall', 'netfilter',
+];
+
+/** Other names users and tools use for program types. */
+const ALIASES: Record<string, string> = {
+  socket: 'socket_filter', filter: 'socket_filter', tc: 'sched_cls', classifier: 'sched_cls', cls: 'sched_cls',
+  action: 'sched_act', act: 'sched_act', tp: 'tracepoint', raw_tp: 'raw_tracepoint', uprobe: 'kprobe',
+  kretprobe: 'kprobe', uretprobe: 'kprobe', fentry: 'tracing', fexit: 'tracing', iter: 'tracing', sockops: 'sock_ops',
+};
+
+/** How a program type's context is built in a test run. */
+export type ContextKind =
+  /** `struct xdp_md` over a packet. */
+  | 'xdp'
+  /** `struct __sk_buff`, data from the Ethernet header. */
+  | 'skb-l2'
+  /** `struct __sk_buff`, data from the network header. */
+  | 'skb-l3'
+  /** A context struct given as bytes (`--ctx-in`), zeroes by default. */
+  | 'raw';
+
+/** Context size used when no `--ctx-in` is given for a raw context. */
+const RAW_CONTEXT_SIZE: Record<string, number> = {
+  kprobe: 168, // struct pt_regs on x86-64
+  perf_event: 184, // struct bpf_perf_event_data: pt_regs + sample_period + addr
+  tracepoint: 64,
+  raw_tracepoint: 96, // 12 u64 arguments
+  raw_tracepoint_writable: 96,
+  tracing: 96,
+  sock_ops: 224,
+  syscall: 64,
+};
+
+/** The kernel id of a program type name (or alias), or a clear error listing the known names. */
+export function progTypeId(name: string): number {
+  const n = name.toLowerCase().replace(/^bpf_prog_type_/, '');
+  const canonical = ALIASES[n] ?? n;
+  const id = PROG_TYPE_NAMES.indexOf(canonical);
+  if (id <= 0) throw new TsbpfError(`unknown program type '${name}' (known: ${PROG_TYPE_NAMES.slice(1).join(', ')})`);
+  return id;
+}
+
+/** The name of program type `id`. */
+export function progTypeName(id: number): string {
+  return PROG_TYPE_NAMES[id] ?? `type${id}`;
+}
+
+/** How program type `id` gets its context. */
+export function contextKind(id: number): ContextKind {
+  switch (PROG_TYPE_NAMES[id]) {
+    case 'xdp': return 'xdp';
+    case 'sched_cls': case 'sched_act': return 'skb-l2';
+    case 'socket_filter': case 'cgroup_skb': case 'lwt_in': case 'lwt_out': case 'lwt_xmit': case 'lwt_seg6local':
+      return 'skb-l3';
+    default: return 'raw';
+  }
+}
+
+/** Default raw context size of program type `id`. */
+export function rawContextSize(id: number): number {
+  return RAW_CONTEXT_SIZE[PROG_TYPE_NAMES[id] ?? ''] ?? 64;
+}

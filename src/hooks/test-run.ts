@@ -1,0 +1,157 @@
+/**
+ * BPF_PROG_TEST_RUN in user space: builds each program type's input the way
+ * the kernel's `net/bpf/test_run.c` does (../shared/TEST_RUN.md), runs the
+ * program `repeat` times on one engine and reports the return value, the
+ * average duration and the packet and context afterwards.
+ */
+import { TsbpfError } from '../errors.js';
+import type { Engine } from '../vm/engine.js';
+import type { RunOptions } from '../vm/interpreter.js';
+import type { Machine } from '../vm/machine.js';
+import type { Region } from '../vm/memory.js';
+import type { PreparedProgram } from '../vm/program.js';
+import { HookContexts } from './contexts.js';
+import { contextKind, progTypeName, rawContextSize } from './program-types.js';
+import { SkbContext } from './skb.js';
+import { XdpContext } from './xdp.js';
+
+/** Input of one test run. */
+export interface TestRunInput {
+  /** The packet (`data_in`), for packet program types. */
+  dataIn?: Uint8Array;
+  /** The context (`ctx_in`). */
+  ctxIn?: Uint8Array;
+  /** Number of runs (default 1); the duration is their average. */
+  repeat?: number;
+  /** CPU to run on (default 0). */
+  cpu?: number;
+  /** Bounds-check every access (default true; false only for verified programs). */
+  checked?: boolean;
+  /** Instruction budget per run. */
+  budget?: number;
+  /** Per-instruction trace callback. */
+  trace?: RunOptions['trace'];
+}
+
+/** What a test run reports, as BPF_PROG_TEST_RUN does. */
+export interface TestRunResult {
+  /** r0 truncated to 32 bits, as the kernel reports `retval`. */
+  retval: number;
+  /** The full 64-bit r0. */
+  r0: bigint;
+  /** Average wall time per run in nanoseconds. */
+  durationNs: number;
+  /** The packet after the last run (empty for context-only types). */
+  dataOut: Uint8Array;
+  /** The context after the last run. */
+  ctxOut: Uint8Array;
+  /** Instructions executed by the last run. */
+  insns: number;
+}
+
+/** Runs programs of every type on one machine, reusing each context kind's buffers. */
+export class TestRunner {
+  readonly contexts: HookContexts;
+  private xdp: XdpContext | null = null;
+  private skbL2: SkbContext | null = null;
+  private skbL3: SkbContext | null = null;
+  private raw: Region | null = null;
+
+  constructor(readonly machine: Machine, contexts?: HookContexts) {
+    this.contexts = contexts ?? new HookContexts();
+  }
+
+  /** The XDP context of this machine (created on first use). */
+  xdpContext(): XdpContext {
+    this.xdp ??= this.contexts.addXdp(new XdpContext(this.machine));
+    return this.xdp;
+  }
+
+  /** The socket-buffer context of this machine for L2 (tc) or L3 programs. */
+  skbContext(l2: boolean): SkbContext {
+    if (l2) return (this.skbL2 ??= this.contexts.addSkb(new SkbContext(this.machine, true, 'skb')));
+    return (this.skbL3 ??= this.contexts.addSkb(new SkbContext(this.machine, false, 'skb.l3')));
+  }
+
+  /** Runs `program` (of kernel program type `typeId`) with `input` on `engine`. */
+  run(program: PreparedProgram, typeId: number, engine: Engine, input: TestRunInput = {}): TestRunResult {
+    const repeat = input.repeat ?? 1;
+    if (!Number.isInteger(repeat) || repeat < 1) throw new TsbpfError(`repeat must be a positive integer, not ${repeat}`);
+    const kind = contextKind(typeId);
+    let ctxAddr: number;
+    let dataOut: () => Uint8Array;
+    let ctxOut: () => Uint8Array;
+    if (kind === 'xdp') {
+      if (!input.dataIn) throw new TsbpfError(`an ${progTypeName(typeId)} program needs a packet (--data-in)`);
+      const x = this.xdpContext();
+      x.load(input.dataIn);
+      if (input.ctxIn) applyXdpCtxIn(x, input.ctxIn, input.dataIn.length);
+      ctxAddr = x.ctx.start;
+      dataOut = () => x.dataOut();
+      ctxOut = () => this.machine.space.read(x.ctx.start, x.ctx.size);
+    } else if (kind === 'skb-l2' || kind === 'skb-l3') {
+      if (!input.dataIn) throw new TsbpfError(`a ${progTypeName(typeId)} program needs a packet (--data-in)`);
+      const s = this.skbContext(kind === 'skb-l2');
+      s.load(input.dataIn, input.ctxIn ? { ctxIn: input.ctxIn } : {});
+      ctxAddr = s.ctx.start;
+      dataOut = () => s.dataOut();
+      ctxOut = () => s.ctxOut();
+    } else {
+      const size = Math.max(input.ctxIn?.length ?? 0, rawContextSize(typeId));
+      if (this.raw === null || this.raw.size < size) {
+        this.raw = this.machine.space.allocate(`ctx.${progTypeName(typeId)}`, 'ctx', Math.max(size, 256));
+      }
+      const region = this.raw;
+      this.machine.space.bytes.fill(0, region.start, region.start + region.size);
+      if (input.ctxIn) this.machine.space.write(region.start, input.ctxIn);
+      ctxAddr = region.start;
+      dataOut = () => new Uint8Array(0);
+      ctxOut = () => this.machine.space.read(region.start, input.ctxIn?.length ?? size);
+    }
+    const runner = engine.load(this.machine, program);
+    const options: RunOptions = {
+      args: [ctxAddr],
+      cpu: input.cpu ?? 0,
+      ...(input.checked !== undefined ? { checked: input.checked } : {}),
+      ...(input.budget !== undefined ? { budget: input.budget } : {}),
+      ...(input.trace ? { trace: input.trace } : {}),
+    };
+    const start = performance.now();
+    let result = runner.run(options);
+    for (let i = 1; i < repeat; i++) result = runner.run(options);
+    const elapsed = (performance.now() - start) / repeat;
+    return {
+      retval: Number(result.r0 & 0xffffffffn),
+      r0: result.r0,
+      durationNs: Math.round(elapsed * 1e6),
+      dataOut: dataOut(),
+      ctxOut: ctxOut(),
+      insns: result.insns,
+    };
+  }
+}
+
+/**
+ * Applies an `xdp_md` ctx_in as Linux does: `data` is the length of the
+ * metadata at the front of `data_in`, `data_end` must be the input length,
+ * `data_meta` and `egress_ifindex` must be 0.
+ */
+function applyXdpCtxIn(x: XdpContext, ctxIn: Uint8Array, inputLen: number): void {
+  if (ctxIn.length > 24) throw new TsbpfError(`ctx_in of ${ctxIn.length} bytes is larger than struct xdp_md (24)`);
+  const padded = new Uint8Array(24);
+  padded.set(ctxIn);
+  const v = new DataView(padded.buffer);
+  const metalen = v.getUint32(0, true);
+  const end = v.getUint32(4, true);
+  const ingress = v.getUint32(12, true);
+  const queue = v.getUint32(16, true);
+  if (v.getUint32(8, true) !== 0 || end !== inputLen || metalen > end || metalen > 255 || (metalen & 3) !== 0 || v.getUint32(20, true) !== 0) {
+    throw new TsbpfError('ctx_in: xdp_md.data must be the metadata length (0..252, a multiple of 4), data_end the input length, data_meta and egress_ifindex 0 (EINVAL)');
+  }
+  if ((ingress === 0 && queue !== 0) || (ingress !== 0 && ingress !== 1) || queue > 0) {
+    throw new TsbpfError(`ctx_in: no receive queue ${queue} on interface ${ingress} (the test-run device is lo, ifindex 1, one queue) (EINVAL)`);
+  }
+  const p = x.pointers();
+  x.setPointers({ meta: p.data, data: p.data + metalen, end: p.end });
+  x.setIngress(ingress === 0 ? 1 : ingress, queue);
+}
