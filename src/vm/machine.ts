@@ -8,6 +8,7 @@ import { HelperCall, HelperTable } from './helpers.js';
 import { AddressSpace } from './memory.js';
 import type { PreparedProgram } from './program.js';
 import { ProgramRegistry } from './programs.js';
+import { MapRegistry } from './maps/registry.js';
 import type { AddressSpaceOptions, Region } from './memory.js';
 
 /** Bytes of a CPU's register file: r0..r10 as 64-bit words, padded. */
@@ -41,6 +42,11 @@ export interface MachineOptions extends AddressSpaceOptions {
   helpers?: HelperTable;
   /** Number of CPUs (workers) to prepare up front; more are created on demand. */
   cpus?: number;
+  /**
+   * Number of possible CPUs: the slots of every per-CPU map created on this
+   * machine, fixed when the map is created (default: `cpus`, else 1).
+   */
+  possibleCpus?: number;
 }
 
 /** The address space, helpers and CPUs programs run on. */
@@ -54,11 +60,17 @@ export class Machine {
    * the map pointer the program passed. Set up by the map layer.
    */
   tailCallTarget: (mapAddr: number, index: number) => PreparedProgram | undefined = () => undefined;
+  /** Per-CPU slots of per-CPU maps (see {@link MachineOptions.possibleCpus}). */
+  readonly possibleCpus: number;
+  /** The maps of this machine, laid out in its address space. */
+  readonly maps: MapRegistry;
   private readonly cpuList: Cpu[] = [];
 
   constructor(options: MachineOptions = {}) {
     this.space = options.space ?? new AddressSpace(options);
     this.helpers = options.helpers ?? new HelperTable();
+    this.possibleCpus = Math.max(1, Math.trunc(options.possibleCpus ?? options.cpus ?? 1));
+    this.maps = new MapRegistry(this);
     for (let i = 0; i < (options.cpus ?? 1); i++) this.cpu(i);
   }
 
