@@ -198,7 +198,7 @@ describe('interpreter memory, calls and limits', () => {
     const prog: Instruction[] = [MOV(1, 1), lddw(2, 1n << 40n), MOV(5, -1), { kind: 'call', src: 0, imm: 1000 }, EXIT];
     expect(run(prog, machine)).toBe(u64(1n + (1n << 40n) - 1n));
     expect(() => prepareProgram(encodeProgram([{ kind: 'call', src: 0, imm: 1 }, EXIT]), { helpers }))
-      .toThrow('insn 0: unknown helper 1: this environment does not provide it');
+      .toThrow('insn 0: unknown helper bpf_map_lookup_elem (id 1): not available to this program type in tsbpf');
   });
 
   it('runs legacy packet loads from the socket buffer in r6 and exits with 0 when out of bounds', () => {

@@ -7,6 +7,7 @@ import { VmError } from '../errors.js';
 import type { Instruction } from '../isa/instruction.js';
 import { decodeProgram } from '../isa/decode.js';
 import { checkStructure } from '../isa/structure.js';
+import { helperName } from '../isa/helpers.js';
 import type { HelperTable } from './helpers.js';
 
 /**
@@ -15,6 +16,9 @@ import type { HelperTable } from './helpers.js';
  * 1 GiB), so a function pointer can never be taken for data.
  */
 export const FUNC_POINTER_BASE = 0x4000_0000;
+
+/** Helper id libbpf writes into calls it could not resolve (`0xbad2310`): calling it is a run-time error. */
+export const POISON_HELPER_ID = 195896080;
 
 /** `bpf_tail_call`: implemented by the engines, not by a helper table. */
 export const TAIL_CALL_HELPER_ID = 12;
@@ -50,6 +54,8 @@ export interface PrepareOptions {
   helpers?: HelperTable;
   /** Allow `lddw` pseudo sources other than plain constants (resolved by a loader). */
   allowPseudo?: boolean;
+  /** Helper ids that may appear although no helper has them (a loader's poisoned calls); calling one is a run-time error. */
+  allowUnknownHelpers?: readonly number[];
 }
 
 /**
@@ -77,8 +83,9 @@ export function prepareProgram(bytes: Uint8Array, options: PrepareOptions = {}):
     imm[pc] = view.getInt32(at + 4, true);
     const insn = bySlot[pc];
     if (insn === undefined) continue;
-    if (insn.kind === 'call' && insn.src === 0 && insn.imm !== TAIL_CALL_HELPER_ID && options.helpers && !options.helpers.get(insn.imm)) {
-      throw new VmError(`unknown helper ${insn.imm}: this environment does not provide it`, { insn: pc });
+    if (insn.kind === 'call' && insn.src === 0 && insn.imm !== TAIL_CALL_HELPER_ID && options.helpers && !options.helpers.get(insn.imm)
+      && !options.allowUnknownHelpers?.includes(insn.imm)) {
+      throw new VmError(`unknown helper ${helperName(insn.imm) ?? '#' + insn.imm} (id ${insn.imm}): ${helperName(insn.imm) ? 'not available to this program type in tsbpf' : 'no such helper'}`, { insn: pc });
     }
     if (insn.kind === 'call' && insn.src === 2) {
       throw new VmError(`kfunc call (BTF id ${insn.imm}) is not supported in user space`, { insn: pc });

@@ -8,6 +8,7 @@ import { monotonicClock, standardHelpers } from './basic.js';
 import type { StandardHelperOptions } from './basic.js';
 import { csumHelpers } from './csum.js';
 import { loopHelpers } from './loop.js';
+import { mapHelpers } from './maps.js';
 import { printkHelpers, TracePipe } from './printk.js';
 import { probeHelpers } from './probe.js';
 import { stringHelpers } from './strings.js';
@@ -23,12 +24,13 @@ export interface VmHelperOptions extends StandardHelperOptions {
   tracePipe?: TracePipe;
 }
 
-/** The helpers that need no hook: time, identity, printk, strings, probe reads, bpf_loop, csum_diff. */
+/** The helpers that need no hook: maps, time, identity, printk, strings, probe reads, bpf_loop, csum_diff. */
 export function vmHelpers(options: VmHelperOptions = {}): Helper[] {
   const clock = options.clock ?? monotonicClock;
   const pipe = options.tracePipe ?? new TracePipe();
   return [
     ...standardHelpers(options),
+    ...mapHelpers(),
     ...printkHelpers({ pipe, clock }),
     ...stringHelpers(),
     ...probeHelpers(),

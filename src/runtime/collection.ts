@@ -1,0 +1,195 @@
+/**
+ * A loaded collection: an object spec (src/loader) brought into a machine
+ * the way libbpf's `bpf_object__load` brings it into the kernel. Maps are
+ * created (global data initialised and `.rodata` frozen), map references in
+ * the code are resolved to map and value addresses, every program is
+ * prepared with its program type's helpers and registered, and prog arrays
+ * and maps of maps get their initial entries.
+ */
+import { TsbpfError } from '../errors.js';
+import { decodeAt } from '../isa/decode.js';
+import { writeSlot } from '../isa/encode.js';
+import { INSN_SIZE, PseudoSrc } from '../isa/opcode.js';
+import type { ObjectSpec, ProgramSpec } from '../loader/spec.js';
+import { HookContexts } from '../hooks/contexts.js';
+import { helpersForType } from '../hooks/helpers.js';
+import { TestRunner } from '../hooks/test-run.js';
+import type { TestRunInput, TestRunResult } from '../hooks/test-run.js';
+import type { Engine } from '../vm/engine.js';
+import { interpreterEngine } from '../vm/engine.js';
+import type { VmHelperOptions } from '../vm/helpers/index.js';
+import { TracePipe } from '../vm/helpers/index.js';
+import { Machine } from '../vm/machine.js';
+import { ArrayMap } from '../vm/maps/array.js';
+import type { BpfMap } from '../vm/maps/map.js';
+import { MapType, UpdateFlags } from '../vm/maps/types.js';
+import { POISON_HELPER_ID, prepareProgram } from '../vm/program.js';
+import type { PreparedProgram } from '../vm/program.js';
+
+/** A program of a loaded collection. */
+export interface LoadedProgram {
+  readonly spec: ProgramSpec;
+  readonly prepared: PreparedProgram;
+  /** Id in `machine.programs` (what prog arrays hold). */
+  readonly id: number;
+  /** Program type used to run it (the spec's, or an override). */
+  readonly typeId: number;
+}
+
+/** Options of {@link loadCollection}. */
+export interface LoadOptions extends VmHelperOptions {
+  /** Number of per-CPU slots of per-CPU maps (default 1). */
+  possibleCpus?: number;
+  /** Back the memory with a SharedArrayBuffer (for worker threads). */
+  shared?: boolean;
+  /** Program type for programs whose section does not tell it (or to override it). */
+  progType?: number;
+  /** Override the type even when the section tells it. */
+  forceProgType?: boolean;
+}
+
+/** An object's programs and maps inside one machine. */
+export class Collection {
+  readonly maps: BpfMap[] = [];
+  readonly programs: LoadedProgram[] = [];
+  readonly tracePipe: TracePipe;
+  readonly runner: TestRunner;
+
+  private constructor(readonly object: ObjectSpec, readonly machine: Machine, readonly contexts: HookContexts, tracePipe: TracePipe) {
+    this.tracePipe = tracePipe;
+    this.runner = new TestRunner(machine, contexts);
+  }
+
+  /** Loads `object` into a new machine. Throws a TsbpfError naming the map or program that failed. */
+  static load(object: ObjectSpec, options: LoadOptions = {}): Collection {
+    const machine = new Machine({ possibleCpus: options.possibleCpus ?? 1, ...(options.shared ? { shared: true } : {}) });
+    const tracePipe = options.tracePipe ?? new TracePipe();
+    const collection = new Collection(object, machine, new HookContexts(), tracePipe);
+    collection.createMaps();
+    for (const spec of object.programs) collection.loadProgram(spec, { ...options, tracePipe });
+    collection.initialiseMapValues();
+    for (const [i, map] of collection.maps.entries()) if (object.maps[i]!.frozen) map.freeze();
+    return collection;
+  }
+
+  private createMaps(): void {
+    for (const spec of this.object.maps) {
+      let map: BpfMap;
+      try {
+        map = this.machine.maps.create(spec);
+      } catch (err) {
+        if (err instanceof TsbpfError) throw new TsbpfError(`map '${spec.name}': ${err.reason}`, { section: spec.section });
+        throw err;
+      }
+      if (spec.initialData) map.update(new Uint8Array(4), spec.initialData, UpdateFlags.ANY);
+      this.maps.push(map);
+    }
+  }
+
+  private loadProgram(spec: ProgramSpec, options: LoadOptions): void {
+    const typeId = options.progType !== undefined && (options.forceProgType || spec.type === 0) ? options.progType : spec.type;
+    const bytes = this.resolve(spec);
+    const helpers = helpersForType(typeId, this.contexts, options);
+    let prepared: PreparedProgram;
+    try {
+      prepared = prepareProgram(bytes, { name: spec.name, helpers, allowUnknownHelpers: [POISON_HELPER_ID] });
+    } catch (err) {
+      if (err instanceof TsbpfError) throw err.withLocation({ section: spec.section });
+      throw err;
+    }
+    const id = this.machine.programs.add(prepared);
+    this.programs.push({ spec, prepared, id, typeId });
+  }
+
+  /** The program's bytes with map references turned into plain 64-bit constants (addresses). */
+  private resolve(spec: ProgramSpec): Uint8Array {
+    const bytes = spec.insns.slice();
+    const slots = bytes.length / INSN_SIZE;
+    for (let pc = 0; pc < slots; pc++) {
+      if (bytes[pc * INSN_SIZE] !== 0x18) continue;
+      const insn = decodeAt(bytes, pc);
+      if (insn.kind !== 'lddw') continue;
+      let value: number | undefined;
+      if (insn.pseudo === PseudoSrc.MAP_IDX || insn.pseudo === PseudoSrc.MAP_IDX_VALUE) {
+        const map = this.maps[insn.imm];
+        if (map === undefined) throw new TsbpfError(`insn ${pc} refers to map #${insn.imm}, which the object does not define`, { section: spec.section, insn: pc });
+        if (insn.pseudo === PseudoSrc.MAP_IDX) {
+          value = map.address;
+        } else {
+          if (!(map instanceof ArrayMap) || map.type !== MapType.ARRAY) {
+            throw new TsbpfError(`insn ${pc}: a direct value access needs an array map, '${map.name}' is ${map.typeName}`, { section: spec.section, insn: pc });
+          }
+          if (insn.imm2 < 0 || insn.imm2 >= map.valueSize) {
+            throw new TsbpfError(`insn ${pc}: offset ${insn.imm2} is outside the ${map.valueSize}-byte value of '${map.name}'`, { section: spec.section, insn: pc });
+          }
+          value = map.valueAddress(0) + insn.imm2;
+        }
+      }
+      if (value === undefined) continue;
+      writeSlot(bytes, pc * INSN_SIZE, { code: 0x18, dst: insn.dst, src: 0, off: 0, imm: value | 0 });
+      writeSlot(bytes, (pc + 1) * INSN_SIZE, { code: 0, dst: 0, src: 0, off: 0, imm: 0 });
+      pc++;
+    }
+    return bytes;
+  }
+
+  private initialiseMapValues(): void {
+    this.object.maps.forEach((spec, i) => {
+      const map = this.maps[i]!;
+      for (const v of spec.initialValues ?? []) {
+        const key = new Uint8Array(4);
+        new DataView(key.buffer).setUint32(0, v.key, true);
+        const value = new Uint8Array(4);
+        const id = v.kind === 'program' ? this.programs[v.program]?.id : this.maps[v.map]?.id;
+        if (id === undefined) throw new TsbpfError(`map '${spec.name}': initial value for key ${v.key} names ${v.kind} '${v.name}', which was not loaded`);
+        new DataView(value.buffer).setUint32(0, id, true);
+        map.update(key, value, UpdateFlags.ANY);
+      }
+      if (spec.legacy === undefined) return;
+    });
+    // iproute2 tail-call sections (`N/M`): install program at key M of the prog array with legacy id N.
+    for (const p of this.programs) {
+      const tail = p.spec.tailCall;
+      if (!tail) continue;
+      const index = this.object.maps.findIndex((m) => m.legacy?.id === tail.mapId && m.type === MapType.PROG_ARRAY);
+      if (index < 0) continue;
+      const key = new Uint8Array(4);
+      new DataView(key.buffer).setUint32(0, tail.key, true);
+      const value = new Uint8Array(4);
+      new DataView(value.buffer).setUint32(0, p.id, true);
+      this.maps[index]!.update(key, value, UpdateFlags.ANY);
+    }
+  }
+
+  /** The program called `name` (function name), or in section `section`. */
+  program(selector: { name?: string; section?: string } = {}): LoadedProgram {
+    const { name, section } = selector;
+    const matches = this.programs.filter((p) => (name === undefined || p.spec.name === name) && (section === undefined || p.spec.section === section));
+    if (matches.length === 0) {
+      const what = name !== undefined ? `named '${name}'` : section !== undefined ? `in section '${section}'` : '';
+      throw new TsbpfError(`no program ${what} in ${this.object.file ?? this.object.name} (programs: ${this.programs.map((p) => `${p.spec.name} [${p.spec.section}]`).join(', ') || 'none'})`);
+    }
+    if (matches.length > 1 && name === undefined) {
+      if (section === undefined) return matches[0]!;
+      throw new TsbpfError(`section '${section}' holds ${matches.length} programs (${matches.map((p) => p.spec.name).join(', ')}): choose one with --name`);
+    }
+    return matches[0]!;
+  }
+
+  /** The map called `name` (as libbpf names it). */
+  map(name: string): BpfMap {
+    const i = this.object.maps.findIndex((m) => m.name === name || m.realName === name);
+    if (i < 0) throw new TsbpfError(`no map named '${name}' (maps: ${this.object.maps.map((m) => m.name).join(', ') || 'none'})`);
+    return this.maps[i]!;
+  }
+
+  /** Runs a program the way BPF_PROG_TEST_RUN does. */
+  run(program: LoadedProgram, input: TestRunInput, engine: Engine = interpreterEngine): TestRunResult {
+    return this.runner.run(program.prepared, program.typeId, engine, input);
+  }
+}
+
+/** Loads `object` into a new machine (see {@link Collection.load}). */
+export function loadCollection(object: ObjectSpec, options: LoadOptions = {}): Collection {
+  return Collection.load(object, options);
+}

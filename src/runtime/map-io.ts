@@ -1,0 +1,128 @@
+/**
+ * Map contents as text: initial contents from JSON (`--map-init`) and dumps
+ * as raw hex bytes (`prog run --json`, `map dump`), the way the kernel's
+ * bpf(2) calls see them.
+ */
+import { TsbpfError } from '../errors.js';
+import type { BpfMap } from '../vm/maps/map.js';
+import { splitPerCpu } from '../vm/maps/map.js';
+import { MapType, UpdateFlags } from '../vm/maps/types.js';
+import type { Collection } from './collection.js';
+
+/** One initial element: hex bytes, or `prog:NAME` (prog arrays) / `map:NAME` (maps of maps) for the value. */
+export interface MapInitEntry {
+  /** Key as hex; left out for queue, stack and bloom filter maps (the value is pushed). */
+  key?: string;
+  value: string;
+}
+
+/** One dumped element, raw bytes as lowercase hex. */
+export interface MapDumpEntry {
+  /** Absent for queue, stack and ring buffer elements. */
+  key?: string;
+  /** The value (per-CPU maps: the value of CPU 0). */
+  value: string;
+  /** Per-CPU maps: every CPU's value, CPU 0 first. */
+  values?: string[];
+}
+
+/** Lowercase hex of bytes. */
+export function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
+/** Bytes of a hex string (whitespace allowed), or a clear error naming `what`. */
+export function fromHex(text: string, what: string): Uint8Array {
+  const clean = text.replace(/^0x/i, '').replace(/\s+/g, '');
+  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) throw new TsbpfError(`${what}: '${text}' is not hex bytes`);
+  const out = new Uint8Array(clean.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+const PUSHED = new Set<number>([MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER]);
+
+function u32(n: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n, true);
+  return b;
+}
+
+/**
+ * Stores initial contents: `init` maps libbpf map names to entries. Values
+ * `prog:NAME` and `map:NAME` name a program or map of the collection.
+ */
+export function applyMapInit(collection: Collection, init: Record<string, readonly MapInitEntry[]>): void {
+  for (const [name, entries] of Object.entries(init)) {
+    const map = collection.map(name);
+    entries.forEach((entry, i) => {
+      const where = `--map-init ${name}[${i}]`;
+      let value: Uint8Array;
+      if (entry.value.startsWith('prog:')) {
+        value = u32(collection.program({ name: entry.value.slice(5) }).id);
+      } else if (entry.value.startsWith('map:')) {
+        value = u32(collection.map(entry.value.slice(4)).id);
+      } else {
+        value = fromHex(entry.value, `${where}.value`);
+      }
+      try {
+        if (PUSHED.has(map.type)) {
+          map.update(null, value, UpdateFlags.ANY);
+        } else {
+          if (entry.key === undefined) throw new TsbpfError(`${where}: a key is needed for ${map.typeName} map '${name}'`);
+          map.update(fromHex(entry.key, `${where}.key`), value, UpdateFlags.ANY);
+        }
+      } catch (err) {
+        if (err instanceof TsbpfError && !err.reason.startsWith('--map-init')) throw new TsbpfError(`${where}: ${err.reason}`);
+        throw err;
+      }
+    });
+  }
+}
+
+/** Reads a `--map-init` JSON document: an array of entries for one map. */
+export function parseMapInitJson(text: string, file: string): MapInitEntry[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new TsbpfError(`not JSON: ${err instanceof Error ? err.message : String(err)}`, { file });
+  }
+  if (!Array.isArray(doc)) throw new TsbpfError('expected a JSON array of {"key":"hex","value":"hex"} entries', { file });
+  return doc.map((e: unknown, i) => {
+    if (typeof e !== 'object' || e === null || typeof (e as { value?: unknown }).value !== 'string'
+      || ((e as { key?: unknown }).key !== undefined && typeof (e as { key?: unknown }).key !== 'string')) {
+      throw new TsbpfError(`entry ${i}: expected {"key":"hex","value":"hex"}`, { file });
+    }
+    const { key, value } = e as { key?: string; value: string };
+    return key === undefined ? { value } : { key, value };
+  });
+}
+
+/** Every element of `map` as raw hex, in the order bpf(2) iteration gives (bloom filters cannot be read: empty). */
+export function dumpMap(map: BpfMap): MapDumpEntry[] {
+  if (map.type === MapType.BLOOM_FILTER) return [];
+  const keyless = map.type === MapType.QUEUE || map.type === MapType.STACK || map.type === MapType.RINGBUF;
+  return map.entries().map((e) => {
+    const out: MapDumpEntry = keyless ? { value: '' } : { key: toHex(e.key), value: '' };
+    if (map.percpu) {
+      const values = splitPerCpu(e.value, map.valueSize, map.cpus).map(toHex);
+      out.value = values[0]!;
+      out.values = values;
+    } else {
+      out.value = toHex(e.value);
+    }
+    return out;
+  });
+}
+
+/** Every map of the collection, by name. */
+export function dumpMaps(collection: Collection): Record<string, MapDumpEntry[]> {
+  const out: Record<string, MapDumpEntry[]> = {};
+  collection.object.maps.forEach((spec, i) => {
+    out[spec.name] = dumpMap(collection.maps[i]!);
+  });
+  return out;
+}
