@@ -6,6 +6,9 @@
 import { Command, CommanderError } from 'commander';
 import { TsbpfError } from '../errors.js';
 import { registerAsm } from './commands/asm.js';
+import { registerBtf } from './commands/btf.js';
+import { registerMap } from './commands/map.js';
+import { registerProg } from './commands/prog.js';
 import { registerConformance } from './commands/conformance.js';
 import { registerDemo } from './commands/demo.js';
 import { registerRun } from './commands/run.js';
@@ -28,8 +31,15 @@ export function buildCli(): Command {
   registerRun(program);
   registerAsm(program);
   registerConformance(program);
+  registerProg(program);
+  registerMap(program);
+  registerBtf(program);
   registerDemo(program);
-  for (const cmd of program.commands) cmd.exitOverride();
+  const override = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.commands.forEach(override);
+  };
+  program.commands.forEach(override);
   return program;
 }
 

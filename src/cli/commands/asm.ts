@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import { assemble, disassemble } from '../../asm/index.js';
 import type { Syntax } from '../../asm/index.js';
 import { TsbpfError } from '../../errors.js';
+import { programToWat } from '../../jit/index.js';
+import { prepareProgram } from '../../vm/program.js';
 import { loadProgramFile, readTextFile } from '../../node/files.js';
 import { inFile } from '../options.js';
 import { out } from '../output.js';
@@ -36,7 +38,14 @@ export function registerAsm(program: Command): void {
     .option('--syntax <syntax>', 'llvm (llvm-objdump), conformance, kernel (verifier log)', 'llvm')
     .option('--labels', 'print jump targets as labels instead of offsets')
     .option('--no-addresses', 'omit the slot numbers')
-    .action((file: string, flags: { syntax: Syntax; labels?: boolean; addresses: boolean }) => {
+    .option('--wat', 'print the WebAssembly module the JIT generates (WAT text) instead')
+    .option('--unsafe', 'with --wat: the unchecked-mode module (no bounds checks, no budget)')
+    .action((file: string, flags: { syntax: Syntax; labels?: boolean; addresses: boolean; wat?: boolean; unsafe?: boolean }) => {
+      if (flags.wat) {
+        const wat = inFile(file, () => programToWat(prepareProgram(loadProgramFile(file).bytes, { name: file, allowPseudo: true }), { checked: !flags.unsafe }));
+        process.stdout.write(wat);
+        return;
+      }
       if (!SYNTAXES.includes(flags.syntax)) throw new TsbpfError(`--syntax: unknown syntax '${flags.syntax}' (${SYNTAXES.join(', ')})`);
       const text = inFile(file, () => disassemble(loadProgramFile(file).bytes, { syntax: flags.syntax, labels: flags.labels ?? false, addresses: flags.addresses }));
       process.stdout.write(text);

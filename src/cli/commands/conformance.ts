@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { runConformanceText } from '../../conformance/run.js';
 import { engineByName } from '../../engines.js';
+import type { Engine } from '../../vm/engine.js';
 import { collectFiles, readTextFile } from '../../node/files.js';
 import { out } from '../output.js';
 
@@ -12,10 +13,11 @@ export function registerConformance(program: Command): void {
     .command('conformance')
     .description('run eBPF conformance tests (.data files or folders of them); prints each failure and "N passed, M failed"')
     .argument('<paths...>', 'test files or folders')
-    .option('--engine <name>', 'execution engine: interp', 'interp')
+    .option('--engine <name>', 'execution engine: interp, jit', 'interp')
+    .option('--unsafe', 'run in unchecked mode (no bounds checks, no budget)')
     .option('-v, --verbose', 'print passing tests too')
-    .action((paths: string[], flags: { engine: string; verbose?: boolean }) => {
-      const engine = engineByName(flags.engine);
+    .action((paths: string[], flags: { engine: string; verbose?: boolean; unsafe?: boolean }) => {
+      const engine = flags.unsafe ? unchecked(engineByName(flags.engine)) : engineByName(flags.engine);
       const files = collectFiles(paths, '.data');
       let passed = 0;
       let failed = 0;
@@ -32,4 +34,15 @@ export function registerConformance(program: Command): void {
       out(`${passed} passed, ${failed} failed`);
       if (failed > 0) process.exitCode = 1;
     });
+}
+
+/** `engine` with every run in unchecked mode (`--unsafe`). */
+function unchecked(engine: Engine): Engine {
+  return {
+    name: engine.name,
+    load(machine, program) {
+      const runner = engine.load(machine, program);
+      return { run: (options = {}) => runner.run({ ...options, checked: false }) };
+    },
+  };
 }

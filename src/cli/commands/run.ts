@@ -18,6 +18,7 @@ interface RunFlags {
   json?: boolean;
   trace?: boolean;
   budget?: string;
+  unsafe?: boolean;
   syntax: 'auto' | 'llvm' | 'conformance';
 }
 
@@ -29,7 +30,8 @@ export function registerRun(program: Command): void {
     .argument('<file>', 'program file')
     .option('--mem <hex>', 'input memory as hex bytes')
     .option('--mem-file <path>', 'input memory from a file')
-    .option('--engine <name>', 'execution engine: interp', 'interp')
+    .option('--engine <name>', 'execution engine: interp, jit', 'interp')
+    .option('--unsafe', 'unchecked mode: no bounds checks and no default budget (only for programs a verifier accepted)')
     .option('--json', 'print {"r0":"0x…","insns":N}')
     .option('--trace', 'print every executed instruction with the registers it changed to stderr')
     .option('--budget <n>', 'stop after this many instructions (default 10000000)')
@@ -57,8 +59,11 @@ export function registerRun(program: Command): void {
         }
         : undefined;
       const runner = engine.load(machine, prog);
-      const result = inFile(file, () => runner.run({ args: [r1, mem?.length ?? 0], ...(budget !== undefined ? { budget } : {}), ...(trace ? { trace } : {}) }));
-      if (flags.json) out(JSON.stringify({ r0: hex64(result.r0), insns: result.insns }));
-      else out(`r0 = ${hex64(result.r0)} (${result.r0}), ${result.insns} instructions`);
+      const checked = !flags.unsafe;
+      const result = inFile(file, () => runner.run({ args: [r1, mem?.length ?? 0], checked, ...(budget !== undefined ? { budget } : {}), ...(trace ? { trace } : {}) }));
+      // An unchecked JIT run without a budget does not count instructions (insns is -1).
+      const counted = result.insns >= 0;
+      if (flags.json) out(JSON.stringify(counted ? { r0: hex64(result.r0), insns: result.insns } : { r0: hex64(result.r0) }));
+      else out(`r0 = ${hex64(result.r0)} (${result.r0})${counted ? `, ${result.insns} instructions` : ''}`);
     });
 }

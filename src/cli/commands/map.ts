@@ -1,0 +1,91 @@
+/** `tsbpf map dump OBJ NAME`: a map's contents after a run, like `bpftool map dump`. */
+import type { Command } from 'commander';
+import { formatMapEntry, formattedToJson, formattedToJs } from '../../loader/value-format.js';
+import type { BpfMap } from '../../vm/maps/map.js';
+import { MapType } from '../../vm/maps/types.js';
+import { dumpMap, toHex } from '../../runtime/map-io.js';
+import { splitPerCpu } from '../../vm/maps/map.js';
+import type { Collection } from '../../runtime/collection.js';
+import { addRunOptions, loadObject, mapInitFromFlags, runFromFlags } from '../object-run.js';
+import type { RunFlags } from '../object-run.js';
+import { applyMapInit } from '../../runtime/map-io.js';
+import { inFile } from '../options.js';
+import { out } from '../output.js';
+
+function spaced(hex: string): string {
+  return hex.replace(/(..)(?!$)/g, '$1 ');
+}
+
+/** Whether every byte of an entry's value (all CPUs) is zero. */
+function isZero(value: Uint8Array): boolean {
+  return value.every((b) => b === 0);
+}
+
+/**
+ * The lines `map dump` prints for `map`: with the object's BTF, each entry as
+ * bpftool formats it (pretty JSON, or one compact line per entry); without,
+ * hex bytes. `skipZeroArrayEntries` leaves out array slots that hold zeros.
+ */
+export function formatMapLines(collection: Collection, map: BpfMap, options: { compact?: boolean; skipZeroArrayEntries?: boolean } = {}): string[] {
+  const spec = collection.object.maps[collection.maps.indexOf(map)]!;
+  const btf = collection.object.btf;
+  if (map.type === MapType.BLOOM_FILTER) return ['(a bloom filter cannot be read element by element)'];
+  const isArray = map.type === MapType.ARRAY || map.type === MapType.PERCPU_ARRAY;
+  let entries = map.entries();
+  const total = entries.length;
+  if (options.skipZeroArrayEntries && isArray) entries = entries.filter((e) => !isZero(e.value));
+  const hidden = total - entries.length;
+  const footer = hidden > 0 ? [`(${hidden} of ${total} entries hold only zeros and are not shown)`] : [];
+  const typed = btf !== undefined && (spec.btfKeyTypeId || spec.btfValueTypeId)
+    && map.type !== MapType.PROG_ARRAY && map.type !== MapType.ARRAY_OF_MAPS && map.type !== MapType.HASH_OF_MAPS;
+  if (typed) {
+    const items = entries.map((e) => formatMapEntry(btf, spec, e.key, e.value, { cpus: map.cpus, plainText: true }));
+    if (items.length === 0) return total === 0 ? ['(empty)'] : footer;
+    if (options.compact) return [...items.map((item) => formattedToJson(item)), ...footer];
+    return [...formattedToJson({ kind: 'array', items }, { pretty: true }).split('\n'), ...footer];
+  }
+  const keyless = map.type === MapType.QUEUE || map.type === MapType.STACK || map.type === MapType.RINGBUF;
+  const lines = entries.map((e) => {
+    const key = keyless ? '' : `key: ${spaced(toHex(e.key))}  `;
+    if (map.percpu) {
+      return key + splitPerCpu(e.value, map.valueSize, map.cpus).map((v, cpu) => `value (CPU ${String(cpu).padStart(2, '0')}): ${spaced(toHex(v))}`).join('  ');
+    }
+    return `${key}value: ${spaced(toHex(e.value))}`;
+  });
+  return lines.length ? [...lines, ...footer] : total === 0 ? ['(empty)'] : footer;
+}
+
+/** Registers `map` and its subcommands. */
+export function registerMap(program: Command): void {
+  const map = program.command('map').description('inspect the maps of BPF object files (like bpftool map)');
+  addRunOptions(map.command('dump')
+    .description('dump a map: its initial contents, or after a run when --data-in/--ctx-in/--repeat selects one')
+    .argument('<object>', 'ELF object file')
+    .argument('<name>', 'map name as libbpf names it (e.g. counts, obj.bss)')
+    .option('--run', 'run the program first (implied by --data-in and --ctx-in)')
+    .option('--json', 'print JSON: [{"key":"hex","value":"hex"}...] plus "formatted" entries when the map has BTF'))
+    .action((file: string, name: string, flags: RunFlags & { run?: boolean; json?: boolean }) => {
+      const running = flags.run || flags.dataIn !== undefined || flags.ctxIn !== undefined;
+      const collection = inFile(file, () => {
+        if (running) return runFromFlags([file], flags).collection;
+        const c = loadObject([file], flags);
+        applyMapInit(c, mapInitFromFlags(flags.mapInit ?? []));
+        return c;
+      });
+      const m = inFile(file, () => collection.map(name));
+      if (flags.json) {
+        const spec = collection.object.maps[collection.maps.indexOf(m)]!;
+        const btf = collection.object.btf;
+        const raw = dumpMap(m);
+        const entries = m.type === MapType.BLOOM_FILTER ? [] : m.entries();
+        out(JSON.stringify(raw.map((e, i) => {
+          const formatted = btf && (spec.btfKeyTypeId || spec.btfValueTypeId) && entries[i]
+            ? { formatted: formattedToJs(formatMapEntry(btf, spec, entries[i].key, entries[i].value, { cpus: m.cpus })) }
+            : {};
+          return { ...e, ...formatted };
+        })));
+        return;
+      }
+      for (const l of formatMapLines(collection, m)) out(l);
+    });
+}

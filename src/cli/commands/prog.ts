@@ -1,0 +1,196 @@
+/** `tsbpf prog load|dump|run|tracelog`: objects as bpftool shows and runs them. */
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { formatInstruction } from '../../asm/index.js';
+import type { Syntax } from '../../asm/index.js';
+import { TsbpfError } from '../../errors.js';
+import { decodeProgram } from '../../isa/decode.js';
+import { helperName } from '../../isa/helpers.js';
+import type { Instruction } from '../../isa/instruction.js';
+import { PseudoSrc } from '../../isa/opcode.js';
+import { progTypeName } from '../../hooks/program-types.js';
+import { formatTraceLine } from '../../vm/helpers/index.js';
+import { mapTypeName } from '../../vm/maps/map.js';
+import { openObjects } from '../../node/objects.js';
+import { hostInfo } from '../../node/host.js';
+import { appendTraceLines, drainTraceLines } from '../../node/trace-pipe-file.js';
+import { dumpMaps, toHex } from '../../runtime/map-io.js';
+import type { Collection } from '../../runtime/collection.js';
+import { addLoadOptions, addRunOptions, loadObject, runFromFlags } from '../object-run.js';
+import type { LoadFlags, RunFlags } from '../object-run.js';
+import { inFile } from '../options.js';
+import { err, out } from '../output.js';
+import { formatMapLines } from './map.js';
+
+/** Hex dump lines in `xxd` style: offset, 16 bytes. */
+export function hexDump(bytes: Uint8Array): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < bytes.length; i += 16) {
+    const row = [...bytes.subarray(i, i + 16)].map((b) => b.toString(16).padStart(2, '0'));
+    lines.push(`${i.toString(16).padStart(4, '0')}: ${row.join(' ')}`);
+  }
+  return lines;
+}
+
+/**
+ * An instruction as `prog dump` shows it: the chosen syntax, with map
+ * references by map name (bpftool's `map[...]` notation), callbacks by
+ * function name and helper calls annotated with the helper's name.
+ */
+function describeInsn(insn: Instruction, slot: number, maps: readonly string[], functions: readonly { name: string; slot: number }[], syntax: Syntax): string {
+  if (insn.kind === 'lddw' && (insn.pseudo === PseudoSrc.MAP_IDX || insn.pseudo === PseudoSrc.MAP_IDX_VALUE)) {
+    const name = maps[insn.imm] ?? `#${insn.imm}`;
+    return insn.pseudo === PseudoSrc.MAP_IDX ? `r${insn.dst} = map[${name}]` : `r${insn.dst} = map[${name}][0]+${insn.imm2}`;
+  }
+  if (insn.kind === 'lddw' && insn.pseudo === PseudoSrc.FUNC) {
+    const target = slot + 1 + insn.imm;
+    return `r${insn.dst} = func ${functions.find((f) => f.slot === target)?.name ?? `pc+${insn.imm}`}`;
+  }
+  const text = formatInstruction(insn, { syntax, pc: slot });
+  if (syntax === 'llvm' && insn.kind === 'call' && insn.src === 0) return `${text}\t# ${helperName(insn.imm) ?? 'unknown helper'}`;
+  if (syntax === 'llvm' && insn.kind === 'call' && insn.src === 1) {
+    const callee = functions.find((f) => f.slot === slot + 1 + insn.imm)?.name;
+    return callee ? `${text}\t# ${callee}` : text;
+  }
+  return text;
+}
+
+function describeFlags(flags: number): string {
+  return '0x' + flags.toString(16);
+}
+
+/** Writes trace_printk output of a run where `prog tracelog` finds it, and echoes it to stderr. */
+function flushTrace(collection: Collection, echo: boolean): string[] {
+  const host = hostInfo();
+  const lines = collection.tracePipe.drain().map((l) => formatTraceLine(l, host.comm, host.pid));
+  if (echo) for (const l of lines) err(l);
+  appendTraceLines(lines);
+  return lines;
+}
+
+/** Registers `prog` and its subcommands. */
+export function registerProg(program: Command): void {
+  const prog = program.command('prog').description('load, inspect and run the programs of BPF object files (like bpftool prog)');
+
+  addLoadOptions(prog.command('load')
+    .description('load object files (several are linked like `bpftool gen object`) and list their programs and maps')
+    .argument('<objects...>', 'ELF object files built by clang -target bpf')
+    .option('--json', 'print JSON'))
+    .action((files: string[], flags: LoadFlags & { json?: boolean }) => {
+      const collection = inFile(files.join(' + '), () => loadObject(files, flags));
+      const o = collection.object;
+      const programs = collection.programs.map((p) => ({
+        name: p.spec.name,
+        section: p.spec.section,
+        type: progTypeName(p.typeId),
+        insns: p.prepared.slots,
+        bytes: p.prepared.slots * 8,
+        functions: p.spec.functions.map((f) => f.name),
+      }));
+      const maps = collection.maps.map((m, i) => ({
+        name: o.maps[i]!.name,
+        type: mapTypeName(m.type),
+        key_size: m.keySize,
+        value_size: m.valueSize,
+        max_entries: m.maxEntries,
+        flags: m.flags,
+        frozen: m.frozen,
+      }));
+      if (flags.json) {
+        out(JSON.stringify({ object: { name: o.name, license: o.license, btf: o.btf !== undefined, btf_ext: o.btfExt !== undefined }, programs, maps }));
+        return;
+      }
+      out(`object ${o.name}: license '${o.license}', ${o.btf ? `BTF (${o.btf.ownTypes.length} types)` : 'no BTF'}${o.btfExt ? ', BTF.ext' : ''}`);
+      programs.forEach((p, i) => {
+        const subs = p.functions.slice(1);
+        out(`prog ${i}: ${p.type}  name ${p.name}  section ${p.section}  ${p.insns} insns (${p.bytes} bytes)${subs.length ? `  subprograms ${subs.join(', ')}` : ''}`);
+      });
+      maps.forEach((m, i) => {
+        out(`map ${i}: ${m.type}  name ${m.name}  key ${m.key_size}B  value ${m.value_size}B  max_entries ${m.max_entries}  flags ${describeFlags(m.flags)}${m.frozen ? '  frozen' : ''}`);
+      });
+    });
+
+  addLoadOptions(prog.command('dump')
+    .description('disassemble the programs of an object, with source lines from BTF')
+    .argument('<objects...>', 'ELF object files')
+    .option('--section <name>', 'only the programs of this section')
+    .option('--name <function>', 'only this program')
+    .option('--linum', 'show file:line of each source line')
+    .option('--syntax <syntax>', 'llvm (llvm-objdump) or kernel (verifier log)', 'llvm')
+    .option('--opcodes', 'show the raw bytes of each instruction'))
+    .action((files: string[], flags: LoadFlags & { section?: string; name?: string; linum?: boolean; syntax: Syntax; opcodes?: boolean }) => {
+      if (flags.syntax !== 'llvm' && flags.syntax !== 'kernel') throw new TsbpfError(`--syntax: choose llvm or kernel, not '${flags.syntax}'`);
+      const object = inFile(files.join(' + '), () => openObjects(files, flags.btf !== undefined ? { btf: flags.btf } : {}));
+      const selected = object.programs.filter((p) => (flags.name === undefined || p.name === flags.name) && (flags.section === undefined || p.section === flags.section));
+      if (selected.length === 0) throw new TsbpfError(`no matching program (programs: ${object.programs.map((p) => `${p.name} [${p.section}]`).join(', ')})`);
+      selected.forEach((p, n) => {
+        if (n > 0) out();
+        out(`${p.name} (section ${p.section}, ${p.typeName}, ${p.insns.length / 8} insns):`);
+        const { insns, slotOf } = decodeProgram(p.insns);
+        const lines = new Map(p.lineInfo.map((l) => [l.slot, l]));
+        const funcs = new Map(p.functions.map((f) => [f.slot, f.name]));
+        let shown = '';
+        insns.forEach((insn, i) => {
+          const slot = slotOf[i]!;
+          const fn = funcs.get(slot);
+          if (fn !== undefined && slot !== 0) out(`${fn}:`);
+          const line = lines.get(slot);
+          // Without --linum, a source line is shown once for a run of instructions it produced.
+          const key = line ? `${line.file}:${line.line}${flags.linum ? `:${line.column}` : ''}` : shown;
+          if (line && (key !== shown || fn !== undefined)) out(`; ${line.source.trim()}${flags.linum ? ` [${line.file}:${line.line}:${line.column}]` : ''}`);
+          shown = key;
+          const text = describeInsn(insn, slot, object.maps.map((m) => m.name), p.functions, flags.syntax);
+          const raw = flags.opcodes ? [...p.insns.subarray(slot * 8, slot * 8 + (insn.kind === 'lddw' ? 16 : 8))].map((b) => b.toString(16).padStart(2, '0')).join(' ') + '\t' : '';
+          out(`${String(slot).padStart(8)}:\t${raw}${text}`);
+        });
+      });
+    });
+
+  addRunOptions(prog.command('run')
+    .description('run a program the way BPF_PROG_TEST_RUN does; prints the return value, average duration, data out and maps')
+    .argument('<objects...>', 'ELF object files')
+    .option('--data-out <file>', 'write the packet after the run to a file')
+    .option('--ctx-out <file>', 'write the context after the run to a file')
+    .option('--json', 'print {"retval":N,"duration_ns":N,"data_out":"hex","maps":{...}}'))
+    .action((files: string[], flags: RunFlags & { json?: boolean; dataOut?: string; ctxOut?: string }) => {
+      const { collection, program, result } = inFile(files.join(' + '), () => runFromFlags(files, flags));
+      flushTrace(collection, !flags.json);
+      if (flags.dataOut !== undefined) writeOut(flags.dataOut, result.dataOut);
+      if (flags.ctxOut !== undefined) writeOut(flags.ctxOut, result.ctxOut);
+      if (flags.json) {
+        out(JSON.stringify({ retval: result.retval, duration_ns: result.durationNs, data_out: toHex(result.dataOut), maps: dumpMaps(collection) }));
+        return;
+      }
+      out(`${program.spec.name} (${progTypeName(program.typeId)}): return value ${result.retval}${result.r0 > 0xffffffffn ? ` (r0 = 0x${result.r0.toString(16)})` : ''}, duration (average) ${result.durationNs} ns, ${result.insns} insns`);
+      if (result.dataOut.length > 0) {
+        out(`data_out (${result.dataOut.length} bytes):`);
+        for (const l of hexDump(result.dataOut)) out('  ' + l);
+      }
+      for (const [i, map] of collection.maps.entries()) {
+        out(`map ${collection.object.maps[i]!.name} (${map.typeName}):`);
+        for (const l of formatMapLines(collection, map, { compact: true, skipZeroArrayEntries: true })) out('  ' + l);
+      }
+    });
+
+  addRunOptions(prog.command('tracelog')
+    .description('print bpf_trace_printk output: of a run of OBJECTS, or (without objects) what earlier `prog run`s left, like trace_pipe')
+    .argument('[objects...]', 'ELF object files to run first'))
+    .action((files: string[], flags: RunFlags) => {
+      if (files.length === 0) {
+        for (const l of drainTraceLines()) out(l);
+        return;
+      }
+      const { collection } = inFile(files.join(' + '), () => runFromFlags(files, flags));
+      drainTraceLines();
+      for (const l of flushTrace(collection, false)) out(l);
+      drainTraceLines();
+    });
+}
+
+function writeOut(file: string, bytes: Uint8Array): void {
+  try {
+    writeFileSync(file, bytes);
+  } catch (e) {
+    throw new TsbpfError(`cannot write: ${e instanceof Error ? e.message : String(e)}`, { file });
+  }
+}

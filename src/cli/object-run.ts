@@ -1,0 +1,109 @@
+/**
+ * What `prog run`, `map dump` and `prog tracelog` share: opening an object,
+ * loading it, choosing a program and running it with test-run inputs.
+ */
+import type { Command } from 'commander';
+import { engineByName } from '../engines.js';
+import { TsbpfError } from '../errors.js';
+import { progTypeId } from '../hooks/program-types.js';
+import type { TestRunResult } from '../hooks/test-run.js';
+import { hostInfo } from '../node/host.js';
+import { openObjects } from '../node/objects.js';
+import { readFileBytes, readTextFile } from '../node/files.js';
+import { Collection } from '../runtime/collection.js';
+import type { LoadedProgram } from '../runtime/collection.js';
+import { applyMapInit, parseMapInitJson } from '../runtime/map-io.js';
+import type { MapInitEntry } from '../runtime/map-io.js';
+import { parseCount } from './options.js';
+
+/** Flags of commands that load an object. */
+export interface LoadFlags {
+  btf?: string;
+  cpus?: string;
+  progType?: string;
+}
+
+/** Flags of commands that run a program. */
+export interface RunFlags extends LoadFlags {
+  section?: string;
+  name?: string;
+  dataIn?: string;
+  ctxIn?: string;
+  repeat?: string;
+  mapInit?: string[];
+  engine: string;
+  budget?: string;
+}
+
+/** Adds the object-loading options. */
+export function addLoadOptions(cmd: Command): Command {
+  return cmd
+    .option('--btf <file>', 'BTF that CO-RE relocations are resolved against (e.g. /sys/kernel/btf/vmlinux; default: tsbpf\'s context types)')
+    .option('--cpus <n>', 'number of possible CPUs, i.e. per-CPU map slots (default 1)')
+    .option('--prog-type <type>', 'program type for programs whose section does not tell it (xdp, sched_cls, socket_filter, kprobe, ...)');
+}
+
+/** Adds the program-running options. */
+export function addRunOptions(cmd: Command): Command {
+  return addLoadOptions(cmd)
+    .option('--section <name>', 'run the program in this ELF section')
+    .option('--name <function>', 'run the program with this function name')
+    .option('--data-in <file>', 'packet to run on (data_in)')
+    .option('--ctx-in <file>', 'context to run with (ctx_in), e.g. a struct __sk_buff or pt_regs')
+    .option('--repeat <n>', 'run this many times; the duration is the average', '1')
+    .option('--map-init <name=file>', 'initial contents of a map from a JSON file [{"key":"hex","value":"hex"}...] (repeatable)', collect, [])
+    .option('--engine <name>', 'execution engine', 'interp')
+    .option('--budget <n>', 'instruction budget per run');
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Opens and loads the object files. */
+export function loadObject(files: readonly string[], flags: LoadFlags): Collection {
+  const cpus = flags.cpus !== undefined ? parseCount(flags.cpus, '--cpus') : 1;
+  const object = openObjects(files, { ...(flags.btf !== undefined ? { btf: flags.btf } : {}), possibleCpus: cpus });
+  const progType = flags.progType !== undefined ? progTypeId(flags.progType) : undefined;
+  return Collection.load(object, {
+    possibleCpus: cpus,
+    host: hostInfo(),
+    ...(progType !== undefined ? { progType, forceProgType: true } : {}),
+  });
+}
+
+/** Parses `--map-init name=file` options into initial contents. */
+export function mapInitFromFlags(specs: readonly string[]): Record<string, MapInitEntry[]> {
+  const init: Record<string, MapInitEntry[]> = {};
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0) throw new TsbpfError(`--map-init: expected NAME=FILE, got '${spec}'`);
+    const name = spec.slice(0, eq);
+    const file = spec.slice(eq + 1);
+    init[name] = [...(init[name] ?? []), ...parseMapInitJson(readTextFile(file), file)];
+  }
+  return init;
+}
+
+/** Chooses the program: by --name, by --section, or the only/first one. */
+export function chooseProgram(collection: Collection, flags: RunFlags): LoadedProgram {
+  return collection.program({
+    ...(flags.name !== undefined ? { name: flags.name } : {}),
+    ...(flags.section !== undefined ? { section: flags.section } : {}),
+  });
+}
+
+/** Loads, initialises maps, chooses and runs the program. */
+export function runFromFlags(files: readonly string[], flags: RunFlags): { collection: Collection; program: LoadedProgram; result: TestRunResult } {
+  const collection = loadObject(files, flags);
+  applyMapInit(collection, mapInitFromFlags(flags.mapInit ?? []));
+  const program = chooseProgram(collection, flags);
+  const engine = engineByName(flags.engine);
+  const result = collection.run(program, {
+    ...(flags.dataIn !== undefined ? { dataIn: readFileBytes(flags.dataIn) } : {}),
+    ...(flags.ctxIn !== undefined ? { ctxIn: readFileBytes(flags.ctxIn) } : {}),
+    repeat: parseCount(flags.repeat ?? '1', '--repeat'),
+    ...(flags.budget !== undefined ? { budget: parseCount(flags.budget, '--budget') } : {}),
+  }, engine);
+  return { collection, program, result };
+}

@@ -1,0 +1,58 @@
+/** Host adapter: opens BPF object files (and BTF files) for the CLI. */
+import { basename } from 'node:path';
+import { TsbpfError } from '../errors.js';
+import { parseBtf } from '../loader/btf.js';
+import type { Btf } from '../loader/btf.js';
+import { linkObjects } from '../loader/linker.js';
+import { parseObject, readObjectParts } from '../loader/object.js';
+import type { ObjectSpec } from '../loader/spec.js';
+import { readFileBytes } from './files.js';
+
+/** Options for opening objects. */
+export interface OpenObjectOptions {
+  /** A BTF file CO-RE relocations are resolved against (e.g. /sys/kernel/btf/vmlinux); default: tsbpf's context types. */
+  btf?: string;
+  /** Number of possible CPUs (per-CPU maps, perf event arrays). */
+  possibleCpus?: number;
+}
+
+/** Reads a raw BTF file, or an ELF object's `.BTF`. */
+export function readBtfFile(path: string): Btf {
+  const bytes = readFileBytes(path);
+  try {
+    if (bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) {
+      // The section's BTF as written by clang, before libbpf-style DATASEC fix-ups (what `bpftool btf dump file` shows).
+      const btf = readObjectParts(bytes, path).btf;
+      if (!btf) throw new TsbpfError('the object has no .BTF section', { file: path });
+      return btf;
+    }
+    return parseBtf(bytes, { name: basename(path) });
+  } catch (err) {
+    if (err instanceof TsbpfError && err.location.file === undefined) throw err.withLocation({ file: path });
+    throw err;
+  }
+}
+
+/** Opens one object, or statically links several (like `bpftool gen object`). */
+export function openObjects(paths: readonly string[], options: OpenObjectOptions = {}): ObjectSpec {
+  if (paths.length === 0) throw new TsbpfError('no object file given');
+  const coreTarget = options.btf !== undefined ? readBtfFile(options.btf) : undefined;
+  const parseOptions = {
+    ...(coreTarget ? { coreTarget } : {}),
+    ...(options.possibleCpus !== undefined ? { possibleCpus: options.possibleCpus } : {}),
+  };
+  const withFile = <T>(file: string, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof TsbpfError && err.location.file === undefined) throw err.withLocation({ file });
+      throw err;
+    }
+  };
+  if (paths.length === 1) {
+    const path = paths[0]!;
+    return withFile(path, () => parseObject(readFileBytes(path), { name: path, ...parseOptions }));
+  }
+  const inputs = paths.map((path) => ({ bytes: readFileBytes(path), name: path }));
+  return withFile(paths.join(' + '), () => linkObjects(inputs, parseOptions));
+}
