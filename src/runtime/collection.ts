@@ -23,7 +23,7 @@ import { Machine } from '../vm/machine.js';
 import { ArrayMap } from '../vm/maps/array.js';
 import type { BpfMap } from '../vm/maps/map.js';
 import { MapType, UpdateFlags } from '../vm/maps/types.js';
-import { POISON_HELPER_ID, prepareProgram } from '../vm/program.js';
+import { isPoisonedCall, prepareProgram } from '../vm/program.js';
 import type { PreparedProgram } from '../vm/program.js';
 
 /** A program of a loaded collection. */
@@ -92,7 +92,7 @@ export class Collection {
     const helpers = helpersForType(typeId, this.contexts, options);
     let prepared: PreparedProgram;
     try {
-      prepared = prepareProgram(bytes, { name: spec.name, helpers, allowUnknownHelpers: [POISON_HELPER_ID] });
+      prepared = prepareProgram(bytes, { name: spec.name, helpers, allowUnknownHelper: isPoisonedCall });
     } catch (err) {
       if (err instanceof TsbpfError) throw err.withLocation({ section: spec.section });
       throw err;

@@ -14,7 +14,7 @@ import { divmod64, mulhiU32, pairToBig } from './int64.js';
 import type { Cpu, Machine } from './machine.js';
 import type { AddressSpace } from './memory.js';
 import type { PreparedProgram } from './program.js';
-import { FUNC_POINTER_BASE, POISON_HELPER_ID, TAIL_CALL_HELPER_ID } from './program.js';
+import { FUNC_POINTER_BASE, isPoisonedCall, POISON_HELPER_ID, TAIL_CALL_HELPER_ID } from './program.js';
 
 /** Instructions a checked run may execute before it is stopped. */
 export const DEFAULT_BUDGET = 10_000_000;
@@ -503,8 +503,8 @@ export class Execution {
             const helper = (prog.helpers ?? this.machine.helpers).get(id);
             if (helper === undefined) {
               throw new VmError(id === POISON_HELPER_ID
-                ? 'call to a kernel function or symbol the loader could not resolve (poisoned call): it does not exist in user space'
-                : `call to unknown helper ${id}`, { insn: pc });
+                ? 'call poisoned by a failed CO-RE relocation (the field or type does not exist in the target BTF)'
+                : isPoisonedCall(id) ? 'call to a weak kernel function (kfunc) that does not exist in user space' : `call to unknown helper ${id}`, { insn: pc });
             }
             cpu.call.pc = pc;
             this.pc = pc;

@@ -17,8 +17,15 @@ import type { HelperTable } from './helpers.js';
  */
 export const FUNC_POINTER_BASE = 0x4000_0000;
 
-/** Helper id libbpf writes into calls it could not resolve (`0xbad2310`): calling it is a run-time error. */
+/** Helper id libbpf writes into calls whose CO-RE relocation failed (`0xbad2310`): calling it is a run-time error. */
 export const POISON_HELPER_ID = 195896080;
+/** libbpf writes `call POISON_KFUNC_BASE + n` for an unresolved weak kfunc (extern number n). */
+export const POISON_KFUNC_BASE = 2002000000;
+
+/** Whether `id` is a call a loader poisoned rather than a helper. */
+export function isPoisonedCall(id: number): boolean {
+  return id === POISON_HELPER_ID || (id >= POISON_KFUNC_BASE && id < POISON_KFUNC_BASE + 1_000_000);
+}
 
 /** `bpf_tail_call`: implemented by the engines, not by a helper table. */
 export const TAIL_CALL_HELPER_ID = 12;
@@ -55,7 +62,7 @@ export interface PrepareOptions {
   /** Allow `lddw` pseudo sources other than plain constants (resolved by a loader). */
   allowPseudo?: boolean;
   /** Helper ids that may appear although no helper has them (a loader's poisoned calls); calling one is a run-time error. */
-  allowUnknownHelpers?: readonly number[];
+  allowUnknownHelper?: (id: number) => boolean;
 }
 
 /**
@@ -84,7 +91,7 @@ export function prepareProgram(bytes: Uint8Array, options: PrepareOptions = {}):
     const insn = bySlot[pc];
     if (insn === undefined) continue;
     if (insn.kind === 'call' && insn.src === 0 && insn.imm !== TAIL_CALL_HELPER_ID && options.helpers && !options.helpers.get(insn.imm)
-      && !options.allowUnknownHelpers?.includes(insn.imm)) {
+      && !options.allowUnknownHelper?.(insn.imm)) {
       throw new VmError(`unknown helper ${helperName(insn.imm) ?? '#' + insn.imm} (id ${insn.imm}): ${helperName(insn.imm) ? 'not available to this program type in tsbpf' : 'no such helper'}`, { insn: pc });
     }
     if (insn.kind === 'call' && insn.src === 2) {
