@@ -3,15 +3,9 @@
  * in a test run.
  */
 import { TsbpfError } from '../errors.js';
+import { PROG_TYPE_NAMES } from '../loader/sections.js';
 
-/** Program type names by kernel id. */
-export const PROG_TYPE_NAMES: readonly string[] = [
-  'unspec', 'socket_filter', 'kprobe', 'sched_cls', 'sched_act', 'tracepoint', 'xdp', 'perf_event',
-  'cgroup_skb', 'cgroup_sock', 'lwt_in', 'lwt_out', 'lwt_xmit', 'sock_ops', 'sk_skb', 'cgroup_device',
-  'sk_msg', 'raw_tracepoint', 'cgroup_sock_addr', 'lwt_seg6local', 'lirc_mode2', 'sk_reuseport',
-  'flow_dissector', 'cgroup_sysctl', 'raw_tracepoint_writable', 'cgroup_sockopt', 'tracing', 'struct_ops',
-  'ext', 'lsm', 'sk_lookup', 'syscall', 'netfilter',
-];
+export { PROG_TYPE_NAMES };
 
 /** Other names users and tools use for program types. */
 const ALIASES: Record<string, string> = {

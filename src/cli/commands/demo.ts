@@ -9,6 +9,11 @@ import { Machine } from '../../vm/machine.js';
 import { prepareProgram } from '../../vm/program.js';
 import { standardHelpers } from '../../vm/helpers/basic.js';
 import { readFileBytes, readTextFile } from '../../node/files.js';
+import { hostInfo } from '../../node/host.js';
+import { parseObject } from '../../loader/object.js';
+import { Collection } from '../../runtime/collection.js';
+import { toHex } from '../../runtime/map-io.js';
+import { formatMapLines } from './map.js';
 import { hex64, out } from '../output.js';
 
 /** The folder of the samples shipped with the package. */
@@ -28,6 +33,48 @@ function section(title: string): void {
   out();
   out(`== ${title} ${'='.repeat(Math.max(0, 70 - title.length))}`);
 }
+
+/** Runs a few of the example objects clang built (examples/) on sample packets. */
+function demoObjects(samples: string): void {
+  const examples = join(samples, '..', 'examples');
+  const packet = (name: string) => readFileBytes(join(examples, 'inputs', name));
+  const open = (name: string) => Collection.load(parseObject(readFileBytes(join(examples, name)), { name }), { host: hostInfo() });
+
+  section('examples/proto_count.o: XDP packet counter per IP protocol (clang -target bpf)');
+  const counter = open('proto_count.o');
+  const prog = counter.program();
+  for (const name of ['ipv4_tcp_syn.bin', 'ipv4_udp_dns.bin', 'ipv4_icmp_echo.bin', 'ipv6_tcp_syn.bin', 'ipv4_tcp_ack_data.bin']) {
+    const r = counter.run(prog, { dataIn: packet(name) });
+    out(`  ${name.padEnd(24)} -> ${XDP_ACTIONS[r.retval] ?? r.retval}, ${r.insns} instructions`);
+  }
+  out('per-CPU map proto_stats afterwards (formatted with the object\'s BTF):');
+  for (const l of formatMapLines(counter, counter.map('proto_stats'), { compact: true, skipZeroArrayEntries: true })) out('  ' + l);
+
+  section('examples/tail_dispatch.o: tail calls through a prog array, XDP_TX');
+  const dispatch = open('tail_dispatch.o');
+  const echo = packet('ipv4_icmp_echo.bin');
+  const reply = dispatch.run(dispatch.program({ name: 'xdp_dispatch' }), { dataIn: echo });
+  out(`ICMP echo request -> ${XDP_ACTIONS[reply.retval]} (the handle_icmp program answered it in place)`);
+  out(`  request: ${toHex(echo.subarray(0, 42))}...`);
+  out(`  reply:   ${toHex(reply.dataOut.subarray(0, 42))}...`);
+
+  section('examples/global_config.o: settings in .rodata, counters in .data/.bss, bpf_printk');
+  const config = open('global_config.o');
+  const blocked = config.run(config.program(), { dataIn: packet('ipv4_tcp_telnet.bin') });
+  out(`telnet SYN -> ${XDP_ACTIONS[blocked.retval]}; trace pipe: ${config.tracePipe.drain().map((l) => l.text).join(' | ')}`);
+  for (const name of ['global_c.rodata', 'global_c.bss']) {
+    out(`  ${name}: ${formatMapLines(config, config.map(name), { compact: true }).join(' ')}`);
+  }
+
+  section('examples/syn_events.o: a tc program reporting TCP SYNs through a ring buffer');
+  const events = open('syn_events.o');
+  const tc = events.program();
+  for (const name of ['ipv4_tcp_syn.bin', 'ipv4_udp_dns.bin', 'ipv6_tcp_syn.bin']) events.run(tc, { dataIn: packet(name) });
+  const ring = events.map('events');
+  out(`ring buffer after 3 packets: ${ring.entries().length} records (one per SYN), ${ring.entries().map((e) => e.value.length).join(' and ')} bytes`);
+}
+
+const XDP_ACTIONS = ['XDP_ABORTED', 'XDP_DROP', 'XDP_PASS', 'XDP_TX', 'XDP_REDIRECT'];
 
 /** Registers `demo`. */
 export function registerDemo(program: Command): void {
@@ -62,7 +109,9 @@ export function registerDemo(program: Command): void {
       out(disassemble(fact.bytes, { syntax: 'conformance', labels: true }).trimEnd());
       const f = runOn(factSrc, new Uint8Array(0));
       out(`20! = ${f.r0} in ${f.insns} instructions`);
+      demoObjects(dir);
       out();
-      out('Next: `tsbpf run FILE --trace`, `tsbpf disasm FILE --syntax kernel`, `tsbpf conformance DIR`.');
+      out('Next: `tsbpf prog run examples/proto_count.o --data-in examples/inputs/ipv4_tcp_syn.bin`,');
+      out('`tsbpf prog dump examples/csum_loop.o --linum`, `tsbpf run FILE --trace`, `tsbpf conformance DIR`.');
     });
 }
