@@ -12,6 +12,12 @@ import type { RunOptions, RunResult } from './interpreter.js';
 export interface LoadedRunner {
   /** Runs the program once. */
   run(options?: RunOptions): RunResult;
+  /**
+   * Runs the program once per context address (r1 = the address, r2..r5 =
+   * 0) and returns each run's r0; a fault stops the batch with its error.
+   * The JIT does the whole batch in one call into WebAssembly.
+   */
+  runBatch?(ctxAddrs: Uint32Array, options?: Pick<RunOptions, 'checked' | 'budget' | 'cpu'>): BigUint64Array;
 }
 
 /** An execution engine. */
@@ -39,6 +45,11 @@ export const interpreterEngine: Engine = {
           exec.reset(options.args ?? []);
         }
         return runExecution(exec, options);
+      },
+      runBatch(ctxAddrs, options = {}) {
+        const out = new BigUint64Array(ctxAddrs.length);
+        for (let i = 0; i < ctxAddrs.length; i++) out[i] = this.run({ ...options, args: [ctxAddrs[i]!] }).r0;
+        return out;
       },
     };
   },

@@ -93,7 +93,7 @@ describe('bad input gives one clear line and a non-zero exit', () => {
 
   it('an unknown engine', () => {
     const p = text('r0 = 0\nexit\n');
-    expectCleanError(tsbpf('run', p, '--engine', 'warp'), "tsbpf: unknown engine 'warp' (choose one of: interp)");
+    expectCleanError(tsbpf('run', p, '--engine', 'warp'), "tsbpf: unknown engine 'warp' (choose one of: interp, jit)");
   });
 
   it('usage errors exit with 2', () => {
