@@ -33,6 +33,7 @@ export interface RunFlags extends LoadFlags {
   mapInit?: string[];
   engine: string;
   budget?: string;
+  unsafe?: boolean;
 }
 
 /** Adds the object-loading options. */
@@ -52,8 +53,9 @@ export function addRunOptions(cmd: Command): Command {
     .option('--ctx-in <file>', 'context to run with (ctx_in), e.g. a struct __sk_buff or pt_regs')
     .option('--repeat <n>', 'run this many times; the duration is the average', '1')
     .option('--map-init <name=file>', 'initial contents of a map from a JSON file [{"key":"hex","value":"hex"}...] (repeatable)', collect, [])
-    .option('--engine <name>', 'execution engine', 'interp')
-    .option('--budget <n>', 'instruction budget per run');
+    .option('--engine <name>', 'execution engine: interp or jit', 'interp')
+    .option('--budget <n>', 'instruction budget per run')
+    .option('--unsafe', 'run without bounds checks or budget (only for programs known to be safe)');
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -104,6 +106,7 @@ export function runFromFlags(files: readonly string[], flags: RunFlags): { colle
     ...(flags.ctxIn !== undefined ? { ctxIn: readFileBytes(flags.ctxIn) } : {}),
     repeat: parseCount(flags.repeat ?? '1', '--repeat'),
     ...(flags.budget !== undefined ? { budget: parseCount(flags.budget, '--budget') } : {}),
+    ...(flags.unsafe ? { checked: false } : {}),
   }, engine);
   return { collection, program, result };
 }

@@ -5,7 +5,7 @@
  * average duration and the packet and context afterwards.
  */
 import { TsbpfError } from '../errors.js';
-import type { Engine } from '../vm/engine.js';
+import type { Engine, LoadedRunner } from '../vm/engine.js';
 import type { RunOptions } from '../vm/interpreter.js';
 import type { Machine } from '../vm/machine.js';
 import type { Region } from '../vm/memory.js';
@@ -56,6 +56,8 @@ export class TestRunner {
   private skbL2: SkbContext | null = null;
   private skbL3: SkbContext | null = null;
   private raw: Region | null = null;
+  /** Loaded runners by engine, so repeated runs of a program compile it once. */
+  private readonly runners = new Map<Engine, Map<PreparedProgram, LoadedRunner>>();
 
   constructor(readonly machine: Machine, contexts?: HookContexts) {
     this.contexts = contexts ?? new HookContexts();
@@ -108,7 +110,10 @@ export class TestRunner {
       dataOut = () => new Uint8Array(0);
       ctxOut = () => this.machine.space.read(region.start, input.ctxIn?.length ?? size);
     }
-    const runner = engine.load(this.machine, program);
+    let byProgram = this.runners.get(engine);
+    if (!byProgram) this.runners.set(engine, (byProgram = new Map()));
+    let runner = byProgram.get(program);
+    if (!runner) byProgram.set(program, (runner = engine.load(this.machine, program)));
     const options: RunOptions = {
       args: [ctxAddr],
       cpu: input.cpu ?? 0,

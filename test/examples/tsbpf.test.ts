@@ -1,5 +1,5 @@
 /**
- * Every example object runs in tsbpf and gives what the Linux kernel gives
+ * Every example object runs in tsbpf, on both engines, and gives what the Linux kernel gives
  * (BPF_PROG_TEST_RUN through libbpf/bpftool): the manifest's kernel-checked
  * expectations always, and, where BPF can be loaded here, a live run in the
  * kernel of the same case compared on every run's return value and packet
@@ -15,6 +15,9 @@ import { loadCollection } from '../../src/runtime/collection.js';
 import { applyMapInit, dumpMaps, toHex } from '../../src/runtime/map-io.js';
 import type { MapDumpEntry } from '../../src/runtime/map-io.js';
 import { MapType } from '../../src/vm/maps/types.js';
+import { engineByName } from '../../src/engines.js';
+import { interpreterEngine } from '../../src/vm/engine.js';
+import type { Engine } from '../../src/vm/engine.js';
 import { kernelAvailable, normaliseMaps, runObjectInKernel } from '../support/bpftool.js';
 import type { MapEntry } from '../support/bpftool.js';
 import { caseOptions, caseRuns, EXAMPLES_DIR, expectedDataOut, loadManifest, readPacket } from './manifest.js';
@@ -41,7 +44,7 @@ function parse(ex: ManifestExample): ObjectSpec {
 }
 
 /** Runs a case in tsbpf; maps come back normalised like the manifest's (names for program and map ids). */
-function runInTsbpf(ex: ManifestExample, c: ManifestCase): { runs: RunOutcome[]; maps: Record<string, MapEntry[]> } {
+function runInTsbpf(ex: ManifestExample, c: ManifestCase, engine: Engine = interpreterEngine): { runs: RunOutcome[]; maps: Record<string, MapEntry[]> } {
   const collection = loadCollection(parse(ex), { possibleCpus: CPUS });
   if (c.mapInit) applyMapInit(collection, c.mapInit);
   const program = collection.program({ name: ex.program.function });
@@ -51,7 +54,7 @@ function runInTsbpf(ex: ManifestExample, c: ManifestCase): { runs: RunOutcome[];
         ...(run.packet !== undefined ? { dataIn: readPacket(run.packet) } : {}),
         ...(run.ctx !== undefined ? { ctxIn: Uint8Array.from(Buffer.from(run.ctx, 'hex')) } : {}),
         repeat: run.repeat ?? 1,
-      });
+      }, engine);
       return { retval: r.retval, dataOut: toHex(r.dataOut) };
     } catch (err) {
       if (err instanceof TsbpfError && /\((E[A-Z0-9]+)\)$/.test(err.reason)) return { error: /\((E[A-Z0-9]+)\)$/.exec(err.reason)![1]!, dataOut: '' };
@@ -83,6 +86,12 @@ describe('examples run in tsbpf as in the kernel', () => {
       for (const c of ex.cases) {
         it(c.name, () => {
           const ours = runInTsbpf(ex, c);
+          // The JIT must give exactly what the interpreter gives: return values, packets and every map (timestamps aside).
+          const timeless = (r: ReturnType<typeof runInTsbpf>) => ({
+            runs: r.runs,
+            maps: Object.fromEntries(Object.entries(r.maps).filter(([name]) => !TIME_DEPENDENT_MAPS[ex.name]?.includes(name))),
+          });
+          expect(timeless(runInTsbpf(ex, c, engineByName('jit')))).toEqual(timeless(ours));
           const expected = caseRuns(c).map((run): RunOutcome => ({
             ...(run.expect.retval !== undefined ? { retval: run.expect.retval } : { error: run.expect.error! }),
             dataOut: expectedDataOut(run) ?? '',

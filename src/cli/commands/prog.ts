@@ -5,6 +5,7 @@ import { formatInstruction } from '../../asm/index.js';
 import type { Syntax } from '../../asm/index.js';
 import { TsbpfError } from '../../errors.js';
 import { decodeProgram } from '../../isa/decode.js';
+import { programToWat } from '../../jit/index.js';
 import { helperName } from '../../isa/helpers.js';
 import type { Instruction } from '../../isa/instruction.js';
 import { PseudoSrc } from '../../isa/opcode.js';
@@ -117,9 +118,21 @@ export function registerProg(program: Command): void {
     .option('--name <function>', 'only this program')
     .option('--linum', 'show file:line of each source line')
     .option('--syntax <syntax>', 'llvm (llvm-objdump) or kernel (verifier log)', 'llvm')
-    .option('--opcodes', 'show the raw bytes of each instruction'))
-    .action((files: string[], flags: LoadFlags & { section?: string; name?: string; linum?: boolean; syntax: Syntax; opcodes?: boolean }) => {
+    .option('--opcodes', 'show the raw bytes of each instruction')
+    .option('--wat', 'print the WebAssembly module the JIT generates, as text')
+    .option('--unsafe', 'with --wat: the unchecked module (no bounds checks or budget)'))
+    .action((files: string[], flags: LoadFlags & { section?: string; name?: string; linum?: boolean; syntax: Syntax; opcodes?: boolean; wat?: boolean; unsafe?: boolean }) => {
       if (flags.syntax !== 'llvm' && flags.syntax !== 'kernel') throw new TsbpfError(`--syntax: choose llvm or kernel, not '${flags.syntax}'`);
+      if (flags.wat) {
+        const collection = inFile(files.join(' + '), () => loadObject(files, flags));
+        const chosen = collection.programs.filter((p) => (flags.name === undefined || p.spec.name === flags.name) && (flags.section === undefined || p.spec.section === flags.section));
+        if (chosen.length === 0) throw new TsbpfError(`no matching program (programs: ${collection.programs.map((p) => `${p.spec.name} [${p.spec.section}]`).join(', ')})`);
+        for (const p of chosen) {
+          out(`;; ${p.spec.name} (section ${p.spec.section}), ${flags.unsafe ? 'unchecked' : 'checked'} mode`);
+          process.stdout.write(programToWat(p.prepared, { checked: !flags.unsafe, machine: collection.machine }));
+        }
+        return;
+      }
       const object = inFile(files.join(' + '), () => openObjects(files, flags.btf !== undefined ? { btf: flags.btf } : {}));
       const selected = object.programs.filter((p) => (flags.name === undefined || p.name === flags.name) && (flags.section === undefined || p.section === flags.section));
       if (selected.length === 0) throw new TsbpfError(`no matching program (programs: ${object.programs.map((p) => `${p.name} [${p.section}]`).join(', ')})`);
@@ -161,7 +174,7 @@ export function registerProg(program: Command): void {
         out(JSON.stringify({ retval: result.retval, duration_ns: result.durationNs, data_out: toHex(result.dataOut), maps: dumpMaps(collection) }));
         return;
       }
-      out(`${program.spec.name} (${progTypeName(program.typeId)}): return value ${result.retval}${result.r0 > 0xffffffffn ? ` (r0 = 0x${result.r0.toString(16)})` : ''}, duration (average) ${result.durationNs} ns, ${result.insns} insns`);
+      out(`${program.spec.name} (${progTypeName(program.typeId)}): return value ${result.retval}${result.r0 > 0xffffffffn ? ` (r0 = 0x${result.r0.toString(16)})` : ''}, duration (average) ${result.durationNs} ns${result.insns >= 0 ? `, ${result.insns} insns` : ''}`);
       if (result.dataOut.length > 0) {
         out(`data_out (${result.dataOut.length} bytes):`);
         for (const l of hexDump(result.dataOut)) out('  ' + l);
