@@ -226,7 +226,7 @@ function main(): void {
   console.log(`tsbpf bench: Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} CPUs); kernel reference: ${kernel.ok ? 'BPF_PROG_TEST_RUN (kernel JIT)' : `unavailable (${kernel.reason})`}`);
   console.log('ns per run; JIT columns run a batch of 1024 contexts per call (`runBatch`), `1 run` is one `run()` call from JavaScript.\n');
   const rows: string[][] = [[
-    'program', 'insns/run', 'interp', 'JIT checked', 'JIT unchecked', 'JIT 1 run', 'kernel',
+    'program', 'insns/run', 'interp', 'interp ns/insn', 'JIT checked', 'JIT unchecked', 'JIT 1 run', 'kernel',
     'JIT/kernel unchecked', 'JIT/kernel checked', 'interp/JIT', 'compile ns/insn', 'r0',
   ]];
   for (const b of benches) {
@@ -255,7 +255,7 @@ function main(): void {
       }
     }
     rows.push([
-      b.name, String(first.insns), fmt(interpNs), fmt(checkedNs), fmt(uncheckedNs), fmt(singleNs), fmt(kernelNs),
+      b.name, String(first.insns), fmt(interpNs), fmt(interpNs / first.insns, 2), fmt(checkedNs), fmt(uncheckedNs), fmt(singleNs), fmt(kernelNs),
       ratio(uncheckedNs, kernelNs), ratio(checkedNs, kernelNs), ratio(interpNs, uncheckedNs), fmt(compile, 0), agree,
     ]);
   }
