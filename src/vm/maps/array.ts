@@ -10,7 +10,7 @@
  */
 import type { Machine } from '../machine.js';
 import type { Region } from '../memory.js';
-import { ACCESS_MASK, accessFlagsOk, BpfMap, HelperRef, MapDescriptor, PCPU_MIN_UNIT_SIZE, readU32, roundUp8, u32Bytes } from './map.js';
+import { arrayNextKey, ACCESS_MASK, accessFlagsOk, BpfMap, HelperRef, MapDescriptor, PCPU_MIN_UNIT_SIZE, readU32, roundUp8, u32Bytes } from './map.js';
 import { Errno, MapError, MapFlags, MapType, UpdateFlags } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
 
@@ -78,10 +78,7 @@ export class ArrayMap extends BpfMap {
 
   /** Linux's `array_map_get_next_key`: index order; a missing or out-of-range key restarts at 0. */
   protected nextKeyOf(key: Uint8Array | null): Uint8Array | undefined {
-    const index = key === null ? this.maxEntries : readU32(key);
-    if (index >= this.maxEntries) return u32Bytes(0);
-    if (index === this.maxEntries - 1) return undefined;
-    return u32Bytes(index + 1);
+    return arrayNextKey(key, this.maxEntries);
   }
 
   protected allEntries(): MapEntry[] {

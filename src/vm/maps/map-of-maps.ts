@@ -21,7 +21,7 @@ import type { Machine } from '../machine.js';
 import type { Region } from '../memory.js';
 import { MapDirectory } from './directory.js';
 import { HashMap } from './hash.js';
-import { BpfMap, HelperRef, MapDescriptor, mapTypeName, readU32, u32Bytes } from './map.js';
+import { arrayNextKey, BpfMap, HelperRef, MapDescriptor, mapTypeName, readU32, u32Bytes } from './map.js';
 import { MapError, MapFlags, MapType } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
 
@@ -110,10 +110,7 @@ export class ArrayOfMapsMap extends BpfMap {
   }
 
   protected nextKeyOf(key: Uint8Array | null): Uint8Array | undefined {
-    const index = key === null ? this.maxEntries : readU32(key);
-    if (index >= this.maxEntries) return u32Bytes(0);
-    if (index === this.maxEntries - 1) return undefined;
-    return u32Bytes(index + 1);
+    return arrayNextKey(key, this.maxEntries);
   }
 
   protected allEntries(): MapEntry[] {

@@ -516,3 +516,15 @@ export function u32Bytes(v: number): Uint8Array {
 export function readU32(b: Uint8Array): number {
   return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
 }
+
+/**
+ * Linux's `array_map_get_next_key` (also used by prog arrays, perf event
+ * arrays and arrays of maps): index order; null, a missing or an
+ * out-of-range key restarts at 0; after the last index there is no next key.
+ */
+export function arrayNextKey(key: Uint8Array | null, maxEntries: number): Uint8Array | undefined {
+  const index = key === null ? maxEntries : readU32(key);
+  if (index >= maxEntries) return u32Bytes(0);
+  if (index === maxEntries - 1) return undefined;
+  return u32Bytes(index + 1);
+}

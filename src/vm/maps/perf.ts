@@ -15,7 +15,7 @@
 import type { Machine } from '../machine.js';
 import type { Region } from '../memory.js';
 import { checkArraySpec } from './array.js';
-import { BpfMap, HelperRef, MapDescriptor, readU32, u32Bytes } from './map.js';
+import { arrayNextKey, BpfMap, HelperRef, MapDescriptor, readU32, u32Bytes } from './map.js';
 import { Errno, MapError, MapFlags } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
 
@@ -148,10 +148,7 @@ export class PerfEventArrayMap extends BpfMap {
   }
 
   protected nextKeyOf(key: Uint8Array | null): Uint8Array | undefined {
-    const index = key === null ? this.maxEntries : readU32(key);
-    if (index >= this.maxEntries) return u32Bytes(0);
-    if (index === this.maxEntries - 1) return undefined;
-    return u32Bytes(index + 1);
+    return arrayNextKey(key, this.maxEntries);
   }
 
   /** The filled slots, with their event ids as values. */

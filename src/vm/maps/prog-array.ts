@@ -9,7 +9,7 @@
  */
 import type { Machine } from '../machine.js';
 import type { Region } from '../memory.js';
-import { BpfMap, HelperRef, MapDescriptor, readU32, u32Bytes } from './map.js';
+import { arrayNextKey, BpfMap, HelperRef, MapDescriptor, readU32, u32Bytes } from './map.js';
 import { MapError } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
 
@@ -64,10 +64,7 @@ export class ProgArrayMap extends BpfMap {
   }
 
   protected nextKeyOf(key: Uint8Array | null): Uint8Array | undefined {
-    const index = key === null ? this.maxEntries : readU32(key);
-    if (index >= this.maxEntries) return u32Bytes(0);
-    if (index === this.maxEntries - 1) return undefined;
-    return u32Bytes(index + 1);
+    return arrayNextKey(key, this.maxEntries);
   }
 
   /** The filled slots. */
