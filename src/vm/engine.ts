@@ -48,7 +48,12 @@ export const interpreterEngine: Engine = {
       },
       runBatch(ctxAddrs, options = {}) {
         const out = new BigUint64Array(ctxAddrs.length);
-        for (let i = 0; i < ctxAddrs.length; i++) out[i] = this.run({ ...options, args: [ctxAddrs[i]!] }).r0;
+        const args = [0];
+        const each = { ...options, args };
+        for (let i = 0; i < ctxAddrs.length; i++) {
+          args[0] = ctxAddrs[i]!;
+          out[i] = this.run(each).r0;
+        }
         return out;
       },
     };

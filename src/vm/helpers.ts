@@ -73,8 +73,15 @@ export class HelperCall {
 
   /** Sets r0. */
   ret(value: number | bigint): void {
+    const d = this.space.data;
+    if (typeof value === 'number' && Number.isInteger(value) && value >= -0x80000000 && value <= 0xffffffff) {
+      // Small results (most helpers) need no BigInt: low word, and the sign for negative errnos.
+      d.setInt32(this.regs, value | 0, true);
+      d.setInt32(this.regs + 4, value < 0 ? -1 : 0, true);
+      return;
+    }
     const v = typeof value === 'bigint' ? BigInt.asUintN(64, value) : BigInt.asUintN(64, BigInt(Math.trunc(value)));
-    this.space.data.setBigUint64(this.regs, v, true);
+    d.setBigUint64(this.regs, v, true);
   }
 }
 

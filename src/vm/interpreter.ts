@@ -127,6 +127,7 @@ export class Execution {
   private readonly frameProgs: PreparedProgram[] = [];
   private readonly mayGoto = new Int32Array(MAX_CALL_FRAMES);
   private readonly checker: AccessChecker | null;
+  private readonly boundInvoke = (target: bigint, args: readonly bigint[]): bigint => this.invoke(target, args);
   readonly cpu: Cpu;
 
   constructor(
@@ -171,7 +172,7 @@ export class Execution {
 
   /** The register file as 11 (lo, hi) pairs, viewing the current memory buffer. */
   registers(): Int32Array {
-    const buffer = this.machine.space.memory.buffer;
+    const buffer = this.machine.space.buffer;
     if (this.regView === null || this.regView.buffer !== buffer) {
       this.regView = new Int32Array(buffer, this.cpu.regfile.start, 22);
     }
@@ -192,7 +193,7 @@ export class Execution {
     if (this.done) return true;
     const call = this.cpu.call;
     const previous = call.invoke;
-    call.invoke = (target, args) => this.invoke(target, args);
+    call.invoke = this.boundInvoke;
     try {
       return this.run(limit) === Stop.Exited;
     } catch (err) {
@@ -516,7 +517,7 @@ export class Execution {
             // Callbacks run by the helper spend the same budget.
             remaining = Math.min(remaining, this.budget - this.executed);
             // A helper may have grown the memory, which replaces its buffer.
-            if (R.buffer !== space.memory.buffer) R = this.registers();
+            if (R.buffer !== space.buffer) R = this.registers();
             dv = space.data;
             break;
           }
@@ -686,7 +687,7 @@ export class Execution {
 }
 
 function sharedAtomic(space: AddressSpace, size: number, a: number, imm: number, s: number, R: Int32Array): void {
-  const buffer = space.memory.buffer;
+  const buffer = space.buffer;
   if (size === 4) {
     const view = new Int32Array(buffer);
     const i = a >> 2;

@@ -63,21 +63,30 @@ export class AddressSpace {
     return this.memory.buffer.byteLength;
   }
 
-  /** A byte view of the whole memory (refreshed after growth). */
+  /** A byte view of the whole memory (replaced when the memory grows). */
   get bytes(): Uint8Array {
-    return this.refresh().bytes;
+    return (this.views ?? this.refresh()).bytes;
   }
 
-  /** A DataView of the whole memory (refreshed after growth). */
+  /** A DataView of the whole memory (replaced when the memory grows). */
   get data(): DataView {
-    return this.refresh().data;
+    return (this.views ?? this.refresh()).data;
   }
 
-  private refresh(): { buffer: ArrayBuffer | SharedArrayBuffer; bytes: Uint8Array; data: DataView } {
+  /** The buffer the current views are on (`memory.buffer` is slow to read, so engines compare against this). */
+  get buffer(): ArrayBuffer | SharedArrayBuffer {
+    return (this.views ?? this.refresh()).buffer;
+  }
+
+  /**
+   * Rebuilds the views from `memory.buffer`. The views are cached because
+   * reading `memory.buffer` costs more than most BPF instructions; growth
+   * through {@link allocate} refreshes them. Call this after another thread
+   * grew a shared memory.
+   */
+  refresh(): { buffer: ArrayBuffer | SharedArrayBuffer; bytes: Uint8Array; data: DataView } {
     const buffer = this.memory.buffer;
-    if (this.views === null || this.views.buffer !== buffer || this.views.bytes.byteLength !== buffer.byteLength) {
-      this.views = { buffer, bytes: new Uint8Array(buffer), data: new DataView(buffer) };
-    }
+    this.views = { buffer, bytes: new Uint8Array(buffer), data: new DataView(buffer) };
     return this.views;
   }
 
@@ -116,6 +125,7 @@ export class AddressSpace {
       throw new VmError(`out of memory: ${name} needs ${end - have} more bytes beyond the ${this.maximumPages * WASM_PAGE}-byte limit`);
     }
     this.memory.grow(pages);
+    this.refresh();
   }
 
   /** The region that contains all of `[addr, addr + size)`, if any. */
