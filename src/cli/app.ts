@@ -12,6 +12,7 @@ import { registerProg } from './commands/prog.js';
 import { registerConformance } from './commands/conformance.js';
 import { registerDemo } from './commands/demo.js';
 import { registerRun } from './commands/run.js';
+import { registerVerify } from './commands/verify.js';
 import { err } from './output.js';
 
 /** Exit status for a usage error (unknown flag, missing argument). */
@@ -35,6 +36,7 @@ export function buildCli(): Command {
   registerMap(program);
   registerBtf(program);
   registerDemo(program);
+  registerVerify(program);
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);

@@ -1,0 +1,152 @@
+/**
+ * `tsbpf verify FILE`: runs tsbpf's verifier (src/verifier, the Linux
+ * verifier's rules) on a raw or assembled program, or on every program of a
+ * BPF object (the program type from the section name, as libbpf decides it).
+ * Exit status 1 when any program is rejected; a rejected program's log goes
+ * to stderr the way libbpf/bpftool print the verifier log.
+ */
+import type { Command } from 'commander';
+import { basename } from 'node:path';
+import { TsbpfError } from '../../errors.js';
+import { openObjects } from '../../node/objects.js';
+import { loadProgramFile, readFileBytes } from '../../node/files.js';
+import {
+  PROG_TYPE_NAMES, attachTypeByName, progTypeByName, verify, verifyObjectProgram,
+} from '../../verifier/index.js';
+import type { VerifierMapSpec, VerifyResult } from '../../verifier/index.js';
+import { MapType } from '../../vm/maps/types.js';
+import { err, out } from '../output.js';
+
+interface VerifyFlags {
+  progType?: string;
+  attachType?: string;
+  logLevel: string;
+  json?: boolean;
+  license?: string;
+  map?: string[];
+  btf?: string;
+  ptrLeaks: boolean;
+  syntax: 'auto' | 'llvm' | 'conformance';
+}
+
+/** One verified program, as printed. */
+interface Row {
+  name: string;
+  section: string;
+  type: string;
+  result: VerifyResult;
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  EACCES: 'Permission denied', EINVAL: 'Invalid argument', E2BIG: 'Argument list too long', EFAULT: 'Bad address',
+  ENOTSUPP: 'unknown error (524)', EPERM: 'Operation not permitted', ENOSPC: 'No space left on device',
+};
+const ERRNO_NUM: Record<string, number> = { EACCES: 13, EINVAL: 22, E2BIG: 7, EFAULT: 14, ENOTSUPP: 524, EPERM: 1, ENOSPC: 28 };
+
+function progType(name: string): number {
+  const id = progTypeByName(name);
+  if (id <= 0) throw new TsbpfError(`unknown program type '${name}' (use a BPF_PROG_TYPE_* name: ${PROG_TYPE_NAMES.slice(1).join(', ')})`);
+  return id;
+}
+
+/** `--map type:key_size:value_size:max_entries[:flags]`, e.g. `hash:4:8:16`. */
+function parseMap(spec: string): VerifierMapSpec {
+  const [type, key, value, entries, flags] = spec.split(':');
+  const types = MapType as Readonly<Record<string, number>>;
+  const t = type === undefined ? NaN : /^\d+$/.test(type) ? Number(type) : types[type.toUpperCase()];
+  const nums = [key, value, entries].map((x) => (x !== undefined && /^\d+$/.test(x) ? Number(x) : NaN));
+  if (t === undefined || Number.isNaN(t) || nums.some((n) => Number.isNaN(n))) {
+    throw new TsbpfError(`--map ${spec}: expected TYPE:KEY_SIZE:VALUE_SIZE:MAX_ENTRIES[:FLAGS] (e.g. hash:4:8:16)`);
+  }
+  return { type: t, keySize: nums[0]!, valueSize: nums[1]!, maxEntries: nums[2]!, flags: flags !== undefined ? Number(flags) : 0 };
+}
+
+function logLevel(s: string): 0 | 1 | 2 {
+  if (s === '0' || s === '1' || s === '2') return Number(s) as 0 | 1 | 2;
+  throw new TsbpfError(`--log-level must be 0, 1 or 2 (got '${s}')`);
+}
+
+function isElf(path: string): boolean {
+  const b = readFileBytes(path);
+  return b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
+}
+
+/** Registers `verify`. */
+export function registerVerify(program: Command): void {
+  program
+    .command('verify')
+    .description('verify a program (.s/.asm text, raw .bin instructions) or every program of a BPF object like the Linux verifier')
+    .argument('<file>', 'program or object file')
+    .option('--prog-type <type>', 'program type (xdp, socket_filter, sched_cls, kprobe, ...); objects: overrides the section\'s type')
+    .option('--attach-type <type>', 'expected attach type (cgroup_inet_ingress, ...)')
+    .option('--log-level <n>', '0, 1 (the failing path) or 2 (every instruction); logs go to stderr', '0')
+    .option('--json', 'print {"programs":[{name, section, type, accepted, error, insns_processed}]}')
+    .option('--license <license>', 'license string (default GPL; objects: their license section)')
+    .option('--map <spec>', 'a map for raw programs, by index: TYPE:KEY:VALUE:ENTRIES[:FLAGS] (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
+    .option('--btf <path>', 'objects: BTF to resolve CO-RE relocations against (e.g. /sys/kernel/btf/vmlinux)')
+    .option('--no-ptr-leaks', 'check pointer leaks as for a loader without CAP_PERFMON (R0 leaks addr as return value, ...)')
+    .option('--syntax <syntax>', 'assembly syntax of text files: auto, llvm, conformance', 'auto')
+    .action((file: string, flags: VerifyFlags) => {
+      const level = logLevel(flags.logLevel);
+      // At level 0 tsbpf still keeps the level-1 log of a rejected program, for stderr.
+      const runLevel: 1 | 2 = level === 2 ? 2 : 1;
+      const rows: Row[] = [];
+      const override = flags.progType !== undefined ? progType(flags.progType) : undefined;
+      const attach = flags.attachType !== undefined ? attachTypeByName(flags.attachType) : undefined;
+      if (attach !== undefined && attach < 0) throw new TsbpfError(`unknown attach type '${flags.attachType}'`);
+      if (isElf(file)) {
+        const obj = openObjects([file], flags.btf !== undefined ? { btf: flags.btf } : {});
+        if (obj.programs.length === 0) throw new TsbpfError('the object has no programs', { file });
+        const license = flags.license ?? obj.license;
+        for (const p of obj.programs) {
+          const type = override ?? p.type;
+          const result = verifyObjectProgram({ ...obj, license }, {
+            ...p, ...(attach !== undefined ? { expectedAttachType: attach } : {}),
+          }, { logLevel: runLevel, progType: type, allowPtrLeaks: flags.ptrLeaks });
+          rows.push({ name: p.name, section: p.section, type: PROG_TYPE_NAMES[type] ?? String(type), result });
+        }
+      } else {
+        const { bytes } = loadProgramFile(file, flags.syntax);
+        const type = override ?? progType('socket_filter');
+        const result = verify({
+          insns: bytes,
+          progType: type,
+          license: flags.license ?? 'GPL',
+          maps: (flags.map ?? []).map(parseMap),
+          ...(attach !== undefined ? { expectedAttachType: attach } : {}),
+        }, { logLevel: runLevel, allowPtrLeaks: flags.ptrLeaks });
+        rows.push({ name: basename(file), section: '', type: PROG_TYPE_NAMES[type] ?? String(type), result });
+      }
+      for (const row of rows) {
+        const r = row.result;
+        if (!r.accepted) {
+          const errno = r.errno ?? 'EINVAL';
+          err(`prog '${row.name}': BPF program load failed: ${ERRNO_TEXT[errno] ?? errno}`);
+          err(`prog '${row.name}': -- BEGIN PROG LOAD LOG --`);
+          process.stderr.write(r.log);
+          err('-- END PROG LOAD LOG --');
+          err(`prog '${row.name}': failed to load: -${ERRNO_NUM[errno] ?? 22}`);
+        } else if (level > 0) {
+          err(`prog '${row.name}': -- BEGIN PROG LOAD LOG --`);
+          process.stderr.write(r.log);
+          err('-- END PROG LOAD LOG --');
+        }
+      }
+      if (flags.json) {
+        out(JSON.stringify({
+          programs: rows.map((row) => ({
+            name: row.name, section: row.section, type: row.type, accepted: row.result.accepted,
+            error: row.result.error, insns_processed: row.result.insnsProcessed,
+          })),
+        }));
+      } else {
+        for (const row of rows) {
+          const where = row.section ? `${row.name} [${row.section}] (${row.type})` : `${row.name} (${row.type})`;
+          out(row.result.accepted
+            ? `${where}: accepted, ${row.result.insnsProcessed} insns processed`
+            : `${where}: rejected: ${row.result.error}`);
+        }
+      }
+      if (rows.some((row) => !row.result.accepted)) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,788 @@
+/**
+ * Calls and exits: helper calls checked against their prototypes
+ * (check_helper_call, check_func_arg), bpf-to-bpf calls and callbacks
+ * (bpf_loop, bpf_for_each_map_elem), returns from functions, the program's
+ * return value (check_return_code), `lddw` (check_ld_imm) and the legacy
+ * packet loads (check_ld_abs).
+ */
+import type { Env, SubprogInfo } from './env.js';
+import { MAX_CALL_FRAMES, VerifyAbort, checkRegArg, printVerifierState } from './env.js';
+import type { RawInsn } from './insn.js';
+import { BPF_DW, PSEUDO_FUNC, funcIdName, mode, size } from './insn.js';
+import type { FuncProto } from './helpers.js';
+import { A, AF, HELPER_GET_LOCAL_STORAGE, HELPER_LOOP, HELPER_FOR_EACH_MAP_ELEM, HELPER_TAIL_CALL, R, RF, protoFor } from './helpers.js';
+import type { MapInfo, Reg } from './reg.js';
+import {
+  F, S64_MAX, S64_MIN, T, U32_MAX, baseType, isNullReg, markKnown, markKnownZero, markNotInit, markUnknown, mayBeNull,
+  regBoundsSync, regTypeStr,
+} from './reg.js';
+import { newFuncState } from './state.js';
+import type { FuncState } from './state.js';
+import { tnumIsConst } from './tnum.js';
+import {
+  checkHelperMemAccess, checkMemAccess, checkMemSizeReg, checkPtrAlignment, checkPtrOffReg, mayAccessDirectPktData,
+} from './mem.js';
+import { markChainPrecision, markStackSlotPrecise } from './precision.js';
+import { findPrevEntry, pushStack, widenImpreciseScalars } from './search.js';
+import { acquireReference, checkResourceLeak, releaseReference } from './refs.js';
+import { findSubprog } from './cfg.js';
+import { markPtrNotNullReg } from './branch.js';
+import { returnRange } from './prog-types.js';
+import { MapType } from '../vm/maps/types.js';
+
+const CALLER_SAVED = [0, 1, 2, 3, 4, 5];
+
+/** The types an argument of base type `a` accepts (compatible_reg_types). */
+const PT_TRACING = 26;
+const PT_LSM = 29;
+
+const COMPATIBLE: Record<number, number[]> = {
+  [A.PTR_TO_MAP_KEY]: [T.STACK, T.PACKET, T.PACKET_META, T.MAP_KEY, T.MAP_VALUE, T.MEM, T.MEM | F.RINGBUF, T.BUF, T.BTF_ID | F.TRUSTED],
+  [A.PTR_TO_MAP_VALUE]: [T.STACK, T.PACKET, T.PACKET_META, T.MAP_KEY, T.MAP_VALUE, T.MEM, T.MEM | F.RINGBUF, T.BUF, T.BTF_ID | F.TRUSTED],
+  [A.CONST_SIZE]: [T.SCALAR],
+  [A.CONST_SIZE_OR_ZERO]: [T.SCALAR],
+  [A.CONST_ALLOC_SIZE_OR_ZERO]: [T.SCALAR],
+  [A.CONST_MAP_PTR]: [T.MAP_PTR],
+  [A.PTR_TO_CTX]: [T.CTX],
+  [A.PTR_TO_SOCK_COMMON]: [T.SOCK_COMMON, T.SOCKET, T.TCP_SOCK, T.XDP_SOCK],
+  [A.PTR_TO_BTF_ID_SOCK_COMMON]: [T.SOCK_COMMON, T.SOCKET, T.TCP_SOCK, T.XDP_SOCK, T.BTF_ID, T.BTF_ID | F.TRUSTED],
+  [A.PTR_TO_SOCKET]: [T.SOCKET],
+  [A.PTR_TO_BTF_ID]: [T.BTF_ID, T.BTF_ID | F.TRUSTED, T.BTF_ID | F.RCU],
+  [A.PTR_TO_SPIN_LOCK]: [T.MAP_VALUE, T.BTF_ID | F.ALLOC],
+  [A.PTR_TO_MEM]: [T.STACK, T.PACKET, T.PACKET_META, T.MAP_KEY, T.MAP_VALUE, T.MEM, T.MEM | F.RINGBUF, T.BUF, T.BTF_ID | F.TRUSTED],
+  [A.PTR_TO_RINGBUF_MEM]: [T.MEM | F.RINGBUF],
+  [A.PTR_TO_FUNC]: [T.FUNC],
+  [A.PTR_TO_STACK]: [T.STACK],
+  [A.PTR_TO_CONST_STR]: [T.MAP_VALUE],
+  [A.PTR_TO_TIMER]: [T.MAP_VALUE],
+  [A.PTR_TO_PERCPU_BTF_ID]: [T.BTF_ID | F.PERCPU, T.BTF_ID | F.PERCPU | F.RCU, T.BTF_ID | F.PERCPU | F.TRUSTED],
+  [A.KPTR_XCHG_DEST]: [T.MAP_VALUE, T.BTF_ID | F.ALLOC],
+  [A.PTR_TO_DYNPTR]: [T.STACK, T.DYNPTR],
+};
+
+interface CallMeta {
+  map: MapInfo | null;
+  mapUid: number;
+  rawMode: boolean;
+  pktAccess: boolean;
+  releaseRegno: number;
+  regno: number;
+  accessSize: number;
+  memSize: number;
+  msizeMaxValue: bigint;
+  refObjId: number;
+  funcId: number;
+  subprogno: number;
+  constMapKey: bigint;
+}
+
+function checkRegType(env: Env, regno: number, argType: number): void {
+  const reg = env.regs[regno]!;
+  const compatible = COMPATIBLE[argType & 0xff];
+  if (!compatible) env.fail(`verifier bug: unsupported arg type ${argType}`, 'EFAULT');
+  let type = reg.type;
+  if (argType & AF.RDONLY) type &= ~F.RDONLY;
+  if (argType & AF.MAYBE_NULL) type &= ~F.MAYBE_NULL;
+  if (compatible.includes(type)) return;
+  env.fail(`R${regno} type=${regTypeStr(reg.type)} expected=${compatible.map(regTypeStr).join(', ')}`);
+}
+
+/** check_func_arg_reg_off. */
+function checkFuncArgRegOff(env: Env, reg: Reg, regno: number, argType: number): void {
+  if (argType & AF.RELEASE) {
+    if (reg.off) env.fail(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`, 'EINVAL');
+    checkPtrOffReg(env, reg, regno, false);
+    return;
+  }
+  switch (reg.type) {
+    case T.STACK: case T.PACKET: case T.PACKET_META: case T.MAP_KEY: case T.MAP_VALUE: case T.MEM: case T.MEM | F.RDONLY:
+    case T.MEM | F.RINGBUF: case T.BUF: case T.BUF | F.RDONLY: case T.ARENA: case T.SCALAR:
+      return;
+    case T.BTF_ID: case T.BTF_ID | F.ALLOC: case T.BTF_ID | F.TRUSTED: case T.BTF_ID | F.RCU:
+      checkPtrOffReg(env, reg, regno, true);
+      return;
+    default:
+      checkPtrOffReg(env, reg, regno, false);
+  }
+}
+
+function constMapKey(env: Env, key: Reg, keySize: number): bigint {
+  if (key.type !== T.STACK || !tnumIsConst(key.varOff)) return -1n;
+  const f = env.cur.frames[key.frameno]!;
+  const stackOff = key.off + Number(BigInt.asIntN(64, key.varOff.value));
+  const slot = -stackOff - 1;
+  const spi = Math.floor(slot / 8);
+  const off = slot % 8;
+  if (spi < 0 || spi >= f.allocatedStack / 8) return -1n;
+  let zero = 0;
+  for (let i = off; i >= 0 && f.slotType[spi * 8 + i] === 3; i--) zero++;
+  if (zero >= keySize) return 0n;
+  if (f.slotType[spi * 8 + 7] !== 1 || f.spilled[spi]!.type !== T.SCALAR) return -1n;
+  let spill = 0;
+  for (let i = off; i >= 0 && f.slotType[spi * 8 + i] === 1; i--) spill++;
+  if (spill !== keySize) return -1n;
+  const reg = f.spilled[spi]!;
+  if (!tnumIsConst(reg.varOff)) return -1n;
+  markStackSlotPrecise(env, key.frameno, spi);
+  return reg.varOff.value;
+}
+
+function checkFuncArg(env: Env, arg: number, meta: CallMeta, fn: FuncProto): void {
+  const regno = arg + 1;
+  const reg = env.regs[regno]!;
+  let argType = fn.args[arg] ?? A.DONTCARE;
+  if (argType === A.DONTCARE) return;
+  checkRegArg(env, regno, 'src');
+  if (argType === A.ANYTHING) {
+    if (env.isPointerValue(regno)) env.fail(`R${regno} leaks addr into helper function`);
+    return;
+  }
+  if ((baseType(reg.type) === T.PACKET || baseType(reg.type) === T.PACKET_META) && !mayAccessDirectPktData(env, meta, 'read')) {
+    env.fail('helper access to the packet is not allowed');
+  }
+  if ((argType & 0xff) === A.PTR_TO_MAP_VALUE) {
+    if (!meta.map) env.fail('verifier bug: invalid map_ptr to access map->type', 'EFAULT');
+    if (meta.map.type === MapType.SOCKMAP || meta.map.type === MapType.SOCKHASH) {
+      if (argType === A.PTR_TO_MAP_VALUE) argType = A.PTR_TO_BTF_ID_SOCK_COMMON;
+      else env.fail('invalid arg_type for sockmap/sockhash', 'EINVAL');
+    } else if (meta.map.type === MapType.BLOOM_FILTER && meta.funcId === 89) {
+      argType = A.PTR_TO_MAP_VALUE;
+    }
+  }
+  const skipTypeCheck = isNullReg(reg) && (argType & AF.MAYBE_NULL) !== 0;
+  if (!skipTypeCheck) {
+    checkRegType(env, regno, argType);
+    checkFuncArgRegOff(env, reg, regno, argType);
+  }
+  if (argType & AF.RELEASE) {
+    if (!reg.refObjId && !isNullReg(reg)) env.fail(`R${regno} must be referenced when passed to release function`, 'EINVAL');
+    meta.releaseRegno = regno;
+  }
+  if (reg.refObjId) {
+    if (meta.refObjId) env.fail(`more than one arg with ref_obj_id R${regno} ${reg.refObjId} ${meta.refObjId}`);
+    meta.refObjId = reg.refObjId;
+  }
+  const base = argType & 0xff;
+  switch (base) {
+    case A.CONST_MAP_PTR:
+      if (meta.map && (meta.map !== reg.map || meta.mapUid !== reg.mapUid)) {
+        env.fail(`timer pointer in R1 map_uid=${meta.mapUid} doesn't match map pointer in R2 map_uid=${reg.mapUid}`, 'EINVAL');
+      }
+      meta.map = reg.map;
+      meta.mapUid = reg.mapUid;
+      break;
+    case A.PTR_TO_MAP_KEY: {
+      if (!meta.map) env.fail('verifier bug: invalid map_ptr to access map->key', 'EFAULT');
+      checkHelperMemAccess(env, regno, meta.map.keySize, 'read', false, null);
+      if (meta.map.type === MapType.ARRAY || meta.map.type === MapType.PERCPU_ARRAY) {
+        meta.constMapKey = constMapKey(env, reg, meta.map.keySize);
+      }
+      break;
+    }
+    case A.PTR_TO_MAP_VALUE:
+      if ((argType & AF.MAYBE_NULL) && isNullReg(reg)) return;
+      if (!meta.map) env.fail('verifier bug: invalid map_ptr to access map->value', 'EFAULT');
+      meta.rawMode = (argType & AF.UNINIT) !== 0;
+      checkHelperMemAccess(env, regno, meta.map.valueSize, argType & AF.WRITE ? 'write' : 'read', false, meta);
+      break;
+    case A.PTR_TO_FUNC:
+      meta.subprogno = reg.subprogno;
+      break;
+    case A.PTR_TO_MEM:
+      meta.rawMode = (argType & AF.UNINIT) !== 0;
+      if (argType & AF.FIXED_SIZE) {
+        checkHelperMemAccess(env, regno, fn.argSize?.[arg] ?? 0, argType & AF.WRITE ? 'write' : 'read', false, meta);
+        if (argType & AF.ALIGNED) checkPtrAlignment(env, reg, 0, fn.argSize?.[arg] ?? 0, true);
+      }
+      break;
+    case A.CONST_SIZE:
+      checkMemSizeReg(env, regno, (fn.args[arg - 1] ?? 0) & AF.WRITE ? 'write' : 'read', false, meta);
+      break;
+    case A.CONST_SIZE_OR_ZERO:
+      checkMemSizeReg(env, regno, (fn.args[arg - 1] ?? 0) & AF.WRITE ? 'write' : 'read', true, meta);
+      break;
+    case A.CONST_ALLOC_SIZE_OR_ZERO:
+      if (!tnumIsConst(reg.varOff)) env.fail(`R${regno} is not a known constant'`);
+      meta.memSize = Number(reg.varOff.value);
+      markChainPrecision(env, regno);
+      break;
+    case A.PTR_TO_CONST_STR:
+      checkRegConstStr(env, reg, regno);
+      break;
+    case A.PTR_TO_SPIN_LOCK:
+      env.fail(`map '${reg.map?.name ?? ''}' has to have BTF in order to use bpf_spin_lock`, 'EINVAL');
+      break;
+    default:
+      break;
+  }
+}
+
+function checkRegConstStr(env: Env, reg: Reg, regno: number): void {
+  if (reg.type !== T.MAP_VALUE) env.fail('verifier bug: const str', 'EINVAL');
+  const map = reg.map!;
+  if (map.type === MapType.PERCPU_ARRAY) env.fail(`R${regno} points to percpu_array map which cannot be used as const string`);
+  if (!map.readonly) env.fail(`R${regno} does not point to a readonly map'`);
+  if (!tnumIsConst(reg.varOff)) env.fail(`R${regno} is not a constant address'`);
+  const off = reg.off + Number(reg.varOff.value);
+  const data = map.initialValue;
+  if (!data || !data.subarray(off).includes(0)) env.fail('string is not zero-terminated', 'EINVAL');
+}
+
+/** check_map_func_compatibility. */
+function checkMapFuncCompatibility(env: Env, map: MapInfo | null, funcId: number): void {
+  if (!map) return;
+  const t = map.type;
+  const bad = (): never => env.fail(`cannot pass map_type ${t} into func ${funcIdName(funcId)}#${funcId}`, 'EINVAL');
+  const only = (...ids: number[]): void => {
+    if (!ids.includes(funcId)) bad();
+  };
+  switch (t) {
+    case MapType.PROG_ARRAY: only(12); break;
+    case MapType.PERF_EVENT_ARRAY: only(22, 25, 111, 55, 121); break;
+    case MapType.RINGBUF: only(130, 131, 134, 198, 199, 200); break;
+    case MapType.USER_RINGBUF: only(209); break;
+    case MapType.STACK_TRACE: only(27); break;
+    case MapType.CGROUP_ARRAY: only(33, 37); break;
+    case MapType.CGROUP_STORAGE: case MapType.PERCPU_CGROUP_STORAGE: only(81); break;
+    case MapType.DEVMAP: case MapType.DEVMAP_HASH: only(51, 1); break;
+    case MapType.CPUMAP: only(51); break;
+    case MapType.XSKMAP: only(51, 1); break;
+    case MapType.ARRAY_OF_MAPS: case MapType.HASH_OF_MAPS: only(1); break;
+    case MapType.SOCKMAP: only(52, 53, 60, 82, 1, ...(mayUpdateSockmap(env, funcId) ? [funcId] : [])); break;
+    case MapType.SOCKHASH: only(72, 70, 71, 82, 1, ...(mayUpdateSockmap(env, funcId) ? [funcId] : [])); break;
+    case MapType.REUSEPORT_SOCKARRAY: only(82); break;
+    case MapType.QUEUE: case MapType.STACK: only(89, 88, 87); break;
+    case MapType.SK_STORAGE: only(107, 108, 194); break;
+    case MapType.INODE_STORAGE: only(145, 146, 194); break;
+    case MapType.TASK_STORAGE: only(156, 157, 194); break;
+    case MapType.CGRP_STORAGE: only(210, 211, 194); break;
+    case MapType.BLOOM_FILTER: only(89, 87); break;
+    default: break;
+  }
+  const need = (...types: number[]): void => {
+    if (!types.includes(t)) bad();
+  };
+  switch (funcId) {
+    case 12:
+      need(MapType.PROG_ARRAY);
+      if (env.subprogs.length > 1) {
+        // x86-64 JIT supports tail calls in subprograms
+      }
+      break;
+    case 22: case 25: case 55: case 111: case 121: need(MapType.PERF_EVENT_ARRAY); break;
+    case 130: case 131: case 134: case 198: case 199: case 200: need(MapType.RINGBUF); break;
+    case 209: need(MapType.USER_RINGBUF); break;
+    case 27: need(MapType.STACK_TRACE); break;
+    case 37: case 33: need(MapType.CGROUP_ARRAY); break;
+    case 51: need(MapType.DEVMAP, MapType.DEVMAP_HASH, MapType.CPUMAP, MapType.XSKMAP); break;
+    case 52: case 60: case 53: need(MapType.SOCKMAP); break;
+    case 72: case 71: case 70: need(MapType.SOCKHASH); break;
+    case 81: need(MapType.CGROUP_STORAGE, MapType.PERCPU_CGROUP_STORAGE); break;
+    case 82: need(MapType.REUSEPORT_SOCKARRAY, MapType.SOCKMAP, MapType.SOCKHASH); break;
+    case 88: need(MapType.QUEUE, MapType.STACK); break;
+    case 89: case 87: need(MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER); break;
+    case 195: need(MapType.PERCPU_ARRAY, MapType.PERCPU_HASH, MapType.LRU_PERCPU_HASH); break;
+    case 107: case 108: need(MapType.SK_STORAGE); break;
+    case 145: case 146: need(MapType.INODE_STORAGE); break;
+    case 156: case 157: need(MapType.TASK_STORAGE); break;
+    case 210: case 211: need(MapType.CGRP_STORAGE); break;
+    default: break;
+  }
+}
+
+function mayUpdateSockmap(env: Env, funcId: number): boolean {
+  if (funcId !== 2 && funcId !== 3) return false;
+  switch (env.progType) {
+    case 26: if (env.expectedAttachType === 28) return true; break;
+    case 13: if (funcId === 3) return true; break;
+    case 1: case 3: case 4: case 6: case 21: case 22: case 30: return true;
+    default: break;
+  }
+  env.verbose('cannot update sockmap in this context\n');
+  return false;
+}
+
+/** clear_all_pkt_pointers: packet data may have moved. */
+function clearAllPktPointers(env: Env): void {
+  for (let i = 0; i <= env.cur.curframe; i++) {
+    const f = env.cur.frames[i]!;
+    const fix = (r: Reg): void => {
+      if (baseType(r.type) === T.PACKET || baseType(r.type) === T.PACKET_META || r.type === T.PACKET_END) markUnknown(r);
+    };
+    f.regs.forEach(fix);
+    for (let s = 0; s < f.allocatedStack / 8; s++) if (f.slotType[s * 8 + 7] === 1) fix(f.spilled[s]!);
+  }
+}
+
+/** Callee frame for a call to `subprog` at `callsite`, filled by `setState`. */
+function setupFuncEntry(env: Env, subprog: number, callsite: number, setState: (caller: FuncState, callee: FuncState) => void, st = env.cur): void {
+  if (st.curframe + 1 >= MAX_CALL_FRAMES) env.fail(`the call stack of ${st.curframe + 2} frames is too deep`, 'E2BIG');
+  const caller = st.frames[st.curframe]!;
+  const callee = newFuncState(callsite, st.curframe + 1, subprog);
+  env.markStateScratched();
+  setState(caller, callee);
+  st.frames[st.curframe + 1] = callee;
+  st.curframe++;
+}
+
+function setCalleeState(caller: FuncState, callee: FuncState): void {
+  for (let i = 1; i <= 5; i++) callee.regs[i] = { ...caller.regs[i]! };
+}
+
+function clearCallerSavedRegs(env: Env, regs: Reg[]): void {
+  for (const r of CALLER_SAVED) {
+    markNotInit(regs[r]!);
+    env.markRegScratched(r);
+  }
+}
+
+/**
+ * btf_check_func_arg_match for a global subprogram: the caller's R1..R5
+ * must fit the BTF prototype (scalars, the context, memory of the pointed
+ * type's size). Logs what does not fit and returns false.
+ */
+function checkGlobalArgs(env: Env, sp: SubprogInfo, regs: Reg[]): boolean {
+  if (sp.argsError !== null) {
+    env.verbose(`${sp.argsError}\n`);
+    return false;
+  }
+  const args = sp.args ?? [];
+  for (let i = 0; i < args.length; i++) {
+    const regno = i + 1;
+    const reg = regs[regno]!;
+    const arg = args[i]!;
+    try {
+      if (arg.kind === 'scalar') {
+        if (reg.type !== T.SCALAR) {
+          env.verbose(`R${regno} is not a scalar\n`);
+          return false;
+        }
+      } else if (arg.kind === 'ctx') {
+        if (reg.type === T.CTX) checkPtrOffReg(env, reg, regno, false);
+        if (reg.type !== T.CTX) {
+          env.verbose(`arg#${i} expects pointer to ctx\n`);
+          return false;
+        }
+      } else {
+        if (reg.type !== T.SCALAR) checkFuncArgRegOffAny(env, reg, regno);
+        if (!isNullReg(reg)) {
+          // check_mem_reg: the memory must be readable and writable, as if not NULL
+          const saved = { ...reg };
+          if (mayBeNull(reg.type)) markPtrNotNullReg(reg);
+          try {
+            checkHelperMemAccess(env, regno, arg.size, 'read', true, null);
+            checkHelperMemAccess(env, regno, arg.size, 'write', true, null);
+          } finally {
+            Object.assign(reg, saved);
+          }
+        }
+      }
+    } catch (e) {
+      if (e instanceof VerifyAbort) return false;
+      throw e;
+    }
+  }
+  return true;
+}
+
+/** check_func_arg_reg_off with ARG_DONTCARE, for the pointer types a global subprogram may get. */
+function checkFuncArgRegOffAny(env: Env, reg: Reg, regno: number): void {
+  const b = baseType(reg.type);
+  if (b === T.STACK || b === T.PACKET || b === T.PACKET_META || b === T.MAP_KEY || b === T.MAP_VALUE || b === T.MEM
+    || b === T.FLOW_KEYS) {
+    return;
+  }
+  checkPtrOffReg(env, reg, regno, false);
+}
+
+/**
+ * update_loop_inline_state: the kernel inlines bpf_loop when every call at
+ * this instruction passes flags 0 and the same callback; a zero flags
+ * register is marked precise while that holds.
+ */
+function updateLoopInlineState(env: Env, insnIdx: number, subprogno: number): void {
+  const aux = env.aux[insnIdx]!;
+  const flagIsZero = (): boolean => {
+    const zero = isNullReg(env.regs[4]!);
+    if (zero) markChainPrecision(env, 4);
+    return zero;
+  };
+  if (!aux.loopInline) {
+    aux.loopInline = { fit: flagIsZero(), subprogno };
+    return;
+  }
+  if (!aux.loopInline.fit) return;
+  aux.loopInline.fit = flagIsZero() && aux.loopInline.subprogno === subprogno;
+}
+
+/** check_func_call: a bpf-to-bpf call. */
+export function checkFuncCall(env: Env, insn: RawInsn): void {
+  const target = env.insnIdx + insn.imm + 1;
+  const subprog = findSubprog(env, target);
+  if (subprog < 0) env.fail(`verifier bug: target of func call at insn ${target} is not a program`, 'EFAULT');
+  const state = env.cur;
+  const caller = state.frames[state.curframe]!;
+  const sp = env.subprogs[subprog]!;
+  if (sp.global) {
+    const argsOk = checkGlobalArgs(env, sp, caller.regs);
+    if (state.activeLocks) env.fail('global function calls are not allowed while holding a lock,\nuse static function instead', 'EINVAL');
+    if (!argsOk) env.fail(`Caller passes invalid args into func#${subprog} ('${sp.name}')`, 'EINVAL');
+    if (env.logLevel) env.verbose(`Func#${subprog} ('${sp.name}') is global and assumed valid.\n`);
+    if (sp.changesPktData) clearAllPktPointers(env);
+    sp.called = true;
+    clearCallerSavedRegs(env, caller.regs);
+    markUnknown(caller.regs[0]!);
+    caller.regs[0]!.subregDef = 0;
+    return;
+  }
+  setupFuncEntry(env, subprog, env.insnIdx, setCalleeState);
+  clearCallerSavedRegs(env, caller.regs);
+  env.insnIdx = sp.start - 1;
+  if (env.logLevel) {
+    env.verbose('caller:\n');
+    printVerifierState(env, state, caller.frameno, true);
+    env.verbose('callee:\n');
+    printVerifierState(env, state, state.curframe, true);
+  }
+}
+
+/** push_callback_call: explore the callback as if called now, then continue after the helper. */
+function pushCallbackCall(env: Env, insnIdx: number, subprog: number, setState: (caller: FuncState, callee: FuncState) => void): void {
+  env.subprogs[subprog]!.isCb = true;
+  const st = pushStack(env, env.subprogs[subprog]!.start, insnIdx);
+  setupFuncEntry(env, subprog, insnIdx, setState, st);
+  st.callbackUnrollDepth++;
+  st.frames[st.curframe - 1]!.callbackDepth++;
+  env.frame.callbackDepth = 0;
+}
+
+/** prepare_func_exit: return to the caller (or, for a callback, to the helper call). */
+export function prepareFuncExit(env: Env): void {
+  const state = env.cur;
+  const callee = state.frames[state.curframe]!;
+  const r0 = callee.regs[0]!;
+  if (r0.type === T.STACK) env.fail('cannot return stack pointer to the caller', 'EINVAL');
+  const caller = state.frames[state.curframe - 1]!;
+  if (callee.inCallbackFn) {
+    if (r0.type !== T.SCALAR) env.fail('R0 not a scalar value');
+    markChainPrecision(env, 0);
+    if (!(BigInt(callee.callbackRetMin) <= r0.smin && r0.smax <= BigInt(callee.callbackRetMax))) {
+      invalidScalar(env, r0, callee.callbackRetMin, callee.callbackRetMax, 'At callback return', 'R0');
+      env.abort('EINVAL');
+    }
+  } else {
+    caller.regs[0] = { ...r0 };
+  }
+  const inCallback = callee.inCallbackFn;
+  env.insnIdx = inCallback ? callee.callsite : callee.callsite + 1;
+  if (env.logLevel) {
+    env.verbose('returning from callee:\n');
+    printVerifierState(env, state, callee.frameno, true);
+    env.verbose(`to caller at ${env.insnIdx}:\n`);
+    printVerifierState(env, state, caller.frameno, true);
+  }
+  state.frames.length = state.curframe;
+  state.curframe--;
+  if (inCallback) {
+    const prev = findPrevEntry(env, state, env.insnIdx);
+    if (prev) widenImpreciseScalars(prev, state);
+  }
+}
+
+function invalidScalar(env: Env, reg: Reg, min: number, max: number, ctx: string, name: string): void {
+  let s = `${ctx} the register ${name} has`;
+  let unknown = true;
+  if (reg.smin > S64_MIN) {
+    s += ` smin=${reg.smin}`;
+    unknown = false;
+  }
+  if (reg.smax < S64_MAX) {
+    s += ` smax=${reg.smax}`;
+    unknown = false;
+  }
+  if (unknown) s += ' unknown scalar value';
+  env.note(`${s} should have been in [${min}, ${max}]`);
+}
+
+/** check_return_code at the main program's exit. */
+export function checkReturnCode(env: Env, regno: number, regName: string): void {
+  const frame = env.cur.frames[0]!;
+  const isSubprog = frame.subprogno !== 0;
+  checkRegArg(env, regno, 'src');
+  if (env.isPointerValue(regno)) env.fail(`R${regno} leaks addr as return value`);
+  const reg = env.regs[regno]!;
+  if (frame.inAsyncCallbackFn) {
+    if (reg.type !== T.SCALAR) env.fail(`At async callback return the register R${regno} is not a known value (${regTypeStr(reg.type)})`, 'EINVAL');
+    markChainPrecision(env, regno);
+    if (!(BigInt(frame.callbackRetMin) <= reg.smin && reg.smax <= BigInt(frame.callbackRetMax))) {
+      invalidScalar(env, reg, frame.callbackRetMin, frame.callbackRetMax, 'At async callback return', regName);
+      env.abort('EINVAL');
+    }
+    return;
+  }
+  if (isSubprog) {
+    if (reg.type !== T.SCALAR) env.fail(`At subprogram exit the register R${regno} is not a scalar value (${regTypeStr(reg.type)})`, 'EINVAL');
+    return;
+  }
+  const range = returnRange(env.progType, env.expectedAttachType);
+  if (!range) return;
+  if (reg.type !== T.SCALAR) env.fail(`At program exit the register R${regno} is not a known value (${regTypeStr(reg.type)})`, 'EINVAL');
+  markChainPrecision(env, regno);
+  if (!(BigInt(range.min) <= reg.smin && reg.smax <= BigInt(range.max))) {
+    invalidScalar(env, reg, range.min, range.max, 'At program exit', regName);
+    env.abort('EINVAL');
+  }
+}
+
+/** check_ld_imm: `lddw` of a constant, a map, a map value address or a function. */
+export function checkLdImm(env: Env, insn: RawInsn): void {
+  if (size(insn.code) !== BPF_DW) env.fail('invalid BPF_LD_IMM insn', 'EINVAL');
+  if (insn.off !== 0) env.fail('BPF_LD_IMM64 uses reserved fields', 'EINVAL');
+  checkRegArg(env, insn.dst, 'dst');
+  const dst = env.regs[insn.dst]!;
+  const next = env.insns[env.insnIdx + 1]!;
+  if (insn.src === 0) {
+    dst.type = T.SCALAR;
+    markKnown(dst, (BigInt(next.imm >>> 0) << 32n) | BigInt(insn.imm >>> 0));
+    return;
+  }
+  markKnownZero(dst);
+  if (insn.src === PSEUDO_FUNC) {
+    const subprog = findSubprog(env, env.insnIdx + insn.imm + 1);
+    if (!env.funcInfo) env.fail('missing btf func_info', 'EINVAL');
+    if (env.subprogs[subprog]!.global) env.fail('callback function not static', 'EINVAL');
+    dst.type = T.FUNC;
+    dst.subprogno = subprog;
+    return;
+  }
+  const aux = env.aux[env.insnIdx]!;
+  const map = env.maps[aux.mapIndex]!;
+  if (insn.src === 2 || insn.src === 6) {
+    if (map.type === MapType.ARENA) {
+      markUnknown(dst);
+      dst.map = map;
+      return;
+    }
+    markKnownZero(dst);
+    dst.type = T.MAP_VALUE;
+    dst.off = aux.mapOff; // 6.18 keeps the value offset in reg->off
+    dst.map = map;
+  } else {
+    dst.type = T.MAP_PTR;
+    dst.map = map;
+  }
+}
+
+/** check_ld_abs. */
+export function checkLdAbs(env: Env, insn: RawInsn): void {
+  const regs = env.regs;
+  if (!env.typeInfo.ldAbs) env.fail('BPF_LD_[ABS|IND] instructions not allowed for this program type', 'EINVAL');
+  if (insn.dst !== 0 || insn.off !== 0 || size(insn.code) === BPF_DW || (mode(insn.code) === 0x20 && insn.src !== 0)) {
+    env.fail('BPF_LD_[ABS|IND] uses reserved fields', 'EINVAL');
+  }
+  checkRegArg(env, 6, 'src');
+  checkResourceLeak(env, false, true, 'BPF_LD_[ABS|IND]');
+  if (regs[6]!.type !== T.CTX) env.fail('at the time of BPF_LD_ABS|IND R6 != pointer to skb', 'EINVAL');
+  if (mode(insn.code) === 0x40) checkRegArg(env, insn.src, 'src');
+  checkPtrOffReg(env, regs[6]!, 6, false);
+  for (const r of CALLER_SAVED) {
+    markNotInit(regs[r]!);
+    env.markRegScratched(r);
+  }
+  markUnknown(regs[0]!);
+}
+
+function setLoopCallbackState(caller: FuncState, callee: FuncState): void {
+  callee.regs[1]!.type = T.SCALAR;
+  callee.regs[2] = { ...caller.regs[3]! };
+  markNotInit(callee.regs[3]!);
+  markNotInit(callee.regs[4]!);
+  markNotInit(callee.regs[5]!);
+  callee.inCallbackFn = true;
+  callee.callbackRetMin = 0;
+  callee.callbackRetMax = 1;
+}
+
+function setMapElemCallbackState(caller: FuncState, callee: FuncState): void {
+  const map = caller.regs[1]!.map;
+  callee.regs[1] = { ...caller.regs[1]! };
+  const key = callee.regs[2]!;
+  key.type = T.MAP_KEY;
+  markKnownZero(key);
+  key.map = map;
+  const value = callee.regs[3]!;
+  value.type = T.MAP_VALUE;
+  markKnownZero(value);
+  value.map = map;
+  callee.regs[4] = { ...caller.regs[3]! };
+  markNotInit(callee.regs[5]!);
+  callee.inCallbackFn = true;
+  callee.callbackRetMin = 0;
+  callee.callbackRetMax = 1;
+}
+
+/** check_helper_call. */
+export function checkHelperCall(env: Env, insn: RawInsn): void {
+  const funcId = insn.imm;
+  const insnIdx = env.insnIdx;
+  if (funcId < 0 || funcId >= 212) env.fail(`invalid func ${funcIdName(funcId)}#${funcId}`, 'EINVAL');
+  const fn = protoFor(funcId, env.progType);
+  if (!env.typeInfo.helpers.has(funcId)) env.fail(`program of this type cannot use helper ${funcIdName(funcId)}#${funcId}`, 'EINVAL');
+  if (!fn) env.fail(`tsbpf: helper ${funcIdName(funcId)}#${funcId} has no prototype in tsbpf's verifier`, 'ENOTSUPP');
+  if (!env.gpl && env.typeInfo.gplHelpers.has(funcId)) env.fail('cannot call GPL-restricted function from non-GPL compatible program', 'EINVAL');
+  if (fn.allowedOnlyForTracing && env.progType !== PT_TRACING && env.progType !== PT_LSM) env.fail('helper call is not allowed in probe', 'EINVAL');
+  if (!env.sleepable && fn.mightSleep) env.fail('helper call might sleep in a non-sleepable prog', 'EINVAL');
+  const meta: CallMeta = {
+    map: null, mapUid: 0, rawMode: false, pktAccess: fn.pktAccess === true, releaseRegno: 0, regno: 0, accessSize: 0,
+    memSize: 0, msizeMaxValue: 0n, refObjId: 0, funcId, subprogno: 0, constMapKey: -1n,
+  };
+  for (let i = 0; i < 5; i++) checkFuncArg(env, i, meta, fn);
+  const map = meta.map;
+  if ([12, 1, 2, 3, 87, 88, 89, 164, 51, 195].includes(funcId)) {
+    if (!map) env.fail('verifier bug: expected map for helper call', 'EFAULT');
+    if ((map.flags & (1 << 7)) && (funcId === 3 || funcId === 2 || funcId === 87 || funcId === 88)) env.fail('write into map forbidden');
+  }
+  if (funcId === HELPER_TAIL_CALL) {
+    const r3 = env.regs[3]!;
+    if (!map || map.type !== MapType.PROG_ARRAY) {
+      env.note('expected prog array map for tail call', false); // the kernel prints it without a newline
+      env.abort('EINVAL');
+    }
+    if (r3.type === T.SCALAR && tnumIsConst(r3.varOff) && r3.varOff.value < BigInt(map.maxEntries)) markChainPrecision(env, 3);
+  }
+  for (let i = 0; i < meta.accessSize; i++) checkMemAccess(env, insnIdx, meta.regno, i, 1, 'write', -1, false, false);
+  const regs = env.regs;
+  if (meta.releaseRegno) {
+    let ok = false;
+    if (meta.refObjId) ok = releaseReference(env, meta.refObjId);
+    else if (isNullReg(regs[meta.releaseRegno]!)) ok = true;
+    if (!ok) env.fail(`func ${funcIdName(funcId)}#${funcId} reference has not been acquired before`, 'EINVAL');
+  }
+  switch (funcId) {
+    case HELPER_TAIL_CALL:
+      checkResourceLeak(env, false, true, 'tail_call');
+      break;
+    case HELPER_GET_LOCAL_STORAGE:
+      if (!isNullReg(regs[2]!)) env.fail("get_local_storage() doesn't support non-zero flags", 'EINVAL');
+      break;
+    case HELPER_FOR_EACH_MAP_ELEM:
+      pushCallbackCall(env, insnIdx, meta.subprogno, setMapElemCallbackState);
+      break;
+    case HELPER_LOOP: {
+      updateLoopInlineState(env, insnIdx, meta.subprogno);
+      markChainPrecision(env, 1);
+      if (BigInt(env.frame.callbackDepth) < regs[1]!.umax) {
+        pushCallbackCall(env, insnIdx, meta.subprogno, setLoopCallbackState);
+      } else {
+        env.frame.callbackDepth = 0;
+        if (env.logLevel & 2) env.verbose(`frame${env.cur.curframe} bpf_loop iteration limit reached\n`);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  for (const r of CALLER_SAVED) {
+    markNotInit(regs[r]!);
+    env.markRegScratched(r);
+  }
+  const r0 = regs[0]!;
+  const retBase = fn.ret & 0xff;
+  const retFlags = fn.ret & ~0xff;
+  switch (retBase) {
+    case R.INTEGER:
+      markUnknown(r0);
+      break;
+    case R.VOID:
+      r0.type = T.NOT_INIT;
+      break;
+    case R.PTR_TO_MAP_VALUE: {
+      markKnownZero(r0);
+      if (!map) env.fail('verifier bug: unexpected null map_ptr', 'EFAULT');
+      let flags = retFlags & RF.MAYBE_NULL ? F.MAYBE_NULL : 0;
+      if (funcId === 1 && (map.type === MapType.ARRAY || map.type === MapType.PERCPU_ARRAY)
+        && meta.constMapKey >= 0n && meta.constMapKey < BigInt(map.maxEntries)) flags = 0;
+      r0.map = map;
+      r0.mapUid = meta.mapUid;
+      r0.type = T.MAP_VALUE | flags;
+      break;
+    }
+    case R.PTR_TO_SOCKET:
+      markKnownZero(r0);
+      r0.type = T.SOCKET | (retFlags & RF.MAYBE_NULL ? F.MAYBE_NULL : 0);
+      break;
+    case R.PTR_TO_SOCK_COMMON:
+      markKnownZero(r0);
+      r0.type = T.SOCK_COMMON | (retFlags & RF.MAYBE_NULL ? F.MAYBE_NULL : 0);
+      break;
+    case R.PTR_TO_TCP_SOCK:
+      markKnownZero(r0);
+      r0.type = T.TCP_SOCK | (retFlags & RF.MAYBE_NULL ? F.MAYBE_NULL : 0);
+      break;
+    case R.PTR_TO_MEM:
+      markKnownZero(r0);
+      r0.type = T.MEM | (retFlags & RF.MAYBE_NULL ? F.MAYBE_NULL : 0) | (retFlags & RF.RINGBUF ? F.RINGBUF : 0) | (retFlags & RF.RDONLY ? F.RDONLY : 0);
+      r0.memSize = meta.memSize;
+      break;
+    case R.PTR_TO_BTF_ID:
+      // a kernel object described by BTF (task_struct, ...): tsbpf has no kernel BTF, so accesses through it are refused
+      markKnownZero(r0);
+      r0.type = T.BTF_ID | (funcId === 158 ? F.TRUSTED : 0) | (retFlags & RF.MAYBE_NULL ? F.MAYBE_NULL : 0);
+      r0.btfName = fn.retBtf ?? '';
+      break;
+    default:
+      env.fail(`unknown return type ${retBase} of func ${funcIdName(funcId)}#${funcId}`, 'EINVAL');
+  }
+  if (mayBeNull(r0.type)) r0.id = env.nextId();
+  const isAcquire = funcId === 84 || funcId === 85 || funcId === 99 || funcId === 131 || funcId === 194
+    || (funcId === 1 && map !== null && (map.type === MapType.SOCKMAP || map.type === MapType.SOCKHASH));
+  const isPtrCast = funcId === 96 || funcId === 95 || [136, 137, 138, 139, 140, 196].includes(funcId);
+  if (isPtrCast) {
+    r0.refObjId = meta.refObjId;
+  } else if (isAcquire) {
+    const id = acquireReference(env, insnIdx);
+    r0.id = id;
+    r0.refObjId = id;
+  }
+  if (fn.ret === R.INTEGER) {
+    if (funcId === 67 || funcId === 141 || funcId === 45 || funcId === 115 || funcId === 114) {
+      r0.smax = meta.msizeMaxValue;
+      r0.s32max = BigInt.asIntN(32, meta.msizeMaxValue);
+      r0.smin = -4095n;
+      r0.s32min = -4095n;
+      regBoundsSync(r0);
+    } else if (funcId === 8) {
+      const ncpu = BigInt(env.nrCpus - 1);
+      r0.umax = ncpu;
+      r0.u32max = ncpu;
+      r0.smax = ncpu;
+      r0.s32max = ncpu;
+      r0.umin = 0n;
+      r0.u32min = 0n;
+      r0.smin = 0n;
+      r0.s32min = 0n;
+      regBoundsSync(r0);
+    }
+  }
+  checkMapFuncCompatibility(env, map, funcId);
+  if (funcId === 173) {
+    if (env.progType !== 2 && env.progType !== 26) env.fail(`func ${funcIdName(funcId)}#${funcId} not supported for program type ${env.progType}`, 'ENOTSUPP');
+  }
+  let changesData = fn.changesPkt === true;
+  if (funcId === HELPER_TAIL_CALL) {
+    if (env.cur.curframe) {
+      env.markRegScratched(0);
+      pushStack(env, env.insnIdx + 1, env.insnIdx);
+      clearAllPktPointers(env);
+      markUnknown(regs[0]!);
+      prepareFuncExit(env);
+      env.insnIdx--;
+    } else {
+      changesData = false;
+    }
+  }
+  if (changesData) clearAllPktPointers(env);
+  void U32_MAX;
+}
+
+export { markPtrNotNullReg };

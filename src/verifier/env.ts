@@ -1,0 +1,411 @@
+/**
+ * The verification environment (`struct bpf_verifier_env`): the program,
+ * its per-instruction facts, the current state, the stack of branches to
+ * explore, the explored states used for pruning, counters and the log.
+ * Checks in the other modules take it as their first argument, as the
+ * kernel's functions do.
+ */
+import type { RawInsn } from './insn.js';
+import { insnText, isLdImm64 } from './insn.js';
+import { VLog, snum, unum, vlogAlignment } from './log.js';
+import type { MapInfo, Reg } from './reg.js';
+import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, T, U32_MAX, U64_MAX, baseType, isPktPointer, regTypeStr } from './reg.js';
+import type { FuncState, VState } from './state.js';
+import { REG_SIZE, SLOT_CHARS, STACK_INVALID, STACK_SPILL } from './state.js';
+import { tnumIsConst, tnumIsUnknown, tnumStr } from './tnum.js';
+import type { ProgTypeInfo } from './prog-types.js';
+import { Backtrack } from './precision.js';
+import { StackLiveness } from './liveness.js';
+
+/** Thrown to stop verification; the message is already in the log. */
+
+/** An argument of a global subprogram, as BTF describes it. */
+export type GlobalArg = { kind: 'scalar' } | { kind: 'ctx' } | { kind: 'mem'; size: number };
+
+/** BTF function info for one subprogram. */
+export interface FuncInfoEntry {
+  insnOff: number;
+  name: string;
+  global: boolean;
+  args?: readonly GlobalArg[];
+  argsError?: string;
+}
+
+export class VerifyAbort extends Error {
+  constructor(readonly errno: string) {
+    super(errno);
+  }
+}
+
+/** Per-instruction facts (`struct bpf_insn_aux_data`, the parts we use). */
+export interface InsnAux {
+  /** bpf_loop calls: whether the call can be inlined (flags always 0, one callback). */
+  loopInline?: { fit: boolean; subprogno: number };
+  prunePoint: boolean;
+  jmpPoint: boolean;
+  forceCheckpoint: boolean;
+  callsCallback: boolean;
+  liveRegsBefore: number;
+  scc: number;
+  seen: boolean;
+  /** Pointer type first seen by a load/store at this instruction (save_aux_ptr_type). */
+  ptrType: number;
+  /** For `lddw` of a map or map value. */
+  mapIndex: number;
+  mapOff: number;
+  /** Whether every memory access here was proven in bounds on every path (JIT contract). */
+  accessChecked: boolean;
+  accessSafe: boolean;
+  /** bpf_loop inlining bookkeeping is not needed; tail call key state for completeness. */
+  nonSleepable: boolean;
+}
+
+export interface SubprogInfo {
+  start: number;
+  exitIdx: number;
+  hasTailCall: boolean;
+  hasLdAbs: boolean;
+  stackDepth: number;
+  isCb: boolean;
+  isAsyncCb: boolean;
+  changesPktData: boolean;
+  tailCallReachable: boolean;
+  /** Static (non-global) per BTF func info; without BTF every subprogram is static. */
+  global: boolean;
+  /** Global subprograms: argument kinds from BTF, or the reason BTF cannot describe them. */
+  args: readonly GlobalArg[] | null;
+  argsError: string | null;
+  /** A global subprogram was called (verify it after the main program). */
+  called: boolean;
+  verified: boolean;
+  name: string;
+}
+
+/** A pending branch (`struct bpf_verifier_stack_elem`). */
+export interface StackElem {
+  st: VState;
+  insnIdx: number;
+  prevInsnIdx: number;
+  logPos: number;
+}
+
+/** One explored state (`struct bpf_verifier_state_list`). */
+export interface StateListEntry {
+  state: VState;
+  missCnt: number;
+  hitCnt: number;
+  inFreeList: boolean;
+  /** Evicted and no longer referenced: no longer counted in the free list (maybe_free_verifier_state). */
+  freed: boolean;
+}
+
+/** Options the environment is built from. */
+export interface EnvConfig {
+  insns: RawInsn[];
+  progType: number;
+  typeInfo: ProgTypeInfo;
+  expectedAttachType: number;
+  gpl: boolean;
+  maps: MapInfo[];
+  logLevel: number;
+  sleepable: boolean;
+  funcInfo: FuncInfoEntry[] | null;
+}
+
+export const BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000;
+export const BPF_COMPLEXITY_LIMIT_JMP_SEQ = 8192;
+export const MAX_CALL_FRAMES = 8;
+
+export class Env {
+  readonly insns: RawInsn[];
+  readonly len: number;
+  readonly progType: number;
+  readonly typeInfo: ProgTypeInfo;
+  readonly expectedAttachType: number;
+  readonly gpl: boolean;
+  readonly maps: MapInfo[];
+  readonly logLevel: number;
+  readonly log = new VLog();
+  readonly sleepable: boolean;
+  readonly funcInfo: FuncInfoEntry[] | null;
+  aux: InsnAux[];
+  subprogs: SubprogInfo[] = [];
+  cur!: VState;
+  head: StackElem[] = [];
+  insnIdx = 0;
+  prevInsnIdx = -1;
+  insnProcessed = 0;
+  jmpsProcessed = 0;
+  prevJmpsProcessed = 0;
+  prevInsnProcessed = 0;
+  idGen = 0;
+  explored = new Map<number, StateListEntry[]>();
+  exploredSize = 0;
+  freeListSize = 0;
+  numBackedges = 0;
+  totalStates = 0;
+  peakStates = 0;
+  maxStatesPerInsn = 0;
+  scratchedRegs = 0;
+  scratchedStack = 0n;
+  prevLogPos = 0;
+  prevInsnPrintPos = 0;
+  /** Possible CPUs (bounds bpf_get_smp_processor_id). */
+  /** BPF_F_STRICT_ALIGNMENT: every pointer access must be aligned. */
+  strictAlignment = false;
+  /** allow_ptr_leaks (CAP_PERFMON): when false, pointers may not leave the program (return value, maps, helpers, comparisons). */
+  allowPtrLeaks = true;
+  /** BPF_F_TEST_STATE_FREQ: a checkpoint at every prune point. */
+  testStateFreq = false;
+  nrCpus = 2;
+  /** Set when a helper/insn writes to packet data directly. */
+  seenDirectWrite = false;
+  /** Postorder of instructions per subprogram. */
+  postorder: number[] = [];
+  /** Current history entry of this instruction (for flags merging). */
+  curHistEnt: number = -1;
+  /** Kernel text addresses printed for map `lddw`s. */
+  readonly mapAddr: bigint[];
+  /** Precision backtracking scratch state. */
+  readonly bt = new Backtrack();
+  /** Stack slot liveness. */
+  readonly liveness: StackLiveness;
+
+  constructor(cfg: EnvConfig) {
+    this.insns = cfg.insns;
+    this.len = cfg.insns.length;
+    this.progType = cfg.progType;
+    this.typeInfo = cfg.typeInfo;
+    this.expectedAttachType = cfg.expectedAttachType;
+    this.gpl = cfg.gpl;
+    this.maps = cfg.maps;
+    this.logLevel = cfg.logLevel;
+    this.sleepable = cfg.sleepable;
+    this.funcInfo = cfg.funcInfo;
+    this.aux = [];
+    for (let i = 0; i < this.len; i++) {
+      this.aux.push({
+        prunePoint: false, jmpPoint: false, forceCheckpoint: false, callsCallback: false, liveRegsBefore: 0,
+        scc: 0, seen: false, ptrType: 0, mapIndex: -1, mapOff: 0, accessChecked: false, accessSafe: true, nonSleepable: false,
+      });
+    }
+    this.mapAddr = cfg.maps.map((_, i) => 0xffff888104000000n + BigInt(i) * 0x2400n);
+    this.liveness = new StackLiveness(this);
+  }
+
+  /** Appends to the log when logging is on (`verbose`). */
+  verbose(s: string): void {
+    if (this.logLevel) this.log.write(s);
+  }
+
+  /** The last error message logged (the kernel's last log line before the statistics). */
+  errorMsg: string | null = null;
+
+  /** is_pointer_value: a register holding a pointer, when pointers may not leak. */
+  isPointerValue(regno: number): boolean {
+    return !this.allowPtrLeaks && this.regs[regno]!.type !== T.SCALAR;
+  }
+
+  /** Logs `msg` and stops verification. */
+  fail(msg: string, errno = 'EACCES'): never {
+    this.note(msg);
+    throw new VerifyAbort(errno);
+  }
+
+  /** Logs an error line (it becomes the reported error if verification stops). */
+  note(msg: string, newline = true): void {
+    this.errorMsg = msg;
+    this.verbose(newline ? msg + '\n' : msg);
+  }
+
+  /** Stops verification (the message was already logged). */
+  abort(errno: string): never {
+    throw new VerifyAbort(errno);
+  }
+
+  get frame(): FuncState {
+    return this.cur.frames[this.cur.curframe]!;
+  }
+
+  get regs(): Reg[] {
+    return this.cur.frames[this.cur.curframe]!.regs;
+  }
+
+  markRegScratched(regno: number): void {
+    this.scratchedRegs |= 1 << regno;
+  }
+
+  markStackSlotScratched(spi: number): void {
+    this.scratchedStack |= 1n << BigInt(spi);
+  }
+
+  markStateScratched(): void {
+    this.scratchedRegs = 0xffff;
+    this.scratchedStack = 0xffff_ffff_ffff_ffffn;
+  }
+
+  markStateClean(): void {
+    this.scratchedRegs = 0;
+    this.scratchedStack = 0n;
+  }
+
+  get stateScratched(): boolean {
+    return this.scratchedRegs !== 0 || this.scratchedStack !== 0n;
+  }
+
+  /** The 64-bit value the kernel prints for a `lddw` at `idx` (resolved map addresses). */
+  ldImmPrintValue(idx: number): bigint | undefined {
+    const i = this.insns[idx]!;
+    const a = this.aux[idx]!;
+    // print_bpf_insn hides map addresses (src 1 and 2) from loaders without allow_ptr_leaks
+    if ((i.src === 1 || i.src === 2) && !this.allowPtrLeaks) return 0n;
+    if ((i.src === 1 || i.src === 5) && a.mapIndex >= 0) return this.mapAddr[a.mapIndex]!;
+    if ((i.src === 2 || i.src === 6) && a.mapIndex >= 0) return this.mapAddr[a.mapIndex]! + 0x110n + BigInt(a.mapOff);
+    return undefined;
+  }
+
+  /** `verbose_insn`. */
+  insnText(idx: number): string {
+    const i = this.insns[idx]!;
+    return insnText(i, isLdImm64(i) ? this.insns[idx + 1] : undefined, isLdImm64(i) ? this.ldImmPrintValue(idx) : undefined);
+  }
+
+  nextId(): number {
+    return ++this.idGen;
+  }
+}
+
+function scalarRanges(r: Reg, out: string[]): void {
+  type M = { name: string; val: bigint; signed: boolean; omit: boolean };
+  const smin32 = r.s32min >= -32768n && r.s32min <= 32767n ? r.s32min : BigInt.asUintN(32, r.s32min);
+  const smax32 = r.s32max >= -32768n && r.s32max <= 32767n ? r.s32max : BigInt.asUintN(32, r.s32max);
+  const m: M[] = [
+    { name: 'smin', val: BigInt.asUintN(64, r.smin), signed: true, omit: r.smin === S64_MIN },
+    { name: 'smax', val: BigInt.asUintN(64, r.smax), signed: true, omit: r.smax === S64_MAX },
+    { name: 'umin', val: r.umin, signed: false, omit: r.umin === 0n },
+    { name: 'umax', val: r.umax, signed: false, omit: r.umax === U64_MAX },
+    { name: 'smin32', val: BigInt.asUintN(64, smin32), signed: true, omit: r.s32min === S32_MIN },
+    { name: 'smax32', val: BigInt.asUintN(64, smax32), signed: true, omit: r.s32max === S32_MAX },
+    { name: 'umin32', val: r.u32min, signed: false, omit: r.u32min === 0n },
+    { name: 'umax32', val: r.u32max, signed: false, omit: r.u32max === U32_MAX },
+  ];
+  for (let i = 0; i < m.length; i++) {
+    const m1 = m[i]!;
+    if (m1.omit) continue;
+    const neg1 = m1.signed && BigInt.asIntN(64, m1.val) < 0n;
+    let s = `${m1.name}=`;
+    for (let j = i + 2; j < m.length; j += 2) {
+      const m2 = m[j]!;
+      if (m2.omit || m2.val !== m1.val) continue;
+      const neg2 = m2.signed && BigInt.asIntN(64, m2.val) < 0n;
+      if (neg2 !== neg1) continue;
+      m2.omit = true;
+      s += `${m2.name}=`;
+    }
+    s += m1.signed ? snum(BigInt.asIntN(64, m1.val)) : unum(m1.val);
+    out.push(s);
+  }
+}
+
+/** `print_reg_state`. */
+export function regStateStr(frame: FuncState, r: Reg): string {
+  const t = r.type;
+  let s = '';
+  if (t === T.SCALAR && r.precise) s += 'P';
+  if (t === T.SCALAR && tnumIsConst(r.varOff)) return s + snum(BigInt.asIntN(64, r.varOff.value));
+  s += regTypeStr(t);
+  if (baseType(t) === T.BTF_ID) s += r.btfName;
+  if (t === T.ARENA) return s;
+  if (t === T.STACK) {
+    if (frame.frameno !== r.frameno) s += `[${r.frameno}]`;
+    if (tnumIsConst(r.varOff)) return s + snum(BigInt.asIntN(64, r.varOff.value) + BigInt(r.off));
+  }
+  const parts: string[] = [];
+  let idStr = '';
+  if (r.id) idStr = `id=${r.id}`;
+  if (r.addConst) idStr += (r.delta < 0 ? `${r.delta}` : `+${r.delta}`);
+  if (idStr) parts.push(idStr);
+  if (r.refObjId) parts.push(`ref_obj_id=${r.refObjId}`);
+  const b = baseType(t);
+  if ((b === T.MAP_PTR || b === T.MAP_KEY || b === T.MAP_VALUE) && r.map) {
+    if (r.map.name) parts.push(`map=${r.map.name}`);
+    parts.push(`ks=${r.map.keySize},vs=${r.map.valueSize}`);
+  }
+  if (t !== T.SCALAR && r.off) parts.push(`off=${snum(BigInt(r.off))}`);
+  if (isPktPointer(t)) parts.push(`r=${unum(BigInt.asUintN(64, BigInt(r.range)))}`);
+  if (b === T.MEM) parts.push(`sz=${unum(BigInt(r.memSize))}`);
+  if (tnumIsConst(r.varOff)) {
+    if (r.varOff.value) parts.push(`imm=${snum(BigInt.asIntN(64, r.varOff.value))}`);
+  } else {
+    scalarRanges(r, parts);
+    if (!tnumIsUnknown(r.varOff)) parts.push(`var_off=${tnumStr(r.varOff)}`);
+  }
+  return `${s}(${parts.join(',')})`;
+}
+
+/** `print_verifier_state`. */
+export function printVerifierState(env: Env, vs: VState, frameno: number, printAll: boolean): void {
+  const f = vs.frames[frameno]!;
+  let s = '';
+  if (f.frameno) s += ` frame${f.frameno}:`;
+  for (let i = 0; i < 11; i++) {
+    const r = f.regs[i]!;
+    if (r.type === T.NOT_INIT) continue;
+    if (!printAll && !(env.scratchedRegs & (1 << i))) continue;
+    s += ` R${i}=${regStateStr(f, r)}`;
+  }
+  for (let spi = 0; spi < f.allocatedStack / REG_SIZE; spi++) {
+    if (!printAll && !(env.scratchedStack & (1n << BigInt(spi)))) continue;
+    let valid = false;
+    let buf = '';
+    for (let j = 0; j < REG_SIZE; j++) {
+      const t = f.slotType[spi * REG_SIZE + j]!;
+      if (t !== STACK_INVALID) valid = true;
+      buf += SLOT_CHARS[t];
+    }
+    if (!valid) continue;
+    const name = ` fp${(-spi - 1) * REG_SIZE}`;
+    if (f.slotType[spi * REG_SIZE + REG_SIZE - 1] === STACK_SPILL) {
+      let j = 0;
+      while (j < REG_SIZE && f.slotType[spi * REG_SIZE + j] !== STACK_SPILL) j++;
+      s += `${name}=${buf.slice(0, j)}${regStateStr(f, f.spilled[spi]!)}`;
+    } else {
+      s += `${name}=${buf}`;
+    }
+  }
+  if (vs.refs.length > 0 && vs.refs[0]!.id) {
+    s += ` refs=${vs.refs.filter((r) => r.id).map((r) => r.id).join(',')}`;
+  }
+  if (f.inCallbackFn) s += ' cb';
+  if (f.inAsyncCallbackFn) s += ' async_cb';
+  env.verbose(s + '\n');
+  if (!printAll) env.markStateClean();
+}
+
+/** `print_insn_state`: either `N:` + state, or `; state` appended to the instruction just printed. */
+export function printInsnState(env: Env, vs: VState, frameno: number): void {
+  if (env.prevLogPos && env.prevLogPos === env.log.pos) {
+    env.log.reset(env.prevLogPos - 1);
+    env.verbose(' '.repeat(vlogAlignment(env.prevInsnPrintPos)) + ';');
+  } else {
+    env.verbose(`${env.insnIdx}:`);
+  }
+  printVerifierState(env, vs, frameno, false);
+}
+
+export { S32_MAX, S32_MIN };
+
+/** check_reg_arg: a source must be initialised; a destination must not be r10 (and is reset for DST). */
+export function checkRegArg(env: Env, regno: number, kind: 'src' | 'dst' | 'dst_no_mark'): void {
+  if (regno >= 11) env.fail(`R${regno} is invalid`, 'EINVAL');
+  env.markRegScratched(regno);
+  const reg = env.regs[regno]!;
+  if (kind === 'src') {
+    if (reg.type === T.NOT_INIT) env.fail(`R${regno} !read_ok`);
+    return;
+  }
+  if (regno === 10) env.fail('frame pointer is read only');
+  if (kind === 'dst') markUnknownReg(reg);
+}
+
+import { markUnknown as markUnknownReg } from './reg.js';

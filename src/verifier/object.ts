@@ -1,0 +1,193 @@
+/**
+ * Verification of a program of an ELF object spec (src/loader's
+ * ObjectSpec/ProgramSpec, described structurally here so the verifier does
+ * not depend on the loader): maps by index as the loader encodes them
+ * (`lddw` src 5/6), the object's license, the program type and expected
+ * attach type from the section, and BTF function info: subprogram names,
+ * linkage, and for global subprograms their argument kinds (what the
+ * kernel's btf_prepare_func_args derives from the prototype).
+ */
+import type { GlobalArg } from './env.js';
+import type { VerifierMapSpec, VerifyOptions, VerifyResult } from './verify.js';
+import { verify } from './verify.js';
+import { PT } from './prog-types.js';
+
+/** The parts of a BTF type the verifier reads (src/loader's BtfType fits). */
+export interface BtfTypeLike {
+  kind: string;
+  name: string;
+  type?: number;
+  linkage?: number;
+  params?: readonly { name: string; type: number }[];
+  size?: number;
+  nelems?: number;
+}
+
+/** A BTF blob (src/loader's Btf fits). */
+export interface BtfLike {
+  typeById(id: number): BtfTypeLike;
+}
+
+/** The parts of an object spec the verifier uses. */
+export interface ObjectLike {
+  license: string;
+  maps: readonly VerifierMapSpec[];
+  btf?: BtfLike;
+}
+
+/** The parts of a program spec the verifier uses. */
+export interface ObjectProgramLike {
+  insns: Uint8Array;
+  type: number;
+  expectedAttachType?: number;
+  flags: number;
+  functions: readonly { name: string; slot: number }[];
+  funcInfo: readonly { slot: number; name: string; typeId?: number }[];
+}
+
+/** The context struct each program type's global subprograms may take (`find_canonical_prog_ctx_type`). */
+const CTX_STRUCT: Readonly<Record<number, readonly string[]>> = {
+  [PT.SOCKET_FILTER]: ['__sk_buff'], [PT.SCHED_CLS]: ['__sk_buff'], [PT.SCHED_ACT]: ['__sk_buff'],
+  [PT.XDP]: ['xdp_md'], [PT.CGROUP_SKB]: ['__sk_buff'], [PT.CGROUP_SOCK]: ['bpf_sock'],
+  [PT.LWT_IN]: ['__sk_buff'], [PT.LWT_OUT]: ['__sk_buff'], [PT.LWT_XMIT]: ['__sk_buff'], [PT.LWT_SEG6LOCAL]: ['__sk_buff'],
+  [PT.SOCK_OPS]: ['bpf_sock_ops'], [PT.SK_SKB]: ['__sk_buff'], [PT.SK_MSG]: ['sk_msg_md'],
+  [PT.FLOW_DISSECTOR]: ['__sk_buff'], [PT.KPROBE]: ['bpf_user_pt_regs_t', 'pt_regs'],
+  [PT.PERF_EVENT]: ['bpf_perf_event_data'], [PT.RAW_TRACEPOINT]: ['bpf_raw_tracepoint_args'],
+  [PT.RAW_TRACEPOINT_WRITABLE]: ['bpf_raw_tracepoint_args'], [PT.CGROUP_DEVICE]: ['bpf_cgroup_dev_ctx'],
+  [PT.CGROUP_SOCK_ADDR]: ['bpf_sock_addr'], [PT.CGROUP_SYSCTL]: ['bpf_sysctl'], [PT.CGROUP_SOCKOPT]: ['bpf_sockopt'],
+  [PT.SK_REUSEPORT]: ['sk_reuseport_md'], [PT.SK_LOOKUP]: ['bpf_sk_lookup'], [PT.NETFILTER]: ['bpf_nf_ctx'],
+};
+
+const MODIFIERS = new Set(['CONST', 'VOLATILE', 'RESTRICT', 'TYPE_TAG', 'TYPEDEF']);
+
+function skipModifiers(btf: BtfLike, id: number): BtfTypeLike {
+  let t = btf.typeById(id);
+  for (let n = 0; MODIFIERS.has(t.kind) && n < 32; n++) t = btf.typeById(t.type ?? 0);
+  return t;
+}
+
+function isScalarType(t: BtfTypeLike): boolean {
+  return t.kind === 'INT' || t.kind === 'ENUM' || t.kind === 'ENUM64';
+}
+
+/** btf_resolve_size: bytes of a type, or null (void, functions, forward declarations). */
+function resolveSize(btf: BtfLike, id: number, depth = 0): number | null {
+  if (depth > 32) return null;
+  const t = btf.typeById(id);
+  switch (t.kind) {
+    case 'CONST': case 'VOLATILE': case 'RESTRICT': case 'TYPE_TAG': case 'TYPEDEF':
+      return resolveSize(btf, t.type ?? 0, depth + 1);
+    case 'INT': case 'ENUM': case 'ENUM64': case 'STRUCT': case 'UNION': case 'FLOAT':
+      return t.size ?? null;
+    case 'PTR':
+      return 8;
+    case 'ARRAY': {
+      const elem = resolveSize(btf, t.type ?? 0, depth + 1);
+      return elem === null ? null : elem * (t.nelems ?? 0);
+    }
+    default:
+      return null;
+  }
+}
+
+function kindStr(t: BtfTypeLike): string {
+  if (t.kind === 'UNKN') return 'UNKNOWN';
+  return t.kind;
+}
+
+/** Whether pointer `ptrId` points to the program type's context (btf_is_prog_ctx_type). */
+function isCtxPointer(btf: BtfLike, ptrId: number, progType: number): boolean {
+  const names = CTX_STRUCT[progType];
+  if (!names) return false;
+  let t = btf.typeById(btf.typeById(ptrId).type ?? 0);
+  for (let n = 0; n < 32; n++) {
+    if (t.kind === 'TYPEDEF' && names.includes(t.name)) return true;
+    if (!MODIFIERS.has(t.kind)) break;
+    t = btf.typeById(t.type ?? 0);
+  }
+  return (t.kind === 'STRUCT' || t.kind === 'UNION') && names.includes(t.name);
+}
+
+/** btf_prepare_func_args for a global function: argument kinds, or the kernel's message. */
+export function globalFuncArgs(btf: BtfLike, funcTypeId: number, progType: number): { args: GlobalArg[] } | { error: string } {
+  const fn = btf.typeById(funcTypeId);
+  if (fn.kind !== 'FUNC') return { error: `BTF of func doesn't point to KIND_FUNC` };
+  const proto = btf.typeById(fn.type ?? 0);
+  if (proto.kind !== 'FUNC_PROTO') return { error: `Invalid type of function ${fn.name}()` };
+  const params = proto.params ?? [];
+  if (params.length > 5) return { error: `Global function ${fn.name}() with ${params.length} > 5 args. Buggy llvm.` };
+  const ret = skipModifiers(btf, proto.type ?? 0);
+  if (!isScalarType(ret) && !(ret.kind === 'UNKN' && (proto.type ?? 0) === 0)) {
+    return { error: `Global function ${fn.name}() doesn't return scalar. Only those are supported.` };
+  }
+  const args: GlobalArg[] = [];
+  for (let i = 0; i < params.length; i++) {
+    const t = skipModifiers(btf, params[i]!.type);
+    if (isScalarType(t)) {
+      args.push({ kind: 'scalar' });
+      continue;
+    }
+    if (t.kind === 'PTR') {
+      const ptrId = resolvePtrId(btf, params[i]!.type);
+      if (isCtxPointer(btf, ptrId, progType)) {
+        args.push({ kind: 'ctx' });
+        continue;
+      }
+      const pointee = btf.typeById(t.type ?? 0);
+      const size = resolveSize(btf, t.type ?? 0);
+      if (size === null) {
+        const target = skipModifiers(btf, t.type ?? 0);
+        return { error: `arg#${i} reference type('${kindStr(target)} ${target.name}') size cannot be determined: -22` };
+      }
+      void pointee;
+      args.push({ kind: 'mem', size });
+      continue;
+    }
+    return { error: `Arg#${i} type ${kindStr(t)} in ${fn.name}() is not supported yet.` };
+  }
+  return { args };
+}
+
+function resolvePtrId(btf: BtfLike, id: number): number {
+  let cur = id;
+  for (let n = 0; n < 32; n++) {
+    const t = btf.typeById(cur);
+    if (!MODIFIERS.has(t.kind)) return cur;
+    cur = t.type ?? 0;
+  }
+  return cur;
+}
+
+const BTF_FUNC_GLOBAL = 1;
+
+/** Verifies `program` of `object`; `progType` overrides the type from the section. */
+export function verifyObjectProgram(object: ObjectLike, program: ObjectProgramLike, options: VerifyOptions & { progType?: number } = {}): VerifyResult {
+  const progType = options.progType ?? program.type;
+  const btf = object.btf;
+  const funcInfo = program.funcInfo.length > 0
+    ? program.funcInfo.map((f, i) => {
+      const entry: { insnOff: number; name: string; global: boolean; args?: GlobalArg[]; argsError?: string } = {
+        insnOff: f.slot, name: f.name, global: false,
+      };
+      if (btf && f.typeId && i > 0) {
+        const fn = btf.typeById(f.typeId);
+        if (fn.kind === 'FUNC' && fn.linkage === BTF_FUNC_GLOBAL) {
+          entry.global = true;
+          const r = globalFuncArgs(btf, f.typeId, progType);
+          if ('args' in r) entry.args = r.args;
+          else entry.argsError = r.error;
+        }
+      }
+      return entry;
+    })
+    : undefined;
+  return verify({
+    insns: program.insns,
+    progType,
+    license: object.license,
+    maps: object.maps,
+    ...(program.expectedAttachType !== undefined ? { expectedAttachType: program.expectedAttachType } : {}),
+    flags: program.flags,
+    ...(funcInfo ? { funcInfo } : {}),
+  }, options);
+}

@@ -1,0 +1,246 @@
+/**
+ * The verifier's public entry points: `verify` for a program given as
+ * instructions plus its program type and maps, `verifyObjectProgram` for a
+ * program of an ELF object spec (src/loader), and `kernelErrorLine` to pick
+ * the error out of a kernel verifier log the way `verify` reports its own.
+ */
+import { TsbpfError } from '../errors.js';
+import type { ErrorLocation } from '../errors.js';
+import type { Instruction } from '../isa/instruction.js';
+import { encodeProgram } from '../isa/encode.js';
+import { MapType } from '../vm/maps/types.js';
+import { Env, VerifyAbort } from './env.js';
+import type { GlobalArg } from './env.js';
+import { readInsns } from './insn.js';
+import { runChecks } from './check.js';
+import type { MapInfo } from './reg.js';
+import { PROG_TYPE_NAMES, PT, progTypeInfo } from './prog-types.js';
+import { BPF_COMPLEXITY_LIMIT_INSNS } from './env.js';
+
+/** A map as the verifier needs it (a `MapSpec` from src/vm/maps or an object's map fits). */
+export interface VerifierMapSpec {
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags?: number;
+  name?: string;
+  innerMap?: VerifierMapSpec;
+  /** Frozen after loading (`.rodata`): with BPF_F_RDONLY_PROG, loads from it are known constants. */
+  frozen?: boolean;
+  /** Initial contents of key 0 (global data). */
+  initialData?: Uint8Array;
+}
+
+/** A program to verify. */
+export interface VerifyProgram {
+  /** Raw instructions (8 bytes per slot) or decoded instructions. */
+  insns: Uint8Array | readonly Instruction[];
+  /** `enum bpf_prog_type` id. */
+  progType: number;
+  /** License string; GPL-only helpers need a GPL-compatible one (default "GPL"). */
+  license?: string;
+  /** Maps by index: `lddw` with src 1/5 (map) or 2/6 (map value) has imm = index. */
+  maps?: readonly VerifierMapSpec[];
+  /** `enum bpf_attach_type` id (0 when not given). */
+  expectedAttachType?: number;
+  /** Load flags: BPF_F_STRICT_ALIGNMENT (1), BPF_F_ANY_ALIGNMENT (2), BPF_F_TEST_STATE_FREQ (8), BPF_F_SLEEPABLE (16). */
+  flags?: number;
+  /**
+   * BTF function info: subprogram names and linkage (needed for callbacks,
+   * as in Linux). A global subprogram is verified on its own, with argument
+   * kinds `args` (from its BTF prototype); `argsError` is the kernel's
+   * message when BTF cannot describe them.
+   */
+  funcInfo?: readonly { insnOff: number; name: string; global?: boolean; args?: readonly GlobalArg[]; argsError?: string }[];
+}
+
+/** Options of {@link verify}. */
+export interface VerifyOptions {
+  /** 0: no log; 1: the failing path with register state; 2: every instruction. */
+  logLevel?: 0 | 1 | 2;
+  /** Number of possible CPUs (bounds `bpf_get_smp_processor_id`; default 2). */
+  nrCpus?: number;
+  /**
+   * false: the pointer-leak checks of a loader without CAP_PERFMON
+   * (`R0 leaks addr as return value`, `leaks addr into map/ctx/helper
+   * function`, `pointer comparison prohibited`, ...). The rest stays the
+   * privileged verifier (no Spectre sanitation, uninitialised stack reads
+   * allowed). Default true (root / CAP_PERFMON, as the tests' kernel).
+   */
+  allowPtrLeaks?: boolean;
+}
+
+/** Counters the kernel prints on its last log line. */
+export interface VerifyStats {
+  maxStatesPerInsn: number;
+  totalStates: number;
+  peakStates: number;
+  /** Stack bytes used per subprogram. */
+  stackDepth: number[];
+}
+
+/** The verdict. */
+export interface VerifyResult {
+  accepted: boolean;
+  /** The kernel-style message of a rejection (the last log line before "processed ..."), else null. */
+  error: string | null;
+  /** Errno name the kernel would return (EACCES, EINVAL, E2BIG, ...), null when accepted. */
+  errno: string | null;
+  /** Instruction being verified when the program was rejected (null when accepted or before any instruction). */
+  errorInsn: number | null;
+  /** The verifier log at the requested level, ending with the "processed ..." line. */
+  log: string;
+  insnsProcessed: number;
+  stats: VerifyStats;
+  /**
+   * Slots of load/store/atomic instructions whose every memory access was
+   * proven in bounds on every explored path (see docs/verifier.md): an
+   * engine may run them without a bounds check. Empty when rejected.
+   */
+  safeAccesses: Set<number>;
+}
+
+const GPL_LICENSES = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
+
+/** `license_is_gpl_compatible`. */
+export function licenseIsGplCompatible(license: string): boolean {
+  return GPL_LICENSES.has(license);
+}
+
+const BPF_F_RDONLY_PROG = 1 << 7;
+
+function mapInfo(spec: VerifierMapSpec, index: number): MapInfo {
+  const readonly = (spec.flags ?? 0) & BPF_F_RDONLY_PROG ? spec.frozen === true : false;
+  return {
+    index,
+    type: spec.type,
+    keySize: spec.keySize,
+    valueSize: spec.valueSize,
+    maxEntries: spec.maxEntries,
+    flags: spec.flags ?? 0,
+    name: (spec.name ?? '').slice(0, 15),
+    inner: spec.innerMap ? mapInfo(spec.innerMap, -1) : null,
+    readonly,
+    initialValue: readonly && spec.type === MapType.ARRAY ? (spec.initialData ?? new Uint8Array(spec.valueSize)) : null,
+  };
+}
+
+function statsLine(env: Env): string {
+  return `processed ${env.insnProcessed} insns (limit ${BPF_COMPLEXITY_LIMIT_INSNS}) max_states_per_insn ${env.maxStatesPerInsn} total_states ${env.totalStates} peak_states ${env.peakStates} mark_read 0\n`;
+}
+
+/**
+ * Verifies a program as the Linux verifier (6.18, privileged loader) does:
+ * accepts or rejects it with the kernel's message and log.
+ */
+export function verify(program: VerifyProgram, options: VerifyOptions = {}): VerifyResult {
+  const bytes = program.insns instanceof Uint8Array ? program.insns : encodeProgram(program.insns);
+  const logLevel = options.logLevel ?? 0;
+  const insns = readInsns(bytes);
+  const license = program.license ?? 'GPL';
+  const maps = (program.maps ?? []).map(mapInfo);
+  const typeInfo = progTypeInfo(program.progType);
+  const sleepable = ((program.flags ?? 0) & 16) !== 0;
+  const env = new Env({
+    insns, progType: program.progType, typeInfo, expectedAttachType: program.expectedAttachType ?? 0,
+    gpl: licenseIsGplCompatible(license), maps, logLevel, sleepable,
+    funcInfo: program.funcInfo ? program.funcInfo.map((f) => ({
+      insnOff: f.insnOff, name: f.name, global: f.global === true,
+      ...(f.args ? { args: f.args } : {}), ...(f.argsError !== undefined ? { argsError: f.argsError } : {}),
+    })) : null,
+  });
+  env.nrCpus = options.nrCpus ?? 2;
+  env.allowPtrLeaks = options.allowPtrLeaks !== false;
+  env.strictAlignment = ((program.flags ?? 0) & 3) === 1;
+  env.testStateFreq = ((program.flags ?? 0) & 8) !== 0;
+  const empty: VerifyStats = { maxStatesPerInsn: 0, totalStates: 0, peakStates: 0, stackDepth: [] };
+  if (insns.length === 0 || insns.length > BPF_COMPLEXITY_LIMIT_INSNS || bytes.length % 8 !== 0) {
+    return {
+      accepted: false, error: `program of ${bytes.length / 8} instructions: the kernel refuses 0 or more than 1000000 (E2BIG)`,
+      errno: 'E2BIG', errorInsn: null, log: '', insnsProcessed: 0, stats: empty, safeAccesses: new Set(),
+    };
+  }
+  let errno: string | null = null;
+  try {
+    if (program.progType <= 0 || program.progType >= PROG_TYPE_NAMES.length || program.progType === PT.LIRC_MODE2) {
+      // the kernel refuses the type before verifying anything (no log); lirc_mode2 needs CONFIG_BPF_LIRC_MODE2
+      env.fail(`tsbpf: program type ${PROG_TYPE_NAMES[program.progType] ?? program.progType} cannot be loaded (the kernel answers EINVAL without verifying it)`, 'EINVAL');
+    }
+    if (program.progType === PT.SYSCALL && !sleepable) env.fail('Syscall programs can only be sleepable', 'EINVAL');
+    if (sleepable && program.progType !== PT.SYSCALL && program.progType !== PT.KPROBE && program.progType !== PT.TRACING
+      && program.progType !== PT.LSM && program.progType !== PT.STRUCT_OPS) {
+      env.fail('Only fentry/fexit/fmod_ret, lsm, iter, uprobe, and struct_ops programs can be sleepable', 'EINVAL');
+    }
+    if (program.progType === PT.EXT || program.progType === PT.STRUCT_OPS) {
+      env.fail(`tsbpf: ${typeInfo.name} programs need kernel BTF (attach_btf_id), which tsbpf does not have`, 'ENOTSUPP');
+    }
+    runChecks(env);
+  } catch (e) {
+    if (!(e instanceof VerifyAbort)) throw e;
+    errno = e.errno;
+  }
+  if (logLevel) env.log.write(statsLine(env));
+  const accepted = errno === null;
+  const safe = new Set<number>();
+  if (accepted) {
+    env.aux.forEach((a, i) => {
+      if (a.accessChecked && a.accessSafe) safe.add(i);
+    });
+  }
+  return {
+    accepted,
+    error: accepted ? null : env.errorMsg ?? errno,
+    errno,
+    errorInsn: accepted || env.insnProcessed === 0 ? null : env.insnIdx,
+    log: env.log.text(),
+    insnsProcessed: env.insnProcessed,
+    stats: {
+      maxStatesPerInsn: env.maxStatesPerInsn, totalStates: env.totalStates, peakStates: env.peakStates,
+      stackDepth: env.subprogs.map((s) => s.stackDepth),
+    },
+    safeAccesses: safe,
+  };
+}
+
+/** A program the verifier rejected, as a typed error (`insn`: where verification stopped). */
+export class VerifierError extends TsbpfError {
+  /** The verifier log (level 1 unless the caller asked for more). */
+  readonly log: string;
+  /** Errno name the kernel would return. */
+  readonly errno: string;
+
+  constructor(reason: string, location: ErrorLocation = {}, log = '', errno = 'EACCES') {
+    super(reason, location);
+    this.log = log;
+    this.errno = errno;
+  }
+}
+
+/**
+ * Throws a {@link VerifierError} for a rejected program (the message is the
+ * kernel-style error; `location` adds the file, section or program name).
+ */
+export function assertVerified(result: VerifyResult, location: ErrorLocation = {}): void {
+  if (result.accepted) return;
+  throw new VerifierError(`verifier rejected the program: ${result.error ?? result.errno ?? 'unknown reason'}`,
+    { ...location, ...(result.errorInsn !== null ? { insn: result.errorInsn } : {}) }, result.log, result.errno ?? 'EACCES');
+}
+
+/**
+ * The error of a kernel verifier log as {@link verify} reports its own: the
+ * last line before "processed N insns ...", skipping the state dumps that
+ * follow "infinite loop detected".
+ */
+export function kernelErrorLine(log: string): string {
+  // A few kernel messages lack their newline: the statistics then follow on the same line.
+  const stats = /processed \d+ insns \(limit \d+\)/.exec(log);
+  const lines = (stats ? log.slice(0, stats.index) : log).split('\n');
+  const before = lines.filter((l) => l.length > 0);
+  while (before.length && /^(cur|old) state:/.test(before[before.length - 1]!)) before.pop();
+  const last = before[before.length - 1] ?? '';
+  // At level 1 a message printed right after a pending branch is popped can
+  // land on the jump's own line ("2: (55) if r0 != 0xa goto pc-2 infinite loop ...").
+  const glued = /^\d+: \([0-9a-f]{2}\) (?:if .*? goto pc[+-]\d+|goto pc[+-]\d+|gotol pc[+-]\d+|may_goto pc[+-]\d+) (?!\d+: )(.+)$/.exec(last);
+  return glued ? glued[1]! : last;
+}

@@ -1,0 +1,75 @@
+/** `tsbpf verify`: raw and text programs, objects, JSON output, logs on stderr, exit status. */
+import { describe, expect, it } from 'vitest';
+import { tempDir, tsbpf, writeTemp } from '../support/cli.js';
+
+interface JsonOut {
+  programs: { name: string; section: string; type: string; accepted: boolean; error: string | null; insns_processed: number }[];
+}
+
+describe('tsbpf verify', () => {
+  it('verifies every program of an object, type from the section', () => {
+    const r = tsbpf('verify', 'examples/parser.o', '--json');
+    expect(r.status).toBe(0);
+    const json = JSON.parse(r.stdout) as JsonOut;
+    expect(json.programs).toEqual([{ name: 'parser', section: 'xdp', type: 'xdp', accepted: true, error: null, insns_processed: 1123 }]);
+  });
+
+  it('reports each program of an object, and exits 1 when one is rejected', () => {
+    const r = tsbpf('verify', 'test/fixtures/loader/sections.o', '--json');
+    expect(r.status).toBe(1);
+    const json = JSON.parse(r.stdout) as JsonOut;
+    expect(json.programs.length).toBeGreaterThan(40);
+    expect(json.programs.find((p) => p.name === 's_xdp')).toMatchObject({ type: 'xdp', accepted: true });
+    expect(json.programs.find((p) => p.name === 's_freplace')?.accepted).toBe(false);
+    expect(r.stderr).toContain("prog 's_freplace': -- BEGIN PROG LOAD LOG --");
+  });
+
+  it('rejects a raw program with the kernel message and its level-1 log on stderr', () => {
+    const dir = tempDir();
+    const file = writeTemp(dir, 'bad.s', 'r0 = *(u8 *)(r1 + 0)\nexit\n');
+    const r = tsbpf('verify', file, '--prog-type', 'xdp');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('bad.s (xdp): rejected: invalid bpf_context access off=0 size=1\n');
+    expect(r.stderr).toBe([
+      "prog 'bad.s': BPF program load failed: Permission denied",
+      "prog 'bad.s': -- BEGIN PROG LOAD LOG --",
+      '0: R1=ctx() R10=fp0',
+      '0: (71) r0 = *(u8 *)(r1 +0)',
+      'invalid bpf_context access off=0 size=1',
+      'processed 1 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0',
+      '-- END PROG LOAD LOG --',
+      "prog 'bad.s': failed to load: -13",
+      '',
+    ].join('\n'));
+  });
+
+  it('prints the level-2 log of an accepted program, and takes maps for raw programs', () => {
+    const dir = tempDir();
+    const file = writeTemp(dir, 'ok.s', [
+      '*(u32 *)(r10 - 4) = 0', 'r2 = r10', 'r2 += -4', 'ld_pseudo r1, 1, 0', 'call bpf_map_lookup_elem',
+      'if r0 == 0 goto +1', 'r0 = *(u64 *)(r0 + 0)', 'r0 = 2', 'exit',
+    ].join('\n'));
+    const r = tsbpf('verify', file, '--prog-type', 'xdp', '--map', 'hash:4:8:16', '--log-level', '2', '--json');
+    expect(r.status).toBe(0);
+    expect((JSON.parse(r.stdout) as JsonOut).programs[0]).toMatchObject({ accepted: true, insns_processed: 10 });
+    expect(r.stderr).toContain('0: R1=ctx() R10=fp0');
+    expect(r.stderr).toContain('R1=map_ptr(ks=4,vs=8)');
+  });
+
+  it('checks pointer leaks with --no-ptr-leaks', () => {
+    const dir = tempDir();
+    const file = writeTemp(dir, 'leak.s', 'r0 = r10\nexit\n');
+    expect(tsbpf('verify', file, '--prog-type', 'xdp').status).toBe(0);
+    const r = tsbpf('verify', file, '--prog-type', 'xdp', '--no-ptr-leaks');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('leak.s (xdp): rejected: R0 leaks addr as return value\n');
+  });
+
+  it('refuses an unknown program type with one line', () => {
+    const dir = tempDir();
+    const file = writeTemp(dir, 'ok.s', 'r0 = 0\nexit\n');
+    const r = tsbpf('verify', file, '--prog-type', 'nosuch');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^tsbpf: unknown program type 'nosuch'/);
+  });
+});

@@ -1,0 +1,186 @@
+/**
+ * The differential verifier corpus: program sources (hand-written rules and
+ * seeded random programs), the fixture format the kernel's verdicts are
+ * recorded in (test/fixtures/verifier/*.json, written by
+ * scripts/record-verifier-corpus.ts) and the glue to run tsbpf's verifier
+ * on a recorded entry.
+ */
+import { assemble } from '../../../src/asm/index.js';
+import { verify, type VerifierMapSpec, type VerifyResult } from '../../../src/verifier/index.js';
+import { progTypeByName, attachTypeByName } from '../../../src/verifier/prog-types.js';
+
+/** A map as the kernel oracle takes it (see kernel_oracle.py). */
+export interface OracleMap {
+  type: string;
+  key_size: number;
+  value_size: number;
+  max_entries: number;
+  flags?: string[];
+  name?: string;
+  inner_map?: number;
+}
+
+/** A program before it is recorded. */
+export interface SourceProgram {
+  name: string;
+  prog_type: string;
+  /** LLVM-syntax assembly (labels allowed) ... */
+  asm?: string;
+  /** ... or raw instructions [code, dst, src, off, imm]. */
+  raw?: readonly (readonly [number, number, number, number, number])[];
+  maps?: OracleMap[];
+  license?: string;
+  prog_flags?: string[];
+  expected_attach_type?: string;
+  /** 'bpf': loaded with CAP_BPF but without CAP_PERFMON/CAP_SYS_ADMIN (pointer leak checks on). */
+  caps?: 'bpf';
+}
+
+/** One recorded program with the kernel's verdict. */
+export interface CorpusEntry {
+  name: string;
+  prog_type: string;
+  insns: string;
+  maps?: OracleMap[];
+  license?: string;
+  prog_flags?: string[];
+  expected_attach_type?: string;
+  caps?: 'bpf';
+  kernel: {
+    accepted: boolean;
+    /** The kernel log's last line before "processed" (null when accepted). */
+    error: string | null;
+    insn_processed: number | null;
+  };
+}
+
+/** A fixture file. */
+export interface CorpusFile {
+  kernel: string;
+  generated_by: string;
+  programs: CorpusEntry[];
+}
+
+/** Shorthand `type:key:value:entries[:flag,flag]` → an oracle map. */
+export function m(spec: string, name?: string): OracleMap {
+  const [type, k, v, n, flags] = spec.split(':');
+  const map: OracleMap = { type: type!, key_size: Number(k), value_size: Number(v), max_entries: Number(n) };
+  if (flags) map.flags = flags.split(',');
+  if (name) map.name = name;
+  return map;
+}
+
+export function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
+export function fromHex(hex: string): Uint8Array {
+  const clean = hex.replace(/\s+/g, '');
+  const out = new Uint8Array(clean.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+/** Encodes raw [code, dst, src, off, imm] slots. */
+export function rawBytes(raw: readonly (readonly [number, number, number, number, number])[]): Uint8Array {
+  const out = new Uint8Array(raw.length * 8);
+  const dv = new DataView(out.buffer);
+  raw.forEach(([code, dst, src, off, imm], i) => {
+    out[i * 8] = code;
+    out[i * 8 + 1] = (dst & 0xf) | ((src & 0xf) << 4);
+    dv.setInt16(i * 8 + 2, off, true);
+    dv.setInt32(i * 8 + 4, imm | 0, true);
+  });
+  return out;
+}
+
+/** The bytes of a source program. */
+export function sourceBytes(p: SourceProgram): Uint8Array {
+  if (p.raw) return rawBytes(p.raw);
+  return assemble(p.asm ?? '', { syntax: 'llvm', file: p.name }).bytes;
+}
+
+const MAP_TYPES: Record<string, number> = {
+  hash: 1, array: 2, prog_array: 3, perf_event_array: 4, percpu_hash: 5, percpu_array: 6, stack_trace: 7,
+  cgroup_array: 8, lru_hash: 9, lru_percpu_hash: 10, lpm_trie: 11, array_of_maps: 12, hash_of_maps: 13,
+  devmap: 14, sockmap: 15, cpumap: 16, xskmap: 17, sockhash: 18, cgroup_storage: 19, reuseport_sockarray: 20,
+  percpu_cgroup_storage: 21, queue: 22, stack: 23, sk_storage: 24, devmap_hash: 25, struct_ops: 26, ringbuf: 27,
+  inode_storage: 28, task_storage: 29, bloom_filter: 30, user_ringbuf: 31, cgrp_storage: 32, arena: 33,
+};
+
+const MAP_FLAGS: Record<string, number> = {
+  no_prealloc: 1, no_common_lru: 2, numa_node: 4, rdonly: 8, wronly: 16, stack_build_id: 32, zero_seed: 64,
+  rdonly_prog: 128, wronly_prog: 256, clone: 512, mmapable: 1024, preserve_elems: 2048, inner_map: 4096,
+  link: 8192, path_fd: 16384, vtype_btf_obj_fd: 32768, token_fd: 65536, segv_on_fault: 131072, no_user_conv: 262144,
+};
+
+/** An oracle map as tsbpf's verifier takes it. */
+export function verifierMap(m: OracleMap, all: readonly OracleMap[]): VerifierMapSpec {
+  const spec: VerifierMapSpec = {
+    type: MAP_TYPES[m.type] ?? Number(m.type),
+    keySize: m.key_size,
+    valueSize: m.value_size,
+    maxEntries: m.max_entries,
+    flags: (m.flags ?? []).reduce((a, f) => a | (MAP_FLAGS[f] ?? 0), 0),
+    name: m.name ?? '',
+  };
+  if (m.inner_map !== undefined) spec.innerMap = verifierMap(all[m.inner_map]!, all);
+  return spec;
+}
+
+const PROG_FLAGS: Record<string, number> = { strict_alignment: 1, any_alignment: 2, test_state_freq: 8, sleepable: 16, xdp_has_frags: 32 };
+
+/** Runs tsbpf's verifier on a recorded entry. */
+export function verifyEntry(e: { prog_type: string; insns: string; maps?: OracleMap[]; license?: string; prog_flags?: string[]; expected_attach_type?: string; caps?: 'bpf' }, logLevel: 0 | 1 | 2 = 0): VerifyResult {
+  const maps = e.maps ?? [];
+  return verify({
+    insns: fromHex(e.insns),
+    progType: progTypeByName(e.prog_type),
+    license: e.license ?? 'GPL',
+    maps: maps.map((x) => verifierMap(x, maps)),
+    flags: (e.prog_flags ?? []).reduce((a, f) => a | (PROG_FLAGS[f] ?? 0), 0),
+    expectedAttachType: e.expected_attach_type ? attachTypeByName(e.expected_attach_type) : 0,
+  }, { logLevel, allowPtrLeaks: e.caps !== 'bpf' });
+}
+
+/** Agreement of tsbpf's verdicts with the recorded ones. */
+export interface Agreement {
+  total: number;
+  verdictAgree: number;
+  messageAgree: number;
+  processedAgree: number;
+  disagreements: { name: string; kernel: string; tsbpf: string }[];
+}
+
+export function compareCorpus(entries: readonly CorpusEntry[]): Agreement {
+  const a: Agreement = { total: 0, verdictAgree: 0, messageAgree: 0, processedAgree: 0, disagreements: [] };
+  for (const e of entries) {
+    a.total++;
+    let r: VerifyResult;
+    try {
+      r = verifyEntry(e, 0); // the error does not depend on the log level
+    } catch (err) {
+      a.disagreements.push({ name: e.name, kernel: describe(e.kernel.accepted, e.kernel.error), tsbpf: `threw ${String(err)}` });
+      continue;
+    }
+    const verdict = r.accepted === e.kernel.accepted;
+    const message = verdict && (r.accepted || r.error === e.kernel.error);
+    if (verdict) a.verdictAgree++;
+    if (message) a.messageAgree++;
+    if (r.insnsProcessed === e.kernel.insn_processed) a.processedAgree++;
+    if (!message) {
+      a.disagreements.push({
+        name: e.name,
+        kernel: describe(e.kernel.accepted, e.kernel.error),
+        tsbpf: describe(r.accepted, r.error),
+      });
+    }
+  }
+  return a;
+}
+
+function describe(accepted: boolean, error: string | null): string {
+  return accepted ? 'accepted' : `rejected: ${error}`;
+}
