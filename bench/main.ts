@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { assemble } from '../src/asm/index.js';
+import { benchVerifier } from './verifier.js';
 import { XdpContext } from '../src/hooks/xdp.js';
 import { encodeProgram } from '../src/isa/encode.js';
 import { compileProgram } from '../src/jit/compile.js';
@@ -290,8 +291,9 @@ function main(): void {
     ['JIT, checked', `${(pps(true) / 1e6).toFixed(1)} M`],
     ['interpreter, checked', `${(interpPps / 1e6).toFixed(2)} M`],
   ]);
+  benchVerifier(table);
   console.log('\nKernel times are BPF_PROG_TEST_RUN averages (repeat 20000) and include the test-run loop overhead per repetition.');
-  console.log('Checked = bounds checks against the regions + instruction budget (unverified programs); unchecked = verified programs (`--unsafe` until the verifier exists).');
+  console.log('Checked = bounds checks against the regions + instruction budget (unverified programs); unchecked = programs the verifier accepted (what `tsbpf prog run` uses for them).');
 }
 
 main();

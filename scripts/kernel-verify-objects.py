@@ -11,7 +11,8 @@ only (ctypes).
     kernel-verify-objects.py OBJ.o [OBJ.o ...]   -> JSON on stdout:
     [{"file": "...", "program": "name", "section": "sec", "accepted": true,
       "error": null | "last log line before 'processed'", "errno": 0,
-      "insn_processed": N | null, "libbpf_error": null | "..."}]
+      "insn_processed": N | null, "libbpf_error": null | "...",
+      "verification_time_usec": N | null}]
 """
 import ctypes
 import json
@@ -60,9 +61,12 @@ def error_line(log):
     m = STATS.search(log)
     head = log[:m.start()] if m else log
     lines = [l for l in head.split("\n") if l]
-    while lines and re.match(r"^(cur|old) state:", lines[-1]):
+    while lines and re.match(r"^((cur|old) state:|verification time \d+ usec|stack depth )", lines[-1]):
         lines.pop()
     return lines[-1] if lines else ""
+
+
+VTIME = re.compile(r"verification time (\d+) usec")
 
 
 def verify_one(path, index):
@@ -79,13 +83,15 @@ def verify_one(path, index):
         size = 64 << 20
         buf = ctypes.create_string_buffer(size)
         libbpf.bpf_program__set_log_buf(target, buf, size)
-        libbpf.bpf_program__set_log_level(target, 1)
+        # 1: the failing path; 4: statistics, with "verification time N usec".
+        libbpf.bpf_program__set_log_level(target, 1 | 4)
         err = libbpf.bpf_object__load(obj)
         log = buf.value.decode("utf-8", "replace")
         m = STATS.search(log)
         res = {"file": path, "program": name, "section": section, "accepted": err == 0,
                "error": None, "errno": -err if err < 0 else 0,
-               "insn_processed": int(m.group(1)) if m else None, "libbpf_error": None}
+               "insn_processed": int(m.group(1)) if m else None, "libbpf_error": None,
+               "verification_time_usec": int(t.group(1)) if (t := VTIME.search(log)) else None}
         if err != 0:
             if m and error_line(log) == "":
                 # the verifier accepted it; libbpf failed afterwards (e.g. filling a

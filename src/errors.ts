@@ -35,10 +35,17 @@ export class TsbpfError extends Error {
     this.location = { ...location };
   }
 
-  /** A copy of this error with more location facts (outer layers add file names, sections). */
+  /**
+   * A copy of this error (same class and fields) with more location facts:
+   * outer layers add file names and sections to what inner layers knew.
+   */
   withLocation(extra: ErrorLocation): TsbpfError {
-    const Ctor = this.constructor as new (reason: string, location: ErrorLocation) => TsbpfError;
-    const copy = new Ctor(this.reason, { ...extra, ...this.location });
+    const copy = Object.create(Object.getPrototypeOf(this) as object) as TsbpfError;
+    Object.assign(copy, this);
+    const location = { ...extra, ...this.location };
+    Object.defineProperty(copy, 'location', { value: location, enumerable: true });
+    Object.defineProperty(copy, 'message', { value: formatLocated(this.reason, location), writable: true, configurable: true });
+    if (this.stack !== undefined) Object.defineProperty(copy, 'stack', { value: this.stack, writable: true, configurable: true });
     return copy;
   }
 }

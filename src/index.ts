@@ -42,3 +42,7 @@ export { Collection, loadCollection } from './runtime/collection.js';
 export type { LoadedProgram, LoadOptions } from './runtime/collection.js';
 export { applyMapInit, dumpMap, dumpMaps, parseMapInitJson } from './runtime/map-io.js';
 export type { MapInitEntry, MapDumpEntry } from './runtime/map-io.js';
+export { verify, verifyObjectProgram, assertVerified, VerifierError, kernelErrorLine } from './verifier/index.js';
+export type { VerifyProgram, VerifyOptions, VerifyResult, VerifyStats, VerifierMapSpec } from './verifier/index.js';
+export { RejectedProgramError } from './runtime/collection.js';
+export { jitEngine, programToWat, compileToWasm } from './jit/index.js';

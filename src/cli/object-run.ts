@@ -15,12 +15,16 @@ import type { LoadedProgram } from '../runtime/collection.js';
 import { applyMapInit, parseMapInitJson } from '../runtime/map-io.js';
 import type { MapInitEntry } from '../runtime/map-io.js';
 import { parseCount } from './options.js';
+import { parseLogLevel, printVerifierLog } from './verifier-output.js';
 
 /** Flags of commands that load an object. */
 export interface LoadFlags {
   btf?: string;
   cpus?: string;
   progType?: string;
+  /** false with --no-verify. */
+  verify?: boolean;
+  logLevel?: string;
 }
 
 /** Flags of commands that run a program. */
@@ -41,7 +45,9 @@ export function addLoadOptions(cmd: Command): Command {
   return cmd
     .option('--btf <file>', 'BTF that CO-RE relocations are resolved against (e.g. /sys/kernel/btf/vmlinux; default: tsbpf\'s context types)')
     .option('--cpus <n>', 'number of possible CPUs, i.e. per-CPU map slots (default 1)')
-    .option('--prog-type <type>', 'program type for programs whose section does not tell it (xdp, sched_cls, socket_filter, kprobe, ...)');
+    .option('--prog-type <type>', 'program type for programs whose section does not tell it (xdp, sched_cls, socket_filter, kprobe, ...)')
+    .option('--no-verify', 'skip the verifier: programs then always run with bounds checks and a budget')
+    .option('--log-level <n>', 'verifier log on stderr: 1 the failing path, 2 every instruction (rejected programs always print level 1)', '0');
 }
 
 /** Adds the program-running options. */
@@ -67,9 +73,12 @@ export function loadObject(files: readonly string[], flags: LoadFlags): Collecti
   const cpus = flags.cpus !== undefined ? parseCount(flags.cpus, '--cpus') : 1;
   const object = openObjects(files, { ...(flags.btf !== undefined ? { btf: flags.btf } : {}), possibleCpus: cpus });
   const progType = flags.progType !== undefined ? progTypeId(flags.progType) : undefined;
+  const level = parseLogLevel(flags.logLevel ?? '0');
   return Collection.load(object, {
     possibleCpus: cpus,
     host: hostInfo(),
+    verify: flags.verify ?? true,
+    verifierLogLevel: level === 2 ? 2 : 1,
     ...(progType !== undefined ? { progType, forceProgType: true } : {}),
   });
 }
@@ -101,6 +110,10 @@ export function runFromFlags(files: readonly string[], flags: RunFlags): { colle
   applyMapInit(collection, mapInitFromFlags(flags.mapInit ?? []));
   const program = chooseProgram(collection, flags);
   const engine = engineByName(flags.engine);
+  if (collection.verifies) {
+    const verdict = collection.verify(program);
+    printVerifierLog(program.spec.name, verdict, parseLogLevel(flags.logLevel ?? '0'));
+  }
   const result = collection.run(program, {
     ...(flags.dataIn !== undefined ? { dataIn: readFileBytes(flags.dataIn) } : {}),
     ...(flags.ctxIn !== undefined ? { ctxIn: readFileBytes(flags.ctxIn) } : {}),

@@ -25,6 +25,8 @@ import type { BpfMap } from '../vm/maps/map.js';
 import { MapType, UpdateFlags } from '../vm/maps/types.js';
 import { isPoisonedCall, prepareProgram } from '../vm/program.js';
 import type { PreparedProgram } from '../vm/program.js';
+import { verifyObjectProgram } from '../verifier/index.js';
+import type { VerifyResult } from '../verifier/index.js';
 
 /** A program of a loaded collection. */
 export interface LoadedProgram {
@@ -34,6 +36,13 @@ export interface LoadedProgram {
   readonly id: number;
   /** Program type used to run it (the spec's, or an override). */
   readonly typeId: number;
+}
+
+/** A program the verifier rejected: it never runs. */
+export class RejectedProgramError extends TsbpfError {
+  constructor(readonly program: LoadedProgram, readonly result: VerifyResult) {
+    super(`program '${program.spec.name}' was rejected by the verifier: ${result.error}`, { section: program.spec.section });
+  }
 }
 
 /** Options of {@link loadCollection}. */
@@ -46,6 +55,14 @@ export interface LoadOptions extends VmHelperOptions {
   progType?: number;
   /** Override the type even when the section tells it. */
   forceProgType?: boolean;
+  /**
+   * `true` (default): programs are verified before they first run; a
+   * rejected program never runs, and accepted ones run without per-access
+   * checks. `false`: nothing is verified and every run is checked.
+   */
+  verify?: boolean;
+  /** Log level of the verification (default 1: the failing path of a rejected program). */
+  verifierLogLevel?: 0 | 1 | 2;
 }
 
 /** An object's programs and maps inside one machine. */
@@ -54,6 +71,9 @@ export class Collection {
   readonly programs: LoadedProgram[] = [];
   readonly tracePipe: TracePipe;
   readonly runner: TestRunner;
+  private readonly verification = new Map<LoadedProgram, VerifyResult>();
+  private verifyAll = true;
+  private logLevel: 0 | 1 | 2 = 1;
 
   private constructor(readonly object: ObjectSpec, readonly machine: Machine, readonly contexts: HookContexts, tracePipe: TracePipe) {
     this.tracePipe = tracePipe;
@@ -65,6 +85,8 @@ export class Collection {
     const machine = new Machine({ possibleCpus: options.possibleCpus ?? 1, ...(options.shared ? { shared: true } : {}) });
     const tracePipe = options.tracePipe ?? new TracePipe();
     const collection = new Collection(object, machine, new HookContexts(), tracePipe);
+    collection.verifyAll = options.verify ?? true;
+    collection.logLevel = options.verifierLogLevel ?? 1;
     collection.createMaps();
     for (const spec of object.programs) collection.loadProgram(spec, { ...options, tracePipe });
     collection.initialiseMapValues();
@@ -183,9 +205,35 @@ export class Collection {
     return this.maps[i]!;
   }
 
-  /** Runs a program the way BPF_PROG_TEST_RUN does. */
+  /** The verifier's verdict on `program` (computed once). */
+  verify(program: LoadedProgram): VerifyResult {
+    let result = this.verification.get(program);
+    if (result === undefined) {
+      result = verifyObjectProgram(this.object, program.spec, { progType: program.typeId, logLevel: this.logLevel });
+      this.verification.set(program, result);
+    }
+    return result;
+  }
+
+  /** Whether programs are verified before they run (the `verify` load option). */
+  get verifies(): boolean {
+    return this.verifyAll;
+  }
+
+  /**
+   * Runs a program the way BPF_PROG_TEST_RUN does. With verification on, a
+   * rejected program throws {@link RejectedProgramError}; an accepted one
+   * runs unchecked when every program it could tail-call was accepted too.
+   */
   run(program: LoadedProgram, input: TestRunInput, engine: Engine = interpreterEngine): TestRunResult {
-    return this.runner.run(program.prepared, program.typeId, engine, input);
+    let checked = input.checked;
+    if (this.verifyAll) {
+      const result = this.verify(program);
+      if (!result.accepted) throw new RejectedProgramError(program, result);
+      const allAccepted = this.programs.every((p) => this.verify(p).accepted);
+      checked ??= !allAccepted;
+    }
+    return this.runner.run(program.prepared, program.typeId, engine, { ...input, ...(checked !== undefined ? { checked } : {}) });
   }
 }
 

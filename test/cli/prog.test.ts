@@ -6,12 +6,14 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { tempDir, tsbpf, writeTemp } from '../support/cli.js';
 import { EXAMPLES_DIR } from '../examples/manifest.js';
 
 const ex = (name: string) => join(EXAMPLES_DIR, name);
 const input = (name: string) => join(EXAMPLES_DIR, 'inputs', name);
+const FIXTURES = fileURLToPath(new URL('../fixtures/cli/', import.meta.url));
 const bpftool = spawnSync('bpftool', ['version'], { encoding: 'utf8' });
 const haveBpftool = bpftool.status === 0;
 if (!haveBpftool) console.log('skipping bpftool comparisons: bpftool is not installed');
@@ -26,12 +28,33 @@ describe('tsbpf prog load', () => {
     expect(r.stdout).toContain('map 2: array  name .data.stats  key 4B  value 32B  max_entries 1  flags 0x400');
   });
 
-  it('prints JSON with every program and map', () => {
+  it('prints JSON with every program and its verdict, and lists maps', () => {
     const j = JSON.parse(tsbpf('prog', 'load', ex('tail_dispatch.o'), '--json').stdout);
-    expect(j.programs.map((p: { name: string; type: string }) => `${p.name}:${p.type}`)).toEqual(
-      ['handle_icmp:xdp', 'handle_tcp:xdp', 'handle_udp:xdp', 'xdp_dispatch:xdp']);
-    expect(j.maps[0]).toEqual({ name: 'jmp_table', type: 'prog_array', key_size: 4, value_size: 4, max_entries: 256, flags: 0, frozen: false });
-    expect(j.object).toEqual({ name: 'tail_dispatch', license: 'GPL', btf: true, btf_ext: true });
+    expect(j.programs.map((p: { name: string; type: string; accepted: boolean }) => `${p.name}:${p.type}:${p.accepted}`)).toEqual(
+      ['handle_icmp:xdp:true', 'handle_tcp:xdp:true', 'handle_udp:xdp:true', 'xdp_dispatch:xdp:true']);
+    expect(Object.keys(j.programs[0])).toEqual(['name', 'section', 'type', 'accepted', 'error', 'insns_processed']);
+    const maps = JSON.parse(tsbpf('map', 'list', ex('tail_dispatch.o'), '--json').stdout);
+    expect(maps[0]).toEqual({ name: 'jmp_table', type: 'prog_array', key_size: 4, value_size: 4, max_entries: 256, flags: 0, frozen: false });
+  });
+
+  it('reports a rejected program with the kernel verifier log on stderr and exits 1; it never runs', () => {
+    const obj = join(FIXTURES, 'unchecked_read.o');
+    const load = tsbpf('prog', 'load', obj, '--json');
+    expect(load.status).toBe(1);
+    expect(JSON.parse(load.stdout).programs).toEqual([
+      { name: 'unchecked_read', section: 'xdp', type: 'xdp', accepted: false, error: 'R1 offset is outside of the packet', insns_processed: 2 },
+      { name: 'checked_read', section: 'xdp', type: 'xdp', accepted: true, error: null, insns_processed: 13 },
+    ]);
+    expect(load.stderr).toContain("prog 'unchecked_read': -- BEGIN PROG LOAD LOG --");
+    expect(load.stderr).toContain('invalid access to packet, off=12 size=1, R1(id=0,off=12,r=0)');
+    const run = tsbpf('prog', 'run', obj, '--name', 'unchecked_read', '--data-in', input('ipv4_tcp_syn.bin'));
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trim().split('\n').at(-1)).toMatch(/^tsbpf: .*unchecked_read.o: section xdp: program 'unchecked_read' was rejected by the verifier: R1 offset is outside of the packet$/);
+    const ok = tsbpf('prog', 'run', obj, '--name', 'checked_read', '--data-in', input('ipv4_tcp_syn.bin'), '--json');
+    expect(JSON.parse(ok.stdout).retval).toBe(2);
+    // --no-verify runs it anyway, in checked mode.
+    expect(JSON.parse(tsbpf('prog', 'run', obj, '--name', 'unchecked_read', '--data-in', input('ipv4_tcp_syn.bin'), '--no-verify', '--json').stdout).retval).toBe(2);
   });
 });
 

@@ -60,7 +60,6 @@ function expectSame(make: () => Setup, options: RunOptions = {}): { r0?: bigint;
     delete jit.insns;
   }
   expect(jit).toEqual(interp);
-  if (process.env['JIT_DEBUG']) console.log(interp);
   return interp;
 }
 

@@ -6,8 +6,8 @@ import { MapType } from '../../vm/maps/types.js';
 import { dumpMap, toHex } from '../../runtime/map-io.js';
 import { splitPerCpu } from '../../vm/maps/map.js';
 import type { Collection } from '../../runtime/collection.js';
-import { addRunOptions, loadObject, mapInitFromFlags, runFromFlags } from '../object-run.js';
-import type { RunFlags } from '../object-run.js';
+import { addLoadOptions, addRunOptions, loadObject, mapInitFromFlags, runFromFlags } from '../object-run.js';
+import type { LoadFlags, RunFlags } from '../object-run.js';
 import { applyMapInit } from '../../runtime/map-io.js';
 import { inFile } from '../options.js';
 import { out } from '../output.js';
@@ -58,6 +58,23 @@ export function formatMapLines(collection: Collection, map: BpfMap, options: { c
 /** Registers `map` and its subcommands. */
 export function registerMap(program: Command): void {
   const map = program.command('map').description('inspect the maps of BPF object files (like bpftool map)');
+  addLoadOptions(map.command('list')
+    .description('list the maps of an object as libbpf creates them')
+    .argument('<object>', 'ELF object file')
+    .option('--json', 'print [{"name","type","key_size","value_size","max_entries","flags","frozen"}]'))
+    .action((file: string, flags: LoadFlags & { json?: boolean }) => {
+      const collection = inFile(file, () => loadObject([file], { ...flags, verify: false }));
+      const rows = collection.maps.map((m, i) => ({
+        name: collection.object.maps[i]!.name, type: m.typeName, key_size: m.keySize, value_size: m.valueSize,
+        max_entries: m.maxEntries, flags: m.flags, frozen: m.frozen,
+      }));
+      if (flags.json) {
+        out(JSON.stringify(rows));
+        return;
+      }
+      rows.forEach((r, i) => out(`map ${i}: ${r.type}  name ${r.name}  key ${r.key_size}B  value ${r.value_size}B  max_entries ${r.max_entries}  flags 0x${r.flags.toString(16)}${r.frozen ? '  frozen' : ''}`));
+    });
+
   addRunOptions(map.command('dump')
     .description('dump a map: its initial contents, or after a run when --data-in/--ctx-in/--repeat selects one')
     .argument('<object>', 'ELF object file')

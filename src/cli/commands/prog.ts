@@ -21,6 +21,7 @@ import { addLoadOptions, addRunOptions, loadObject, runFromFlags } from '../obje
 import type { LoadFlags, RunFlags } from '../object-run.js';
 import { inFile } from '../options.js';
 import { err, out } from '../output.js';
+import { parseLogLevel, printVerifierLog, verdictRow } from '../verifier-output.js';
 import { formatMapLines } from './map.js';
 
 /** Hex dump lines in `xxd` style: offset, 16 bytes. */
@@ -74,40 +75,39 @@ export function registerProg(program: Command): void {
   const prog = program.command('prog').description('load, inspect and run the programs of BPF object files (like bpftool prog)');
 
   addLoadOptions(prog.command('load')
-    .description('load object files (several are linked like `bpftool gen object`) and list their programs and maps')
+    .description('load object files (several are linked like `bpftool gen object`), verify every program, and list programs and maps')
     .argument('<objects...>', 'ELF object files built by clang -target bpf')
-    .option('--json', 'print JSON'))
+    .option('--json', 'print {"programs":[{"name","section","type","accepted","error","insns_processed"}]}'))
     .action((files: string[], flags: LoadFlags & { json?: boolean }) => {
       const collection = inFile(files.join(' + '), () => loadObject(files, flags));
       const o = collection.object;
-      const programs = collection.programs.map((p) => ({
-        name: p.spec.name,
-        section: p.spec.section,
-        type: progTypeName(p.typeId),
-        insns: p.prepared.slots,
-        bytes: p.prepared.slots * 8,
-        functions: p.spec.functions.map((f) => f.name),
-      }));
-      const maps = collection.maps.map((m, i) => ({
-        name: o.maps[i]!.name,
-        type: mapTypeName(m.type),
-        key_size: m.keySize,
-        value_size: m.valueSize,
-        max_entries: m.maxEntries,
-        flags: m.flags,
-        frozen: m.frozen,
-      }));
+      const level = parseLogLevel(flags.logLevel ?? '0');
+      const verdicts = collection.programs.map((p) => (collection.verifies ? collection.verify(p) : null));
+      collection.programs.forEach((p, i) => {
+        const v = verdicts[i];
+        if (v) printVerifierLog(p.spec.name, v, level);
+      });
+      if (verdicts.some((v) => v !== null && !v.accepted)) process.exitCode = 1;
       if (flags.json) {
-        out(JSON.stringify({ object: { name: o.name, license: o.license, btf: o.btf !== undefined, btf_ext: o.btfExt !== undefined }, programs, maps }));
+        out(JSON.stringify({
+          programs: collection.programs.map((p, i) => {
+            const v = verdicts[i];
+            return v
+              ? verdictRow(p.spec.name, p.spec.section, progTypeName(p.typeId), v)
+              : { name: p.spec.name, section: p.spec.section, type: progTypeName(p.typeId), accepted: null, error: null, insns_processed: null };
+          }),
+        }));
         return;
       }
       out(`object ${o.name}: license '${o.license}', ${o.btf ? `BTF (${o.btf.ownTypes.length} types)` : 'no BTF'}${o.btfExt ? ', BTF.ext' : ''}`);
-      programs.forEach((p, i) => {
-        const subs = p.functions.slice(1);
-        out(`prog ${i}: ${p.type}  name ${p.name}  section ${p.section}  ${p.insns} insns (${p.bytes} bytes)${subs.length ? `  subprograms ${subs.join(', ')}` : ''}`);
+      collection.programs.forEach((p, i) => {
+        const subs = p.spec.functions.slice(1).map((f) => f.name);
+        const v = verdicts[i];
+        const verdict = v === null ? 'not verified' : v.accepted ? `verified (${v.insnsProcessed} insns processed)` : `REJECTED: ${v.error}`;
+        out(`prog ${i}: ${progTypeName(p.typeId)}  name ${p.spec.name}  section ${p.spec.section}  ${p.prepared.slots} insns (${p.prepared.slots * 8} bytes)${subs.length ? `  subprograms ${subs.join(', ')}` : ''}  ${verdict}`);
       });
-      maps.forEach((m, i) => {
-        out(`map ${i}: ${m.type}  name ${m.name}  key ${m.key_size}B  value ${m.value_size}B  max_entries ${m.max_entries}  flags ${describeFlags(m.flags)}${m.frozen ? '  frozen' : ''}`);
+      collection.maps.forEach((m, i) => {
+        out(`map ${i}: ${mapTypeName(m.type)}  name ${o.maps[i]!.name}  key ${m.keySize}B  value ${m.valueSize}B  max_entries ${m.maxEntries}  flags ${describeFlags(m.flags)}${m.frozen ? '  frozen' : ''}`);
       });
     });
 

@@ -15,7 +15,8 @@ import {
 } from '../../verifier/index.js';
 import type { VerifierMapSpec, VerifyResult } from '../../verifier/index.js';
 import { MapType } from '../../vm/maps/types.js';
-import { err, out } from '../output.js';
+import { out } from '../output.js';
+import { parseLogLevel, printVerifierLog, verdictRow } from '../verifier-output.js';
 
 interface VerifyFlags {
   progType?: string;
@@ -37,12 +38,6 @@ interface Row {
   result: VerifyResult;
 }
 
-const ERRNO_TEXT: Record<string, string> = {
-  EACCES: 'Permission denied', EINVAL: 'Invalid argument', E2BIG: 'Argument list too long', EFAULT: 'Bad address',
-  ENOTSUPP: 'unknown error (524)', EPERM: 'Operation not permitted', ENOSPC: 'No space left on device',
-};
-const ERRNO_NUM: Record<string, number> = { EACCES: 13, EINVAL: 22, E2BIG: 7, EFAULT: 14, ENOTSUPP: 524, EPERM: 1, ENOSPC: 28 };
-
 function progType(name: string): number {
   const id = progTypeByName(name);
   if (id <= 0) throw new TsbpfError(`unknown program type '${name}' (use a BPF_PROG_TYPE_* name: ${PROG_TYPE_NAMES.slice(1).join(', ')})`);
@@ -59,11 +54,6 @@ function parseMap(spec: string): VerifierMapSpec {
     throw new TsbpfError(`--map ${spec}: expected TYPE:KEY_SIZE:VALUE_SIZE:MAX_ENTRIES[:FLAGS] (e.g. hash:4:8:16)`);
   }
   return { type: t, keySize: nums[0]!, valueSize: nums[1]!, maxEntries: nums[2]!, flags: flags !== undefined ? Number(flags) : 0 };
-}
-
-function logLevel(s: string): 0 | 1 | 2 {
-  if (s === '0' || s === '1' || s === '2') return Number(s) as 0 | 1 | 2;
-  throw new TsbpfError(`--log-level must be 0, 1 or 2 (got '${s}')`);
 }
 
 function isElf(path: string): boolean {
@@ -87,7 +77,7 @@ export function registerVerify(program: Command): void {
     .option('--no-ptr-leaks', 'check pointer leaks as for a loader without CAP_PERFMON (R0 leaks addr as return value, ...)')
     .option('--syntax <syntax>', 'assembly syntax of text files: auto, llvm, conformance', 'auto')
     .action((file: string, flags: VerifyFlags) => {
-      const level = logLevel(flags.logLevel);
+      const level = parseLogLevel(flags.logLevel);
       // At level 0 tsbpf still keeps the level-1 log of a rejected program, for stderr.
       const runLevel: 1 | 2 = level === 2 ? 2 : 1;
       const rows: Row[] = [];
@@ -117,27 +107,10 @@ export function registerVerify(program: Command): void {
         }, { logLevel: runLevel, allowPtrLeaks: flags.ptrLeaks });
         rows.push({ name: basename(file), section: '', type: PROG_TYPE_NAMES[type] ?? String(type), result });
       }
-      for (const row of rows) {
-        const r = row.result;
-        if (!r.accepted) {
-          const errno = r.errno ?? 'EINVAL';
-          err(`prog '${row.name}': BPF program load failed: ${ERRNO_TEXT[errno] ?? errno}`);
-          err(`prog '${row.name}': -- BEGIN PROG LOAD LOG --`);
-          process.stderr.write(r.log);
-          err('-- END PROG LOAD LOG --');
-          err(`prog '${row.name}': failed to load: -${ERRNO_NUM[errno] ?? 22}`);
-        } else if (level > 0) {
-          err(`prog '${row.name}': -- BEGIN PROG LOAD LOG --`);
-          process.stderr.write(r.log);
-          err('-- END PROG LOAD LOG --');
-        }
-      }
+      for (const row of rows) printVerifierLog(row.name, row.result, level);
       if (flags.json) {
         out(JSON.stringify({
-          programs: rows.map((row) => ({
-            name: row.name, section: row.section, type: row.type, accepted: row.result.accepted,
-            error: row.result.error, insns_processed: row.result.insnsProcessed,
-          })),
+          programs: rows.map((row) => verdictRow(row.name, row.section, row.type, row.result)),
         }));
       } else {
         for (const row of rows) {
