@@ -215,6 +215,16 @@ export class Collection {
     return result;
   }
 
+  /** The programs the prog arrays of this collection hold now. */
+  tailCallTargets(): LoadedProgram[] {
+    const ids = new Set<number>();
+    for (const map of this.maps) {
+      if (map.type !== MapType.PROG_ARRAY) continue;
+      for (const e of map.entries()) ids.add(new DataView(e.value.buffer, e.value.byteOffset, 4).getUint32(0, true));
+    }
+    return this.programs.filter((p) => ids.has(p.id));
+  }
+
   /** Whether programs are verified before they run (the `verify` load option). */
   get verifies(): boolean {
     return this.verifyAll;
@@ -230,8 +240,9 @@ export class Collection {
     if (this.verifyAll) {
       const result = this.verify(program);
       if (!result.accepted) throw new RejectedProgramError(program, result);
-      const allAccepted = this.programs.every((p) => this.verify(p).accepted);
-      checked ??= !allAccepted;
+      // Unchecked only when every program a tail call can reach right now was accepted too
+      // (prog arrays change only from user space, never during a run).
+      checked ??= !this.tailCallTargets().every((p) => this.verify(p).accepted);
     }
     return this.runner.run(program.prepared, program.typeId, engine, { ...input, ...(checked !== undefined ? { checked } : {}) });
   }
