@@ -15,6 +15,7 @@ import type { LoadedProgram } from '../runtime/collection.js';
 import { applyMapInit, parseMapInitJson } from '../runtime/map-io.js';
 import type { MapInitEntry } from '../runtime/map-io.js';
 import { parseCount } from './options.js';
+import { printTraceStep } from './trace.js';
 import { parseLogLevel, printVerifierLog } from './verifier-output.js';
 
 /** Flags of commands that load an object. */
@@ -38,6 +39,7 @@ export interface RunFlags extends LoadFlags {
   engine: string;
   budget?: string;
   unsafe?: boolean;
+  trace?: boolean;
 }
 
 /** Adds the object-loading options. */
@@ -61,7 +63,8 @@ export function addRunOptions(cmd: Command): Command {
     .option('--map-init <name=file>', 'initial contents of a map from a JSON file [{"key":"hex","value":"hex"}...] (repeatable)', collect, [])
     .option('--engine <name>', 'execution engine: interp or jit', 'interp')
     .option('--budget <n>', 'instruction budget per run')
-    .option('--unsafe', 'run without bounds checks or budget (only for programs known to be safe)');
+    .option('--unsafe', 'run without bounds checks or budget (only for programs known to be safe)')
+    .option('--trace', 'print every executed instruction with the registers it changed to stderr (interpreter)');
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -120,6 +123,7 @@ export function runFromFlags(files: readonly string[], flags: RunFlags): { colle
     repeat: parseCount(flags.repeat ?? '1', '--repeat'),
     ...(flags.budget !== undefined ? { budget: parseCount(flags.budget, '--budget') } : {}),
     ...(flags.unsafe ? { checked: false } : {}),
-  }, engine);
+    ...(flags.trace ? { trace: printTraceStep } : {}),
+  }, flags.trace ? engineByName('interp') : engine);
   return { collection, program, result };
 }

@@ -37,6 +37,8 @@ export interface RunOptions {
 
 /** One executed instruction, as reported to a trace callback. */
 export interface TraceStep {
+  /** The program the instruction belongs to (tail calls change it). */
+  program: PreparedProgram;
   /** Slot of the instruction. */
   pc: number;
   /** Call depth (0 = entry function). */
@@ -744,6 +746,7 @@ export function runExecution(exec: Execution, options: RunOptions = {}): RunResu
       if (exec.executed >= budget) throw budgetError(budget, exec.pc);
       const pc = exec.pc;
       const depth = exec.depth;
+      const program = exec.current;
       exec.step(1);
       const after = exec.registers();
       const changed: TraceStep['changed'] = [];
@@ -753,7 +756,7 @@ export function runExecution(exec: Execution, options: RunOptions = {}): RunResu
         }
       }
       before = after.slice();
-      trace({ pc, depth, changed });
+      trace({ program, pc, depth, changed });
     }
   } else if (!exec.step(budget)) {
     throw budgetError(budget, exec.pc);

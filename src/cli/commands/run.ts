@@ -1,6 +1,5 @@
 /** `tsbpf run FILE`: runs a raw or assembled program with the conformance convention. */
 import type { Command } from 'commander';
-import { formatInstruction } from '../../asm/index.js';
 import { engineByName } from '../../engines.js';
 import { TsbpfError } from '../../errors.js';
 import { HelperTable } from '../../vm/helpers.js';
@@ -8,7 +7,8 @@ import { Machine } from '../../vm/machine.js';
 import { prepareProgram } from '../../vm/program.js';
 import { standardHelpers } from '../../vm/helpers/basic.js';
 import { loadProgramFile, parseHex, readFileBytes } from '../../node/files.js';
-import { err, hex64, out } from '../output.js';
+import { hex64, out } from '../output.js';
+import { printTraceStep } from '../trace.js';
 import { inFile, parseCount } from '../options.js';
 
 interface RunFlags {
@@ -50,14 +50,7 @@ export function registerRun(program: Command): void {
       }
       const prog = inFile(file, () => prepareProgram(bytes, { name: file, helpers: machine.helpers }));
       const budget = flags.budget !== undefined ? parseCount(flags.budget, '--budget') : undefined;
-      const trace = flags.trace
-        ? (step: { pc: number; depth: number; changed: { reg: number; value: bigint }[] }) => {
-          const insn = prog.bySlot[step.pc]!;
-          const text = formatInstruction(insn, { syntax: 'llvm', pc: step.pc });
-          const regs = step.changed.map((c) => `r${c.reg}=${hex64(c.value)}`).join(' ');
-          err(`${String(step.pc).padStart(5)}: ${'  '.repeat(step.depth)}${text.padEnd(40)}${regs ? ' ; ' + regs : ''}`);
-        }
-        : undefined;
+      const trace = flags.trace ? printTraceStep : undefined;
       const runner = engine.load(machine, prog);
       const checked = !flags.unsafe;
       const result = inFile(file, () => runner.run({ args: [r1, mem?.length ?? 0], checked, ...(budget !== undefined ? { budget } : {}), ...(trace ? { trace } : {}) }));
