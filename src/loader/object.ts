@@ -12,7 +12,7 @@ import { PseudoSrc } from '../isa/opcode.js';
 import { MapFlags, MapType } from '../vm/maps/types.js';
 import type { MapSpec } from '../vm/maps/types.js';
 import type { Btf, BtfComposite, BtfDatasec, BtfType, BtfVar } from './btf.js';
-import { BtfVarLinkage, parseBtf } from './btf.js';
+import { BtfFuncLinkage, BtfVarLinkage, parseBtf } from './btf.js';
 import type { BtfExt } from './btf-ext.js';
 import { parseBtfExt } from './btf-ext.js';
 import { coreContext, patchCoreInsn, resolveCoreRelo } from './core.js';
@@ -283,7 +283,7 @@ class ObjectBuilder {
 
   // ---------------------------------------------------------------- BTF fixups
 
-  /** libbpf's btf_fixup_datasec: DATASEC sizes and VAR offsets from the ELF, hidden globals as static, VARs by offset. */
+  /** libbpf's btf_fixup_datasec (DATASEC sizes and VAR offsets from the ELF, hidden globals as static, VARs by offset) and hidden subprograms as static. */
   private fixupBtf(): void {
     const btf = this.btf!;
     for (const t of btf.ownTypes) {
@@ -313,6 +313,21 @@ class ObjectBuilder {
         }
       }
       t.vars.sort((a, b) => a.offset - b.offset);
+    }
+    // libbpf (bpf_object__sanitize_and_load_btf, mark_btf_static): a global or
+    // weak subprogram (in .text) with hidden or internal visibility gets a
+    // static BTF FUNC, so the verifier checks it in its callers' context
+    // (e.g. usdt.bpf.h's `__weak __hidden bpf_usdt_arg()`).
+    for (const sym of this.elf.symbols) {
+      if (sym.type !== SymbolType.FUNC || (sym.bind !== SymbolBind.GLOBAL && sym.bind !== SymbolBind.WEAK)) continue;
+      if (sym.visibility !== SymbolVisibility.HIDDEN && sym.visibility !== SymbolVisibility.INTERNAL) continue;
+      if (this.elf.sections[sym.shndx]?.name !== '.text') continue;
+      for (const t of btf.ownTypes) {
+        if (t.kind === 'FUNC' && t.linkage === BtfFuncLinkage.GLOBAL && t.name === sym.name) {
+          t.linkage = BtfFuncLinkage.STATIC;
+          break;
+        }
+      }
     }
   }
 

@@ -372,6 +372,12 @@ function scalarByteSwap(d: Reg, insn: RawInsn): void {
   const alu64 = cls(insn.code) === BPF_ALU64;
   const toLe = srcBit(insn.code) === BPF_K;
   const needSwap = alu64 || !toLe;
+  // A swapped or truncated value is no longer its linked registers' value (scalar_byte_swap resets the id).
+  if (needSwap || insn.imm === 16 || insn.imm === 32) {
+    d.id = 0;
+    d.addConst = 0;
+    d.delta = 0;
+  }
   if (needSwap) {
     d.varOff = tnumBswap(d.varOff, insn.imm as 16 | 32 | 64);
     markUnbounded(d);
@@ -394,13 +400,18 @@ function isSafeToComputeDstRegRange(insn: RawInsn, src: Reg): boolean {
   }
 }
 
-/** maybe_fork_scalars: `x & K` / `x | K` with x in [-1, 0] explores x = 0 and x = -1 separately. */
+/**
+ * maybe_fork_scalars: `x & K` / `x | K` with x in [-1, 0] explores x = 0 and
+ * x = -1 separately. The x = 0 branch runs the instruction again (the fix
+ * of CVE-2026-31413 that stable kernels carry: continuing after it with
+ * x = 0 is wrong for `|`, where 0 | K is K).
+ */
 function maybeForkScalars(env: Env, insn: RawInsn, d: Reg): void {
   let alu32: boolean;
   if (d.smin === -1n && d.smax === 0n) alu32 = false;
   else if (d.s32min === -1n && d.s32max === 0n) alu32 = true;
   else return;
-  const branch = pushStack(env, env.insnIdx + 1, env.insnIdx);
+  const branch = pushStack(env, env.insnIdx, env.insnIdx);
   const r = branch.frames[branch.curframe]!.regs[insn.dst]!;
   if (alu32) {
     markReg32Known(r, 0n);

@@ -210,6 +210,7 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, fn: FuncProto): voi
       checkRegConstStr(env, reg, regno);
       break;
     case A.PTR_TO_SPIN_LOCK:
+      if (reg.map?.btf) env.fail(`tsbpf: bpf_spin_lock is not supported (the kernel finds the lock in the value of map '${reg.map.name}' from its BTF, which tsbpf's verifier does not read)`, 'ENOTSUPP');
       env.fail(`map '${reg.map?.name ?? ''}' has to have BTF in order to use bpf_spin_lock`, 'EINVAL');
       break;
     default:
@@ -438,6 +439,7 @@ export function checkFuncCall(env: Env, insn: RawInsn): void {
   setupFuncEntry(env, subprog, env.insnIdx, setCalleeState);
   clearCallerSavedRegs(env, caller.regs);
   env.insnIdx = sp.start - 1;
+  env.liveness.resetCallchain();
   if (env.logLevel) {
     env.verbose('caller:\n');
     printVerifierState(env, state, caller.frameno, true);
@@ -627,7 +629,12 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
   const insnIdx = env.insnIdx;
   if (funcId < 0 || funcId >= 212) env.fail(`invalid func ${funcIdName(funcId)}#${funcId}`, 'EINVAL');
   const fn = protoFor(funcId, env.progType);
-  if (!env.typeInfo.helpers.has(funcId)) env.fail(`program of this type cannot use helper ${funcIdName(funcId)}#${funcId}`, 'EINVAL');
+  if (!env.typeInfo.helpers.has(funcId)) {
+    if (env.progType === PT_TRACING || env.progType === PT_LSM) {
+      env.fail(`tsbpf: helper ${funcIdName(funcId)}#${funcId} is not among the helpers tsbpf gives tracing and LSM programs (those of raw tracepoints; the kernel's depend on the attach point)`, 'ENOTSUPP');
+    }
+    env.fail(`program of this type cannot use helper ${funcIdName(funcId)}#${funcId}`, 'EINVAL');
+  }
   if (!fn) env.fail(`tsbpf: helper ${funcIdName(funcId)}#${funcId} has no prototype in tsbpf's verifier`, 'ENOTSUPP');
   if (!env.gpl && env.typeInfo.gplHelpers.has(funcId)) env.fail('cannot call GPL-restricted function from non-GPL compatible program', 'EINVAL');
   if (fn.allowedOnlyForTracing && env.progType !== PT_TRACING && env.progType !== PT_LSM) env.fail('helper call is not allowed in probe', 'EINVAL');

@@ -109,6 +109,7 @@ const PROCESS_BPF_EXIT = 1;
 function processBpfExit(env: Env, state: { printState: boolean }): number {
   checkResourceLeak(env, false, !env.cur.curframe, 'BPF_EXIT instruction in main prog');
   if (env.cur.curframe) {
+    env.liveness.updateLiveStack();
     prepareFuncExit(env);
     state.printState = true;
     return 0;
@@ -231,13 +232,16 @@ export function doCheck(env: Env): void {
       }
       env.aux[idx]!.seen = true;
       prevInsnIdx = idx;
+      env.liveness.resetWriteMarks(idx);
       const r = doCheckInsn(env, ps);
+      env.liveness.commitWriteMarks();
       if (r === PROCESS_BPF_EXIT) exit = true;
       void insn;
     }
     if (exit) {
       env.markStateScratched();
       updateBranchCounts(env, env.cur);
+      env.liveness.updateLiveStack();
       const next = popStack(env, popLog);
       if (!next) break;
       env.insnIdx = next.insnIdx;

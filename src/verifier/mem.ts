@@ -533,6 +533,7 @@ export function checkMemAccess(env: Env, insnIdx: number, regno: number, off0: n
       const dst = regs[valueRegno]!;
       if (regType === T.SCALAR) {
         markUnknown(dst);
+        if (env.progType === PT.TRACING || env.progType === PT.LSM) dst.ctxArg = true;
       } else {
         markKnownZero(dst);
         if (mayBeNull(regType)) dst.id = env.nextId();
@@ -568,6 +569,9 @@ export function checkMemAccess(env: Env, insnIdx: number, regno: number, off0: n
     checkPtrToMapAccess(env, reg, regno, off, size, t);
     if (valueRegno >= 0) markUnknown(regs[valueRegno]!);
   } else {
+    if (reg.type === T.SCALAR && reg.ctxArg) {
+      env.fail(`tsbpf: R${regno} invalid mem access 'scalar': it holds a tracing/LSM argument, which the kernel types from the attach point's BTF (often a pointer) and tsbpf does not model`, 'ENOTSUPP');
+    }
     env.fail(`R${regno} invalid mem access '${regTypeStr(reg.type)}'`);
   }
   if (size < REG_SIZE && valueRegno >= 0 && t === 'read' && regs[valueRegno]!.type === T.SCALAR) {

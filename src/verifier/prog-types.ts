@@ -105,27 +105,37 @@ const PKT: Record<string, 'ro' | 'rw'> = {
   sched_cls: 'rw', sched_act: 'rw', xdp: 'rw', lwt_xmit: 'rw', sk_skb: 'rw', sk_msg: 'rw', cgroup_sockopt: 'rw',
 };
 
-const cache = new Map<number, ProgTypeInfo>();
+const cache = new Map<string, ProgTypeInfo>();
 
-/** The verifier's view of program type `id` (unknown types: no context, no helpers). */
-export function progTypeInfo(id: number): ProgTypeInfo {
-  const hit = cache.get(id);
+/**
+ * The verifier's view of program type `id` loaded with expected attach type
+ * `attach` (unknown types: no context, no helpers). Some types check context
+ * fields and offer helpers by attach type (`sock_addr_is_valid_access`,
+ * `__sock_filter_check_attach_type`, `cg_sockopt_is_valid_access`,
+ * `xdp_is_valid_access`, `sock_addr_func_proto`, ...): the probed tables keep
+ * those under `type/attach_type`.
+ */
+export function progTypeInfo(id: number, attach = 0): ProgTypeInfo {
+  const cacheKey = `${id}/${attach}`;
+  const hit = cache.get(cacheKey);
   if (hit) return hit;
   const name = PROG_TYPE_NAMES[id] ?? `type${id}`;
+  const variant = `${name}/${ATTACH_TYPE_NAMES[attach] ?? attach}`;
   // BTF-typed programs (tracing, lsm): without the kernel's BTF tsbpf cannot
   // know the attach point's arguments; it treats the context as an array of
   // up to 12 u64 arguments (read-only scalars) and gives them the helpers of
   // raw tracepoints.
   const btfTyped = id === PT.TRACING || id === PT.LSM;
-  const table = CTX_ACCESS[name];
+  const table = CTX_ACCESS[variant] ?? CTX_ACCESS[name];
+  const helperKey = btfTyped ? 'raw_tracepoint' : HELPERS_BY_TYPE[variant] ? variant : name;
   let beyond: (off: number, size: number, write: boolean) => boolean = never;
   if (name === 'tracepoint') beyond = (off, size, w) => !w && off >= 8 && off < 8192 && off % size === 0;
   if (name === 'syscall') beyond = (off, size) => off < 0xffff && off % size === 0;
   const info: ProgTypeInfo = {
     id,
     name,
-    helpers: new Set(HELPERS_BY_TYPE[btfTyped ? 'raw_tracepoint' : name] ?? []),
-    gplHelpers: new Set(GPL_ONLY_BY_TYPE[btfTyped ? 'raw_tracepoint' : name] ?? []),
+    helpers: new Set(HELPERS_BY_TYPE[helperKey] ?? []),
+    gplHelpers: new Set(GPL_ONLY_BY_TYPE[helperKey] ?? []),
     pkt: PKT[name] ?? 'none',
     ldAbs: id === PT.SOCKET_FILTER || id === PT.SCHED_CLS || id === PT.SCHED_ACT,
     convertCtx: name !== 'syscall',
@@ -133,7 +143,7 @@ export function progTypeInfo(id: number): ProgTypeInfo {
       ? (off, size, write) => ({ ok: !write && size === 8 && off >= 0 && off % 8 === 0 && off < 96, regType: T.SCALAR })
       : table ? tableAccess(table, beyond) : () => ({ ok: false, regType: T.SCALAR }),
   };
-  cache.set(id, info);
+  cache.set(cacheKey, info);
   return info;
 }
 

@@ -8,7 +8,7 @@
 import type { Tnum } from './tnum.js';
 import {
   TNUM_UNKNOWN, U32_MASK, U64_MAX, tnumCast, tnumClearSubreg, tnumConst, tnumConstSubreg, tnumIntersect,
-  tnumIsConst, tnumOr, tnumRange, tnumSubreg, tnumSubregIsConst,
+  tnumIsConst, tnumOr, tnumRange, tnumStep, tnumSubreg, tnumSubregIsConst,
 } from './tnum.js';
 
 /** Base register types (`enum bpf_reg_type`, low byte). */
@@ -96,6 +96,8 @@ export interface MapInfo {
   readonly: boolean;
   /** Contents of key 0 of a frozen read-only array (for `.rodata`). */
   initialValue: Uint8Array | null;
+  /** The map has a BTF value type (an object's map); tsbpf does not read its layout. */
+  btf: boolean;
 }
 
 /** One register's abstract value. */
@@ -134,6 +136,12 @@ export interface Reg {
   precise: boolean;
   /** PTR_TO_BTF_ID: the BTF type's name, as the log prints it (`trusted_ptr_task_struct`). */
   btfName: string;
+  /**
+   * A scalar read from the context of a tracing or LSM program: the kernel
+   * types these arguments from BTF (often as pointers), tsbpf gives them as
+   * scalars. Only for messages.
+   */
+  ctxArg: boolean;
 }
 
 export const S64_MIN = -(1n << 63n);
@@ -170,12 +178,19 @@ export function notInitReg(): Reg {
     type: T.NOT_INIT, off: 0, range: 0, map: null, mapUid: 0, memSize: 0, subprogno: 0,
     varOff: TNUM_UNKNOWN, smin: S64_MIN, smax: S64_MAX, umin: 0n, umax: U64_MAX,
     s32min: S32_MIN, s32max: S32_MAX, u32min: 0n, u32max: U32_MAX,
-    id: 0, addConst: 0, delta: 0, refObjId: 0, frameno: 0, subregDef: 0, precise: false, btfName: '',
+    id: 0, addConst: 0, delta: 0, refObjId: 0, frameno: 0, subregDef: 0, precise: false, btfName: '', ctxArg: false,
   };
 }
 
 export function copyReg(r: Reg): Reg {
-  return { ...r };
+  // field by field: the same shape for every register, faster than a spread
+  return {
+    type: r.type, off: r.off, range: r.range, map: r.map, mapUid: r.mapUid, memSize: r.memSize, subprogno: r.subprogno,
+    varOff: r.varOff, smin: r.smin, smax: r.smax, umin: r.umin, umax: r.umax,
+    s32min: r.s32min, s32max: r.s32max, u32min: r.u32min, u32max: r.u32max,
+    id: r.id, addConst: r.addConst, delta: r.delta, refObjId: r.refObjId, frameno: r.frameno, subregDef: r.subregDef,
+    precise: r.precise, btfName: r.btfName, ctxArg: r.ctxArg,
+  };
 }
 
 /** Copies every field of `src` into `dst` (kernel `*dst = *src`). */
@@ -185,6 +200,7 @@ export function assignReg(dst: Reg, src: Reg): void {
 
 /** Clears the pointer-specific fields (off and the union). */
 function clearPtrFields(r: Reg): void {
+  r.ctxArg = false;
   r.off = 0;
   r.range = 0;
   r.map = null;
@@ -297,6 +313,20 @@ function updateReg64Bounds(r: Reg): void {
   r.smax = bmin(r.smax, s64(v | (m & 0x7fff_ffff_ffff_ffffn)));
   r.umin = bmax(r.umin, v);
   r.umax = bmin(r.umax, v | m);
+  // When the u64 range and the tnum have a single value in common, the
+  // register is that constant (6.18's __update_reg64_bounds, with tnum_step).
+  const umin = r.umin;
+  if (umin === v) {
+    // umin is the tnum's smallest member: a constant if the next member is above umax
+    if (tnumStep(r.varOff, umin) > r.umax) setKnown(r, umin);
+    return;
+  }
+  const tmax = v | m;
+  const next = tnumStep(r.varOff, umin);
+  const uminIn = (umin & ~m) === v;
+  if (uminIn && next > r.umax) setKnown(r, umin);
+  else if (!uminIn && next === tmax) setKnown(r, tmax);
+  else if (!uminIn && next <= r.umax && tnumStep(r.varOff, next) > r.umax) setKnown(r, next);
 }
 
 export function updateRegBounds(r: Reg): void {

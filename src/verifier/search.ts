@@ -235,7 +235,7 @@ const UNBOUND = ((): Reg => {
   const r: Reg = {
     type: T.SCALAR, off: 0, range: 0, map: null, mapUid: 0, memSize: 0, subprogno: 0, varOff: { value: 0n, mask: 0n },
     smin: 0n, smax: 0n, umin: 0n, umax: 0n, s32min: 0n, s32max: 0n, u32min: 0n, u32max: 0n, id: 0, addConst: 0, delta: 0,
-    refObjId: 0, frameno: 0, subregDef: 0, precise: false, btfName: '',
+    refObjId: 0, frameno: 0, subregDef: 0, precise: false, btfName: '', ctxArg: false,
   };
   markUnknown(r);
   return r;
@@ -378,7 +378,7 @@ function cleanFuncState(env: Env, f: FuncState, ip: number): void {
   const live = env.aux[ip]!.liveRegsBefore;
   for (let i = 0; i < 10; i++) if (!(live & (1 << i))) markNotInit(f.regs[i]!);
   for (let spi = 0; spi < f.allocatedStack / REG_SIZE; spi++) {
-    if (!env.liveness.alive(ip, spi)) {
+    if (!env.liveness.alive(f.frameno, spi)) {
       markNotInit(f.spilled[spi]!);
       for (let j = 0; j < REG_SIZE; j++) f.slotType[spi * REG_SIZE + j] = STACK_INVALID;
     }
@@ -394,6 +394,8 @@ function cleanLiveStates(env: Env, insn: number, cur: VState): void {
     if (st.insnIdx !== insn || !sameCallsites(st, cur)) continue;
     if (st.cleaned) continue;
     if (incompleteReadMarks(env, st)) continue;
+    // clean_verifier_state
+    env.liveness.queryInit(st);
     st.cleaned = true;
     for (let i = 0; i <= st.curframe; i++) cleanFuncState(env, st.frames[i]!, frameInsnIdx(st, i));
   }

@@ -170,6 +170,31 @@ export function tnumIn(a: Tnum, b: Tnum): boolean {
   return a.value === (b.value & ~a.mask & U64_MAX);
 }
 
+/**
+ * `tnum_step`: the smallest member of `a` greater than `z` (`a.value` when
+ * `z` is below every member, the largest member when `z` is at or above it).
+ */
+export function tnumStep(a: Tnum, z: bigint): bigint {
+  const { value, mask } = a;
+  const tmax = value | mask;
+  if (z >= tmax) return tmax;
+  if (z < value) return value;
+  // The member that agrees with z on every unknown bit.
+  const same = value | (z & mask);
+  if (same > z) {
+    // z has a 0 where a known 1 bit is: keep z above that bit, then the smallest member below it.
+    const k = BigInt(fls64(~z & value & ~mask & U64_MAX));
+    const high = (U64_MAX << k) & U64_MAX;
+    return (z & high) | (value & ~high & U64_MAX);
+  }
+  // z is a member, or has a 1 where a known 0 bit is: add one at the lowest position above
+  // that bit, carrying through the known bits, and keep the unknown bits of the sum.
+  const k = BigInt(fls64(z & ~value & ~mask & U64_MAX));
+  const high = (U64_MAX << k) & U64_MAX;
+  const v = (high & mask & z) | (high & ~mask & U64_MAX);
+  return (((v + (1n << k)) & mask) | value) & U64_MAX;
+}
+
 export function tnumIsConst(a: Tnum): boolean {
   return a.mask === 0n;
 }

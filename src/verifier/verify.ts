@@ -30,6 +30,8 @@ export interface VerifierMapSpec {
   frozen?: boolean;
   /** Initial contents of key 0 (global data). */
   initialData?: Uint8Array;
+  /** BTF type id of the value in the object's BTF (objects' maps): the map has BTF. */
+  btfValueTypeId?: number;
 }
 
 /** A program to verify. */
@@ -123,6 +125,7 @@ function mapInfo(spec: VerifierMapSpec, index: number): MapInfo {
     inner: spec.innerMap ? mapInfo(spec.innerMap, -1) : null,
     readonly,
     initialValue: readonly && spec.type === MapType.ARRAY ? (spec.initialData ?? new Uint8Array(spec.valueSize)) : null,
+    btf: (spec.btfValueTypeId ?? 0) > 0,
   };
 }
 
@@ -140,7 +143,7 @@ export function verify(program: VerifyProgram, options: VerifyOptions = {}): Ver
   const insns = readInsns(bytes);
   const license = program.license ?? 'GPL';
   const maps = (program.maps ?? []).map(mapInfo);
-  const typeInfo = progTypeInfo(program.progType);
+  const typeInfo = progTypeInfo(program.progType, program.expectedAttachType ?? 0);
   const sleepable = ((program.flags ?? 0) & 16) !== 0;
   const env = new Env({
     insns, progType: program.progType, typeInfo, expectedAttachType: program.expectedAttachType ?? 0,
