@@ -264,12 +264,17 @@ const LINE = /^\s*(\d+): (?:[.0-9]{10} )?(\([0-9a-f]{2}\) .*?)(?:\s+;.*)?$/;
 
 describe.skipIf(skip)('kernel printer against the Linux verifier log', () => {
   for (const c of CASES) {
-    it(c.name, () => {
+    it(c.name, (ctx) => {
       const prog = assemble(c.text, { syntax: 'llvm' });
       const reply = oracle({
         cmd: 'verify', prog_type: 'socket_filter', log_level: 2,
         insns: Buffer.from(prog.bytes).toString('hex'), ...(c.maps ? { maps: c.maps } : {}),
       });
+      // A map type this kernel does not let us create (arenas need more than CAP_BPF on some kernels).
+      if (!reply.ok && /BPF_MAP_CREATE failed/.test(reply.error ?? '')) {
+        console.log(`${c.name}: skipped: ${reply.error}`);
+        ctx.skip();
+      }
       expect(reply.ok, reply.error).toBe(true);
       expect(reply.accepted, reply.log).toBe(c.accepted);
       const bySlot = new Map<number, Instruction>();
@@ -295,7 +300,10 @@ describe.skipIf(skip)('kernel printer against the Linux verifier log', () => {
         seen.add(at);
       }
       expect(mismatches).toEqual([]);
-      expect([...bySlot.keys()].filter((s) => !seen.has(s))).toEqual([]);
+      // A rejected program's log may stop before the kernel printed every instruction (6.18 refuses
+      // a function pointer without func_info before its liveness listing); an accepted one's may not.
+      if (c.accepted) expect([...bySlot.keys()].filter((s) => !seen.has(s))).toEqual([]);
+      else expect(seen.size).toBeGreaterThan(0);
     });
   }
 });
