@@ -14,7 +14,7 @@ import { Collection } from '../runtime/collection.js';
 import type { LoadedProgram } from '../runtime/collection.js';
 import { applyMapInit, parseMapInitJson } from '../runtime/map-io.js';
 import type { MapInitEntry } from '../runtime/map-io.js';
-import { parseCount } from './options.js';
+import { parseCount, parseRepeat } from './options.js';
 import { printTraceStep } from './trace.js';
 import { parseLogLevel, printVerifierLog } from './verifier-output.js';
 
@@ -59,7 +59,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--name <function>', 'run the program with this function name')
     .option('--data-in <file>', 'packet to run on (data_in)')
     .option('--ctx-in <file>', 'context to run with (ctx_in), e.g. a struct __sk_buff or pt_regs')
-    .option('--repeat <n>', 'run this many times; the duration is the average', '1')
+    .option('--repeat <n>', 'run this many times (0 to 4294967295; 0 runs once, as in the kernel); the duration is the average', '1')
     .option('--map-init <name=file>', 'initial contents of a map from a JSON file [{"key":"hex","value":"hex"}...] (repeatable)', collect, [])
     .option('--engine <name>', 'execution engine: interp or jit', 'interp')
     .option('--budget <n>', 'instruction budget per run')
@@ -120,7 +120,7 @@ export function runFromFlags(files: readonly string[], flags: RunFlags): { colle
   const result = collection.run(program, {
     ...(flags.dataIn !== undefined ? { dataIn: readFileBytes(flags.dataIn) } : {}),
     ...(flags.ctxIn !== undefined ? { ctxIn: readFileBytes(flags.ctxIn) } : {}),
-    repeat: parseCount(flags.repeat ?? '1', '--repeat'),
+    repeat: parseRepeat(flags.repeat ?? '1'),
     ...(flags.budget !== undefined ? { budget: parseCount(flags.budget, '--budget') } : {}),
     ...(flags.unsafe ? { checked: false } : {}),
     ...(flags.trace ? { trace: printTraceStep } : {}),

@@ -49,6 +49,19 @@ export interface TestRunResult {
   insns: number;
 }
 
+/** Largest `repeat` (the kernel's is a u32). */
+export const MAX_REPEAT = 0xffff_ffff;
+/** Runs per engine batch call when repeating. */
+const REPEAT_BATCH = 1 << 16;
+
+/** The kernel's rule for `repeat`: a u32, where 0 means 1. */
+export function checkRepeat(repeat: number): number {
+  if (!Number.isInteger(repeat) || repeat < 0 || repeat > MAX_REPEAT) {
+    throw new TsbpfError(`repeat must be an integer from 0 to ${MAX_REPEAT} (0 runs once, as in the kernel), not ${repeat}`);
+  }
+  return repeat === 0 ? 1 : repeat;
+}
+
 /** Runs programs of every type on one machine, reusing each context kind's buffers. */
 export class TestRunner {
   readonly contexts: HookContexts;
@@ -77,8 +90,12 @@ export class TestRunner {
 
   /** Runs `program` (of kernel program type `typeId`) with `input` on `engine`. */
   run(program: PreparedProgram, typeId: number, engine: Engine, input: TestRunInput = {}): TestRunResult {
-    const repeat = input.repeat ?? 1;
-    if (!Number.isInteger(repeat) || repeat < 1) throw new TsbpfError(`repeat must be a positive integer, not ${repeat}`);
+    const repeat = checkRepeat(input.repeat ?? 1);
+    const cpu = input.cpu ?? 0;
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.machine.possibleCpus) {
+      // Per-CPU maps have a slot per possible CPU, and the verifier bounds bpf_get_smp_processor_id() by them.
+      throw new TsbpfError(`CPU ${cpu} is not one of the ${this.machine.possibleCpus} possible CPU${this.machine.possibleCpus === 1 ? '' : 's'} of this collection (load it with more)`);
+    }
     const kind = contextKind(typeId);
     let ctxAddr: number;
     let dataOut: () => Uint8Array;
@@ -116,7 +133,7 @@ export class TestRunner {
     if (!runner) byProgram.set(program, (runner = engine.load(this.machine, program)));
     const options: RunOptions = {
       args: [ctxAddr],
-      cpu: input.cpu ?? 0,
+      cpu,
       ...(input.checked !== undefined ? { checked: input.checked } : {}),
       ...(input.budget !== undefined ? { budget: input.budget } : {}),
       ...(input.trace ? { trace: input.trace } : {}),
@@ -129,7 +146,14 @@ export class TestRunner {
       // (the same context each time); the reported duration is their average.
       start = performance.now();
       if (runner.runBatch && !options.trace) {
-        const r0 = runner.runBatch(new Uint32Array(repeat - 1).fill(ctxAddr), options)[repeat - 2]!;
+        // In batches of a fixed size, so any repeat count runs in constant memory.
+        const batch = new Uint32Array(Math.min(repeat - 1, REPEAT_BATCH)).fill(ctxAddr);
+        let r0 = result.r0;
+        for (let left = repeat - 1; left > 0; left -= batch.length) {
+          const n = Math.min(left, batch.length);
+          const out = runner.runBatch(n === batch.length ? batch : batch.subarray(0, n), options);
+          r0 = out[n - 1]!;
+        }
         result = { r0, insns: result.insns };
       } else {
         for (let i = 1; i < repeat; i++) result = runner.run(options);

@@ -21,12 +21,26 @@ import type { VmHelperOptions } from '../vm/helpers/index.js';
 import { TracePipe } from '../vm/helpers/index.js';
 import { Machine } from '../vm/machine.js';
 import { ArrayMap } from '../vm/maps/array.js';
+import { ProgArrayMap } from '../vm/maps/prog-array.js';
+import { describeProgramAttrs } from '../vm/programs.js';
+import type { ProgramAttrs } from '../vm/programs.js';
+import { progTypeName } from '../hooks/program-types.js';
 import type { BpfMap } from '../vm/maps/map.js';
 import { MapType, UpdateFlags } from '../vm/maps/types.js';
 import { isPoisonedCall, prepareProgram } from '../vm/program.js';
 import type { PreparedProgram } from '../vm/program.js';
 import { verifyObjectProgram } from '../verifier/index.js';
 import type { VerifyResult } from '../verifier/index.js';
+
+/** `BPF_F_XDP_HAS_FRAGS` in a program's load flags. */
+const BPF_F_XDP_HAS_FRAGS = 1 << 5;
+
+/** How prog-array messages name a program's type: `xdp`, `cgroup_skb/cgroup_inet_egress`, `xdp (frags)`. */
+function programLabel(typeId: number, spec: ProgramSpec): string {
+  const type = progTypeName(typeId);
+  const attach = spec.expectedAttachTypeName && spec.expectedAttachTypeName !== type ? `/${spec.expectedAttachTypeName}` : '';
+  return `${type}${attach}${spec.flags & BPF_F_XDP_HAS_FRAGS ? ' (frags)' : ''}`;
+}
 
 /** A program of a loaded collection. */
 export interface LoadedProgram {
@@ -36,6 +50,12 @@ export interface LoadedProgram {
   readonly id: number;
   /** Program type used to run it (the spec's, or an override). */
   readonly typeId: number;
+  /**
+   * Why the kernel would refuse this program after verifying it, if it
+   * would: a prog array it uses is bound to another program type
+   * (`bpf_check_tail_call`). Such a program never runs.
+   */
+  readonly loadError?: string;
 }
 
 /** A program the verifier rejected: it never runs. */
@@ -119,8 +139,33 @@ export class Collection {
       if (err instanceof TsbpfError) throw err.withLocation({ section: spec.section });
       throw err;
     }
-    const id = this.machine.programs.add(prepared);
-    this.programs.push({ spec, prepared, id, typeId });
+    const attrs: ProgramAttrs = {
+      type: typeId,
+      expectedAttachType: spec.expectedAttachType ?? 0,
+      xdpHasFrags: (spec.flags & BPF_F_XDP_HAS_FRAGS) !== 0,
+      label: programLabel(typeId, spec),
+    };
+    const loadError = this.claimProgArrays(spec, attrs);
+    const id = this.machine.programs.add(prepared, attrs);
+    this.programs.push({ spec, prepared, id, typeId, ...(loadError ? { loadError } : {}) });
+  }
+
+  /**
+   * Binds the prog arrays `spec` uses to its program type, as the kernel does
+   * when it loads the program; returns why it would refuse the program when
+   * one is already bound to another type.
+   */
+  private claimProgArrays(spec: ProgramSpec, attrs: ProgramAttrs): string | undefined {
+    for (let pc = 0; pc < spec.insns.length / INSN_SIZE; pc++) {
+      if (spec.insns[pc * INSN_SIZE] !== 0x18) continue;
+      const insn = decodeAt(spec.insns, pc);
+      pc++;
+      if (insn.kind !== 'lddw' || insn.pseudo !== PseudoSrc.MAP_IDX) continue;
+      const map = this.maps[insn.imm];
+      if (!(map instanceof ProgArrayMap) || map.claim(attrs)) continue;
+      return `it uses prog array '${map.name}', which holds ${describeProgramAttrs(map.owner!)} programs: a ${describeProgramAttrs(attrs)} program cannot tail-call into them (the kernel refuses to load it: EINVAL)`;
+    }
+    return undefined;
   }
 
   /** The program's bytes with map references turned into plain 64-bit constants (addresses). */
@@ -205,11 +250,17 @@ export class Collection {
     return this.maps[i]!;
   }
 
-  /** The verifier's verdict on `program` (computed once). */
+  /** The verifier's verdict on `program` (computed once); a program the kernel would refuse after verification is rejected too. */
   verify(program: LoadedProgram): VerifyResult {
     let result = this.verification.get(program);
     if (result === undefined) {
-      result = verifyObjectProgram(this.object, program.spec, { progType: program.typeId, logLevel: this.logLevel });
+      // bpf_get_smp_processor_id() is bounded by the CPUs this collection can run on, not the host's.
+      result = verifyObjectProgram(this.object, program.spec, {
+        progType: program.typeId, logLevel: this.logLevel, nrCpus: this.machine.possibleCpus,
+      });
+      if (result.accepted && program.loadError) {
+        result = { ...result, accepted: false, error: program.loadError, errno: 'EINVAL', safeAccesses: new Set() };
+      }
       this.verification.set(program, result);
     }
     return result;
@@ -236,6 +287,7 @@ export class Collection {
    * runs unchecked when every program it could tail-call was accepted too.
    */
   run(program: LoadedProgram, input: TestRunInput, engine: Engine = interpreterEngine): TestRunResult {
+    if (program.loadError) throw new TsbpfError(`program '${program.spec.name}' cannot run: ${program.loadError}`, { section: program.spec.section });
     let checked = input.checked;
     if (this.verifyAll) {
       const result = this.verify(program);

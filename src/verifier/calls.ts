@@ -28,7 +28,7 @@ import { acquireReference, checkResourceLeak, releaseReference } from './refs.js
 import { findSubprog } from './cfg.js';
 import { markPtrNotNullReg } from './branch.js';
 import { returnRange } from './prog-types.js';
-import { MapType } from '../vm/maps/types.js';
+import { MapFlags, MapType } from '../vm/maps/types.js';
 
 const CALLER_SAVED = [0, 1, 2, 3, 4, 5];
 
@@ -106,6 +106,15 @@ function checkFuncArgRegOff(env: Env, reg: Reg, regno: number, argType: number):
   }
 }
 
+/**
+ * `can_elide_value_nullness`: a lookup with a constant key below max_entries
+ * cannot fail in an array map, unless the map is an inner-map template with
+ * BPF_F_INNER_MAP, whose inner maps may be smaller than it.
+ */
+function canElideValueNullness(map: MapInfo): boolean {
+  return (map.type === MapType.ARRAY || map.type === MapType.PERCPU_ARRAY) && (map.flags & MapFlags.INNER_MAP) === 0;
+}
+
 function constMapKey(env: Env, key: Reg, keySize: number): bigint {
   if (key.type !== T.STACK || !tnumIsConst(key.varOff)) return -1n;
   const f = env.cur.frames[key.frameno]!;
@@ -174,7 +183,7 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, fn: FuncProto): voi
     case A.PTR_TO_MAP_KEY: {
       if (!meta.map) env.fail('verifier bug: invalid map_ptr to access map->key', 'EFAULT');
       checkHelperMemAccess(env, regno, meta.map.keySize, 'read', false, null);
-      if (meta.map.type === MapType.ARRAY || meta.map.type === MapType.PERCPU_ARRAY) {
+      if (canElideValueNullness(meta.map)) {
         meta.constMapKey = constMapKey(env, reg, meta.map.keySize);
       }
       break;
@@ -707,7 +716,7 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
       markKnownZero(r0);
       if (!map) env.fail('verifier bug: unexpected null map_ptr', 'EFAULT');
       let flags = retFlags & RF.MAYBE_NULL ? F.MAYBE_NULL : 0;
-      if (funcId === 1 && (map.type === MapType.ARRAY || map.type === MapType.PERCPU_ARRAY)
+      if (funcId === 1 && canElideValueNullness(map)
         && meta.constMapKey >= 0n && meta.constMapKey < BigInt(map.maxEntries)) flags = 0;
       r0.map = map;
       r0.mapUid = meta.mapUid;

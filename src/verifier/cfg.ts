@@ -13,6 +13,7 @@ import {
   BPF_X, cls, isHelperCall, isKfuncCall, isLdImm64, isPseudoCall, isPseudoFunc, mode, op, opcodeInInsnTable, srcBit,
 } from './insn.js';
 import type { RawInsn } from './insn.js';
+import type { MapInfo } from './reg.js';
 import { HELPER_TAIL_CALL, PROTOS, isSyncCallbackHelper, protoFor } from './helpers.js';
 import { MapType } from '../vm/maps/types.js';
 
@@ -123,6 +124,18 @@ function kfuncCall(env: Env, insn: RawInsn): void {
   env.fail(`kernel btf_id ${insn.imm} is not a function`, 'EINVAL');
 }
 
+/** Map types a sleepable program may use (check_map_prog_compatibility); a map of maps by its inner map. */
+const SLEEPABLE_MAP_TYPES: ReadonlySet<number> = new Set([
+  MapType.HASH, MapType.LRU_HASH, MapType.ARRAY, MapType.PERCPU_HASH, MapType.PERCPU_ARRAY, MapType.LRU_PERCPU_HASH,
+  MapType.RINGBUF, MapType.USER_RINGBUF, MapType.INODE_STORAGE, MapType.SK_STORAGE, MapType.TASK_STORAGE,
+  MapType.CGRP_STORAGE, MapType.QUEUE, MapType.STACK, MapType.ARENA,
+]);
+
+function sleepableMapCompatible(map: MapInfo): boolean {
+  if (map.type === MapType.ARRAY_OF_MAPS || map.type === MapType.HASH_OF_MAPS) return map.inner !== null && sleepableMapCompatible(map.inner);
+  return SLEEPABLE_MAP_TYPES.has(map.type);
+}
+
 /** resolve_pseudo_ldimm64: field checks on loads, map references, opcode validity. */
 export function resolvePseudoLdimm64(env: Env): void {
   for (let i = 0; i < env.len; i++) {
@@ -149,6 +162,9 @@ export function resolvePseudoLdimm64(env: Env): void {
       const map = env.maps[insn.imm];
       if (!map) env.fail(`fd ${insn.imm} is not pointing to valid bpf_map`, 'EBADF');
       if (map.type === MapType.STRUCT_OPS) env.fail('bpf_struct_ops map cannot be used in prog', 'EINVAL');
+      if (env.sleepable && !sleepableMapCompatible(map)) {
+        env.fail('Sleepable programs can only use array, hash, ringbuf and local storage maps, also as inner maps', 'EINVAL');
+      }
       env.aux[i]!.mapIndex = insn.imm;
       if (src === 2 || src === 6) {
         const off = next.imm >>> 0;

@@ -43,6 +43,19 @@ describe('verifier vs recorded kernel verdicts', () => {
     for (const d of a.disagreements) console.log(`  disagreement ${d.name}: kernel ${d.kernel}; tsbpf ${d.tsbpf}`);
     expect(a.verdictAgree / a.total).toBeGreaterThanOrEqual(0.99);
     expect(a.messageAgree / a.total).toBeGreaterThanOrEqual(0.95);
+    // A program the kernel rejects and tsbpf accepts would run unchecked: never allowed.
+    expect(a.disagreements.filter((d) => d.tsbpf === 'accepted')).toEqual([]);
+  });
+
+  it('gets the kernel\'s exact verdict, message and insn_processed on every soundness and real-world regression', () => {
+    const regressions = handwritten.programs.filter((p) => /^(soundness|realworld)\//.test(p.name));
+    expect(regressions.length).toBeGreaterThan(70);
+    const wrong = regressions.flatMap((e) => {
+      const r = verifyEntry(e, 0);
+      const same = r.accepted === e.kernel.accepted && (r.accepted || r.error === e.kernel.error) && r.insnsProcessed === e.kernel.insn_processed;
+      return same ? [] : [`${e.name}: kernel ${JSON.stringify(e.kernel)}, tsbpf ${r.accepted ? 'accepted' : r.error} (${r.insnsProcessed})`];
+    });
+    expect(wrong).toEqual([]);
   });
 });
 

@@ -4,10 +4,15 @@
  * back as program ids); programs cannot look it up, update it or delete from
  * it (the Linux verifier allows only `bpf_tail_call` on it).
  *
+ * Like Linux, the array is bound to the type of the first program that uses
+ * it (Collection) or is stored in it; other types are refused (EINVAL).
+ *
  * Layout: u32 program ids at `storage + 4 * index`, 0 = empty, so an engine
  * can resolve a tail call without JavaScript.
  */
 import type { Machine } from '../machine.js';
+import type { ProgramAttrs } from '../programs.js';
+import { describeProgramAttrs, sameProgramAttrs } from '../programs.js';
 import type { Region } from '../memory.js';
 import { arrayNextKey, BpfMap, HelperRef, MapDescriptor, readU32, u32Bytes } from './map.js';
 import { MapError } from './types.js';
@@ -17,6 +22,8 @@ import type { MapEntry, MapSpec } from './types.js';
 export class ProgArrayMap extends BpfMap {
   /** u32 program ids by index. */
   readonly storage: Region;
+  /** The program type this array is bound to (by the first program that used it or was stored in it). */
+  private ownerAttrs: ProgramAttrs | null = null;
 
   constructor(machine: Machine, spec: MapSpec, id: number) {
     super(machine, spec, id);
@@ -29,6 +36,23 @@ export class ProgArrayMap extends BpfMap {
     if (!Number.isInteger(index) || index < 0 || index >= this.maxEntries) return undefined;
     const id = this.dv.getUint32(this.storage.start + 4 * index, true);
     return id === 0 ? undefined : id;
+  }
+
+  /** The program type the array is bound to, if any program used it yet. */
+  get owner(): ProgramAttrs | null {
+    return this.ownerAttrs;
+  }
+
+  /**
+   * Binds the array to a program type, or checks a program against the type
+   * it is bound to (`bpf_prog_map_compatible`): true when they match.
+   */
+  claim(attrs: ProgramAttrs): boolean {
+    if (this.ownerAttrs === null) {
+      this.ownerAttrs = attrs;
+      return true;
+    }
+    return sameProgramAttrs(this.ownerAttrs, attrs);
   }
 
   private setSlot(index: number, id: number): void {
@@ -54,6 +78,10 @@ export class ProgArrayMap extends BpfMap {
     const index = this.index(key);
     const id = readU32(value);
     if (id === 0 || this.machine.programs.get(id) === undefined) throw new MapError('EBADF', `${id} is not the id of a program loaded in this machine`);
+    const attrs = this.machine.programs.attrs(id);
+    if (attrs && !this.claim(attrs)) {
+      throw new MapError('EINVAL', `program ${id} (${describeProgramAttrs(attrs)}) cannot join ${this.label}, which holds ${describeProgramAttrs(this.ownerAttrs!)} programs`);
+    }
     this.setSlot(index, id);
   }
 

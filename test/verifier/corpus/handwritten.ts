@@ -847,6 +847,52 @@ function realWorld(): void {
   p('realworld/live-updated-at-path-end', 'socket_filter', LIVE + 'p:\nif r6 > 100 goto x\nr0 = 0\nexit\nx:\nr0 = *(u64 *)(r10 - 8)\ngoto p\nb1:\ngoto x', freq);
 }
 
+/**
+ * Issue 10's soundness holes, each shaped as the attack it allowed: a
+ * store that would land outside a writable map value (in the read-only
+ * map beside it) or a lookup result used without a NULL check.
+ */
+function soundness(): void {
+  // map 0 writable, map 1 read-only for programs: a store out of map 0's value could reach map 1
+  const RW_RO = { maps: [m('array:4:8:1'), m('array:4:8:1:rdonly_prog')] };
+  const LOOK0 = LOOKUP + 'if r0 == 0 goto out\nr6 = r0\n';
+  // 1. scalar_byte_swap resets the id: a bound on the swapped copy does not bound the original
+  for (const op of ['be16', 'be32', 'le16', 'le32', 'bswap16', 'bswap32', 'bswap64']) {
+    p(`soundness/bswap-${op}-unlinks-store`, 'xdp', LOOK0
+      + `call bpf_get_prandom_u32\nr0 &= 0xffff\nr1 = r0\nr1 = ${op} r1\nif r1 > 7 goto out\nr6 += r0\nr1 = 1\n*(u8 *)(r6 + 0) = r1\nout:\nr0 = 2\nexit`, RW_RO);
+  }
+  p('soundness/le64-keeps-link-store', 'xdp', LOOK0
+    + 'call bpf_get_prandom_u32\nr0 &= 0xffff\nr1 = r0\nr1 = le64 r1\nif r1 > 7 goto out\nr6 += r0\nr1 = 1\n*(u8 *)(r6 + 0) = r1\nout:\nr0 = 2\nexit', RW_RO);
+  // 2. maybe_fork_scalars: the x = 0 path runs `x |= K` again, so it holds K, not 0
+  p('soundness/fork-or-store', 'xdp', LOOK0
+    + 'call bpf_get_prandom_u32\nr0 s>>= 63\nr0 |= 16\nif r0 s< 0 goto out\nr6 += r0\nr1 = 1\n*(u8 *)(r6 + 0) = r1\nout:\nr0 = 2\nexit', RW_RO);
+  p('soundness/fork-or-store-alu32', 'xdp', LOOK0
+    + 'call bpf_get_prandom_u32\nw0 s>>= 31\nw0 |= 16\nr6 += r0\nr1 = 1\n*(u8 *)(r6 + 0) = r1\nout:\nr0 = 2\nexit', RW_RO);
+  p('soundness/fork-and-store', 'xdp', LOOK0
+    + 'call bpf_get_prandom_u32\nr0 s>>= 63\nr0 &= 7\nr6 += r0\nr1 = 1\n*(u8 *)(r6 + 0) = r1\nout:\nr0 = 2\nexit', RW_RO);
+  // 3. a constant-key lookup in an inner array stays maybe-NULL when the template has BPF_F_INNER_MAP
+  const INNER = (flags: string) => ({ maps: [m(`array:4:8:4${flags}`), { ...m('array_of_maps:4:4:1'), inner_map: 0 }] });
+  const OUTER_LOOKUP = '*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nld_pseudo r1, 1, 1\ncall bpf_map_lookup_elem\nif r0 == 0 goto out\n'
+    + 'r1 = r0\n*(u32 *)(r10 - 8) = 0\nr2 = r10\nr2 += -8\ncall bpf_map_lookup_elem\n';
+  p('soundness/inner-map-flag-keeps-null', 'xdp', OUTER_LOOKUP + 'r1 = 1\n*(u64 *)(r0 + 0) = r1\nout:\nr0 = 2\nexit', INNER(':inner_map'));
+  p('soundness/inner-map-no-flag-elides-null', 'xdp', OUTER_LOOKUP + 'r1 = 1\n*(u64 *)(r0 + 0) = r1\nout:\nr0 = 2\nexit', INNER(''));
+  p('soundness/inner-map-flag-null-checked', 'xdp', OUTER_LOOKUP + 'if r0 == 0 goto out\nr1 = 1\n*(u64 *)(r0 + 0) = r1\nout:\nr0 = 2\nexit', INNER(':inner_map'));
+  p('soundness/array-inner-map-flag-keeps-null', 'xdp', LOOKUP + 'r1 = 1\n*(u64 *)(r0 + 0) = r1\nr0 = 2\nexit', { maps: [m('array:4:8:4:inner_map')] });
+  // 4. sleepable programs: array, hash, ringbuf, local storage, queue/stack maps only (also as inner maps)
+  const sleepable = { prog_flags: ['sleepable'] };
+  const USE = 'ld_pseudo r1, 1, 0\nr0 = 0\nexit';
+  for (const t of ['prog_array:4:4:4', 'perf_event_array:4:4:4', 'lpm_trie:8:8:4:no_prealloc', 'devmap:4:4:4', 'bloom_filter:0:8:4', 'stack_trace:4:8:4']) {
+    p(`soundness/sleepable-${t.split(':')[0]}`, 'syscall', USE, { ...sleepable, maps: [m(t)] });
+  }
+  for (const t of ['hash:4:8:4', 'lru_percpu_hash:4:8:4', 'percpu_array:4:8:4', 'queue:0:8:4', 'ringbuf:0:0:4096', 'user_ringbuf:0:0:4096']) {
+    p(`soundness/sleepable-ok-${t.split(':')[0]}`, 'syscall', USE, { ...sleepable, maps: [m(t)] });
+  }
+  const OF = 'ld_pseudo r1, 1, 1\nr0 = 0\nexit';
+  p('soundness/sleepable-array-of-lpm', 'syscall', OF, { ...sleepable, maps: [m('lpm_trie:8:8:4:no_prealloc'), { ...m('array_of_maps:4:4:1'), inner_map: 0 }] });
+  p('soundness/sleepable-hash-of-array', 'syscall', OF, { ...sleepable, maps: [m('array:4:8:4'), { ...m('hash_of_maps:4:4:1'), inner_map: 0 }] });
+  p('soundness/not-sleepable-prog-array', 'kprobe', USE, { maps: [m('prog_array:4:4:4')] });
+}
+
 export function handwrittenPrograms(): SourceProgram[] {
   out.length = 0;
   structural();
@@ -866,6 +912,7 @@ export function handwrittenPrograms(): SourceProgram[] {
   helperSweep();
   leaks();
   realWorld();
+  soundness();
   return out.slice();
 }
 
