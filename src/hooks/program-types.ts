@@ -37,6 +37,40 @@ const RAW_CONTEXT_SIZE: Record<string, number> = {
   syscall: 64,
 };
 
+/**
+ * Program types whose test run tsbpf refuses, and why: their contexts hold
+ * pointers (sockets, packets, flow keys, a tracepoint's buffer) that would
+ * have to point at real objects of the right size, and a context made of
+ * user bytes would let a program reach any address through them. The kernel
+ * refuses all of them but flow_dissector (ENOTSUPP).
+ */
+const NO_TEST_RUN: Record<string, string> = {
+  sk_skb: 'its __sk_buff carries packet and socket pointers (the kernel has no test run for it either)',
+  sock_ops: 'its context carries socket and packet pointers (the kernel has no test run for it either)',
+  sk_msg: 'its context carries message and socket pointers (the kernel has no test run for it either)',
+  cgroup_sock_addr: 'its context carries a socket pointer (the kernel has no test run for it either)',
+  sk_reuseport: 'its context carries packet and socket pointers (the kernel has no test run for it either)',
+  cgroup_sockopt: 'its context carries socket and option-buffer pointers (the kernel has no test run for it either)',
+  raw_tracepoint_writable: 'its first argument points to the tracepoint\'s writable buffer (the kernel has no test run for it either)',
+  netfilter: 'its context carries pointers to kernel objects (hook state, socket buffer)',
+  flow_dissector: 'tsbpf does not build the flow keys its context points to yet',
+};
+
+/** Fields of a raw context that the verifier types as nullable pointers: a run clears them (NULL). */
+const NULLED_POINTER_FIELDS: Record<string, readonly (readonly [number, number])[]> = {
+  sk_lookup: [[0, 8]], // struct bpf_sk_lookup: sk, a sock_or_null
+};
+
+/** Why a test run of program type `id` is refused, or undefined when tsbpf runs it. */
+export function testRunRefusal(id: number): string | undefined {
+  return NO_TEST_RUN[PROG_TYPE_NAMES[id] ?? ''];
+}
+
+/** The (offset, size) of the nullable pointer fields a raw context of type `id` gets cleared. */
+export function nulledPointerFields(id: number): readonly (readonly [number, number])[] {
+  return NULLED_POINTER_FIELDS[PROG_TYPE_NAMES[id] ?? ''] ?? [];
+}
+
 /** The kernel id of a program type name (or alias), or a clear error listing the known names. */
 export function progTypeId(name: string): number {
   const n = name.toLowerCase().replace(/^bpf_prog_type_/, '');

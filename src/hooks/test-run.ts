@@ -11,7 +11,7 @@ import type { Machine } from '../vm/machine.js';
 import type { Region } from '../vm/memory.js';
 import type { PreparedProgram } from '../vm/program.js';
 import { HookContexts } from './contexts.js';
-import { contextKind, progTypeName, rawContextSize } from './program-types.js';
+import { contextKind, nulledPointerFields, progTypeName, rawContextSize, testRunRefusal } from './program-types.js';
 import { SkbContext } from './skb.js';
 import { XdpContext } from './xdp.js';
 
@@ -25,6 +25,12 @@ export interface TestRunInput {
   repeat?: number;
   /** CPU to run on (default 0). */
   cpu?: number;
+  /**
+   * The largest end of a context access the verifier found (its
+   * `maxCtxOffset`): the context given to the program is at least this
+   * large. A syscall program's `ctxIn` must cover it, as in the kernel.
+   */
+  minCtxSize?: number;
   /** Bounds-check every access (default true; false only for verified programs). */
   checked?: boolean;
   /** Instruction budget per run. */
@@ -48,6 +54,9 @@ export interface TestRunResult {
   /** Instructions executed by the last run. */
   insns: number;
 }
+
+/** `BPF_PROG_TYPE_SYSCALL`. */
+const PROG_TYPE_SYSCALL = 31;
 
 /** Largest `repeat` (the kernel's is a u32). */
 export const MAX_REPEAT = 0xffff_ffff;
@@ -116,13 +125,20 @@ export class TestRunner {
       dataOut = () => s.dataOut();
       ctxOut = () => s.ctxOut();
     } else {
-      const size = Math.max(input.ctxIn?.length ?? 0, rawContextSize(typeId));
+      const refusal = testRunRefusal(typeId);
+      if (refusal) throw new TsbpfError(`a ${progTypeName(typeId)} program cannot be test-run: ${refusal}`);
+      const minSize = input.minCtxSize ?? 0;
+      if (typeId === PROG_TYPE_SYSCALL && (input.ctxIn?.length ?? 0) < minSize) {
+        throw new TsbpfError(`the program reads or writes its context up to byte ${minSize}: ctx_in must be at least that long, not ${input.ctxIn?.length ?? 0} bytes (EINVAL, as in the kernel)`);
+      }
+      const size = Math.max(input.ctxIn?.length ?? 0, rawContextSize(typeId), minSize);
       if (this.raw === null || this.raw.size < size) {
         this.raw = this.machine.space.allocate(`ctx.${progTypeName(typeId)}`, 'ctx', Math.max(size, 256));
       }
       const region = this.raw;
       this.machine.space.bytes.fill(0, region.start, region.start + region.size);
       if (input.ctxIn) this.machine.space.write(region.start, input.ctxIn);
+      for (const [off, len] of nulledPointerFields(typeId)) this.machine.space.bytes.fill(0, region.start + off, region.start + off + len);
       ctxAddr = region.start;
       dataOut = () => new Uint8Array(0);
       ctxOut = () => this.machine.space.read(region.start, input.ctxIn?.length ?? size);

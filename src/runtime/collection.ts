@@ -289,14 +289,20 @@ export class Collection {
   run(program: LoadedProgram, input: TestRunInput, engine: Engine = interpreterEngine): TestRunResult {
     if (program.loadError) throw new TsbpfError(`program '${program.spec.name}' cannot run: ${program.loadError}`, { section: program.spec.section });
     let checked = input.checked;
+    let minCtxSize = input.minCtxSize;
     if (this.verifyAll) {
       const result = this.verify(program);
       if (!result.accepted) throw new RejectedProgramError(program, result);
       // Unchecked only when every program a tail call can reach right now was accepted too
       // (prog arrays change only from user space, never during a run).
-      checked ??= !this.tailCallTargets().every((p) => this.verify(p).accepted);
+      const targets = this.tailCallTargets().map((p) => this.verify(p));
+      checked ??= !targets.every((r) => r.accepted);
+      // The context must hold every offset the program, or a program it tail-calls, was allowed to use.
+      minCtxSize = Math.max(minCtxSize ?? 0, result.maxCtxOffset, ...targets.map((r) => r.maxCtxOffset));
     }
-    return this.runner.run(program.prepared, program.typeId, engine, { ...input, ...(checked !== undefined ? { checked } : {}) });
+    return this.runner.run(program.prepared, program.typeId, engine, {
+      ...input, ...(checked !== undefined ? { checked } : {}), ...(minCtxSize !== undefined ? { minCtxSize } : {}),
+    });
   }
 }
 

@@ -150,14 +150,18 @@ export class Env {
   scratchedStack = 0n;
   prevLogPos = 0;
   prevInsnPrintPos = 0;
-  /** Possible CPUs (bounds bpf_get_smp_processor_id). */
   /** BPF_F_STRICT_ALIGNMENT: every pointer access must be aligned. */
   strictAlignment = false;
   /** allow_ptr_leaks (CAP_PERFMON): when false, pointers may not leave the program (return value, maps, helpers, comparisons). */
   allowPtrLeaks = true;
   /** BPF_F_TEST_STATE_FREQ: a checkpoint at every prune point. */
   testStateFreq = false;
+  /** Possible CPUs (bounds bpf_get_smp_processor_id). */
   nrCpus = 2;
+  /** Largest end (offset + size) of a context access (`prog->aux->max_ctx_offset`). */
+  maxCtxOffset = 0;
+  /** Largest end of a tracepoint-buffer access (`prog->aux->max_tp_access`). */
+  maxTpAccess = 0;
   /** Set when a helper/insn writes to packet data directly. */
   seenDirectWrite = false;
   /** Postorder of instructions per subprogram. */

@@ -434,7 +434,10 @@ export function checkPacketAccess(env: Env, regno: number, off: number, size: nu
 function checkCtxAccess(env: Env, off: number, size: number, t: AccessType, isLdsx: boolean): number {
   const res = env.typeInfo.ctxAccess(off, size, t === 'write');
   // A sign-extending load of a pointer field is not a valid context access.
-  if (res.ok && !(isLdsx && res.regType !== T.SCALAR)) return res.regType;
+  if (res.ok && !(isLdsx && res.regType !== T.SCALAR)) {
+    env.maxCtxOffset = Math.max(env.maxCtxOffset, off + size);
+    return res.regType;
+  }
   env.fail(`invalid bpf_context access off=${off} size=${size}`);
 }
 
@@ -562,6 +565,7 @@ export function checkMemAccess(env: Env, insnIdx: number, regno: number, off0: n
   } else if (reg.type === T.TP_BUFFER) {
     if (off < 0) env.fail(`R${regno} invalid tracepoint buffer access: off=${off}, size=${size}`);
     if (!tnumIsConst(reg.varOff)) env.fail(`R${regno} invalid variable buffer offset: off=${off}, var_off=${tnumStr(reg.varOff)}`);
+    env.maxTpAccess = Math.max(env.maxTpAccess, off + Number(reg.varOff.value) + size);
     if (t === 'read' && valueRegno >= 0) markUnknown(regs[valueRegno]!);
   } else if (reg.type === T.ARENA) {
     if (t === 'read' && valueRegno >= 0) markUnknown(regs[valueRegno]!);

@@ -101,6 +101,14 @@ export interface VerifyResult {
    * engine may run them without a bounds check. Empty when rejected.
    */
   safeAccesses: Set<number>;
+  /**
+   * Largest end (offset + size) of a context access on any explored path
+   * (the kernel's `max_ctx_offset`): a run must give a context at least this
+   * large. 0 when rejected.
+   */
+  maxCtxOffset: number;
+  /** Largest end of a writable tracepoint buffer access (`max_tp_access`); 0 when rejected. */
+  maxTpAccess: number;
 }
 
 const GPL_LICENSES = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
@@ -161,7 +169,7 @@ export function verify(program: VerifyProgram, options: VerifyOptions = {}): Ver
   if (insns.length === 0 || insns.length > BPF_COMPLEXITY_LIMIT_INSNS || bytes.length % 8 !== 0) {
     return {
       accepted: false, error: `program of ${bytes.length / 8} instructions: the kernel refuses 0 or more than 1000000 (E2BIG)`,
-      errno: 'E2BIG', errorInsn: null, log: '', insnsProcessed: 0, stats: empty, safeAccesses: new Set(),
+      errno: 'E2BIG', errorInsn: null, log: '', insnsProcessed: 0, stats: empty, safeAccesses: new Set(), maxCtxOffset: 0, maxTpAccess: 0,
     };
   }
   let errno: string | null = null;
@@ -203,6 +211,8 @@ export function verify(program: VerifyProgram, options: VerifyOptions = {}): Ver
       stackDepth: env.subprogs.map((s) => s.stackDepth),
     },
     safeAccesses: safe,
+    maxCtxOffset: accepted ? env.maxCtxOffset : 0,
+    maxTpAccess: accepted ? env.maxTpAccess : 0,
   };
 }
 

@@ -16,6 +16,8 @@ import { interpreterEngine } from '../../src/vm/engine.js';
 import { jitEngine } from '../../src/jit/index.js';
 import { MapError } from '../../src/vm/maps/types.js';
 import { BpftoolError, kernelAvailable, runObjectInKernel } from '../support/bpftool.js';
+import { ask, kernelAvailable as oracleAvailable } from '../support/kernel-oracle.js';
+import { toHex } from './corpus/common.js';
 
 const FIXTURES = new URL('../fixtures/soundness/', import.meta.url);
 const ENGINES = [interpreterEngine, jitEngine];
@@ -103,6 +105,64 @@ describe('repeat is the kernel\'s u32 (case 8)', () => {
     for (const repeat of [2 ** 32, 99_999_999_999, -1, 1.5]) {
       expect(() => c.run(xdp, { dataIn: FRAME, repeat })).toThrow(TsbpfError);
       expect(() => c.run(xdp, { dataIn: FRAME, repeat })).toThrow(/repeat must be an integer from 0 to 4294967295/);
+    }
+  });
+});
+
+describe('contexts are as large as the verifier lets a program use (case 6)', () => {
+  it('records the largest context and tracepoint-buffer offsets (max_ctx_offset, max_tp_access)', () => {
+    const c = open('ctx_sizes.o');
+    expect(c.verify(c.program({ name: 'sys_far' })).maxCtxOffset).toBe(1008);
+    expect(c.verify(c.program({ name: 'tp_far' })).maxCtxOffset).toBe(4008);
+    const w = c.verify(c.program({ name: 'tp_writable' }));
+    expect([w.accepted, w.maxCtxOffset, w.maxTpAccess]).toEqual([true, 8, 4008]);
+  });
+
+  it('a syscall program needs a ctx_in that covers what it uses, as in the kernel', (ctx) => {
+    const ctxFor = (n: number) => {
+      const b = new Uint8Array(n);
+      if (n > 1000) b[1000] = 7;
+      return b;
+    };
+    for (const engine of ENGINES) {
+      const c = open('ctx_sizes.o');
+      const sys = c.program({ name: 'sys_far' });
+      expect(c.run(sys, { ctxIn: ctxFor(1008) }, engine).retval).toBe(1);
+      expect(() => c.run(sys, { ctxIn: ctxFor(1007) }, engine)).toThrow(/up to byte 1008: ctx_in must be at least that long, not 1007 bytes \(EINVAL/);
+      expect(() => c.run(sys, {}, engine)).toThrow(/not 0 bytes/);
+    }
+    const avail = oracleAvailable();
+    if (!avail.ok) {
+      console.log(`kernel check skipped: ${avail.reason}`);
+      ctx.skip();
+      return;
+    }
+    const insns = toHex(open('ctx_sizes.o').program({ name: 'sys_far' }).spec.insns);
+    const replies = ask([1008, 1007, 0].map((n) => ({
+      cmd: 'run' as const, prog_type: 'syscall', prog_flags: ['sleepable'], insns, repeat: 0, ...(n ? { ctx_in: toHex(ctxFor(n)) } : {}),
+    })));
+    expect(replies.map((r) => (r.ok ? r.retval : /EINVAL/.test(String(r.error)) ? 'EINVAL' : r.error))).toEqual([1, 'EINVAL', 'EINVAL']);
+  });
+
+  it('a tracepoint program reading 4 KiB into its record gets a context that long (zeroes past ctx_in)', () => {
+    for (const engine of ENGINES) {
+      const c = open('ctx_sizes.o');
+      expect(c.run(c.program({ name: 'tp_far' }), { ctxIn: new Uint8Array(16).fill(0xff) }, engine).retval).toBe(3);
+    }
+  });
+
+  it('refuses to test-run types whose contexts hold pointers to objects it does not build', () => {
+    const c = open('ctx_sizes.o');
+    expect(() => c.run(c.program({ name: 'tp_writable' }), { ctxIn: new Uint8Array(96) }))
+      .toThrow(/raw_tracepoint_writable program cannot be test-run: its first argument points to the tracepoint's writable buffer/);
+  });
+
+  it('clears the nullable socket pointer of an sk_lookup context whatever ctx_in says', () => {
+    for (const engine of ENGINES) {
+      const c = open('ctx_sizes.o');
+      const ctxIn = new Uint8Array(72);
+      new DataView(ctxIn.buffer).setBigUint64(0, 0x10000n, true); // a forged "socket" address
+      expect(c.run(c.program({ name: 'lookup' }), { ctxIn }, engine).retval).toBe(1); // SK_PASS: ctx->sk is NULL
     }
   });
 });
