@@ -1,5 +1,5 @@
 /**
- * Maps against the Linux kernel (../shared/tools/kernel_oracle.py): the same
+ * Maps against the Linux kernel (the kernel oracle, src/node/kernel-oracle): the same
  * map specs, user-space updates and programs run in the kernel
  * (BPF_PROG_TEST_RUN) and in tsbpf must give the same creation errors,
  * helper results (written into a `results` array map) and map dumps.
