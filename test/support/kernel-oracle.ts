@@ -4,7 +4,12 @@
  * kernel oracle (src/node/kernel-oracle, docs/testing.md), called
  * in-process. `kernelAvailable()` says whether the machine can load and
  * test-run BPF at all, with a reason when it cannot.
+ *
+ * With `TSBPF_ORACLE_RECORD=FILE` in the environment, every request is also
+ * appended to FILE as a JSON line (scripts/compare-kernel-oracles.ts replays
+ * them).
  */
+import { appendFileSync } from 'node:fs';
 import { ask as askOracle } from '../../src/node/kernel-oracle/index.js';
 import type { OracleReply as Reply } from '../../src/node/kernel-oracle/index.js';
 
@@ -46,6 +51,8 @@ let probeResult: { ok: true } | { ok: false; reason: string } | null = null;
 
 /** Sends a batch of requests; one reply per request, in order. */
 export function ask(requests: readonly OracleRequest[]): OracleReply[] {
+  const record = process.env['TSBPF_ORACLE_RECORD'];
+  if (record) appendFileSync(record, requests.map((r) => `${JSON.stringify(r)}\n`).join(''));
   return askOracle(requests) as OracleReply[];
 }
 
