@@ -27,7 +27,6 @@ import { ask, kernelAvailable } from '../test/support/kernel-oracle.js';
 import { handwrittenPrograms } from '../test/verifier/corpus/handwritten.js';
 import { randomVerifierProgram } from '../test/verifier/corpus/random.js';
 import { sourceBytes, toHex, type CorpusEntry, type CorpusFile, type SourceProgram } from '../test/verifier/corpus/common.js';
-import { askCaps } from '../test/verifier/corpus/oracle-caps.js';
 import { kernelErrorLine } from '../src/verifier/index.js';
 
 const OUT_DIR = new URL('../test/fixtures/verifier/', import.meta.url);
@@ -63,7 +62,7 @@ function record(programs: readonly SourceProgram[], keepSource: boolean, filter:
       if (keepSource && p.asm !== undefined) e.asm = p.asm.length < 4000 ? p.asm : `${p.asm.slice(0, 200)}\n...`;
       return e;
     });
-    const replies = askCaps(entries.map((e) => ({
+    const replies = ask(entries.map((e) => ({
       cmd: 'verify' as const,
       prog_type: e.prog_type,
       insns: e.insns,
@@ -140,7 +139,7 @@ function recordViaOracle(root: string, file: string): ObjectVerdict[] {
         accepted: ok && r.accepted === true,
         error: ok && !r.accepted ? kernelErrorLine(String(r.log ?? '')) : null,
         insn_processed: ok ? r.insn_processed ?? null : null,
-        libbpf_error: ok ? 'loaded through kernel_oracle.py from tsbpf\'s loader output (libbpf cannot open this object)' : `kernel_oracle.py: ${r.error}`,
+        libbpf_error: ok ? 'loaded through the kernel oracle from tsbpf\'s loader output (libbpf cannot open this object)' : `kernel oracle: ${r.error}`,
       },
     };
   });

@@ -1,6 +1,6 @@
 /**
  * The conformance data as assembler input: every `-- asm` section of
- * ../shared/conformance/*.data assembles (conformance syntax, also detected
+ * test/fixtures/conformance/*.data assembles (conformance syntax, also detected
  * automatically), `-- raw` words equal our bytes, and disassembling then
  * reassembling gives the same bytes in both syntaxes.
  */
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assemble, disassemble } from './index.js';
 
-const DIR = join(import.meta.dirname, '../../../shared/conformance');
+const DIR = join(import.meta.dirname, '../../test/fixtures/conformance');
 const files = existsSync(DIR) ? readdirSync(DIR).filter((f) => f.endsWith('.data')).sort() : [];
 if (!files.length) console.log(`conformance assembly tests skipped: no *.data files in ${DIR}`);
 

@@ -1,37 +1,19 @@
 /**
  * The running Linux kernel as the oracle of the `kernel` printer: programs
- * covering every instruction family are loaded with log_level 2 through
- * ../shared/tools/kernel_oracle.py, and every `N: (xx) text` line of the
- * verifier log must equal our text for the instruction at slot N.
+ * covering every instruction family are loaded with log_level 2 through the
+ * project's kernel oracle (src/node/kernel-oracle), and every
+ * `N: (xx) text` line of the verifier log must equal our text for the
+ * instruction at slot N.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Instruction } from '../isa/index.js';
 import { slotCount } from '../isa/index.js';
+import { ask } from '../node/kernel-oracle/index.js';
 import { assemble, formatInstruction } from './index.js';
 
-const ORACLE = join(import.meta.dirname, '../../../shared/tools/kernel_oracle.py');
-
-interface OracleReply {
-  ok: boolean;
-  bpf?: boolean;
-  reason?: string;
-  accepted?: boolean;
-  log?: string;
-  error?: string;
-}
-
-function oracle(request: object): OracleReply {
-  const r = spawnSync('python3', [ORACLE], { input: JSON.stringify(request), encoding: 'utf8' });
-  if (r.status !== 0) return { ok: false, error: r.stderr || String(r.error) };
-  return JSON.parse(r.stdout) as OracleReply;
-}
-
-const probe: OracleReply = existsSync(ORACLE) ? oracle({ cmd: 'probe' }) : { ok: false, error: `${ORACLE} not found` };
-const skip = !(probe.ok && probe.bpf);
-if (skip) console.log(`kernel oracle tests skipped: ${probe.reason ?? probe.error ?? 'bpf not available'}`);
+const [probe] = ask([{ cmd: 'probe' }]);
+const skip = !(probe?.ok && probe.bpf && probe['test_run']);
+if (skip) console.log(`kernel oracle tests skipped: ${probe?.reason ?? probe?.error ?? 'bpf not available'}`);
 
 const ARRAY = { type: 'array', key_size: 4, value_size: 8, max_entries: 4 };
 const ARRAY1 = { type: 'array', key_size: 4, value_size: 8, max_entries: 1 };
@@ -266,10 +248,11 @@ describe.skipIf(skip)('kernel printer against the Linux verifier log', () => {
   for (const c of CASES) {
     it(c.name, (ctx) => {
       const prog = assemble(c.text, { syntax: 'llvm' });
-      const reply = oracle({
+      const [reply] = ask([{
         cmd: 'verify', prog_type: 'socket_filter', log_level: 2,
         insns: Buffer.from(prog.bytes).toString('hex'), ...(c.maps ? { maps: c.maps } : {}),
-      });
+      }]);
+      if (!reply) throw new Error('no reply');
       // A map type this kernel does not let us create (arenas need more than CAP_BPF on some kernels).
       if (!reply.ok && /BPF_MAP_CREATE failed/.test(reply.error ?? '')) {
         console.log(`${c.name}: skipped: ${reply.error}`);

@@ -11,6 +11,7 @@ import { registerMap } from './commands/map.js';
 import { registerProg } from './commands/prog.js';
 import { registerConformance } from './commands/conformance.js';
 import { registerDemo } from './commands/demo.js';
+import { registerKernelOracle } from './commands/kernel-oracle.js';
 import { registerRun } from './commands/run.js';
 import { registerVerify } from './commands/verify.js';
 import { err } from './output.js';
@@ -37,6 +38,7 @@ export function buildCli(): Command {
   registerBtf(program);
   registerDemo(program);
   registerVerify(program);
+  registerKernelOracle(program);
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);

@@ -1,5 +1,5 @@
 /**
- * Reader of the eBPF conformance test format (`../shared/conformance`,
+ * Reader of the eBPF conformance test format (`test/fixtures/conformance`,
  * upstream bpf_conformance): sections `-- asm`, `-- mem`, `-- result`,
  * `-- raw`, `-- error`, `-- c`, `-- no register offset`.
  */

@@ -1,7 +1,7 @@
 /**
  * `struct __sk_buff` programs (tc `sched_cls`/`sched_act`, socket filters,
  * cgroup_skb, lwt) as the kernel's BPF_PROG_TEST_RUN presents them
- * (../shared/TEST_RUN.md): tc programs see the frame from the Ethernet header
+ * (docs/hooks.md): tc programs see the frame from the Ethernet header
  * on, the others from the network header on (the 14-byte MAC header is
  * pulled, and pushed back as zeros in `data_out`).
  */

@@ -1,6 +1,6 @@
 /**
  * BPF_PROG_TEST_RUN in user space: builds each program type's input the way
- * the kernel's `net/bpf/test_run.c` does (../shared/TEST_RUN.md), runs the
+ * the kernel's `net/bpf/test_run.c` does (docs/hooks.md), runs the
  * program `repeat` times on one engine and reports the return value, the
  * average duration and the packet and context afterwards.
  */

@@ -1,5 +1,5 @@
 /**
- * XDP as the kernel's BPF_PROG_TEST_RUN presents it (../shared/TEST_RUN.md):
+ * XDP as the kernel's BPF_PROG_TEST_RUN presents it (docs/hooks.md):
  * the frame sits behind 256 bytes of headroom in a 4 KiB buffer, and the
  * program gets a `struct xdp_md` whose `data`/`data_end`/`data_meta` hold
  * address-space offsets (DESIGN.md: contexts need no rewriting).

@@ -18,7 +18,7 @@ import { loadCollection } from '../../src/runtime/collection.js';
 import { dumpMaps, toHex } from '../../src/runtime/map-io.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CONFORMANCE = join(ROOT, '..', 'shared', 'conformance');
+const CONFORMANCE = join(ROOT, 'test', 'fixtures', 'conformance');
 const BROWSER = ['/usr/bin/chromium-headless-shell', '/usr/lib/chromium/chromium-headless-shell', '/usr/bin/chromium'].find((p) => existsSync(p));
 const skip = BROWSER === undefined ? 'no Chromium (install chromium-headless-shell)' : !existsSync(CONFORMANCE) ? `no conformance data at ${CONFORMANCE}` : null;
 if (skip) console.log(`skipping browser tests: ${skip}`);

@@ -6,7 +6,7 @@
  * `bpftool map update`, one program is run with `bpftool prog run`
  * (BPF_PROG_TEST_RUN), and every map is read back.
  *
- * Run conditions follow ../../../shared/TEST_RUN.md: `prog run` is started
+ * Run conditions follow the reference setup of docs/hooks.md: `prog run` is started
  * on CPU 0 (`taskset -c 0`, so per-CPU maps are written in CPU 0's slot)
  * inside a new network namespace whose only device is a down `lo`
  * (`unshare -n`).
@@ -29,7 +29,7 @@
  *    the load is thrown away afterwards;
  *  - ring buffer: `{ value }` per record that a reader would consume now
  *    (submitted and not discarded), oldest first, read by mapping the ring
- *    read-only from a small Python helper (bpftool cannot dump ring
+ *    read-only through the bpf(2) backend (bpftool cannot dump ring
  *    buffers);
  *  - prog array: value = `prog:NAME` (the program's name; ids differ on
  *    every load), map-in-map: value = `map:NAME` (the inner map's name);
@@ -49,6 +49,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { closeFd, getPinned, readRingbuf as readRingbufRecords } from '../../src/node/bpf/index.js';
 
 /** Whether the kernel oracle can be used here, and if not, why. */
 export type Availability = { ok: true } | { ok: false; reason: string };
@@ -484,45 +485,19 @@ function drain(map: PinnedMap, verb: 'dequeue' | 'pop'): MapEntry[] {
 /**
  * Reads the records of a ring buffer that a consumer would get now, without
  * consuming them: BPF_OBJ_GET on the pin, then the consumer page and the
- * (double-mapped) data pages mapped read-only, as libbpf's ring_buffer does.
+ * (double-mapped) data pages mapped read-only, as libbpf's ring_buffer does
+ * (src/node/bpf/ringbuf.ts).
  */
-const RINGBUF_READER = String.raw`
-import ctypes, json, mmap, os, struct, sys
-NR_BPF = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "loongarch64": 280, "s390x": 351, "ppc64le": 361}[os.uname().machine]
-libc = ctypes.CDLL(None, use_errno=True)
-libc.syscall.restype = ctypes.c_long
-path = ctypes.create_string_buffer(sys.argv[1].encode())
-size = int(sys.argv[2])
-attr = ctypes.create_string_buffer(16)
-struct.pack_into("<QII", attr, 0, ctypes.addressof(path), 0, 0)
-fd = libc.syscall(ctypes.c_long(NR_BPF), ctypes.c_int(7), attr, ctypes.c_uint(16))  # BPF_OBJ_GET
-if fd < 0:
-    sys.exit("BPF_OBJ_GET %s: %s" % (sys.argv[1], os.strerror(ctypes.get_errno())))
-page = mmap.PAGESIZE
-cons = mmap.mmap(fd, page, mmap.MAP_SHARED, mmap.PROT_READ, offset=0)
-prod = mmap.mmap(fd, page + 2 * size, mmap.MAP_SHARED, mmap.PROT_READ, offset=page)
-cons_pos = struct.unpack_from("<Q", cons, 0)[0]
-prod_pos = struct.unpack_from("<Q", prod, 0)[0]
-records, discarded, pos = [], 0, cons_pos
-while pos < prod_pos:
-    hdr = struct.unpack_from("<I", prod, page + (pos & (size - 1)))[0]
-    if hdr & (1 << 31):
-        break  # still being written
-    length = hdr & 0x3FFFFFFF
-    if hdr & (1 << 30):
-        discarded += 1
-    else:
-        start = page + ((pos + 8) & (size - 1))
-        records.append(prod[start:start + length].hex())
-    pos += (length + 8 + 7) & ~7
-print(json.dumps({"consumer": cons_pos, "producer": prod_pos, "records": records, "discarded": discarded}))
-`;
-
 function readRingbuf(map: PinnedMap): MapEntry[] {
-  const r = run('python3', ['-c', RINGBUF_READER, map.path, String(map.info.maxEntries)]);
-  if (r.error || r.status !== 0) throw new BpftoolError(`reading ring buffer ${map.name}`, ['python3', '-c', '<ringbuf reader>', map.path], r.stderr ?? String(r.error));
-  const out = JSON.parse(r.stdout) as { records: string[] };
-  return out.records.map((value) => ({ value }));
+  let fd = -1;
+  try {
+    fd = getPinned(map.path);
+    return readRingbufRecords(fd, map.info.maxEntries).records.map((r) => ({ value: toHex(r) }));
+  } catch (err) {
+    throw new BpftoolError(`reading ring buffer ${map.name}`, ['bpf(BPF_OBJ_GET)', map.path], err instanceof Error ? err.message : String(err));
+  } finally {
+    closeFd(fd);
+  }
 }
 
 /**

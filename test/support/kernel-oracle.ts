@@ -1,17 +1,19 @@
 /**
- * Client of ../shared/tools/kernel_oracle.py, the running Linux kernel as an
- * oracle (verifier verdicts and BPF_PROG_TEST_RUN). Requests go in batches
- * through one python process; `available()` says whether the machine can
- * load BPF at all, with a reason when it cannot.
+ * The running Linux kernel as an oracle (verifier verdicts and
+ * BPF_PROG_TEST_RUN) for tests, scripts and the bench: the project's own
+ * kernel oracle (src/node/kernel-oracle, docs/testing.md), called
+ * in-process. `kernelAvailable()` says whether the machine can load and
+ * test-run BPF at all, with a reason when it cannot.
+ *
+ * With `TSBPF_ORACLE_RECORD=FILE` in the environment, every request is also
+ * appended to FILE as a JSON line (scripts/compare-kernel-oracles.ts replays
+ * them).
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { appendFileSync } from 'node:fs';
+import { ask as askOracle } from '../../src/node/kernel-oracle/index.js';
+import type { OracleReply as Reply } from '../../src/node/kernel-oracle/index.js';
 
-/** Path of the oracle script, beside the repository. */
-export const ORACLE_PATH = fileURLToPath(new URL('../../../shared/tools/kernel_oracle.py', import.meta.url));
-
-/** A request (see the script's header for every field). */
+/** A request (docs/testing.md lists every field). */
 export interface OracleRequest {
   cmd: 'probe' | 'verify' | 'run';
   prog_type?: string;
@@ -24,11 +26,13 @@ export interface OracleRequest {
   maps?: unknown[];
   map_init?: unknown[];
   inputs?: { data_in?: string; ctx_in?: string; repeat?: number }[];
+  /** 'bpf': loaded with CAP_BPF but without CAP_PERFMON/CAP_SYS_ADMIN (pointer-leak checks on). */
+  caps?: 'bpf';
   [key: string]: unknown;
 }
 
 /** A reply; fields depend on the command. */
-export interface OracleReply {
+export interface OracleReply extends Reply {
   ok: boolean;
   error?: string;
   accepted?: boolean;
@@ -39,8 +43,7 @@ export interface OracleReply {
   insn_processed?: number | null;
   bpf?: boolean;
   reason?: string;
-  results?: { retval: number; duration_ns: number; data_out?: string }[];
-  maps?: unknown[];
+  maps?: Reply['maps'];
   [key: string]: unknown;
 }
 
@@ -48,33 +51,18 @@ let probeResult: { ok: true } | { ok: false; reason: string } | null = null;
 
 /** Sends a batch of requests; one reply per request, in order. */
 export function ask(requests: readonly OracleRequest[]): OracleReply[] {
-  const result = spawnSync('python3', [ORACLE_PATH], {
-    input: JSON.stringify(requests),
-    encoding: 'utf8',
-    maxBuffer: 1 << 30,
-    timeout: 600_000,
-  });
-  if (result.error) throw result.error;
-  if (result.status !== 0) throw new Error(`kernel_oracle.py exited ${result.status}: ${result.stderr}`);
-  const replies = JSON.parse(result.stdout) as OracleReply[] | OracleReply;
-  return Array.isArray(replies) ? replies : [replies];
+  const record = process.env['TSBPF_ORACLE_RECORD'];
+  if (record) appendFileSync(record, requests.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  return askOracle(requests) as OracleReply[];
 }
 
 /** Whether the kernel can load and test-run BPF here; `reason` says why not. */
 export function kernelAvailable(): { ok: true } | { ok: false; reason: string } {
   if (probeResult) return probeResult;
-  if (!existsSync(ORACLE_PATH)) {
-    probeResult = { ok: false, reason: `kernel oracle not found at ${ORACLE_PATH}` };
-    return probeResult;
-  }
-  try {
-    const [reply] = ask([{ cmd: 'probe' }]);
-    probeResult = reply && reply.ok && reply.bpf && reply['test_run']
-      ? { ok: true }
-      : { ok: false, reason: `the kernel cannot load BPF here: ${reply?.reason ?? reply?.error ?? 'probe failed'}` };
-  } catch (err) {
-    probeResult = { ok: false, reason: `kernel oracle failed: ${err instanceof Error ? err.message : String(err)}` };
-  }
+  const [reply] = ask([{ cmd: 'probe' }]);
+  probeResult = reply && reply.ok && reply.bpf && reply['test_run']
+    ? { ok: true }
+    : { ok: false, reason: `the kernel cannot load BPF here: ${reply?.reason ?? reply?.error ?? 'probe failed'}` };
   return probeResult;
 }
 

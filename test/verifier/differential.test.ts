@@ -11,7 +11,6 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ask, kernelAvailable } from '../support/kernel-oracle.js';
 import { compareCorpus, sourceBytes, toHex, verifyEntry, type CorpusFile } from './corpus/common.js';
-import { askCaps } from './corpus/oracle-caps.js';
 import { randomVerifierProgram } from './corpus/random.js';
 import { kernelErrorLine } from '../../src/verifier/index.js';
 
@@ -65,7 +64,7 @@ describe.skipIf(!kernel.ok)('verifier vs the running kernel', () => {
   it('the recorded verdicts still hold (sample)', { timeout: 120_000 }, () => {
     const sample = [...handwritten.programs.filter((_, i) => i % 25 === 0), ...random.programs.filter((_, i) => i % 50 === 0)]
       .filter((p) => (p.kernel.insn_processed ?? 0) < 100_000);
-    const replies = askCaps(sample.map((e) => ({
+    const replies = ask(sample.map((e) => ({
       cmd: 'verify' as const, prog_type: e.prog_type, insns: e.insns, maps: e.maps ?? [], license: e.license ?? 'GPL',
       prog_flags: e.prog_flags ?? [], expected_attach_type: e.expected_attach_type, log_level: 1, ...(e.caps ? { caps: e.caps } : {}),
     })));
@@ -86,7 +85,7 @@ describe.skipIf(!kernel.ok)('verifier vs the running kernel', () => {
     const sample = [...handwritten.programs.filter((_, i) => i % 10 === 0), ...random.programs.filter((_, i) => i % 15 === 0)]
       .filter((p) => (p.kernel.insn_processed ?? 0) < 20_000);
     for (const level of [1, 2] as const) {
-      const replies = askCaps(sample.map((e) => ({
+      const replies = ask(sample.map((e) => ({
         cmd: 'verify' as const, prog_type: e.prog_type, insns: e.insns, maps: e.maps ?? [], license: e.license ?? 'GPL',
         prog_flags: e.prog_flags ?? [], expected_attach_type: e.expected_attach_type, log_level: level, ...(e.caps ? { caps: e.caps } : {}),
       })));

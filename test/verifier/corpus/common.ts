@@ -9,7 +9,7 @@ import { assemble } from '../../../src/asm/index.js';
 import { verify, type VerifierMapSpec, type VerifyResult } from '../../../src/verifier/index.js';
 import { progTypeByName, attachTypeByName } from '../../../src/verifier/prog-types.js';
 
-/** A map as the kernel oracle takes it (see kernel_oracle.py). */
+/** A map as the kernel oracle takes it (src/node/kernel-oracle, docs/testing.md). */
 export interface OracleMap {
   type: string;
   key_size: number;
