@@ -93,24 +93,25 @@ class JitMachine {
   /** Number of regions in the table. */
   readonly regionCount = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
   private table: Region | null = null;
-  /** Regions written to the table (they are only ever appended, in address order). */
-  mirrored = 0;
+  /** `space.generation` when the table was last written. */
+  mirrored = -1;
 
   constructor(readonly machine: Machine) {}
 
   /**
-   * Writes the regions added since the last call into the region table
-   * (start, end, access bits; sorted like `space.regions`). The table lives
-   * in the upper half of the NULL guard page (after the search cache), which
-   * no region can ever cover and which a NULL pointer plus a 16-bit offset cannot reach, so the
-   * JIT leaves the address space's layout untouched; a machine with more
-   * regions than fit there gets the table in an internal region of its own.
+   * Rewrites the region table (start, end, access bits; sorted like
+   * `space.regions`) when regions were added since the last call (regions
+   * of different page classes interleave, so a new one may land anywhere in
+   * the order). The table lives in the upper half of the NULL guard page
+   * (after the search cache), which no region can ever cover and which a
+   * NULL pointer plus a 16-bit offset cannot reach, so the JIT leaves the
+   * address space's layout untouched; a machine with more regions than fit
+   * there gets the table in an internal region of its own.
    */
   syncRegions(): void {
     const space = this.machine.space;
+    if (space.generation === this.mirrored) return;
     let regions = space.regions;
-    if (regions.length === this.mirrored) return;
-    let from = this.mirrored;
     let base = this.table?.start ?? TABLE_IN_GUARD;
     const capacity = this.table?.size ?? GUARD_SIZE - TABLE_IN_GUARD;
     if ((regions.length + 1) * REGION_ENTRY > capacity) {
@@ -118,17 +119,16 @@ class JitMachine {
       this.table = space.allocate('jit-regions', 'internal', entries * REGION_ENTRY, { readable: false, writable: false });
       regions = space.regions;
       base = this.table.start;
-      from = 0;
     }
     const d = space.data;
-    for (let i = from; i < regions.length; i++) {
+    for (let i = 0; i < regions.length; i++) {
       const r = regions[i]!;
       const at = base + i * REGION_ENTRY;
       d.setUint32(at, r.start, true);
       d.setUint32(at + 4, r.start + r.size, true);
       d.setUint32(at + 8, (r.readable ? RegionAccess.read : 0) | (r.writable ? RegionAccess.write : 0), true);
     }
-    this.mirrored = regions.length;
+    this.mirrored = space.generation;
     if (this.regionTable.value !== base) this.regionTable.value = base;
     this.regionCount.value = regions.length;
   }
@@ -577,7 +577,7 @@ function loadJit(machine: Machine, program: PreparedProgram): JitRunner {
       const limit = options.budget ?? (checked ? DEFAULT_BUDGET : Number.POSITIVE_INFINITY);
       const budgeted = Number.isFinite(limit);
       const { ctx, exports } = mode(options.cpu ?? 0, checked, budgeted);
-      if (machine.space.regions.length !== jm.mirrored) jm.syncRegions();
+      if (machine.space.generation !== jm.mirrored) jm.syncRegions();
       writeArgs(ctx.cpu.regfile.start, options.args ?? []);
       ctx.limit = limit;
       const call = ctx.cpu.call;
@@ -608,7 +608,7 @@ function loadJit(machine: Machine, program: PreparedProgram): JitRunner {
       if (n === 0) return new BigUint64Array(0);
       const { ctxs, results } = ctx.batchBuffers(n);
       new Uint32Array(machine.space.memory.buffer, ctxs, n).set(ctxAddrs);
-      if (machine.space.regions.length !== jm.mirrored) jm.syncRegions();
+      if (machine.space.generation !== jm.mirrored) jm.syncRegions();
       ctx.limit = limit;
       const call = ctx.cpu.call;
       const previous = call.invoke;
