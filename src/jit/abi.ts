@@ -18,11 +18,31 @@ export interface JitVariant {
    * `tail`: the program is a tail-call target and takes every register.
    */
   readonly role: 'entry' | 'tail';
+  /**
+   * Unchecked code: the slots of the accesses the verifier proved safe
+   * (`VerifyResult.safeAccesses`), which only get the page guard; every other
+   * access gets the full region check. Undefined: every access counts as
+   * proven. Ignored by checked code.
+   */
+  readonly safe?: ReadonlySet<number>;
 }
 
-/** A short key of a variant, for caches. */
+const setKeys = new WeakMap<ReadonlySet<number>, string>();
+
+/** A key of a set of slots (computed once per set: sets must not change after use). */
+function setKey(set: ReadonlySet<number>): string {
+  let key = setKeys.get(set);
+  if (key === undefined) {
+    key = [...set].sort((a, b) => a - b).join(',');
+    setKeys.set(set, key);
+  }
+  return key;
+}
+
+/** A key of a variant, for caches (unchecked variants with a set of proven accesses name its slots). */
 export function variantKey(v: JitVariant): string {
-  return `${v.checked ? 'c' : 'u'}${v.budget ? 'b' : ''}${v.shared ? 's' : ''}-${v.role}`;
+  const base = `${v.checked ? 'c' : 'u'}${v.budget ? 'b' : ''}${v.shared ? 's' : ''}-${v.role}`;
+  return v.checked || v.safe === undefined ? base : `${base}-safe:${setKey(v.safe)}`;
 }
 
 /** Module name of every import. */

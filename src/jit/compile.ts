@@ -18,9 +18,12 @@
  * - Checked mode bounds-checks each access against a per-site cache of the
  *   last region it hit, searching the region table (`inline.ts`) on a miss
  *   and calling the `access` import only when that fails (which throws the
- *   interpreter's fault). Accesses below an unmodified r10 inside its
- *   512-byte frame need no check. A budget counts instructions per charge
- *   unit, exactly as the interpreter.
+ *   interpreter's fault). Unchecked (verified) code guards each access the
+ *   verifier proved safe with its page's rights (one load from the page
+ *   table, a test and a branch) and gives every other access the checked
+ *   path. Accesses below an unmodified r10 inside its 512-byte frame need
+ *   no check. A budget counts instructions per charge unit, exactly as the
+ *   interpreter.
  *
  * See docs/jit.md for the whole design.
  */
@@ -29,6 +32,7 @@ import { VmError } from '../errors.js';
 import type { AluInsn, AtomicInsn, EndianInsn, Instruction, JmpInsn, LdAbsInsn, LdIndInsn, LoadInsn, StoreImmInsn, StoreRegInsn } from '../isa/instruction.js';
 import { STACK_SIZE } from '../isa/opcode.js';
 import { MAX_TAIL_CALLS, MAY_GOTO_BUDGET } from '../vm/interpreter.js';
+import { PAGE_TABLE, PageRights } from '../vm/memory.js';
 import { TAIL_CALL_HELPER_ID } from '../vm/program.js';
 import type { PreparedProgram } from '../vm/program.js';
 import { accessInfo, BUDGET_LEFT_OFFSET, callbackExport, ENV, ExportName, helperImport, ImportName } from './abi.js';
@@ -94,8 +98,10 @@ export interface CompileStats {
   dispatchFunctions: number;
   /** WebAssembly loops emitted by the structured translation. */
   loops: number;
-  /** Memory accesses that are bounds-checked at run time (checked mode). */
+  /** Memory accesses that are bounds-checked against the regions at run time (checked mode, and unproven accesses of unchecked code). */
   checkedAccesses: number;
+  /** Memory accesses guarded by their page's rights (proven accesses of unchecked code). */
+  guardedAccesses: number;
   /** Array map lookups emitted inline. */
   inlineLookups: number;
 }
@@ -184,7 +190,7 @@ class ProgramCompiler {
   /** Full-signature function of each subprogram slot that needs one. */
   readonly funcs = new Map<number, FuncRef>();
   readonly helperRefs = new Map<number, FuncRef>();
-  readonly stats: CompileStats = { insns: 0, functions: 0, dispatchFunctions: 0, loops: 0, checkedAccesses: 0, inlineLookups: 0 };
+  readonly stats: CompileStats = { insns: 0, functions: 0, dispatchFunctions: 0, loops: 0, checkedAccesses: 0, guardedAccesses: 0, inlineLookups: 0 };
   private readonly importFuncs = new Map<string, FuncRef>();
   private readonly importGlobals = new Map<string, GlobalRef>();
   private sites = 0;
@@ -1142,25 +1148,24 @@ class FnEmitter implements BlockEmitter {
 
   // ---- memory -------------------------------------------------------------
 
+  /** Whether the access at `pc` gets the full region check: checked code, or an access the verifier did not prove. */
+  private fullCheck(pc: number): boolean {
+    return this.v.checked || (this.v.safe !== undefined && !this.v.safe.has(pc));
+  }
+
   /**
    * Pushes the i32 address of an access of `size` bytes at `reg + off`
-   * (bounds-checked in checked mode) and returns the static offset the
-   * load or store must add.
+   * (region-checked in checked mode and for unproven accesses, guarded by
+   * the page rights otherwise) and returns the static offset the load or
+   * store must add. `rmw`: a read-modify-write (the guard needs both rights;
+   * in checked mode the caller checks the read first).
    */
-  private address(reg: number, off: number, size: number, write: boolean, pc: number): number {
+  private address(reg: number, off: number, size: number, write: boolean, pc: number, rmw = false): number {
     const c = this.code;
     if (reg === 10 && !this.r10Written && off >= -STACK_SIZE && off + size <= 0) {
       // Inside this function's own frame: always inside the stack region.
       c.localGet(this.fpb);
       return off + STACK_SIZE;
-    }
-    if (!this.v.checked) {
-      this.get(reg);
-      c.op('i32.wrap_i64');
-      if (off >= 0) return off;
-      c.i32(off);
-      c.op('i32.add');
-      return 0;
     }
     const ea = this.temp('ea', 'i64');
     this.get(reg);
@@ -1169,13 +1174,66 @@ class FnEmitter implements BlockEmitter {
       c.op('i64.add');
     }
     c.localSet(ea);
-    this.siteCheck(ea, size, write, pc, () => {
-      this.get(reg);
-      c.i32(off);
-    });
+    if (this.fullCheck(pc)) {
+      this.siteCheck(ea, size, write, pc, () => {
+        this.get(reg);
+        c.i32(off);
+      });
+    } else {
+      const need = rmw ? PageRights.read | PageRights.write : write ? PageRights.write : PageRights.read;
+      this.guard(ea, size, need, pc, () => {
+        this.get(reg);
+        c.i32(off);
+      });
+    }
     c.localGet(ea);
     c.op('i32.wrap_i64');
     return 0;
+  }
+
+  /**
+   * The page guard of a proven access at the i64 effective address in local
+   * `ea`: `if (ea >u 0xffffffff | (pages[ea >>> 16] & need) != need)` call
+   * the `access` import (checked mode's full check, which throws its fault;
+   * `args` pushes its (reg i64, off i32)). An access of up to 8 bytes may
+   * spill into the next page only where that page's first bytes are unused
+   * (see PAGE_GAP in src/vm/memory.ts).
+   */
+  private guard(ea: number, size: number, need: number, pc: number, args: () => void): void {
+    const c = this.code;
+    if (!this.copying) this.pc.stats.guardedAccesses++;
+    c.localGet(ea);
+    c.i64(0xffffffff);
+    c.op('i64.gt_u');
+    c.localGet(ea);
+    c.op('i32.wrap_i64');
+    c.i32(16);
+    c.op('i32.shr_u');
+    c.mem('i32.load8_u', 0, PAGE_TABLE);
+    c.i32(need);
+    c.op('i32.and');
+    if (need === PageRights.read || need === PageRights.write) {
+      c.op('i32.eqz');
+    } else {
+      c.i32(need);
+      c.op('i32.ne');
+    }
+    c.op('i32.or');
+    c.if();
+    const access = this.pc.importFunc(ImportName.access, ['i64', 'i32', 'i32'], ['i64']);
+    if (need & PageRights.read) {
+      args();
+      c.i32(accessInfo(size, false, pc));
+      c.call(access);
+      c.op('drop');
+    }
+    if (need & PageRights.write) {
+      args();
+      c.i32(accessInfo(size, true, pc));
+      c.call(access);
+      c.op('drop');
+    }
+    c.end();
   }
 
   /**
@@ -1290,12 +1348,12 @@ class FnEmitter implements BlockEmitter {
       );
       return;
     }
-    // Read-modify-write: the interpreter checks the read, then the write.
-    if (this.v.checked && !(i.dst === 10 && !this.r10Written && i.off >= -STACK_SIZE && i.off + size <= 0)) {
+    // Read-modify-write: the interpreter checks the read, then the write (the guard tests both rights at once).
+    if (this.fullCheck(pc) && !(i.dst === 10 && !this.r10Written && i.off >= -STACK_SIZE && i.off + size <= 0)) {
       this.address(i.dst, i.off, size, false, pc);
       c.op('drop');
     }
-    setAddr(this.address(i.dst, i.off, size, true, pc));
+    setAddr(this.address(i.dst, i.off, size, true, pc, true));
     const old = this.temp('old', 'i64');
     const w32 = size === 4;
     const rmw = (op: string): OpName => (w32 ? `i64.atomic.rmw32.${op}_u` : `i64.atomic.rmw.${op}`) as OpName;
@@ -1425,8 +1483,9 @@ class FnEmitter implements BlockEmitter {
    * layouts of docs/maps.md read at compile time:
    * - array: `r0 = key < max_entries ? storage + key * stride : 0`;
    * - hash: a call of the map's lookup function (jhash, then the chain).
-   * In checked mode the key pointer goes through an access-site cache whose
-   * miss runs the real helper (same checks, same messages).
+   * The key pointer goes through an access-site cache whose miss runs the
+   * real helper (same checks, same messages): the key is a helper argument,
+   * checked in every mode.
    */
   private inlineLookup(pc: number): boolean {
     const facts = this.constMap(1);
@@ -1434,7 +1493,7 @@ class FnEmitter implements BlockEmitter {
     const c = this.code;
     let fast: () => void;
     let keySize: number;
-    let needsCheck = this.v.checked;
+    let needsCheck = true;
     if ((facts.type === MAP_TYPE_ARRAY || facts.type === MAP_TYPE_PERCPU_ARRAY) && facts.keySize === 4) {
       const percpu = facts.type === MAP_TYPE_PERCPU_ARRAY;
       keySize = 4;
@@ -1688,32 +1747,28 @@ class FnEmitter implements BlockEmitter {
     const data = this.temp('ea', 'i64');
     const a = this.temp('old', 'i64');
     // The context: r6 when its high word is 0, else -1 (as the interpreter's effective address).
-    if (this.v.checked) {
-      const ea = this.temp('ctx', 'i64');
-      this.get(6);
-      c.i64(32);
-      c.op('i64.shr_u');
-      c.op('i64.eqz');
-      c.if(BLOCK_I64);
-      this.get(6);
-      c.else();
-      c.i64(-1);
-      c.end();
-      c.i64(76);
-      c.op('i64.add');
-      c.localSet(ea);
-      this.siteCheck(ea, 8, false, pc, () => {
-        c.localGet(ea);
-        c.i32(0);
-      });
-      c.localGet(ea);
-      c.op('i32.wrap_i64');
-    } else {
-      this.get(6);
-      c.op('i32.wrap_i64');
-      c.i32(76);
-      c.op('i32.add');
-    }
+    const full = this.fullCheck(pc);
+    const ea = this.temp('ctx', 'i64');
+    this.get(6);
+    c.i64(32);
+    c.op('i64.shr_u');
+    c.op('i64.eqz');
+    c.if(BLOCK_I64);
+    this.get(6);
+    c.else();
+    c.i64(-1);
+    c.end();
+    c.i64(76);
+    c.op('i64.add');
+    c.localSet(ea);
+    const args = (at: number) => () => {
+      c.localGet(at);
+      c.i32(0);
+    };
+    if (full) this.siteCheck(ea, 8, false, pc, args(ea));
+    else this.guard(ea, 8, PageRights.read, pc, args(ea));
+    c.localGet(ea);
+    c.op('i32.wrap_i64');
     c.localSet(ctx);
     // a = data + offset; fail when offset < 0 or a + size > data_end.
     c.localGet(ctx);
@@ -1754,12 +1809,8 @@ class FnEmitter implements BlockEmitter {
       c.op('unreachable');
     }
     c.end();
-    if (this.v.checked) {
-      this.siteCheck(a, size, false, pc, () => {
-        c.localGet(a);
-        c.i32(0);
-      });
-    }
+    if (full) this.siteCheck(a, size, false, pc, args(a));
+    else this.guard(a, size, PageRights.read, pc, args(a));
     c.localGet(a);
     c.op('i32.wrap_i64');
     if (size === 1) {

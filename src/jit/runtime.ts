@@ -14,7 +14,7 @@ import { MAX_CALL_FRAMES, STACK_SIZE } from '../isa/opcode.js';
 import type { Engine, LoadedRunner } from '../vm/engine.js';
 import { interpreterEngine } from '../vm/engine.js';
 import { DEFAULT_BUDGET } from '../vm/interpreter.js';
-import type { RunOptions, RunResult } from '../vm/interpreter.js';
+import type { RunOptions, RunResult, SafeAccesses } from '../vm/interpreter.js';
 import type { Cpu, Machine } from '../vm/machine.js';
 import { GUARD_SIZE } from '../vm/memory.js';
 import type { AddressSpace, Region } from '../vm/memory.js';
@@ -37,6 +37,8 @@ export interface BatchOptions {
   budget?: number;
   /** CPU (worker) index (default 0). */
   cpu?: number;
+  /** Unchecked batches: the accesses the verifier proved safe (see `RunOptions.safeAccesses`). */
+  safeAccesses?: SafeAccesses;
 }
 
 /** A program loaded on the JIT. */
@@ -50,14 +52,14 @@ export interface JitRunner extends LoadedRunner {
    */
   runBatch(ctxAddrs: Uint32Array, options?: BatchOptions): BigUint64Array;
   /** Compiles the program for a mode now (otherwise the first run does it); returns the module. */
-  compile(options?: { checked?: boolean; budget?: boolean }): CompiledModule;
+  compile(options?: { checked?: boolean; budget?: boolean; safe?: ReadonlySet<number> }): CompiledModule;
   /**
    * Compiles and instantiates the program for a mode and CPU asynchronously,
    * so that `run` and `runBatch` need no synchronous compilation (which
    * browsers refuse on their main thread for modules above 4 KB). Tail-call
    * targets are still compiled when first reached.
    */
-  prepare(options?: { checked?: boolean; budget?: number; cpu?: number }): Promise<void>;
+  prepare(options?: { checked?: boolean; budget?: number; cpu?: number; safeAccesses?: SafeAccesses }): Promise<void>;
 }
 
 /** Thrown by compiled code when a legacy packet load fails below the entry frame: the run ends with r0 = 0. */
@@ -88,6 +90,8 @@ export const TABLE_IN_GUARD = FIND_CACHE + 4 * FIND_CACHE_ENTRIES;
 class JitMachine {
   private readonly compiled = new Map<PreparedProgram, Map<string, Compiled>>();
   private readonly contexts = new Map<string, JitContext>();
+  /** Contexts of unchecked runs given proven accesses, per resolver (its sets decide the variants). */
+  private readonly guardedContexts = new WeakMap<SafeAccesses, Map<string, JitContext>>();
   /** Address of the region table compiled code searches on an access-site miss. */
   readonly regionTable = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
   /** Number of regions in the table. */
@@ -176,13 +180,23 @@ class JitMachine {
     };
   }
 
-  /** The context of `cpu` in a mode. */
-  context(cpu: number, checked: boolean, budget: boolean): JitContext {
+  /** The context of `cpu` in a mode (unchecked runs: per resolver of proven accesses). */
+  context(cpu: number, checked: boolean, budget: boolean, safe?: SafeAccesses): JitContext {
     const key = `${cpu}:${checked ? 'c' : 'u'}${budget ? 'b' : ''}`;
-    let ctx = this.contexts.get(key);
+    const resolver = checked ? undefined : safe;
+    let contexts = this.contexts;
+    if (resolver !== undefined) {
+      let byResolver = this.guardedContexts.get(resolver);
+      if (byResolver === undefined) {
+        byResolver = new Map();
+        this.guardedContexts.set(resolver, byResolver);
+      }
+      contexts = byResolver;
+    }
+    let ctx = contexts.get(key);
     if (ctx === undefined) {
-      ctx = new JitContext(this, this.machine.cpu(cpu), checked, budget);
-      this.contexts.set(key, ctx);
+      ctx = new JitContext(this, this.machine.cpu(cpu), checked, budget, resolver);
+      contexts.set(key, ctx);
     }
     return ctx;
   }
@@ -209,6 +223,9 @@ function budgetError(budget: number, pc: number): VmError {
   return new VmError(`instruction budget of ${budget} exhausted (the program may not terminate; raise it with --budget)`, { insn: pc });
 }
 
+/** The proven accesses of a program without a verdict. */
+const NO_ACCESSES: ReadonlySet<number> = new Set();
+
 /** An instance of a compiled module in a context. */
 interface Inst {
   readonly compiled: Compiled;
@@ -234,7 +251,9 @@ class JitContext {
   private batchRegion: Region | null = null;
   readonly stackLimit: number;
 
-  constructor(readonly jm: JitMachine, readonly cpu: Cpu, readonly checked: boolean, readonly budgeted: boolean) {
+  constructor(readonly jm: JitMachine, readonly cpu: Cpu, readonly checked: boolean, readonly budgeted: boolean,
+    /** Unchecked contexts: the proven accesses of each program (undefined: all of them). */
+    readonly safe: SafeAccesses | undefined = undefined) {
     const stack = cpu.stack;
     this.stackLimit = stack.start;
     this.regs = new WebAssembly.Global({ value: 'i32', mutable: false }, cpu.regfile.start);
@@ -260,15 +279,18 @@ class JitContext {
     return this.jm.machine;
   }
 
-  variant(role: 'entry' | 'tail'): JitVariant {
-    return { checked: this.checked, budget: this.budgeted, shared: this.machine.space.shared, role };
+  /** How `prog` is compiled in this context (`prog` omitted: the signature only, as stubs need). */
+  variant(role: 'entry' | 'tail', prog?: PreparedProgram): JitVariant {
+    const v = { checked: this.checked, budget: this.budgeted, shared: this.machine.space.shared, role };
+    if (this.checked || this.safe === undefined || prog === undefined) return v;
+    return { ...v, safe: this.safe(prog) ?? NO_ACCESSES };
   }
 
   /** The instance of `prog` in `role`, compiled and instantiated on first use. */
   instance(prog: PreparedProgram, role: 'entry' | 'tail'): Inst {
     const existing = this.instances.get(prog)?.get(role);
     if (existing !== undefined) return existing;
-    const compiled = this.jm.compile(prog, this.variant(role));
+    const compiled = this.jm.compile(prog, this.variant(role, prog));
     const holder: { inst: Inst | null } = { inst: null };
     return this.keep(prog, role, compiled, new WebAssembly.Instance(compiled.module, this.imports(compiled, holder)), holder);
   }
@@ -277,7 +299,7 @@ class JitContext {
   async instanceAsync(prog: PreparedProgram, role: 'entry' | 'tail'): Promise<Inst> {
     const existing = this.instances.get(prog)?.get(role);
     if (existing !== undefined) return existing;
-    const compiled = await this.jm.compileAsync(prog, this.variant(role));
+    const compiled = await this.jm.compileAsync(prog, this.variant(role, prog));
     const holder: { inst: Inst | null } = { inst: null };
     const instance = await WebAssembly.instantiate(compiled.module, this.imports(compiled, holder));
     return this.instances.get(prog)?.get(role) ?? this.keep(prog, role, compiled, instance, holder);
@@ -521,6 +543,7 @@ const TWO32 = 4294967296;
 /** The per-mode state a runner caches between runs. */
 interface RunnerMode {
   readonly key: number;
+  readonly safe: SafeAccesses | undefined;
   readonly ctx: JitContext;
   readonly exports: EntryExports;
 }
@@ -531,12 +554,13 @@ function loadJit(machine: Machine, program: PreparedProgram): JitRunner {
   let last: RunnerMode | null = null;
   let words: Uint32Array | null = null;
 
-  const mode = (cpu: number, checked: boolean, budgeted: boolean): RunnerMode => {
+  const mode = (cpu: number, checked: boolean, budgeted: boolean, safe: SafeAccesses | undefined): RunnerMode => {
     const key = cpu * 4 + (checked ? 2 : 0) + (budgeted ? 1 : 0);
-    if (last !== null && last.key === key) return last;
-    const ctx = jm.context(cpu, checked, budgeted);
+    if (checked) safe = undefined;
+    if (last !== null && last.key === key && last.safe === safe) return last;
+    const ctx = jm.context(cpu, checked, budgeted, safe);
     const inst = ctx.instance(program, 'entry');
-    last = { key, ctx, exports: inst.exports as unknown as EntryExports };
+    last = { key, safe, ctx, exports: inst.exports as unknown as EntryExports };
     return last;
   };
 
@@ -576,7 +600,7 @@ function loadJit(machine: Machine, program: PreparedProgram): JitRunner {
       const checked = options.checked ?? true;
       const limit = options.budget ?? (checked ? DEFAULT_BUDGET : Number.POSITIVE_INFINITY);
       const budgeted = Number.isFinite(limit);
-      const { ctx, exports } = mode(options.cpu ?? 0, checked, budgeted);
+      const { ctx, exports } = mode(options.cpu ?? 0, checked, budgeted, options.safeAccesses);
       if (machine.space.generation !== jm.mirrored) jm.syncRegions();
       writeArgs(ctx.cpu.regfile.start, options.args ?? []);
       ctx.limit = limit;
@@ -603,7 +627,7 @@ function loadJit(machine: Machine, program: PreparedProgram): JitRunner {
       const checked = options.checked ?? true;
       const limit = options.budget ?? (checked ? DEFAULT_BUDGET : Number.POSITIVE_INFINITY);
       const budgeted = Number.isFinite(limit);
-      const { ctx, exports } = mode(options.cpu ?? 0, checked, budgeted);
+      const { ctx, exports } = mode(options.cpu ?? 0, checked, budgeted, options.safeAccesses);
       const n = ctxAddrs.length;
       if (n === 0) return new BigUint64Array(0);
       const { ctxs, results } = ctx.batchBuffers(n);
@@ -626,15 +650,16 @@ function loadJit(machine: Machine, program: PreparedProgram): JitRunner {
       return new BigUint64Array(machine.space.memory.buffer.slice(results, results + 8 * n));
     },
 
-    async prepare(options: { checked?: boolean; budget?: number; cpu?: number } = {}): Promise<void> {
+    async prepare(options: { checked?: boolean; budget?: number; cpu?: number; safeAccesses?: SafeAccesses } = {}): Promise<void> {
       const checked = options.checked ?? true;
       const budgeted = Number.isFinite(options.budget ?? (checked ? DEFAULT_BUDGET : Number.POSITIVE_INFINITY));
-      await jm.context(options.cpu ?? 0, checked, budgeted).instanceAsync(program, 'entry');
+      await jm.context(options.cpu ?? 0, checked, budgeted, options.safeAccesses).instanceAsync(program, 'entry');
     },
 
-    compile(options: { checked?: boolean; budget?: boolean } = {}): CompiledModule {
+    compile(options: { checked?: boolean; budget?: boolean; safe?: ReadonlySet<number> } = {}): CompiledModule {
       const checked = options.checked ?? true;
-      return jm.compile(program, { checked, budget: options.budget ?? checked, shared: machine.space.shared, role: 'entry' }).compiled;
+      const variant: JitVariant = { checked, budget: options.budget ?? checked, shared: machine.space.shared, role: 'entry' };
+      return jm.compile(program, options.safe !== undefined && !checked ? { ...variant, safe: options.safe } : variant).compiled;
     },
   };
 }

@@ -4,14 +4,18 @@
  * BigInt and helpers read their arguments from the same bytes the JIT uses.
  *
  * Checked mode (the default) bounds-checks every access against the address
- * space's regions and stops after an instruction budget; unchecked mode is
- * for programs the verifier accepted and only keeps accesses inside the
- * collection's memory.
+ * space's regions and stops after an instruction budget. Unchecked mode is
+ * for programs the verifier accepted and is guarded: an access the verifier
+ * proved safe (its `safeAccesses`) is only tested against the rights of its
+ * page (one table load), so a verifier bug can reach nothing but memory
+ * programs may reach anyway; every other access gets checked mode's full
+ * region check (docs/interpreter.md).
  */
 import { VmError } from '../errors.js';
 import { MAX_CALL_FRAMES } from '../isa/opcode.js';
 import { divmod64, mulhiU32, pairToBig } from './int64.js';
 import type { Cpu, Machine } from './machine.js';
+import { PageRights } from './memory.js';
 import type { AddressSpace } from './memory.js';
 import type { PreparedProgram } from './program.js';
 import { FUNC_POINTER_BASE, isPoisonedCall, POISON_HELPER_ID, TAIL_CALL_HELPER_ID } from './program.js';
@@ -21,12 +25,33 @@ export const DEFAULT_BUDGET = 10_000_000;
 /** Linux's `may_goto` budget per function frame (BPF_MAX_LOOPS). */
 export const MAY_GOTO_BUDGET = 8 * 1024 * 1024;
 
+/**
+ * The accesses the verifier proved safe, per program: the slots of each
+ * program's `VerifyResult.safeAccesses` (the entry's and those of the
+ * programs it may tail-call), or undefined for a program without a verdict
+ * (none of its accesses counts as proven). Sets are read, never changed:
+ * engines cache compiled code per set, so do not mutate one after a run.
+ */
+export type SafeAccesses = (prog: PreparedProgram) => ReadonlySet<number> | undefined;
+
 /** Options of one run. */
 export interface RunOptions {
   /** Values of r1..r5 at entry (missing ones are 0). */
   args?: readonly (bigint | number)[];
-  /** Bounds-check every access (default true). */
+  /**
+   * Bounds-check every access against the regions, with an instruction
+   * budget (default true). `false` (verified programs) guards instead: see
+   * {@link safeAccesses}.
+   */
   checked?: boolean;
+  /**
+   * Unchecked runs only: which accesses the verifier proved safe. An access
+   * whose slot is in its program's set is guarded by its page's rights (read
+   * needs the read right, write the write right, atomics both); any other
+   * access gets checked mode's full region check (without a budget).
+   * Without this option every access counts as proven.
+   */
+  safeAccesses?: SafeAccesses;
   /** Largest number of instructions to execute (default {@link DEFAULT_BUDGET} when checked, unlimited otherwise). */
   budget?: number;
   /** CPU (worker) index (default 0). */
@@ -128,7 +153,10 @@ export class Execution {
   private readonly frames = new Int32Array(MAX_CALL_FRAMES * 12);
   private readonly frameProgs: PreparedProgram[] = [];
   private readonly mayGoto = new Int32Array(MAX_CALL_FRAMES);
-  private readonly checker: AccessChecker | null;
+  private readonly checker: AccessChecker;
+  /** Per program, a byte per slot: 1 when its access gets the full region check, 0 when the page guard does. */
+  private readonly modes = new Map<PreparedProgram, Uint8Array>();
+  private safe: SafeAccesses | undefined = undefined;
   private readonly boundInvoke = (target: bigint, args: readonly bigint[]): bigint => this.invoke(target, args);
   readonly cpu: Cpu;
 
@@ -142,8 +170,47 @@ export class Execution {
   ) {
     this.cpu = machine.cpu(cpuIndex);
     this.current = prog;
-    this.checker = checked ? new AccessChecker(machine.space) : null;
+    this.checker = new AccessChecker(machine.space);
     this.reset(args);
+  }
+
+  /** The proven accesses of unchecked runs (see {@link RunOptions.safeAccesses}); a change applies from the next instruction. */
+  get safeAccesses(): SafeAccesses | undefined {
+    return this.safe;
+  }
+
+  set safeAccesses(safe: SafeAccesses | undefined) {
+    if (safe === this.safe) return;
+    this.safe = safe;
+    this.modes.clear();
+  }
+
+  /** Which accesses of `prog` get the full region check (1) rather than the page guard (0). */
+  private modeOf(prog: PreparedProgram): Uint8Array {
+    let mode = this.modes.get(prog);
+    if (mode === undefined) {
+      mode = new Uint8Array(prog.slots + 1);
+      if (this.checked) {
+        mode.fill(1);
+      } else if (this.safe !== undefined) {
+        const proven = this.safe(prog);
+        mode.fill(1);
+        if (proven !== undefined) for (const slot of proven) if (slot >= 0 && slot < prog.slots) mode[slot] = 0;
+      }
+      this.modes.set(prog, mode);
+    }
+    return mode;
+  }
+
+  /**
+   * The guard of one access at `a` needing `rights`: the page's rights for a
+   * proven access, else (or when they lack a right) the full region check,
+   * which throws checked mode's fault.
+   */
+  private access(a: number, size: number, rights: number, pc: number): void {
+    if (this.modeOf(this.current)[pc] === 0 && (this.machine.space.pageRights[a >>> 16]! & rights) === rights) return;
+    if (rights & PageRights.read) this.checker.check(a, size, false, pc);
+    if (rights & PageRights.write) this.checker.check(a, size, true, pc);
   }
 
   /** Starts over at the entry with r1..r5 = `args` and a fresh frame, so one Execution serves many runs. */
@@ -271,6 +338,10 @@ export class Execution {
     let I = prog.imm;
     const space = this.machine.space;
     const chk = this.checker;
+    // A proven access tests its page's rights (addresses below 0 or at 4 GiB and above
+    // wrap to pages no class owns); anything else gets the full region check.
+    const pages = space.pageRights;
+    let M = this.modeOf(prog);
     const frames = this.frames;
     const mayGoto = this.mayGoto;
     const cpu = this.cpu;
@@ -499,6 +570,7 @@ export class Execution {
               prog = target;
               this.current = prog;
               code = prog.code; D = prog.dst2; S = prog.src2; O = prog.off; I = prog.imm;
+              M = this.modeOf(prog);
               mayGoto[depth] = MAY_GOTO_BUDGET;
               pc = -1;
               break;
@@ -537,6 +609,7 @@ export class Execution {
               prog = caller;
               this.current = prog;
               code = prog.code; D = prog.dst2; S = prog.src2; O = prog.off; I = prog.imm;
+              M = this.modeOf(prog);
             }
             if (pc === CALLBACK_RETURN) return Stop.CallbackReturned;
             break;
@@ -546,7 +619,7 @@ export class Execution {
             const s = S[pc]!;
             const a = effective(R[s]!, R[s + 1]!, O[pc]!);
             const size = op === 0x79 ? 8 : (op & 0x18) === 0 ? 4 : (op & 0x18) === 0x08 ? 2 : 1;
-            if (chk !== null) chk.check(a, size, false, pc);
+            if (M[pc] !== 0 || (pages[a >>> 16]! & 1) === 0) chk.check(a, size, false, pc);
             switch (op) {
               case 0x61: R[d] = dv.getInt32(a, true); R[d + 1] = 0; break;
               case 0x69: R[d] = dv.getUint16(a, true); R[d + 1] = 0; break;
@@ -563,7 +636,7 @@ export class Execution {
             const a = effective(R[d]!, R[d + 1]!, O[pc]!);
             const sz = op & 0x18;
             const size = sz === 0x18 ? 8 : sz === 0 ? 4 : sz === 0x08 ? 2 : 1;
-            if (chk !== null) chk.check(a, size, true, pc);
+            if (M[pc] !== 0 || (pages[a >>> 16]! & 2) === 0) chk.check(a, size, true, pc);
             let lo: number, hi: number;
             if ((op & 0x07) === 0x02) { lo = I[pc]!; hi = lo >> 31; } else { const s = S[pc]!; lo = R[s]!; hi = R[s + 1]!; }
             if (size === 8) { dv.setInt32(a, lo, true); dv.setInt32(a + 4, hi, true); }
@@ -604,22 +677,21 @@ export class Execution {
     const size = op === 0xdb ? 8 : op === 0xc3 ? 4 : op === 0xcb ? 2 : 1;
     if (imm === 0x100) { // load-acquire: dst = *(src + off)
       const a = effective(R[s]!, R[s + 1]!, off);
-      this.checker?.check(a, size, false, pc);
+      this.access(a, size, PageRights.read, pc);
       if (size === 8) { R[d] = dv.getInt32(a, true); R[d + 1] = dv.getInt32(a + 4, true); }
       else { R[d] = size === 4 ? dv.getInt32(a, true) : size === 2 ? dv.getUint16(a, true) : dv.getUint8(a); R[d + 1] = 0; }
       return;
     }
     const a = effective(R[d]!, R[d + 1]!, off);
     if (imm === 0x110) { // store-release: *(dst + off) = src
-      this.checker?.check(a, size, true, pc);
+      this.access(a, size, PageRights.write, pc);
       if (size === 8) { dv.setInt32(a, R[s]!, true); dv.setInt32(a + 4, R[s + 1]!, true); }
       else if (size === 4) dv.setInt32(a, R[s]!, true);
       else if (size === 2) dv.setInt16(a, R[s]!, true);
       else dv.setInt8(a, R[s]!);
       return;
     }
-    this.checker?.check(a, size, false, pc);
-    this.checker?.check(a, size, true, pc);
+    this.access(a, size, PageRights.read | PageRights.write, pc);
     const space = this.machine.space;
     if (space.shared && a % size === 0) {
       sharedAtomic(space, size, a, imm, s, R);
@@ -670,7 +742,7 @@ export class Execution {
   private legacyLoad(op: number, s: number, imm: number, R: Int32Array, dv: DataView): boolean {
     const pc = this.pc;
     const ctx = effective(R[12]!, R[13]!, 0);
-    this.checker?.check(ctx + 76, 8, false, pc);
+    this.access(ctx + 76, 8, PageRights.read, pc);
     const data = dv.getUint32(ctx + 76, true);
     const end = dv.getUint32(ctx + 80, true);
     const size = (op & 0x18) === 0 ? 4 : (op & 0x18) === 0x08 ? 2 : 1;
@@ -681,7 +753,7 @@ export class Execution {
       R[1] = 0;
       return false;
     }
-    this.checker?.check(a, size, false, pc);
+    this.access(a, size, PageRights.read, pc);
     R[0] = size === 4 ? dv.getInt32(a, false) : size === 2 ? dv.getUint16(a, false) : dv.getUint8(a);
     R[1] = 0;
     return true;
@@ -729,6 +801,7 @@ function sharedAtomic(space: AddressSpace, size: number, a: number, imm: number,
  */
 export function interpret(machine: Machine, prog: PreparedProgram, options: RunOptions = {}): RunResult {
   const exec = new Execution(machine, prog, options.checked ?? true, options.cpu ?? 0, options.args ?? []);
+  exec.safeAccesses = options.safeAccesses;
   return runExecution(exec, options);
 }
 
