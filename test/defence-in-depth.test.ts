@@ -209,6 +209,23 @@ describe('a verifier bug cannot reach what the runtime trusts (guarded unchecked
       expect(() => engine.load(machine, prog).run({ checked: false })).toThrow(`insn 4: invalid memory access: write of 8 bytes at ${machine.space.describe(regs)}: regs[0] is read-only`);
     });
 
+    it(`${engine.name}: a page tested for reading is tested again for writing, and a rewritten base register again`, () => {
+      const machine = newMachine();
+      const ro = machine.maps.create({ name: 'ro', type: MapType.ARRAY, keySize: 4, valueSize: 16, maxEntries: 1, flags: MapFlags.RDONLY_PROG }) as ArrayMap;
+      const rw = machine.maps.create({ name: 'rw', type: MapType.ARRAY, keySize: 4, valueSize: 16, maxEntries: 1 }) as ArrayMap;
+      const regs = machine.cpu(0).regfile.start + 56;
+      // Read through r1 (allowed), then write through it at another small offset: the write right is tested.
+      const readThenWrite = prep(machine, [lddw(1, BigInt(ro.valueAddress(0))), { kind: 'ldx', size: 8, signed: false, dst: 0, src: 1, off: 0 }, { kind: 'stx', size: 8, dst: 1, src: 0, off: 8 }, exit]);
+      expect(() => engine.load(machine, readThenWrite).run({ checked: false })).toThrow(`insn 3: invalid memory access: write of 8 bytes at ${machine.space.describe(ro.valueAddress(0) + 8)}: map:ro.values is read-only`);
+      // Write through r1 (allowed), branch, point r1 at the register file, write again: tested again.
+      const rewritten = prep(machine, [
+        lddw(1, BigInt(rw.valueAddress(0))), { kind: 'stx', size: 8, dst: 1, src: 10, off: 0 },
+        { kind: 'jmp', op: 'jeq', wide: true, useReg: false, dst: 0, src: 0, imm: 5, off: 0 },
+        lddw(1, BigInt(regs)), { kind: 'stx', size: 8, dst: 1, src: 10, off: 0 }, mov(0, 0), exit,
+      ]);
+      expect(() => engine.load(machine, rewritten).run({ checked: false })).toThrow(`insn 6: invalid memory access: write of 8 bytes at ${machine.space.describe(regs)}: regs[0] is read-only`);
+    });
+
     it(`${engine.name}: an access that straddles into the next page lands in its unused first bytes`, () => {
       const machine = newMachine();
       const regs = machine.cpu(0).regfile;

@@ -84,6 +84,12 @@ export const ImportName = {
   callx: 'callx',
   /** (pc i32): a legacy packet load failed: ends the whole run with r0 = 0 (throws a marker). */
   abortRun: 'abortRun',
+  /** mut i64: the pointer register of an access whose page guard failed (set just before the trap). */
+  faultReg: 'faultReg',
+  /** mut i32: its offset. */
+  faultOff: 'faultOff',
+  /** mut i32: its packed {@link guardInfo} (0: no guard fault pending). */
+  faultInfo: 'faultInfo',
 } as const;
 
 /** Import name of the helper with Linux id `id`. */
@@ -94,6 +100,16 @@ export function helperImport(id: number): string {
 /** Packs the `info` argument of the `access` import. */
 export function accessInfo(size: number, write: boolean, pc: number): number {
   return size | (write ? 16 : 0) | (pc << 5);
+}
+
+/** Packs what a failed page guard leaves in the `faultInfo` global before it traps (never 0). */
+export function guardInfo(size: number, rights: number, pc: number): number {
+  return size | (rights << 4) | (pc << 6);
+}
+
+/** Unpacks {@link guardInfo}. */
+export function unpackGuardInfo(info: number): { size: number; rights: number; pc: number } {
+  return { size: info & 15, rights: (info >>> 4) & 3, pc: info >>> 6 };
 }
 
 /** Unpacks the `info` argument of the `access` import. */

@@ -32,10 +32,10 @@ import { VmError } from '../errors.js';
 import type { AluInsn, AtomicInsn, EndianInsn, Instruction, JmpInsn, LdAbsInsn, LdIndInsn, LoadInsn, StoreImmInsn, StoreRegInsn } from '../isa/instruction.js';
 import { STACK_SIZE } from '../isa/opcode.js';
 import { MAX_TAIL_CALLS, MAY_GOTO_BUDGET } from '../vm/interpreter.js';
-import { PAGE_TABLE, PageRights } from '../vm/memory.js';
+import { guardsBase, PAGE_TABLE, PageRights } from '../vm/memory.js';
 import { TAIL_CALL_HELPER_ID } from '../vm/program.js';
 import type { PreparedProgram } from '../vm/program.js';
-import { accessInfo, BUDGET_LEFT_OFFSET, callbackExport, ENV, ExportName, helperImport, ImportName } from './abi.js';
+import { accessInfo, BUDGET_LEFT_OFFSET, callbackExport, ENV, ExportName, guardInfo, helperImport, ImportName } from './abi.js';
 import type { JitVariant } from './abi.js';
 import { buildGraph, loopBlocks } from './cfg.js';
 import type { BasicBlock } from './cfg.js';
@@ -494,6 +494,16 @@ class FnEmitter implements BlockEmitter {
   private readonly m: ModuleBuilder;
   private readonly v: JitVariant;
   private readonly prog: PreparedProgram;
+  /**
+   * Per register, the page rights already tested on its value's page on
+   * every path to here (in the current block, or in the chain of
+   * single-predecessor blocks leading to it): page rights never change once
+   * a page is given out, so a second access through the same register at a
+   * small offset needs no test.
+   */
+  private readonly guarded = new Uint8Array(11);
+  /** {@link guarded} at the end of each block emitted so far: a block with one predecessor starts from it. */
+  private readonly guardedAtEnd = new Map<number, Uint8Array>();
   /** Registers known to hold a constant in the current block (map pointers), as [lo, hi]. */
   private readonly consts: ([number, number] | null)[] = Array<[number, number] | null>(11).fill(null);
 
@@ -641,8 +651,12 @@ class FnEmitter implements BlockEmitter {
       }
     };
     this.consts.fill(null);
+    const from = b.preds.length === 1 ? this.guardedAtEnd.get(b.preds[0]!) : undefined;
+    if (from !== undefined) this.guarded.set(from);
+    else this.guarded.fill(0);
     if (this.bud < 0) {
       emitRange(0, slots.length - 1);
+      this.guardedAtEnd.set(b.id, this.guarded.slice());
       return;
     }
     // Charge units: segments up to one that may leave the function without a fault (a tail
@@ -654,6 +668,7 @@ class FnEmitter implements BlockEmitter {
       this.chargeUnit(slots, segments.slice(u, v + 1), emitRange);
       u = v + 1;
     }
+    this.guardedAtEnd.set(b.id, this.guarded.slice());
   }
 
   /**
@@ -680,6 +695,7 @@ class FnEmitter implements BlockEmitter {
     c.op('i64.add');
     c.localSet(this.bud);
     const saved = this.consts.slice();
+    const savedGuards = this.guarded.slice();
     this.copying = true;
     for (const [i, j] of segments) {
       this.budgetCheck(slots[i]!, j - i + 1);
@@ -689,6 +705,7 @@ class FnEmitter implements BlockEmitter {
     c.op('unreachable');
     c.end();
     saved.forEach((k, r) => { this.consts[r] = k; });
+    this.guarded.set(savedGuards);
     emitRange(first, last);
   }
 
@@ -867,6 +884,8 @@ class FnEmitter implements BlockEmitter {
     } else if (w >= 0) {
       this.consts[w] = null;
     }
+    if (insn.kind === 'call' || insn.kind === 'callx') this.guarded.fill(0, 0, 6);
+    else if (w >= 0) this.guarded[w] = 0;
   }
 
   private lastLookupInline = false;
@@ -1167,6 +1186,32 @@ class FnEmitter implements BlockEmitter {
       c.localGet(this.fpb);
       return off + STACK_SIZE;
     }
+    if (!this.fullCheck(pc)) {
+      const need = rmw ? PageRights.read | PageRights.write : write ? PageRights.write : PageRights.read;
+      const base = this.temp('base', 'i32');
+      this.get(reg);
+      c.op('i32.wrap_i64');
+      if (!guardsBase(off, size)) {
+        c.localTee(base);
+        c.i32(off);
+        c.op('i32.add');
+        this.guardTop(size, need, pc, () => this.get(reg), off);
+      } else if ((this.guarded[reg]! & need) !== need) {
+        // A small offset: the base's page is tested, once per block and register for all of them.
+        c.localTee(base);
+        this.guardTop(size, need, pc, () => this.get(reg), off);
+        this.guarded[reg]! |= need;
+      } else {
+        c.localSet(base);
+      }
+      // The access itself adds a non-negative offset in the instruction (an address the guard
+      // let through cannot have wrapped: a sum of 4 GiB or more wraps into the guard page).
+      c.localGet(base);
+      if (off >= 0) return off;
+      c.i32(off);
+      c.op('i32.add');
+      return 0;
+    }
     const ea = this.temp('ea', 'i64');
     this.get(reg);
     if (off !== 0) {
@@ -1174,39 +1219,34 @@ class FnEmitter implements BlockEmitter {
       c.op('i64.add');
     }
     c.localSet(ea);
-    if (this.fullCheck(pc)) {
-      this.siteCheck(ea, size, write, pc, () => {
-        this.get(reg);
-        c.i32(off);
-      });
-    } else {
-      const need = rmw ? PageRights.read | PageRights.write : write ? PageRights.write : PageRights.read;
-      this.guard(ea, size, need, pc, () => {
-        this.get(reg);
-        c.i32(off);
-      });
-    }
+    this.siteCheck(ea, size, write, pc, () => {
+      this.get(reg);
+      c.i32(off);
+    });
     c.localGet(ea);
     c.op('i32.wrap_i64');
     return 0;
   }
 
   /**
-   * The page guard of a proven access at the i64 effective address in local
-   * `ea`: `if (ea >u 0xffffffff | (pages[ea >>> 16] & need) != need)` call
-   * the `access` import (checked mode's full check, which throws its fault;
-   * `args` pushes its (reg i64, off i32)). An access of up to 8 bytes may
-   * spill into the next page only where that page's first bytes are unused
-   * (see PAGE_GAP in src/vm/memory.ts).
+   * The page guard of a proven access at the i32 address in local `a` (the
+   * low 32 bits of `reg + off`, as the interpreter takes them): `if
+   * ((pages[a >>> 16] & need) != need)` trap, leaving the pointer (`reg`
+   * pushes it), `off` and the access in the `fault*` globals for the runtime
+   * to report checked mode's fault (src/vm/interpreter.ts guardFault). A
+   * trap rather than a call keeps the fast path free of spills. An access of
+   * up to 8 bytes may spill into the next page only where that page's first
+   * bytes are unused (PAGE_GAP in src/vm/memory.ts).
    */
-  private guard(ea: number, size: number, need: number, pc: number, args: () => void): void {
+  private guard(a: number, size: number, need: number, pc: number, reg: () => void, off: number): void {
+    this.code.localGet(a);
+    this.guardTop(size, need, pc, reg, off);
+  }
+
+  /** {@link guard} of the i32 address on top of the stack (consumed). */
+  private guardTop(size: number, need: number, pc: number, reg: () => void, off: number): void {
     const c = this.code;
     if (!this.copying) this.pc.stats.guardedAccesses++;
-    c.localGet(ea);
-    c.i64(0xffffffff);
-    c.op('i64.gt_u');
-    c.localGet(ea);
-    c.op('i32.wrap_i64');
     c.i32(16);
     c.op('i32.shr_u');
     c.mem('i32.load8_u', 0, PAGE_TABLE);
@@ -1218,21 +1258,14 @@ class FnEmitter implements BlockEmitter {
       c.i32(need);
       c.op('i32.ne');
     }
-    c.op('i32.or');
     c.if();
-    const access = this.pc.importFunc(ImportName.access, ['i64', 'i32', 'i32'], ['i64']);
-    if (need & PageRights.read) {
-      args();
-      c.i32(accessInfo(size, false, pc));
-      c.call(access);
-      c.op('drop');
-    }
-    if (need & PageRights.write) {
-      args();
-      c.i32(accessInfo(size, true, pc));
-      c.call(access);
-      c.op('drop');
-    }
+    reg();
+    c.globalSet(this.pc.global(ImportName.faultReg, 'i64', true));
+    c.i32(off);
+    c.globalSet(this.pc.global(ImportName.faultOff, 'i32', true));
+    c.i32(guardInfo(size, need, pc));
+    c.globalSet(this.pc.global(ImportName.faultInfo, 'i32', true));
+    c.op('unreachable');
     c.end();
   }
 
@@ -1746,30 +1779,37 @@ class FnEmitter implements BlockEmitter {
     const ctx = this.temp('addr', 'i32');
     const data = this.temp('ea', 'i64');
     const a = this.temp('old', 'i64');
-    // The context: r6 when its high word is 0, else -1 (as the interpreter's effective address).
     const full = this.fullCheck(pc);
-    const ea = this.temp('ctx', 'i64');
-    this.get(6);
-    c.i64(32);
-    c.op('i64.shr_u');
-    c.op('i64.eqz');
-    c.if(BLOCK_I64);
-    this.get(6);
-    c.else();
-    c.i64(-1);
-    c.end();
-    c.i64(76);
-    c.op('i64.add');
-    c.localSet(ea);
-    const args = (at: number) => () => {
-      c.localGet(at);
-      c.i32(0);
-    };
-    if (full) this.siteCheck(ea, 8, false, pc, args(ea));
-    else this.guard(ea, 8, PageRights.read, pc, args(ea));
-    c.localGet(ea);
-    c.op('i32.wrap_i64');
-    c.localSet(ctx);
+    if (full) {
+      // The context's data/data_end words: r6 + 76 when r6's high word is 0, else -1 + 76 (outside every region).
+      const ea = this.temp('ctx', 'i64');
+      this.get(6);
+      c.i64(32);
+      c.op('i64.shr_u');
+      c.op('i64.eqz');
+      c.if(BLOCK_I64);
+      this.get(6);
+      c.else();
+      c.i64(-1);
+      c.end();
+      c.i64(76);
+      c.op('i64.add');
+      c.localSet(ea);
+      this.siteCheck(ea, 8, false, pc, () => {
+        this.get(6);
+        c.i32(76);
+      });
+      c.localGet(ea);
+      c.op('i32.wrap_i64');
+      c.localSet(ctx);
+    } else {
+      this.get(6);
+      c.op('i32.wrap_i64');
+      c.i32(76);
+      c.op('i32.add');
+      c.localSet(ctx);
+      this.guard(ctx, 8, PageRights.read, pc, () => this.get(6), 76);
+    }
     // a = data + offset; fail when offset < 0 or a + size > data_end.
     c.localGet(ctx);
     c.mem('i64.load32_u', 0, 0);
@@ -1809,8 +1849,18 @@ class FnEmitter implements BlockEmitter {
       c.op('unreachable');
     }
     c.end();
-    if (full) this.siteCheck(a, size, false, pc, args(a));
-    else this.guard(a, size, PageRights.read, pc, args(a));
+    if (full) {
+      this.siteCheck(a, size, false, pc, () => {
+        c.localGet(a);
+        c.i32(0);
+      });
+    } else {
+      const a32 = this.temp('guarded', 'i32');
+      c.localGet(a);
+      c.op('i32.wrap_i64');
+      c.localSet(a32);
+      this.guard(a32, size, PageRights.read, pc, () => c.localGet(a), 0);
+    }
     c.localGet(a);
     c.op('i32.wrap_i64');
     if (size === 1) {

@@ -13,14 +13,14 @@ import { VmError } from '../errors.js';
 import { MAX_CALL_FRAMES, STACK_SIZE } from '../isa/opcode.js';
 import type { Engine, LoadedRunner } from '../vm/engine.js';
 import { interpreterEngine } from '../vm/engine.js';
-import { DEFAULT_BUDGET } from '../vm/interpreter.js';
+import { DEFAULT_BUDGET, guardFault } from '../vm/interpreter.js';
 import type { RunOptions, RunResult, SafeAccesses } from '../vm/interpreter.js';
 import type { Cpu, Machine } from '../vm/machine.js';
 import { GUARD_SIZE } from '../vm/memory.js';
 import type { AddressSpace, Region } from '../vm/memory.js';
 import { FUNC_POINTER_BASE } from '../vm/program.js';
 import type { PreparedProgram } from '../vm/program.js';
-import { BUDGET_LEFT_OFFSET, callbackExport, ENV, ExportName, helperImport, ImportName, UNLIMITED_BUDGET, unpackAccessInfo, variantKey } from './abi.js';
+import { BUDGET_LEFT_OFFSET, callbackExport, ENV, ExportName, helperImport, ImportName, UNLIMITED_BUDGET, unpackAccessInfo, unpackGuardInfo, variantKey } from './abi.js';
 import type { JitVariant } from './abi.js';
 import { compileProgram } from './compile.js';
 import { FIND_CACHE, FIND_CACHE_ENTRIES, REGION_ENTRY, RegionAccess } from './inline.js';
@@ -238,6 +238,10 @@ class JitContext {
   readonly fpNow: WebAssembly.Global;
   readonly budget: WebAssembly.Global;
   readonly tailCount: WebAssembly.Global;
+  /** What a failed page guard leaves before it traps (see `guard` in compile.ts). */
+  readonly faultReg = new WebAssembly.Global({ value: 'i64', mutable: true }, 0n);
+  readonly faultOff = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
+  readonly faultInfo = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
   readonly table: WebAssembly.Table;
   private readonly constants: Record<string, WebAssembly.Global>;
   private readonly instances = new Map<PreparedProgram, Map<string, Inst>>();
@@ -270,6 +274,9 @@ class JitContext {
       [ImportName.fpNow]: this.fpNow,
       [ImportName.budget]: this.budget,
       [ImportName.tailCount]: this.tailCount,
+      [ImportName.faultReg]: this.faultReg,
+      [ImportName.faultOff]: this.faultOff,
+      [ImportName.faultInfo]: this.faultInfo,
       [ImportName.regionTable]: jm.regionTable,
       [ImportName.regionCount]: jm.regionCount,
     };
@@ -465,6 +472,13 @@ class JitContext {
   translate(err: unknown): AbortRun {
     if (err instanceof AbortRun) return err;
     if (err instanceof VmError) throw err;
+    if (err instanceof WebAssembly.RuntimeError && (this.faultInfo.value as number) !== 0) {
+      // A page guard failed: report checked mode's fault, as the interpreter does.
+      const { size, rights, pc } = unpackGuardInfo(this.faultInfo.value as number);
+      this.faultInfo.value = 0;
+      const reg = BigInt.asUintN(64, this.faultReg.value as bigint);
+      throw guardFault(this.machine.space, Number(reg & 0xffffffffn) | 0, Number(reg >> 32n) | 0, this.faultOff.value as number, size, rights, pc);
+    }
     if (err instanceof WebAssembly.RuntimeError) {
       const pc = pcFromStack(err, (tag) => this.compiledByTag(tag)) ?? this.pc;
       throw new VmError(`invalid memory access outside the address space (${err.message})`, { insn: pc });

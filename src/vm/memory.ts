@@ -85,21 +85,29 @@ export const PAGE_TABLE = GUARD_SIZE;
 /** Entries of the page rights table (every page a 32-bit address can name). */
 export const PAGE_TABLE_SIZE = 65536;
 /**
- * Unused bytes at the start of every run of fresh pages. A guarded access
- * checks the page of its first byte only; an access of up to 8 bytes that
- * starts in the last bytes of a page spills at most 7 bytes into the next
- * page. When that page belongs to another class it is the first page of a
- * run (runs are taken whole from the top of the memory), whose first 8
- * bytes belong to no region and are never read or written by the runtime:
- * the spill lands there. This costs nothing per access, unlike checking the
- * page of the last byte too. The top of the memory keeps the same slack
- * (the memory is always at least 8 bytes larger than what is allocated),
- * so such an access never leaves the memory either.
+ * Unused bytes at the start of every run of fresh pages, which makes a
+ * guard that tests one page enough. A guarded access of `size` bytes at
+ * `base + off` tests the page of `base` when `0 <= off` and `off + size <=
+ * PAGE_GAP` ({@link guardsBase}), else the page of `base + off`; either way
+ * it may reach up to `PAGE_GAP - 1` bytes past the end of the page it
+ * tested. When the next page belongs to another class it is the first page
+ * of a run (runs are taken whole from the top of the memory), whose first
+ * `PAGE_GAP` bytes belong to no region and are never read or written by the
+ * runtime: the spill lands there. This costs 64 bytes per run and nothing
+ * per access (testing the page of the last byte too would cost a second
+ * table load on every access), and testing the base's page lets compiled
+ * code test a base register once for all the small offsets a block reads
+ * through it (struct fields, packet headers). The top of the memory keeps
+ * the same slack (the memory is always at least `PAGE_GAP` bytes larger
+ * than what is allocated), so such an access never leaves the memory
+ * either.
  */
-export const PAGE_GAP = 8;
+export const PAGE_GAP = 64;
 
-/** Largest access a guard covers with the first byte's page: the widest BPF load or store. */
-export const MAX_ACCESS = 8;
+/** Whether a guarded access at `base + off` of `size` bytes tests the page of `base` (else that of `base + off`); see {@link PAGE_GAP}. */
+export function guardsBase(off: number, size: number): boolean {
+  return off >= 0 && off + size <= PAGE_GAP;
+}
 
 /** A class's current chunk: `[next, end)` is free. */
 interface Chunk {

@@ -38,7 +38,7 @@ function accessProgram(seed: number, fm: FuzzMachine, pageEdges = false): Instru
     const w = r();
     if (w < 0.2) return (BigInt(int(0, 0xffffffff)) << 32n) | BigInt(int(0, 0xffffffff));
     if (w < 0.4) return BigInt(int(0, space.byteLength + 0x20000));
-    if (pageEdges && w < 0.6) return BigInt(WASM_PAGE * int(1, space.byteLength / WASM_PAGE) + int(-12, 12));
+    if (pageEdges && w < 0.6) return BigInt(WASM_PAGE * int(1, space.byteLength / WASM_PAGE) + int(-72, 12));
     const reg = pick(regions);
     const edge = r() < 0.5 ? reg.start : reg.start + reg.size;
     return BigInt(edge + int(-16, 16));
@@ -48,7 +48,7 @@ function accessProgram(seed: number, fm: FuzzMachine, pageEdges = false): Instru
   for (let i = 0; i < n; i++) {
     const base = int(1, 9);
     insns.push(lddw(base, address()));
-    const off = r() < 0.7 ? int(-16, 16) : int(-32768, 32767);
+    const off = pageEdges && r() < 0.4 ? int(-8, 72) : r() < 0.7 ? int(-16, 16) : int(-32768, 32767);
     const size = pick<AccessSize>([1, 2, 4, 8]);
     const w = r();
     if (w < 0.35) insns.push({ kind: 'ldx', size, signed: r() < 0.3 && size < 8, dst: 0, src: base, off });
