@@ -306,7 +306,7 @@ describe('helpers refuse program pointers into pages that lack the right', () =>
       const regs = machine.cpu(0).regfile.start + 56;
       // bpf_probe_read(dst = regs, 8, src = the stack)
       const probe = prep(machine, [lddw(1, BigInt(regs)), mov(2, 8), { kind: 'alu', op: 'mov', wide: true, useReg: true, dst: 3, src: 10, imm: 0 }, { kind: 'alu', op: 'add', wide: true, useReg: false, dst: 3, src: 0, imm: -8 }, { kind: 'call', src: 0, imm: 4 }, exit]);
-      expect(() => engine.load(machine, probe).run({ checked: false })).toThrow(`insn 5: helper argument R1 = ${machine.space.describe(regs)} is not a writable region of 8 bytes`);
+      expect(() => engine.load(machine, probe).run({ checked: false })).toThrow(`insn 5: bpf_probe_read: helper argument R1 = ${machine.space.describe(regs)} is not a writable region of 8 bytes`);
       const wo = machine.maps.create({ name: 'wo', type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1, flags: MapFlags.WRONLY_PROG }) as ArrayMap;
       const arr = machine.maps.create({ name: 'a', type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 }) as ArrayMap;
       // bpf_map_update_elem(a, key = fp - 8, value = the write-only value)

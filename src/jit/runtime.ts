@@ -411,7 +411,10 @@ class JitContext {
       call.pc = pc;
       this.pc = pc;
       this.current = holder.inst;
+      const outer = call.helper;
+      call.helper = helper.name;
       helper.fn(call);
+      call.helper = outer; // a callback's helpers named themselves
     };
     env[ImportName.callx] = (id: number, pc: number): number => {
       if (id === 12) return 1;

@@ -627,7 +627,10 @@ export class Execution {
             this.executed += n;
             remaining -= n;
             n = 0;
+            const outer = cpu.call.helper;
+            cpu.call.helper = helper.name;
             helper.fn(cpu.call);
+            cpu.call.helper = outer; // a callback's helpers named themselves
             // Callbacks run by the helper spend the same budget.
             remaining = Math.min(remaining, this.budget - this.executed);
             // A helper may have grown the memory, which replaces its buffer.
