@@ -7,6 +7,7 @@
  * The program is verified with a map-value pointer, then run with that
  * `lddw` pointing somewhere else and the verifier's `safeAccesses`.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { VmError } from '../src/errors.js';
 import { encodeProgram } from '../src/isa/encode.js';
@@ -14,6 +15,8 @@ import type { Instruction } from '../src/isa/instruction.js';
 import { lddw } from '../src/isa/instruction.js';
 import { FIND_CACHE } from '../src/jit/inline.js';
 import { jitEngine } from '../src/jit/runtime.js';
+import { parseObject } from '../src/loader/object.js';
+import { loadCollection } from '../src/runtime/collection.js';
 import { verify } from '../src/verifier/index.js';
 import type { VerifyResult } from '../src/verifier/index.js';
 import type { Engine } from '../src/vm/engine.js';
@@ -22,7 +25,7 @@ import { HelperTable } from '../src/vm/helpers.js';
 import { standardHelpers } from '../src/vm/helpers/basic.js';
 import { mapHelpers } from '../src/vm/helpers/maps.js';
 import { probeHelpers } from '../src/vm/helpers/probe.js';
-import type { SafeAccesses } from '../src/vm/interpreter.js';
+import type { RunOptions, SafeAccesses } from '../src/vm/interpreter.js';
 import { Machine } from '../src/vm/machine.js';
 import { MAP_DESCRIPTOR_SIZE, MapFlags, MapType } from '../src/vm/maps/index.js';
 import type { ArrayMap, HashMap } from '../src/vm/maps/index.js';
@@ -297,6 +300,38 @@ describe('accesses the verifier did not prove get the full region check', () => 
       expect(() => runner.run({ checked: false, safeAccesses: entryOnly })).toThrow(`insn 4: invalid memory access: write of 8 bytes at ${machine.space.describe(gap)}`);
     });
   }
+});
+
+describe('Collection.run hands each program its own verdict', () => {
+  it('runs an accepted program unchecked with the verifier\'s safeAccesses of it and of its tail-call targets, on both engines', () => {
+    const object = parseObject(new Uint8Array(readFileSync(new URL('../examples/tail_dispatch.o', import.meta.url))), { name: 'tail_dispatch.o' });
+    const packet = new Uint8Array(readFileSync(new URL('../samples/tcp-syn.bin', import.meta.url)));
+    const retvals: number[] = [];
+    for (const engine of ENGINES) {
+      const collection = loadCollection(object);
+      const seen: RunOptions[] = [];
+      const recording: Engine = {
+        name: engine.name,
+        load: (machine, prog) => {
+          const runner = engine.load(machine, prog);
+          return { run: (options = {}) => { seen.push(options); return runner.run(options); } };
+        },
+      };
+      const entry = collection.program({ name: 'xdp_dispatch' });
+      retvals.push(collection.run(entry, { dataIn: packet }, recording).retval);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]!.checked).toBe(false);
+      expect(seen[0]!.safeAccesses).toBe(collection.safeAccesses);
+      expect(collection.tailCallTargets().length).toBeGreaterThan(0);
+      for (const p of collection.programs) {
+        const verdict = collection.verify(p);
+        expect(verdict.accepted).toBe(true);
+        expect(collection.safeAccesses(p.prepared)).toBe(verdict.safeAccesses);
+      }
+      expect(collection.verify(entry).safeAccesses.size).toBeGreaterThan(0);
+    }
+    expect(retvals[1]).toBe(retvals[0]);
+  });
 });
 
 describe('helpers refuse program pointers into pages that lack the right', () => {
