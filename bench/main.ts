@@ -293,7 +293,7 @@ function main(): void {
   ]);
   benchVerifier(table);
   console.log('\nKernel times are BPF_PROG_TEST_RUN averages (repeat 20000) and include the test-run loop overhead per repetition.');
-  console.log('Checked = bounds checks against the regions + instruction budget (unverified programs); unchecked = programs the verifier accepted (what `tsbpf prog run` uses for them).');
+  console.log('Checked = bounds checks against the regions + instruction budget (unverified programs); unchecked = programs the verifier accepted (what `tsbpf prog run` uses for them), every access but r10-relative ones guarded by its page\'s rights.');
 }
 
 main();

@@ -63,7 +63,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--map-init <name=file>', 'initial contents of a map from a JSON file [{"key":"hex","value":"hex"}...] (repeatable)', collect, [])
     .option('--engine <name>', 'execution engine: interp or jit', 'interp')
     .option('--budget <n>', 'instruction budget per run')
-    .option('--unsafe', 'run without bounds checks or budget (only for programs known to be safe)')
+    .option('--unsafe', 'unchecked mode: accesses guarded by page rights only, no budget (only for programs known to be safe)')
     .option('--trace', 'print every executed instruction with the registers it changed to stderr (interpreter)');
 }
 

@@ -5,7 +5,7 @@
  * on, the others from the network header on (the 14-byte MAC header is
  * pulled, and pushed back as zeros in `data_out`).
  */
-import { TsbpfError } from '../errors.js';
+import { TsbpfError, VmError } from '../errors.js';
 import type { Machine } from '../vm/machine.js';
 import type { Region } from '../vm/memory.js';
 
@@ -109,10 +109,20 @@ export class SkbContext {
     this.machine.space.write(this.ctx.start, padded);
   }
 
-  /** Current `data` and `data_end`. */
+  /**
+   * Current `data` and `data_end`. They live in the context, which programs
+   * may write (other fields of it): helpers and `dataOut` trust them only
+   * inside the packet buffer, so anything else is a VmError rather than a
+   * copy to or from memory the packet does not own.
+   */
   bounds(): { data: number; end: number } {
     const v = this.machine.space.data;
-    return { data: v.getUint32(this.ctx.start + SkBuff.data, true), end: v.getUint32(this.ctx.start + SkBuff.data_end, true) };
+    const data = v.getUint32(this.ctx.start + SkBuff.data, true);
+    const end = v.getUint32(this.ctx.start + SkBuff.data_end, true);
+    if (data < this.buffer.start || data > end || end > this.buffer.start + this.buffer.size) {
+      throw new VmError(`__sk_buff data 0x${data.toString(16)} / data_end 0x${end.toString(16)} are outside the packet buffer of ${this.ctx.name} (the context was overwritten)`);
+    }
+    return { data, end };
   }
 
   /** Moves `data`/`data_end` (after a helper changed the packet) and keeps `len` and `data_meta` in step. */

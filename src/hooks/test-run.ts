@@ -6,7 +6,7 @@
  */
 import { TsbpfError } from '../errors.js';
 import type { Engine, LoadedRunner } from '../vm/engine.js';
-import type { RunOptions } from '../vm/interpreter.js';
+import type { RunOptions, SafeAccesses } from '../vm/interpreter.js';
 import type { Machine } from '../vm/machine.js';
 import type { Region } from '../vm/memory.js';
 import type { PreparedProgram } from '../vm/program.js';
@@ -33,6 +33,8 @@ export interface TestRunInput {
   minCtxSize?: number;
   /** Bounds-check every access (default true; false only for verified programs). */
   checked?: boolean;
+  /** Unchecked runs: the accesses the verifier proved safe, per program (see `RunOptions.safeAccesses`). */
+  safeAccesses?: SafeAccesses;
   /** Instruction budget per run. */
   budget?: number;
   /** Per-instruction trace callback. */
@@ -151,6 +153,7 @@ export class TestRunner {
       args: [ctxAddr],
       cpu,
       ...(input.checked !== undefined ? { checked: input.checked } : {}),
+      ...(input.safeAccesses !== undefined ? { safeAccesses: input.safeAccesses } : {}),
       ...(input.budget !== undefined ? { budget: input.budget } : {}),
       ...(input.trace ? { trace: input.trace } : {}),
     };

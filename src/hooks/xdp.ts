@@ -4,7 +4,7 @@
  * program gets a `struct xdp_md` whose `data`/`data_end`/`data_meta` hold
  * address-space offsets (DESIGN.md: contexts need no rewriting).
  */
-import { TsbpfError } from '../errors.js';
+import { TsbpfError, VmError } from '../errors.js';
 import type { Machine } from '../vm/machine.js';
 import type { Region } from '../vm/memory.js';
 
@@ -72,11 +72,19 @@ export class XdpContext {
     v.setUint32(this.ctx.start + XdpMd.rx_queue_index, queue, true);
   }
 
-  /** Current `data_meta`, `data` and `data_end`. */
+  /**
+   * Current `data_meta`, `data` and `data_end`, which helpers trust only
+   * inside the packet buffer (the context is read-only for programs; this
+   * is the second line of defence): anything else is a VmError.
+   */
   pointers(): { meta: number; data: number; end: number } {
     const v = this.machine.space.data;
     const c = this.ctx.start;
-    return { meta: v.getUint32(c + XdpMd.data_meta, true), data: v.getUint32(c + XdpMd.data, true), end: v.getUint32(c + XdpMd.data_end, true) };
+    const p = { meta: v.getUint32(c + XdpMd.data_meta, true), data: v.getUint32(c + XdpMd.data, true), end: v.getUint32(c + XdpMd.data_end, true) };
+    if (p.meta < this.buffer.start || p.meta > p.data || p.data > p.end || p.end > this.buffer.start + this.buffer.size) {
+      throw new VmError(`xdp_md data_meta 0x${p.meta.toString(16)} / data 0x${p.data.toString(16)} / data_end 0x${p.end.toString(16)} are outside the packet buffer of ${this.ctx.name} (the context was overwritten)`);
+    }
+    return p;
   }
 
   /** Sets `data_meta`, `data` and `data_end` (after an adjust helper). */
@@ -100,9 +108,7 @@ export class XdpContext {
 
   /** The bytes from `data_meta` to `data_end`: what BPF_PROG_TEST_RUN returns as `data_out`. */
   dataOut(): Uint8Array {
-    const view = this.machine.space.data;
-    const meta = view.getUint32(this.ctx.start + XdpMd.data_meta, true);
-    const end = view.getUint32(this.ctx.start + XdpMd.data_end, true);
+    const { meta, end } = this.pointers();
     return this.machine.space.read(meta, end - meta);
   }
 }

@@ -18,11 +18,31 @@ export interface JitVariant {
    * `tail`: the program is a tail-call target and takes every register.
    */
   readonly role: 'entry' | 'tail';
+  /**
+   * Unchecked code: the slots of the accesses the verifier proved safe
+   * (`VerifyResult.safeAccesses`), which only get the page guard; every other
+   * access gets the full region check. Undefined: every access counts as
+   * proven. Ignored by checked code.
+   */
+  readonly safe?: ReadonlySet<number>;
 }
 
-/** A short key of a variant, for caches. */
+const setKeys = new WeakMap<ReadonlySet<number>, string>();
+
+/** A key of a set of slots (computed once per set: sets must not change after use). */
+function setKey(set: ReadonlySet<number>): string {
+  let key = setKeys.get(set);
+  if (key === undefined) {
+    key = [...set].sort((a, b) => a - b).join(',');
+    setKeys.set(set, key);
+  }
+  return key;
+}
+
+/** A key of a variant, for caches (unchecked variants with a set of proven accesses name its slots). */
 export function variantKey(v: JitVariant): string {
-  return `${v.checked ? 'c' : 'u'}${v.budget ? 'b' : ''}${v.shared ? 's' : ''}-${v.role}`;
+  const base = `${v.checked ? 'c' : 'u'}${v.budget ? 'b' : ''}${v.shared ? 's' : ''}-${v.role}`;
+  return v.checked || v.safe === undefined ? base : `${base}-safe:${setKey(v.safe)}`;
 }
 
 /** Module name of every import. */
@@ -64,6 +84,12 @@ export const ImportName = {
   callx: 'callx',
   /** (pc i32): a legacy packet load failed: ends the whole run with r0 = 0 (throws a marker). */
   abortRun: 'abortRun',
+  /** mut i64: the pointer register of an access whose page guard failed (set just before the trap). */
+  faultReg: 'faultReg',
+  /** mut i32: its offset. */
+  faultOff: 'faultOff',
+  /** mut i32: its packed {@link guardInfo} (0: no guard fault pending). */
+  faultInfo: 'faultInfo',
 } as const;
 
 /** Import name of the helper with Linux id `id`. */
@@ -74,6 +100,16 @@ export function helperImport(id: number): string {
 /** Packs the `info` argument of the `access` import. */
 export function accessInfo(size: number, write: boolean, pc: number): number {
   return size | (write ? 16 : 0) | (pc << 5);
+}
+
+/** Packs what a failed page guard leaves in the `faultInfo` global before it traps (never 0). */
+export function guardInfo(size: number, rights: number, pc: number): number {
+  return size | (rights << 4) | (pc << 6);
+}
+
+/** Unpacks {@link guardInfo}. */
+export function unpackGuardInfo(info: number): { size: number; rights: number; pc: number } {
+  return { size: info & 15, rights: (info >>> 4) & 3, pc: info >>> 6 };
 }
 
 /** Unpacks the `info` argument of the `access` import. */

@@ -18,9 +18,12 @@
  * - Checked mode bounds-checks each access against a per-site cache of the
  *   last region it hit, searching the region table (`inline.ts`) on a miss
  *   and calling the `access` import only when that fails (which throws the
- *   interpreter's fault). Accesses below an unmodified r10 inside its
- *   512-byte frame need no check. A budget counts instructions per charge
- *   unit, exactly as the interpreter.
+ *   interpreter's fault). Unchecked (verified) code guards each access the
+ *   verifier proved safe with its page's rights (one load from the page
+ *   table, a test and a branch) and gives every other access the checked
+ *   path. Accesses below an unmodified r10 inside its 512-byte frame need
+ *   no check. A budget counts instructions per charge unit, exactly as the
+ *   interpreter.
  *
  * See docs/jit.md for the whole design.
  */
@@ -29,9 +32,10 @@ import { VmError } from '../errors.js';
 import type { AluInsn, AtomicInsn, EndianInsn, Instruction, JmpInsn, LdAbsInsn, LdIndInsn, LoadInsn, StoreImmInsn, StoreRegInsn } from '../isa/instruction.js';
 import { STACK_SIZE } from '../isa/opcode.js';
 import { MAX_TAIL_CALLS, MAY_GOTO_BUDGET } from '../vm/interpreter.js';
+import { guardsBase, PAGE_TABLE, PageRights } from '../vm/memory.js';
 import { TAIL_CALL_HELPER_ID } from '../vm/program.js';
 import type { PreparedProgram } from '../vm/program.js';
-import { accessInfo, BUDGET_LEFT_OFFSET, callbackExport, ENV, ExportName, helperImport, ImportName } from './abi.js';
+import { accessInfo, BUDGET_LEFT_OFFSET, callbackExport, ENV, ExportName, guardInfo, helperImport, ImportName } from './abi.js';
 import type { JitVariant } from './abi.js';
 import { buildGraph, loopBlocks } from './cfg.js';
 import type { BasicBlock } from './cfg.js';
@@ -94,8 +98,10 @@ export interface CompileStats {
   dispatchFunctions: number;
   /** WebAssembly loops emitted by the structured translation. */
   loops: number;
-  /** Memory accesses that are bounds-checked at run time (checked mode). */
+  /** Memory accesses that are bounds-checked against the regions at run time (checked mode, and unproven accesses of unchecked code). */
   checkedAccesses: number;
+  /** Memory accesses guarded by their page's rights (proven accesses of unchecked code). */
+  guardedAccesses: number;
   /** Array map lookups emitted inline. */
   inlineLookups: number;
 }
@@ -184,7 +190,7 @@ class ProgramCompiler {
   /** Full-signature function of each subprogram slot that needs one. */
   readonly funcs = new Map<number, FuncRef>();
   readonly helperRefs = new Map<number, FuncRef>();
-  readonly stats: CompileStats = { insns: 0, functions: 0, dispatchFunctions: 0, loops: 0, checkedAccesses: 0, inlineLookups: 0 };
+  readonly stats: CompileStats = { insns: 0, functions: 0, dispatchFunctions: 0, loops: 0, checkedAccesses: 0, guardedAccesses: 0, inlineLookups: 0 };
   private readonly importFuncs = new Map<string, FuncRef>();
   private readonly importGlobals = new Map<string, GlobalRef>();
   private sites = 0;
@@ -488,6 +494,16 @@ class FnEmitter implements BlockEmitter {
   private readonly m: ModuleBuilder;
   private readonly v: JitVariant;
   private readonly prog: PreparedProgram;
+  /**
+   * Per register, the page rights already tested on its value's page on
+   * every path to here (in the current block, or in the chain of
+   * single-predecessor blocks leading to it): page rights never change once
+   * a page is given out, so a second access through the same register at a
+   * small offset needs no test.
+   */
+  private readonly guarded = new Uint8Array(11);
+  /** {@link guarded} at the end of each block emitted so far: a block with one predecessor starts from it. */
+  private readonly guardedAtEnd = new Map<number, Uint8Array>();
   /** Registers known to hold a constant in the current block (map pointers), as [lo, hi]. */
   private readonly consts: ([number, number] | null)[] = Array<[number, number] | null>(11).fill(null);
 
@@ -635,8 +651,12 @@ class FnEmitter implements BlockEmitter {
       }
     };
     this.consts.fill(null);
+    const from = b.preds.length === 1 ? this.guardedAtEnd.get(b.preds[0]!) : undefined;
+    if (from !== undefined) this.guarded.set(from);
+    else this.guarded.fill(0);
     if (this.bud < 0) {
       emitRange(0, slots.length - 1);
+      this.guardedAtEnd.set(b.id, this.guarded.slice());
       return;
     }
     // Charge units: segments up to one that may leave the function without a fault (a tail
@@ -648,6 +668,7 @@ class FnEmitter implements BlockEmitter {
       this.chargeUnit(slots, segments.slice(u, v + 1), emitRange);
       u = v + 1;
     }
+    this.guardedAtEnd.set(b.id, this.guarded.slice());
   }
 
   /**
@@ -674,6 +695,7 @@ class FnEmitter implements BlockEmitter {
     c.op('i64.add');
     c.localSet(this.bud);
     const saved = this.consts.slice();
+    const savedGuards = this.guarded.slice();
     this.copying = true;
     for (const [i, j] of segments) {
       this.budgetCheck(slots[i]!, j - i + 1);
@@ -683,6 +705,7 @@ class FnEmitter implements BlockEmitter {
     c.op('unreachable');
     c.end();
     saved.forEach((k, r) => { this.consts[r] = k; });
+    this.guarded.set(savedGuards);
     emitRange(first, last);
   }
 
@@ -861,6 +884,8 @@ class FnEmitter implements BlockEmitter {
     } else if (w >= 0) {
       this.consts[w] = null;
     }
+    if (insn.kind === 'call' || insn.kind === 'callx') this.guarded.fill(0, 0, 6);
+    else if (w >= 0) this.guarded[w] = 0;
   }
 
   private lastLookupInline = false;
@@ -1142,21 +1167,46 @@ class FnEmitter implements BlockEmitter {
 
   // ---- memory -------------------------------------------------------------
 
+  /** Whether the access at `pc` gets the full region check: checked code, or an access the verifier did not prove. */
+  private fullCheck(pc: number): boolean {
+    return this.v.checked || (this.v.safe !== undefined && !this.v.safe.has(pc));
+  }
+
   /**
    * Pushes the i32 address of an access of `size` bytes at `reg + off`
-   * (bounds-checked in checked mode) and returns the static offset the
-   * load or store must add.
+   * (region-checked in checked mode and for unproven accesses, guarded by
+   * the page rights otherwise) and returns the static offset the load or
+   * store must add. `rmw`: a read-modify-write (the guard needs both rights;
+   * in checked mode the caller checks the read first).
    */
-  private address(reg: number, off: number, size: number, write: boolean, pc: number): number {
+  private address(reg: number, off: number, size: number, write: boolean, pc: number, rmw = false): number {
     const c = this.code;
     if (reg === 10 && !this.r10Written && off >= -STACK_SIZE && off + size <= 0) {
       // Inside this function's own frame: always inside the stack region.
       c.localGet(this.fpb);
       return off + STACK_SIZE;
     }
-    if (!this.v.checked) {
+    if (!this.fullCheck(pc)) {
+      const need = rmw ? PageRights.read | PageRights.write : write ? PageRights.write : PageRights.read;
+      const base = this.temp('base', 'i32');
       this.get(reg);
       c.op('i32.wrap_i64');
+      if (!guardsBase(off, size)) {
+        c.localTee(base);
+        c.i32(off);
+        c.op('i32.add');
+        this.guardTop(size, need, pc, () => this.get(reg), off);
+      } else if ((this.guarded[reg]! & need) !== need) {
+        // A small offset: the base's page is tested, once per block and register for all of them.
+        c.localTee(base);
+        this.guardTop(size, need, pc, () => this.get(reg), off);
+        this.guarded[reg]! |= need;
+      } else {
+        c.localSet(base);
+      }
+      // The access itself adds a non-negative offset in the instruction (an address the guard
+      // let through cannot have wrapped: a sum of 4 GiB or more wraps into the guard page).
+      c.localGet(base);
       if (off >= 0) return off;
       c.i32(off);
       c.op('i32.add');
@@ -1176,6 +1226,47 @@ class FnEmitter implements BlockEmitter {
     c.localGet(ea);
     c.op('i32.wrap_i64');
     return 0;
+  }
+
+  /**
+   * The page guard of a proven access at the i32 address in local `a` (the
+   * low 32 bits of `reg + off`, as the interpreter takes them): `if
+   * ((pages[a >>> 16] & need) != need)` trap, leaving the pointer (`reg`
+   * pushes it), `off` and the access in the `fault*` globals for the runtime
+   * to report checked mode's fault (src/vm/interpreter.ts guardFault). A
+   * trap rather than a call keeps the fast path free of spills. An access of
+   * up to 8 bytes may spill into the next page only where that page's first
+   * bytes are unused (PAGE_GAP in src/vm/memory.ts).
+   */
+  private guard(a: number, size: number, need: number, pc: number, reg: () => void, off: number): void {
+    this.code.localGet(a);
+    this.guardTop(size, need, pc, reg, off);
+  }
+
+  /** {@link guard} of the i32 address on top of the stack (consumed). */
+  private guardTop(size: number, need: number, pc: number, reg: () => void, off: number): void {
+    const c = this.code;
+    if (!this.copying) this.pc.stats.guardedAccesses++;
+    c.i32(16);
+    c.op('i32.shr_u');
+    c.mem('i32.load8_u', 0, PAGE_TABLE);
+    c.i32(need);
+    c.op('i32.and');
+    if (need === PageRights.read || need === PageRights.write) {
+      c.op('i32.eqz');
+    } else {
+      c.i32(need);
+      c.op('i32.ne');
+    }
+    c.if();
+    reg();
+    c.globalSet(this.pc.global(ImportName.faultReg, 'i64', true));
+    c.i32(off);
+    c.globalSet(this.pc.global(ImportName.faultOff, 'i32', true));
+    c.i32(guardInfo(size, need, pc));
+    c.globalSet(this.pc.global(ImportName.faultInfo, 'i32', true));
+    c.op('unreachable');
+    c.end();
   }
 
   /**
@@ -1290,12 +1381,12 @@ class FnEmitter implements BlockEmitter {
       );
       return;
     }
-    // Read-modify-write: the interpreter checks the read, then the write.
-    if (this.v.checked && !(i.dst === 10 && !this.r10Written && i.off >= -STACK_SIZE && i.off + size <= 0)) {
+    // Read-modify-write: the interpreter checks the read, then the write (the guard tests both rights at once).
+    if (this.fullCheck(pc) && !(i.dst === 10 && !this.r10Written && i.off >= -STACK_SIZE && i.off + size <= 0)) {
       this.address(i.dst, i.off, size, false, pc);
       c.op('drop');
     }
-    setAddr(this.address(i.dst, i.off, size, true, pc));
+    setAddr(this.address(i.dst, i.off, size, true, pc, true));
     const old = this.temp('old', 'i64');
     const w32 = size === 4;
     const rmw = (op: string): OpName => (w32 ? `i64.atomic.rmw32.${op}_u` : `i64.atomic.rmw.${op}`) as OpName;
@@ -1425,8 +1516,9 @@ class FnEmitter implements BlockEmitter {
    * layouts of docs/maps.md read at compile time:
    * - array: `r0 = key < max_entries ? storage + key * stride : 0`;
    * - hash: a call of the map's lookup function (jhash, then the chain).
-   * In checked mode the key pointer goes through an access-site cache whose
-   * miss runs the real helper (same checks, same messages).
+   * The key pointer goes through an access-site cache whose miss runs the
+   * real helper (same checks, same messages): the key is a helper argument,
+   * checked in every mode.
    */
   private inlineLookup(pc: number): boolean {
     const facts = this.constMap(1);
@@ -1434,7 +1526,7 @@ class FnEmitter implements BlockEmitter {
     const c = this.code;
     let fast: () => void;
     let keySize: number;
-    let needsCheck = this.v.checked;
+    let needsCheck = true;
     if ((facts.type === MAP_TYPE_ARRAY || facts.type === MAP_TYPE_PERCPU_ARRAY) && facts.keySize === 4) {
       const percpu = facts.type === MAP_TYPE_PERCPU_ARRAY;
       keySize = 4;
@@ -1687,8 +1779,9 @@ class FnEmitter implements BlockEmitter {
     const ctx = this.temp('addr', 'i32');
     const data = this.temp('ea', 'i64');
     const a = this.temp('old', 'i64');
-    // The context: r6 when its high word is 0, else -1 (as the interpreter's effective address).
-    if (this.v.checked) {
+    const full = this.fullCheck(pc);
+    if (full) {
+      // The context's data/data_end words: r6 + 76 when r6's high word is 0, else -1 + 76 (outside every region).
       const ea = this.temp('ctx', 'i64');
       this.get(6);
       c.i64(32);
@@ -1703,18 +1796,20 @@ class FnEmitter implements BlockEmitter {
       c.op('i64.add');
       c.localSet(ea);
       this.siteCheck(ea, 8, false, pc, () => {
-        c.localGet(ea);
-        c.i32(0);
+        this.get(6);
+        c.i32(76);
       });
       c.localGet(ea);
       c.op('i32.wrap_i64');
+      c.localSet(ctx);
     } else {
       this.get(6);
       c.op('i32.wrap_i64');
       c.i32(76);
       c.op('i32.add');
+      c.localSet(ctx);
+      this.guard(ctx, 8, PageRights.read, pc, () => this.get(6), 76);
     }
-    c.localSet(ctx);
     // a = data + offset; fail when offset < 0 or a + size > data_end.
     c.localGet(ctx);
     c.mem('i64.load32_u', 0, 0);
@@ -1754,11 +1849,17 @@ class FnEmitter implements BlockEmitter {
       c.op('unreachable');
     }
     c.end();
-    if (this.v.checked) {
+    if (full) {
       this.siteCheck(a, size, false, pc, () => {
         c.localGet(a);
         c.i32(0);
       });
+    } else {
+      const a32 = this.temp('guarded', 'i32');
+      c.localGet(a);
+      c.op('i32.wrap_i64');
+      c.localSet(a32);
+      this.guard(a32, size, PageRights.read, pc, () => c.localGet(a), 0);
     }
     c.localGet(a);
     c.op('i32.wrap_i64');

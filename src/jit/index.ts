@@ -26,6 +26,12 @@ export interface WasmOutputOptions {
   budget?: boolean;
   /** Compile for a shared memory (default: the machine's, else false). */
   shared?: boolean;
+  /**
+   * Unchecked modules: the slots the verifier proved safe (its
+   * `safeAccesses`), which get the page guard; the other accesses get the
+   * region check. Default: every access counts as proven.
+   */
+  safe?: ReadonlySet<number>;
   /** `entry` (default) or `tail` (the body a tail call jumps to). */
   role?: 'entry' | 'tail';
   /** The machine the program will run on: its helpers and maps (inline lookups). */
@@ -42,6 +48,7 @@ export function compileToWasm(program: PreparedProgram, options: WasmOutputOptio
     budget: options.budget ?? checked,
     shared: options.shared ?? options.machine?.space.shared ?? false,
     role: options.role ?? 'entry',
+    ...(options.safe !== undefined && !checked ? { safe: options.safe } : {}),
   };
   const machine = options.machine;
   return compileProgram(program, variant, {

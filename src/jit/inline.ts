@@ -13,7 +13,9 @@ import type { OpName } from './wasm/opcodes.js';
 const JHASH_INITVAL = 0xdeadbeef;
 
 /** Offset of the key in a hash entry. */
-const ENTRY_KEY = 16;
+const ENTRY_KEY = 24;
+/** Offset of the u32 holding the address of an entry's value (hash entries and LPM nodes alike). */
+const ENTRY_VALUE = 16;
 
 /** What a hash lookup needs to know about its map. */
 export interface HashLookupFacts {
@@ -179,9 +181,8 @@ export function emitHashLookup(m: ModuleBuilder, name: string, f: HashLookupFact
   c.op('i32.and');
   c.if();
   c.localGet(e);
+  c.mem('i32.load', 2, ENTRY_VALUE);
   c.op('i64.extend_i32_u');
-  c.i64(ENTRY_KEY + Math.ceil(f.keySize / 8) * 8);
-  c.op('i64.add');
   if (f.percpu) {
     c.globalGet(cpu);
     c.op('i64.extend_i32_u');
@@ -243,7 +244,7 @@ export interface LpmLookupFacts {
 /** Node fields of an LPM trie (docs/maps.md). */
 const LPM_PREFIXLEN = 8;
 const LPM_FLAGS = 12;
-const LPM_DATA = 16;
+const LPM_DATA = 24;
 
 /**
  * Defines `lookup(key i32) -> i64` for an LPM trie (Linux's
@@ -256,7 +257,6 @@ export function emitLpmLookup(m: ModuleBuilder, name: string, f: LpmLookupFacts)
   const key = 0;
   const dataSize = f.keySize - 4;
   const maxPrefixlen = 8 * dataSize;
-  const valueOffset = LPM_DATA + Math.ceil(dataSize / 8) * 8;
   const kp = m.local(def, 'i32', 'key_prefixlen');
   const node = m.local(def, 'i32', 'node');
   const found = m.local(def, 'i32', 'found');
@@ -372,9 +372,8 @@ export function emitLpmLookup(m: ModuleBuilder, name: string, f: LpmLookupFacts)
   c.op('i32.eq');
   c.if();
   c.localGet(node);
+  c.mem('i32.load', 2, ENTRY_VALUE);
   c.op('i64.extend_i32_u');
-  c.i64(valueOffset);
-  c.op('i64.add');
   c.op('return');
   c.end();
   c.localGet(match);
@@ -426,9 +425,8 @@ export function emitLpmLookup(m: ModuleBuilder, name: string, f: LpmLookupFacts)
   c.localGet(found);
   c.if(-2);
   c.localGet(found);
+  c.mem('i32.load', 2, ENTRY_VALUE);
   c.op('i64.extend_i32_u');
-  c.i64(valueOffset);
-  c.op('i64.add');
   c.else();
   c.i64(0);
   c.end();

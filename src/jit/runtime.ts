@@ -13,14 +13,14 @@ import { VmError } from '../errors.js';
 import { MAX_CALL_FRAMES, STACK_SIZE } from '../isa/opcode.js';
 import type { Engine, LoadedRunner } from '../vm/engine.js';
 import { interpreterEngine } from '../vm/engine.js';
-import { DEFAULT_BUDGET } from '../vm/interpreter.js';
-import type { RunOptions, RunResult } from '../vm/interpreter.js';
+import { DEFAULT_BUDGET, guardFault } from '../vm/interpreter.js';
+import type { RunOptions, RunResult, SafeAccesses } from '../vm/interpreter.js';
 import type { Cpu, Machine } from '../vm/machine.js';
 import { GUARD_SIZE } from '../vm/memory.js';
 import type { AddressSpace, Region } from '../vm/memory.js';
 import { FUNC_POINTER_BASE } from '../vm/program.js';
 import type { PreparedProgram } from '../vm/program.js';
-import { BUDGET_LEFT_OFFSET, callbackExport, ENV, ExportName, helperImport, ImportName, UNLIMITED_BUDGET, unpackAccessInfo, variantKey } from './abi.js';
+import { BUDGET_LEFT_OFFSET, callbackExport, ENV, ExportName, helperImport, ImportName, UNLIMITED_BUDGET, unpackAccessInfo, unpackGuardInfo, variantKey } from './abi.js';
 import type { JitVariant } from './abi.js';
 import { compileProgram } from './compile.js';
 import { FIND_CACHE, FIND_CACHE_ENTRIES, REGION_ENTRY, RegionAccess } from './inline.js';
@@ -37,6 +37,8 @@ export interface BatchOptions {
   budget?: number;
   /** CPU (worker) index (default 0). */
   cpu?: number;
+  /** Unchecked batches: the accesses the verifier proved safe (see `RunOptions.safeAccesses`). */
+  safeAccesses?: SafeAccesses;
 }
 
 /** A program loaded on the JIT. */
@@ -50,14 +52,14 @@ export interface JitRunner extends LoadedRunner {
    */
   runBatch(ctxAddrs: Uint32Array, options?: BatchOptions): BigUint64Array;
   /** Compiles the program for a mode now (otherwise the first run does it); returns the module. */
-  compile(options?: { checked?: boolean; budget?: boolean }): CompiledModule;
+  compile(options?: { checked?: boolean; budget?: boolean; safe?: ReadonlySet<number> }): CompiledModule;
   /**
    * Compiles and instantiates the program for a mode and CPU asynchronously,
    * so that `run` and `runBatch` need no synchronous compilation (which
    * browsers refuse on their main thread for modules above 4 KB). Tail-call
    * targets are still compiled when first reached.
    */
-  prepare(options?: { checked?: boolean; budget?: number; cpu?: number }): Promise<void>;
+  prepare(options?: { checked?: boolean; budget?: number; cpu?: number; safeAccesses?: SafeAccesses }): Promise<void>;
 }
 
 /** Thrown by compiled code when a legacy packet load fails below the entry frame: the run ends with r0 = 0. */
@@ -88,29 +90,32 @@ export const TABLE_IN_GUARD = FIND_CACHE + 4 * FIND_CACHE_ENTRIES;
 class JitMachine {
   private readonly compiled = new Map<PreparedProgram, Map<string, Compiled>>();
   private readonly contexts = new Map<string, JitContext>();
+  /** Contexts of unchecked runs given proven accesses, per resolver (its sets decide the variants). */
+  private readonly guardedContexts = new WeakMap<SafeAccesses, Map<string, JitContext>>();
   /** Address of the region table compiled code searches on an access-site miss. */
   readonly regionTable = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
   /** Number of regions in the table. */
   readonly regionCount = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
   private table: Region | null = null;
-  /** Regions written to the table (they are only ever appended, in address order). */
-  mirrored = 0;
+  /** `space.generation` when the table was last written. */
+  mirrored = -1;
 
   constructor(readonly machine: Machine) {}
 
   /**
-   * Writes the regions added since the last call into the region table
-   * (start, end, access bits; sorted like `space.regions`). The table lives
-   * in the upper half of the NULL guard page (after the search cache), which
-   * no region can ever cover and which a NULL pointer plus a 16-bit offset cannot reach, so the
-   * JIT leaves the address space's layout untouched; a machine with more
-   * regions than fit there gets the table in an internal region of its own.
+   * Rewrites the region table (start, end, access bits; sorted like
+   * `space.regions`) when regions were added since the last call (regions
+   * of different page classes interleave, so a new one may land anywhere in
+   * the order). The table lives in the upper half of the NULL guard page
+   * (after the search cache), which no region can ever cover and which a
+   * NULL pointer plus a 16-bit offset cannot reach, so the JIT leaves the
+   * address space's layout untouched; a machine with more regions than fit
+   * there gets the table in an internal region of its own.
    */
   syncRegions(): void {
     const space = this.machine.space;
+    if (space.generation === this.mirrored) return;
     let regions = space.regions;
-    if (regions.length === this.mirrored) return;
-    let from = this.mirrored;
     let base = this.table?.start ?? TABLE_IN_GUARD;
     const capacity = this.table?.size ?? GUARD_SIZE - TABLE_IN_GUARD;
     if ((regions.length + 1) * REGION_ENTRY > capacity) {
@@ -118,17 +123,16 @@ class JitMachine {
       this.table = space.allocate('jit-regions', 'internal', entries * REGION_ENTRY, { readable: false, writable: false });
       regions = space.regions;
       base = this.table.start;
-      from = 0;
     }
     const d = space.data;
-    for (let i = from; i < regions.length; i++) {
+    for (let i = 0; i < regions.length; i++) {
       const r = regions[i]!;
       const at = base + i * REGION_ENTRY;
       d.setUint32(at, r.start, true);
       d.setUint32(at + 4, r.start + r.size, true);
       d.setUint32(at + 8, (r.readable ? RegionAccess.read : 0) | (r.writable ? RegionAccess.write : 0), true);
     }
-    this.mirrored = regions.length;
+    this.mirrored = space.generation;
     if (this.regionTable.value !== base) this.regionTable.value = base;
     this.regionCount.value = regions.length;
   }
@@ -176,13 +180,23 @@ class JitMachine {
     };
   }
 
-  /** The context of `cpu` in a mode. */
-  context(cpu: number, checked: boolean, budget: boolean): JitContext {
+  /** The context of `cpu` in a mode (unchecked runs: per resolver of proven accesses). */
+  context(cpu: number, checked: boolean, budget: boolean, safe?: SafeAccesses): JitContext {
     const key = `${cpu}:${checked ? 'c' : 'u'}${budget ? 'b' : ''}`;
-    let ctx = this.contexts.get(key);
+    const resolver = checked ? undefined : safe;
+    let contexts = this.contexts;
+    if (resolver !== undefined) {
+      let byResolver = this.guardedContexts.get(resolver);
+      if (byResolver === undefined) {
+        byResolver = new Map();
+        this.guardedContexts.set(resolver, byResolver);
+      }
+      contexts = byResolver;
+    }
+    let ctx = contexts.get(key);
     if (ctx === undefined) {
-      ctx = new JitContext(this, this.machine.cpu(cpu), checked, budget);
-      this.contexts.set(key, ctx);
+      ctx = new JitContext(this, this.machine.cpu(cpu), checked, budget, resolver);
+      contexts.set(key, ctx);
     }
     return ctx;
   }
@@ -209,6 +223,9 @@ function budgetError(budget: number, pc: number): VmError {
   return new VmError(`instruction budget of ${budget} exhausted (the program may not terminate; raise it with --budget)`, { insn: pc });
 }
 
+/** The proven accesses of a program without a verdict. */
+const NO_ACCESSES: ReadonlySet<number> = new Set();
+
 /** An instance of a compiled module in a context. */
 interface Inst {
   readonly compiled: Compiled;
@@ -221,6 +238,10 @@ class JitContext {
   readonly fpNow: WebAssembly.Global;
   readonly budget: WebAssembly.Global;
   readonly tailCount: WebAssembly.Global;
+  /** What a failed page guard leaves before it traps (see `guard` in compile.ts). */
+  readonly faultReg = new WebAssembly.Global({ value: 'i64', mutable: true }, 0n);
+  readonly faultOff = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
+  readonly faultInfo = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
   readonly table: WebAssembly.Table;
   private readonly constants: Record<string, WebAssembly.Global>;
   private readonly instances = new Map<PreparedProgram, Map<string, Inst>>();
@@ -234,7 +255,9 @@ class JitContext {
   private batchRegion: Region | null = null;
   readonly stackLimit: number;
 
-  constructor(readonly jm: JitMachine, readonly cpu: Cpu, readonly checked: boolean, readonly budgeted: boolean) {
+  constructor(readonly jm: JitMachine, readonly cpu: Cpu, readonly checked: boolean, readonly budgeted: boolean,
+    /** Unchecked contexts: the proven accesses of each program (undefined: all of them). */
+    readonly safe: SafeAccesses | undefined = undefined) {
     const stack = cpu.stack;
     this.stackLimit = stack.start;
     this.regs = new WebAssembly.Global({ value: 'i32', mutable: false }, cpu.regfile.start);
@@ -251,6 +274,9 @@ class JitContext {
       [ImportName.fpNow]: this.fpNow,
       [ImportName.budget]: this.budget,
       [ImportName.tailCount]: this.tailCount,
+      [ImportName.faultReg]: this.faultReg,
+      [ImportName.faultOff]: this.faultOff,
+      [ImportName.faultInfo]: this.faultInfo,
       [ImportName.regionTable]: jm.regionTable,
       [ImportName.regionCount]: jm.regionCount,
     };
@@ -260,15 +286,18 @@ class JitContext {
     return this.jm.machine;
   }
 
-  variant(role: 'entry' | 'tail'): JitVariant {
-    return { checked: this.checked, budget: this.budgeted, shared: this.machine.space.shared, role };
+  /** How `prog` is compiled in this context (`prog` omitted: the signature only, as stubs need). */
+  variant(role: 'entry' | 'tail', prog?: PreparedProgram): JitVariant {
+    const v = { checked: this.checked, budget: this.budgeted, shared: this.machine.space.shared, role };
+    if (this.checked || this.safe === undefined || prog === undefined) return v;
+    return { ...v, safe: this.safe(prog) ?? NO_ACCESSES };
   }
 
   /** The instance of `prog` in `role`, compiled and instantiated on first use. */
   instance(prog: PreparedProgram, role: 'entry' | 'tail'): Inst {
     const existing = this.instances.get(prog)?.get(role);
     if (existing !== undefined) return existing;
-    const compiled = this.jm.compile(prog, this.variant(role));
+    const compiled = this.jm.compile(prog, this.variant(role, prog));
     const holder: { inst: Inst | null } = { inst: null };
     return this.keep(prog, role, compiled, new WebAssembly.Instance(compiled.module, this.imports(compiled, holder)), holder);
   }
@@ -277,7 +306,7 @@ class JitContext {
   async instanceAsync(prog: PreparedProgram, role: 'entry' | 'tail'): Promise<Inst> {
     const existing = this.instances.get(prog)?.get(role);
     if (existing !== undefined) return existing;
-    const compiled = await this.jm.compileAsync(prog, this.variant(role));
+    const compiled = await this.jm.compileAsync(prog, this.variant(role, prog));
     const holder: { inst: Inst | null } = { inst: null };
     const instance = await WebAssembly.instantiate(compiled.module, this.imports(compiled, holder));
     return this.instances.get(prog)?.get(role) ?? this.keep(prog, role, compiled, instance, holder);
@@ -382,7 +411,10 @@ class JitContext {
       call.pc = pc;
       this.pc = pc;
       this.current = holder.inst;
+      const outer = call.helper;
+      call.helper = helper.name;
       helper.fn(call);
+      call.helper = outer; // a callback's helpers named themselves
     };
     env[ImportName.callx] = (id: number, pc: number): number => {
       if (id === 12) return 1;
@@ -443,6 +475,13 @@ class JitContext {
   translate(err: unknown): AbortRun {
     if (err instanceof AbortRun) return err;
     if (err instanceof VmError) throw err;
+    if (err instanceof WebAssembly.RuntimeError && (this.faultInfo.value as number) !== 0) {
+      // A page guard failed: report checked mode's fault, as the interpreter does.
+      const { size, rights, pc } = unpackGuardInfo(this.faultInfo.value as number);
+      this.faultInfo.value = 0;
+      const reg = BigInt.asUintN(64, this.faultReg.value as bigint);
+      throw guardFault(this.machine.space, Number(reg & 0xffffffffn) | 0, Number(reg >> 32n) | 0, this.faultOff.value as number, size, rights, pc);
+    }
     if (err instanceof WebAssembly.RuntimeError) {
       const pc = pcFromStack(err, (tag) => this.compiledByTag(tag)) ?? this.pc;
       throw new VmError(`invalid memory access outside the address space (${err.message})`, { insn: pc });
@@ -521,6 +560,7 @@ const TWO32 = 4294967296;
 /** The per-mode state a runner caches between runs. */
 interface RunnerMode {
   readonly key: number;
+  readonly safe: SafeAccesses | undefined;
   readonly ctx: JitContext;
   readonly exports: EntryExports;
 }
@@ -531,12 +571,13 @@ function loadJit(machine: Machine, program: PreparedProgram): JitRunner {
   let last: RunnerMode | null = null;
   let words: Uint32Array | null = null;
 
-  const mode = (cpu: number, checked: boolean, budgeted: boolean): RunnerMode => {
+  const mode = (cpu: number, checked: boolean, budgeted: boolean, safe: SafeAccesses | undefined): RunnerMode => {
     const key = cpu * 4 + (checked ? 2 : 0) + (budgeted ? 1 : 0);
-    if (last !== null && last.key === key) return last;
-    const ctx = jm.context(cpu, checked, budgeted);
+    if (checked) safe = undefined;
+    if (last !== null && last.key === key && last.safe === safe) return last;
+    const ctx = jm.context(cpu, checked, budgeted, safe);
     const inst = ctx.instance(program, 'entry');
-    last = { key, ctx, exports: inst.exports as unknown as EntryExports };
+    last = { key, safe, ctx, exports: inst.exports as unknown as EntryExports };
     return last;
   };
 
@@ -576,8 +617,8 @@ function loadJit(machine: Machine, program: PreparedProgram): JitRunner {
       const checked = options.checked ?? true;
       const limit = options.budget ?? (checked ? DEFAULT_BUDGET : Number.POSITIVE_INFINITY);
       const budgeted = Number.isFinite(limit);
-      const { ctx, exports } = mode(options.cpu ?? 0, checked, budgeted);
-      if (machine.space.regions.length !== jm.mirrored) jm.syncRegions();
+      const { ctx, exports } = mode(options.cpu ?? 0, checked, budgeted, options.safeAccesses);
+      if (machine.space.generation !== jm.mirrored) jm.syncRegions();
       writeArgs(ctx.cpu.regfile.start, options.args ?? []);
       ctx.limit = limit;
       const call = ctx.cpu.call;
@@ -603,12 +644,12 @@ function loadJit(machine: Machine, program: PreparedProgram): JitRunner {
       const checked = options.checked ?? true;
       const limit = options.budget ?? (checked ? DEFAULT_BUDGET : Number.POSITIVE_INFINITY);
       const budgeted = Number.isFinite(limit);
-      const { ctx, exports } = mode(options.cpu ?? 0, checked, budgeted);
+      const { ctx, exports } = mode(options.cpu ?? 0, checked, budgeted, options.safeAccesses);
       const n = ctxAddrs.length;
       if (n === 0) return new BigUint64Array(0);
       const { ctxs, results } = ctx.batchBuffers(n);
       new Uint32Array(machine.space.memory.buffer, ctxs, n).set(ctxAddrs);
-      if (machine.space.regions.length !== jm.mirrored) jm.syncRegions();
+      if (machine.space.generation !== jm.mirrored) jm.syncRegions();
       ctx.limit = limit;
       const call = ctx.cpu.call;
       const previous = call.invoke;
@@ -626,15 +667,16 @@ function loadJit(machine: Machine, program: PreparedProgram): JitRunner {
       return new BigUint64Array(machine.space.memory.buffer.slice(results, results + 8 * n));
     },
 
-    async prepare(options: { checked?: boolean; budget?: number; cpu?: number } = {}): Promise<void> {
+    async prepare(options: { checked?: boolean; budget?: number; cpu?: number; safeAccesses?: SafeAccesses } = {}): Promise<void> {
       const checked = options.checked ?? true;
       const budgeted = Number.isFinite(options.budget ?? (checked ? DEFAULT_BUDGET : Number.POSITIVE_INFINITY));
-      await jm.context(options.cpu ?? 0, checked, budgeted).instanceAsync(program, 'entry');
+      await jm.context(options.cpu ?? 0, checked, budgeted, options.safeAccesses).instanceAsync(program, 'entry');
     },
 
-    compile(options: { checked?: boolean; budget?: boolean } = {}): CompiledModule {
+    compile(options: { checked?: boolean; budget?: boolean; safe?: ReadonlySet<number> } = {}): CompiledModule {
       const checked = options.checked ?? true;
-      return jm.compile(program, { checked, budget: options.budget ?? checked, shared: machine.space.shared, role: 'entry' }).compiled;
+      const variant: JitVariant = { checked, budget: options.budget ?? checked, shared: machine.space.shared, role: 'entry' };
+      return jm.compile(program, options.safe !== undefined && !checked ? { ...variant, safe: options.safe } : variant).compiled;
     },
   };
 }

@@ -16,6 +16,7 @@ import { helpersForType } from '../hooks/helpers.js';
 import { TestRunner } from '../hooks/test-run.js';
 import type { TestRunInput, TestRunResult } from '../hooks/test-run.js';
 import type { Engine } from '../vm/engine.js';
+import type { SafeAccesses } from '../vm/interpreter.js';
 import { interpreterEngine } from '../vm/engine.js';
 import type { VmHelperOptions } from '../vm/helpers/index.js';
 import { TracePipe } from '../vm/helpers/index.js';
@@ -92,6 +93,15 @@ export class Collection {
   readonly tracePipe: TracePipe;
   readonly runner: TestRunner;
   private readonly verification = new Map<LoadedProgram, VerifyResult>();
+  /**
+   * What unchecked runs give the engines: each program's `safeAccesses`
+   * (tail-call targets use their own verdict's). One function for the
+   * collection's life, so the JIT keeps its compiled code between runs.
+   */
+  readonly safeAccesses: SafeAccesses = (prog) => {
+    const p = this.programs.find((q) => q.prepared === prog);
+    return p === undefined ? undefined : this.verify(p).safeAccesses;
+  };
   private verifyAll = true;
   private logLevel: 0 | 1 | 2 = 1;
 
@@ -284,7 +294,9 @@ export class Collection {
   /**
    * Runs a program the way BPF_PROG_TEST_RUN does. With verification on, a
    * rejected program throws {@link RejectedProgramError}; an accepted one
-   * runs unchecked when every program it could tail-call was accepted too.
+   * runs unchecked when every program it could tail-call was accepted too,
+   * each program's accesses guarded as its verdict allows (what the
+   * verifier proved gets the page guard, the rest the full region check).
    */
   run(program: LoadedProgram, input: TestRunInput, engine: Engine = interpreterEngine): TestRunResult {
     if (program.loadError) throw new TsbpfError(`program '${program.spec.name}' cannot run: ${program.loadError}`, { section: program.spec.section });
@@ -300,8 +312,9 @@ export class Collection {
       // The context must hold every offset the program, or a program it tail-calls, was allowed to use.
       minCtxSize = Math.max(minCtxSize ?? 0, result.maxCtxOffset, ...targets.map((r) => r.maxCtxOffset));
     }
+    const safe = this.verifyAll && checked === false && input.safeAccesses === undefined ? { safeAccesses: this.safeAccesses } : {};
     return this.runner.run(program.prepared, program.typeId, engine, {
-      ...input, ...(checked !== undefined ? { checked } : {}), ...(minCtxSize !== undefined ? { minCtxSize } : {}),
+      ...input, ...(checked !== undefined ? { checked } : {}), ...(minCtxSize !== undefined ? { minCtxSize } : {}), ...safe,
     });
   }
 }

@@ -11,6 +11,8 @@ import type { AddressSpace } from './memory.js';
 export class HelperCall {
   /** Instruction index of the call (for error messages). */
   pc = 0;
+  /** Name of the helper being called (for error messages; set by the engine before each call). */
+  helper = '';
 
   /**
    * Runs a BPF callback (a function pointer the program loaded with
@@ -58,15 +60,21 @@ export class HelperCall {
 
   /**
    * Argument `n` as a pointer to `size` bytes that the program may access:
-   * throws a {@link VmError} naming the helper argument when it points
-   * outside every region.
+   * throws a {@link VmError} naming the helper, the argument and the address
+   * unless one region that allows the access holds them all. This is where
+   * every helper checks the program memory it reads or writes through a
+   * pointer argument; a region's pages have its rights, so what passes also
+   * passes the page guard (docs/architecture.md): a verifier bug in helper
+   * argument checking cannot make a helper write the runtime's state, a
+   * read-only map, or read a write-only one.
    */
   ptr(n: number, size: number, write = false): number {
     const addr = this.num(n);
     if (size === 0) return addr;
     const region = this.space.regionAt(addr, size);
     if (region === undefined || (write ? !region.writable : !region.readable)) {
-      throw new VmError(`helper argument R${n} = ${this.space.describe(addr)} is not a ${write ? 'writable' : 'readable'} region of ${size} bytes`, { insn: this.pc });
+      const who = this.helper === '' ? '' : `${this.helper}: `;
+      throw new VmError(`${who}helper argument R${n} = ${this.space.describe(addr)} is not a ${write ? 'writable' : 'readable'} region of ${size} bytes`, { insn: this.pc });
     }
     return addr;
   }

@@ -4,14 +4,18 @@
  * BigInt and helpers read their arguments from the same bytes the JIT uses.
  *
  * Checked mode (the default) bounds-checks every access against the address
- * space's regions and stops after an instruction budget; unchecked mode is
- * for programs the verifier accepted and only keeps accesses inside the
- * collection's memory.
+ * space's regions and stops after an instruction budget. Unchecked mode is
+ * for programs the verifier accepted and is guarded: an access the verifier
+ * proved safe (its `safeAccesses`) is only tested against the rights of its
+ * page (one table load), so a verifier bug can reach nothing but memory
+ * programs may reach anyway; every other access gets checked mode's full
+ * region check (docs/interpreter.md).
  */
 import { VmError } from '../errors.js';
 import { MAX_CALL_FRAMES } from '../isa/opcode.js';
 import { divmod64, mulhiU32, pairToBig } from './int64.js';
 import type { Cpu, Machine } from './machine.js';
+import { guardsBase, PageRights } from './memory.js';
 import type { AddressSpace } from './memory.js';
 import type { PreparedProgram } from './program.js';
 import { FUNC_POINTER_BASE, isPoisonedCall, POISON_HELPER_ID, TAIL_CALL_HELPER_ID } from './program.js';
@@ -21,12 +25,33 @@ export const DEFAULT_BUDGET = 10_000_000;
 /** Linux's `may_goto` budget per function frame (BPF_MAX_LOOPS). */
 export const MAY_GOTO_BUDGET = 8 * 1024 * 1024;
 
+/**
+ * The accesses the verifier proved safe, per program: the slots of each
+ * program's `VerifyResult.safeAccesses` (the entry's and those of the
+ * programs it may tail-call), or undefined for a program without a verdict
+ * (none of its accesses counts as proven). Sets are read, never changed:
+ * engines cache compiled code per set, so do not mutate one after a run.
+ */
+export type SafeAccesses = (prog: PreparedProgram) => ReadonlySet<number> | undefined;
+
 /** Options of one run. */
 export interface RunOptions {
   /** Values of r1..r5 at entry (missing ones are 0). */
   args?: readonly (bigint | number)[];
-  /** Bounds-check every access (default true). */
+  /**
+   * Bounds-check every access against the regions, with an instruction
+   * budget (default true). `false` (verified programs) guards instead: see
+   * {@link safeAccesses}.
+   */
   checked?: boolean;
+  /**
+   * Unchecked runs only: which accesses the verifier proved safe. An access
+   * whose slot is in its program's set is guarded by its page's rights (read
+   * needs the read right, write the write right, atomics both); any other
+   * access gets checked mode's full region check (without a budget).
+   * Without this option every access counts as proven.
+   */
+  safeAccesses?: SafeAccesses;
   /** Largest number of instructions to execute (default {@link DEFAULT_BUDGET} when checked, unlimited otherwise). */
   budget?: number;
   /** CPU (worker) index (default 0). */
@@ -57,6 +82,11 @@ export interface RunResult {
 
 /** Why the inner loop returned. */
 const enum Stop { Exited, Paused, CallbackReturned }
+
+/** How an access is checked (see `Execution.modes`). */
+const GUARD = 0;
+const CHECK = 1;
+const GUARD_BASE = 2;
 
 /** Most tail calls one run may make (Linux MAX_TAIL_CALL_CNT). */
 export const MAX_TAIL_CALLS = 33;
@@ -98,6 +128,25 @@ function faultError(space: AddressSpace, addr: number, size: number, write: bool
   return new VmError(`invalid memory access: ${write ? 'write' : 'read'} of ${size} byte${size === 1 ? '' : 's'} at ${where}${why ? `: ${why}` : ''}`, { insn: pc });
 }
 
+/**
+ * The fault of a proven access at `(lo, hi) + off` whose page lacks one of
+ * `rights` ({@link PageRights} bits): checked mode's region check of the
+ * access (a read, then a write for atomics) and its message, which both
+ * engines report. A page that lacks a right never holds a region that has
+ * it, so the region check always fails; should it not, the page's verdict
+ * stands.
+ */
+export function guardFault(space: AddressSpace, lo: number, hi: number, off: number, size: number, rights: number, pc: number): VmError {
+  const a = effective(lo, hi, off);
+  for (const write of rights === (PageRights.read | PageRights.write) ? [false, true] : [rights === PageRights.write]) {
+    const region = a >= 0 ? space.regionAt(a, size) : undefined;
+    if (region === undefined || !(write ? region.writable : region.readable)) {
+      return faultError(space, a, size, write, pc, region === undefined ? undefined : `${region.name} is ${write ? 'read-only' : 'not readable'}`);
+    }
+  }
+  return faultError(space, a, size, (rights & PageRights.write) !== 0, pc, `its page does not allow it`);
+}
+
 /** Effective address of `(lo, hi) + off`; -1 when it cannot be a valid offset. */
 function effective(lo: number, hi: number, off: number): number {
   return hi === 0 ? (lo >>> 0) + off : -1;
@@ -128,7 +177,15 @@ export class Execution {
   private readonly frames = new Int32Array(MAX_CALL_FRAMES * 12);
   private readonly frameProgs: PreparedProgram[] = [];
   private readonly mayGoto = new Int32Array(MAX_CALL_FRAMES);
-  private readonly checker: AccessChecker | null;
+  private readonly checker: AccessChecker;
+  /**
+   * Per program, a byte per slot: {@link CHECK} when its access gets the
+   * full region check, {@link GUARD} when the page guard tests the page of
+   * the access, {@link GUARD_BASE} when it tests the page of the base
+   * register (small offsets, see `guardsBase` in memory.ts).
+   */
+  private readonly modes = new Map<PreparedProgram, Uint8Array>();
+  private safe: SafeAccesses | undefined = undefined;
   private readonly boundInvoke = (target: bigint, args: readonly bigint[]): bigint => this.invoke(target, args);
   readonly cpu: Cpu;
 
@@ -142,8 +199,57 @@ export class Execution {
   ) {
     this.cpu = machine.cpu(cpuIndex);
     this.current = prog;
-    this.checker = checked ? new AccessChecker(machine.space) : null;
+    this.checker = new AccessChecker(machine.space);
     this.reset(args);
+  }
+
+  /** The proven accesses of unchecked runs (see {@link RunOptions.safeAccesses}); a change applies from the next instruction. */
+  get safeAccesses(): SafeAccesses | undefined {
+    return this.safe;
+  }
+
+  set safeAccesses(safe: SafeAccesses | undefined) {
+    if (safe === this.safe) return;
+    this.safe = safe;
+    this.modes.clear();
+  }
+
+  /** How each access of `prog` is checked (see {@link modes}). */
+  private modeOf(prog: PreparedProgram): Uint8Array {
+    let mode = this.modes.get(prog);
+    if (mode === undefined) {
+      mode = new Uint8Array(prog.slots + 1).fill(CHECK);
+      if (!this.checked) {
+        const proven = this.safe === undefined ? undefined : this.safe(prog);
+        for (let slot = 0; slot < prog.slots; slot++) {
+          const insn = prog.bySlot[slot];
+          if (insn === undefined || (proven !== undefined ? !proven.has(slot) : this.safe !== undefined)) continue;
+          const small = (insn.kind === 'ldx' || insn.kind === 'st' || insn.kind === 'stx' || insn.kind === 'atomic') && guardsBase(insn.off, insn.size);
+          mode[slot] = small ? GUARD_BASE : GUARD;
+        }
+      }
+      this.modes.set(prog, mode);
+    }
+    return mode;
+  }
+
+  /**
+   * The check of one access at `(lo, hi) + off` needing `rights`; returns
+   * the address to use. A proven access uses the low 32 bits of the sum and
+   * tests its page's rights (a failure is {@link guardFault}); any other
+   * access gets the full region check (a read, then a write for atomics).
+   */
+  private access(lo: number, hi: number, off: number, size: number, rights: number, pc: number): number {
+    if (this.modeOf(this.current)[pc] !== CHECK) {
+      const a = (lo + off) >>> 0;
+      const page = (guardsBase(off, size) ? lo : a) >>> 16;
+      if ((this.machine.space.pageRights[page]! & rights) !== rights) throw guardFault(this.machine.space, lo, hi, off, size, rights, pc);
+      return a;
+    }
+    const a = effective(lo, hi, off);
+    if (rights & PageRights.read) this.checker.check(a, size, false, pc);
+    if (rights & PageRights.write) this.checker.check(a, size, true, pc);
+    return a;
   }
 
   /** Starts over at the entry with r1..r5 = `args` and a fresh frame, so one Execution serves many runs. */
@@ -271,6 +377,11 @@ export class Execution {
     let I = prog.imm;
     const space = this.machine.space;
     const chk = this.checker;
+    // A proven access uses the low 32 bits of its address and tests the rights of its page
+    // (or of its base's page, for small offsets), as compiled code does; anything else gets
+    // the full region check.
+    const pages = space.pageRights;
+    let M = this.modeOf(prog);
     const frames = this.frames;
     const mayGoto = this.mayGoto;
     const cpu = this.cpu;
@@ -499,6 +610,7 @@ export class Execution {
               prog = target;
               this.current = prog;
               code = prog.code; D = prog.dst2; S = prog.src2; O = prog.off; I = prog.imm;
+              M = this.modeOf(prog);
               mayGoto[depth] = MAY_GOTO_BUDGET;
               pc = -1;
               break;
@@ -515,7 +627,10 @@ export class Execution {
             this.executed += n;
             remaining -= n;
             n = 0;
+            const outer = cpu.call.helper;
+            cpu.call.helper = helper.name;
             helper.fn(cpu.call);
+            cpu.call.helper = outer; // a callback's helpers named themselves
             // Callbacks run by the helper spend the same budget.
             remaining = Math.min(remaining, this.budget - this.executed);
             // A helper may have grown the memory, which replaces its buffer.
@@ -537,6 +652,7 @@ export class Execution {
               prog = caller;
               this.current = prog;
               code = prog.code; D = prog.dst2; S = prog.src2; O = prog.off; I = prog.imm;
+              M = this.modeOf(prog);
             }
             if (pc === CALLBACK_RETURN) return Stop.CallbackReturned;
             break;
@@ -544,9 +660,15 @@ export class Execution {
           // ---- loads -------------------------------------------------
           case 0x61: case 0x69: case 0x71: case 0x79: case 0x81: case 0x89: case 0x91: {
             const s = S[pc]!;
-            const a = effective(R[s]!, R[s + 1]!, O[pc]!);
             const size = op === 0x79 ? 8 : (op & 0x18) === 0 ? 4 : (op & 0x18) === 0x08 ? 2 : 1;
-            if (chk !== null) chk.check(a, size, false, pc);
+            let a: number;
+            if (M[pc] !== CHECK) {
+              a = (R[s]! + O[pc]!) >>> 0;
+              if ((pages[(M[pc] === GUARD_BASE ? R[s]! : a) >>> 16]! & 1) === 0) throw guardFault(space, R[s]!, R[s + 1]!, O[pc]!, size, 1, pc);
+            } else {
+              a = effective(R[s]!, R[s + 1]!, O[pc]!);
+              chk.check(a, size, false, pc);
+            }
             switch (op) {
               case 0x61: R[d] = dv.getInt32(a, true); R[d + 1] = 0; break;
               case 0x69: R[d] = dv.getUint16(a, true); R[d + 1] = 0; break;
@@ -560,10 +682,16 @@ export class Execution {
           }
           // ---- stores ------------------------------------------------
           case 0x62: case 0x6a: case 0x72: case 0x7a: case 0x63: case 0x6b: case 0x73: case 0x7b: {
-            const a = effective(R[d]!, R[d + 1]!, O[pc]!);
             const sz = op & 0x18;
             const size = sz === 0x18 ? 8 : sz === 0 ? 4 : sz === 0x08 ? 2 : 1;
-            if (chk !== null) chk.check(a, size, true, pc);
+            let a: number;
+            if (M[pc] !== CHECK) {
+              a = (R[d]! + O[pc]!) >>> 0;
+              if ((pages[(M[pc] === GUARD_BASE ? R[d]! : a) >>> 16]! & 2) === 0) throw guardFault(space, R[d]!, R[d + 1]!, O[pc]!, size, 2, pc);
+            } else {
+              a = effective(R[d]!, R[d + 1]!, O[pc]!);
+              chk.check(a, size, true, pc);
+            }
             let lo: number, hi: number;
             if ((op & 0x07) === 0x02) { lo = I[pc]!; hi = lo >> 31; } else { const s = S[pc]!; lo = R[s]!; hi = R[s + 1]!; }
             if (size === 8) { dv.setInt32(a, lo, true); dv.setInt32(a + 4, hi, true); }
@@ -603,23 +731,20 @@ export class Execution {
     const pc = this.pc;
     const size = op === 0xdb ? 8 : op === 0xc3 ? 4 : op === 0xcb ? 2 : 1;
     if (imm === 0x100) { // load-acquire: dst = *(src + off)
-      const a = effective(R[s]!, R[s + 1]!, off);
-      this.checker?.check(a, size, false, pc);
+      const a = this.access(R[s]!, R[s + 1]!, off, size, PageRights.read, pc);
       if (size === 8) { R[d] = dv.getInt32(a, true); R[d + 1] = dv.getInt32(a + 4, true); }
       else { R[d] = size === 4 ? dv.getInt32(a, true) : size === 2 ? dv.getUint16(a, true) : dv.getUint8(a); R[d + 1] = 0; }
       return;
     }
-    const a = effective(R[d]!, R[d + 1]!, off);
     if (imm === 0x110) { // store-release: *(dst + off) = src
-      this.checker?.check(a, size, true, pc);
+      const a = this.access(R[d]!, R[d + 1]!, off, size, PageRights.write, pc);
       if (size === 8) { dv.setInt32(a, R[s]!, true); dv.setInt32(a + 4, R[s + 1]!, true); }
       else if (size === 4) dv.setInt32(a, R[s]!, true);
       else if (size === 2) dv.setInt16(a, R[s]!, true);
       else dv.setInt8(a, R[s]!);
       return;
     }
-    this.checker?.check(a, size, false, pc);
-    this.checker?.check(a, size, true, pc);
+    const a = this.access(R[d]!, R[d + 1]!, off, size, PageRights.read | PageRights.write, pc);
     const space = this.machine.space;
     if (space.shared && a % size === 0) {
       sharedAtomic(space, size, a, imm, s, R);
@@ -669,10 +794,9 @@ export class Execution {
    */
   private legacyLoad(op: number, s: number, imm: number, R: Int32Array, dv: DataView): boolean {
     const pc = this.pc;
-    const ctx = effective(R[12]!, R[13]!, 0);
-    this.checker?.check(ctx + 76, 8, false, pc);
-    const data = dv.getUint32(ctx + 76, true);
-    const end = dv.getUint32(ctx + 80, true);
+    const at = this.access(R[12]!, R[13]!, 76, 8, PageRights.read, pc);
+    const data = dv.getUint32(at, true);
+    const end = dv.getUint32(at + 4, true);
     const size = (op & 0x18) === 0 ? 4 : (op & 0x18) === 0x08 ? 2 : 1;
     const offset = (op & 0xe0) === 0x40 ? (R[s]! + imm) | 0 : imm;
     const a = data + offset;
@@ -681,7 +805,7 @@ export class Execution {
       R[1] = 0;
       return false;
     }
-    this.checker?.check(a, size, false, pc);
+    this.access(a, 0, 0, size, PageRights.read, pc);
     R[0] = size === 4 ? dv.getInt32(a, false) : size === 2 ? dv.getUint16(a, false) : dv.getUint8(a);
     R[1] = 0;
     return true;
@@ -729,6 +853,7 @@ function sharedAtomic(space: AddressSpace, size: number, a: number, imm: number,
  */
 export function interpret(machine: Machine, prog: PreparedProgram, options: RunOptions = {}): RunResult {
   const exec = new Execution(machine, prog, options.checked ?? true, options.cpu ?? 0, options.args ?? []);
+  exec.safeAccesses = options.safeAccesses;
   return runExecution(exec, options);
 }
 

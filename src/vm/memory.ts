@@ -1,9 +1,21 @@
 /**
  * The address space of a loaded collection: one `WebAssembly.Memory` that
  * every program, map, stack and packet lives in (DESIGN.md, "The address
- * space"). A BPF pointer is an offset into it. Regions record what each range
- * holds and whether programs may read or write it; checked-mode engines
- * consult them on every access.
+ * space"). A BPF pointer is an offset into it.
+ *
+ * Two layers describe who may touch what:
+ * - regions record what each range holds and whether programs may read or
+ *   write it; checked-mode engines (and accesses the verifier did not prove)
+ *   consult them on every access;
+ * - pages (64 KiB, the WebAssembly page) each belong to one protection
+ *   class: `rw`, `ro` (programs may only read), `wo` (only write) or
+ *   `internal` (no program access: what the runtime itself trusts). A region
+ *   takes the class of its rights, and allocation never puts two classes in
+ *   one page, so a per-page rights table (1 byte a page, mirrored into the
+ *   memory at {@link PAGE_TABLE} for compiled code) is a cheap guard that
+ *   the engines apply to every access the verifier proved safe: a verifier
+ *   bug can then only reach memory programs may reach anyway, never the
+ *   runtime's own state (docs/architecture.md, "The address space").
  */
 import { VmError } from '../errors.js';
 
@@ -18,9 +30,33 @@ export interface Region {
   readonly start: number;
   readonly size: number;
   /** Programs may load from it. */
-  readable: boolean;
+  readonly readable: boolean;
   /** Programs may store to it. */
-  writable: boolean;
+  readonly writable: boolean;
+}
+
+/**
+ * The protection class of a page: what programs may do with every byte of
+ * it. `internal` pages hold what the runtime trusts (register files, JIT
+ * batch areas and region tables, hash buckets and entry headers, prog-array
+ * and map-of-maps slots, queue and bloom storage, ring-buffer positions).
+ */
+export type PageClass = 'rw' | 'ro' | 'wo' | 'internal';
+
+/** Bits of a page's entry in the rights table (the same bits as the JIT's region table). */
+export const PageRights = { read: 1, write: 2 } as const;
+
+/** The rights byte of each class. */
+export const CLASS_RIGHTS: Readonly<Record<PageClass, number>> = {
+  rw: PageRights.read | PageRights.write,
+  ro: PageRights.read,
+  wo: PageRights.write,
+  internal: 0,
+};
+
+/** The class of a region with these rights. */
+export function pageClassOf(readable: boolean, writable: boolean): PageClass {
+  return readable ? (writable ? 'rw' : 'ro') : writable ? 'wo' : 'internal';
 }
 
 /** Options for a new address space. */
@@ -29,7 +65,7 @@ export interface AddressSpaceOptions {
   shared?: boolean;
   /** Initial size in 64 KiB pages (default 4). */
   initialPages?: number;
-  /** Largest size in pages (default 16384 = 1 GiB). */
+  /** Largest size in pages (default 16384 = 1 GiB; at most 65535). */
   maximumPages?: number;
 }
 
@@ -40,22 +76,78 @@ export const WASM_PAGE = 65536;
  * 16-bit instruction offset stays inside, so it can never reach data.
  */
 export const GUARD_SIZE = WASM_PAGE;
+/**
+ * Address of the page rights table: one byte per 64 KiB page of the whole
+ * 32-bit space (65536 bytes, the page after the guard page, itself
+ * `internal`). Byte `addr >>> 16` holds {@link PageRights} bits.
+ */
+export const PAGE_TABLE = GUARD_SIZE;
+/** Entries of the page rights table (every page a 32-bit address can name). */
+export const PAGE_TABLE_SIZE = 65536;
+/**
+ * Unused bytes at the start of every run of fresh pages, which makes a
+ * guard that tests one page enough. A guarded access of `size` bytes at
+ * `base + off` tests the page of `base` when `0 <= off` and `off + size <=
+ * PAGE_GAP` ({@link guardsBase}), else the page of `base + off`; either way
+ * it may reach up to `PAGE_GAP - 1` bytes past the end of the page it
+ * tested. When the next page belongs to another class it is the first page
+ * of a run (runs are taken whole from the top of the memory), whose first
+ * `PAGE_GAP` bytes belong to no region and are never read or written by the
+ * runtime: the spill lands there. This costs 64 bytes per run and nothing
+ * per access (testing the page of the last byte too would cost a second
+ * table load on every access), and testing the base's page lets compiled
+ * code test a base register once for all the small offsets a block reads
+ * through it (struct fields, packet headers). The top of the memory keeps
+ * the same slack (the memory is always at least `PAGE_GAP` bytes larger
+ * than what is allocated), so such an access never leaves the memory
+ * either.
+ */
+export const PAGE_GAP = 64;
 
-/** One collection's memory with a bump allocator and a region table. */
+/** Whether a guarded access at `base + off` of `size` bytes tests the page of `base` (else that of `base + off`); see {@link PAGE_GAP}. */
+export function guardsBase(off: number, size: number): boolean {
+  return off >= 0 && off + size <= PAGE_GAP;
+}
+
+/** A class's current chunk: `[next, end)` is free. */
+interface Chunk {
+  next: number;
+  end: number;
+}
+
+/**
+ * One collection's memory: a page allocator per protection class (each
+ * class fills its own chunk and takes fresh pages from the top of the
+ * memory), the page rights table and the region table.
+ */
 export class AddressSpace {
   /** The memory shared by the engines, helpers and user-space map access. */
   readonly memory: WebAssembly.Memory;
   readonly shared: boolean;
+  /**
+   * The rights of every page ({@link PageRights} bits), indexed by
+   * `addr >>> 16`; what guarded engines test. Mirrored at {@link PAGE_TABLE}
+   * in the memory for compiled code. Only the allocator writes it.
+   */
+  readonly pageRights = new Uint8Array(PAGE_TABLE_SIZE);
   private readonly maximumPages: number;
-  private top = GUARD_SIZE;
+  /** End of the pages handed to classes so far (a multiple of {@link WASM_PAGE}). */
+  private top = PAGE_TABLE + PAGE_TABLE_SIZE;
+  private readonly chunks: Record<PageClass, Chunk> = {
+    rw: { next: 0, end: 0 }, ro: { next: 0, end: 0 }, wo: { next: 0, end: 0 }, internal: { next: 0, end: 0 },
+  };
+  private readonly pageClasses = new Map<number, PageClass>();
   private sorted: Region[] = [];
+  private allocations = 0;
   private views: { buffer: ArrayBuffer | SharedArrayBuffer; bytes: Uint8Array; data: DataView } | null = null;
 
   constructor(options: AddressSpaceOptions = {}) {
     this.shared = options.shared ?? false;
-    this.maximumPages = options.maximumPages ?? 16384;
-    const initial = Math.max(2, options.initialPages ?? 4);
+    this.maximumPages = Math.min(PAGE_TABLE_SIZE - 1, options.maximumPages ?? 16384);
+    const initial = Math.min(this.maximumPages, Math.max(3, options.initialPages ?? 4));
     this.memory = new WebAssembly.Memory({ initial, maximum: this.maximumPages, shared: this.shared });
+    this.pageClasses.set(0, 'internal');
+    this.pageClasses.set(PAGE_TABLE / WASM_PAGE, 'internal');
   }
 
   /** Current size in bytes. */
@@ -95,25 +187,91 @@ export class AddressSpace {
     return this.sorted;
   }
 
+  /** Counts allocations: it changes whenever {@link regions} does (engines that mirror the regions compare it). */
+  get generation(): number {
+    return this.allocations;
+  }
+
+  /** The protection class of the page holding `addr` (undefined for a page no class owns yet). */
+  pageClass(addr: number): PageClass | undefined {
+    return this.pageClasses.get(Math.floor(addr / WASM_PAGE));
+  }
+
+  /**
+   * Whether every byte of `[addr, addr + size)` lies in pages that give
+   * `rights` ({@link PageRights} bits): the guard helpers apply to program
+   * pointers (a region check implies it).
+   */
+  allows(addr: number, size: number, rights: number): boolean {
+    if (!Number.isInteger(addr) || addr < 0 || size < 0 || addr + size > 0x100000000) return false;
+    if (size === 0) return true;
+    const last = (addr + size - 1) >>> 16;
+    for (let p = addr >>> 16; p <= last; p++) if ((this.pageRights[p]! & rights) !== rights) return false;
+    return true;
+  }
+
   /**
    * Reserves `size` bytes (zeroed) aligned to `align`, growing the memory
-   * when needed. Throws a {@link VmError} when the maximum size is reached.
+   * when needed, in pages of the class its rights give (programs may read
+   * and write by default). Throws a {@link VmError} when the maximum size is
+   * reached.
    */
   allocate(name: string, kind: RegionKind, size: number, access: { readable?: boolean; writable?: boolean; align?: number } = {}): Region {
     if (!Number.isInteger(size) || size < 0) throw new VmError(`cannot allocate ${size} bytes for ${name}`);
     const align = access.align ?? 8;
-    const start = Math.ceil(this.top / align) * align;
-    const end = start + size;
-    this.ensure(end, name);
-    this.top = end;
-    const region: Region = {
-      name, kind, start, size,
-      readable: access.readable ?? true,
-      writable: access.writable ?? true,
-    };
-    this.sorted.push(region);
-    this.bytes.fill(0, start, end);
+    if (!Number.isInteger(align) || align < 1 || align > WASM_PAGE) throw new VmError(`cannot align ${name} to ${align} bytes`);
+    const readable = access.readable ?? true;
+    const writable = access.writable ?? true;
+    const cls = pageClassOf(readable, writable);
+    const chunk = this.chunks[cls];
+    let start = Math.ceil(chunk.next / align) * align;
+    if (chunk.end === 0 || start + size > chunk.end) {
+      // Fresh pages from the top, the first PAGE_GAP bytes left unused (see PAGE_GAP).
+      const run = this.top;
+      start = Math.ceil((run + PAGE_GAP) / align) * align;
+      const end = start + size;
+      const runEnd = Math.max(run + WASM_PAGE, Math.ceil(end / WASM_PAGE) * WASM_PAGE);
+      this.ensure(runEnd + PAGE_GAP, name);
+      this.top = runEnd;
+      this.claim(run, runEnd, cls);
+      // Keep whichever chunk has more room left: the new run's tail or the old chunk.
+      if (chunk.end === 0 || runEnd - end > chunk.end - chunk.next) {
+        chunk.next = end;
+        chunk.end = runEnd;
+      }
+    } else {
+      chunk.next = start + size;
+    }
+    const region: Region = { name, kind, start, size, readable, writable };
+    this.insert(region);
+    this.allocations++;
+    this.bytes.fill(0, start, start + size);
     return region;
+  }
+
+  /** Gives pages `[from, to)` to `cls` in both copies of the rights table. */
+  private claim(from: number, to: number, cls: PageClass): void {
+    const rights = CLASS_RIGHTS[cls];
+    const bytes = this.bytes;
+    for (let p = from / WASM_PAGE; p < to / WASM_PAGE; p++) {
+      this.pageClasses.set(p, cls);
+      this.pageRights[p] = rights;
+      bytes[PAGE_TABLE + p] = rights;
+    }
+  }
+
+  /** Inserts `region` keeping the list sorted by start (allocations of different classes interleave). */
+  private insert(region: Region): void {
+    const list = this.sorted;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]!.start <= region.start) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === list.length) list.push(region);
+    else list.splice(lo, 0, region);
   }
 
   private ensure(end: number, name: string): void {
@@ -159,6 +317,7 @@ export class AddressSpace {
     const r = this.regionAt(addr);
     if (r) return `${hex} (${r.name}+${addr - r.start})`;
     if (addr < GUARD_SIZE) return `${hex} (NULL guard page)`;
+    if (addr >= PAGE_TABLE && addr < PAGE_TABLE + PAGE_TABLE_SIZE) return `${hex} (page table)`;
     return `${hex} (unmapped)`;
   }
 }

@@ -75,6 +75,9 @@ describe('atomics on shared memory', () => {
         stackLo: { type: 'i64', mutable: false, value: String(cpu.stack.start) },
         cpu: { type: 'i32', mutable: false, value: cpuIndex },
         fpNow: { type: 'i32', mutable: true, value: 0 },
+        faultReg: { type: 'i64', mutable: true, value: '0' },
+        faultOff: { type: 'i32', mutable: true, value: 0 },
+        faultInfo: { type: 'i32', mutable: true, value: 0 },
       };
       return new Promise<string>((resolve, reject) => {
         const w = new Worker(WORKER, { eval: true, workerData: { bytes, memory: machine.space.memory, consts, flag: flag.start } });

@@ -390,10 +390,12 @@ describe('legacy packet loads', () => {
 });
 
 describe('unchecked mode', () => {
-  it('turns a trap into a VmError that names the instruction', () => {
+  it('guards every access: one outside the memory faults like checked mode, naming the instruction', () => {
     const machine = newMachine();
     const prog = prep(machine, [mov(0, 0), lddw(1, 0x7ffffff0n), { kind: 'ldx', size: 8, signed: false, dst: 0, src: 1, off: 8 }, exit]);
-    expect(() => jitEngine.load(machine, prog).run({ checked: false })).toThrow(/^insn 3: invalid memory access outside the address space \(memory access out of bounds\)$/);
+    const message = 'insn 3: invalid memory access: read of 8 bytes at 0x7ffffff8 (unmapped)';
+    expect(() => jitEngine.load(machine, prog).run({ checked: false })).toThrow(message);
+    expect(() => interpreterEngine.load(machine, prog).run({ checked: false })).toThrow(message);
   });
 
   it('does not count instructions unless given a budget', () => {

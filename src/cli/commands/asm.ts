@@ -39,7 +39,7 @@ export function registerAsm(program: Command): void {
     .option('--labels', 'print jump targets as labels instead of offsets')
     .option('--no-addresses', 'omit the slot numbers')
     .option('--wat', 'print the WebAssembly module the JIT generates (WAT text) instead')
-    .option('--unsafe', 'with --wat: the unchecked-mode module (no bounds checks, no budget)')
+    .option('--unsafe', 'with --wat: the unchecked-mode module (page guards instead of bounds checks, no budget)')
     .action((file: string, flags: { syntax: Syntax; labels?: boolean; addresses: boolean; wat?: boolean; unsafe?: boolean }) => {
       if (flags.wat) {
         const wat = inFile(file, () => programToWat(prepareProgram(loadProgramFile(file).bytes, { name: file, allowPseudo: true }), { checked: !flags.unsafe }));

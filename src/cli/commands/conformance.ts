@@ -14,7 +14,7 @@ export function registerConformance(program: Command): void {
     .description('run eBPF conformance tests (.data files or folders of them); prints each failure and "N passed, M failed"')
     .argument('<paths...>', 'test files or folders')
     .option('--engine <name>', 'execution engine: interp, jit', 'interp')
-    .option('--unsafe', 'run in unchecked mode (no bounds checks, no budget)')
+    .option('--unsafe', 'run in unchecked mode (accesses guarded by page rights only, no budget)')
     .option('-v, --verbose', 'print passing tests too')
     .action((paths: string[], flags: { engine: string; verbose?: boolean; unsafe?: boolean }) => {
       const engine = flags.unsafe ? unchecked(engineByName(flags.engine)) : engineByName(flags.engine);

@@ -120,7 +120,7 @@ export function registerProg(program: Command): void {
     .option('--syntax <syntax>', 'llvm (llvm-objdump) or kernel (verifier log)', 'llvm')
     .option('--opcodes', 'show the raw bytes of each instruction')
     .option('--wat', 'print the WebAssembly module the JIT generates, as text')
-    .option('--unsafe', 'with --wat: the unchecked module (no bounds checks or budget)'))
+    .option('--unsafe', 'with --wat: the unchecked module (page guards for what the verifier proved, region checks for the rest, no budget)'))
     .action((files: string[], flags: LoadFlags & { section?: string; name?: string; linum?: boolean; syntax: Syntax; opcodes?: boolean; wat?: boolean; unsafe?: boolean }) => {
       if (flags.syntax !== 'llvm' && flags.syntax !== 'kernel') throw new TsbpfError(`--syntax: choose llvm or kernel, not '${flags.syntax}'`);
       if (flags.wat) {
@@ -129,7 +129,8 @@ export function registerProg(program: Command): void {
         if (chosen.length === 0) throw new TsbpfError(`no matching program (programs: ${collection.programs.map((p) => `${p.spec.name} [${p.spec.section}]`).join(', ')})`);
         for (const p of chosen) {
           out(`;; ${p.spec.name} (section ${p.spec.section}), ${flags.unsafe ? 'unchecked' : 'checked'} mode`);
-          process.stdout.write(programToWat(p.prepared, { checked: !flags.unsafe, machine: collection.machine }));
+          const safe = flags.unsafe && collection.verifies && collection.verify(p).accepted ? { safe: collection.verify(p).safeAccesses } : {};
+          process.stdout.write(programToWat(p.prepared, { checked: !flags.unsafe, machine: collection.machine, ...safe }));
         }
         return;
       }

@@ -31,7 +31,7 @@ export function registerRun(program: Command): void {
     .option('--mem <hex>', 'input memory as hex bytes')
     .option('--mem-file <path>', 'input memory from a file')
     .option('--engine <name>', 'execution engine: interp, jit', 'interp')
-    .option('--unsafe', 'unchecked mode: no bounds checks and no default budget (only for programs a verifier accepted)')
+    .option('--unsafe', 'unchecked mode: accesses guarded by page rights only, no default budget (only for programs a verifier accepted)')
     .option('--json', 'print {"r0":"0x…","insns":N}')
     .option('--trace', 'print every executed instruction with the registers it changed to stderr')
     .option('--budget <n>', 'stop after this many instructions (default 10000000)')

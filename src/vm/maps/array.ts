@@ -41,9 +41,6 @@ export function checkArraySpec(spec: MapSpec): void {
 export class ArrayMap extends BpfMap {
   /** The values. */
   readonly storage: Region;
-  /** u32 slots holding the index passed as key to `bpf_for_each_map_elem` callbacks (one per nesting level). */
-  private keyScratch: Region | null = null;
-  private forEachDepth = 0;
 
   constructor(machine: Machine, spec: MapSpec, id: number) {
     super(machine, spec, id, { percpu: spec.type === MapType.PERCPU_ARRAY });
@@ -131,13 +128,7 @@ export class ArrayMap extends BpfMap {
   /** Linux's `bpf_for_each_array_elem`: every index in order; the key is a u32 the callback may read. */
   override progForEach(cpu: number, visit: (keyAddr: number, valueAddr: number) => boolean): number {
     if (this.percpu) this.checkCpu(cpu);
-    if (this.keyScratch === null) {
-      this.keyScratch = this.allocate('.foreach_key', 'scratch', 4 * 8, { readable: true, writable: false });
-    }
-    if (this.forEachDepth >= 8) throw new MapError('EBUSY', `bpf_for_each_map_elem nested too deeply on ${this.label}`);
-    const keyAddr = this.keyScratch.start + 4 * this.forEachDepth;
-    this.forEachDepth++;
-    try {
+    return this.withKeySlot((keyAddr) => {
       let n = 0;
       for (let i = 0; i < this.maxEntries; i++) {
         n++;
@@ -145,8 +136,6 @@ export class ArrayMap extends BpfMap {
         if (visit(keyAddr, this.valueAddress(i, this.percpu ? cpu : 0))) break;
       }
       return n;
-    } finally {
-      this.forEachDepth--;
-    }
+    });
   }
 }

@@ -60,7 +60,7 @@ describe('hash maps', () => {
     const dv = m.space.data;
     expect(dv.getUint32(map.address + MapDescriptor.storage, true)).toBe(map.buckets.start);
     expect(dv.getUint32(map.address + MapDescriptor.mask, true)).toBe(7);
-    expect(map.entrySize).toBe(16 + 8 + 8);
+    expect(map.entrySize).toBe(24 + 8);
     map.update(u32(42), u64(7));
     // Walk the structure by hand, the way a JIT would.
     const hash = map.hashOf(u32(42));
@@ -68,7 +68,13 @@ describe('hash maps', () => {
     expect(head).not.toBe(0);
     expect(dv.getUint32(head + HashEntry.hash, true)).toBe(hash);
     expect(dv.getUint32(head + HashEntry.key, true)).toBe(42);
-    expect(dv.getBigUint64(head + 24, true)).toBe(7n);
+    // The value lives apart, at the address the header holds, in a page programs may write;
+    // the header and key in a page they cannot reach.
+    const value = dv.getUint32(head + HashEntry.value, true);
+    expect(dv.getBigUint64(value, true)).toBe(7n);
+    expect(m.space.pageClass(head)).toBe('internal');
+    expect(m.space.pageClass(map.buckets.start)).toBe('internal');
+    expect(m.space.pageClass(value)).toBe('rw');
     expect(dv.getUint32(map.address + MapDescriptor.count, true)).toBe(1);
   });
 

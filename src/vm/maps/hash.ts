@@ -6,10 +6,15 @@
  * Layout (docs/maps.md has the full picture):
  * - buckets: `n_buckets` = max_entries rounded up to a power of two, one
  *   u32 each: the address of the first entry of the chain, 0 when empty;
- * - entries, from an {@link EntryPool}: a 16-byte header
- *   `{ u32 next; u32 hash; u32 lru_prev; u32 lru_next }`, the key padded to
- *   8 bytes, then the value padded to 8 (per-CPU maps: one padded value per
- *   possible CPU).
+ * - entries, from an {@link EntryPool}, in internal pages: a 24-byte header
+ *   `{ u32 next; u32 hash; u32 lru_prev; u32 lru_next; u32 value; u32 pad }`
+ *   and the key padded to 8 bytes;
+ * - values, parallel to the entries in pages of the map's value class
+ *   (read-write, read-only for BPF_F_RDONLY_PROG, write-only for
+ *   BPF_F_WRONLY_PROG): the value padded to 8 (per-CPU maps: one padded
+ *   value per possible CPU) at the address the entry's `value` word holds.
+ *   A program that writes past a value reaches the next value, never a
+ *   chain.
  *
  * The hash is Linux's (`jhash2`/`jhash` of the key with the map's seed),
  * the bucket is `hash & (n_buckets - 1)`, and new elements go to the head of
@@ -26,10 +31,10 @@ import { Errno, MapError, MapFlags, MapType, UpdateFlags } from './types.js';
 import type { BatchResult, MapEntry, MapSpec } from './types.js';
 
 /** Bytes of an entry header. */
-export const HASH_ENTRY_HEADER = 16;
+export const HASH_ENTRY_HEADER = 24;
 
-/** Offsets inside a hash entry header. */
-export const HashEntry = { next: 0, hash: 4, lruPrev: 8, lruNext: 12, key: 16 } as const;
+/** Offsets inside a hash entry (`value`: the address of its value). */
+export const HashEntry = { next: 0, hash: 4, lruPrev: 8, lruNext: 12, value: 16, key: 24 } as const;
 
 /** Flags hash maps accept (`HTAB_CREATE_FLAG_MASK`). */
 const HTAB_CREATE_FLAG_MASK = MapFlags.NO_PREALLOC | MapFlags.NO_COMMON_LRU | MapFlags.NUMA_NODE | ACCESS_MASK | MapFlags.ZERO_SEED;
@@ -71,10 +76,10 @@ export class HashMap extends BpfMap {
   readonly buckets: Region;
   readonly nBuckets: number;
   readonly seed: number;
-  /** Bytes per entry. */
+  /** Bytes per entry (header and key; the value lives apart). */
   readonly entrySize: number;
-  /** Offset of the value (CPU 0's) inside an entry. */
-  readonly valueOffset: number;
+  /** Bytes per value (every CPU's slot of per-CPU maps). */
+  readonly valueStride: number;
   protected readonly pool: EntryPool;
 
   constructor(machine: Machine, spec: MapSpec, id: number, options: HashOptions) {
@@ -82,8 +87,8 @@ export class HashMap extends BpfMap {
     const max = this.maxEntries;
     this.nBuckets = roundUpPow2(max);
     this.seed = spec.hashSeed !== undefined ? spec.hashSeed >>> 0 : (this.flags & MapFlags.ZERO_SEED) ? 0 : randomSeed();
-    this.valueOffset = HASH_ENTRY_HEADER + roundUp8(spec.keySize);
-    this.entrySize = this.valueOffset + this.cpus * this.stride;
+    this.entrySize = HASH_ENTRY_HEADER + roundUp8(spec.keySize);
+    this.valueStride = this.cpus * this.stride;
     this.buckets = this.allocate('.buckets', 'internal', this.nBuckets * 4, { readable: false, writable: false });
     this.setField(MapDescriptor.storage, this.buckets.start);
     this.setField(MapDescriptor.mask, this.nBuckets - 1);
@@ -91,8 +96,9 @@ export class HashMap extends BpfMap {
     this.setField(MapDescriptor.entrySize, this.entrySize);
     const access = this.valueAccess;
     const prealloc = (this.flags & MapFlags.NO_PREALLOC) === 0;
-    this.pool = new EntryPool(this.machine.space, (suffix, size) => this.allocate(suffix, 'map', size, access),
-      this.entrySize, max, this.descriptor.start + MapDescriptor.state0, prealloc);
+    this.pool = new EntryPool(this.machine.space, (suffix, size) => this.allocate(suffix, 'internal', size, { readable: false, writable: false }),
+      this.entrySize, max, this.descriptor.start + MapDescriptor.state0, prealloc,
+      { allocate: (suffix, size) => this.allocate(suffix, 'map', size, access), stride: this.valueStride, slot: HashEntry.value });
   }
 
   /** Number of elements. */
@@ -180,7 +186,7 @@ export class HashMap extends BpfMap {
 
   /** Address of CPU `cpu`'s value in entry `e`. */
   protected valueAddr(e: number, cpu = 0): number {
-    return e + this.valueOffset + cpu * this.stride;
+    return this.pool.valueAt(e) + cpu * this.stride;
   }
 
   /** Bytes of the entry's value as user space sees them (per-CPU: every CPU's slot). */
@@ -427,7 +433,12 @@ export class HashMap extends BpfMap {
         // Skip elements an earlier callback deleted.
         if (!this.chain(b).includes(e)) continue;
         n++;
-        if (visit(e + HashEntry.key, this.valueAddr(e, this.percpu ? cpu : 0))) return n;
+        // The key lives in an internal page: the callback reads a read-only copy.
+        const stop = this.withKeySlot((slot) => {
+          this.mem.copyWithin(slot, e + HashEntry.key, e + HashEntry.key + this.keySize);
+          return visit(slot, this.valueAddr(e, this.percpu ? cpu : 0));
+        });
+        if (stop) return n;
       }
     }
     return n;

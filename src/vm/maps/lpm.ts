@@ -8,10 +8,12 @@
  * kernel's results.
  *
  * Layout: nodes come from an {@link EntryPool} (up to 2 x max_entries nodes,
- * carved on demand since LPM tries are never preallocated):
- * `{ u32 child[2]; u32 prefixlen; u32 flags; u8 data[data_size]; pad to 8;
- * value }`, flags bit 0 = intermediate. The root node's address is
- * descriptor word `state0`; the free-list head is `state1`.
+ * carved on demand since LPM tries are never preallocated), in internal
+ * pages: `{ u32 child[2]; u32 prefixlen; u32 flags; u32 value; u32 pad;
+ * u8 data[data_size]; pad to 8 }`, flags bit 0 = intermediate, `value` the
+ * address of the node's value, which lives apart in pages of the map's
+ * value class (parallel to the nodes; docs/maps.md). The root node's
+ * address is descriptor word `state0`; the free-list head is `state1`.
  */
 import { VmError } from '../../errors.js';
 import type { Machine } from '../machine.js';
@@ -21,7 +23,7 @@ import { Errno, MapError, MapFlags, UpdateFlags } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
 
 /** Offsets inside an LPM node. */
-export const LpmNode = { child0: 0, child1: 4, prefixlen: 8, flags: 12, data: 16 } as const;
+export const LpmNode = { child0: 0, child1: 4, prefixlen: 8, flags: 12, value: 16, data: 24 } as const;
 /** `LPM_TREE_NODE_FLAG_IM`. */
 const FLAG_IM = 1;
 /** Largest data part of a key (`LPM_DATA_SIZE_MAX`). */
@@ -48,21 +50,21 @@ export class LpmTrieMap extends BpfMap {
   readonly dataSize: number;
   /** `max_prefixlen` = 8 x data_size. */
   readonly maxPrefixlen: number;
+  /** Bytes per node (without its value, which lives apart). */
   readonly nodeSize: number;
-  readonly valueOffset: number;
   private readonly pool: EntryPool;
 
   constructor(machine: Machine, spec: MapSpec, id: number) {
     super(machine, spec, id);
     this.dataSize = spec.keySize - 4;
     this.maxPrefixlen = this.dataSize * 8;
-    this.valueOffset = LpmNode.data + roundUp8(this.dataSize);
-    this.nodeSize = this.valueOffset + this.stride;
+    this.nodeSize = LpmNode.data + roundUp8(this.dataSize);
     this.setField(MapDescriptor.entrySize, this.nodeSize);
     this.setField(MapDescriptor.storage, this.descriptor.start + MapDescriptor.state0);
     const access = this.valueAccess;
-    this.pool = new EntryPool(this.machine.space, (suffix, size) => this.allocate(suffix, 'map', size, access),
-      this.nodeSize, 2 * this.maxEntries, this.descriptor.start + MapDescriptor.state1, false);
+    this.pool = new EntryPool(this.machine.space, (suffix, size) => this.allocate(suffix, 'internal', size, { readable: false, writable: false }),
+      this.nodeSize, 2 * this.maxEntries, this.descriptor.start + MapDescriptor.state1, false,
+      { allocate: (suffix, size) => this.allocate(suffix, 'map', size, access), stride: this.stride, slot: LpmNode.value });
   }
 
   /** Number of prefixes stored. */
@@ -116,14 +118,26 @@ export class LpmTrieMap extends BpfMap {
     return Math.min(p, limit);
   }
 
+  /** Address of the value of `node`. */
+  private valueAt(node: number): number {
+    return this.pool.valueAt(node);
+  }
+
+  /** Zeroes a node taken from the pool, except the address of its value. */
+  private clearNode(n: number): void {
+    const mem = this.mem;
+    mem.fill(0, n, n + LpmNode.value);
+    mem.fill(0, n + LpmNode.value + 4, n + this.nodeSize);
+  }
+
   private newNode(key: Uint8Array, value: Uint8Array | null): number {
     const n = this.pool.alloc();
     if (n === 0) return 0;
     const mem = this.mem;
-    mem.fill(0, n, n + this.nodeSize);
+    this.clearNode(n);
     this.setU32(n + LpmNode.prefixlen, keyPrefixlen(key));
     mem.set(key.subarray(4, 4 + this.dataSize), n + LpmNode.data);
-    if (value !== null) mem.set(value.subarray(0, this.valueSize), n + this.valueOffset);
+    if (value !== null) mem.set(value.subarray(0, this.valueSize), this.valueAt(n));
     return n;
   }
 
@@ -192,7 +206,7 @@ export class LpmTrieMap extends BpfMap {
       }
       const mem = this.mem;
       mem.set(key.subarray(4, 4 + this.dataSize), node + LpmNode.data);
-      mem.set(value.subarray(0, this.valueSize), node + this.valueOffset);
+      mem.set(value.subarray(0, this.valueSize), this.valueAt(node));
       this.setU32(node + LpmNode.flags, 0);
       return 0;
     }
@@ -214,7 +228,7 @@ export class LpmTrieMap extends BpfMap {
       return this.uncount(-Errno.ENOMEM);
     }
     const mem = this.mem;
-    mem.fill(0, im, im + this.nodeSize);
+    this.clearNode(im);
     this.setU32(im + LpmNode.prefixlen, matchlen);
     this.setU32(im + LpmNode.flags, FLAG_IM);
     mem.copyWithin(im + LpmNode.data, node + LpmNode.data, node + LpmNode.data + this.dataSize);
@@ -326,7 +340,7 @@ export class LpmTrieMap extends BpfMap {
   }
 
   private nodeValue(node: number): Uint8Array {
-    const at = node + this.valueOffset;
+    const at = this.valueAt(node);
     return this.mem.slice(at, at + this.valueSize);
   }
 
@@ -380,7 +394,7 @@ export class LpmTrieMap extends BpfMap {
 
   progLookup(keyAddr: number, _cpu: number): number {
     const node = this.lookupNode(this.mem.subarray(keyAddr, keyAddr + this.keySize));
-    return node === 0 ? 0 : node + this.valueOffset;
+    return node === 0 ? 0 : this.valueAt(node);
   }
 
   progUpdate(keyAddr: number, valueAddr: number, flags: number, _cpu: number): number {

@@ -146,6 +146,11 @@ export class HashOfMapsMap extends HashMap {
     this.template = spec.innerMap!;
   }
 
+  /** The values are inner-map pointers the lookup hands out as map pointers: internal, like an array of maps' slots. */
+  protected override get valueAccess(): { readable: boolean; writable: boolean } {
+    return { readable: false, writable: false };
+  }
+
   /** The inner map stored under `key`, if any. */
   mapFor(key: Uint8Array): BpfMap | undefined {
     const e = this.find(key, this.hashOf(key));

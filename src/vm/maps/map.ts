@@ -23,8 +23,17 @@ import type { Region, RegionKind } from '../memory.js';
 import { MapBatchError, MapError, MapFlags, MAP_TYPE_NAMES, UpdateFlags } from './types.js';
 import type { BatchResult, MapEntry, MapSpec } from './types.js';
 
-/** Bytes of a map descriptor region. */
-export const MAP_DESCRIPTOR_SIZE = 64;
+/** Bytes of the descriptor fields ({@link MapDescriptor}). */
+export const MAP_DESCRIPTOR_FIELDS = 64;
+/**
+ * Bytes of a map descriptor region: as many as the verifier lets a program
+ * read through a map pointer (`struct bpf_map`'s 256 bytes, see
+ * checkPtrToMapAccess in src/verifier/mem.ts), so every read it accepts
+ * stays inside the descriptor. The fields fill the first
+ * {@link MAP_DESCRIPTOR_FIELDS} bytes; the rest reads as zeros. Programs may
+ * read the descriptor, never write it (a read-only page class).
+ */
+export const MAP_DESCRIPTOR_SIZE = 256;
 
 /**
  * Descriptor field offsets (little-endian u32). Engines may read them, e.g.
@@ -130,7 +139,7 @@ export abstract class BpfMap {
     this.percpu = options.percpu ?? false;
     this.cpus = this.percpu ? machine.possibleCpus : 1;
     this.stride = roundUp8(spec.valueSize);
-    this.descriptor = this.allocate('', 'internal', MAP_DESCRIPTOR_SIZE, { readable: false, writable: false });
+    this.descriptor = this.allocate('', 'map', MAP_DESCRIPTOR_SIZE, { readable: true, writable: false });
     this.setField(MapDescriptor.type, spec.type);
     this.setField(MapDescriptor.keySize, spec.keySize);
     this.setField(MapDescriptor.valueSize, spec.valueSize);
@@ -208,9 +217,38 @@ export abstract class BpfMap {
     }
   }
 
-  /** Access rights of value storage for programs, from `BPF_F_RDONLY_PROG` / `BPF_F_WRONLY_PROG`. */
+  /**
+   * Access rights of value storage for programs, from `BPF_F_RDONLY_PROG` /
+   * `BPF_F_WRONLY_PROG` (maps whose values the runtime trusts, such as
+   * inner-map pointers, make them internal).
+   */
   protected get valueAccess(): { readable: boolean; writable: boolean } {
     return { readable: (this.flags & MapFlags.WRONLY_PROG) === 0, writable: (this.flags & MapFlags.RDONLY_PROG) === 0 };
+  }
+
+  /** Read-only key slots for `bpf_for_each_map_elem` callbacks, one per nesting level (allocated on first use). */
+  private keyScratch: Region | null = null;
+  private forEachDepth = 0;
+
+  /**
+   * Runs `body` with the address of a key slot (key_size bytes, read-only
+   * for programs) where a `bpf_for_each_map_elem` callback finds the key of
+   * the element it visits: keys the map keeps in internal pages (or does
+   * not store at all, as arrays) are copied there. Eight nesting levels.
+   */
+  protected withKeySlot<T>(body: (slot: number) => T): T {
+    const size = roundUp8(Math.max(this.keySize, 4));
+    if (this.keyScratch === null) {
+      this.keyScratch = this.allocate('.foreach_key', 'scratch', 8 * size, { readable: true, writable: false });
+    }
+    if (this.forEachDepth >= 8) throw new MapError('EBUSY', `bpf_for_each_map_elem nested too deeply on ${this.label}`);
+    const slot = this.keyScratch.start + size * this.forEachDepth;
+    this.forEachDepth++;
+    try {
+      return body(slot);
+    } finally {
+      this.forEachDepth--;
+    }
   }
 
   /** Reads descriptor field `offset` (a {@link MapDescriptor} value). */

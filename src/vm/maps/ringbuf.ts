@@ -93,6 +93,19 @@ export class RingBufMap extends BpfMap {
     return this.producerPosition - this.consumerPosition;
   }
 
+  /**
+   * The length in the header at `hdr`. Headers sit in the data area, which
+   * programs write: a length no record of this ring can have (a program
+   * wrote outside its record) is a VmError, never a copy past the area.
+   */
+  private recordLength(hdr: number): number {
+    const len = (this.dv.getUint32(hdr, true) & ~RINGBUF_BUSY_BIT & ~RINGBUF_DISCARD_BIT) >>> 0;
+    if (roundUp8(len + RINGBUF_HDR_SIZE) > this.size) {
+      throw new VmError(`${this.label} is corrupted: the record at 0x${hdr.toString(16)} claims ${len} bytes (did a program write outside a record?)`);
+    }
+    return len;
+  }
+
   // ---- the producer side (programs) ------------------------------------------------
 
   /** `__bpf_ringbuf_reserve`: the address of `size` bytes for a new record, or 0 when there is no room. */
@@ -133,7 +146,7 @@ export class RingBufMap extends BpfMap {
     if (off < 0 || off >= this.size || off % 8 !== 0 || !(dv.getUint32(hdr, true) & RINGBUF_BUSY_BIT)) {
       throw new VmError(`0x${sample.toString(16)} is not a reserved record of ring buffer ${this.label} (submitted twice, or not from bpf_ringbuf_reserve)`);
     }
-    const len = dv.getUint32(hdr, true) & ~RINGBUF_BUSY_BIT & ~RINGBUF_DISCARD_BIT;
+    const len = this.recordLength(hdr);
     const end = off + RINGBUF_HDR_SIZE + len;
     if (end > this.size) {
       // The record crossed the end: its tail is in the second copy; put it where the ring wraps.
@@ -184,7 +197,7 @@ export class RingBufMap extends BpfMap {
         const hdrLen = this.dv.getUint32(hdr, true);
         if (hdrLen & RINGBUF_BUSY_BIT) return count;
         progressed = true;
-        const len = (hdrLen & ~RINGBUF_DISCARD_BIT) >>> 0;
+        const len = this.recordLength(hdr);
         cons += roundUp8(len + RINGBUF_HDR_SIZE);
         if (!(hdrLen & RINGBUF_DISCARD_BIT)) {
           const r = cb(this.mem.subarray(hdr + RINGBUF_HDR_SIZE, hdr + RINGBUF_HDR_SIZE + len));
@@ -210,7 +223,7 @@ export class RingBufMap extends BpfMap {
       const hdr = this.data.start + (cons % this.size);
       const hdrLen = this.dv.getUint32(hdr, true);
       if (hdrLen & RINGBUF_BUSY_BIT) break;
-      const len = (hdrLen & ~RINGBUF_DISCARD_BIT) >>> 0;
+      const len = this.recordLength(hdr);
       if (!(hdrLen & RINGBUF_DISCARD_BIT)) out.push(this.mem.slice(hdr + RINGBUF_HDR_SIZE, hdr + RINGBUF_HDR_SIZE + len));
       cons += roundUp8(len + RINGBUF_HDR_SIZE);
     }
