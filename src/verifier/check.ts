@@ -321,6 +321,8 @@ export function runChecks(env: Env): void {
   doCheckCommon(env, 0);
   doCheckSubprogs(env);
   checkMaxStackDepth(env);
+  // convert_ctx_accesses, the first rewrite after verification, refuses what it cannot rewrite
+  if (env.ctxConversionFails) env.fail('verifier bug: error during ctx access conversion (0)', 'EFAULT');
 }
 
 /** check_abnormal_return: without BTF, subprograms may not use LD_ABS or tail calls. */

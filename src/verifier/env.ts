@@ -162,6 +162,8 @@ export class Env {
   maxCtxOffset = 0;
   /** Largest end of a tracepoint-buffer access (`prog->aux->max_tp_access`). */
   maxTpAccess = 0;
+  /** A visited access that convert_ctx_accesses would refuse after verification. */
+  ctxConversionFails = false;
   /** Set when a helper/insn writes to packet data directly. */
   seenDirectWrite = false;
   /** Postorder of instructions per subprogram. */

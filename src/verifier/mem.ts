@@ -5,7 +5,8 @@
  * and the functions below it).
  */
 import type { Env } from './env.js';
-import { PT } from './prog-types.js';
+import { PT, parseRanges } from './prog-types.js';
+import { SOCK_ACCESS, SOCK_CONVERSION_FAILS } from './sock-access.js';
 import { mapCaps } from './maps.js';
 import type { Reg } from './reg.js';
 import {
@@ -560,7 +561,12 @@ export function checkMemAccess(env: Env, insnIdx: number, regno: number, off0: n
   } else if (isSkPointer(reg.type)) {
     if (t === 'write') env.fail(`R${regno} cannot write into ${regTypeStr(reg.type)}`);
     if (reg.smin < 0n) env.fail(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
-    if (!sockAccessOk(reg.type, off, size)) env.fail(`R${regno} invalid ${regTypeStr(reg.type)} access off=${off} size=${size}`);
+    if (sockConversionFails(reg.type, off, size)) {
+      // allowed by the checks, refused by the rewrite that follows verification (convert_ctx_accesses)
+      env.ctxConversionFails = true;
+    } else if (!sockAccessOk(reg.type, off, size)) {
+      env.fail(`R${regno} invalid ${regTypeStr(reg.type)} access off=${off} size=${size}`);
+    }
     if (valueRegno >= 0) markUnknown(regs[valueRegno]!);
   } else if (reg.type === T.TP_BUFFER) {
     if (off < 0) env.fail(`R${regno} invalid tracepoint buffer access: off=${off}, size=${size}`);
@@ -611,12 +617,25 @@ function checkPtrToMapAccess(env: Env, reg: Reg, regno: number, off: number, siz
   env.aux[env.insnIdx]!.accessSafe = false;
 }
 
-/** bpf_sock (and friends) readable fields: a simplified bpf_sock_is_valid_access. */
+type SockTable = typeof SOCK_ACCESS;
+
+/** (offset, size) pairs per socket pointer type, from one of the kernel's tables (sock-access.ts). */
+function sockPairs(table: SockTable): Map<number, ReadonlyMap<number, ReadonlySet<number>>> {
+  return new Map(([[T.SOCK_COMMON, 'sock_common'], [T.SOCKET, 'sock'], [T.TCP_SOCK, 'tcp_sock'], [T.XDP_SOCK, 'xdp_sock']] as const)
+    .map(([type, name]) => [type, new Map(Object.entries(table[name]).map(([size, offs]) => [Number(size), parseRanges(offs)]))]));
+}
+
+const SOCK_READABLE = sockPairs(SOCK_ACCESS);
+const SOCK_UNCONVERTIBLE = sockPairs(SOCK_CONVERSION_FAILS);
+
+/** `bpf_sock_common_is_valid_access` and friends: whether `size` bytes at `off` of a socket pointer may be read. */
 function sockAccessOk(t: number, off: number, size: number): boolean {
-  if (off < 0 || off % size !== 0) return false;
-  const limit = t === T.TCP_SOCK ? 112 : t === T.XDP_SOCK ? 4 : 80;
-  if (off + size > limit) return false;
-  return size === 4 || size === 8 || size === 2 || size === 1;
+  return SOCK_READABLE.get(baseType(t))?.get(size)?.has(off) === true;
+}
+
+/** An access the checks allow whose rewrite the kernel then refuses (the upper half of a u64 field). */
+function sockConversionFails(t: number, off: number, size: number): boolean {
+  return SOCK_UNCONVERTIBLE.get(baseType(t))?.get(size)?.has(off) === true;
 }
 
 /** check_helper_mem_access: a helper reads or writes `accessSize` bytes at register `regno`. */

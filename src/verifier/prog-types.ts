@@ -65,7 +65,8 @@ export interface ProgTypeInfo {
   ctxAccess(off: number, size: number, write: boolean): CtxAccessResult;
 }
 
-function parseRanges(s: string): Set<number> {
+/** Parses "a-b,c" offset ranges (the generated access tables). */
+export function parseRanges(s: string): Set<number> {
   const out = new Set<number>();
   if (!s) return out;
   for (const part of s.split(',')) {

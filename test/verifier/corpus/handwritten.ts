@@ -891,6 +891,29 @@ function soundness(): void {
   p('soundness/sleepable-array-of-lpm', 'syscall', OF, { ...sleepable, maps: [m('lpm_trie:8:8:4:no_prealloc'), { ...m('array_of_maps:4:4:1'), inner_map: 0 }] });
   p('soundness/sleepable-hash-of-array', 'syscall', OF, { ...sleepable, maps: [m('array:4:8:4'), { ...m('hash_of_maps:4:4:1'), inner_map: 0 }] });
   p('soundness/not-sleepable-prog-array', 'kprobe', USE, { maps: [m('prog_array:4:4:4')] });
+  // Socket pointers: only the fields bpf_sock*_is_valid_access allows, at their sizes (the fuzzer found
+  // tsbpf accepting any aligned offset below the struct's end)
+  const SK = 'r6 = *(u64 *)(r1 + 168)\nif r6 == 0 goto out\n';
+  const FULL = 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\ncall bpf_sk_fullsock\nr6 = r0\nif r6 == 0 goto out\n';
+  const TCP = 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\ncall bpf_tcp_sock\nr6 = r0\nif r6 == 0 goto out\n';
+  const rd = (name: string, setup: string, w: string, off: number) =>
+    p(`soundness/sock-${name}`, 'sched_cls', `${setup}r2 = *(${w} *)(r6 + ${off})\nout:\nr0 = 0\nexit`);
+  rd('common-family-u32', SK, 'u32', 0);
+  rd('common-family-u8', SK, 'u8', 0);
+  rd('common-u64', SK, 'u64', 0);
+  rd('common-type-u32', SK, 'u32', 8);
+  rd('common-src-ip4-u8', SK, 'u8', 24);
+  rd('common-dst-port-u16', SK, 'u16', 40);
+  rd('common-dst-port-u16-hi', SK, 'u16', 42);
+  rd('common-past-end', SK, 'u32', 80);
+  rd('full-mark-u32', FULL, 'u32', 16);
+  rd('full-mark-u8', FULL, 'u8', 16);
+  rd('full-protocol-u16', FULL, 'u16', 12);
+  rd('full-state-u8', FULL, 'u8', 49);
+  rd('tcp-snd-cwnd-u32', TCP, 'u32', 4);
+  rd('tcp-bytes-received-u64', TCP, 'u64', 80);
+  rd('tcp-bytes-received-u32', TCP, 'u32', 84);
+  rd('tcp-past-end', TCP, 'u32', 112);
 }
 
 export function handwrittenPrograms(): SourceProgram[] {
