@@ -134,8 +134,13 @@ function* candidates(slots: readonly Slot[]): Generator<Slot[]> {
       continue;
     }
     const c = cls(s.code);
+    const op = s.code & 0xf0;
+    const kForm = (s.code & 0x08) === 0;
+    const aluK = (c === 4 || c === 7) && kForm && op !== 0x80 && op !== 0xd0;
+    const jmpK = (c === 5 || c === 6) && kForm && op !== 0x00 && op !== 0x80 && op !== 0x90 && s.code !== 0xe5;
+    if (!aluK && !jmpK && c !== 2) continue;
     const isShiftOrDiv = (c === 4 || c === 7) && [0x30, 0x60, 0x70, 0x90, 0xc0, 0xd0].includes(s.code & 0xf0);
-    for (const v of [0, 1, s.imm >> 1]) {
+    for (const v of [0, 1]) {
       if (v === s.imm || (isShiftOrDiv && v === 0)) continue;
       const out = slots.map((x) => ({ ...x }));
       out[i]!.imm = v;
@@ -172,7 +177,7 @@ export interface MinimizeResult {
  * ask the kernel for each round's survivors (needed for every class but
  * `fault`). Stops after `maxRounds` successful steps.
  */
-export function minimize(e: MinimizeEntry, cls0: DivergenceClass, t0: Verdict, k0: Verdict | null, useKernel: boolean, maxRounds = 200): MinimizeResult {
+export function minimize(e: MinimizeEntry, cls0: DivergenceClass, t0: Verdict, k0: Verdict | null, useKernel: boolean, maxRounds = 60): MinimizeResult {
   let cur = decode(e.insns);
   let curT = t0;
   let curK = k0;
