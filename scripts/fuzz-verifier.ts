@@ -119,6 +119,7 @@ function work(o: Options): WorkerResult {
       if (!out.cls) continue;
       const sig = signature(out.cls, out.tsbpf, out.kernel);
       const rec = (signatures[sig] ??= { count: 0, seeds: [] });
+      if (rec.count < 3) process.stderr.write(`${tag}divergence ${out.prog.name}: ${sig}${out.fault ? ` (${out.fault})` : ''}\n`);
       rec.count++;
       if (rec.seeds.length < 5) rec.seeds.push(out.prog.name);
       if ((minimized.get(sig) ?? 0) >= o.perSignature) continue;

@@ -445,7 +445,11 @@ function syncLinkedRegs(env: Env, vs: VState, known: Reg, linked: LinkedReg[]): 
       scalar32Add(reg, fake);
       scalar64Add(reg, fake);
       reg.varOff = tnumAddLinked(reg, fake);
-      if (known.addConst === 32) zext32To64(reg);
+      // A link made by a 32-bit add holds a zero-extended value: whichever
+      // side was made by one, the result is 32 bits (the kernel zero-extends
+      // in both cases; zero-extending only when the known register was left
+      // r2 = w(r1 + 8) as r1 + 8, above 2^32 when it had wrapped to [0, 2]).
+      if (known.addConst === 32 || savedAdd === 32) zext32To64(reg);
       regBoundsSync(reg);
     }
     // (6.18 does not mark the synced registers scratched: the log shows only the compared ones)
