@@ -837,7 +837,7 @@ export function checkAluOp(env: Env, insn: RawInsn): void {
     checkRegArg(env, insn.dst, 'dst_no_mark');
     adjustRegMinMaxVals(env, insn);
   }
-  regBoundsSanity(regs[insn.dst]!);
+  regBoundsSanity(regs[insn.dst]!, (line) => env.verbose(line), 'alu');
 }
 
 export { TNUM_UNKNOWN, setKnown, BPF_DIV, BPF_MOD };

@@ -458,17 +458,26 @@ export function regBoundsSync(r: Reg): void {
  * `reg_bounds_sanity_check` (without the log): on inconsistent bounds the
  * kernel logs a verifier bug and resets the register to unbounded.
  */
-export function regBoundsSanity(r: Reg): void {
-  let bad = r.umin > r.umax || r.smin > r.smax || r.u32min > r.u32max || r.s32min > r.s32max;
-  if (!bad && tnumIsConst(r.varOff)) {
+export function regBoundsSanity(r: Reg, log?: (line: string) => void, ctx = ''): void {
+  let msg: string | null = null;
+  if (r.umin > r.umax || r.smin > r.smax || r.u32min > r.u32max || r.s32min > r.s32max) msg = 'range bounds violation';
+  if (!msg && tnumIsConst(r.varOff)) {
     const uv = r.varOff.value;
-    if (r.umin !== uv || r.umax !== uv || r.smin !== s64(uv) || r.smax !== s64(uv)) bad = true;
+    if (r.umin !== uv || r.umax !== uv || r.smin !== s64(uv) || r.smax !== s64(uv)) msg = 'const tnum out of sync with range bounds';
   }
-  if (!bad && tnumSubregIsConst(r.varOff)) {
+  if (!msg && tnumSubregIsConst(r.varOff)) {
     const uv = r.varOff.value & U32_MASK;
-    if (r.u32min !== uv || r.u32max !== uv || r.s32min !== s32(uv) || r.s32max !== s32(uv)) bad = true;
+    if (r.u32min !== uv || r.u32max !== uv || r.s32min !== s32(uv) || r.s32max !== s32(uv)) msg = 'const subreg tnum out of sync with range bounds';
   }
-  if (bad) markUnbounded(r);
+  if (!msg) return;
+  if (log) {
+    // verifier_bug() in the kernel's words; the values as its %#llx / %#x print them
+    const h = (v: bigint, bits: 32 | 64) => `0x${BigInt.asUintN(bits, v).toString(16)}`;
+    log(`verifier bug: REG INVARIANTS VIOLATION (${ctx}): ${msg} u64=[${h(r.umin, 64)}, ${h(r.umax, 64)}] `
+      + `s64=[${h(r.smin, 64)}, ${h(r.smax, 64)}] u32=[${h(r.u32min, 32)}, ${h(r.u32max, 32)}] `
+      + `s32=[${h(r.s32min, 32)}, ${h(r.s32max, 32)}] var_off=(${h(r.varOff.value, 64)}, ${h(r.varOff.mask, 64)})\n`);
+  }
+  markUnbounded(r);
 }
 
 /** `__reg_assign_32_into_64`. */
