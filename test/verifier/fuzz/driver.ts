@@ -38,6 +38,25 @@ export interface Outcome {
   cls: DivergenceClass | null;
   /** Generation or verification threw (a tsbpf crash is a bug too). */
   crash: string | null;
+  /** With `logsEvery`: the first line where the level-2 logs differ (null: identical; undefined: not compared). */
+  logDiff?: { line: number; kernel: string; tsbpf: string } | null;
+}
+
+/** A level-2 log without what tsbpf does not print (stack liveness) and with map addresses hidden. */
+export function normalizeLog(log: string): string[] {
+  return log.split('\n')
+    .filter((l) => !/^\(\d[\d,]*\) /.test(l) && !/^live stack update/.test(l))
+    .map((l) => l.replace(/0xffff[0-9a-f]{12}/g, 'ADDR'));
+}
+
+/** The first difference of two level-2 logs, or null. */
+export function firstLogDiff(tsbpfLog: string, kernelLog: string): { line: number; kernel: string; tsbpf: string } | null {
+  const t = normalizeLog(tsbpfLog);
+  const k = normalizeLog(kernelLog);
+  let j = 0;
+  while (j < t.length && j < k.length && t[j] === k[j]) j++;
+  if (j === t.length && j === k.length) return null;
+  return { line: j, kernel: k[j] ?? '<end>', tsbpf: t[j] ?? '<end>' };
 }
 
 /** The kernel request for a program. */
@@ -93,6 +112,8 @@ export interface BatchOptions {
   families?: readonly string[];
   /** Checked runs per accepted program. */
   inputs?: number;
+  /** Also compare full level-2 logs of every program whose seed is a multiple of this (0: never). */
+  logsEvery?: number;
 }
 
 /** Timings of a batch, in ms. */
@@ -140,6 +161,19 @@ export function runBatch(seeds: readonly number[], opts: BatchOptions, times?: B
     live.forEach((o, i) => { o.kernel = verdicts[i] ?? null; });
     if (times) times.kernel += performance.now() - t;
   }
+  if (opts.kernel && opts.logsEvery) {
+    const picked = outcomes.filter((o) => o.insns !== '' && o.prog.seed % opts.logsEvery! === 0 && (o.tsbpf.insn_processed ?? 0) < 20_000);
+    const replies = picked.length ? ask(picked.map((o) => ({ ...kernelRequest({ ...o.prog, insns: o.insns }), log_level: 2 }))) : [];
+    picked.forEach((o, i) => {
+      const r = replies[i];
+      if (!r?.ok) return;
+      try {
+        o.logDiff = firstLogDiff(verifyEntry({ ...o.prog, insns: o.insns }, 2).log, String(r.log ?? ''));
+      } catch {
+        /* a crash is reported by the verdict pass */
+      }
+    });
+  }
   if (opts.runs) {
     const t = performance.now();
     for (const o of outcomes) {
@@ -164,13 +198,16 @@ export interface Tally {
   agree: number;
   runs: number;
   crashes: number;
+  /** Level-2 logs compared, and how many differ. */
+  logsCompared: number;
+  logsDiffer: number;
   classes: Record<DivergenceClass, number>;
   byFamily: Record<string, { programs: number; accepted: number; compared: number; agree: number; classes: Record<string, number> }>;
 }
 
 export function newTally(): Tally {
   return {
-    programs: 0, accepted: 0, kernelCompared: 0, kernelAccepted: 0, agree: 0, runs: 0, crashes: 0,
+    programs: 0, accepted: 0, kernelCompared: 0, kernelAccepted: 0, agree: 0, runs: 0, crashes: 0, logsCompared: 0, logsDiffer: 0,
     classes: { 'false-accept': 0, fault: 0, 'false-reject': 0, message: 0 }, byFamily: {},
   };
 }
@@ -181,6 +218,10 @@ export function addToTally(t: Tally, outcomes: readonly Outcome[]): void {
     const f = (t.byFamily[o.prog.family] ??= { programs: 0, accepted: 0, compared: 0, agree: 0, classes: {} });
     f.programs++;
     if (o.crash) t.crashes++;
+    if (o.logDiff !== undefined) {
+      t.logsCompared++;
+      if (o.logDiff) t.logsDiffer++;
+    }
     if (o.tsbpf.accepted) {
       t.accepted++;
       f.accepted++;
@@ -211,6 +252,8 @@ export function mergeTally(into: Tally, t: Tally): void {
   into.agree += t.agree;
   into.runs += t.runs;
   into.crashes += t.crashes;
+  into.logsCompared += t.logsCompared;
+  into.logsDiffer += t.logsDiffer;
   for (const k of Object.keys(t.classes) as DivergenceClass[]) into.classes[k] += t.classes[k];
   for (const [name, f] of Object.entries(t.byFamily)) {
     const g = (into.byFamily[name] ??= { programs: 0, accepted: 0, compared: 0, agree: 0, classes: {} });
@@ -233,6 +276,7 @@ export function formatTally(t: Tally): string {
     lines.push(`kernel compared ${t.kernelCompared}, kernel accepted ${t.kernelAccepted} (${pct(t.kernelAccepted, t.kernelCompared)}), `
       + `agreement (verdict and message) ${t.agree}/${t.kernelCompared} = ${pct(t.agree, t.kernelCompared, 4)}`);
   }
+  if (t.logsCompared) lines.push(`level-2 logs compared ${t.logsCompared}, identical ${t.logsCompared - t.logsDiffer} (${pct(t.logsCompared - t.logsDiffer, t.logsCompared)})`);
   lines.push(`false accepts ${t.classes['false-accept']}, checked-mode faults ${t.classes.fault}, false rejects ${t.classes['false-reject']}, message mismatches ${t.classes.message}`);
   lines.push('family        programs  accepted  compared    agreement  false-acc  faults  false-rej  message');
   for (const [name, f] of Object.entries(t.byFamily).sort()) {

@@ -6,12 +6,13 @@
  * check placed at those bounds (see edges.ts).
  */
 import { verify } from '../../../src/verifier/index.js';
+import { verifierHooks } from '../../../src/verifier/env.js';
 import { verifyEntry } from '../corpus/common.js';
 import { emitBad, emitUse, gatherUse, type UseKind, type UseRegs } from './edges.js';
 import { finish, programBytes, Rand, type Asm, type FuzzProgram, type Skeleton } from './gen.js';
 import { PROFILES, ScalarBody, scalarSkeleton } from './scalar.js';
 import { POINTER_FAMILIES } from './pointers.js';
-import { statesAt, unionStates, unknownScalar, type ScalarState } from './state.js';
+import { unionStates, unknownScalar, type ScalarState } from './state.js';
 import { toHex } from '../corpus/common.js';
 
 /** Emits the check on the probed register (the marker is already emitted). */
@@ -104,6 +105,33 @@ export function compactMaps(p: FuzzProgram): FuzzProgram {
   return { ...p, asm, maps: used.map((i) => p.maps[i]!) };
 }
 
+/**
+ * The bounds of register `y` right after instruction `slot`, over every
+ * path tsbpf explores (the union of the states it prints at log level 2 for
+ * that instruction; read through the verifier's test hook, which is much
+ * cheaper than formatting a level-2 log). Null when never reached or not a
+ * scalar there.
+ */
+export function markerState(e: Parameters<typeof verifyEntry>[0], slot: number, y: number): ScalarState | null {
+  const states: ScalarState[] = [];
+  let scalar = true;
+  verifierHooks.afterInsn = (idx, env) => {
+    if (idx !== slot) return;
+    const r = env.regs[y]!;
+    if (r.type !== 1) {
+      scalar = false;
+      return;
+    }
+    states.push({ smin: r.smin, smax: r.smax, umin: r.umin, umax: r.umax, s32min: r.s32min, s32max: r.s32max, u32min: r.u32min, u32max: r.u32max, value: r.varOff.value, mask: r.varOff.mask });
+  };
+  try {
+    verifyEntry(e, 0);
+  } finally {
+    verifierHooks.afterInsn = null;
+  }
+  return scalar && states.length ? unionStates(states) : null;
+}
+
 /** Builds the program of `family` for `seed`, with its edge check placed. */
 export function generate(family: string, seed: number): FuzzProgram {
   return compactMaps(generateFull(family, seed));
@@ -116,10 +144,7 @@ function generateFull(family: string, seed: number): FuzzProgram {
   if (!first.marker) return first.prog;
   let state: ScalarState | null = null;
   try {
-    const e = { ...first.prog, insns: toHex(programBytes(first.prog)) };
-    const res = verifyEntry(e, 2);
-    const states = statesAt(res.log, first.marker.slot, first.marker.y);
-    if (states) state = unionStates(states);
+    state = markerState({ ...first.prog, insns: toHex(programBytes(first.prog)) }, first.marker.slot, first.marker.y);
   } catch {
     state = null;
   }

@@ -140,8 +140,9 @@ function* candidates(slots: readonly Slot[]): Generator<Slot[]> {
     const jmpK = (c === 5 || c === 6) && kForm && op !== 0x00 && op !== 0x80 && op !== 0x90 && s.code !== 0xe5;
     if (!aluK && !jmpK && c !== 2) continue;
     const isShiftOrDiv = (c === 4 || c === 7) && [0x30, 0x60, 0x70, 0x90, 0xc0, 0xd0].includes(s.code & 0xf0);
+    // only towards 0 (0, or 1 from a larger magnitude), so rounds cannot cycle
     for (const v of [0, 1]) {
-      if (v === s.imm || (isShiftOrDiv && v === 0)) continue;
+      if (v === s.imm || (isShiftOrDiv && v === 0) || (v === 1 && (s.imm === 0 || s.imm === -1))) continue;
       const out = slots.map((x) => ({ ...x }));
       out[i]!.imm = v;
       yield out;
