@@ -114,7 +114,7 @@ function work(o: Options): WorkerResult {
   const crashes: string[] = [];
   const minimized = new Map<string, number>();
   // divergences already recorded (fixed or known) are counted, not minimized again
-  for (const p of loadRegressions(o.out).programs) minimized.set(entrySignature(p), o.perSignature);
+  for (const p of [...loadRegressions().programs, ...(o.out ? loadRegressions(o.out).programs : [])]) minimized.set(entrySignature(p), o.perSignature);
   const useKernel = o.kernel && kernelAvailable().ok;
   const tag = o.label ? `[${o.label}] ` : '';
   let done = 0;

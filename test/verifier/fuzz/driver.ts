@@ -60,12 +60,14 @@ export function firstLogDiff(tsbpfLog: string, kernelLog: string): { line: numbe
 }
 
 /** The kernel request for a program. */
-export function kernelRequest(e: { prog_type: string; insns: string; maps?: unknown[]; prog_flags?: string[]; expected_attach_type?: string; license?: string }): OracleRequest {
+export function kernelRequest(e: { prog_type: string; insns: string; maps?: unknown[]; prog_flags?: string[]; expected_attach_type?: string; license?: string; func_info?: unknown[] }): OracleRequest {
   const req: OracleRequest = {
     cmd: 'verify', prog_type: e.prog_type, insns: e.insns, maps: e.maps ?? [], prog_flags: e.prog_flags ?? [],
     license: e.license ?? 'GPL', log_level: 1,
   };
   if (e.expected_attach_type) req['expected_attach_type'] = e.expected_attach_type;
+  // passed along for an oracle that loads BTF func info (kernel_oracle.py ignores it)
+  if (e.func_info) req['func_info'] = e.func_info;
   return req;
 }
 
@@ -79,12 +81,20 @@ export function kernelVerdict(reply: OracleReply | undefined): Verdict | null {
   };
 }
 
-/** Verdicts of many programs from the kernel, `batch` per oracle call. */
-export function kernelVerdicts(entries: readonly { prog_type: string; insns: string; maps?: unknown[]; prog_flags?: string[]; expected_attach_type?: string }[], batch = 500): (Verdict | null)[] {
+/**
+ * Verdicts of many programs from the kernel, `batch` per oracle call. A
+ * program with BTF func info that the oracle loaded without it (the kernel
+ * answers "missing btf func_info") has no kernel verdict.
+ */
+export function kernelVerdicts(entries: readonly { prog_type: string; insns: string; maps?: unknown[]; prog_flags?: string[]; expected_attach_type?: string; func_info?: unknown[] }[], batch = 500): (Verdict | null)[] {
   const out: (Verdict | null)[] = [];
   for (let i = 0; i < entries.length; i += batch) {
-    const replies = ask(entries.slice(i, i + batch).map(kernelRequest));
-    for (const r of replies) out.push(kernelVerdict(r));
+    const part = entries.slice(i, i + batch);
+    const replies = ask(part.map(kernelRequest));
+    replies.forEach((r, j) => {
+      const v = kernelVerdict(r);
+      out.push(v && part[j]!.func_info && v.error === 'missing btf func_info' ? null : v);
+    });
   }
   return out;
 }

@@ -280,7 +280,7 @@ export function emitUse(kind: UseKind, a: Asm, r: Rand, u: UseRegs, s: ScalarSta
       if (sk.valueMap >= 0) note = saneUse(a, r, u, s, tight);
       break;
     case 'pkt':
-      if (sk.type.data !== undefined) note = pktUse(a, r, u, tight, skip);
+      if (sk.packet) note = pktUse(a, r, u, tight, skip);
       break;
     default:
       break;

@@ -70,8 +70,19 @@ export interface ExecResult {
 /** Packet sizes the runs use (skb types need an Ethernet header). */
 const SIZES = [14, 15, 20, 34, 42, 54, 60, 64, 100, 1500];
 
+/**
+ * Program types whose context a test run builds as the kernel would: packet
+ * types get real packet pointers, the others here have no pointer fields.
+ * Types with pointer fields in a raw context (flow_dissector's flow_keys,
+ * sock_ops, sk_msg, sk_lookup and cgroup_sock_addr sockets, sk_skb) are not
+ * run: their pointers would be whatever bytes the context holds.
+ */
+const RUNNABLE = new Set(['xdp', 'sched_cls', 'sched_act', 'socket_filter', 'cgroup_skb', 'lwt_in', 'lwt_out', 'lwt_xmit',
+  'kprobe', 'tracepoint', 'perf_event', 'raw_tracepoint', 'cgroup_device', 'cgroup_sock']);
+
 /** Runs `bytes` (program type `progType`, maps `maps`) `inputs` times in checked mode. */
 export function execChecked(bytes: Uint8Array, progType: string, maps: readonly OracleMap[], seed: number, inputs = 6): ExecResult {
+  if (!RUNNABLE.has(progType)) return { runs: 0, fault: null };
   const r = new Rand(seed ^ 0x2545f491);
   const typeId = progTypeId(progType);
   const contexts = new HookContexts();
@@ -100,7 +111,7 @@ export function execChecked(bytes: Uint8Array, progType: string, maps: readonly 
       });
     };
     const prog = prepareProgram(resolveMaps(bytes, created), { helpers: machine.helpers });
-    const raw = progType === 'kprobe' || progType === 'tracepoint' || progType === 'perf_event' || progType === 'raw_tracepoint';
+    const raw = !['xdp', 'sched_cls', 'sched_act', 'socket_filter', 'cgroup_skb', 'lwt_in', 'lwt_out', 'lwt_xmit'].includes(progType);
     for (let i = 0; i < inputs; i++) {
       fill();
       runs++;

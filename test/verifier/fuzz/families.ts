@@ -12,6 +12,7 @@ import { emitBad, emitUse, gatherUse, type UseKind, type UseRegs } from './edges
 import { finish, programBytes, Rand, type Asm, type FuzzProgram, type Skeleton } from './gen.js';
 import { PROFILES, ScalarBody, scalarSkeleton } from './scalar.js';
 import { POINTER_FAMILIES } from './pointers.js';
+import { callbackGen } from './callbacks.js';
 import { unionStates, unknownScalar, type ScalarState } from './state.js';
 import { toHex } from '../corpus/common.js';
 
@@ -69,6 +70,7 @@ export const FAMILIES: Readonly<Record<string, { weight: number; gen: Generator 
   linked: { weight: 6, gen: scalarFamily('linked') },
   spill: { weight: 5, gen: scalarFamily('spill') },
   ...POINTER_FAMILIES,
+  callback: { weight: 4, gen: callbackGen },
 };
 
 export const FAMILY_NAMES = Object.keys(FAMILIES);

@@ -236,6 +236,8 @@ export interface Skeleton {
   valueMap: number;
   /** Bytes proven in the packet on the main path (0: none / no packet). */
   pktChecked: number;
+  /** r7/r8 hold the packet pointers. */
+  packet: boolean;
   /** Label of the common exit path. */
   out: string;
 }
@@ -245,7 +247,7 @@ export function skeleton(r: Rand, typeName: string, opts: { packet?: boolean; va
   const type = TYPES[typeName]!;
   const a = new Asm();
   const maps = fuzzMaps(r);
-  const sk: Skeleton = { a, r, type, maps, valueMap: -1, pktChecked: 0, out: a.label() };
+  const sk: Skeleton = { a, r, type, maps, valueMap: -1, pktChecked: 0, packet: false, out: a.label() };
   a.emit('r6 = r1');
   if (opts.value !== false) {
     const mi = r.weighted([[MAP_ARRAY, 5], [MAP_HASH, 2], [MAP_ARRAY_SMALL, 2], [MAP_PERCPU, 1]] as const);
@@ -264,6 +266,7 @@ export function skeleton(r: Rand, typeName: string, opts: { packet?: boolean; va
     const w = type.ptrSize === 8 ? 'u64' : 'u32';
     a.emit(`r7 = *(${w} *)(r6 + ${type.data})`);
     a.emit(`r8 = *(${w} *)(r6 + ${type.dataEnd})`);
+    sk.packet = true;
     if (r.chance(0.85)) {
       const n = r.pick([1, 2, 4, 8, 14, 20, 34, 42, 54, 64]);
       a.emit('r1 = r7');
