@@ -146,6 +146,9 @@ function isPktPtrBranchTaken(dst: Reg, src: Reg, opcode: number): number {
 export function isBranchTaken(r1: Reg, r2: Reg, opcode: number, j32: boolean): number {
   if (isPktPointerAny(r1) && isPktPointerAny(r2) && !j32) return isPktPtrBranchTaken(r1, r2, opcode);
   if (r1.type !== T.SCALAR || r2.type !== T.SCALAR) {
+    // The low 32 bits of a non-null pointer may be zero: a JMP32 test of a
+    // pointer against 0 decides nothing (measured: the kernel explores both).
+    if (j32) return -1;
     if (!isRegConst(r2, j32)) {
       opcode = flipOpcode(opcode);
       [r1, r2] = [r2, r1];
