@@ -56,6 +56,8 @@ describe('verifier vs recorded kernel verdicts', () => {
     for (const d of a.disagreements) console.log(`  regression ${d.name}: kernel ${d.kernel}; tsbpf ${d.tsbpf}`);
     for (const p of known) console.log(`  known ${p.name}: ${p.known}`);
     expect(a.disagreements).toEqual([]);
+    // and the kernel's insn_processed (the fuzzer also records pruning and precision differences)
+    expect(a.processedAgree).toBe(a.total);
   });
 });
 

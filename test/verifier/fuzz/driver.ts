@@ -208,6 +208,9 @@ export interface Tally {
   agree: number;
   runs: number;
   crashes: number;
+  /** Programs with the kernel's insn_processed (accepted by both, or rejected with the same message), and how many match. */
+  processedCompared: number;
+  processedAgree: number;
   /** Level-2 logs compared, and how many differ. */
   logsCompared: number;
   logsDiffer: number;
@@ -217,7 +220,7 @@ export interface Tally {
 
 export function newTally(): Tally {
   return {
-    programs: 0, accepted: 0, kernelCompared: 0, kernelAccepted: 0, agree: 0, runs: 0, crashes: 0, logsCompared: 0, logsDiffer: 0,
+    programs: 0, accepted: 0, kernelCompared: 0, kernelAccepted: 0, agree: 0, runs: 0, crashes: 0, processedCompared: 0, processedAgree: 0, logsCompared: 0, logsDiffer: 0,
     classes: { 'false-accept': 0, fault: 0, 'false-reject': 0, message: 0 }, byFamily: {},
   };
 }
@@ -246,6 +249,10 @@ export function addToTally(t: Tally, outcomes: readonly Outcome[]): void {
         t.agree++;
         f.agree++;
       }
+      if (same && o.kernel.insn_processed !== null) {
+        t.processedCompared++;
+        if (o.kernel.insn_processed === o.tsbpf.insn_processed) t.processedAgree++;
+      }
     }
     if (o.cls) {
       t.classes[o.cls]++;
@@ -262,6 +269,8 @@ export function mergeTally(into: Tally, t: Tally): void {
   into.agree += t.agree;
   into.runs += t.runs;
   into.crashes += t.crashes;
+  into.processedCompared += t.processedCompared;
+  into.processedAgree += t.processedAgree;
   into.logsCompared += t.logsCompared;
   into.logsDiffer += t.logsDiffer;
   for (const k of Object.keys(t.classes) as DivergenceClass[]) into.classes[k] += t.classes[k];
@@ -286,6 +295,7 @@ export function formatTally(t: Tally): string {
     lines.push(`kernel compared ${t.kernelCompared}, kernel accepted ${t.kernelAccepted} (${pct(t.kernelAccepted, t.kernelCompared)}), `
       + `agreement (verdict and message) ${t.agree}/${t.kernelCompared} = ${pct(t.agree, t.kernelCompared, 4)}`);
   }
+  if (t.processedCompared) lines.push(`insn_processed equal to the kernel's ${t.processedAgree}/${t.processedCompared} (${pct(t.processedAgree, t.processedCompared, 3)})`);
   if (t.logsCompared) lines.push(`level-2 logs compared ${t.logsCompared}, identical ${t.logsCompared - t.logsDiffer} (${pct(t.logsCompared - t.logsDiffer, t.logsCompared)})`);
   lines.push(`false accepts ${t.classes['false-accept']}, checked-mode faults ${t.classes.fault}, false rejects ${t.classes['false-reject']}, message mismatches ${t.classes.message}`);
   lines.push('family        programs  accepted  compared    agreement  false-acc  faults  false-rej  message');

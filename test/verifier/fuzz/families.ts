@@ -63,6 +63,82 @@ function scalarFamily(name: string): Generator {
   };
 }
 
+/**
+ * The `mixed` family: longer programs where scalars from the scalar body
+ * become variable offsets of map value and packet accesses (masked to fit,
+ * or not), small bounded loops run scalar code, and a scalar is checked at
+ * its edge at the end: more joins and checkpoints, so pruning and
+ * precision get exercised too.
+ */
+const mixedGen: Generator = (seed, use) => {
+  const r = new Rand(seed);
+  const sk = scalarSkeleton(r);
+  const { a } = sk;
+  const body = new ScalarBody(sk, PROFILES['mixed']!, [0, 1, 2, 3, 4, 5]);
+  body.prologue();
+  for (let seg = r.int(2, 5); seg > 0; seg--) {
+    body.block(r.int(2, 6));
+    const live = [...body.live];
+    if (live.length === 0) continue;
+    const x = r.pick(live);
+    const t = x === 5 ? 4 : 5;
+    const p = x === 3 ? 1 : 3;
+    const k = r.weighted([['value', 3], ['pkt', sk.packet ? 2 : 0], ['loop', 1.5], ['none', 1]] as const);
+    if (k === 'value' && sk.valueMap >= 0) {
+      const vs = sk.maps[sk.valueMap]!.value_size;
+      const size = r.pick([1, 2, 4, 8].filter((z) => z <= vs));
+      a.emit(`r${t} = r${x}`);
+      const mask = r.chance(0.85) ? (1 << Math.floor(Math.log2(Math.max(1, vs - size + 1)))) - 1 : r.pick([0xff, 0xffff, -1]);
+      a.emit(`r${t} &= ${mask}`);
+      a.emit(`r${p} = r9`);
+      a.emit(`r${p} += r${t}`);
+      if (r.chance(0.5)) a.emit(`r${t} = *(u${size * 8} *)(r${p} + 0)`);
+      else a.emit(`*(u${size * 8} *)(r${p} + 0) = r${x}`);
+      body.live.add(t);
+      body.live.delete(p);
+    } else if (k === 'pkt') {
+      const skip = a.label();
+      a.emit(`r${t} = r${x}`);
+      a.emit(`r${t} &= ${r.pick([0, 7, 15, 63, 0xff])}`);
+      a.emit(`r${p} = r7`);
+      a.emit(`r${p} += r${t}`);
+      a.emit('r0 = r' + p);
+      const n = r.pick([1, 2, 4, 8]);
+      a.emit(`r0 += ${n}`);
+      a.emit(`if r0 > r8 goto ${skip}`);
+      a.emit(`r0 = *(u${r.pick([1, 2, 4, 8].filter((z) => z <= n)) * 8} *)(r${p} + 0)`);
+      a.place(skip);
+      body.live.delete(0);
+      body.live.delete(p);
+      body.live.add(t);
+    } else if (k === 'loop') {
+      const c = t;
+      const top = a.label();
+      a.emit(`r${c} = 0`);
+      a.place(top);
+      const regs = body.live;
+      regs.delete(c);
+      for (let i = r.int(1, 3); i > 0; i--) body.alu();
+      regs.delete(c);
+      a.emit(`r${c} += 1`);
+      a.emit(`if r${c} < ${r.int(2, 5)} goto ${top}`);
+      body.live.add(c);
+    }
+  }
+  const live = [...body.live];
+  const x = live.length ? r.pick(live) : 0;
+  const free = [0, 1, 2, 3, 4, 5].filter((n) => n !== x);
+  const y = r.pick(free);
+  const z = r.pick(free.filter((n) => n !== y));
+  const t = r.pick(free.filter((n) => n !== y && n !== z));
+  const bad = a.label();
+  const marker = probe(sk, x, { y, z, t, bad }, use);
+  const prog = finish(sk, 'mixed', seed);
+  emitBad(a, bad);
+  prog.asm = a.text();
+  return { prog, marker };
+};
+
 export const FAMILIES: Readonly<Record<string, { weight: number; gen: Generator }>> = {
   alu: { weight: 14, gen: scalarFamily('alu') },
   sext: { weight: 7, gen: scalarFamily('sext') },
@@ -71,6 +147,7 @@ export const FAMILIES: Readonly<Record<string, { weight: number; gen: Generator 
   spill: { weight: 5, gen: scalarFamily('spill') },
   ...POINTER_FAMILIES,
   callback: { weight: 4, gen: callbackGen },
+  mixed: { weight: 8, gen: mixedGen },
 };
 
 export const FAMILY_NAMES = Object.keys(FAMILIES);
@@ -142,7 +219,13 @@ export function generate(family: string, seed: number): FuzzProgram {
 function generateFull(family: string, seed: number): FuzzProgram {
   const f = FAMILIES[family];
   if (!f) throw new Error(`unknown fuzz family '${family}' (known: ${FAMILY_NAMES.join(', ')})`);
-  const first = f.gen(seed, (a, u) => gatherUse(a, u));
+  // some programs checkpoint at every prune point (BPF_F_TEST_STATE_FREQ): pruning gets harder
+  const stateFreq = new Rand(seed ^ 0x3c6ef372).chance(0.08);
+  const flag = (g: Generated): Generated => {
+    if (stateFreq) g.prog.prog_flags = [...(g.prog.prog_flags ?? []), 'test_state_freq'];
+    return g;
+  };
+  const first = flag(f.gen(seed, (a, u) => gatherUse(a, u)));
   if (!first.marker) return first.prog;
   let state: ScalarState | null = null;
   try {
@@ -155,9 +238,9 @@ function generateFull(family: string, seed: number): FuzzProgram {
   const kind = ur.weighted(USE_KINDS);
   const s = state ?? unknownScalar();
   let note = '';
-  const second = f.gen(seed, (a, u, sk, skip) => {
+  const second = flag(f.gen(seed, (a, u, sk, skip) => {
     note = emitUse(kind, a, ur, u, s, tight, sk, skip);
-  });
+  }));
   second.prog.note = `${tight ? 'tight' : 'loose'} ${note}${state ? '' : ' (no state)'}`;
   return second.prog;
 }

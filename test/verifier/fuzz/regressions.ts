@@ -16,8 +16,8 @@ export const REGRESSIONS_PATH = fileURLToPath(new URL('../../fixtures/verifier/f
 
 /** A recorded divergence. */
 export interface FuzzRegression extends CorpusEntry {
-  /** What the fuzzer saw: its class, and tsbpf's verdict then. */
-  found: { class: DivergenceClass; family: string; seed: number; tsbpf: { accepted: boolean; error: string | null } };
+  /** What the fuzzer saw: its class ('processed': same verdict, another insn_processed), and tsbpf's verdict then. */
+  found: { class: DivergenceClass | 'processed'; family: string; seed: number; tsbpf: { accepted: boolean; error: string | null } };
   /** Set while tsbpf still disagrees: the reason it is not fixed (or "new"). */
   known?: string;
 }
@@ -42,7 +42,7 @@ export function normMessage(e: string | null): string {
 }
 
 /** What makes two divergences "the same bug" for deduplication. */
-export function signature(cls: DivergenceClass, tsbpf: { accepted: boolean; error: string | null }, kernel: { accepted: boolean; error: string | null } | null): string {
+export function signature(cls: DivergenceClass | 'processed', tsbpf: { accepted: boolean; error: string | null }, kernel: { accepted: boolean; error: string | null } | null): string {
   return `${cls} | tsbpf: ${tsbpf.accepted ? 'accepted' : normMessage(tsbpf.error)} | kernel: ${kernel ? (kernel.accepted ? 'accepted' : normMessage(kernel.error)) : '-'}`;
 }
 

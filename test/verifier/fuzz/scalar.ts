@@ -22,14 +22,16 @@ export interface ScalarProfile {
   copy: number;
   spill: number;
   divmod: number;
+  atomic: number;
 }
 
 export const PROFILES: Readonly<Record<string, ScalarProfile>> = {
-  alu: { alu: 10, sext: 1, swap: 1, branch: 2, check: 2, copy: 1, spill: 0.5, divmod: 1 },
-  sext: { alu: 3, sext: 6, swap: 3, branch: 2, check: 3, copy: 1, spill: 1, divmod: 2 },
-  branch: { alu: 3, sext: 1, swap: 0.5, branch: 6, check: 6, copy: 1, spill: 0.5, divmod: 0.3 },
-  linked: { alu: 2, sext: 0.5, swap: 0.3, branch: 3, check: 5, copy: 6, spill: 1, divmod: 0.2 },
-  spill: { alu: 3, sext: 1, swap: 0.3, branch: 2, check: 3, copy: 1, spill: 6, divmod: 0.2 },
+  alu: { alu: 10, sext: 1, swap: 1, branch: 2, check: 2, copy: 1, spill: 0.5, divmod: 1, atomic: 0.3 },
+  sext: { alu: 3, sext: 6, swap: 3, branch: 2, check: 3, copy: 1, spill: 1, divmod: 2, atomic: 0.3 },
+  branch: { alu: 3, sext: 1, swap: 0.5, branch: 6, check: 6, copy: 1, spill: 0.5, divmod: 0.3, atomic: 0.2 },
+  linked: { alu: 2, sext: 0.5, swap: 0.3, branch: 3, check: 5, copy: 6, spill: 1, divmod: 0.2, atomic: 0.3 },
+  spill: { alu: 3, sext: 1, swap: 0.3, branch: 2, check: 3, copy: 1, spill: 6, divmod: 0.2, atomic: 2 },
+  mixed: { alu: 5, sext: 1, swap: 0.5, branch: 4, check: 3, copy: 2, spill: 2, divmod: 0.5, atomic: 0.5 },
 };
 
 const ALU_OPS = ['+=', '-=', '*=', '&=', '|=', '^=', '<<=', '>>=', 's>>=', '='] as const;
@@ -268,13 +270,47 @@ export class ScalarBody {
     }
   }
 
+  /** An atomic operation on a stack slot or the map value, maybe fetching the old value. */
+  atomic(): void {
+    const { a, r, sk } = this;
+    const onStack = sk.valueMap < 0 || r.chance(0.6);
+    const w = r.chance(0.3);
+    const size = w ? 4 : 8;
+    let base: string;
+    if (onStack) {
+      const off = 8 * r.int(1, 7);
+      if (r.chance(0.7)) a.emit(`*(u64 *)(r10 - ${off}) = r${this.reg()}`);
+      base = `r10 - ${off}`;
+      this.spilled.set(off, 8);
+    } else {
+      const vs = sk.maps[sk.valueMap]!.value_size;
+      if (vs < size) return;
+      base = `r9 + ${size * r.int(0, Math.floor(vs / size) - 1)}`;
+    }
+    const s = this.reg();
+    const ty = `u${size * 8}`;
+    const rs = `${w ? 'w' : 'r'}${s}`;
+    const k = r.int(0, 4);
+    if (k === 0) a.emit(`lock *(${ty} *)(${base}) ${r.pick(['+=', '|=', '&=', '^='])} ${rs}`);
+    else if (k === 1) a.emit(`${rs} = atomic${w ? '' : '64'}_fetch_${r.pick(['add', 'or', 'and', 'xor'])}((${ty} *)(${base}), ${rs})`);
+    else if (k === 2) a.emit(`${rs} = atomic${w ? '' : '64'}_xchg((${ty} *)(${base}), ${rs})`);
+    else {
+      if (!this.live.has(0)) a.emit('r0 = 0');
+      const w0 = w ? 'w0' : 'r0';
+      a.emit(`${w0} = atomic${w ? '' : '64'}_cmpxchg((${ty} *)(${base}), ${w0}, ${rs === w0 ? (w ? 'w1' : 'r1') : rs})`);
+      this.live.add(0);
+    }
+    this.live.add(s);
+  }
+
   step(depth: number): void {
     const p = this.p;
     const what = this.r.weighted([
       ['alu', p.alu], ['sext', p.sext], ['swap', p.swap], ['branch', depth < 2 ? p.branch : 0], ['check', p.check],
-      ['copy', p.copy], ['spill', p.spill], ['divmod', p.divmod], ['source', 0.7],
+      ['copy', p.copy], ['spill', p.spill], ['divmod', p.divmod], ['atomic', p.atomic], ['source', 0.7],
     ] as const);
     switch (what) {
+      case 'atomic': this.atomic(); break;
       case 'alu': this.alu(); break;
       case 'sext': this.sext(); break;
       case 'swap': this.swap(); break;
