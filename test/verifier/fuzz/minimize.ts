@@ -11,14 +11,14 @@ import { classify, kernelVerdicts, tsbpfVerdict, type DivergenceClass, type Verd
 import { execChecked } from './exec.js';
 import type { OracleMap } from '../corpus/common.js';
 
-interface Slot {
+export interface Slot {
   code: number;
   regs: number;
   off: number;
   imm: number;
 }
 
-function decode(hex: string): Slot[] {
+export function decode(hex: string): Slot[] {
   const b = fromHex(hex);
   const v = new DataView(b.buffer);
   const out: Slot[] = [];
@@ -26,7 +26,7 @@ function decode(hex: string): Slot[] {
   return out;
 }
 
-function encode(slots: readonly Slot[]): string {
+export function encode(slots: readonly Slot[]): string {
   const b = new Uint8Array(slots.length * 8);
   const v = new DataView(b.buffer);
   slots.forEach((s, i) => {
@@ -64,7 +64,7 @@ function starts(slots: readonly Slot[]): number[] {
 }
 
 /** Removes slots [from, to), fixing every jump over or into the gap. */
-function removeRange(slots: readonly Slot[], from: number, to: number): Slot[] {
+export function removeRange(slots: readonly Slot[], from: number, to: number): Slot[] {
   const n = to - from;
   const map = (p: number): number => (p >= to ? p - n : p >= from ? from : p);
   const out: Slot[] = [];
