@@ -172,7 +172,7 @@ export function runBatch(seeds: readonly number[], opts: BatchOptions, times?: B
     if (times) times.kernel += performance.now() - t;
   }
   if (opts.kernel && opts.logsEvery) {
-    const picked = outcomes.filter((o) => o.insns !== '' && o.prog.seed % opts.logsEvery! === 0 && (o.tsbpf.insn_processed ?? 0) < 20_000);
+    const picked = outcomes.filter((o) => o.insns !== '' && o.kernel && o.prog.seed % opts.logsEvery! === 0 && (o.tsbpf.insn_processed ?? 0) < 20_000);
     const replies = picked.length ? ask(picked.map((o) => ({ ...kernelRequest({ ...o.prog, insns: o.insns }), log_level: 2 }))) : [];
     picked.forEach((o, i) => {
       const r = replies[i];
