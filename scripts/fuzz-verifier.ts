@@ -113,8 +113,9 @@ function work(o: Options): WorkerResult {
   const regressions: FuzzRegression[] = [];
   const crashes: string[] = [];
   const minimized = new Map<string, number>();
-  // divergences already recorded (fixed or known) are counted, not minimized again
-  for (const p of [...loadRegressions().programs, ...(o.out ? loadRegressions(o.out).programs : [])]) minimized.set(entrySignature(p), o.perSignature);
+  // divergences already recorded as known (not fixed) are counted, not minimized again; a signature of a
+  // fixed one may be a new bug with the same messages
+  for (const p of [...loadRegressions().programs, ...(o.out ? loadRegressions(o.out).programs : [])]) if (p.known) minimized.set(entrySignature(p), o.perSignature);
   const useKernel = o.kernel && kernelAvailable().ok;
   const tag = o.label ? `[${o.label}] ` : '';
   let done = 0;

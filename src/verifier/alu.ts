@@ -695,9 +695,15 @@ function adjustRegMinMaxVals(env: Env, insn: RawInsn): void {
     }
   }
   const dstUmax = dst.umax;
+  // The source's value before the operation: with `r0 -= r0` the source is
+  // the destination, and linking r0 to its old id by the new value (0)
+  // instead of the old one (r0 = base - c) made a later sync set r0 back
+  // to base (a false accept; the kernel keeps r0 = 0).
+  const srcConst = isRegConst(src, alu32);
+  const srcVal = srcConst ? regConstValue(src, alu32) : 0n;
   adjustScalar(env, insn, dst, { ...src });
-  if ((opcode === BPF_ADD || opcode === BPF_SUB) && dst.id && isRegConst(src, alu32)) {
-    const val = regConstValue(src, alu32);
+  if ((opcode === BPF_ADD || opcode === BPF_SUB) && dst.id && srcConst) {
+    const val = srcVal;
     let clear = false;
     let off = 0n;
     if (!alu32 && (s64(val) < S32_MIN || s64(val) > S32_MAX)) clear = true;
