@@ -654,6 +654,10 @@ function adjustPtr(env: Env, insn: RawInsn, ptr: Reg, off: Reg, dst: Reg): void 
     default:
       env.fail(`R${dstno} pointer arithmetic with ${aluString(opcode)} operator prohibited`);
   }
+  // "at pkt_end" and "beyond pkt_end" hold for the pointer where the
+  // comparison left it: moved (even by 0), it knows nothing (as the kernel;
+  // keeping the marker after `r0 -= 1` decided `if r0 >= pkt_end` wrongly)
+  if (isPktPointer(dst.type) && dst.range < 0) dst.range = 0;
   if (!checkRegSaneOffset(env, dst, p.type)) env.abort('EINVAL');
   regBoundsSync(dst);
 }
