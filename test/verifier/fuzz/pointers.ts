@@ -266,6 +266,28 @@ const pktGen: Generator = (seed) => {
       a.emit('call bpf_skb_pull_data');
     }
   }
+  if (r.chance(0.3)) {
+    // a pointer compared with pkt_end (the taken side knows it is at or beyond the end), moved, compared again
+    const t = r.int(1, 5);
+    const n = r.pick([0, 1, 4, 14]);
+    const l1 = a.label();
+    const ok = a.label();
+    const bad = a.label();
+    a.emit(`r${t} = r7`);
+    if (n) a.emit(`r${t} += ${n}`);
+    const c1 = r.pick(['>', '>=', 'r8 <', 'r8 <=']);
+    a.emit(c1.startsWith('r8') ? `if ${c1} r${t} goto ${l1}` : `if r${t} ${c1} r8 goto ${l1}`);
+    a.emit(`goto ${ok}`);
+    a.place(l1);
+    a.emit(`r${t} ${r.pick(['+=', '-='])} ${r.pick([0, 1, 2, -1, 8])}`);
+    const c2 = r.pick(['>', '>=', '<', '<=', '==', '!=']);
+    a.emit(r.chance(0.5) ? `if r${t} ${c2} r8 goto ${ok}` : `if r8 ${c2} r${t} goto ${ok}`);
+    a.emit(`goto ${bad}`);
+    a.place(bad);
+    a.emit('r0 = 0');
+    a.emit('r0 = *(u64 *)(r0 + 0)');
+    a.place(ok);
+  }
   if (r.chance(0.5)) {
     // an access with the prologue's range
     const size = r.pick(SIZES);
