@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ask, kernelAvailable } from '../test/support/kernel-oracle.js';
 import {
-  addToTally, formatTally, mergeTally, newTally, regressionEntry, runBatch, type BatchTimes, type Outcome, type Tally,
+  addToTally, formatTally, mergeTally, newTally, regressionEntry, runBatch, type BatchTimes, type DivergenceClass, type Outcome, type Tally,
 } from '../test/verifier/fuzz/driver.js';
 import { FAMILY_NAMES } from '../test/verifier/fuzz/families.js';
 import { minimize } from '../test/verifier/fuzz/minimize.js';
@@ -126,6 +126,19 @@ function work(o: Options): WorkerResult {
     done += seeds.length;
     for (const out of outcomes) {
       if (out.crash) crashes.push(`${out.prog.name}: ${out.crash}`);
+      // same verdict, another insn_processed: a pruning or precision difference, recorded too
+      if (!out.cls && out.kernel && out.kernel.accepted === out.tsbpf.accepted && (out.kernel.accepted || out.kernel.error === out.tsbpf.error)
+        && out.kernel.insn_processed !== null && out.kernel.insn_processed !== out.tsbpf.insn_processed) {
+        const sig = `processed | ${out.prog.family}`;
+        const rec = (signatures[sig] ??= { count: 0, seeds: [] });
+        rec.count++;
+        if (rec.seeds.length < 5) rec.seeds.push(out.prog.name);
+        if (rec.count <= 3) process.stderr.write(`${tag}insn_processed differs ${out.prog.name}: kernel ${out.kernel.insn_processed}, tsbpf ${out.tsbpf.insn_processed}\n`);
+        if ((minimized.get(sig) ?? 0) < o.perSignature) {
+          minimized.set(sig, (minimized.get(sig) ?? 0) + 1);
+          regressions.push(record(out, o, useKernel, 'processed'));
+        }
+      }
       if (out.logDiff) process.stderr.write(`${tag}log differs ${out.prog.name} line ${out.logDiff.line}:\n  kernel: ${out.logDiff.kernel}\n  tsbpf:  ${out.logDiff.tsbpf}\n`);
       if (!out.cls) continue;
       const sig = signature(out.cls, out.tsbpf, out.kernel);
@@ -146,13 +159,13 @@ function work(o: Options): WorkerResult {
 }
 
 /** Minimizes one divergence and makes it a regression entry. */
-function record(out: Outcome, o: Options, useKernel: boolean): FuzzRegression {
+function record(out: Outcome, o: Options, useKernel: boolean, cls: DivergenceClass | 'processed' = out.cls!): FuzzRegression {
   const e = { prog_type: out.prog.prog_type, insns: out.insns, maps: out.prog.maps, prog_flags: out.prog.prog_flags, expected_attach_type: out.prog.expected_attach_type, seed: out.prog.seed };
   let insns = out.insns;
   let kernel = out.kernel;
   if (o.minimize) {
     try {
-      const m = minimize(e, out.cls!, out.tsbpf, out.kernel, useKernel);
+      const m = minimize(e, cls, out.tsbpf, out.kernel, useKernel);
       insns = m.insns;
       kernel = m.kernel;
       if (out.cls === 'fault' && useKernel) {
@@ -167,7 +180,7 @@ function record(out: Outcome, o: Options, useKernel: boolean): FuzzRegression {
   const entry = regressionEntry(name, { ...e, insns }, kernel ?? { accepted: false, error: 'no kernel verdict', insn_processed: null });
   return {
     ...entry,
-    found: { class: out.cls!, family: out.prog.family, seed: out.prog.seed, tsbpf: { accepted: out.tsbpf.accepted, error: out.tsbpf.error } },
+    found: { class: cls, family: out.prog.family, seed: out.prog.seed, tsbpf: { accepted: out.tsbpf.accepted, error: out.tsbpf.error } },
     known: 'new: found by the fuzzer, not fixed yet',
   };
 }

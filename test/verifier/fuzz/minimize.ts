@@ -178,7 +178,7 @@ export interface MinimizeResult {
  * ask the kernel for each round's survivors (needed for every class but
  * `fault`). Stops after `maxRounds` successful steps.
  */
-export function minimize(e: MinimizeEntry, cls0: DivergenceClass, t0: Verdict, k0: Verdict | null, useKernel: boolean, maxRounds = 60): MinimizeResult {
+export function minimize(e: MinimizeEntry, cls0: DivergenceClass | 'processed', t0: Verdict, k0: Verdict | null, useKernel: boolean, maxRounds = 60): MinimizeResult {
   let cur = decode(e.insns);
   let curT = t0;
   let curK = k0;
@@ -219,7 +219,10 @@ export function minimize(e: MinimizeEntry, cls0: DivergenceClass, t0: Verdict, k
         const k = ks[i];
         if (!k || !k0) continue;
         if (k.accepted !== k0.accepted || norm(k.error) !== norm(k0.error)) continue;
-        if (classify(survivors[i]!.t, k, null) !== cls0) continue;
+        if (cls0 === 'processed') {
+          // same verdicts and messages, another insn_processed (a pruning or precision difference)
+          if (classify(survivors[i]!.t, k, null) !== null || k.insn_processed === survivors[i]!.t.insn_processed) continue;
+        } else if (classify(survivors[i]!.t, k, null) !== cls0) continue;
         next = { ...survivors[i]!, k };
         break;
       }
