@@ -139,6 +139,91 @@ const mixedGen: Generator = (seed, use) => {
   return { prog, marker };
 };
 
+/**
+ * The `prune` family: many short branches that join again, each side
+ * changing scalars, stack slots (spills of scalars and pointers, misc and
+ * zero bytes) and pointers (moved packet pointers, map value pointers with
+ * variable offsets) differently, always with BPF_F_TEST_STATE_FREQ (a
+ * checkpoint at every prune point), then uses of what the paths left: it
+ * stresses states_equal (regsafe, stacksafe, ids, precision).
+ */
+const pruneGen: Generator = (seed, use) => {
+  const r = new Rand(seed);
+  const sk = scalarSkeleton(r);
+  const { a } = sk;
+  const body = new ScalarBody(sk, PROFILES['mixed']!, [0, 1, 2, 3, 4, 5]);
+  body.prologue();
+  const side = (): void => {
+    const k = r.weighted([['scalar', 4], ['spill', 2], ['ptr', sk.packet ? 1 : 0], ['value', sk.valueMap >= 0 ? 1 : 0], ['zero', 1]] as const);
+    if (k === 'scalar') body.block(r.int(1, 2), 2);
+    else if (k === 'spill') {
+      const slot = 8 * r.int(1, 4);
+      const what = r.pick(['r9', 'r6', `r${body.reg()}`, 'r10']);
+      a.emit(`*(u64 *)(r10 - ${slot}) = ${what}`);
+      body.spilled.set(slot, 8);
+    } else if (k === 'ptr') {
+      a.emit(`r7 += ${r.pick([0, 1, 2, 8])}`);
+    } else if (k === 'value') {
+      const x = body.reg();
+      a.emit(`r${x} &= ${r.pick([0, 1, 3, 7])}`);
+      a.emit(`r9 += r${x}`);
+      body.live.add(x);
+    } else {
+      const slot = 8 * r.int(1, 4);
+      a.emit(`*(u${r.pick([8, 16, 32, 64])} *)(r10 - ${slot}) = ${r.pick([0, 0, 1, -1])}`);
+    }
+  };
+  for (let i = r.int(4, 10); i > 0; i--) {
+    const l = a.label();
+    const j = a.label();
+    a.emit(`if ${body.cond()} goto ${l}`);
+    const before = new Set(body.live);
+    side();
+    const after1 = new Set(body.live);
+    body.live = new Set(before);
+    if (r.chance(0.5)) {
+      a.emit(`goto ${j}`);
+      a.place(l);
+      side();
+      // live after the join: defined on both sides
+      body.live = new Set([...body.live].filter((n) => after1.has(n)));
+    } else {
+      a.place(l);
+      body.live = new Set([...before].filter((n) => after1.has(n)));
+    }
+    a.place(j);
+    if (r.chance(0.3)) body.step(1);
+  }
+  // uses of what the paths left
+  if (sk.packet && r.chance(0.5)) {
+    const skip = a.label();
+    a.emit('r1 = r7');
+    a.emit(`r1 += ${r.pick([1, 2, 4, 8])}`);
+    a.emit(`if r1 > r8 goto ${skip}`);
+    a.emit(`r0 = *(u8 *)(r7 + 0)`);
+    a.place(skip);
+  }
+  if (sk.valueMap >= 0 && r.chance(0.5)) a.emit(`r0 = *(u8 *)(r9 + ${r.int(0, 3)})`);
+  if (r.chance(0.5)) {
+    const slot = 8 * r.int(1, 4);
+    a.emit(`r2 = *(u64 *)(r10 - ${slot})`);
+    if (r.chance(0.2)) a.emit('r0 = *(u8 *)(r2 + 0)');
+    body.live.add(2);
+  }
+  const live = [...body.live];
+  const x = live.length ? r.pick(live) : 0;
+  const free = [0, 1, 2, 3, 4, 5].filter((n) => n !== x);
+  const y = r.pick(free);
+  const z = r.pick(free.filter((n) => n !== y));
+  const t = r.pick(free.filter((n) => n !== y && n !== z));
+  const bad = a.label();
+  const marker = probe(sk, x, { y, z, t, bad }, use);
+  const prog = finish(sk, 'prune', seed, undefined, ['test_state_freq']);
+  emitBad(a, bad);
+  prog.asm = a.text();
+  return { prog, marker };
+};
+
 export const FAMILIES: Readonly<Record<string, { weight: number; gen: Generator }>> = {
   alu: { weight: 14, gen: scalarFamily('alu') },
   sext: { weight: 7, gen: scalarFamily('sext') },
@@ -148,6 +233,7 @@ export const FAMILIES: Readonly<Record<string, { weight: number; gen: Generator 
   ...POINTER_FAMILIES,
   callback: { weight: 4, gen: callbackGen },
   mixed: { weight: 8, gen: mixedGen },
+  prune: { weight: 6, gen: pruneGen },
 };
 
 export const FAMILY_NAMES = Object.keys(FAMILIES);
@@ -222,7 +308,7 @@ function generateFull(family: string, seed: number): FuzzProgram {
   // some programs checkpoint at every prune point (BPF_F_TEST_STATE_FREQ): pruning gets harder
   const stateFreq = new Rand(seed ^ 0x3c6ef372).chance(0.08);
   const flag = (g: Generated): Generated => {
-    if (stateFreq) g.prog.prog_flags = [...(g.prog.prog_flags ?? []), 'test_state_freq'];
+    if (stateFreq && !g.prog.prog_flags?.includes('test_state_freq')) g.prog.prog_flags = [...(g.prog.prog_flags ?? []), 'test_state_freq'];
     return g;
   };
   const first = flag(f.gen(seed, (a, u) => gatherUse(a, u)));
