@@ -654,6 +654,10 @@ function adjustPtr(env: Env, insn: RawInsn, ptr: Reg, off: Reg, dst: Reg): void 
     default:
       env.fail(`R${dstno} pointer arithmetic with ${aluString(opcode)} operator prohibited`);
   }
+  // "at pkt_end" and "beyond pkt_end" hold for the pointer where the
+  // comparison left it: moved (even by 0), it knows nothing (as the kernel;
+  // keeping the marker after `r0 -= 1` decided `if r0 >= pkt_end` wrongly)
+  if (isPktPointer(dst.type) && dst.range < 0) dst.range = 0;
   if (!checkRegSaneOffset(env, dst, p.type)) env.abort('EINVAL');
   regBoundsSync(dst);
 }
@@ -695,9 +699,15 @@ function adjustRegMinMaxVals(env: Env, insn: RawInsn): void {
     }
   }
   const dstUmax = dst.umax;
+  // The source's value before the operation: with `r0 -= r0` the source is
+  // the destination, and linking r0 to its old id by the new value (0)
+  // instead of the old one (r0 = base - c) made a later sync set r0 back
+  // to base (a false accept; the kernel keeps r0 = 0).
+  const srcConst = isRegConst(src, alu32);
+  const srcVal = srcConst ? regConstValue(src, alu32) : 0n;
   adjustScalar(env, insn, dst, { ...src });
-  if ((opcode === BPF_ADD || opcode === BPF_SUB) && dst.id && isRegConst(src, alu32)) {
-    const val = regConstValue(src, alu32);
+  if ((opcode === BPF_ADD || opcode === BPF_SUB) && dst.id && srcConst) {
+    const val = srcVal;
     let clear = false;
     let off = 0n;
     if (!alu32 && (s64(val) < S32_MIN || s64(val) > S32_MAX)) clear = true;
@@ -837,7 +847,7 @@ export function checkAluOp(env: Env, insn: RawInsn): void {
     checkRegArg(env, insn.dst, 'dst_no_mark');
     adjustRegMinMaxVals(env, insn);
   }
-  regBoundsSanity(regs[insn.dst]!);
+  regBoundsSanity(regs[insn.dst]!, (line) => env.verbose(line), 'alu');
 }
 
 export { TNUM_UNKNOWN, setKnown, BPF_DIV, BPF_MOD };

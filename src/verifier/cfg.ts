@@ -168,6 +168,8 @@ export function resolvePseudoLdimm64(env: Env): void {
       env.aux[i]!.mapIndex = insn.imm;
       if (src === 2 || src === 6) {
         const off = next.imm >>> 0;
+        // resolve_pseudo_ldimm64 checks the offset before the map type
+        if (off >= 1 << 29) env.fail(`direct value offset of ${off} is not allowed`, 'EINVAL');
         const direct = map.type === MapType.ARRAY || map.type === MapType.ARENA;
         if (!direct) env.fail('no direct value access support for this map type', 'EINVAL');
         if (map.type === MapType.ARRAY && (map.maxEntries !== 1 || off >= map.valueSize)) {

@@ -5,7 +5,7 @@
  * checks around it (bpf_check).
  */
 import type { Env } from './env.js';
-import { BPF_COMPLEXITY_LIMIT_INSNS, checkRegArg, printInsnState, printVerifierState } from './env.js';
+import { BPF_COMPLEXITY_LIMIT_INSNS, checkRegArg, printInsnState, printVerifierState, verifierHooks } from './env.js';
 import {
   BPF_ABS, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG, BPF_EXIT, BPF_FETCH, BPF_IMM, BPF_IND, BPF_JA, BPF_JMP,
   BPF_JMP32, BPF_K, BPF_LD, BPF_LDX, BPF_LOAD_ACQ, BPF_MEM, BPF_MEMSX, BPF_ST, BPF_STORE_REL, BPF_STX, BPF_W, BPF_DW,
@@ -235,6 +235,8 @@ export function doCheck(env: Env): void {
       env.liveness.resetWriteMarks(idx);
       const r = doCheckInsn(env, ps);
       env.liveness.commitWriteMarks();
+      const hook = verifierHooks.afterInsn;
+      if (hook) hook(idx, env);
       if (r === PROCESS_BPF_EXIT) exit = true;
       void insn;
     }

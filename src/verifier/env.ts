@@ -112,6 +112,15 @@ export interface EnvConfig {
   funcInfo: FuncInfoEntry[] | null;
 }
 
+/**
+ * Instrumentation for tests (the differential fuzzer reads the bounds of a
+ * register at one instruction on every path without a level-2 log): when
+ * set, called after each processed instruction with its index and the
+ * verifier state. Null (the default) costs one property read per
+ * instruction.
+ */
+export const verifierHooks: { afterInsn: ((idx: number, env: Env) => void) | null } = { afterInsn: null };
+
 export const BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000;
 export const BPF_COMPLEXITY_LIMIT_JMP_SEQ = 8192;
 export const MAX_CALL_FRAMES = 8;

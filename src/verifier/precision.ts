@@ -10,7 +10,7 @@ import type { Env } from './env.js';
 import { printVerifierState } from './env.js';
 import {
   BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_END, BPF_EXIT, BPF_IMM, BPF_JMP, BPF_JMP32, BPF_K, BPF_LD, BPF_LDX,
-  BPF_LOAD_ACQ, BPF_MOV, BPF_NEG, BPF_ST, BPF_STX, BPF_X, cls, isPseudoCall, mode, op, srcBit,
+  BPF_CMPXCHG, BPF_FETCH, BPF_LOAD_ACQ, BPF_MOV, BPF_NEG, BPF_ST, BPF_STX, BPF_X, cls, isPseudoCall, mode, op, srcBit,
 } from './insn.js';
 import type { Reg } from './reg.js';
 import { T } from './reg.js';
@@ -149,9 +149,13 @@ function backtrackInsn(env: Env, idx: number, subseqIdx: number, hist: HistEntry
     } else if (srcBit(insn.code) === BPF_X) {
       if (sreg !== 10) bt.setReg(sreg);
     }
-  } else if (k === BPF_LDX || (k === BPF_STX && mode(insn.code) === BPF_ATOMIC && insn.imm === BPF_LOAD_ACQ)) {
-    if (!bt.isReg(dreg)) return;
-    bt.clearReg(dreg);
+  } else if (k === BPF_LDX || (k === BPF_STX && mode(insn.code) === BPF_ATOMIC && (insn.imm === BPF_LOAD_ACQ || (insn.imm & BPF_FETCH)))) {
+    // An atomic fetch (fetch ops, xchg, cmpxchg) loads like LDX: the loaded
+    // register (r0 for cmpxchg, src for the others) is defined here, from
+    // the stack slot when it was one (measured on the kernel).
+    const loadReg = k === BPF_LDX || insn.imm === BPF_LOAD_ACQ ? dreg : insn.imm === BPF_CMPXCHG ? 0 : sreg;
+    if (!bt.isReg(loadReg)) return;
+    bt.clearReg(loadReg);
     if (!hist || !(hist.flags & INSN_F_STACK_ACCESS)) return;
     bt.setFrameSlot(hist.flags & 7, (hist.flags >> 4) & 0x3f);
   } else if (k === BPF_STX || k === BPF_ST) {

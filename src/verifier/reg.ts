@@ -370,6 +370,15 @@ function reg32DeduceBounds(r: Reg): void {
   if (u32(r.s32min) <= u32(r.s32max)) {
     r.u32min = bmax(r.u32min, u32(r.s32min));
     r.u32max = bmin(r.u32max, u32(r.s32max));
+  } else if (r.u32max < u32(r.s32min)) {
+    // The s32 range crosses the sign boundary and the u32 range overlaps
+    // only its non-negative part (the 32-bit twin of the 64-bit case below).
+    r.s32min = s32(r.u32min);
+    r.u32max = bmin(r.u32max, u32(r.s32max));
+  } else if (u32(r.s32max) < r.u32min) {
+    // ... or only its negative part.
+    r.s32max = s32(r.u32max);
+    r.u32min = bmax(r.u32min, u32(r.s32min));
   }
 }
 
@@ -449,17 +458,26 @@ export function regBoundsSync(r: Reg): void {
  * `reg_bounds_sanity_check` (without the log): on inconsistent bounds the
  * kernel logs a verifier bug and resets the register to unbounded.
  */
-export function regBoundsSanity(r: Reg): void {
-  let bad = r.umin > r.umax || r.smin > r.smax || r.u32min > r.u32max || r.s32min > r.s32max;
-  if (!bad && tnumIsConst(r.varOff)) {
+export function regBoundsSanity(r: Reg, log?: (line: string) => void, ctx = ''): void {
+  let msg: string | null = null;
+  if (r.umin > r.umax || r.smin > r.smax || r.u32min > r.u32max || r.s32min > r.s32max) msg = 'range bounds violation';
+  if (!msg && tnumIsConst(r.varOff)) {
     const uv = r.varOff.value;
-    if (r.umin !== uv || r.umax !== uv || r.smin !== s64(uv) || r.smax !== s64(uv)) bad = true;
+    if (r.umin !== uv || r.umax !== uv || r.smin !== s64(uv) || r.smax !== s64(uv)) msg = 'const tnum out of sync with range bounds';
   }
-  if (!bad && tnumSubregIsConst(r.varOff)) {
+  if (!msg && tnumSubregIsConst(r.varOff)) {
     const uv = r.varOff.value & U32_MASK;
-    if (r.u32min !== uv || r.u32max !== uv || r.s32min !== s32(uv) || r.s32max !== s32(uv)) bad = true;
+    if (r.u32min !== uv || r.u32max !== uv || r.s32min !== s32(uv) || r.s32max !== s32(uv)) msg = 'const subreg tnum out of sync with range bounds';
   }
-  if (bad) markUnbounded(r);
+  if (!msg) return;
+  if (log) {
+    // verifier_bug() in the kernel's words; the values as its %#llx / %#x print them
+    const h = (v: bigint, bits: 32 | 64) => `0x${BigInt.asUintN(bits, v).toString(16)}`;
+    log(`verifier bug: REG INVARIANTS VIOLATION (${ctx}): ${msg} u64=[${h(r.umin, 64)}, ${h(r.umax, 64)}] `
+      + `s64=[${h(r.smin, 64)}, ${h(r.smax, 64)}] u32=[${h(r.u32min, 32)}, ${h(r.u32max, 32)}] `
+      + `s32=[${h(r.s32min, 32)}, ${h(r.s32max, 32)}] var_off=(${h(r.varOff.value, 64)}, ${h(r.varOff.mask, 64)})\n`);
+  }
+  markUnbounded(r);
 }
 
 /** `__reg_assign_32_into_64`. */
@@ -504,6 +522,14 @@ function sextN(v: bigint, size: number): bigint {
 
 /** `coerce_reg_to_size_sx`: sign-extending load or `movsx` to 64 bits. */
 export function coerceRegToSizeSx(r: Reg, size: number): void {
+  // A value the sign extension may change is no longer its linked registers'
+  // value (a sign-extending fill of a spilled scalar keeps the link only when
+  // umax < 2^(bits-1), as the kernel does; BPF_MOVSX decides the same before).
+  if (r.umax >= 1n << BigInt(size * 8 - 1)) {
+    r.id = 0;
+    r.addConst = 0;
+    r.delta = 0;
+  }
   if (tnumIsConst(r.varOff)) {
     const c = sextN(r.varOff.value, size);
     r.varOff = tnumConst(u64(c));
@@ -518,6 +544,20 @@ export function coerceRegToSizeSx(r: Reg, size: number): void {
     return;
   }
   const bits = BigInt(size * 8);
+  const half = 1n << (bits - 1n);
+  if (r.s32min >= -half && r.s32max < half) {
+    // The low 32 bits already hold the sign extension of the low `size`
+    // bytes (always so for (s32)): the result is the 32-bit value
+    // sign-extended, so the 32-bit bounds stay and the 64-bit signed
+    // bounds are the 32-bit ones (as 6.18 does; measured on the kernel).
+    r.smin = r.s32min;
+    r.smax = r.s32max;
+    r.umin = 0n;
+    r.umax = U64_MAX;
+    r.varOff = TNUM_UNKNOWN;
+    regBoundsSync(r);
+    return;
+  }
   const topMax = (u64(r.smax) >> bits) << bits;
   const topMin = (u64(r.smin) >> bits) << bits;
   if (topMax === topMin) {

@@ -212,7 +212,11 @@ function regsafe(rold: Reg, rcur: Reg, m: IdMap, exact: Exact): boolean {
       if (rold.addConst && !rcur.addConst) return false;
       if (rold.id && !rold.addConst && rcur.addConst) return false;
       if (rold.addConst && rold.delta !== rcur.delta) return false;
-      if (!checkScalarIds(fullId(rold), fullId(rcur), m)) return false;
+      // ids without the add-const flag: a register linked as base + delta and
+      // the base are one link group (the kernel compares base ids here; with
+      // the flag, the old state's r5 = r1 - 8 link matched a current state
+      // where r1 and r5 are unrelated and tsbpf pruned a path it must explore)
+      if (!checkScalarIds(rold.id, rcur.id, m)) return false;
       return rangeWithin(rold, rcur) && tnumIn(rold.varOff, rcur.varOff);
     case T.MAP_KEY: case T.MAP_VALUE: case T.MEM: case T.BUF: case T.TP_BUFFER:
       return regsEqualUpToVarOff(rold, rcur) && rangeWithin(rold, rcur) && tnumIn(rold.varOff, rcur.varOff)

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ask, kernelAvailable } from '../support/kernel-oracle.js';
-import { compareCorpus, sourceBytes, toHex, verifyEntry, type CorpusFile } from './corpus/common.js';
+import { compareCorpus, sourceBytes, toHex, verifyEntry, type CorpusEntry, type CorpusFile } from './corpus/common.js';
 import { randomVerifierProgram } from './corpus/random.js';
 import { kernelErrorLine } from '../../src/verifier/index.js';
 
@@ -20,6 +20,7 @@ function load(name: string): CorpusFile {
 
 const handwritten = load('handwritten');
 const random = load('random');
+const fuzz = load('fuzz-regressions') as unknown as { programs: (CorpusEntry & { known?: string })[] };
 const pct = (n: number, d: number) => `${((100 * n) / d).toFixed(2)}%`;
 
 describe('verifier vs recorded kernel verdicts', () => {
@@ -55,6 +56,20 @@ describe('verifier vs recorded kernel verdicts', () => {
       return same ? [] : [`${e.name}: kernel ${JSON.stringify(e.kernel)}, tsbpf ${r.accepted ? 'accepted' : r.error} (${r.insnsProcessed})`];
     });
     expect(wrong).toEqual([]);
+  });
+
+  it('agrees on every divergence the fuzzer found and that was fixed (fuzz-regressions.json)', { timeout: 120_000 }, () => {
+    const fixed = fuzz.programs.filter((p) => !p.known);
+    const known = fuzz.programs.filter((p) => p.known);
+    const a = compareCorpus(fixed);
+    const k = compareCorpus(known);
+    console.log(`fuzz regressions: ${fixed.length} fixed, agreement ${a.messageAgree}/${a.total}; `
+      + `${known.length} known (not fixed), of which ${k.messageAgree} now agree`);
+    for (const d of a.disagreements) console.log(`  regression ${d.name}: kernel ${d.kernel}; tsbpf ${d.tsbpf}`);
+    for (const p of known) console.log(`  known ${p.name}: ${p.known}`);
+    expect(a.disagreements).toEqual([]);
+    // and the kernel's insn_processed (the fuzzer also records pruning and precision differences)
+    expect(a.processedAgree).toBe(a.total);
   });
 });
 

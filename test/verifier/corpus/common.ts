@@ -20,6 +20,13 @@ export interface OracleMap {
   inner_map?: number;
 }
 
+/** BTF func info of a subprogram (what a loader passes with the program; the kernel needs it for callbacks). */
+export interface FuncInfo {
+  insn_off: number;
+  name: string;
+  global?: boolean;
+}
+
 /** A program before it is recorded. */
 export interface SourceProgram {
   name: string;
@@ -34,6 +41,8 @@ export interface SourceProgram {
   expected_attach_type?: string;
   /** 'bpf': loaded with CAP_BPF but without CAP_PERFMON/CAP_SYS_ADMIN (pointer leak checks on). */
   caps?: 'bpf';
+  /** BTF func info (the oracle loads the program without BTF: the kernel then refuses callbacks). */
+  func_info?: FuncInfo[];
 }
 
 /** One recorded program with the kernel's verdict. */
@@ -133,9 +142,10 @@ export function verifierMap(m: OracleMap, all: readonly OracleMap[]): VerifierMa
 const PROG_FLAGS: Record<string, number> = { strict_alignment: 1, any_alignment: 2, test_state_freq: 8, sleepable: 16, xdp_has_frags: 32 };
 
 /** Runs tsbpf's verifier on a recorded entry. */
-export function verifyEntry(e: { prog_type: string; insns: string; maps?: OracleMap[]; license?: string; prog_flags?: string[]; expected_attach_type?: string; caps?: 'bpf' }, logLevel: 0 | 1 | 2 = 0): VerifyResult {
+export function verifyEntry(e: { prog_type: string; insns: string; maps?: OracleMap[]; license?: string; prog_flags?: string[]; expected_attach_type?: string; caps?: 'bpf'; func_info?: FuncInfo[] }, logLevel: 0 | 1 | 2 = 0): VerifyResult {
   const maps = e.maps ?? [];
   return verify({
+    ...(e.func_info ? { funcInfo: e.func_info.map((f) => ({ insnOff: f.insn_off, name: f.name, global: f.global === true })) } : {}),
     insns: fromHex(e.insns),
     progType: progTypeByName(e.prog_type),
     license: e.license ?? 'GPL',
