@@ -601,6 +601,15 @@ export function checkLdAbs(env: Env, insn: RawInsn): void {
     env.markRegScratched(r);
   }
   markUnknown(regs[0]!);
+  // A failed load returns 0 from the function (the hidden exit of the
+  // rewrite): in a subprogram the caller must see that return too.
+  if (env.cur.curframe) {
+    env.markRegScratched(0);
+    pushStack(env, env.insnIdx + 1, env.insnIdx);
+    markKnownZero(regs[0]!);
+    prepareFuncExit(env);
+    env.insnIdx--;
+  }
 }
 
 function setLoopCallbackState(caller: FuncState, callee: FuncState): void {

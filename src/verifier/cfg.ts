@@ -159,7 +159,8 @@ export function resolvePseudoLdimm64(env: Env): void {
       if (!(src === 2 || src === 6 || ((src === 1 || src === 5) && next.imm === 0))) {
         env.fail('unrecognized bpf_ld_imm64 insn', 'EINVAL');
       }
-      const map = env.maps[insn.imm];
+      const byFd = src === 1 || src === 2;
+      const map = byFd && !env.mapFdsIndexMaps ? undefined : env.maps[insn.imm];
       if (!map) env.fail(`fd ${insn.imm} is not pointing to valid bpf_map`, 'EBADF');
       if (map.type === MapType.STRUCT_OPS) env.fail('bpf_struct_ops map cannot be used in prog', 'EINVAL');
       if (env.sleepable && !sleepableMapCompatible(map)) {
@@ -245,6 +246,9 @@ export function checkCfg(env: Env): void {
     aux[t + sz]!.jmpPoint = true;
     if (visitCallee) {
       aux[t]!.prunePoint = true;
+      // merge_callee_effects: the DFS revisits t once the callee is explored, so its marks are final by then
+      const callee = env.subprogs[containingSubprog(env, t + insn.imm + 1)]!;
+      if (callee.changesPktData) env.subprogs[containingSubprog(env, t)]!.changesPktData = true;
       return pushInsn(t, t + insn.imm + 1, BRANCH);
     }
     return 0;
@@ -269,7 +273,8 @@ export function checkCfg(env: Env): void {
           aux[t]!.prunePoint = true;
           aux[t]!.jmpPoint = true;
         }
-        if (isHelperCall(insn) && PROTOS.get(insn.imm)?.changesPkt) {
+        // a tail-called program may change the packet: the caller of a function that tail-calls must assume it did
+        if (isHelperCall(insn) && (PROTOS.get(insn.imm)?.changesPkt || insn.imm === HELPER_TAIL_CALL)) {
           env.subprogs[containingSubprog(env, t)]!.changesPktData = true;
         }
         ret = visitCall(t, insn.src === 1);

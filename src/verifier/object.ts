@@ -160,17 +160,26 @@ function resolvePtrId(btf: BtfLike, id: number): number {
 
 const BTF_FUNC_GLOBAL = 1;
 
+/** check_btf_func's scalar_return: the prototype returns a small int or an enum (void does not count). */
+function returnsScalar(btf: BtfLike, protoId: number): boolean {
+  const proto = btf.typeById(protoId);
+  if (proto.kind !== 'FUNC_PROTO') return true;
+  const ret = skipModifiers(btf, proto.type ?? 0);
+  return (ret.kind === 'INT' && (ret.size ?? 0) <= 8) || ret.kind === 'ENUM' || ret.kind === 'ENUM64';
+}
+
 /** Verifies `program` of `object`; `progType` overrides the type from the section. */
 export function verifyObjectProgram(object: ObjectLike, program: ObjectProgramLike, options: VerifyOptions & { progType?: number } = {}): VerifyResult {
   const progType = options.progType ?? program.type;
   const btf = object.btf;
   const funcInfo = program.funcInfo.length > 0
     ? program.funcInfo.map((f, i) => {
-      const entry: { insnOff: number; name: string; global: boolean; args?: GlobalArg[]; argsError?: string } = {
+      const entry: { insnOff: number; name: string; global: boolean; args?: GlobalArg[]; argsError?: string; scalarReturn?: boolean } = {
         insnOff: f.slot, name: f.name, global: false,
       };
       if (btf && f.typeId && i > 0) {
         const fn = btf.typeById(f.typeId);
+        if (fn.kind === 'FUNC') entry.scalarReturn = returnsScalar(btf, fn.type ?? 0);
         if (fn.kind === 'FUNC' && fn.linkage === BTF_FUNC_GLOBAL) {
           entry.global = true;
           const r = globalFuncArgs(btf, f.typeId, progType);
@@ -188,6 +197,7 @@ export function verifyObjectProgram(object: ObjectLike, program: ObjectProgramLi
     maps: object.maps,
     ...(program.expectedAttachType !== undefined ? { expectedAttachType: program.expectedAttachType } : {}),
     flags: program.flags,
+    mapFdsIndexMaps: false,
     ...(funcInfo ? { funcInfo } : {}),
   }, options);
 }

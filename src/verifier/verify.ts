@@ -54,7 +54,14 @@ export interface VerifyProgram {
    * kinds `args` (from its BTF prototype); `argsError` is the kernel's
    * message when BTF cannot describe them.
    */
-  funcInfo?: readonly { insnOff: number; name: string; global?: boolean; args?: readonly GlobalArg[]; argsError?: string }[];
+  /**
+   * Whether `BPF_PSEUDO_MAP_FD`/`_VALUE` immediates index `maps` (default:
+   * raw programs name their maps so). An object's loader relocates every map
+   * reference to `BPF_PSEUDO_MAP_IDX`: a file descriptor left in its code
+   * names nothing, as in the kernel.
+   */
+  mapFdsIndexMaps?: boolean;
+  funcInfo?: readonly { insnOff: number; name: string; global?: boolean; args?: readonly GlobalArg[]; argsError?: string; scalarReturn?: boolean }[];
 }
 
 /** Options of {@link verify}. */
@@ -159,12 +166,14 @@ export function verify(program: VerifyProgram, options: VerifyOptions = {}): Ver
     funcInfo: program.funcInfo ? program.funcInfo.map((f) => ({
       insnOff: f.insnOff, name: f.name, global: f.global === true,
       ...(f.args ? { args: f.args } : {}), ...(f.argsError !== undefined ? { argsError: f.argsError } : {}),
+      ...(f.scalarReturn !== undefined ? { scalarReturn: f.scalarReturn } : {}),
     })) : null,
   });
   env.nrCpus = options.nrCpus ?? 2;
   env.allowPtrLeaks = options.allowPtrLeaks !== false;
   env.strictAlignment = ((program.flags ?? 0) & 3) === 1;
   env.testStateFreq = ((program.flags ?? 0) & 8) !== 0;
+  env.mapFdsIndexMaps = program.mapFdsIndexMaps !== false;
   const empty: VerifyStats = { maxStatesPerInsn: 0, totalStates: 0, peakStates: 0, stackDepth: [] };
   if (insns.length === 0 || insns.length > BPF_COMPLEXITY_LIMIT_INSNS || bytes.length % 8 !== 0) {
     return {
