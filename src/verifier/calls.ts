@@ -13,7 +13,7 @@ import type { FuncProto } from './helpers.js';
 import { A, AF, HELPER_GET_LOCAL_STORAGE, HELPER_LOOP, HELPER_FOR_EACH_MAP_ELEM, HELPER_TAIL_CALL, R, RF, protoFor } from './helpers.js';
 import type { MapInfo, Reg } from './reg.js';
 import {
-  F, S64_MAX, S64_MIN, T, U32_MAX, baseType, isNullReg, markKnown, markKnownZero, markNotInit, markUnknown, mayBeNull,
+  F, mapField, S64_MAX, S64_MIN, T, U32_MAX, baseType, isNullReg, markKnown, markKnownZero, markNotInit, markUnknown, mayBeNull,
   regBoundsSync, regTypeStr,
 } from './reg.js';
 import { newFuncState } from './state.js';
@@ -24,7 +24,7 @@ import {
 } from './mem.js';
 import { markChainPrecision, markStackSlotPrecise } from './precision.js';
 import { findPrevEntry, pushStack, widenImpreciseScalars } from './search.js';
-import { acquireReference, checkResourceLeak, releaseReference } from './refs.js';
+import { acquireLockState, acquireReference, checkResourceLeak, findLockState, releaseLockState, releaseReference } from './refs.js';
 import { findSubprog } from './cfg.js';
 import { markPtrNotNullReg } from './branch.js';
 import { returnRange } from './prog-types.js';
@@ -219,12 +219,36 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, fn: FuncProto): voi
       checkRegConstStr(env, reg, regno);
       break;
     case A.PTR_TO_SPIN_LOCK:
-      if (reg.map?.btf) env.fail(`tsbpf: bpf_spin_lock is not supported (the kernel finds the lock in the value of map '${reg.map.name}' from its BTF, which tsbpf's verifier does not read)`, 'ENOTSUPP');
-      env.fail(`map '${reg.map?.name ?? ''}' has to have BTF in order to use bpf_spin_lock`, 'EINVAL');
+      if (meta.funcId === 93) processSpinLock(env, regno, true);
+      else if (meta.funcId === 94) processSpinLock(env, regno, false);
+      else env.fail('verifier bug: spin lock arg on unexpected helper', 'EFAULT');
       break;
     default:
       break;
   }
+}
+
+/** process_spin_lock for bpf_spin_lock (93) and bpf_spin_unlock (94) on a map value. */
+function processSpinLock(env: Env, regno: number, isLock: boolean): void {
+  const reg = env.regs[regno]!;
+  const cur = env.cur;
+  if (!tnumIsConst(reg.varOff)) env.fail(`R${regno} doesn't have constant offset. bpf_spin_lock has to be at the constant offset`, 'EINVAL');
+  if (baseType(reg.type) !== T.MAP_VALUE) env.fail(`tsbpf: bpf_spin_lock on ${regTypeStr(reg.type)} (a local kptr) is not supported`, 'ENOTSUPP');
+  const map = reg.map!;
+  if (!map.btf) env.fail(`map '${map.name}' has to have BTF in order to use bpf_spin_lock`, 'EINVAL');
+  const lock = mapField(map, 'bpf_spin_lock');
+  if (!lock) env.fail(`map '${map.name}' has no valid bpf_spin_lock`, 'EINVAL');
+  const off = reg.varOff.value + BigInt(reg.off);
+  if (off !== BigInt(lock.offset)) env.fail(`off ${off} doesn't point to 'struct bpf_spin_lock' that is at ${lock.offset}`, 'EINVAL');
+  if (isLock) {
+    if (cur.activeLocks && findLockState(cur, 0, null)) env.fail('Locking two bpf_spin_locks are not allowed', 'EINVAL');
+    acquireLockState(env, env.insnIdx, reg.id, map);
+    return;
+  }
+  if (!cur.activeLocks) env.fail('bpf_spin_unlock without taking a lock', 'EINVAL');
+  if (!findLockState(cur, reg.id, map)) env.fail('bpf_spin_unlock of different lock', 'EINVAL');
+  if (reg.id !== cur.activeLockId || map !== cur.activeLockMap) env.fail('bpf_spin_unlock cannot be out of order', 'EINVAL');
+  if (!releaseLockState(cur, reg.id, map)) env.fail('bpf_spin_unlock of different lock', 'EINVAL');
 }
 
 function checkRegConstStr(env: Env, reg: Reg, regno: number): void {
@@ -730,6 +754,13 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
       r0.map = map;
       r0.mapUid = meta.mapUid;
       r0.type = T.MAP_VALUE | flags;
+      // a map of maps holds map pointers: the inner template describes them
+      if (map.inner) {
+        r0.type = T.MAP_PTR | flags;
+        r0.map = map.inner;
+      }
+      // the id names the lock for bpf_spin_unlock (maybe-NULL values get one below)
+      if (!flags && mapField(map, 'bpf_spin_lock')) r0.id = env.nextId();
       break;
     }
     case R.PTR_TO_SOCKET:

@@ -402,6 +402,12 @@ function checkMapAccessType(env: Env, regno: number, off: number, size: number, 
 function checkMapAccess(env: Env, regno: number, off: number, size: number, zeroSizeAllowed: boolean): void {
   const reg = env.regs[regno]!;
   checkMemRegionAccess(env, regno, off, size, reg.map!.valueSize, zeroSizeAllowed);
+  // no byte of a lock, timer or workqueue may be read or written but through its helpers
+  for (const f of reg.map!.fields) {
+    if (reg.smin + BigInt(off) < BigInt(f.offset + f.size) && BigInt(f.offset) < reg.umax + BigInt(off + size)) {
+      env.fail(`${f.kind} cannot be accessed directly by load/store`, 'EACCES');
+    }
+  }
 }
 
 /** may_access_direct_pkt_data. */

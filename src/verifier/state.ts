@@ -4,7 +4,7 @@
  * checkpoint, branch count, jump history for precision backtracking).
  * Mirrors `struct bpf_func_state` / `struct bpf_verifier_state`.
  */
-import type { Reg } from './reg.js';
+import type { MapInfo, Reg } from './reg.js';
 import { T, copyReg, markKnownZero, markNotInit, notInitReg } from './reg.js';
 
 /** Stack byte kinds (`enum bpf_stack_slot_type`). */
@@ -45,6 +45,8 @@ export interface RefState {
   id: number;
   insnIdx: number;
   type: 'ptr' | 'lock';
+  /** The map whose value holds a taken lock (the kernel's `ptr`). */
+  lockMap?: MapInfo | null;
 }
 
 /** One entry of a state's jump history. */
@@ -75,6 +77,8 @@ export interface VState {
   refs: RefState[];
   activeLocks: number;
   activeLockId: number;
+  /** The map of the active lock (`active_lock_ptr`). */
+  activeLockMap: MapInfo | null;
   speculative: boolean;
   branches: number;
   parent: VState | null;
@@ -141,7 +145,7 @@ export function growStack(f: FuncState, size: number): void {
 
 export function newVState(): VState {
   return {
-    frames: [], curframe: 0, refs: [], activeLocks: 0, activeLockId: 0, speculative: false, branches: 1,
+    frames: [], curframe: 0, refs: [], activeLocks: 0, activeLockId: 0, activeLockMap: null, speculative: false, branches: 1,
     parent: null, insnIdx: 0, firstInsnIdx: 0, lastInsnIdx: -1, history: [], dfsDepth: 0, callbackUnrollDepth: 0,
     mayGotoDepth: 0, equalState: null, cleaned: false, listEntry: null,
   };
@@ -155,6 +159,7 @@ export function copyVState(s: VState): VState {
     refs: s.refs.map((r) => ({ ...r })),
     activeLocks: s.activeLocks,
     activeLockId: s.activeLockId,
+    activeLockMap: s.activeLockMap,
     speculative: s.speculative,
     branches: s.branches,
     parent: s.parent,

@@ -13,7 +13,8 @@ import { Env, VerifyAbort } from './env.js';
 import type { GlobalArg } from './env.js';
 import { readInsns } from './insn.js';
 import { runChecks } from './check.js';
-import type { MapInfo } from './reg.js';
+import type { MapInfo, MapValueField } from './reg.js';
+export type { MapValueField } from './reg.js';
 import { PROG_TYPE_NAMES, PT, progTypeInfo } from './prog-types.js';
 import { BPF_COMPLEXITY_LIMIT_INSNS } from './env.js';
 
@@ -32,7 +33,10 @@ export interface VerifierMapSpec {
   initialData?: Uint8Array;
   /** BTF type id of the value in the object's BTF (objects' maps): the map has BTF. */
   btfValueTypeId?: number;
+  /** Kernel objects inside the value (from its BTF): programs may not load or store them directly. */
+  valueFields?: readonly MapValueField[];
 }
+
 
 /** A program to verify. */
 export interface VerifyProgram {
@@ -137,10 +141,12 @@ function mapInfo(spec: VerifierMapSpec, index: number): MapInfo {
     maxEntries: spec.maxEntries,
     flags: spec.flags ?? 0,
     name: (spec.name ?? '').slice(0, 15),
-    inner: spec.innerMap ? mapInfo(spec.innerMap, -1) : null,
+    // the kernel's inner_map_meta has no name
+    inner: spec.innerMap ? { ...mapInfo(spec.innerMap, -1), name: '' } : null,
     readonly,
     initialValue: readonly && spec.type === MapType.ARRAY ? (spec.initialData ?? new Uint8Array(spec.valueSize)) : null,
     btf: (spec.btfValueTypeId ?? 0) > 0,
+    fields: spec.valueFields ?? [],
   };
 }
 
