@@ -128,6 +128,8 @@ interface Func {
   relos: RelocDesc[];
   /** Index among entry programs, or -1. */
   progIndex: number;
+  /** Own slots poisoned by CO-RE relocations that found no target, with libbpf's text of the spec. */
+  coreFailures?: { insn: number; spec: string }[];
 }
 
 type RelocDesc =
@@ -950,6 +952,7 @@ class ObjectBuilder {
         const site = { ...(this.file !== undefined ? { file: this.file } : {}), section: sec.section };
         const res = resolveCoreRelo(ctx, f.name, rec, i, site);
         patchCoreInsn(ctx, f.name, f.insns, local, i, res, site);
+        if (res.poison) (f.coreFailures ??= []).push({ insn: local, spec: res.localSpecText ?? '' });
       });
     }
   }
@@ -1071,6 +1074,9 @@ class ObjectBuilder {
         case 'call': case 'subprog_addr':
           break;
       }
+    }
+    for (const f of order) {
+      for (const c of f.coreFailures ?? []) records.push({ slot: placed.get(f)! + c.insn, kind: 'core_failed', spec: c.spec });
     }
     records.sort((a, b) => a.slot - b.slot);
     const functions: ProgramFunction[] = order.map((f) => ({ name: f.name, slot: placed.get(f)!, slots: f.cnt, section: f.secName }));

@@ -44,6 +44,35 @@ export interface ObjectProgramLike {
   flags: number;
   functions: readonly { name: string; slot: number }[];
   funcInfo: readonly { slot: number; name: string; typeId?: number }[];
+  /** The loader's relocation records: poisoned slots explain themselves as libbpf explains them. */
+  relocations?: readonly { slot: number; kind: string; name?: string; spec?: string }[];
+}
+
+const CORE_POISON = 195896080;
+const KFUNC_POISON_BASE = 2002000000;
+
+/**
+ * libbpf's verifier log fixups (fixup_log_failed_core_relo,
+ * fixup_log_missing_kfunc_call): a reached poisoned call is reported as
+ * the relocation or kfunc that caused it, not as an unknown helper.
+ */
+function explainPoison(program: ObjectProgramLike, result: VerifyResult): VerifyResult {
+  const m = /^invalid func unknown#(\d+)$/.exec(result.error ?? '');
+  if (!m || result.errorInsn === null) return result;
+  const imm = Number(m[1]);
+  const slot = result.errorInsn;
+  const relo = program.relocations?.find((r) => r.slot === slot);
+  let patch: [string, string] | null = null;
+  if (imm === CORE_POISON && relo?.kind === 'core_failed') {
+    patch = [`${slot}: <invalid CO-RE relocation>`, `failed to resolve CO-RE relocation ${relo.spec ?? ''}`];
+  } else if (imm >= KFUNC_POISON_BASE && imm < KFUNC_POISON_BASE + 1_000_000 && relo?.kind === 'kfunc') {
+    patch = [`${slot}: <invalid kfunc call>`, `kfunc '${relo.name ?? ''}' is referenced but wasn't resolved`];
+  }
+  if (!patch) return result;
+  const lines = result.log.split('\n');
+  const at = lines.findIndex((l, i) => l === result.error && i > 0 && lines[i - 1]!.startsWith(`${slot}: (85) call unknown#${imm}`));
+  if (at > 0) lines.splice(at - 1, 2, ...patch);
+  return { ...result, error: patch[1], log: lines.join('\n') };
 }
 
 /** The context struct each program type's global subprograms may take (`find_canonical_prog_ctx_type`). */
@@ -225,7 +254,7 @@ export function verifyObjectProgram(object: ObjectLike, program: ObjectProgramLi
       return entry;
     })
     : undefined;
-  return verify({
+  return explainPoison(program, verify({
     insns: program.insns,
     progType,
     license: object.license,
@@ -234,5 +263,5 @@ export function verifyObjectProgram(object: ObjectLike, program: ObjectProgramLi
     flags: program.flags,
     mapFdsIndexMaps: false,
     ...(funcInfo ? { funcInfo } : {}),
-  }, options);
+  }, options));
 }
