@@ -12,8 +12,11 @@ import type { Region } from '../vm/memory.js';
 import type { PreparedProgram } from '../vm/program.js';
 import { HookContexts } from './contexts.js';
 import { contextKind, nulledPointerFields, progTypeName, rawContextSize, testRunRefusal } from './program-types.js';
+import { redirectTarget } from './redirect.js';
+import type { ClonedPacket, RedirectTarget } from './redirect.js';
 import { SkbContext } from './skb.js';
-import { XdpContext } from './xdp.js';
+import type { TunnelInfo } from './skb.js';
+import { XdpAction, XdpContext, XdpMd } from './xdp.js';
 
 /** Input of one test run. */
 export interface TestRunInput {
@@ -39,6 +42,8 @@ export interface TestRunInput {
   budget?: number;
   /** Per-instruction trace callback. */
   trace?: RunOptions['trace'];
+  /** `__sk_buff` programs: tunnel metadata the packet arrived with (what `bpf_skb_get_tunnel_key` reads). */
+  tunnel?: TunnelInfo;
 }
 
 /** What a test run reports, as BPF_PROG_TEST_RUN does. */
@@ -55,7 +60,22 @@ export interface TestRunResult {
   ctxOut: Uint8Array;
   /** Instructions executed by the last run. */
   insns: number;
+  /**
+   * Where the packet goes when the program returned the redirect action
+   * (`XDP_REDIRECT`; `TC_ACT_REDIRECT` for tc and lwt_xmit): the target the
+   * redirect helpers recorded, or null when there is none (the kernel drops
+   * the packet). Absent for any other return value.
+   */
+  redirect?: RedirectTarget | null;
+  /** The copies `bpf_clone_redirect` sent (every repetition's). */
+  clones: ClonedPacket[];
+  /** `__sk_buff` programs: the packet's tunnel metadata after the run (set by `bpf_skb_set_tunnel_key`), or null. */
+  tunnel?: TunnelInfo | null;
 }
+
+/** Program types whose `TC_ACT_REDIRECT` / `BPF_REDIRECT` (7) return value carries out a redirect. */
+const SKB_REDIRECT_TYPES = new Set(['sched_cls', 'sched_act', 'lwt_xmit']);
+const TC_ACT_REDIRECT = 7;
 
 /** `BPF_PROG_TYPE_SYSCALL`. */
 const PROG_TYPE_SYSCALL = 31;
@@ -85,6 +105,8 @@ export class TestRunner {
 
   constructor(readonly machine: Machine, contexts?: HookContexts) {
     this.contexts = contexts ?? new HookContexts();
+    // Maps that hold devices (devmaps) check them against the network runs see.
+    machine.netDevice = (ifindex) => this.contexts.net.device(ifindex) !== undefined;
   }
 
   /** The XDP context of this machine (created on first use). */
@@ -111,6 +133,8 @@ export class TestRunner {
     let ctxAddr: number;
     let dataOut: () => Uint8Array;
     let ctxOut: () => Uint8Array;
+    let after: (retval: number) => Partial<TestRunResult> = () => ({});
+    this.contexts.beginRun();
     if (kind === 'xdp') {
       if (!input.dataIn) throw new TsbpfError(`an ${progTypeName(typeId)} program needs a packet (--data-in)`);
       const x = this.xdpContext();
@@ -119,13 +143,21 @@ export class TestRunner {
       ctxAddr = x.ctx.start;
       dataOut = () => x.dataOut();
       ctxOut = () => this.machine.space.read(x.ctx.start, x.ctx.size);
+      after = (retval) => (retval === XdpAction.REDIRECT
+        ? { redirect: redirectTarget(this.contexts.redirect, this.contexts, this.machine.space.data.getUint32(x.ctx.start + XdpMd.ingress_ifindex, true)) ?? null }
+        : {});
     } else if (kind === 'skb-l2' || kind === 'skb-l3') {
       if (!input.dataIn) throw new TsbpfError(`a ${progTypeName(typeId)} program needs a packet (--data-in)`);
       const s = this.skbContext(kind === 'skb-l2');
-      s.load(input.dataIn, input.ctxIn ? { ctxIn: input.ctxIn } : {});
+      s.load(input.dataIn, { ...(input.ctxIn ? { ctxIn: input.ctxIn } : {}), ...(input.tunnel ? { tunnel: { ...input.tunnel } } : {}) });
       ctxAddr = s.ctx.start;
       dataOut = () => s.dataOut();
       ctxOut = () => s.ctxOut();
+      const redirects = SKB_REDIRECT_TYPES.has(progTypeName(typeId));
+      after = (retval) => ({
+        tunnel: s.tunnel,
+        ...(redirects && retval === TC_ACT_REDIRECT ? { redirect: redirectTarget(this.contexts.redirect, this.contexts, 0) ?? null } : {}),
+      });
     } else {
       const refusal = testRunRefusal(typeId);
       if (refusal) throw new TsbpfError(`a ${progTypeName(typeId)} program cannot be test-run: ${refusal}`);
@@ -179,13 +211,16 @@ export class TestRunner {
       }
       elapsed = (performance.now() - start) / (repeat - 1);
     }
+    const retval = Number(result.r0 & 0xffffffffn);
     return {
-      retval: Number(result.r0 & 0xffffffffn),
+      retval,
       r0: result.r0,
       durationNs: Math.round(elapsed * 1e6),
       dataOut: dataOut(),
       ctxOut: ctxOut(),
       insns: result.insns,
+      clones: this.contexts.clones,
+      ...after(retval),
     };
   }
 }

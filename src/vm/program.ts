@@ -57,11 +57,15 @@ export interface PreparedProgram {
 /** Options for {@link prepareProgram}. */
 export interface PrepareOptions {
   name?: string;
-  /** Helpers the program may call; every `call N` must name one of them. */
+  /**
+   * Helpers the program may call. A call of a Linux helper missing from the
+   * table is accepted and fails when it executes; a call of an id that is no
+   * Linux helper is refused unless `allowUnknownHelper` allows it.
+   */
   helpers?: HelperTable;
   /** Allow `lddw` pseudo sources other than plain constants (resolved by a loader). */
   allowPseudo?: boolean;
-  /** Helper ids that may appear although no helper has them (a loader's poisoned calls); calling one is a run-time error. */
+  /** Ids that are no Linux helper but may appear (a loader's poisoned calls); calling one is a run-time error. */
   allowUnknownHelper?: (id: number) => boolean;
 }
 
@@ -90,9 +94,11 @@ export function prepareProgram(bytes: Uint8Array, options: PrepareOptions = {}):
     imm[pc] = view.getInt32(at + 4, true);
     const insn = bySlot[pc];
     if (insn === undefined) continue;
+    // A Linux helper the table lacks loads: calling it is a run-time error (HelperTable.missing), so a program that
+    // never reaches the call runs. Only ids that are no helper at all are refused here.
     if (insn.kind === 'call' && insn.src === 0 && insn.imm !== TAIL_CALL_HELPER_ID && options.helpers && !options.helpers.get(insn.imm)
-      && !options.allowUnknownHelper?.(insn.imm)) {
-      throw new VmError(`unknown helper ${helperName(insn.imm) ?? '#' + insn.imm} (id ${insn.imm}): ${helperName(insn.imm) ? 'not available to this program type in tsbpf' : 'no such helper'}`, { insn: pc });
+      && helperName(insn.imm) === undefined && !options.allowUnknownHelper?.(insn.imm)) {
+      throw new VmError(`unknown helper #${insn.imm}: no such helper`, { insn: pc });
     }
     if (insn.kind === 'call' && insn.src === 2) {
       throw new VmError(`kfunc call (BTF id ${insn.imm}) is not supported in user space`, { insn: pc });

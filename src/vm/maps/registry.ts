@@ -18,6 +18,8 @@ import { checkFdArraySpec, PerfEventArrayMap } from './perf.js';
 import { ProgArrayMap } from './prog-array.js';
 import { checkQueueSpec, QueueStackMap } from './queue.js';
 import { checkRingbufSpec, RingBufMap } from './ringbuf.js';
+import { checkCpumapSpec, checkDevmapSpec, checkXskmapSpec, CpuMap, DevMap, DevMapHash, XskMap } from './devmap.js';
+import { checkStackTraceSpec, StackTraceMap } from './stack-trace.js';
 import { MapError, MapFlags, MapType, MAP_TYPE_NAMES } from './types.js';
 import type { MapSpec } from './types.js';
 
@@ -80,6 +82,15 @@ function checkType(spec: MapSpec): void {
       if (spec.valueSize !== 4) throw new MapError('EINVAL', `value_size of a hash of maps must be 4, not ${spec.valueSize}`);
       checkHashSpec(spec);
       return checkInnerTemplate(spec, checkMapSpec);
+    case MapType.DEVMAP:
+    case MapType.DEVMAP_HASH:
+      return checkDevmapSpec(spec);
+    case MapType.CPUMAP:
+      return checkCpumapSpec(spec);
+    case MapType.XSKMAP:
+      return checkXskmapSpec(spec);
+    case MapType.STACK_TRACE:
+      return checkStackTraceSpec(spec);
     default:
       throw new MapError('EINVAL', `map type ${spec.type} (${mapTypeName(spec.type)}) is not supported by tsbpf`);
   }
@@ -147,6 +158,16 @@ export class MapRegistry {
         return new ArrayOfMapsMap(m, spec, id);
       case MapType.HASH_OF_MAPS:
         return new HashOfMapsMap(m, spec, id);
+      case MapType.DEVMAP:
+        return new DevMap(m, spec, id);
+      case MapType.DEVMAP_HASH:
+        return new DevMapHash(m, spec, id);
+      case MapType.CPUMAP:
+        return new CpuMap(m, spec, id);
+      case MapType.XSKMAP:
+        return new XskMap(m, spec, id);
+      case MapType.STACK_TRACE:
+        return new StackTraceMap(m, spec, id);
       default:
         throw new MapError('EINVAL', `map type ${spec.type} (${mapTypeName(spec.type)}) is not supported by tsbpf`);
     }

@@ -39,7 +39,7 @@ export const UpdateFlags = { ANY: 0, NOEXIST: 1, EXIST: 2, F_LOCK: 4 } as const;
 /** errno values helpers return negated. */
 export const Errno = {
   EPERM: 1, ENOENT: 2, E2BIG: 7, EBADF: 9, EAGAIN: 11, ENOMEM: 12, EFAULT: 14, EBUSY: 16, EEXIST: 17,
-  EINVAL: 22, ENOSPC: 28, ERANGE: 34, ENOTSUPP: 524, EOPNOTSUPP: 95,
+  ENODEV: 19, EINVAL: 22, ENOSPC: 28, ERANGE: 34, EOVERFLOW: 75, ENOTSUPP: 524, EOPNOTSUPP: 95,
 } as const;
 
 /** Name of an errno value. */
