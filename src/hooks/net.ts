@@ -45,7 +45,7 @@ export interface NetInterface {
 }
 
 /** Route types (`RTN_*`). */
-export type RouteType = 'unicast' | 'local' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
+export type RouteType = 'unicast' | 'local' | 'broadcast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
 
 /** A route. */
 export interface Route {
@@ -193,6 +193,12 @@ export function inPrefix(addr: IpAddress, prefix: IpPrefix): boolean {
   return true;
 }
 
+/** Byte `i` of the mask of a `/len` prefix. */
+function prefixMask(len: number, i: number): number {
+  const bits = len - 8 * i;
+  return bits >= 8 ? 0xff : bits <= 0 ? 0 : (0xff << (8 - bits)) & 0xff;
+}
+
 function masked(p: IpPrefix): IpPrefix {
   const address = new Uint8Array(p.address.length);
   let bits = p.prefixLen;
@@ -289,16 +295,24 @@ export class NetNamespace {
   /**
    * The routes in force: the given ones on up interfaces (or without one),
    * plus what the kernel adds for the addresses of up interfaces: a local
-   * route per address in the local table and a connected route per prefix
-   * in the main table (metric 0 for IPv4, 256 for IPv6).
+   * route per address (for the loopback device, its whole prefix) and an
+   * IPv4 broadcast route in the local table, and a connected route per
+   * prefix in the main table (metric 0 for IPv4, 256 for IPv6).
    */
   effectiveRoutes(): Route[] {
     const out: Route[] = [];
     for (const d of this.interfaces.values()) {
       if (!d.up) continue;
       for (const a of d.addresses) {
-        out.push({ dst: { address: a.address, prefixLen: a.address.length * 8 }, type: 'local', dev: d.ifindex, metric: 0, table: RT_TABLE.LOCAL, src: a.address });
-        if (a.prefixLen < a.address.length * 8 || a.address.length === 16) {
+        const bits = a.address.length * 8;
+        const loopback = d.ifindex === 1;
+        out.push({ dst: loopback ? masked(a) : { address: a.address, prefixLen: bits }, type: 'local', dev: d.ifindex, metric: 0, table: RT_TABLE.LOCAL, src: a.address });
+        if (loopback) continue;
+        if (a.address.length === 4 && a.prefixLen < 31) {
+          const bcast = masked(a).address.map((b, i) => b | (~prefixMask(a.prefixLen, i) & 0xff));
+          out.push({ dst: { address: bcast, prefixLen: 32 }, type: 'broadcast', dev: d.ifindex, metric: 0, table: RT_TABLE.LOCAL, src: a.address });
+        }
+        if (a.prefixLen < bits || a.address.length === 16) {
           out.push({ dst: masked(a), type: 'unicast', dev: d.ifindex, metric: a.address.length === 4 ? 0 : 256, table: RT_TABLE.MAIN, src: a.address });
         }
       }
@@ -310,11 +324,11 @@ export class NetNamespace {
     return out;
   }
 
-  /** The best route of `table` for `dst` (longest prefix, then lowest metric), optionally only through `oif`. */
-  private lookupTable(routes: readonly Route[], table: number, dst: IpAddress, oif: number): Route | undefined {
+  /** The best route of `tables` for `dst` (longest prefix, then lowest metric), optionally only through `oif`. */
+  private lookupTables(routes: readonly Route[], tables: readonly number[], dst: IpAddress, oif: number): Route | undefined {
     let best: Candidate | undefined;
     for (const route of routes) {
-      if (route.table !== table || route.dst.address.length !== dst.length || !inPrefix(dst, route.dst)) continue;
+      if (!tables.includes(route.table) || route.dst.address.length !== dst.length || !inPrefix(dst, route.dst)) continue;
       if (oif && route.type === 'unicast' && route.dev !== oif) continue;
       if (!best || route.dst.prefixLen > best.route.dst.prefixLen
         || (route.dst.prefixLen === best.route.dst.prefixLen && route.metric < best.route.metric)) best = { route };
@@ -353,16 +367,23 @@ export class NetNamespace {
     return -97; // -EAFNOSUPPORT
   }
 
+  /**
+   * The route for `dst`. Without policy rules (tsbpf has none), the kernel
+   * keeps the local table merged into the main one: a lookup searches both
+   * as one table, then the default table; a direct lookup (`DIRECT`) only
+   * the main (merged) table or, with `TBID`, the table given.
+   */
   private lookupRoute(p: FibParams, flags: number, dst: IpAddress, oif: number): Route | 'no-table' | undefined {
     const routes = this.effectiveRoutes();
+    const merged = [RT_TABLE.LOCAL, RT_TABLE.MAIN];
     if (flags & FibFlags.DIRECT) {
       const table = flags & FibFlags.TBID ? p.word48 : RT_TABLE.MAIN;
       if (flags & FibFlags.TBID) p.word48 = 0;
       if (!this.hasTable(table)) return 'no-table';
-      return this.lookupTable(routes, table, dst, oif);
+      return this.lookupTables(routes, merged.includes(table) ? merged : [table], dst, oif);
     }
-    for (const table of [RT_TABLE.LOCAL, RT_TABLE.MAIN, RT_TABLE.DEFAULT]) {
-      const r = this.lookupTable(routes, table, dst, oif);
+    for (const tables of [merged, [RT_TABLE.DEFAULT]]) {
+      const r = this.lookupTables(routes, tables, dst, oif);
       if (r && r.type !== 'throw') return r;
     }
     return undefined;
@@ -440,7 +461,8 @@ export class NetNamespace {
     if (!out) return FibResult.NOT_FWDED;
     let mtu = 0;
     if (checkMtu) {
-      mtu = Math.min(route.mtu ?? out.mtu, IP6_MAX_MTU);
+      // ip6_mtu_from_fib6: a locked route MTU, else the device's (at least IPV6_MIN_MTU).
+      mtu = Math.min(route.mtu !== undefined && route.mtuLock ? route.mtu : Math.max(1280, out.mtu), IP6_MAX_MTU);
       if (p.totLen > mtu) {
         p.totLen = mtu & 0xffff;
         return FibResult.FRAG_NEEDED;
@@ -530,7 +552,7 @@ export class NetNamespace {
       const family = dstText === 'default' && via?.length === 16 && e['family'] === undefined ? 6 : e['family'] === 6 ? 6 : undefined;
       const dst = masked(parsePrefix(dstText, family));
       const type = str(e['type'] ?? 'unicast', `${at}.type`) as RouteType;
-      if (!['unicast', 'local', 'blackhole', 'unreachable', 'prohibit', 'throw'].includes(type)) fail(`${at}: unknown route type '${type}'`);
+      if (!['unicast', 'local', 'broadcast', 'blackhole', 'unreachable', 'prohibit', 'throw'].includes(type)) fail(`${at}: unknown route type '${type}'`);
       const dev = e['dev'] === undefined ? undefined : devOf(e['dev'], `${at}.dev`);
       if (type === 'unicast' && dev === undefined) {
         // The kernel resolves a gateway's device from the connected routes.
