@@ -7,6 +7,8 @@ import { engineByName } from '../engines.js';
 import { TsbpfError } from '../errors.js';
 import { progTypeId } from '../hooks/program-types.js';
 import type { TestRunResult } from '../hooks/test-run.js';
+import { NetNamespace } from '../hooks/net.js';
+import { parseTunnelJson } from '../hooks/tunnel-helpers.js';
 import { hostInfo } from '../node/host.js';
 import { openObjects } from '../node/objects.js';
 import { readFileBytes, readTextFile } from '../node/files.js';
@@ -40,6 +42,8 @@ export interface RunFlags extends LoadFlags {
   budget?: string;
   unsafe?: boolean;
   trace?: boolean;
+  fib?: string;
+  tunnel?: string;
 }
 
 /** Adds the object-loading options. */
@@ -64,7 +68,9 @@ export function addRunOptions(cmd: Command): Command {
     .option('--engine <name>', 'execution engine: interp or jit', 'interp')
     .option('--budget <n>', 'instruction budget per run')
     .option('--unsafe', 'unchecked mode: accesses guarded by page rights only, no budget (only for programs known to be safe)')
-    .option('--trace', 'print every executed instruction with the registers it changed to stderr (interpreter)');
+    .option('--trace', 'print every executed instruction with the registers it changed to stderr (interpreter)')
+    .option('--fib <file>', 'the network the run sees, as JSON: {"interfaces":[...],"routes":[...],"neighbours":[...]} (docs/hooks.md); default: the test-run namespace, lo alone and down')
+    .option('--tunnel <file>', 'tunnel metadata the packet arrived with, as JSON: {"family":4,"id":N,"src":"ip","dst":"ip","tos":N,"ttl":N,"label":N} (__sk_buff programs)');
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -110,6 +116,8 @@ export function chooseProgram(collection: Collection, flags: RunFlags): LoadedPr
 /** Loads, initialises maps, chooses and runs the program. */
 export function runFromFlags(files: readonly string[], flags: RunFlags): { collection: Collection; program: LoadedProgram; result: TestRunResult } {
   const collection = loadObject(files, flags);
+  // The network first: devmap entries name its devices.
+  if (flags.fib !== undefined) collection.network = NetNamespace.fromJson(readTextFile(flags.fib), flags.fib);
   applyMapInit(collection, mapInitFromFlags(flags.mapInit ?? []));
   const program = chooseProgram(collection, flags);
   const engine = engineByName(flags.engine);
@@ -124,6 +132,7 @@ export function runFromFlags(files: readonly string[], flags: RunFlags): { colle
     ...(flags.budget !== undefined ? { budget: parseCount(flags.budget, '--budget') } : {}),
     ...(flags.unsafe ? { checked: false } : {}),
     ...(flags.trace ? { trace: printTraceStep } : {}),
+    ...(flags.tunnel !== undefined ? { tunnel: parseTunnelJson(readTextFile(flags.tunnel), flags.tunnel) } : {}),
   }, flags.trace ? engineByName('interp') : engine);
   return { collection, program, result };
 }

@@ -375,7 +375,7 @@ export class NetNamespace {
    */
   private lookupRoute(p: FibParams, flags: number, dst: IpAddress, oif: number): Route | 'no-table' | undefined {
     const routes = this.effectiveRoutes();
-    const merged = [RT_TABLE.LOCAL, RT_TABLE.MAIN];
+    const merged: number[] = [RT_TABLE.LOCAL, RT_TABLE.MAIN];
     if (flags & FibFlags.DIRECT) {
       const table = flags & FibFlags.TBID ? p.word48 : RT_TABLE.MAIN;
       if (flags & FibFlags.TBID) p.word48 = 0;

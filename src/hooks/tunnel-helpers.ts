@@ -10,7 +10,9 @@
  * `set` stores `remote` as the destination. Reading back what the program
  * set therefore swaps the two addresses, in tsbpf as in Linux.
  */
+import { TsbpfError } from '../errors.js';
 import type { Helper } from '../vm/helpers.js';
+import { formatIp, parseIp } from './net.js';
 import type { HookContexts } from './contexts.js';
 import { skbOf } from './packet-helpers.js';
 import type { TunnelInfo } from './skb.js';
@@ -155,4 +157,61 @@ export function tunnelHelpers(contexts: HookContexts): Helper[] {
       },
     },
   ];
+}
+
+/**
+ * Tunnel metadata from JSON: `{"family":4|6,"id":N,"src":"ip","dst":"ip",
+ * "tos":N,"ttl":N,"label":N,"flags":N,"options":"hex"}` (addresses of the
+ * outer header: `src` is the remote end for a received packet). `flags`
+ * defaults to TUNNEL_KEY; `options` sets the option-present bits.
+ */
+export function parseTunnelJson(text: string, source = 'tunnel metadata'): TunnelInfo {
+  let o: unknown;
+  try {
+    o = JSON.parse(text);
+  } catch (e) {
+    throw new TsbpfError(`${source}: not JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new TsbpfError(`${source}: expected an object`);
+  const j = o as Record<string, unknown>;
+  for (const k of Object.keys(j)) {
+    if (!['family', 'id', 'src', 'dst', 'tos', 'ttl', 'label', 'flags', 'options'].includes(k)) throw new TsbpfError(`${source}: unknown field '${k}'`);
+  }
+  const num = (k: string, max: number, dflt: number): number => {
+    const v = j[k] ?? dflt;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) throw new TsbpfError(`${source}: '${k}' must be an integer from 0 to ${max}`);
+    return v;
+  };
+  const family = num('family', 10, 4);
+  if (family !== 4 && family !== 6) throw new TsbpfError(`${source}: 'family' must be 4 or 6`);
+  const ip = (k: string): Uint8Array => {
+    const v = j[k] ?? (family === 4 ? '0.0.0.0' : '::');
+    const a = parseIp(String(v));
+    if (a.length !== (family === 4 ? 4 : 16)) throw new TsbpfError(`${source}: '${k}' is not an IPv${family} address`);
+    return a;
+  };
+  const id = j['id'] ?? 0;
+  if ((typeof id !== 'number' && typeof id !== 'string') || !/^\d+$/.test(String(id))) throw new TsbpfError(`${source}: 'id' must be an unsigned integer`);
+  const options = j['options'];
+  if (options !== undefined && (typeof options !== 'string' || !/^([0-9a-fA-F]{2})*$/.test(options) || options.length / 2 > TUNNEL_OPTS_MAX)) {
+    throw new TsbpfError(`${source}: 'options' must be hex bytes (at most ${TUNNEL_OPTS_MAX})`);
+  }
+  const info: TunnelInfo = {
+    mode: 'rx', family, id: BigInt(String(id)), src: ip('src'), dst: ip('dst'), tos: num('tos', 255, 0), ttl: num('ttl', 255, 64),
+    label: num('label', FLOWLABEL_MASK, 0), flags: num('flags', 0xffffffff, 1 << TunnelFlag.KEY),
+  };
+  if (options !== undefined) {
+    info.options = Uint8Array.from((options.match(/../g) ?? []).map((b) => parseInt(b, 16)));
+    info.flags |= OPTIONS_PRESENT;
+  }
+  return info;
+}
+
+/** Tunnel metadata as JSON (the inverse of {@link parseTunnelJson}, with the mode). */
+export function tunnelJson(info: TunnelInfo): Record<string, unknown> {
+  return {
+    mode: info.mode, family: info.family, id: info.id.toString(), src: formatIp(info.src), dst: formatIp(info.dst),
+    tos: info.tos, ttl: info.ttl, label: info.label, flags: info.flags,
+    ...(info.options ? { options: Array.from(info.options, (b) => b.toString(16).padStart(2, '0')).join('') } : {}),
+  };
 }

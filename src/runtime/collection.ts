@@ -13,6 +13,7 @@ import { INSN_SIZE, PseudoSrc } from '../isa/opcode.js';
 import type { ObjectSpec, ProgramSpec } from '../loader/spec.js';
 import { HookContexts } from '../hooks/contexts.js';
 import { helpersForType } from '../hooks/helpers.js';
+import type { NetNamespace } from '../hooks/net.js';
 import { TestRunner } from '../hooks/test-run.js';
 import type { TestRunInput, TestRunResult } from '../hooks/test-run.js';
 import type { Engine } from '../vm/engine.js';
@@ -285,6 +286,20 @@ export class Collection {
       for (const e of map.entries()) ids.add(new DataView(e.value.buffer, e.value.byteOffset, 4).getUint32(0, true));
     }
     return this.programs.filter((p) => ids.has(p.id));
+  }
+
+  /**
+   * The network runs see: devices (which devmaps check), routes and
+   * neighbours (`bpf_fib_lookup`). The kernel test run's namespace (lo
+   * alone, down) unless replaced; set it before filling maps that name
+   * devices.
+   */
+  get network(): NetNamespace {
+    return this.contexts.net;
+  }
+
+  set network(ns: NetNamespace) {
+    this.contexts.net = ns;
   }
 
   /** Whether programs are verified before they run (the `verify` load option). */
