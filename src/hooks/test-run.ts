@@ -9,6 +9,8 @@ import type { Engine, LoadedRunner } from '../vm/engine.js';
 import type { RunOptions, SafeAccesses } from '../vm/interpreter.js';
 import type { Machine } from '../vm/machine.js';
 import type { Region } from '../vm/memory.js';
+import { MapTimers } from '../vm/maps/timers.js';
+import { functionEntry } from '../vm/program.js';
 import type { PreparedProgram } from '../vm/program.js';
 import { HookContexts } from './contexts.js';
 import { contextKind, nulledPointerFields, progTypeName, rawContextSize, testRunRefusal } from './program-types.js';
@@ -121,6 +123,28 @@ export class TestRunner {
     return (this.skbL3 ??= this.contexts.addSkb(new SkbContext(this.machine, false, 'skb.l3')));
   }
 
+  private timerKeys: Region | null = null;
+
+  /**
+   * Moves the timers' virtual clock forward by `ns` nanoseconds and runs
+   * the callback of every timer that expires by then, in expiry order, on
+   * `engine` in checked mode (docs/helpers.md, "Timers"). Returns how many
+   * callbacks ran.
+   */
+  advanceTimers(ns: bigint, engine: Engine): number {
+    return MapTimers.of(this.machine.space).advance(ns, (prog, slot, mapAddr, key, valueAddr) => {
+      if (key.length > TIMER_KEY_SLOT) throw new TsbpfError(`a timer callback's key of ${key.length} bytes is larger than ${TIMER_KEY_SLOT}`);
+      this.timerKeys ??= this.machine.space.allocate('timer.key', 'scratch', TIMER_KEY_SLOT, { readable: true, writable: false });
+      this.machine.space.write(this.timerKeys.start, key);
+      const entry = functionEntry(prog, slot);
+      let byProgram = this.runners.get(engine);
+      if (!byProgram) this.runners.set(engine, (byProgram = new Map()));
+      let runner = byProgram.get(entry);
+      if (!runner) byProgram.set(entry, (runner = engine.load(this.machine, entry)));
+      runner.run({ args: [mapAddr, this.timerKeys.start, valueAddr], cpu: 0 });
+    });
+  }
+
   /** Runs `program` (of kernel program type `typeId`) with `input` on `engine`. */
   run(program: PreparedProgram, typeId: number, engine: Engine, input: TestRunInput = {}): TestRunResult {
     const repeat = checkRepeat(input.repeat ?? 1);
@@ -224,6 +248,9 @@ export class TestRunner {
     };
   }
 }
+
+/** The key slot timer callbacks read their key from (`key_size` bytes, read-only for programs). */
+const TIMER_KEY_SLOT = 512;
 
 /**
  * Applies an `xdp_md` ctx_in as Linux does: `data` is the length of the

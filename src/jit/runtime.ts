@@ -409,6 +409,7 @@ class JitContext {
       const helper = (prog.helpers ?? machine.helpers).get(id);
       if (helper === undefined) throw (prog.helpers ?? machine.helpers).missing(id, pc);
       call.pc = pc;
+      call.program = prog;
       this.pc = pc;
       this.current = holder.inst;
       const outer = call.helper;

@@ -23,6 +23,7 @@ import type { VmHelperOptions } from '../vm/helpers/index.js';
 import { TracePipe } from '../vm/helpers/index.js';
 import { Machine } from '../vm/machine.js';
 import { ArrayMap } from '../vm/maps/array.js';
+import { MapTimers } from '../vm/maps/timers.js';
 import { ProgArrayMap } from '../vm/maps/prog-array.js';
 import { describeProgramAttrs } from '../vm/programs.js';
 import type { ProgramAttrs } from '../vm/programs.js';
@@ -300,6 +301,21 @@ export class Collection {
 
   set network(ns: NetNamespace) {
     this.contexts.net = ns;
+  }
+
+  /**
+   * Moves the timers' virtual clock forward by `ns` nanoseconds and runs
+   * every timer callback that expires by then (`bpf_timer_start`), in expiry
+   * order, on `engine` in checked mode. Timers fire only here: a run never
+   * advances the clock. Returns how many callbacks ran.
+   */
+  advanceTimers(ns: bigint | number, engine: Engine = interpreterEngine): number {
+    return this.runner.advanceTimers(BigInt(ns), engine);
+  }
+
+  /** The timers' virtual clock (nanoseconds since the collection was loaded). */
+  get timerClock(): bigint {
+    return MapTimers.of(this.machine.space).now;
   }
 
   /** Whether programs are verified before they run (the `verify` load option). */

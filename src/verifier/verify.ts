@@ -32,6 +32,8 @@ export interface VerifierMapSpec {
   initialData?: Uint8Array;
   /** BTF type id of the value in the object's BTF (objects' maps): the map has BTF. */
   btfValueTypeId?: number;
+  /** Kernel objects in the value, from its BTF: a `bpf_spin_lock` and a `bpf_timer`, by offset. */
+  fields?: { spinLock?: number; timer?: number };
 }
 
 /** A program to verify. */
@@ -134,6 +136,8 @@ function mapInfo(spec: VerifierMapSpec, index: number): MapInfo {
     readonly,
     initialValue: readonly && spec.type === MapType.ARRAY ? (spec.initialData ?? new Uint8Array(spec.valueSize)) : null,
     btf: (spec.btfValueTypeId ?? 0) > 0,
+    spinLockOff: spec.fields?.spinLock ?? -1,
+    timerOff: spec.fields?.timer ?? -1,
   };
 }
 

@@ -7,6 +7,7 @@
 import { VmError } from '../errors.js';
 import { helperName } from '../isa/helpers.js';
 import type { AddressSpace } from './memory.js';
+import type { PreparedProgram } from './program.js';
 
 /** The state a helper sees during one call. */
 export class HelperCall {
@@ -14,6 +15,8 @@ export class HelperCall {
   pc = 0;
   /** Name of the helper being called (for error messages; set by the engine before each call). */
   helper = '';
+  /** The program making the call (set by the engine before each call; tail calls change it). */
+  program: PreparedProgram | undefined = undefined;
 
   /**
    * Runs a BPF callback (a function pointer the program loaded with

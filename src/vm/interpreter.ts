@@ -618,6 +618,7 @@ export class Execution {
             const helper = (prog.helpers ?? this.machine.helpers).get(id);
             if (helper === undefined) throw (prog.helpers ?? this.machine.helpers).missing(id, pc);
             cpu.call.pc = pc;
+            cpu.call.program = prog;
             this.pc = pc;
             this.depth = depth;
             this.executed += n;

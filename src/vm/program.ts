@@ -121,3 +121,31 @@ export function prepareProgram(bytes: Uint8Array, options: PrepareOptions = {}):
   return { name: options.name ?? 'prog', bytes, slots, bySlot, subprogs, code, dst2, src2, off, imm, ...(options.helpers ? { helpers: options.helpers } : {}) };
 }
 
+
+const entries = new WeakMap<PreparedProgram, Map<number, PreparedProgram>>();
+
+/**
+ * A program that calls the function at `slot` of `prog` with the arguments
+ * it is given and returns what it returns: `call slot; exit` in front of
+ * `prog`'s code. Runs a callback (a timer's) outside the program's own run.
+ */
+export function functionEntry(prog: PreparedProgram, slot: number): PreparedProgram {
+  let bySlot = entries.get(prog);
+  if (!bySlot) entries.set(prog, (bySlot = new Map()));
+  let entry = bySlot.get(slot);
+  if (!entry) {
+    const bytes = new Uint8Array(prog.bytes.length + 16);
+    const v = new DataView(bytes.buffer);
+    bytes[0] = 0x85; // call, src 1 (a bpf-to-bpf call): target = 0 + 1 + imm = slot + 2
+    bytes[1] = 0x10;
+    v.setInt32(4, slot + 1, true);
+    bytes[8] = 0x95; // exit
+    bytes.set(prog.bytes, 16);
+    entry = prepareProgram(bytes, {
+      name: `${prog.name}:callback@${slot}`, allowPseudo: true, allowUnknownHelper: () => true,
+      ...(prog.helpers ? { helpers: prog.helpers } : {}),
+    });
+    bySlot.set(slot, entry);
+  }
+  return entry;
+}

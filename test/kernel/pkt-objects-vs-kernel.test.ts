@@ -5,7 +5,8 @@
  * namespace: lo alone, down) and in tsbpf through a collection, verified,
  * on both engines. Return values, output packets and maps must agree; the
  * redirect target tsbpf reports is checked against what the program asked
- * for.
+ * for. Timers fire in the kernel in real time (microseconds after the run);
+ * tsbpf's virtual clock is advanced past them before its maps are read.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +40,12 @@ interface Case {
   /** Maps compared with the kernel. */
   maps: string[];
   redirect?: RedirectTarget | null;
+  repeat?: number;
+  /**
+   * Timers: tsbpf advances its virtual clock this far after the run; the
+   * kernel's timers fire in real time, long before its maps are read back.
+   */
+  advanceNs?: number;
 }
 
 const dev = (key: number, ifindex: number) => ({ key: toHex(new Uint8Array(new Uint32Array([key]).buffer)), value: toHex(new Uint8Array(new Uint32Array([ifindex, 0]).buffer)) });
@@ -58,6 +65,8 @@ const CASES: Case[] = [
   { name: 'tunnel an IPv4 packet', object: 'tc_tunnel', program: 'tc_tunnel', packet: UDP(0x1bb), maps: ['results'], redirect: { type: 'ifindex', ifindex: 1, device: 'lo', ingress: false } },
   { name: 'tunnel a VLAN-tagged packet', object: 'tc_tunnel', program: 'tc_tunnel', packet: VLAN, maps: ['results'], redirect: { type: 'ifindex', ifindex: 1, device: 'lo', ingress: false } },
   { name: 'leave ARP alone', object: 'tc_tunnel', program: 'tc_tunnel', packet: ARP, maps: ['results'] },
+  { name: 'spin-locked counter', object: 'locks_timers', program: 'locked_count', packet: UDP(0x1bb), repeat: 3, maps: ['counters'] },
+  { name: 'timer callbacks', object: 'locks_timers', program: 'arm_timer', packet: UDP(0x1bb), maps: ['results', 'ticks'], advanceNs: 1_000_000_000 },
 ];
 
 function ours(c: Case, engine: typeof interpreterEngine) {
@@ -66,7 +75,8 @@ function ours(c: Case, engine: typeof interpreterEngine) {
   if (c.mapInit) applyMapInit(collection, c.mapInit);
   const program = collection.program({ name: c.program });
   expect(collection.verify(program).accepted).toBe(true);
-  const r = collection.run(program, { dataIn: c.packet }, engine);
+  const r = collection.run(program, { dataIn: c.packet, ...(c.repeat ? { repeat: c.repeat } : {}) }, engine);
+  if (c.advanceNs !== undefined) collection.advanceTimers(c.advanceNs, engine);
   const types = Object.fromEntries(collection.maps.map((m) => [m.name, m.typeName]));
   const maps = normaliseMaps(dumpMaps(collection) as never, types);
   return { retval: r.retval, data: toHex(r.dataOut), maps: Object.fromEntries(c.maps.map((n) => [n, maps[n]])), redirect: r.redirect };
@@ -79,7 +89,7 @@ describe('packet-helper objects', () => {
       expect(ours(c, jitEngine)).toEqual(interp);
       if (c.redirect !== undefined) expect(interp.redirect).toEqual(c.redirect);
       if (!kernel.ok) return;
-      const live = runObjectInKernel(`${DIR}${c.object}.o`, { program: c.program, dataIn: c.packet, ...(c.mapInit ? { mapInit: c.mapInit } : {}) });
+      const live = runObjectInKernel(`${DIR}${c.object}.o`, { program: c.program, dataIn: c.packet, ...(c.repeat ? { repeat: c.repeat } : {}), ...(c.mapInit ? { mapInit: c.mapInit } : {}) });
       const types = Object.fromEntries(Object.entries(live.mapInfo).map(([n, info]) => [n, info.type]));
       const kmaps = normaliseMaps(live.maps, types);
       expect({ retval: interp.retval, data: interp.data, maps: interp.maps })

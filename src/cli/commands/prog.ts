@@ -169,7 +169,7 @@ export function registerProg(program: Command): void {
     .option('--ctx-out <file>', 'write the context after the run to a file')
     .option('--json', 'print {"retval":N,"duration_ns":N,"data_out":"hex","maps":{...}}, plus "redirect", "clones" and "tunnel" when the run has them (docs/hooks.md)'))
     .action((files: string[], flags: RunFlags & { json?: boolean; dataOut?: string; ctxOut?: string }) => {
-      const { collection, program, result } = inFile(files.join(' + '), () => runFromFlags(files, flags));
+      const { collection, program, result, timersFired } = inFile(files.join(' + '), () => runFromFlags(files, flags));
       flushTrace(collection, !flags.json);
       if (flags.dataOut !== undefined) writeOut(flags.dataOut, result.dataOut);
       if (flags.ctxOut !== undefined) writeOut(flags.ctxOut, result.ctxOut);
@@ -179,6 +179,7 @@ export function registerProg(program: Command): void {
           ...('redirect' in result ? { redirect: result.redirect } : {}),
           ...(result.clones.length ? { clones: result.clones.map((c) => ({ ifindex: c.ifindex, ingress: c.ingress, data: toHex(c.data) })) } : {}),
           ...(result.tunnel ? { tunnel: tunnelJson(result.tunnel) } : {}),
+          ...(timersFired !== undefined ? { timers: { fired: timersFired, clock_ns: collection.timerClock.toString() } } : {}),
           maps: dumpMaps(collection),
         }));
         return;
@@ -187,6 +188,7 @@ export function registerProg(program: Command): void {
       if ('redirect' in result) out(`redirect: ${describeRedirect(result.redirect ?? undefined)}`);
       for (const c of result.clones) out(`clone to ifindex ${c.ifindex}${collection.network.device(c.ifindex) ? ` (${collection.network.device(c.ifindex)!.name})` : ''} ${c.ingress ? 'ingress' : 'egress'}: ${c.data.length} bytes`);
       if (result.tunnel) out(`tunnel: ${JSON.stringify(tunnelJson(result.tunnel))}`);
+      if (timersFired !== undefined) out(`timers: ${timersFired} callback${timersFired === 1 ? '' : 's'} ran; virtual clock at ${collection.timerClock} ns`);
       if (result.dataOut.length > 0) {
         out(`data_out (${result.dataOut.length} bytes):`);
         for (const l of hexDump(result.dataOut)) out('  ' + l);
