@@ -5,6 +5,7 @@
  * the redirect helpers recorded.
  */
 import { NetNamespace } from './net.js';
+import type { SockOpsSocket } from './sock-helpers.js';
 import { noRedirect } from './redirect.js';
 import type { ClonedPacket, RedirectInfo } from './redirect.js';
 import type { SkbContext } from './skb.js';
@@ -33,6 +34,18 @@ export class HookContexts {
   beginRun(): void {
     this.redirect = noRedirect();
     this.clones = [];
+  }
+
+  private readonly sockOps = new Map<number, { socket: SockOpsSocket }>();
+
+  /** Registers a sock_ops context and the socket of its run. */
+  addSockOps(addr: number, socket: SockOpsSocket): void {
+    this.sockOps.set(addr, { socket });
+  }
+
+  /** The sock_ops context at `addr` and its socket. */
+  sockOpsAt(addr: number): { socket: SockOpsSocket } | undefined {
+    return this.sockOps.get(addr);
   }
 
   /** Registers an XDP context. */

@@ -16,7 +16,7 @@ import { contextKind, progTypeName } from './program-types.js';
 import { skbRedirectHelpers, xdpRedirectHelpers } from './redirect.js';
 import { skbRouteHelpers, xdpRouteHelpers } from './route-helpers.js';
 import { skbEditHelpers } from './skb-edit.js';
-import { netHelpers } from './sock-helpers.js';
+import { netHelpers, sockOpsHelpers } from './sock-helpers.js';
 import { tunnelHelpers } from './tunnel-helpers.js';
 
 /** The hook helpers of a program type's context. */
@@ -28,7 +28,7 @@ function hookHelpers(typeId: number, contexts: HookContexts): Helper[] {
     case 'skb-l3':
       return [...skbHelpers(contexts), ...skbEditHelpers(contexts), ...skbRedirectHelpers(contexts), ...skbRouteHelpers(contexts), ...tunnelHelpers(contexts)];
     default:
-      return [];
+      return progTypeName(typeId) === 'sock_ops' ? sockOpsHelpers(contexts) : [];
   }
 }
 

@@ -13,7 +13,8 @@ import { MapTimers } from '../vm/maps/timers.js';
 import { functionEntry } from '../vm/program.js';
 import type { PreparedProgram } from '../vm/program.js';
 import { HookContexts } from './contexts.js';
-import { contextKind, nulledPointerFields, progTypeName, rawContextSize, testRunRefusal } from './program-types.js';
+import { contextKind, emptyPacketFields, nulledPointerFields, progTypeName, rawContextSize, testRunRefusal } from './program-types.js';
+import { SockOpsSocket } from './sock-helpers.js';
 import { redirectTarget } from './redirect.js';
 import type { ClonedPacket, RedirectTarget } from './redirect.js';
 import { SkbContext } from './skb.js';
@@ -73,6 +74,8 @@ export interface TestRunResult {
   clones: ClonedPacket[];
   /** `__sk_buff` programs: the packet's tunnel metadata after the run (set by `bpf_skb_set_tunnel_key`), or null. */
   tunnel?: TunnelInfo | null;
+  /** sock_ops programs: the socket options the program set (`level:optname` → value; `bpf_setsockopt`). */
+  socketOptions?: Record<string, number | string>;
 }
 
 /** Program types whose `TC_ACT_REDIRECT` / `BPF_REDIRECT` (7) return value carries out a redirect. */
@@ -102,6 +105,7 @@ export class TestRunner {
   private skbL2: SkbContext | null = null;
   private skbL3: SkbContext | null = null;
   private raw: Region | null = null;
+  private emptyPacket: Region | null = null;
   /** Loaded runners by engine, so repeated runs of a program compile it once. */
   private readonly runners = new Map<Engine, Map<PreparedProgram, LoadedRunner>>();
 
@@ -197,6 +201,18 @@ export class TestRunner {
       this.machine.space.bytes.fill(0, region.start, region.start + region.size);
       if (input.ctxIn) this.machine.space.write(region.start, input.ctxIn);
       for (const [off, len] of nulledPointerFields(typeId)) this.machine.space.bytes.fill(0, region.start + off, region.start + off + len);
+      const packet = emptyPacketFields(typeId);
+      if (packet) {
+        this.emptyPacket ??= this.machine.space.allocate('ctx.empty_packet', 'packet', 64);
+        for (const off of packet) this.machine.space.data.setBigUint64(region.start + off, BigInt(this.emptyPacket.start), true);
+      }
+      if (progTypeName(typeId) === 'sock_ops') {
+        // A fresh socket per run, of the context's family; TCP fields exist only for a full socket (is_fullsock).
+        const v = this.machine.space.data;
+        const socket = new SockOpsSocket(v.getUint32(region.start + 20, true), v.getUint32(region.start + 72, true) !== 0);
+        this.contexts.addSockOps(region.start, socket);
+        after = () => ({ socketOptions: socket.snapshot() });
+      }
       ctxAddr = region.start;
       dataOut = () => new Uint8Array(0);
       ctxOut = () => this.machine.space.read(region.start, input.ctxIn?.length ?? size);

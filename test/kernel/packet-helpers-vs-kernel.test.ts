@@ -7,9 +7,15 @@
  * agree (test/support/packet-cases.ts).
  */
 import { describe, expect, it } from 'vitest';
+import { assemble } from '../../src/asm/index.js';
+import { helpersForType } from '../../src/hooks/helpers.js';
 import { NetNamespace } from '../../src/hooks/net.js';
+import { progTypeId } from '../../src/hooks/program-types.js';
+import { TestRunner } from '../../src/hooks/test-run.js';
+import { Machine } from '../../src/vm/machine.js';
+import { prepareProgram } from '../../src/vm/program.js';
 import { MapType } from '../../src/vm/maps/types.js';
-import { ask, kernelAvailable } from '../support/kernel-oracle.js';
+import { ask, kernelAvailable, toHex } from '../support/kernel-oracle.js';
 import { ENGINES, compareWithKernel, runOurs } from '../support/packet-cases.js';
 import type { PacketCase } from '../support/packet-cases.js';
 
@@ -252,5 +258,38 @@ describe.skipIf(!kernel.ok)('packet helpers vs Linux kernel', () => {
     expect([down.retval, down.clones]).toEqual([2, 0]);
     const copy = runOurs({ ...tc('clone egress, lo up', UDP, clone(1, 0)), net: up }, ENGINES[1]![1]);
     expect([copy.retval, copy.clones]).toEqual([0, 1]);
+  });
+
+  it('bpf_get_stack and bpf_get_stackid refuse the flags the kernel refuses; the stack tsbpf sees is empty', () => {
+    const stack = { name: 'stacks', type: MapType.STACK_TRACE, keySize: 4, valueSize: 64, maxEntries: 4 };
+    const getStack = (size: number, flags: number) => `r2 = r10\nr2 += -64\nr3 = ${size}\nr4 = 0x${flags.toString(16)} ll\ncall 67\nexit`;
+    const getStackid = (flags: number) => `ld_pseudo r2, 1, 0\nr3 = 0x${flags.toString(16)} ll\ncall 27\nexit`;
+    const invalid: [string, string][] = [
+      ['get_stack unknown flag', getStack(64, 1 << 12)], ['get_stack build id without user stack', getStack(64, 1 << 11)],
+      ['get_stack odd size', getStack(60, 0)], ['get_stack build id size', getStack(48, (1 << 11) | (1 << 8))],
+      ['get_stackid unknown flag', getStackid(1 << 11)],
+    ];
+    const requests = invalid.map(([, asm]) => ({ cmd: 'run' as const, prog_type: 'raw_tracepoint', insns: toHex(assemble(asm).bytes), ctx_in: toHex(new Uint8Array(96)), maps: [{ type: stack.type, key_size: 4, value_size: 64, max_entries: 4, name: 'stacks' }] }));
+    const replies = ask(requests);
+    invalid.forEach(([name, asm], i) => {
+      const reply = replies[i]!;
+      expect(reply.ok, `${name}: ${reply.error}\n${reply.log}`).toBe(true);
+      for (const [, engine] of ENGINES) {
+        const machine = new Machine();
+        const map = machine.maps.create(stack);
+        const runner = new TestRunner(machine);
+        const prog = prepareProgram(assemble(asm.replace('ld_pseudo r2, 1, 0', `r2 = ${map.address} ll`)).bytes, { helpers: helpersForType(progTypeId('raw_tracepoint'), runner.contexts) });
+        expect({ name, retval: runner.run(prog, progTypeId('raw_tracepoint'), engine, { ctxIn: new Uint8Array(96) }).retval }).toEqual({ name, retval: reply.retval });
+      }
+    });
+    // An empty stack: no bytes (a zeroed buffer), -EFAULT when frames are to be skipped, and no stack id.
+    const empty = (asm: string) => {
+      const machine = new Machine();
+      const map = machine.maps.create(stack);
+      const runner = new TestRunner(machine);
+      const prog = prepareProgram(assemble(asm.replace('ld_pseudo r2, 1, 0', `r2 = ${map.address} ll`)).bytes, { helpers: helpersForType(progTypeId('kprobe'), runner.contexts) });
+      return runner.run(prog, progTypeId('kprobe'), ENGINES[1]![1]).retval | 0;
+    };
+    expect([empty(getStack(64, 0)), empty(getStack(64, 256)), empty(getStack(64, 2)), empty(getStackid(0)), empty(getStackid(256))]).toEqual([0, 0, -14, -14, -14]);
   });
 });

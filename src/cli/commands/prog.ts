@@ -179,6 +179,7 @@ export function registerProg(program: Command): void {
           ...('redirect' in result ? { redirect: result.redirect } : {}),
           ...(result.clones.length ? { clones: result.clones.map((c) => ({ ifindex: c.ifindex, ingress: c.ingress, data: toHex(c.data) })) } : {}),
           ...(result.tunnel ? { tunnel: tunnelJson(result.tunnel) } : {}),
+          ...(result.socketOptions ? { socket_options: result.socketOptions } : {}),
           ...(timersFired !== undefined ? { timers: { fired: timersFired, clock_ns: collection.timerClock.toString() } } : {}),
           maps: dumpMaps(collection),
         }));
@@ -188,6 +189,7 @@ export function registerProg(program: Command): void {
       if ('redirect' in result) out(`redirect: ${describeRedirect(result.redirect ?? undefined)}`);
       for (const c of result.clones) out(`clone to ifindex ${c.ifindex}${collection.network.device(c.ifindex) ? ` (${collection.network.device(c.ifindex)!.name})` : ''} ${c.ingress ? 'ingress' : 'egress'}: ${c.data.length} bytes`);
       if (result.tunnel) out(`tunnel: ${JSON.stringify(tunnelJson(result.tunnel))}`);
+      if (result.socketOptions && Object.keys(result.socketOptions).length) out(`socket options set: ${JSON.stringify(result.socketOptions)}`);
       if (timersFired !== undefined) out(`timers: ${timersFired} callback${timersFired === 1 ? '' : 's'} ran; virtual clock at ${collection.timerClock} ns`);
       if (result.dataOut.length > 0) {
         out(`data_out (${result.dataOut.length} bytes):`);
