@@ -130,7 +130,8 @@ function mapInfo(spec: VerifierMapSpec, index: number): MapInfo {
     keySize: spec.keySize,
     valueSize: spec.valueSize,
     maxEntries: spec.maxEntries,
-    flags: spec.flags ?? 0,
+    // dev_map_init_map: devmap values are read-only for programs (lookups point at the device's entry).
+    flags: (spec.flags ?? 0) | (spec.type === MapType.DEVMAP || spec.type === MapType.DEVMAP_HASH ? BPF_F_RDONLY_PROG : 0),
     name: (spec.name ?? '').slice(0, 15),
     inner: spec.innerMap ? mapInfo(spec.innerMap, -1) : null,
     readonly,
