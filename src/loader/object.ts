@@ -602,7 +602,11 @@ class ObjectBuilder {
     if (md.numaNode) map.numaNode = md.numaNode;
     if (md.pinning) map.pinning = md.pinning;
     if (md.keyTypeId) map.btfKeyTypeId = md.keyTypeId;
-    if (md.valueTypeId) map.btfValueTypeId = md.valueTypeId;
+    if (md.valueTypeId) {
+      map.btfValueTypeId = md.valueTypeId;
+      const fields = this.btf!.valueFields(md.valueTypeId);
+      if (fields.spinLock !== undefined || fields.timer !== undefined) map.fields = fields;
+    }
     if (map.type === MapType.RINGBUF || map.type === MapType.USER_RINGBUF) map.maxEntries = adjustRingbufSize(map.maxEntries, this.options.pageSize ?? 4096);
     if (map.type === MapType.PERF_EVENT_ARRAY && map.maxEntries === 0 && this.options.possibleCpus) map.maxEntries = this.options.possibleCpus;
   }

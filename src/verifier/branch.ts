@@ -14,7 +14,7 @@ import {
 } from './insn.js';
 import type { Reg } from './reg.js';
 import {
-  F, T, U32_MAX, mapField, U64_MAX, baseType, bmax, bmin, immReg, isPktPointer, isPktPointerAny, isRegConst, markKnownZero,
+  F, T, U32_MAX, U64_MAX, baseType, bmax, bmin, immReg, isPktPointer, isPktPointerAny, isRegConst, markKnownZero,
   markUnbounded, mayBeNull, regBoundsSanity, regBoundsSync, regConstValue, regNotNull, s32, s64, u32, zext32To64,
 } from './reg.js';
 import { scalar32Add, scalar64Add } from './alu.js';
@@ -320,8 +320,8 @@ function markPtrOrNullReg(reg: Reg, id: number, isNull: boolean): void {
       return;
     }
     markPtrNotNullReg(reg);
-    // a value holding a spin lock keeps its id: it names the lock
-    if (!(reg.type === T.MAP_VALUE && mapField(reg.map, 'bpf_spin_lock'))) reg.id = 0;
+    // A pointer to a value with a spin lock keeps its id: bpf_spin_unlock must name the value bpf_spin_lock took.
+    if (!(baseType(reg.type) === T.MAP_VALUE && (reg.map?.spinLockOff ?? -1) >= 0)) reg.id = 0;
   }
 }
 

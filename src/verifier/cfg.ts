@@ -13,7 +13,7 @@ import {
   BPF_X, cls, isHelperCall, isKfuncCall, isLdImm64, isPseudoCall, isPseudoFunc, mode, op, opcodeInInsnTable, srcBit,
 } from './insn.js';
 import type { RawInsn } from './insn.js';
-import { mapField, type MapInfo } from './reg.js';
+import type { MapInfo } from './reg.js';
 import { HELPER_TAIL_CALL, PROTOS, isSyncCallbackHelper, protoFor } from './helpers.js';
 import { MapType } from '../vm/maps/types.js';
 
@@ -486,13 +486,12 @@ function postorder(env: Env, succ: number[][]): number[] {
 /** Program types that run in arbitrary kernel context (is_tracing_prog_type): kprobe, tracepoint, perf_event, raw tracepoints. */
 const TRACING_CONTEXT_TYPES = new Set([2, 5, 7, 17, 24]);
 
-/** check_map_prog_compatibility: locks, timers and workqueues in values, by program type. */
+/** check_map_prog_compatibility: locks and timers in values, by program type. */
 function checkMapFieldsForProg(env: Env, map: MapInfo): void {
   const tracing = TRACING_CONTEXT_TYPES.has(env.progType);
-  if (mapField(map, 'bpf_spin_lock') || mapField(map, 'bpf_res_spin_lock')) {
+  if (map.spinLockOff >= 0) {
     if (env.progType === 1) env.fail('socket filter progs cannot use bpf_spin_lock yet', 'EINVAL');
     if (tracing) env.fail('tracing progs cannot use bpf_spin_lock yet', 'EINVAL');
   }
-  if (tracing && mapField(map, 'bpf_timer')) env.fail('tracing progs cannot use bpf_timer yet', 'EINVAL');
-  if (tracing && mapField(map, 'bpf_wq')) env.fail('tracing progs cannot use bpf_wq yet', 'EINVAL');
+  if (tracing && map.timerOff >= 0) env.fail('tracing progs cannot use bpf_timer yet', 'EINVAL');
 }

@@ -8,7 +8,7 @@
  * kernel's btf_prepare_func_args derives from the prototype).
  */
 import type { GlobalArg } from './env.js';
-import type { MapValueField, VerifierMapSpec, VerifyOptions, VerifyResult } from './verify.js';
+import type { VerifierMapSpec, VerifyOptions, VerifyResult } from './verify.js';
 import { verify } from './verify.js';
 import { PT } from './prog-types.js';
 
@@ -21,7 +21,6 @@ export interface BtfTypeLike {
   params?: readonly { name: string; type: number }[];
   size?: number;
   nelems?: number;
-  members?: readonly { name: string; type: number; bitOffset: number }[];
 }
 
 /** A BTF blob (src/loader's Btf fits). */
@@ -190,40 +189,6 @@ function resolvePtrId(btf: BtfLike, id: number): number {
 
 const BTF_FUNC_GLOBAL = 1;
 
-/** The special kernel objects a map value can hold, by their BTF struct names. */
-const SPECIAL_FIELDS: Readonly<Record<string, MapValueField['kind']>> = {
-  bpf_spin_lock: 'bpf_spin_lock', bpf_res_spin_lock: 'bpf_res_spin_lock', bpf_timer: 'bpf_timer', bpf_wq: 'bpf_wq',
-};
-
-/**
- * btf_parse_fields for the fields the verifier guards: spin locks, timers
- * and workqueues in a struct value type (members of nested structs too).
- * Values that are not structs hold none.
- */
-export function mapValueFields(btf: BtfLike, valueTypeId: number): MapValueField[] {
-  const fields: MapValueField[] = [];
-  const walk = (id: number, base: number, depth: number): void => {
-    const t = skipModifiers(btf, id);
-    if (t.kind !== 'STRUCT' || depth > 8) return;
-    for (const m of t.members ?? []) {
-      const mt = skipModifiers(btf, m.type);
-      const at = base + Math.floor(m.bitOffset / 8);
-      const kind = mt.kind === 'STRUCT' ? SPECIAL_FIELDS[mt.name] : undefined;
-      if (kind) fields.push({ kind, offset: at, size: mt.size ?? 0 });
-      else if (mt.kind === 'STRUCT') walk(m.type, at, depth + 1);
-    }
-  };
-  walk(valueTypeId, 0, 0);
-  return fields;
-}
-
-function withValueFields(btf: BtfLike | undefined, map: VerifierMapSpec): VerifierMapSpec {
-  const inner = map.innerMap ? withValueFields(btf, map.innerMap) : undefined;
-  const fields = btf && (map.btfValueTypeId ?? 0) > 0 ? mapValueFields(btf, map.btfValueTypeId!) : [];
-  if (!inner && fields.length === 0) return map;
-  return { ...map, ...(inner ? { innerMap: inner } : {}), ...(fields.length ? { valueFields: fields } : {}) };
-}
-
 /** check_btf_func's scalar_return: the prototype returns a small int or an enum (void does not count). */
 function returnsScalar(btf: BtfLike, protoId: number): boolean {
   const proto = btf.typeById(protoId);
@@ -258,7 +223,7 @@ export function verifyObjectProgram(object: ObjectLike, program: ObjectProgramLi
     insns: program.insns,
     progType,
     license: object.license,
-    maps: object.maps.map((m) => withValueFields(btf, m)),
+    maps: object.maps,
     ...(program.expectedAttachType !== undefined ? { expectedAttachType: program.expectedAttachType } : {}),
     flags: program.flags,
     mapFdsIndexMaps: false,

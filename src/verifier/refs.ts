@@ -1,6 +1,6 @@
 /** Acquired references (ring buffer records, sockets): acquire, release, leak checks. */
 import type { Env } from './env.js';
-import { markUnknown, type MapInfo } from './reg.js';
+import { markUnknown } from './reg.js';
 import type { VState } from './state.js';
 import { forEachReg } from './state.js';
 
@@ -46,37 +46,3 @@ export function checkResourceLeak(env: Env, exceptionExit: boolean, checkLock: b
   if (!checkReferenceLeak(env, exceptionExit)) env.fail(`${prefix} would lead to reference leak`, 'EINVAL');
 }
 
-/** acquire_lock_state: a spin lock taken on the value `id` of `map`. */
-export function acquireLockState(env: Env, insnIdx: number, id: number, map: MapInfo): void {
-  const st = env.cur;
-  st.refs.push({ id, insnIdx, type: 'lock', lockMap: map });
-  st.activeLocks++;
-  st.activeLockId = id;
-  st.activeLockMap = map;
-}
-
-/** find_lock_state: a held lock of value `id` in `map` (any lock for 0 and null). */
-export function findLockState(st: VState, id: number, map: MapInfo | null): boolean {
-  return st.refs.some((r) => r.type === 'lock' && ((id === 0 && map === null) || (r.id === id && r.lockMap === map)));
-}
-
-/** release_lock_state: the active lock becomes the one taken before it. */
-export function releaseLockState(st: VState, id: number, map: MapInfo): boolean {
-  let prevId = 0;
-  let prevMap: MapInfo | null = null;
-  for (let i = 0; i < st.refs.length; i++) {
-    const r = st.refs[i]!;
-    if (r.type === 'lock' && r.id === id && r.lockMap === map) {
-      st.refs.splice(i, 1);
-      st.activeLocks--;
-      st.activeLockId = prevId;
-      st.activeLockMap = prevMap;
-      return true;
-    }
-    if (r.type === 'lock') {
-      prevId = r.id;
-      prevMap = r.lockMap ?? null;
-    }
-  }
-  return false;
-}

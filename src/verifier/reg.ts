@@ -98,21 +98,10 @@ export interface MapInfo {
   initialValue: Uint8Array | null;
   /** The map has a BTF value type (an object's map). */
   btf: boolean;
-  /** Spin locks, timers and workqueues in the value (`map->record`). */
-  fields: readonly MapValueField[];
-}
-
-/** A kernel object inside a map value (`struct btf_field`). */
-export interface MapValueField {
-  kind: 'bpf_spin_lock' | 'bpf_res_spin_lock' | 'bpf_timer' | 'bpf_wq';
-  /** Byte offset in the value. */
-  offset: number;
-  size: number;
-}
-
-/** The field of `kind` in `map`'s value, if any. */
-export function mapField(map: MapInfo | null, kind: MapValueField['kind']): MapValueField | undefined {
-  return map?.fields.find((f) => f.kind === kind);
+  /** Offset of the value's `struct bpf_spin_lock` (from its BTF), or -1. */
+  spinLockOff: number;
+  /** Offset of the value's `struct bpf_timer`, or -1. */
+  timerOff: number;
 }
 
 /** One register's abstract value. */

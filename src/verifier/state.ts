@@ -4,7 +4,7 @@
  * checkpoint, branch count, jump history for precision backtracking).
  * Mirrors `struct bpf_func_state` / `struct bpf_verifier_state`.
  */
-import type { MapInfo, Reg } from './reg.js';
+import type { Reg } from './reg.js';
 import { T, copyReg, markKnownZero, markNotInit, notInitReg } from './reg.js';
 
 /** Stack byte kinds (`enum bpf_stack_slot_type`). */
@@ -45,8 +45,8 @@ export interface RefState {
   id: number;
   insnIdx: number;
   type: 'ptr' | 'lock';
-  /** The map whose value holds a taken lock (the kernel's `ptr`). */
-  lockMap?: MapInfo | null;
+  /** Locks: the map whose value holds the lock. */
+  ptr?: unknown;
 }
 
 /** One entry of a state's jump history. */
@@ -77,8 +77,8 @@ export interface VState {
   refs: RefState[];
   activeLocks: number;
   activeLockId: number;
-  /** The map of the active lock (`active_lock_ptr`). */
-  activeLockMap: MapInfo | null;
+  /** The map whose value holds the lock taken (`active_lock_ptr`). */
+  activeLockPtr: unknown;
   speculative: boolean;
   branches: number;
   parent: VState | null;
@@ -145,7 +145,7 @@ export function growStack(f: FuncState, size: number): void {
 
 export function newVState(): VState {
   return {
-    frames: [], curframe: 0, refs: [], activeLocks: 0, activeLockId: 0, activeLockMap: null, speculative: false, branches: 1,
+    frames: [], curframe: 0, refs: [], activeLocks: 0, activeLockId: 0, activeLockPtr: null, speculative: false, branches: 1,
     parent: null, insnIdx: 0, firstInsnIdx: 0, lastInsnIdx: -1, history: [], dfsDepth: 0, callbackUnrollDepth: 0,
     mayGotoDepth: 0, equalState: null, cleaned: false, listEntry: null,
   };
@@ -158,8 +158,8 @@ export function copyVState(s: VState): VState {
     curframe: s.curframe,
     refs: s.refs.map((r) => ({ ...r })),
     activeLocks: s.activeLocks,
+    activeLockPtr: s.activeLockPtr,
     activeLockId: s.activeLockId,
-    activeLockMap: s.activeLockMap,
     speculative: s.speculative,
     branches: s.branches,
     parent: s.parent,

@@ -13,8 +13,7 @@ import { Env, VerifyAbort } from './env.js';
 import type { GlobalArg } from './env.js';
 import { readInsns } from './insn.js';
 import { runChecks } from './check.js';
-import type { MapInfo, MapValueField } from './reg.js';
-export type { MapValueField } from './reg.js';
+import type { MapInfo } from './reg.js';
 import { PROG_TYPE_NAMES, PT, progTypeInfo } from './prog-types.js';
 import { BPF_COMPLEXITY_LIMIT_INSNS } from './env.js';
 
@@ -33,8 +32,8 @@ export interface VerifierMapSpec {
   initialData?: Uint8Array;
   /** BTF type id of the value in the object's BTF (objects' maps): the map has BTF. */
   btfValueTypeId?: number;
-  /** Kernel objects inside the value (from its BTF): programs may not load or store them directly. */
-  valueFields?: readonly MapValueField[];
+  /** Kernel objects in the value, from its BTF: a `bpf_spin_lock` and a `bpf_timer`, by offset. */
+  fields?: { spinLock?: number; timer?: number };
 }
 
 
@@ -139,14 +138,16 @@ function mapInfo(spec: VerifierMapSpec, index: number): MapInfo {
     keySize: spec.keySize,
     valueSize: spec.valueSize,
     maxEntries: spec.maxEntries,
-    flags: spec.flags ?? 0,
+    // dev_map_init_map: devmap values are read-only for programs (lookups point at the device's entry).
+    flags: (spec.flags ?? 0) | (spec.type === MapType.DEVMAP || spec.type === MapType.DEVMAP_HASH ? BPF_F_RDONLY_PROG : 0),
     name: (spec.name ?? '').slice(0, 15),
     // the kernel's inner_map_meta has no name
     inner: spec.innerMap ? { ...mapInfo(spec.innerMap, -1), name: '' } : null,
     readonly,
     initialValue: readonly && spec.type === MapType.ARRAY ? (spec.initialData ?? new Uint8Array(spec.valueSize)) : null,
     btf: (spec.btfValueTypeId ?? 0) > 0,
-    fields: spec.valueFields ?? [],
+    spinLockOff: spec.fields?.spinLock ?? -1,
+    timerOff: spec.fields?.timer ?? -1,
   };
 }
 
