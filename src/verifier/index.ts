@@ -4,7 +4,7 @@
  */
 export { verify, kernelErrorLine, licenseIsGplCompatible, assertVerified, VerifierError } from './verify.js';
 export type { VerifyProgram, VerifyOptions, VerifyResult, VerifyStats, VerifierMapSpec } from './verify.js';
-export { verifyObjectProgram } from './object.js';
+export { verifyObjectProgram, loaderRejection } from './object.js';
 export type { ObjectLike, ObjectProgramLike, BtfLike, BtfTypeLike } from './object.js';
 export { globalFuncArgs } from './object.js';
 export type { GlobalArg } from './env.js';

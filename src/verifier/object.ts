@@ -37,6 +37,11 @@ export interface ObjectLike {
 
 /** The parts of a program spec the verifier uses. */
 export interface ObjectProgramLike {
+  /**
+   * Why the loader refused the program before the kernel saw it (src/loader's
+   * `loadError`): the verdict is that refusal, nothing is verified.
+   */
+  loadError?: { message: string; errno: string };
   insns: Uint8Array;
   type: number;
   expectedAttachType?: number;
@@ -160,8 +165,22 @@ function resolvePtrId(btf: BtfLike, id: number): number {
 
 const BTF_FUNC_GLOBAL = 1;
 
-/** Verifies `program` of `object`; `progType` overrides the type from the section. */
+/** The verdict on a program its loader refused before the verifier saw it (`stage: 'loader'`). */
+export function loaderRejection(message: string, errno = 'EINVAL'): VerifyResult {
+  return {
+    accepted: false, error: message, errno, errorInsn: null, log: `libbpf: ${message}\n`, insnsProcessed: 0,
+    stats: { maxStatesPerInsn: 0, totalStates: 0, peakStates: 0, stackDepth: [] }, safeAccesses: new Set(), maxCtxOffset: 0,
+    maxTpAccess: 0, stage: 'loader',
+  };
+}
+
+/**
+ * Verifies `program` of `object`; `progType` overrides the type from the
+ * section. A program its loader refused (`loadError`) is not verified: the
+ * verdict is the loader's refusal.
+ */
 export function verifyObjectProgram(object: ObjectLike, program: ObjectProgramLike, options: VerifyOptions & { progType?: number } = {}): VerifyResult {
+  if (program.loadError) return loaderRejection(program.loadError.message, program.loadError.errno);
   const progType = options.progType ?? program.type;
   const btf = object.btf;
   const funcInfo = program.funcInfo.length > 0
