@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { Btf, encodeBtf } from './btf.js';
 import { BtfBuilder } from './btf-builder.js';
 import { CORE_POISON_IMM, essentialName, essentialNameLength } from './core.js';
-import { LoaderError } from './errors.js';
 import { parseObject } from './object.js';
 import { fixture, fixturePath, kernelUnavailable, libbpfLoad, missing, run, tempDir, vmlinuxBytes } from './testing/tools.js';
 

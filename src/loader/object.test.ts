@@ -318,7 +318,7 @@ describe('maps, programs and relocations against libbpf', () => {
     const strongKsym = build('extern const int tsbpf_var __ksym; SEC("xdp") int f(void *c) { return tsbpf_var; } SEC("xdp") int g(void *c) { return 2; }');
     const ks = parseObject(strongKsym, { name: 'x.o' });
     expect(ks.programs.map((p) => [p.name, p.loadError?.message])).toEqual([['f', "extern (var ksym) 'tsbpf_var': not found in kernel BTF"], ['g', undefined]]);
-    expect(ks.programs[0]!.loadError!.errno).toBe('ESRCH');
+    expect(ks.programs[0]!.loadError!.errno).toBe('EINVAL');
     expect(ks.log.some((l) => /kernel symbols do not exist in user space/.test(l))).toBe(true);
     const typeless = build('extern const void tsbpf_sym __ksym; SEC("xdp") int f(void *c) { return (long)&tsbpf_sym & 3; }');
     expect(parseObject(typeless, { name: 'x.o' }).programs[0]!.loadError?.message).toBe("extern 'tsbpf_sym' (strong): not resolved");
@@ -335,7 +335,7 @@ describe('maps, programs and relocations against libbpf', () => {
     expect(new DataView(p.insns.buffer).getInt32(call.slot * 8 + 4, true)).toBe(2002000000);
     const strongKfunc = build('extern void bpf_rcu_read_lock(void) __ksym; SEC("tc") int f(void *c) { bpf_rcu_read_lock(); return 0; }');
     const kf = parseObject(strongKfunc, { name: 'x.o' });
-    expect(kf.programs[0]!.loadError).toMatchObject({ message: "extern (func ksym) 'bpf_rcu_read_lock': not found in kernel or module BTFs", errno: 'ESRCH' });
+    expect(kf.programs[0]!.loadError).toMatchObject({ message: "extern (func ksym) 'bpf_rcu_read_lock': not found in kernel or module BTFs", errno: 'EINVAL' });
     expect(kf.log.some((l) => /kernel functions \(kfuncs\) do not exist in user space/.test(l))).toBe(true);
     const unlinked = parseObject(fixture('link_c.o'), { name: 'link_c.o' });
     expect(unlinked.programs.some((p) => /extern function 'shared_fn' is not defined in this object/.test(p.loadError?.message ?? ''))).toBe(true);

@@ -22,7 +22,7 @@ import { RELOC_TYPE_NAMES, RelocType, SHN_LORESERVE, SHN_UNDEF, SectionFlags, Se
 import { LoaderError } from './errors.js';
 import type { KcfgDesc, KcfgType, KconfigValue } from './kconfig.js';
 import { DEFAULT_KCONFIG, setKconfigValue } from './kconfig.js';
-import { ProgType, iproute2TailCall, programTypeOfSection, samplesTailCallKey } from './sections.js';
+import { ProgType, programTypeOfSection, samplesTailCallKey } from './sections.js';
 import type { SectionProgramType } from './sections.js';
 import type {
   ExternSpec, LegacyMapInfo, LoadFailure, MapInitialValue, ObjectMapSpec, ObjectSpec, ProgramFuncInfo, ProgramFunction,
@@ -556,7 +556,8 @@ class ObjectBuilder {
         const message = e.func
           ? `extern (func ksym) '${e.name}': not found in kernel or module BTFs`
           : e.ksymTypeId !== 0 ? `extern (var ksym) '${e.name}': not found in kernel BTF` : `extern '${e.name}' (strong): not resolved`;
-        e.error = { message, errno: 'ESRCH', section: '.ksyms' };
+        // libbpf returns -EINVAL when BTF resolution fails, -ESRCH for what stays unresolved (typeless, from kallsyms).
+        e.error = { message, errno: e.ksymTypeId !== 0 || e.func ? 'EINVAL' : 'ESRCH', section: '.ksyms' };
         this.log.push(`${message}: kernel ${e.func ? 'functions (kfuncs)' : 'symbols'} do not exist in user space (declare it __weak and test bpf_ksym_exists()); the programs that use it cannot load`);
         continue;
       }
@@ -593,10 +594,18 @@ class ObjectBuilder {
     return this.maps.length - 1;
   }
 
-  /** Whether the object follows iproute2's conventions (tc's sections), which decides how 28-byte legacy map definitions read without BTF. */
+  /**
+   * Whether the object follows iproute2's conventions (tc's sections,
+   * tail-call sections, Cilium's entry points), which decides how legacy map
+   * definitions of 24 to 32 bytes read without BTF (samples/bpf's have the
+   * same sizes).
+   */
   private iproute2Style(): boolean {
-    return this.elf.sections.some((s) => (s.flags & SectionFlags.EXECINSTR) !== 0
-      && (s.name === 'classifier' || s.name === 'action' || s.name === 'prog' || iproute2TailCall(s.name) !== undefined));
+    return this.elf.sections.some((s) => {
+      if ((s.flags & SectionFlags.EXECINSTR) === 0) return false;
+      const kind = programTypeOfSection(s.name.replace(/^\?/, '')).ruleKind;
+      return s.name === 'classifier' || s.name === 'action' || kind === 'iproute2' || kind === 'iproute2-tail-call' || kind === 'cilium';
+    });
   }
 
   /**
@@ -680,7 +689,8 @@ class ObjectBuilder {
           : names.has('inner_map_idx') || names.has('numa_node') ? 'samples'
             : [...names].every((n) => LIBBPF_LEGACY_FIELDS.includes(n)) ? 'libbpf' : 'other';
       } else {
-        layout = size >= 32 || (size === 28 && iproute2) ? 'iproute2' : size >= 24 ? 'samples' : 'libbpf';
+        // 36 bytes is iproute2's struct bpf_elf_map; 24 to 32 (and more) is iproute2's or samples/bpf's, told by the object's sections.
+        layout = size <= 20 ? 'libbpf' : size === 36 || iproute2 ? 'iproute2' : 'samples';
         const order = LEGACY_LAYOUTS[layout];
         order.forEach((f, i) => fields.set(f, u(i * 4, 4)));
         covered = order.length * 4;

@@ -11,6 +11,7 @@ import { decodeAt } from '../isa/decode.js';
 import { writeSlot } from '../isa/encode.js';
 import { INSN_SIZE, PseudoSrc } from '../isa/opcode.js';
 import type { ObjectSpec, ProgramSpec } from '../loader/spec.js';
+import { ATTACH_TYPE_NAMES } from '../loader/sections.js';
 import { HookContexts } from '../hooks/contexts.js';
 import { helpersForType } from '../hooks/helpers.js';
 import { TestRunner } from '../hooks/test-run.js';
@@ -102,6 +103,8 @@ export interface LoadOptions extends VmHelperOptions {
   progType?: number;
   /** Override the type even when the section tells it. */
   forceProgType?: boolean;
+  /** `expected_attach_type` for every program (overrides the section's). */
+  expectedAttachType?: number;
   /**
    * `true` (default): programs are verified before they first run; a
    * rejected program never runs, and accepted ones run without per-access
@@ -175,10 +178,11 @@ export class Collection {
         }
       }
       if (problem) {
-        map = this.machine.maps.createPlaceholder(spec, problem.kind === 'invalid' ? `-${problem.errno}: ${problem.reason}` : problem.reason, problem.kind);
+        const reason = objectSpec.loadError ? problem.reason : problem.kind === 'invalid' ? `-${problem.errno}: ${problem.reason}` : problem.reason;
+        map = this.machine.maps.createPlaceholder(spec, reason, problem.kind);
         this.log.push(problem.kind === 'invalid'
           ? `${problem.message}: the programs that use it cannot be loaded`
-          : `${problem.message}: the programs that use it are verified but cannot run`);
+          : `map '${spec.name}' (${map.typeName}) is not backed by tsbpf: ${problem.reason}: the programs that use it are verified but cannot run`);
       } else if (spec.initialData) {
         map!.update(new Uint8Array(4), spec.initialData, UpdateFlags.ANY);
       }
@@ -189,7 +193,8 @@ export class Collection {
 
   private loadProgram(objectSpec: ProgramSpec, options: LoadOptions): void {
     const typeId = options.progType !== undefined && (options.forceProgType || objectSpec.type === 0) ? options.progType : objectSpec.type;
-    const spec = withMapFailures(objectSpec, this.mapProblems);
+    const attached = options.expectedAttachType !== undefined ? { ...objectSpec, expectedAttachType: options.expectedAttachType, expectedAttachTypeName: ATTACH_TYPE_NAMES[options.expectedAttachType] ?? String(options.expectedAttachType) } : objectSpec;
+    const spec = withMapFailures(attached, this.mapProblems);
     let runError = unbackedMapUse(spec, this.mapProblems);
     const helpers = helpersForType(typeId, this.contexts, options);
     let prepared: PreparedProgram;

@@ -22,9 +22,20 @@ export interface MapProblem {
   reason: string;
   /** Errno Linux (or libbpf) gives for an invalid map. */
   errno: string;
-  /** libbpf's message for the programs that use an invalid map: `map 'x': failed to create: -EINVAL (...)`. */
+  /**
+   * For an invalid map, libbpf's message (the verdict of the programs that
+   * use it): `map 'x': failed to create: -EINVAL (...)`; for an unsupported
+   * one, what a run of those programs says: `it uses map 'x' (devmap), which
+   * tsbpf does not back: ...`.
+   */
   message: string;
 }
+
+/** strerror() of the errnos map creation gives. */
+const ERRNO_TEXT: Readonly<Record<string, string>> = {
+  EINVAL: 'Invalid argument', E2BIG: 'Argument list too long', ENOMEM: 'Cannot allocate memory', EPERM: 'Operation not permitted',
+  ENOTSUPP: 'Unknown error 524', EOPNOTSUPP: 'Operation not supported', EBADF: 'Bad file descriptor', ENOENT: 'No such file or directory',
+};
 
 /** A MapError's reason without the `map 'x' (type): ` prefix and ` (EINVAL)` suffix. */
 function bareReason(err: MapError, name: string, type: number): string {
@@ -36,17 +47,20 @@ function bareReason(err: MapError, name: string, type: number): string {
 
 /** What a map creation error means (see {@link MapProblem}); rethrows what is not a MapError. */
 export function mapProblemOf(spec: MapSpec, err: unknown): MapProblem {
-  if (err instanceof UnsupportedMapError) {
-    const reason = bareReason(err, spec.name, spec.type);
-    return { kind: 'unsupported', reason, errno: 'EOPNOTSUPP', message: `map '${spec.name}' (${mapTypeName(spec.type)}) is not backed by tsbpf: ${reason}` };
-  }
+  const unbacked = (reason: string, errno: string): MapProblem =>
+    ({ kind: 'unsupported', reason, errno, message: `it uses map '${spec.name}' (${mapTypeName(spec.type)}), which tsbpf does not back: ${reason}` });
+  if (err instanceof UnsupportedMapError) return unbacked(bareReason(err, spec.name, spec.type), 'EOPNOTSUPP');
   if (err instanceof MapError && err.errno === 'ENOMEM') {
-    const reason = `tsbpf's address space cannot hold it (${bareReason(err, spec.name, spec.type)})`;
-    return { kind: 'unsupported', reason, errno: 'ENOMEM', message: `map '${spec.name}' (${mapTypeName(spec.type)}) is not backed by tsbpf: ${reason}` };
+    const need = /cannot allocate (\d+) bytes/.exec(err.reason)?.[1];
+    const limit = /beyond the (\d+)-byte limit/.exec(err.reason)?.[1];
+    return unbacked(need && limit
+      ? `it needs ${need} bytes, more than tsbpf's address space (${limit} bytes, shared by the collection) has left`
+      : `tsbpf's address space cannot hold it (${bareReason(err, spec.name, spec.type)})`, 'ENOMEM');
   }
   if (err instanceof MapError) {
     const reason = bareReason(err, spec.name, spec.type);
-    return { kind: 'invalid', reason, errno: err.errno, message: `map '${spec.name}': failed to create: -${err.errno} (${reason})` };
+    // libbpf's words (1.x: strerror and the errno number), then why.
+    return { kind: 'invalid', reason, errno: err.errno, message: `map '${spec.name}': failed to create: ${ERRNO_TEXT[err.errno] ?? err.errno}(-${err.code}) (${reason})` };
   }
   throw err;
 }
@@ -115,7 +129,7 @@ export function withMapFailures(program: ProgramSpec, problems: readonly (MapPro
 export function unbackedMapUse(program: ProgramSpec, problems: readonly (MapProblem | undefined)[]): string | undefined {
   for (const i of mapsUsedBy(program)) {
     const p = problems[i];
-    if (p?.kind === 'unsupported') return `it uses ${p.message}`;
+    if (p?.kind === 'unsupported') return p.message;
   }
   return undefined;
 }

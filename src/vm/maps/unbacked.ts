@@ -206,7 +206,7 @@ export class PlaceholderMap extends BpfMap {
   }
 }
 
-/** `map type 15 (sockmap) is not supported by tsbpf`. */
+/** `tsbpf does not implement sockmap maps (type 15)`. */
 export function unsupportedTypeReason(type: number): string {
-  return `map type ${type} (${mapTypeName(type)}) is not supported by tsbpf`;
+  return `tsbpf does not implement ${mapTypeName(type)} maps (type ${type})`;
 }
