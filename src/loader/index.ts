@@ -33,7 +33,7 @@ export {
 } from './value-format.js';
 export type { FormattedValue, FormatOptions, FormattableMap } from './value-format.js';
 export {
-  programTypeOfSection, sectionPatterns, PROG_TYPE_NAMES, ProgType, ATTACH_TYPE_NAMES, AttachType, BPF_F_SLEEPABLE,
+  programTypeOfSection, sectionPatterns, sectionRules, sectionTableRow, iproute2TailCall, samplesTailCallKey, PROG_TYPE_NAMES, ProgType, ATTACH_TYPE_NAMES, AttachType, BPF_F_SLEEPABLE,
   BPF_F_XDP_HAS_FRAGS,
 } from './sections.js';
 export type { SectionProgramType, SectionRuleKind } from './sections.js';

@@ -340,6 +340,12 @@ const LEGACY_NOTES: Readonly<Record<string, string>> = {
   sk_msg: 'also samples/bpf (`sk_msg/N`: tail call)',
 };
 
+/** A row of the docs/loader.md table: `| \`section\` | type | attach type | flags | loader | note |`. */
+export function sectionTableRow(r: SectionRule): string {
+  const flags = [r.sleepable ? 'sleepable' : '', r.xdpFrags ? 'xdp frags' : ''].filter(Boolean).join(', ');
+  return `| \`${r.section}\` | ${r.type} | ${r.expectedAttachType ?? ''} | ${flags} | ${r.loader} | ${r.note.replace(/\|/g, '\\|')} |`;
+}
+
 /** Every section rule, in the order they are tried: the one table docs/loader.md shows. */
 export function sectionRules(): SectionRule[] {
   const row = (def: Def, loader: SectionRule['loader'], section: string, note: string): SectionRule => {

@@ -32,7 +32,7 @@ import { MapType, UpdateFlags } from '../vm/maps/types.js';
 import { PlaceholderMap } from '../vm/maps/unbacked.js';
 import { isPoisonedCall, prepareProgram } from '../vm/program.js';
 import type { PreparedProgram } from '../vm/program.js';
-import { verifyObjectProgram } from '../verifier/index.js';
+import { loaderRejection, verifyObjectProgram } from '../verifier/index.js';
 import type { VerifyResult } from '../verifier/index.js';
 import { creationSpec, loaderMapProblem, mapProblemOf, unbackedMapUse, withMapFailures } from './map-problems.js';
 import type { MapProblem } from './map-problems.js';
@@ -378,7 +378,7 @@ export class Collection {
    * verifier proved gets the page guard, the rest the full region check).
    */
   run(program: LoadedProgram, input: TestRunInput, engine: Engine = interpreterEngine): TestRunResult {
-    if (program.spec.loadError) throw new TsbpfError(`program '${program.spec.name}' cannot be loaded: ${program.spec.loadError.message}`, { section: program.spec.section });
+    if (program.spec.loadError) throw new RejectedProgramError(program, loaderRejection(program.spec.loadError.message, program.spec.loadError.errno));
     if (program.loadError) throw new TsbpfError(`program '${program.spec.name}' cannot run: ${program.loadError}`, { section: program.spec.section });
     let checked = input.checked;
     let minCtxSize = input.minCtxSize;
