@@ -190,6 +190,23 @@ describe('what concerns one program or one map is that program\'s verdict, not t
 });
 
 describe('map fix-ups', () => {
+  it('.rel.maps relocations written as R_BPF_64_64 by older clang fill prog arrays and maps of maps as R_BPF_64_ABS64 does', () => {
+    const path = fileURLToPath(new URL('../../test/fixtures/loader/maps.o', import.meta.url));
+    const b = new Uint8Array(readFileSync(path));
+    const want = parseObject(b, { name: 'maps.o' }).maps.map((m) => m.initialValues);
+    const elf = readElf(b);
+    const rel = elf.relocations.find((r) => r.name === '.rel.maps')!;
+    const dv = new DataView(b.buffer);
+    rel.entries.forEach((_e, i) => {
+      const at = elf.sections[rel.index]!.offset + i * 16 + 8;
+      dv.setBigUint64(at, (dv.getBigUint64(at, true) & ~0xffffffffn) | 1n, true); // R_BPF_64_64
+    });
+    const old = parseObject(b, { name: 'maps.o' });
+    expect(old.maps.map((m) => m.initialValues)).toEqual(want);
+    expect(want.filter((v) => v !== undefined).length).toBe(2);
+    expect(old.maps.every((m) => m.loadError === undefined)).toBe(true);
+  });
+
   it('perf event arrays get key and value size 4 (cilium/ebpf) and max_entries = possible CPUs (libbpf)', () => {
     const events = (o: ObjectSpec) => o.maps.find((m) => m.name === 'events')!;
     expect(events(parse('map_sizes.o'))).toMatchObject({ type: 4, keySize: 4, valueSize: 4, maxEntries: 0 });

@@ -89,6 +89,32 @@ describe('an object with refused maps, externs and unbacked maps loads; each pro
   });
 });
 
+describe('programs that cannot load or cannot be prepared', () => {
+  it('a program that cannot load is never installed in a prog array: the tail call falls through', () => {
+    const o = parse('iproute2_maps.o');
+    o.programs[0] = { ...o.programs[0]!, loadError: { message: "extern 'x' (strong): not resolved", errno: 'ESRCH' } };
+    const c = Collection.load(o);
+    expect(c.program({ name: 'tail_two' }).id).toBe(0);
+    expect(c.log).toContain("map 'jmp_map': slot [2] (program 'tail_two') not set: the program cannot be loaded: extern 'x' (strong): not resolved");
+    expect(c.map('jmp_map').entries()).toEqual([]);
+    expect(c.run(c.program({ name: 'cls_main' }), { dataIn: FRAME }).retval).toBe(0); // TC_ACT_OK: no tail call target
+  });
+
+  it('an instruction the structural check refuses is that program\'s verdict (the kernel verifier\'s words); the others load and run', () => {
+    const o = parse('suricata.o');
+    const insns = o.programs[1]!.insns.slice();
+    insns.set([0x05, 0, 0x40, 0, 0, 0, 0, 0], 0); // goto +64: out of the program
+    o.programs[1] = { ...o.programs[1]!, insns };
+    const c = Collection.load(o);
+    const lb = c.program({ name: 'lb' });
+    expect(lb.prepareError).toMatch(/jump/);
+    expect(lb.id).toBe(0);
+    expect(c.verify(lb)).toMatchObject({ accepted: false, error: 'jump out of range from insn 0 to 65' });
+    expect(() => c.run(lb, { dataIn: FRAME })).toThrow(RejectedProgramError);
+    expect(c.run(c.program({ name: 'hashfilter' }), { dataIn: FRAME }).retval).toBe(0xffffffff);
+  });
+});
+
 describe('legacy loaders\' objects run as their loaders set them up', () => {
   it.each(['iproute2_maps.o', 'iproute2_maps_nobtf.o'])('%s: tc tail call into "1/0x2", map of maps slot 3 holds the inner map', (name) => {
     const c = load(name);
