@@ -193,15 +193,15 @@ export class PlaceholderMap extends BpfMap {
     return this.fail();
   }
 
-  progLookup(): number {
+  progLookup(_keyAddr: number, _cpu: number): number {
     throw this.programError('bpf_map_lookup_elem#1');
   }
 
-  progUpdate(): number {
+  progUpdate(_keyAddr: number, _valueAddr: number, _flags: number, _cpu: number): number {
     throw this.programError('bpf_map_update_elem#2');
   }
 
-  progDelete(): number {
+  progDelete(_keyAddr: number, _cpu: number): number {
     throw this.programError('bpf_map_delete_elem#3');
   }
 }
