@@ -34,7 +34,7 @@ export function verdictRow(name: string, section: string, type: string, result: 
 export function printVerifierLog(name: string, result: VerifyResult, level: 0 | 1 | 2): void {
   if (result.stage === 'loader') {
     // libbpf refused it before the kernel saw it: its message, then bpftool's failure line.
-    err(`libbpf: ${result.error}`);
+    process.stderr.write(result.log);
     err(`prog '${name}': failed to load: -${ERRNO_NUM[result.errno ?? 'EINVAL'] ?? 22}`);
     return;
   }

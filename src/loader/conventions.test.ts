@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readElf } from './elf.js';
+import { verifyObjectProgram } from '../verifier/index.js';
 import { parseObject } from './object.js';
 import type { ObjectSpec } from './spec.js';
 import { iproute2TailCall, programTypeOfSection, samplesTailCallKey, sectionRules, sectionTableRow } from './sections.js';
@@ -167,6 +168,11 @@ describe('what concerns one program or one map is that program\'s verdict, not t
       ['parser', null], ['to_stack', "prog 'to_stack': bad data relo against '_license' in section 'license'"], ['from_stack', null],
     ]);
     expect(o.programs[1]!.loadError).toMatchObject({ section: 'ingress', insn: rel.entries[0]!.offset / 8, offset: elf.sections[rel.target]!.offset + rel.entries[0]!.offset });
+    // Its verdict says what and where.
+    const v = verifyObjectProgram(o, o.programs[1]!);
+    expect(v).toMatchObject({ accepted: false, stage: 'loader', error: "prog 'to_stack': bad data relo against '_license' in section 'license'" });
+    expect(v.log).toContain(`libbpf: (section ingress, file offset ${elf.sections[rel.target]!.offset + rel.entries[0]!.offset}, insn ${rel.entries[0]!.offset / 8})`);
+    expect(verifyObjectProgram(o, o.programs[2]!).accepted).toBe(true);
   });
 
   it('a call into the middle of a function fails the programs that make it', () => {

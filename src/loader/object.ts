@@ -2,10 +2,13 @@
  * From a clang-built ELF object to an {@link ObjectSpec}, following what
  * libbpf does when it opens and relocates an object (bpf_object__open,
  * bpf_object__relocate): programs by section and function symbol, maps
- * (BTF-defined, legacy, global data, `.kconfig`), externs, CO-RE against a
- * target BTF, subprogram linking and data relocations. The result keeps
- * relocations symbolic (map indexes, offsets), so the VM can place maps
- * wherever it likes. Differences from libbpf are listed in docs/loader.md.
+ * (BTF-defined, legacy ones of every loader's layout, global data,
+ * `.kconfig`), externs, CO-RE against a target BTF, subprogram linking and
+ * data relocations. The result keeps relocations symbolic (map indexes,
+ * offsets), so the VM can place maps wherever it likes. Only a broken ELF
+ * throws: what concerns one program or map becomes its `loadError` (libbpf
+ * would refuse the whole object). Differences from libbpf are listed in
+ * docs/loader.md.
  */
 import type { ErrorLocation } from '../errors.js';
 import { PseudoSrc } from '../isa/opcode.js';

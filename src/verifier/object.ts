@@ -41,7 +41,7 @@ export interface ObjectProgramLike {
    * Why the loader refused the program before the kernel saw it (src/loader's
    * `loadError`): the verdict is that refusal, nothing is verified.
    */
-  loadError?: { message: string; errno: string };
+  loadError?: { message: string; errno: string; section?: string; offset?: number; insn?: number };
   insns: Uint8Array;
   type: number;
   expectedAttachType?: number;
@@ -165,10 +165,18 @@ function resolvePtrId(btf: BtfLike, id: number): number {
 
 const BTF_FUNC_GLOBAL = 1;
 
-/** The verdict on a program its loader refused before the verifier saw it (`stage: 'loader'`). */
-export function loaderRejection(message: string, errno = 'EINVAL'): VerifyResult {
+/**
+ * The verdict on a program its loader refused before the verifier saw it
+ * (`stage: 'loader'`): `error` is the loader's message, the log says where
+ * the cause is (section, byte offset in the file, instruction) when known.
+ */
+export function loaderRejection(message: string, errno = 'EINVAL', where: { section?: string; offset?: number; insn?: number } = {}): VerifyResult {
+  const at = [
+    where.section !== undefined ? `section ${where.section}` : '', where.offset !== undefined ? `file offset ${where.offset}` : '',
+    where.insn !== undefined ? `insn ${where.insn}` : '',
+  ].filter(Boolean).join(', ');
   return {
-    accepted: false, error: message, errno, errorInsn: null, log: `libbpf: ${message}\n`, insnsProcessed: 0,
+    accepted: false, error: message, errno, errorInsn: where.insn ?? null, log: `libbpf: ${message}\n${at ? `libbpf: (${at})\n` : ''}`, insnsProcessed: 0,
     stats: { maxStatesPerInsn: 0, totalStates: 0, peakStates: 0, stackDepth: [] }, safeAccesses: new Set(), maxCtxOffset: 0,
     maxTpAccess: 0, stage: 'loader',
   };
@@ -180,7 +188,7 @@ export function loaderRejection(message: string, errno = 'EINVAL'): VerifyResult
  * verdict is the loader's refusal.
  */
 export function verifyObjectProgram(object: ObjectLike, program: ObjectProgramLike, options: VerifyOptions & { progType?: number } = {}): VerifyResult {
-  if (program.loadError) return loaderRejection(program.loadError.message, program.loadError.errno);
+  if (program.loadError) return loaderRejection(program.loadError.message, program.loadError.errno, program.loadError);
   const progType = options.progType ?? program.type;
   const btf = object.btf;
   const funcInfo = program.funcInfo.length > 0
