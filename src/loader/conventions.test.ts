@@ -142,14 +142,14 @@ describe('section names', () => {
 });
 
 describe('what concerns one program or one map is that program\'s verdict, not the object\'s', () => {
-  it('map_failures.o: a map Linux refuses, a pinning libbpf refuses, a strong kfunc, a map tsbpf does not back', () => {
+  it('map_failures.o: a map Linux refuses, a pinning libbpf refuses, a strong kfunc, a map tsbpf does not back (a cgroup array)', () => {
     const o = parse('map_failures.o');
     expect(o.programs.map((p) => [p.name, p.loadError?.message ?? null])).toEqual([
       ['uses_no_entries', null], // Linux refuses the map when it is created (the runtime's verdict)
       ['uses_bad_pinning', "map 'bad_pinning': invalid pinning value 2."],
       ['uses_kfunc', "extern (func ksym) 'bpf_tsbpf_missing_kfunc': not found in kernel or module BTFs"],
-      ['uses_devmap', null],
       ['uses_good', null],
+      ['uses_cgroup_array', null],
     ]);
     expect(o.maps.find((m) => m.name === 'bad_pinning')!.loadError).toMatchObject({ errno: 'EINVAL', section: '.maps' });
     expect(o.externs[0]).toMatchObject({ name: 'bpf_tsbpf_missing_kfunc', func: true, error: { errno: 'EINVAL' } });

@@ -148,6 +148,8 @@ interface Func {
   progIndex: number;
   /** Why programs containing this function cannot load (relocations, CO-RE, externs). */
   errors: LoadFailure[];
+  /** Own slots poisoned by CO-RE relocations that found no target, with libbpf's text of the spec. */
+  coreFailures?: { insn: number; spec: string }[];
 }
 
 type RelocDesc =
@@ -873,7 +875,11 @@ class ObjectBuilder {
     if (md.numaNode) map.numaNode = md.numaNode;
     if (md.pinning) map.pinning = md.pinning;
     if (md.keyTypeId) map.btfKeyTypeId = md.keyTypeId;
-    if (md.valueTypeId) map.btfValueTypeId = md.valueTypeId;
+    if (md.valueTypeId) {
+      map.btfValueTypeId = md.valueTypeId;
+      const fields = this.btf!.valueFields(md.valueTypeId);
+      if (fields.spinLock !== undefined || fields.timer !== undefined) map.fields = fields;
+    }
     this.fixupMapDef(map);
   }
 
@@ -1302,6 +1308,7 @@ class ObjectBuilder {
         try {
           const res = resolveCoreRelo(ctx, f.name, rec, i, site);
           patchCoreInsn(ctx, f.name, f.insns, local, i, res, site);
+          if (res.poison) (f.coreFailures ??= []).push({ insn: local, spec: res.localSpecText ?? '' });
         } catch (err) {
           if (!(err instanceof LoaderError)) throw err;
           // libbpf fails the object; tsbpf the programs containing this function.
@@ -1437,6 +1444,9 @@ class ObjectBuilder {
         case 'call': case 'subprog_addr':
           break;
       }
+    }
+    for (const f of order) {
+      for (const c of f.coreFailures ?? []) records.push({ slot: placed.get(f)! + c.insn, kind: 'core_failed', spec: c.spec });
     }
     records.sort((a, b) => a.slot - b.slot);
     const functions: ProgramFunction[] = order.map((f) => ({ name: f.name, slot: placed.get(f)!, slots: f.cnt, section: f.secName }));

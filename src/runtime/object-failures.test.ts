@@ -43,35 +43,35 @@ describe('an object with refused maps, externs and unbacked maps loads; each pro
     expect(verdict('uses_no_entries').error).toBe("map 'no_entries': failed to create: Invalid argument(-22) (array maps need max_entries above 0)");
     expect(verdict('uses_bad_pinning')).toMatchObject({ accepted: false, stage: 'loader', error: "map 'bad_pinning': invalid pinning value 2." });
     expect(verdict('uses_kfunc')).toMatchObject({ accepted: false, stage: 'loader', error: "extern (func ksym) 'bpf_tsbpf_missing_kfunc': not found in kernel or module BTFs" });
-    expect(verdict('uses_devmap').accepted).toBe(true);
+    expect(verdict('uses_cgroup_array').accepted).toBe(true);
     expect(verdict('uses_good').accepted).toBe(true);
-    // Programs that cannot load never run; the one that uses a devmap verifies but cannot run; the rest runs.
+    // Programs that cannot load never run; the one that uses a cgroup array verifies but cannot run; the rest runs.
     expect(() => c.run(c.program({ name: 'uses_kfunc' }), { dataIn: FRAME })).toThrow(/cannot be loaded: extern \(func ksym\)/);
     expect(() => c.run(c.program({ name: 'uses_no_entries' }), { dataIn: FRAME })).toThrow(RejectedProgramError);
-    expect(() => c.run(c.program({ name: 'uses_devmap' }), { dataIn: FRAME })).toThrow(/cannot run in tsbpf: it uses map 'ports' \(devmap\), which tsbpf does not back: tsbpf does not implement devmap maps/);
+    expect(() => c.run(c.program({ name: 'uses_cgroup_array' }), { dataIn: FRAME })).toThrow(/cannot run in tsbpf: it uses map 'cgroups' \(cgroup_array\), which tsbpf does not back: tsbpf does not implement cgroup_array maps/);
     expect(c.run(c.program({ name: 'uses_good' }), { dataIn: FRAME }).retval).toBe(2);
     expect(new DataView(c.map('good').lookup(new Uint8Array(4))!.buffer).getBigUint64(0, true)).toBe(1n);
     // The maps that could not be created are placeholders whose every operation names them.
-    const ports = c.map('ports');
-    expect(ports).toBeInstanceOf(PlaceholderMap);
-    expect(() => ports.lookup(new Uint8Array(4))).toThrow(MapError);
-    expect(() => ports.lookup(new Uint8Array(4))).toThrow("map 'ports' (devmap) is not backed by tsbpf: tsbpf does not implement devmap maps (type 14)");
+    const cgroups = c.map('cgroups');
+    expect(cgroups).toBeInstanceOf(PlaceholderMap);
+    expect(() => cgroups.lookup(new Uint8Array(4))).toThrow(MapError);
+    expect(() => cgroups.lookup(new Uint8Array(4))).toThrow("map 'cgroups' (cgroup_array) is not backed by tsbpf: tsbpf does not implement cgroup_array maps (type 8)");
     expect(() => c.map('no_entries').entries()).toThrow("map 'no_entries' (array) could not be created: -EINVAL: array maps need max_entries above 0");
     expect(c.mapProblems.map((p) => p?.kind ?? null)).toEqual(['invalid', 'invalid', 'unsupported', null]);
     // The same, without running the program: checked (no verification, every access checked).
     const unverified = Collection.load(parse('map_failures.o'), { verify: false });
-    expect(() => unverified.run(unverified.program({ name: 'uses_devmap' }), { dataIn: FRAME })).toThrow(/which tsbpf does not back/);
+    expect(() => unverified.run(unverified.program({ name: 'uses_cgroup_array' }), { dataIn: FRAME })).toThrow(/which tsbpf does not back/);
     expect(() => unverified.run(unverified.program({ name: 'uses_kfunc' }), { dataIn: FRAME })).toThrow(/cannot be loaded/);
     expect(unverified.run(unverified.program({ name: 'uses_good' }), { dataIn: FRAME }).retval).toBe(2);
   });
 
   it('a program tail-called through an unbacked map fails with the map named, at the helper', () => {
     const c = Collection.load(parse('map_failures.o'), { verify: false });
-    const p = c.program({ name: 'uses_devmap' });
-    expect(p.runError).toMatch(/'ports' \(devmap\)/);
+    const p = c.program({ name: 'uses_cgroup_array' });
+    expect(p.runError).toMatch(/'cgroups' \(cgroup_array\)/);
     expect(p.id).toBeGreaterThan(0);
     // What a tail call would run: the program itself, in checked mode, reaching the placeholder.
-    expect(() => c.runner.run(p.prepared, p.typeId, interpreterEngine, { dataIn: FRAME })).toThrow(/bpf_map_lookup_elem.*map 'ports' \(devmap\) is not backed by tsbpf/);
+    expect(() => c.runner.run(p.prepared, p.typeId, interpreterEngine, { dataIn: FRAME })).toThrow(/bpf_skb_under_cgroup/);
   });
 
   it('map sizes: a 16 MiB ring buffer works, a 1 GiB one verifies and its program cannot run, perf event arrays get one slot per CPU', () => {
@@ -187,7 +187,7 @@ describe('tsbpf against the kernel and libbpf (recorded)', () => {
     expect(verdicts('map_failures_2.o')[0]!.error).toBe(warning('map_failures_2.o')[0]);
     // 3: a strong kfunc that does not exist.
     expect(warning('map_failures_3.o')).toContain(verdicts('map_failures_3.o')[0]!.error);
-    // 4: libbpf and the kernel accept both programs; tsbpf verifies both (and cannot run the devmap one).
+    // 4: libbpf and the kernel accept both programs; tsbpf verifies both (and cannot run the cgroup array one).
     expect(recorded.objects.find((o) => o.file === 'map_failures_4.o')!.libbpf.map((r) => r.accepted)).toEqual([true, true]);
     expect(verdicts('map_failures_4.o').map((v) => v.accepted)).toEqual([true, true]);
     // Legacy `maps` sections: libbpf 1.x refuses them all; tsbpf loads them as their loaders did.

@@ -159,8 +159,10 @@ export function resolvePseudoLdimm64(env: Env): void {
       if (!(src === 2 || src === 6 || ((src === 1 || src === 5) && next.imm === 0))) {
         env.fail('unrecognized bpf_ld_imm64 insn', 'EINVAL');
       }
-      const map = env.maps[insn.imm];
+      const byFd = src === 1 || src === 2;
+      const map = byFd && !env.mapFdsIndexMaps ? undefined : env.maps[insn.imm];
       if (!map) env.fail(`fd ${insn.imm} is not pointing to valid bpf_map`, 'EBADF');
+      checkMapFieldsForProg(env, map);
       if (map.type === MapType.STRUCT_OPS) env.fail('bpf_struct_ops map cannot be used in prog', 'EINVAL');
       if (env.sleepable && !sleepableMapCompatible(map)) {
         env.fail('Sleepable programs can only use array, hash, ringbuf and local storage maps, also as inner maps', 'EINVAL');
@@ -245,6 +247,9 @@ export function checkCfg(env: Env): void {
     aux[t + sz]!.jmpPoint = true;
     if (visitCallee) {
       aux[t]!.prunePoint = true;
+      // merge_callee_effects: the DFS revisits t once the callee is explored, so its marks are final by then
+      const callee = env.subprogs[containingSubprog(env, t + insn.imm + 1)]!;
+      if (callee.changesPktData) env.subprogs[containingSubprog(env, t)]!.changesPktData = true;
       return pushInsn(t, t + insn.imm + 1, BRANCH);
     }
     return 0;
@@ -269,7 +274,8 @@ export function checkCfg(env: Env): void {
           aux[t]!.prunePoint = true;
           aux[t]!.jmpPoint = true;
         }
-        if (isHelperCall(insn) && PROTOS.get(insn.imm)?.changesPkt) {
+        // a tail-called program may change the packet: the caller of a function that tail-calls must assume it did
+        if (isHelperCall(insn) && (PROTOS.get(insn.imm)?.changesPkt || insn.imm === HELPER_TAIL_CALL)) {
           env.subprogs[containingSubprog(env, t)]!.changesPktData = true;
         }
         ret = visitCall(t, insn.src === 1);
@@ -475,4 +481,17 @@ function postorder(env: Env, succ: number[][]): number[] {
     }
   }
   return order;
+}
+
+/** Program types that run in arbitrary kernel context (is_tracing_prog_type): kprobe, tracepoint, perf_event, raw tracepoints. */
+const TRACING_CONTEXT_TYPES = new Set([2, 5, 7, 17, 24]);
+
+/** check_map_prog_compatibility: locks and timers in values, by program type. */
+function checkMapFieldsForProg(env: Env, map: MapInfo): void {
+  const tracing = TRACING_CONTEXT_TYPES.has(env.progType);
+  if (map.spinLockOff >= 0) {
+    if (env.progType === 1) env.fail('socket filter progs cannot use bpf_spin_lock yet', 'EINVAL');
+    if (tracing) env.fail('tracing progs cannot use bpf_spin_lock yet', 'EINVAL');
+  }
+  if (tracing && map.timerOff >= 0) env.fail('tracing progs cannot use bpf_timer yet', 'EINVAL');
 }

@@ -29,6 +29,8 @@ export interface FuncInfoEntry {
   global: boolean;
   args?: readonly GlobalArg[];
   argsError?: string;
+  /** The BTF prototype returns a small int or enum (unknown: assumed so). */
+  scalarReturn?: boolean;
 }
 
 export class VerifyAbort extends Error {
@@ -165,6 +167,8 @@ export class Env {
   allowPtrLeaks = true;
   /** BPF_F_TEST_STATE_FREQ: a checkpoint at every prune point. */
   testStateFreq = false;
+  /** BPF_PSEUDO_MAP_FD/VALUE immediates are indices into `maps` (raw programs), not unopened fds. */
+  mapFdsIndexMaps = true;
   /** Possible CPUs (bounds bpf_get_smp_processor_id). */
   nrCpus = 2;
   /** Largest end (offset + size) of a context access (`prog->aux->max_ctx_offset`). */

@@ -45,3 +45,4 @@ export function checkResourceLeak(env: Env, exceptionExit: boolean, checkLock: b
   if (checkLock && env.cur.activeLocks) env.fail(`${prefix} cannot be used inside bpf_spin_lock-ed region`, 'EINVAL');
   if (!checkReferenceLeak(env, exceptionExit)) env.fail(`${prefix} would lead to reference leak`, 'EINVAL');
 }
+

@@ -2,7 +2,7 @@
  * Maps tsbpf does not back, and the placeholder that stands for them.
  *
  * An object may define maps of types tsbpf has no implementation of
- * (sockmap, devmap, struct_ops, stack_trace, ...) or maps larger than the
+ * (sockmap, cgroup storage, struct_ops, ...) or maps larger than the
  * address space can hold. Linux would create them, so the object loads: such
  * a map becomes a {@link PlaceholderMap} with a descriptor (so programs that
  * reference it still verify and can be listed, disassembled and compiled)
@@ -31,12 +31,6 @@ export class UnsupportedMapError extends MapError {
 
 /** Linux's `MAX_BPF_STACK`: the largest sockhash key. */
 const MAX_BPF_STACK = 512;
-/** `sysctl_perf_event_max_stack` default: frames a stack trace map value may hold. */
-const PERF_MAX_STACK = 127;
-/** `sizeof(struct bpf_stack_build_id)`. */
-const BUILD_ID_SIZE = 32;
-/** `CONFIG_NR_CPUS` of the kernel tsbpf models (the `.kconfig` table): the most entries a cpumap takes. */
-const NR_CPUS = 8192;
 const FLAGS_NUMA_ACCESS = MapFlags.NUMA_NODE | MapFlags.RDONLY | MapFlags.WRONLY;
 
 function einval(reason: string): never {
@@ -47,29 +41,12 @@ function einval(reason: string): never {
  * Linux's creation checks (`map_alloc_check`/`map_alloc`) for the map types
  * tsbpf does not implement; returns normally when Linux would create the
  * map. Limits that depend on the running kernel's configuration take the
- * values of the kernel tsbpf models (NR_CPUS 8192, perf_event_max_stack 127).
+ * values of the kernel tsbpf models.
  */
 export function checkUnbackedSpec(spec: MapSpec): void {
   const flags = spec.flags ?? 0;
   const { keySize, valueSize, maxEntries } = spec;
   switch (spec.type) {
-    case MapType.DEVMAP:
-    case MapType.DEVMAP_HASH:
-      if (maxEntries === 0 || keySize !== 4 || (valueSize !== 4 && valueSize !== 8) || flags & ~FLAGS_NUMA_ACCESS) {
-        einval('devmaps need key_size 4, value_size 4 or 8 (struct bpf_devmap_val), max_entries above 0 and no flags but NUMA/read-only/write-only');
-      }
-      return;
-    case MapType.CPUMAP:
-      if (maxEntries === 0 || keySize !== 4 || (valueSize !== 4 && valueSize !== 8) || flags & ~MapFlags.NUMA_NODE) {
-        einval('cpumaps need key_size 4, value_size 4 or 8 (struct bpf_cpumap_val), max_entries above 0 and no flags but BPF_F_NUMA_NODE');
-      }
-      if (maxEntries > NR_CPUS) throw new MapError('E2BIG', `a cpumap has at most NR_CPUS (${NR_CPUS}) entries`);
-      return;
-    case MapType.XSKMAP:
-      if (maxEntries === 0 || keySize !== 4 || valueSize !== 4 || flags & ~FLAGS_NUMA_ACCESS) {
-        einval('xskmaps need key_size 4, value_size 4, max_entries above 0 and no flags but NUMA/read-only/write-only');
-      }
-      return;
     case MapType.SOCKMAP:
     case MapType.SOCKHASH: {
       const hash = spec.type === MapType.SOCKHASH;
@@ -77,15 +54,6 @@ export function checkUnbackedSpec(spec: MapSpec): void {
         einval(`${hash ? 'sockhashes need key_size above 0' : 'sockmaps need key_size 4'}, value_size 4 or 8, max_entries above 0 and no flags but NUMA/read-only/write-only`);
       }
       if (hash && keySize > MAX_BPF_STACK) throw new MapError('E2BIG', `a sockhash key is at most ${MAX_BPF_STACK} bytes`);
-      return;
-    }
-    case MapType.STACK_TRACE: {
-      if (flags & ~(FLAGS_NUMA_ACCESS | MapFlags.STACK_BUILD_ID)) einval(`invalid flags 0x${flags.toString(16)} for a stack trace map`);
-      const elem = flags & MapFlags.STACK_BUILD_ID ? BUILD_ID_SIZE : 8;
-      if (maxEntries === 0 || keySize !== 4 || valueSize < elem || valueSize % elem !== 0) {
-        einval(`stack trace maps need key_size 4, max_entries above 0 and value_size a multiple of ${elem}`);
-      }
-      if (valueSize / elem > PERF_MAX_STACK) einval(`a stack trace map value holds at most ${PERF_MAX_STACK} frames (perf_event_max_stack)`);
       return;
     }
     case MapType.CGROUP_ARRAY:
