@@ -12,6 +12,7 @@ only (ctypes).
     [{"file": "...", "program": "name", "section": "sec", "accepted": true,
       "error": null | "last log line before 'processed'", "errno": 0,
       "insn_processed": N | null, "libbpf_error": null | "...",
+      "libbpf_warnings": ["libbpf's warning lines of the load", ...],
       "verification_time_usec": N | null}]
 """
 import ctypes
@@ -39,11 +40,25 @@ libbpf.bpf_object__close.argtypes = [c_void_p]
 libbpf.libbpf_get_error.restype = ctypes.c_long
 libbpf.libbpf_get_error.argtypes = [c_void_p]
 
-# keep libbpf quiet: a print callback that drops everything
+# libbpf's print callback: keep its warnings (level 0, LIBBPF_WARN) of the
+# current load, formatted with vsnprintf (va_list is a pointer on x86-64).
+libc = ctypes.CDLL(None)
+libc.vsnprintf.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, c_void_p]
 PRINT_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_char_p, c_void_p)
-_silent = PRINT_FN(lambda level, fmt, args: 0)
+WARNINGS = []
+
+
+def _print(level, fmt, args):
+    if level == 0:
+        buf = ctypes.create_string_buffer(4096)
+        libc.vsnprintf(buf, len(buf), fmt, args)
+        WARNINGS.append(buf.value.decode("utf-8", "replace").rstrip("\n"))
+    return 0
+
+
+_printer = PRINT_FN(_print)
 libbpf.libbpf_set_print.restype = c_void_p
-libbpf.libbpf_set_print(_silent)
+libbpf.libbpf_set_print(_printer)
 
 STATS = re.compile(r"processed (\d+) insns \(limit \d+\)")
 
@@ -70,6 +85,7 @@ VTIME = re.compile(r"verification time (\d+) usec")
 
 
 def verify_one(path, index):
+    WARNINGS.clear()
     obj = libbpf.bpf_object__open_file(path.encode(), None)
     if not obj or libbpf.libbpf_get_error(obj):
         return None
@@ -91,6 +107,7 @@ def verify_one(path, index):
         res = {"file": path, "program": name, "section": section, "accepted": err == 0,
                "error": None, "errno": -err if err < 0 else 0,
                "insn_processed": int(m.group(1)) if m else None, "libbpf_error": None,
+               "libbpf_warnings": [w for w in WARNINGS if not w.startswith("libbpf: prog '") or "BEGIN PROG LOAD LOG" not in w],
                "verification_time_usec": int(t.group(1)) if (t := VTIME.search(log)) else None}
         if err != 0:
             if m and error_line(log) == "":
@@ -111,9 +128,10 @@ def verify_one(path, index):
 def main():
     results = []
     for path in sys.argv[1:]:
+        WARNINGS.clear()
         obj = libbpf.bpf_object__open_file(path.encode(), None)
         if not obj or libbpf.libbpf_get_error(obj):
-            results.append({"file": path, "program": None, "libbpf_error": "libbpf cannot open the object"})
+            results.append({"file": path, "program": None, "libbpf_error": "libbpf cannot open the object", "libbpf_warnings": list(WARNINGS)})
             continue
         n = len(programs(obj))
         libbpf.bpf_object__close(obj)

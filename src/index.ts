@@ -42,6 +42,8 @@ export { Collection, loadCollection } from './runtime/collection.js';
 export type { LoadedProgram, LoadOptions } from './runtime/collection.js';
 export { applyMapInit, dumpMap, dumpMaps, parseMapInitJson } from './runtime/map-io.js';
 export type { MapInitEntry, MapDumpEntry } from './runtime/map-io.js';
+export { objectMapProblems, mapProblemOf, withMapFailures, unbackedMapUse, mapsUsedBy } from './runtime/map-problems.js';
+export type { MapProblem } from './runtime/map-problems.js';
 export { verify, verifyObjectProgram, assertVerified, VerifierError, kernelErrorLine } from './verifier/index.js';
 export type { VerifyProgram, VerifyOptions, VerifyResult, VerifyStats, VerifierMapSpec } from './verifier/index.js';
 export { RejectedProgramError } from './runtime/collection.js';

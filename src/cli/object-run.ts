@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { engineByName } from '../engines.js';
 import { TsbpfError } from '../errors.js';
-import { progTypeId } from '../hooks/program-types.js';
+import { attachTypeId, progTypeId } from '../hooks/program-types.js';
 import type { TestRunResult } from '../hooks/test-run.js';
 import { NetNamespace } from '../hooks/net.js';
 import { parseTunnelJson } from '../hooks/tunnel-helpers.js';
@@ -19,12 +19,16 @@ import type { MapInitEntry } from '../runtime/map-io.js';
 import { parseCount, parseRepeat } from './options.js';
 import { printTraceStep } from './trace.js';
 import { parseLogLevel, printVerifierLog } from './verifier-output.js';
+import { err } from './output.js';
 
 /** Flags of commands that load an object. */
 export interface LoadFlags {
   btf?: string;
   cpus?: string;
   progType?: string;
+  attachType?: string;
+  /** Print the loader's log (libbpf-style debug lines) to stderr. */
+  debug?: boolean;
   /** false with --no-verify. */
   verify?: boolean;
   logLevel?: string;
@@ -52,7 +56,9 @@ export function addLoadOptions(cmd: Command): Command {
   return cmd
     .option('--btf <file>', 'BTF that CO-RE relocations are resolved against (e.g. /sys/kernel/btf/vmlinux; default: tsbpf\'s context types)')
     .option('--cpus <n>', 'number of possible CPUs, i.e. per-CPU map slots (default 1)')
-    .option('--prog-type <type>', 'program type for programs whose section does not tell it (xdp, sched_cls, socket_filter, kprobe, ...)')
+    .option('--prog-type <type>', 'program type of every program, overriding the section\'s (xdp, sched_cls, socket_filter, kprobe, kretprobe, ...)')
+    .option('--attach-type <type>', 'expected attach type of every program, overriding the section\'s (cgroup_inet_ingress, xdp, ...)')
+    .option('--debug', 'print the loader\'s log (what libbpf -d prints: maps, relocations, fix-ups, conventions) to stderr')
     .option('--no-verify', 'skip the verifier: programs then always run with bounds checks and a budget')
     .option('--log-level <n>', 'verifier log on stderr: 1 the failing path, 2 every instruction (rejected programs always print level 1)', '0');
 }
@@ -79,19 +85,35 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** `--prog-type` and `--attach-type` as ids (undefined when not given); unknown names are clear errors. */
+export function typeOverrides(flags: Pick<LoadFlags, 'progType' | 'attachType'>): { progType?: number; attachType?: number } {
+  return {
+    ...(flags.progType !== undefined ? { progType: progTypeId(flags.progType) } : {}),
+    ...(flags.attachType !== undefined ? { attachType: attachTypeId(flags.attachType) } : {}),
+  };
+}
+
+/** Prints the loader's (and the collection's) log to stderr with `--debug`. */
+export function printLoaderLog(lines: readonly string[], flags: Pick<LoadFlags, 'debug'>): void {
+  if (flags.debug) for (const l of lines) err(`libbpf: ${l}`);
+}
+
 /** Opens and loads the object files. */
 export function loadObject(files: readonly string[], flags: LoadFlags): Collection {
   const cpus = flags.cpus !== undefined ? parseCount(flags.cpus, '--cpus') : 1;
+  const { progType, attachType } = typeOverrides(flags);
   const object = openObjects(files, { ...(flags.btf !== undefined ? { btf: flags.btf } : {}), possibleCpus: cpus });
-  const progType = flags.progType !== undefined ? progTypeId(flags.progType) : undefined;
   const level = parseLogLevel(flags.logLevel ?? '0');
-  return Collection.load(object, {
+  const collection = Collection.load(object, {
     possibleCpus: cpus,
     host: hostInfo(),
     verify: flags.verify ?? true,
     verifierLogLevel: level === 2 ? 2 : 1,
     ...(progType !== undefined ? { progType, forceProgType: true } : {}),
+    ...(attachType !== undefined ? { expectedAttachType: attachType } : {}),
   });
+  printLoaderLog([...object.log, ...collection.log], flags);
+  return collection;
 }
 
 /** Parses `--map-init name=file` options into initial contents. */

@@ -7,7 +7,9 @@ const ERRNO_TEXT: Record<string, string> = {
   EACCES: 'Permission denied', EINVAL: 'Invalid argument', E2BIG: 'Argument list too long', EFAULT: 'Bad address',
   ENOTSUPP: 'unknown error (524)', EPERM: 'Operation not permitted', ENOSPC: 'No space left on device',
 };
-const ERRNO_NUM: Record<string, number> = { EACCES: 13, EINVAL: 22, E2BIG: 7, EFAULT: 14, ENOTSUPP: 524, EPERM: 1, ENOSPC: 28 };
+const ERRNO_NUM: Record<string, number> = {
+  EACCES: 13, EINVAL: 22, E2BIG: 7, EFAULT: 14, ENOTSUPP: 524, EPERM: 1, ENOSPC: 28, ESRCH: 3, ENOTSUP: 95, EOPNOTSUPP: 95, ENOENT: 2, EBADF: 9,
+};
 
 /** One program's verdict as `--json` prints it. */
 export interface VerdictRow {
@@ -30,6 +32,12 @@ export function verdictRow(name: string, section: string, type: string, result: 
  * a log level was asked for.
  */
 export function printVerifierLog(name: string, result: VerifyResult, level: 0 | 1 | 2): void {
+  if (result.stage === 'loader') {
+    // libbpf refused it before the kernel saw it: its message, then bpftool's failure line.
+    process.stderr.write(result.log);
+    err(`prog '${name}': failed to load: -${ERRNO_NUM[result.errno ?? 'EINVAL'] ?? 22}`);
+    return;
+  }
   if (!result.accepted) {
     const errno = result.errno ?? 'EINVAL';
     err(`prog '${name}': BPF program load failed: ${ERRNO_TEXT[errno] ?? errno}`);

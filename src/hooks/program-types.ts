@@ -3,16 +3,10 @@
  * in a test run.
  */
 import { TsbpfError } from '../errors.js';
-import { PROG_TYPE_NAMES } from '../loader/sections.js';
+import { ATTACH_TYPE_NAMES, PROG_TYPE_NAMES } from '../loader/sections.js';
+import { attachTypeByName, progTypeByName } from '../verifier/prog-types.js';
 
 export { PROG_TYPE_NAMES };
-
-/** Other names users and tools use for program types. */
-const ALIASES: Record<string, string> = {
-  socket: 'socket_filter', filter: 'socket_filter', tc: 'sched_cls', classifier: 'sched_cls', cls: 'sched_cls',
-  action: 'sched_act', act: 'sched_act', tp: 'tracepoint', raw_tp: 'raw_tracepoint', uprobe: 'kprobe',
-  kretprobe: 'kprobe', uretprobe: 'kprobe', fentry: 'tracing', fexit: 'tracing', iter: 'tracing', sockops: 'sock_ops',
-};
 
 /** How a program type's context is built in a test run. */
 export type ContextKind =
@@ -84,12 +78,21 @@ export function nulledPointerFields(id: number): readonly (readonly [number, num
   return NULLED_POINTER_FIELDS[PROG_TYPE_NAMES[id] ?? ''] ?? [];
 }
 
-/** The kernel id of a program type name (or alias), or a clear error listing the known names. */
+/**
+ * The kernel id of a program type name or alias (`xdp`, `BPF_PROG_TYPE_XDP`,
+ * `kretprobe`, `tc`, ...), or a clear error listing the known names. Every
+ * command that takes `--prog-type` parses it here.
+ */
 export function progTypeId(name: string): number {
-  const n = name.toLowerCase().replace(/^bpf_prog_type_/, '');
-  const canonical = ALIASES[n] ?? n;
-  const id = PROG_TYPE_NAMES.indexOf(canonical);
-  if (id <= 0) throw new TsbpfError(`unknown program type '${name}' (known: ${PROG_TYPE_NAMES.slice(1).join(', ')})`);
+  const id = progTypeByName(name);
+  if (id <= 0) throw new TsbpfError(`unknown program type '${name}' (known: ${PROG_TYPE_NAMES.slice(1).join(', ')}; aliases such as kretprobe, tc, fentry)`);
+  return id;
+}
+
+/** The kernel id of an attach type name (`cgroup_inet_ingress`, `BPF_XDP`, ...), or a clear error. Every `--attach-type` is parsed here. */
+export function attachTypeId(name: string): number {
+  const id = attachTypeByName(name);
+  if (id < 0) throw new TsbpfError(`unknown attach type '${name}' (known: ${ATTACH_TYPE_NAMES.join(', ')})`);
   return id;
 }
 

@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { Btf, encodeBtf } from './btf.js';
 import { BtfBuilder } from './btf-builder.js';
 import { CORE_POISON_IMM, essentialName, essentialNameLength } from './core.js';
-import { LoaderError } from './errors.js';
 import { parseObject } from './object.js';
 import { fixture, fixturePath, kernelUnavailable, libbpfLoad, missing, run, tempDir, vmlinuxBytes } from './testing/tools.js';
 
@@ -128,15 +127,12 @@ describe('CO-RE relocations', () => {
     b.struct('task_struct', [{ name: 'pid', type: int }]);
     b.struct('task_struct___other', [{ name: 'x', type: int }, { name: 'pid', type: int }]);
     const target = b.build();
-    let err: unknown;
-    try {
-      parseObject(fixture('core.o'), { name: 'core.o', coreTarget: target });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(LoaderError);
-    expect((err as Error).message).toMatch(/prog 'core_reads': relo #0: field offset ambiguity: 32 != 0/);
-    expect((err as LoaderError).location).toMatchObject({ file: 'core.o', section: 'kprobe/do_nanosleep', insn: 2 });
+    // libbpf refuses the object; tsbpf the program with the relocation, and the others load.
+    const spec = parseObject(fixture('core.o'), { name: 'core.o', coreTarget: target });
+    const reads = spec.programs.find((p) => p.name === 'core_reads')!;
+    expect(reads.loadError?.message).toMatch(/prog 'core_reads': relo #0: field offset ambiguity: 32 != 0/);
+    expect(reads.loadError).toMatchObject({ section: 'kprobe/do_nanosleep', insn: 2, errno: 'EINVAL' });
+    expect(spec.programs.filter((p) => p.loadError === undefined).length).toBeGreaterThan(0);
     const nob = missing('bpftool');
     if (nob) return;
     const dir = tempDir();
@@ -170,7 +166,8 @@ describe('CO-RE relocations', () => {
     for (let i = 0; i < 40; i++) t = b.struct('', [{ name: '', type: t }, { name: '', type: t }]);
     b.struct('task_struct', [{ name: '', type: t }]);
     const t0 = performance.now();
-    expect(() => parseObject(fixture('core.o'), { name: 'core.o', coreTarget: b.build() })).toThrow(/CO-RE type search exceeded \d+ steps/);
+    const spec = parseObject(fixture('core.o'), { name: 'core.o', coreTarget: b.build() });
+    expect(spec.programs.find((p) => p.name === 'core_reads')!.loadError?.message).toMatch(/CO-RE type search exceeded \d+ steps/);
     expect(performance.now() - t0).toBeLessThan(10_000);
   });
 

@@ -33,17 +33,17 @@ export {
 } from './value-format.js';
 export type { FormattedValue, FormatOptions, FormattableMap } from './value-format.js';
 export {
-  programTypeOfSection, sectionPatterns, PROG_TYPE_NAMES, ProgType, ATTACH_TYPE_NAMES, AttachType, BPF_F_SLEEPABLE,
+  programTypeOfSection, sectionPatterns, sectionRules, sectionTableRow, iproute2TailCall, samplesTailCallKey, PROG_TYPE_NAMES, ProgType, ATTACH_TYPE_NAMES, AttachType, BPF_F_SLEEPABLE,
   BPF_F_XDP_HAS_FRAGS,
 } from './sections.js';
-export type { SectionProgramType, SectionRuleKind } from './sections.js';
+export type { SectionProgramType, SectionRuleKind, SectionRule, SectionTailCall } from './sections.js';
 export { DEFAULT_KCONFIG, TSBPF_KERNEL_VERSION, kernelVersion, setKconfigValue } from './kconfig.js';
 export type { KconfigValue, KcfgDesc, KcfgType } from './kconfig.js';
-export { parseObject, buildObject, readObjectParts, objectNameOf, internalMapName, adjustRingbufSize } from './object.js';
+export { parseObject, buildObject, readObjectParts, objectNameOf, internalMapName, adjustRingbufSize, describePinning } from './object.js';
 export type { ParseObjectOptions, ObjectParts } from './object.js';
 export { linkObjects, linkParts } from './linker.js';
 export type { LinkInput } from './linker.js';
 export type {
   ObjectSpec, ProgramSpec, ProgramRelocation, ProgramFunction, ProgramLineInfo, ProgramFuncInfo, ObjectMapSpec, ObjectMapKind,
-  MapInitialValue, ExternSpec,
+  MapInitialValue, ExternSpec, LoadFailure, LegacyMapInfo, TailCallConvention,
 } from './spec.js';

@@ -87,7 +87,7 @@ describe('program types from section names', () => {
     expect(t('perf_event')).toBe('perf_event');
     expect(t('syscall')).toBe('syscall flags=16');
     expect(t('2/7')).toBe('sched_cls');
-    expect(programTypeOfSection('2/7').tailCall).toEqual({ mapId: 2, key: 7 });
+    expect(programTypeOfSection('2/7').tailCall).toEqual({ mapId: 2, key: 7, loader: 'iproute2' });
     expect(t('foo')).toBe('unspec');
   });
 
@@ -219,8 +219,11 @@ describe('maps, programs and relocations against libbpf', () => {
     const kv2 = new DataView(o2.maps[6]!.initialData!.buffer);
     expect(kv2.getUint32(8, true)).toBe(1000);
     expect(kv2.getBigUint64(0, true)).toBe(0x123456789n);
-    expect(() => parse('globals.o', { kconfig: { CONFIG_BPF_SYSCALL: 'm' } })).toThrow(/extern \(kcfg\) 'CONFIG_BPF_SYSCALL': value 'm' implies tristate/);
-    expect(() => parse('globals.o', { kconfig: { CONFIG_HZ: 2 ** 40 } })).toThrow(/doesn't fit in 4 bytes/);
+    // A value libbpf would refuse fails the programs that use the extern.
+    const bad = parse('globals.o', { kconfig: { CONFIG_BPF_SYSCALL: 'm' } });
+    expect(bad.externs.find((e) => e.name === 'CONFIG_BPF_SYSCALL')!.error?.message).toMatch(/extern \(kcfg\) 'CONFIG_BPF_SYSCALL': value 'm' implies tristate/);
+    expect(bad.programs[0]!.loadError?.message).toMatch(/value 'm' implies tristate/);
+    expect(parse('globals.o', { kconfig: { CONFIG_HZ: 2 ** 40 } }).programs[0]!.loadError?.message).toMatch(/doesn't fit in 4 bytes/);
   });
 
   it('map_value relocations carry the offset; lddw bytes encode map indexes', () => {
@@ -311,10 +314,18 @@ describe('maps, programs and relocations against libbpf', () => {
       expect(r.ok, r.stderr).toBe(true);
       return new Uint8Array(readFileSync(`${dir}/x.o`));
     };
-    const strongKsym = build('extern const int tsbpf_var __ksym; SEC("xdp") int f(void *c) { return tsbpf_var; }');
-    expect(() => parseObject(strongKsym, { name: 'x.o' })).toThrow(/extern 'tsbpf_var' \(strong\): not resolved: kernel symbols do not exist in user space/);
+    // libbpf's messages, as the verdict of the programs that use the extern (the others load).
+    const strongKsym = build('extern const int tsbpf_var __ksym; SEC("xdp") int f(void *c) { return tsbpf_var; } SEC("xdp") int g(void *c) { return 2; }');
+    const ks = parseObject(strongKsym, { name: 'x.o' });
+    expect(ks.programs.map((p) => [p.name, p.loadError?.message])).toEqual([['f', "extern (var ksym) 'tsbpf_var': not found in kernel BTF"], ['g', undefined]]);
+    expect(ks.programs[0]!.loadError!.errno).toBe('EINVAL');
+    expect(ks.log.some((l) => /kernel symbols do not exist in user space/.test(l))).toBe(true);
+    const typeless = build('extern const void tsbpf_sym __ksym; SEC("xdp") int f(void *c) { return (long)&tsbpf_sym & 3; }');
+    expect(parseObject(typeless, { name: 'x.o' }).programs[0]!.loadError?.message).toBe("extern 'tsbpf_sym' (strong): not resolved");
     const strongKcfg = build('extern int CONFIG_TSBPF_NOPE __kconfig; SEC("xdp") int f(void *c) { return CONFIG_TSBPF_NOPE; }');
-    expect(() => parseObject(strongKcfg, { name: 'x.o' })).toThrow(/CONFIG_TSBPF_NOPE' \(strong\): not resolved/);
+    expect(parseObject(strongKcfg, { name: 'x.o' }).programs[0]!.loadError?.message).toBe("extern 'CONFIG_TSBPF_NOPE' (strong): not resolved");
+    const virtual = build('extern int LINUX_TSBPF_NOPE __kconfig; SEC("xdp") int f(void *c) { return LINUX_TSBPF_NOPE; }');
+    expect(parseObject(virtual, { name: 'x.o' }).programs[0]!.loadError?.message).toBe("extern (kcfg) 'LINUX_TSBPF_NOPE': unrecognized virtual extern");
     expect(parseObject(strongKcfg, { name: 'x.o', kconfig: { CONFIG_TSBPF_NOPE: 7 } }).externs[0]).toMatchObject({ resolved: true, value: 7n });
     const kfunc = build('extern void bpf_rcu_read_lock(void) __ksym __weak; SEC("tc") int f(void *c) { if (bpf_ksym_exists(bpf_rcu_read_lock)) bpf_rcu_read_lock(); return 0; }');
     const spec = parseObject(kfunc, { name: 'x.o' });
@@ -323,9 +334,11 @@ describe('maps, programs and relocations against libbpf', () => {
     expect(call).toMatchObject({ kind: 'kfunc', name: 'bpf_rcu_read_lock', weak: true });
     expect(new DataView(p.insns.buffer).getInt32(call.slot * 8 + 4, true)).toBe(2002000000);
     const strongKfunc = build('extern void bpf_rcu_read_lock(void) __ksym; SEC("tc") int f(void *c) { bpf_rcu_read_lock(); return 0; }');
-    expect(() => parseObject(strongKfunc, { name: 'x.o' })).toThrow(/kernel functions \(kfuncs\) do not exist in user space/);
-    const unlinked = fixture('link_c.o');
-    expect(() => parseObject(unlinked, { name: 'link_c.o' })).toThrow(/extern function 'shared_fn' is not defined in this object/);
+    const kf = parseObject(strongKfunc, { name: 'x.o' });
+    expect(kf.programs[0]!.loadError).toMatchObject({ message: "extern (func ksym) 'bpf_rcu_read_lock': not found in kernel or module BTFs", errno: 'EINVAL' });
+    expect(kf.log.some((l) => /kernel functions \(kfuncs\) do not exist in user space/.test(l))).toBe(true);
+    const unlinked = parseObject(fixture('link_c.o'), { name: 'link_c.o' });
+    expect(unlinked.programs.some((p) => /extern function 'shared_fn' is not defined in this object/.test(p.loadError?.message ?? ''))).toBe(true);
   });
 
   it('every committed fixture parses; objects rebuilt with clang-19 match the committed ones', () => {
@@ -373,14 +386,13 @@ describe('relocation errors name the section and offset', () => {
     expect(err).toBeInstanceOf(LoaderError);
     expect((err as LoaderError).message).toMatch(/relocation #0 at offset 65536 is outside the section/);
     expect((err as LoaderError).location).toMatchObject({ file: 'bad.o', section: 'xdp' });
-    // At an instruction that is not lddw or call.
+    // At an instruction that is not lddw or call: that program's verdict, the others load.
     dv.setBigUint64(relSec.offset, 8n, true);
-    try {
-      parseObject(bytes, { name: 'bad.o' });
-    } catch (e) {
-      err = e;
-    }
-    expect((err as LoaderError).message).toMatch(/a relocation must point at a lddw or call instruction/);
-    expect((err as LoaderError).location).toMatchObject({ section: 'xdp', insn: 1 });
+    const bad = parseObject(bytes, { name: 'bad.o' });
+    const hit = bad.programs.filter((p) => p.loadError !== undefined);
+    expect(hit.map((p) => p.section)).toEqual(['xdp']);
+    expect(hit[0]!.loadError!.message).toMatch(/a relocation must point at a lddw or call instruction/);
+    expect(hit[0]!.loadError).toMatchObject({ section: 'xdp', insn: 1 });
+    expect(bad.programs.length).toBe(4);
   });
 });

@@ -2,10 +2,13 @@
  * From a clang-built ELF object to an {@link ObjectSpec}, following what
  * libbpf does when it opens and relocates an object (bpf_object__open,
  * bpf_object__relocate): programs by section and function symbol, maps
- * (BTF-defined, legacy, global data, `.kconfig`), externs, CO-RE against a
- * target BTF, subprogram linking and data relocations. The result keeps
- * relocations symbolic (map indexes, offsets), so the VM can place maps
- * wherever it likes. Differences from libbpf are listed in docs/loader.md.
+ * (BTF-defined, legacy ones of every loader's layout, global data,
+ * `.kconfig`), externs, CO-RE against a target BTF, subprogram linking and
+ * data relocations. The result keeps relocations symbolic (map indexes,
+ * offsets), so the VM can place maps wherever it likes. Only a broken ELF
+ * throws: what concerns one program or map becomes its `loadError` (libbpf
+ * would refuse the whole object). Differences from libbpf are listed in
+ * docs/loader.md.
  */
 import type { ErrorLocation } from '../errors.js';
 import { PseudoSrc } from '../isa/opcode.js';
@@ -22,11 +25,11 @@ import { RELOC_TYPE_NAMES, RelocType, SHN_LORESERVE, SHN_UNDEF, SectionFlags, Se
 import { LoaderError } from './errors.js';
 import type { KcfgDesc, KcfgType, KconfigValue } from './kconfig.js';
 import { DEFAULT_KCONFIG, setKconfigValue } from './kconfig.js';
-import { programTypeOfSection } from './sections.js';
+import { ProgType, programTypeOfSection, samplesTailCallKey } from './sections.js';
 import type { SectionProgramType } from './sections.js';
 import type {
-  ExternSpec, MapInitialValue, ObjectMapSpec, ObjectSpec, ProgramFuncInfo, ProgramFunction, ProgramLineInfo,
-  ProgramRelocation, ProgramSpec,
+  ExternSpec, LegacyMapInfo, LoadFailure, MapInitialValue, ObjectMapSpec, ObjectSpec, ProgramFuncInfo, ProgramFunction,
+  ProgramLineInfo, ProgramRelocation, ProgramSpec,
 } from './spec.js';
 import { decodeUtf8 } from './reader.js';
 
@@ -55,7 +58,13 @@ export interface ObjectParts {
   btfExt?: BtfExt;
 }
 
-/** Parses an object file into an {@link ObjectSpec}. Throws {@link LoaderError} on bad input. */
+/**
+ * Parses an object file into an {@link ObjectSpec}. Throws {@link LoaderError}
+ * only when the ELF itself is broken (or its BTF); what concerns one program
+ * or one map (an unresolved extern, a relocation that cannot apply, a map
+ * definition libbpf refuses) is that program's or map's `loadError`, and the
+ * rest of the object loads.
+ */
 export function parseObject(bytes: Uint8Array, options: ParseObjectOptions = {}): ObjectSpec {
   return buildObject(readObjectParts(bytes, options.name), options);
 }
@@ -111,6 +120,15 @@ const MAX_VALUE_SIZE = 1 << 30;
 
 type SecKind = 'prog' | 'data' | 'rodata' | 'bss' | 'maps' | 'legacy_maps';
 
+/** A LoaderError thrown while building one program or map: it becomes that program's or map's load failure. */
+function failureOf(err: LoaderError, errno = 'EINVAL'): LoadFailure {
+  const f: LoadFailure = { message: err.reason, errno };
+  if (err.location.section !== undefined) f.section = err.location.section;
+  if (err.location.offset !== undefined) f.offset = err.location.offset;
+  if (err.location.insn !== undefined) f.insn = err.location.insn;
+  return f;
+}
+
 /** A function found in an executable section (entry program or subprogram). */
 interface Func {
   name: string;
@@ -128,6 +146,8 @@ interface Func {
   relos: RelocDesc[];
   /** Index among entry programs, or -1. */
   progIndex: number;
+  /** Why programs containing this function cannot load (relocations, CO-RE, externs). */
+  errors: LoadFailure[];
   /** Own slots poisoned by CO-RE relocations that found no target, with libbpf's text of the spec. */
   coreFailures?: { insn: number; spec: string }[];
 }
@@ -149,6 +169,8 @@ interface Extern {
   func: boolean;
   resolved: boolean;
   value?: bigint | string;
+  /** Why programs using this extern cannot load (libbpf's message). */
+  error?: LoadFailure;
 }
 
 interface MapDef {
@@ -182,7 +204,8 @@ class ObjectBuilder {
   private readonly kinds = new Map<number, SecKind>();
   private textIdx = -1;
   private mapsIdx = -1;
-  private legacyMapsIdx = -1;
+  /** Legacy map sections: `maps` and, as cilium/ebpf reads them, any name starting with `maps` (`maps/flows`). */
+  private readonly legacyMapSections: number[] = [];
   private license = '';
   private kernelVersion = 0;
   private readonly funcs: Func[] = [];
@@ -215,7 +238,11 @@ class ObjectBuilder {
     for (const f of this.funcs) {
       if (!f.subprog) this.programs.push(this.finishProgram(f));
     }
+    this.tailCallTypes();
     this.resolveMapInitialValues();
+    for (const p of this.programs) {
+      if (p.loadError) this.log.push(`prog '${p.name}': cannot be loaded: ${p.loadError.message}`);
+    }
     const spec: ObjectSpec = {
       name: this.objName,
       license: this.license,
@@ -255,8 +282,8 @@ class ObjectBuilder {
         if (s.data.length !== 4) this.fail(`invalid kver section: ${s.data.length} bytes, expected 4`, name, s.offset);
         this.kernelVersion = new DataView(s.data.buffer, s.data.byteOffset, 4).getUint32(0, true);
         this.log.push(`kernel version of ${this.objName} is ${this.kernelVersion.toString(16)}`);
-      } else if (name === 'maps') {
-        this.legacyMapsIdx = s.index;
+      } else if (name.startsWith('maps') && !(s.flags & SectionFlags.EXECINSTR)) {
+        this.legacyMapSections.push(s.index);
         this.kinds.set(s.index, 'legacy_maps');
       } else if (name === '.maps') {
         this.mapsIdx = s.index;
@@ -340,17 +367,37 @@ class ObjectBuilder {
     const raw: Extern[] = [];
     for (const sym of this.elf.symbols) {
       if (sym.shndx !== SHN_UNDEF || (sym.bind !== SymbolBind.GLOBAL && sym.bind !== SymbolBind.WEAK) || sym.type !== SymbolType.NOTYPE || sym.name === '') continue;
-      if (!btf) this.fail(`extern '${sym.name}' needs BTF (build with -g)`);
+      const ext: Extern = { name: sym.name, symIdx: sym.index, weak: sym.bind === SymbolBind.WEAK, btfId: -1, type: 'ksym', ksymTypeId: 0, func: false, resolved: false };
+      raw.push(ext);
+      // What libbpf refuses about one extern fails the programs that use it.
+      const bad = (message: string): void => {
+        ext.error = { message, errno: 'EINVAL', section: '.symtab' };
+        this.log.push(message);
+      };
+      if (!btf) {
+        bad(`extern '${sym.name}' needs BTF (build with -g)`);
+        continue;
+      }
       let btfId = -1;
+      let badLinkage = '';
       for (const t of btf.types()) {
         if ((t.kind !== 'VAR' && t.kind !== 'FUNC') || t.name !== sym.name) continue;
-        if (t.kind === 'VAR' && t.linkage !== BtfVarLinkage.GLOBAL_EXTERN) this.fail(`extern '${sym.name}': its BTF VAR is not extern`, '.BTF');
-        if (t.kind === 'FUNC' && t.linkage !== 2) this.fail(`extern '${sym.name}': its BTF FUNC is not extern`, '.BTF');
+        if (t.kind === 'VAR' && t.linkage !== BtfVarLinkage.GLOBAL_EXTERN) badLinkage = `extern '${sym.name}': its BTF VAR is not extern`;
+        if (t.kind === 'FUNC' && t.linkage !== 2) badLinkage = `extern '${sym.name}': its BTF FUNC is not extern`;
         btfId = t.id;
         break;
       }
-      if (btfId < 0) this.fail(`failed to find BTF for extern '${sym.name}'`, '.BTF');
+      if (badLinkage) {
+        bad(badLinkage);
+        continue;
+      }
+      if (btfId < 0) {
+        bad(`failed to find BTF for extern '${sym.name}'`);
+        continue;
+      }
+      ext.btfId = btfId;
       const t = btf.typeById(btfId);
+      ext.func = t.kind === 'FUNC';
       let sec: BtfDatasec | undefined;
       for (const d of btf.types()) {
         if (d.kind === 'DATASEC' && d.vars.some((v) => v.type === btfId)) {
@@ -359,26 +406,35 @@ class ObjectBuilder {
         }
       }
       if (!sec) {
-        if (t.kind === 'FUNC') this.fail(`extern function '${sym.name}' is not defined in this object: link it with the object that defines it (tsbpf link, bpftool gen object)`);
-        this.fail(`extern '${sym.name}' is not in a .kconfig or .ksyms section (an unresolved extern variable: link it with the object that defines it)`);
+        bad(t.kind === 'FUNC'
+          ? `extern function '${sym.name}' is not defined in this object: link it with the object that defines it (tsbpf link, bpftool gen object)`
+          : `extern '${sym.name}' is not in a .kconfig or .ksyms section (an unresolved extern variable: link it with the object that defines it)`);
+        continue;
       }
-      const ext: Extern = { name: t.name, symIdx: sym.index, weak: sym.bind === SymbolBind.WEAK, btfId, type: 'kcfg', ksymTypeId: 0, func: t.kind === 'FUNC', resolved: false };
       if (sec.name === '.kconfig') {
-        if (t.kind === 'FUNC') this.fail(`extern function ${t.name} is unsupported under .kconfig section`);
+        ext.type = 'kcfg';
+        if (t.kind === 'FUNC') {
+          bad(`extern function ${t.name} is unsupported under .kconfig section`);
+          continue;
+        }
         const vt = (t as BtfVar).type;
         const size = btf.tryResolveSize(vt);
-        if (typeof size === 'string' || size <= 0) this.fail(`failed to resolve size of extern (kcfg) '${t.name}'`);
+        if (typeof size === 'string' || size <= 0) {
+          bad(`failed to resolve size of extern (kcfg) '${t.name}'`);
+          continue;
+        }
         const align = btf.alignOf(vt);
         const { type, signed } = kcfgType(btf, vt);
-        if (type === 'unknown') this.fail(`extern (kcfg) '${t.name}': type is unsupported`);
+        if (type === 'unknown') {
+          bad(`extern (kcfg) '${t.name}': type is unsupported`);
+          continue;
+        }
         ext.kcfg = { name: t.name, type, size, signed, align, dataOff: 0 };
       } else if (sec.name === '.ksyms') {
-        ext.type = 'ksym';
         ext.ksymTypeId = t.kind === 'FUNC' ? t.type : btf.skipModsAndTypedefs((t as BtfVar).type).id;
       } else {
-        this.fail(`unrecognized extern section '${sec.name}'`);
+        bad(`unrecognized extern section '${sec.name}'`);
       }
-      raw.push(ext);
     }
     raw.sort((a, b) => {
       if (a.type !== b.type) return a.type === 'kcfg' ? -1 : 1;
@@ -397,7 +453,7 @@ class ObjectBuilder {
         e.kcfg.dataOff = Math.ceil(off / e.kcfg.align) * e.kcfg.align;
         off = e.kcfg.dataOff + e.kcfg.size;
         this.log.push(`extern (kcfg) #${i}: symbol ${e.symIdx}, off ${e.kcfg.dataOff}, name ${e.name}`);
-      } else {
+      } else if (!e.error) {
         this.log.push(`extern (ksym) #${i}: symbol ${e.symIdx}, name ${e.name}`);
       }
     }
@@ -409,7 +465,8 @@ class ObjectBuilder {
         for (const v of sec.vars) {
           const vt = btf.typeById(v.type);
           const e = raw.find((x) => x.name === vt.name);
-          if (!e || !e.kcfg) this.fail(`failed to find extern definition for BTF var '${vt.name}'`, '.BTF');
+          if (!e) this.fail(`failed to find extern definition for BTF var '${vt.name}'`, '.BTF');
+          if (!e.kcfg) continue; // refused above: its programs fail
           if (vt.kind === 'VAR') vt.linkage = BtfVarLinkage.GLOBAL_ALLOCATED;
           v.offset = e.kcfg.dataOff;
         }
@@ -424,16 +481,27 @@ class ObjectBuilder {
       if (!e.kcfg) continue;
       const v = Object.prototype.hasOwnProperty.call(values, e.name) ? values[e.name] : undefined;
       if (v === undefined) {
-        if (!e.weak) this.fail(`extern (kcfg) '${e.name}' (strong): not resolved: tsbpf knows no value for it (see docs/loader.md; pass it in the kconfig option)`);
-        this.log.push(`extern '${e.name}' (weak): not resolved, defaulting to zero`);
+        // libbpf (bpf_object__resolve_externs): CONFIG_ externs come from the
+        // kernel's config, LINUX_ ones are virtual, anything else is refused.
+        if (!e.name.startsWith('CONFIG_') && (!e.name.startsWith('LINUX_') || !e.weak)) {
+          e.error = { message: `extern (kcfg) '${e.name}': unrecognized virtual extern`, errno: 'EINVAL', section: '.kconfig' };
+          this.log.push(`${e.error.message} (tsbpf's kconfig option can give it a value)`);
+        } else if (!e.weak) {
+          e.error = { message: `extern '${e.name}' (strong): not resolved`, errno: 'ESRCH', section: '.kconfig' };
+          this.log.push(`${e.error.message}: tsbpf knows no value for it (see docs/loader.md; pass it in the kconfig option)`);
+        } else {
+          this.log.push(`extern '${e.name}' (weak): not resolved, defaulting to zero`);
+        }
         continue;
       }
       const bytes = data.subarray(e.kcfg.dataOff, e.kcfg.dataOff + e.kcfg.size);
       try {
         setKconfigValue(e.kcfg, bytes, v);
       } catch (err) {
-        if (err instanceof LoaderError) this.fail(err.reason);
-        throw err;
+        if (!(err instanceof LoaderError)) throw err;
+        e.error = { message: err.reason, errno: 'EINVAL', section: '.kconfig' };
+        this.log.push(err.reason);
+        continue;
       }
       e.resolved = true;
       e.value = typeof v === 'string' && v.startsWith('"') ? v : typeof v === 'string' && /^[ynm]$/.test(v) ? v : BigInt(typeof v === 'boolean' ? (v ? 1 : 0) : typeof v === 'number' ? Math.trunc(v) : v);
@@ -454,19 +522,28 @@ class ObjectBuilder {
       out.func = e.func;
       out.typeless = e.ksymTypeId === 0;
     }
+    if (e.error) out.error = e.error;
     return out;
   }
 
   // ---------------------------------------------------------------- maps
 
   private collectMaps(): void {
-    if (this.legacyMapsIdx >= 0) this.collectLegacyMaps();
+    for (const idx of this.legacyMapSections) this.collectLegacyMaps(idx);
+    this.iproute2InnerTemplates();
     if (this.mapsIdx >= 0) this.collectBtfMaps();
     // Global data, by section index.
     for (const s of this.elf.sections) {
       const kind = this.kinds.get(s.index);
       if ((kind !== 'data' && kind !== 'rodata' && kind !== 'bss') || s.size === 0) continue;
-      if (s.size > MAX_VALUE_SIZE) this.fail(`global data section of ${s.size} bytes is too large for a map value (at most ${MAX_VALUE_SIZE})`, s.name, s.offset);
+      if (s.size > MAX_VALUE_SIZE) {
+        const i = this.addInternalMap(kind, s.name, s.index, new Uint8Array(0));
+        const m = this.maps[i]!;
+        m.valueSize = s.size;
+        delete m.initialData;
+        m.loadError = { message: `map '${m.name}': failed to create: -E2BIG (a ${s.size}-byte global data section: tsbpf holds at most ${MAX_VALUE_SIZE} bytes)`, errno: 'E2BIG', section: s.name, offset: s.offset };
+        continue;
+      }
       this.addInternalMap(kind, s.name, s.index, kind === 'bss' ? new Uint8Array(s.size) : s.data.slice());
     }
     const kcfg = this.externs.filter((e) => e.kcfg);
@@ -478,9 +555,16 @@ class ObjectBuilder {
       this.kconfigMap = this.addInternalMap('kconfig', '.kconfig', this.elf.symtabIndex, data);
     }
     for (const e of this.externs) {
-      if (e.type !== 'ksym') continue;
+      if (e.type !== 'ksym' || e.error) continue;
       if (!e.weak) {
-        this.fail(`extern '${e.name}' (strong): not resolved: kernel ${e.func ? 'functions (kfuncs)' : 'symbols'} do not exist in user space (declare it __weak and test bpf_ksym_exists())`);
+        // libbpf's messages (bpf_object__resolve_externs): kernel symbols and kfuncs do not exist in user space.
+        const message = e.func
+          ? `extern (func ksym) '${e.name}': not found in kernel or module BTFs`
+          : e.ksymTypeId !== 0 ? `extern (var ksym) '${e.name}': not found in kernel BTF` : `extern '${e.name}' (strong): not resolved`;
+        // libbpf returns -EINVAL when BTF resolution fails, -ESRCH for what stays unresolved (typeless, from kallsyms).
+        e.error = { message, errno: e.ksymTypeId !== 0 || e.func ? 'EINVAL' : 'ESRCH', section: '.ksyms' };
+        this.log.push(`${message}: kernel ${e.func ? 'functions (kfuncs)' : 'symbols'} do not exist in user space (declare it __weak and test bpf_ksym_exists()); the programs that use it cannot load`);
+        continue;
       }
       this.log.push(`extern '${e.name}' (weak): not resolved, defaulting to zero`);
     }
@@ -515,41 +599,219 @@ class ObjectBuilder {
     return this.maps.length - 1;
   }
 
-  private collectLegacyMaps(): void {
-    const sec = this.section(this.legacyMapsIdx);
+  /**
+   * Whether the object follows iproute2's conventions (tc's sections,
+   * tail-call sections, Cilium's entry points), which decides how legacy map
+   * definitions of 24 to 32 bytes read without BTF (samples/bpf's have the
+   * same sizes).
+   */
+  private iproute2Style(): boolean {
+    return this.elf.sections.some((s) => {
+      if ((s.flags & SectionFlags.EXECINSTR) === 0) return false;
+      const kind = programTypeOfSection(s.name.replace(/^\?/, '')).ruleKind;
+      return s.name === 'classifier' || s.name === 'action' || kind === 'iproute2' || kind === 'iproute2-tail-call' || kind === 'cilium';
+    });
+  }
+
+  /**
+   * Legacy map definitions (a `maps` section, or `maps/...`): each symbol of
+   * the section is a map. With BTF the fields are read by name (every
+   * loader's struct: libbpf's `struct bpf_map_def`, samples/bpf's
+   * `struct bpf_load_map_def`, iproute2's `struct bpf_elf_map`); without,
+   * by the definition's size. Never refused: what cannot be read becomes
+   * the map's load error, unknown non-zero fields are logged.
+   */
+  private collectLegacyMaps(secIdx: number): void {
+    const sec = this.section(secIdx);
+    const seen = new Set<number>();
     const syms = this.elf.symbols.filter((s) => s.shndx === sec.index && s.name !== '' && (s.type === SymbolType.OBJECT || s.type === SymbolType.NOTYPE))
-      .sort((a, b) => a.value - b.value);
+      .sort((a, b) => a.value - b.value)
+      .filter((s) => (seen.has(s.value) ? false : (seen.add(s.value), true)));
     if (syms.length === 0) {
-      this.log.push(`elf: legacy maps section has no map symbols`);
+      this.log.push(`elf: legacy maps section '${sec.name}' has no map symbols`);
       return;
     }
-    if (sec.size === 0 || sec.size % syms.length !== 0) {
-      this.fail(`unable to determine legacy map definition size: section is ${sec.size} bytes for ${syms.length} maps`, 'maps', sec.offset);
-    }
-    const defSize = sec.size / syms.length;
-    if (defSize < 16) this.fail(`legacy map definitions of ${defSize} bytes are too small (struct bpf_map_def has at least 16)`, 'maps', sec.offset);
+    const btf = this.btf;
+    const ds = btf?.findByName(sec.name, 'DATASEC') as BtfDatasec | undefined;
     const view = new DataView(sec.data.buffer, sec.data.byteOffset, sec.data.byteLength);
+    const first = this.maps.length;
+    const iproute2 = this.iproute2Style();
     for (const sym of syms) {
       const off = sym.value;
-      if (off + defSize > sec.size || off % 4 !== 0) this.fail(`legacy map '${sym.name}' at offset ${off} is outside the maps section or misaligned`, 'maps', sec.offset + off);
-      const u32 = (i: number): number => (i * 4 + 4 <= defSize ? view.getUint32(off + i * 4, true) : 0);
-      const iproute2 = defSize === 36;
-      if (!iproute2 && defSize > 20) {
-        for (let i = 20; i < defSize; i++) {
-          if (sec.data[off + i] !== 0) this.fail(`legacy map '${sym.name}': unknown non-zero fields at offset ${i} of its ${defSize}-byte definition`, 'maps', sec.offset + off + i);
-        }
-      }
-      const map: ObjectMapSpec = {
-        name: sym.name, type: u32(0), keySize: u32(1), valueSize: u32(2), maxEntries: u32(3), flags: u32(4),
-        kind: 'legacy', realName: sym.name, section: 'maps', sectionIndex: sec.index, sectionOffset: off, frozen: false,
+      const base: ObjectMapSpec = {
+        name: sym.name, type: 0, keySize: 0, valueSize: 0, maxEntries: 0, flags: 0,
+        kind: 'legacy', realName: sym.name, section: sec.name, sectionIndex: sec.index, sectionOffset: off, frozen: false,
       };
-      if (iproute2) {
-        map.legacy = { id: u32(5), pinning: u32(6), innerId: u32(7), innerIdx: u32(8) };
-        if (map.legacy.pinning) map.pinning = map.legacy.pinning;
+      const refuse = (message: string): void => {
+        base.loadError = { message, errno: 'EINVAL', section: sec.name, offset: sec.offset + Math.min(off, sec.size) };
+        this.maps.push(base);
+        this.log.push(message);
+      };
+      const vi = ds?.vars.find((v) => v.offset === off && btf!.tryType(v.type)?.name === sym.name);
+      const vt = vi ? btf!.tryType(vi.type) : undefined;
+      const st = vt && vt.kind === 'VAR' ? btf!.skipModsAndTypedefs(vt.type) : undefined;
+      const struct = st && st.kind === 'STRUCT' ? st : undefined;
+      let size: number;
+      if (vi && vi.size > 0) size = vi.size;
+      else if (sym.size > 0) size = sym.size;
+      else if (sec.size % syms.length === 0) size = sec.size / syms.length;
+      else {
+        refuse(`elf: unable to determine legacy map definition size in ${sec.name}: ${sec.size} bytes for ${syms.length} maps (map '${sym.name}')`);
+        continue;
       }
-      this.maps.push(map);
+      if (off + size > sec.size) {
+        refuse(`legacy map '${sym.name}' at offset ${off} (${size} bytes) is outside the '${sec.name}' section (${sec.size} bytes)`);
+        continue;
+      }
+      const fields = new Map<string, number>();
+      const unknown: NonNullable<LegacyMapInfo['unknown']> = [];
+      const u = (at: number, n: number): number => {
+        let v = 0;
+        for (let i = n - 1; i >= 0; i--) v = v * 256 + (at + i < size ? view.getUint8(off + at + i) : 0);
+        return v;
+      };
+      let layout: LegacyMapInfo['layout'];
+      let covered = 0;
+      if (struct) {
+        for (const m of struct.members) {
+          const msize = btf!.tryResolveSize(m.type);
+          const at = m.bitOffset / 8;
+          if (typeof msize === 'string' || m.bitfieldSize || !Number.isInteger(at) || msize < 1) continue;
+          const known = LEGACY_FIELDS[m.name];
+          const n = Math.min(msize, 4);
+          if (known !== undefined && msize <= 8) {
+            fields.set(known, u(at, n));
+          } else {
+            for (let i = 0; i < msize; i += 4) {
+              const v = u(at + i, Math.min(4, msize - i));
+              if (v) unknown.push({ offset: at + i, name: m.name, value: v });
+            }
+          }
+          covered = Math.max(covered, at + msize);
+        }
+        const names = new Set(struct.members.map((m) => m.name));
+        layout = ['size_key', 'size_value', 'max_elem', 'id', 'inner_id', 'inner_idx'].some((n) => names.has(n)) ? 'iproute2'
+          : names.has('inner_map_idx') || names.has('numa_node') ? 'samples'
+            : [...names].every((n) => LIBBPF_LEGACY_FIELDS.includes(n)) ? 'libbpf' : 'other';
+      } else {
+        // 36 bytes is iproute2's struct bpf_elf_map; 24 to 32 (and more) is iproute2's or samples/bpf's, told by the object's sections.
+        layout = size <= 20 ? 'libbpf' : size === 36 || iproute2 ? 'iproute2' : 'samples';
+        const order = LEGACY_LAYOUTS[layout];
+        order.forEach((f, i) => fields.set(f, u(i * 4, 4)));
+        covered = order.length * 4;
+      }
+      for (let at = covered; at < size; at += 4) {
+        const v = u(at, Math.min(4, size - at));
+        if (v) unknown.push({ offset: at, value: v });
+      }
+      const get = (f: string): number => fields.get(f) ?? 0;
+      const map: ObjectMapSpec = {
+        ...base, type: get('type'), keySize: get('keySize'), valueSize: get('valueSize'), maxEntries: get('maxEntries'), flags: get('flags'),
+      };
+      const legacy: LegacyMapInfo = {
+        layout, fieldsFrom: struct ? 'btf' : 'size', size,
+        id: get('id'), pinning: get('pinning'), innerId: get('innerId'), innerIdx: fields.has('innerIdx') ? get('innerIdx') : 0,
+      };
+      if (fields.has('innerMapIdx')) legacy.innerMapIdx = get('innerMapIdx');
+      if (fields.has('numaNode')) legacy.numaNode = get('numaNode');
+      if (unknown.length) legacy.unknown = unknown;
+      map.legacy = legacy;
       this.log.push(`map '${sym.name}' (legacy): at sec_idx ${sec.index}, offset ${off}.`);
+      this.log.push(`map '${sym.name}': ${size}-byte ${layout === 'other' ? '' : `${layout} `}definition (fields read ${struct ? `by name from BTF struct ${struct.name || '(anon)'}` : 'by size'}): type ${map.type}, key ${map.keySize}, value ${map.valueSize}, max_entries ${map.maxEntries}, flags 0x${(map.flags ?? 0).toString(16)}`);
+      for (const x of unknown) {
+        this.log.push(`map '${sym.name}': unknown non-zero field${x.name ? ` '${x.name}'` : ''} at offset ${x.offset} of its ${size}-byte definition (0x${x.value.toString(16)}): ignored`);
+      }
+      if (legacy.pinning) {
+        map.pinning = legacy.pinning;
+        this.log.push(`map '${sym.name}': pinning ${legacy.pinning} (${describePinning(legacy.pinning)}): recorded, tsbpf pins nothing`);
+      }
+      if (legacy.numaNode && (map.flags ?? 0) & MapFlags.NUMA_NODE) map.numaNode = legacy.numaNode;
+      this.fixupMapDef(map);
+      this.annotateLegacyBtf(map);
+      this.maps.push(map);
     }
+    // samples/bpf: a map of maps names its inner map template by index in the section.
+    const ours = this.maps.slice(first);
+    for (const outer of ours) {
+      if (outer.loadError || outer.legacy?.innerMapIdx === undefined) continue;
+      if (outer.type !== MapType.ARRAY_OF_MAPS && outer.type !== MapType.HASH_OF_MAPS) continue;
+      const inner = ours[outer.legacy.innerMapIdx];
+      if (!inner || inner === outer || inner.loadError) {
+        outer.loadError = { message: `map '${outer.name}': inner_map_idx ${outer.legacy.innerMapIdx} names no map of section '${sec.name}' to use as the inner map template`, errno: 'EINVAL', section: sec.name, offset: sec.offset + outer.sectionOffset };
+        this.log.push(outer.loadError.message);
+        continue;
+      }
+      outer.innerMap = innerTemplate(outer.name, inner);
+      this.log.push(`map '${outer.name}': inner map template is map '${inner.name}' (inner_map_idx ${outer.legacy.innerMapIdx})`);
+    }
+  }
+
+  /** iproute2 maps of maps: the inner map template is the map whose `id` is the outer map's `inner_id` (bpf_map_attach). */
+  private iproute2InnerTemplates(): void {
+    for (const outer of this.maps) {
+      const lg = outer.legacy;
+      if (!lg || outer.loadError || lg.innerMapIdx !== undefined || (outer.type !== MapType.ARRAY_OF_MAPS && outer.type !== MapType.HASH_OF_MAPS)) continue;
+      if (lg.layout !== 'iproute2') continue;
+      const at = this.elf.sections[outer.sectionIndex]!.offset + outer.sectionOffset;
+      if (!lg.innerId) {
+        outer.loadError = { message: `Map '${outer.name}' cannot be created since no inner map ID defined!`, errno: 'EINVAL', section: outer.section, offset: at };
+        this.log.push(outer.loadError.message);
+        continue;
+      }
+      const inner = this.maps.find((m) => m !== outer && m.legacy !== undefined && m.legacy.id === lg.innerId && !m.loadError);
+      if (!inner) {
+        outer.loadError = { message: `Map '${outer.name}' cannot be loaded. Inner map with ID ${lg.innerId} not found!`, errno: 'EINVAL', section: outer.section, offset: at };
+        this.log.push(outer.loadError.message);
+        continue;
+      }
+      outer.innerMap = innerTemplate(outer.name, inner);
+      this.log.push(`map '${outer.name}': inner map template is map '${inner.name}' (id ${lg.innerId})`);
+    }
+  }
+
+  /** iproute2 `BPF_ANNOTATE_KV_PAIR` and libbpf 0.x: BTF struct `____btf_map_<name>` with `key` and `value` members types a legacy map. */
+  private annotateLegacyBtf(map: ObjectMapSpec): void {
+    const btf = this.btf;
+    const t = btf?.findByName(`____btf_map_${map.name}`, 'STRUCT');
+    if (!btf || !t || t.kind !== 'STRUCT') return;
+    const key = t.members.find((m) => m.name === 'key');
+    const value = t.members.find((m) => m.name === 'value');
+    if (!key || !value) return;
+    const ks = btf.tryResolveSize(key.type);
+    const vs = btf.tryResolveSize(value.type);
+    if (ks !== map.keySize || vs !== map.valueSize) {
+      this.log.push(`map '${map.name}': ____btf_map_${map.name} key/value sizes ${String(ks)}/${String(vs)} differ from the definition's ${map.keySize}/${map.valueSize}: not used`);
+      return;
+    }
+    map.btfKeyTypeId = key.type;
+    map.btfValueTypeId = value.type;
+    this.log.push(`map '${map.name}': key [${key.type}] and value [${value.type}] types from ____btf_map_${map.name}`);
+  }
+
+  /**
+   * Fix-ups the loaders apply to a definition before creating the map:
+   * perf event arrays get key and value size 4 when left at 0 (cilium/ebpf)
+   * and max_entries = possible CPUs when 0 (libbpf, when the `possibleCpus`
+   * option is given; the runtime does it at creation otherwise); ring buffer
+   * sizes are rounded up like libbpf; maps of maps get value size 4.
+   */
+  private fixupMapDef(map: MapSpec): void {
+    if (map.type === MapType.PERF_EVENT_ARRAY) {
+      if (map.keySize === 0) {
+        map.keySize = 4;
+        this.log.push(`map '${map.name}': perf event array key_size 0 set to 4`);
+      }
+      if (map.valueSize === 0) {
+        map.valueSize = 4;
+        this.log.push(`map '${map.name}': perf event array value_size 0 set to 4`);
+      }
+      if (map.maxEntries === 0 && this.options.possibleCpus) {
+        map.maxEntries = this.options.possibleCpus;
+        this.log.push(`map '${map.name}': setting size to ${map.maxEntries}`);
+      }
+    }
+    if ((map.type === MapType.ARRAY_OF_MAPS || map.type === MapType.HASH_OF_MAPS) && map.valueSize === 0) map.valueSize = 4;
+    if (map.type === MapType.RINGBUF || map.type === MapType.USER_RINGBUF) map.maxEntries = adjustRingbufSize(map.maxEntries, this.options.pageSize ?? 4096);
   }
 
   private collectBtfMaps(): void {
@@ -560,27 +822,38 @@ class ObjectBuilder {
     if (!ds) this.fail("DATASEC '.maps' not found", '.BTF');
     ds.vars.forEach((vi, varIdx) => {
       const vt = btf.tryType(vi.type);
-      const name = vt?.name ?? '';
-      if (name === '') this.fail(`map #${varIdx}: empty name`, '.maps');
-      if (vi.offset + vi.size > sec.size) this.fail(`map '${name}' BTF data is corrupted: ${vi.size} bytes at offset ${vi.offset} are outside .maps (${sec.size} bytes)`, '.maps', sec.offset + Math.min(vi.offset, sec.size));
-      if (!vt || vt.kind !== 'VAR') this.fail(`map '${name}': unexpected var kind ${vt?.kind.toLowerCase()}`, '.maps');
-      if (vt.linkage !== BtfVarLinkage.GLOBAL_ALLOCATED) this.fail(`map '${name}': unsupported map linkage ${['static', 'global', 'extern'][vt.linkage] ?? 'unknown'}`, '.maps');
-      const def = btf.skipModsAndTypedefs(vt.type);
-      if (def.kind !== 'STRUCT') this.fail(`map '${name}': unexpected def kind ${def.kind.toLowerCase()}`, '.maps');
-      if (def.size > vi.size) this.fail(`map '${name}': invalid def size`, '.maps');
-      this.log.push(`map '${name}': at sec_idx ${sec.index}, offset ${vi.offset}.`);
-      const md = this.parseMapDef(name, def, false);
-      const map: ObjectMapSpec = {
-        name, type: md.type, keySize: md.keySize, valueSize: md.valueSize, maxEntries: md.maxEntries, flags: md.flags,
-        kind: 'btf', realName: name, section: '.maps', sectionIndex: sec.index, sectionOffset: vi.offset, frozen: false,
-      };
-      this.fillMap(map, md);
-      if (md.inner) {
-        const inner: MapSpec = { name: `${name}.inner`, type: md.inner.type, keySize: md.inner.keySize, valueSize: md.inner.valueSize, maxEntries: md.inner.maxEntries, flags: md.inner.flags };
-        this.fillMap(inner, md.inner);
-        map.innerMap = inner;
+      const name = vt?.name || `map#${varIdx}`;
+      const at = sec.offset + Math.min(vi.offset, sec.size);
+      try {
+        if (!vt || vt.name === '') this.fail(`map #${varIdx}: empty name`, '.maps', at);
+        if (vi.offset + vi.size > sec.size) this.fail(`map '${name}' BTF data is corrupted: ${vi.size} bytes at offset ${vi.offset} are outside .maps (${sec.size} bytes)`, '.maps', at);
+        if (vt.kind !== 'VAR') this.fail(`map '${name}': unexpected var kind ${vt.kind.toLowerCase()}`, '.maps', at);
+        if (vt.linkage !== BtfVarLinkage.GLOBAL_ALLOCATED) this.fail(`map '${name}': unsupported map linkage ${['static', 'global', 'extern'][vt.linkage] ?? 'unknown'}`, '.maps', at);
+        const def = btf.skipModsAndTypedefs(vt.type);
+        if (def.kind !== 'STRUCT') this.fail(`map '${name}': unexpected def kind ${def.kind.toLowerCase()}`, '.maps', at);
+        if (def.size > vi.size) this.fail(`map '${name}': invalid def size`, '.maps', at);
+        this.log.push(`map '${name}': at sec_idx ${sec.index}, offset ${vi.offset}.`);
+        const md = this.parseMapDef(name, def, false, at);
+        const map: ObjectMapSpec = {
+          name, type: md.type, keySize: md.keySize, valueSize: md.valueSize, maxEntries: md.maxEntries, flags: md.flags,
+          kind: 'btf', realName: name, section: '.maps', sectionIndex: sec.index, sectionOffset: vi.offset, frozen: false,
+        };
+        this.fillMap(map, md);
+        if (md.inner) {
+          const inner: MapSpec = { name: `${name}.inner`, type: md.inner.type, keySize: md.inner.keySize, valueSize: md.inner.valueSize, maxEntries: md.inner.maxEntries, flags: md.inner.flags };
+          this.fillMap(inner, md.inner);
+          map.innerMap = inner;
+        }
+        this.maps.push(map);
+      } catch (err) {
+        if (!(err instanceof LoaderError)) throw err;
+        // libbpf refuses the whole object here; tsbpf fails the programs that use this map.
+        this.log.push(err.reason);
+        this.maps.push({
+          name, type: 0, keySize: 0, valueSize: 0, maxEntries: 0, flags: 0, kind: 'btf', realName: name, section: '.maps',
+          sectionIndex: sec.index, sectionOffset: vi.offset, frozen: false, loadError: failureOf(err, /unknown field/.test(err.reason) ? 'ENOTSUP' : 'EINVAL'),
+        });
       }
-      this.maps.push(map);
     });
   }
 
@@ -607,15 +880,14 @@ class ObjectBuilder {
       const fields = this.btf!.valueFields(md.valueTypeId);
       if (fields.spinLock !== undefined || fields.timer !== undefined) map.fields = fields;
     }
-    if (map.type === MapType.RINGBUF || map.type === MapType.USER_RINGBUF) map.maxEntries = adjustRingbufSize(map.maxEntries, this.options.pageSize ?? 4096);
-    if (map.type === MapType.PERF_EVENT_ARRAY && map.maxEntries === 0 && this.options.possibleCpus) map.maxEntries = this.options.possibleCpus;
+    this.fixupMapDef(map);
   }
 
   /** libbpf's parse_btf_map_def. */
-  private parseMapDef(mapName: string, def: BtfComposite, inner: boolean): MapDef {
+  private parseMapDef(mapName: string, def: BtfComposite, inner: boolean, at?: number): MapDef {
     const btf = this.btf!;
     const md: MapDef = { type: 0, keySize: 0, valueSize: 0, maxEntries: 0, flags: 0, mapExtra: 0n, numaNode: 0, pinning: 0, keyTypeId: 0, valueTypeId: 0, parts: new Set(), hasValues: false };
-    const bad: (reason: string) => never = (reason) => this.fail(`map '${mapName}': ${reason}`, '.maps');
+    const bad: (reason: string) => never = (reason) => this.fail(`map '${mapName}': ${reason}`, '.maps', at);
     const fieldInt = (m: { name: string; type: number }): number => {
       const t = btf.skipModsAndTypedefs(m.type);
       if (t.kind !== 'PTR') bad(`attr '${m.name}': expected PTR, got ${t.kind.toLowerCase()}.`);
@@ -696,7 +968,7 @@ class ObjectBuilder {
             break;
           }
           if (target.kind !== 'STRUCT') bad(`map-in-map inner def is of unexpected kind ${target.kind.toLowerCase()}.`);
-          md.inner = this.parseMapDef(`${mapName}.inner`, target, true);
+          md.inner = this.parseMapDef(`${mapName}.inner`, target, true, at);
           md.parts.add('inner');
           break;
         }
@@ -717,73 +989,140 @@ class ObjectBuilder {
     return md;
   }
 
-  /** `.rel.maps` (prog arrays and maps of maps) and iproute2 conventions. */
+  /**
+   * Initial entries of prog arrays and maps of maps: `.rel.maps` (BTF
+   * `values`), then the loaders' conventions: iproute2 tail-call sections
+   * (`id/key`) and inner maps (`inner_id`/`inner_idx`), OVS `tail-N`,
+   * samples/bpf `socket/N`. A `.maps` relocation libbpf refuses fails the
+   * map it is in (and so the programs that use it), not the object.
+   */
   private resolveMapInitialValues(): void {
     const rel = this.elf.relocations.find((r) => r.target === this.mapsIdx && this.mapsIdx >= 0);
-    if (rel) {
-      const btf = this.btf!;
-      const ds = btf.findByName('.maps', 'DATASEC') as BtfDatasec;
+    if (rel && this.btf) {
+      const btf = this.btf;
+      const ds = btf.findByName('.maps', 'DATASEC') as BtfDatasec | undefined;
       rel.entries.forEach((r, i) => {
+        const relSec = this.elf.sections[rel.index]!;
+        const at = relSec.offset + i * (relSec.entsize || 16);
         const sym = this.symbol(r.symbol, rel.name, r.offset);
         this.log.push(`.maps relo #${i}: for ${r.symbol} value ${sym.value} rel->r_offset ${r.offset} name ${sym.nameOff ?? 0} ('${sym.name || '<?>'}')`);
-        if (r.type !== RelocType.R_BPF_64_ABS64) this.fail(`.maps relo #${i}: unexpected relocation type ${relocName(r.type)}`, rel.name, r.offset);
-        const mapIdx = this.maps.findIndex((m) => {
+        const mapIdx = ds ? this.maps.findIndex((m) => {
           if (m.kind !== 'btf') return false;
           const vi = ds.vars.find((v) => v.offset === m.sectionOffset);
           return vi !== undefined && vi.offset <= r.offset && r.offset + 8 <= vi.offset + vi.size;
-        });
-        if (mapIdx < 0) this.fail(`.maps relo #${i}: cannot find map '${sym.name}' at rel->r_offset ${r.offset}`, rel.name, r.offset);
+        }) : -1;
+        if (mapIdx < 0) {
+          this.log.push(`.maps relo #${i}: cannot find map '${sym.name}' at rel->r_offset ${r.offset}: ignored`);
+          return;
+        }
         const map = this.maps[mapIdx]!;
-        const vi = ds.vars.find((v) => v.offset === map.sectionOffset)!;
+        if (map.loadError) return;
+        const refuse = (message: string): void => {
+          map.loadError = { message, errno: 'EINVAL', section: rel.name, offset: at };
+          this.log.push(message);
+        };
+        // libbpf does not look at the type; older clang wrote R_BPF_64_64 where newer writes R_BPF_64_ABS64.
+        if (r.type !== RelocType.R_BPF_64_ABS64 && r.type !== RelocType.R_BPF_64_64) {
+          refuse(`.maps relo #${i}: unexpected relocation type ${relocName(r.type)} for map '${map.name}'`);
+          return;
+        }
+        const vi = ds!.vars.find((v) => v.offset === map.sectionOffset)!;
         const def = btf.skipModsAndTypedefs((btf.typeById(vi.type) as BtfVar).type) as BtfComposite;
         const last = def.members[def.members.length - 1];
-        if (!last || last.name !== 'values') this.fail(`.maps relo #${i}: map '${map.name}' has no 'values' member`, rel.name, r.offset);
+        if (!last || last.name !== 'values') {
+          refuse(`.maps relo #${i}: map '${map.name}' has no 'values' member`);
+          return;
+        }
         const moff = Math.floor(last.bitOffset / 8);
         const rel0 = r.offset - vi.offset;
-        if (rel0 < moff || (rel0 - moff) % 8 !== 0) this.fail(`.maps relo #${i}: bad slot offset ${rel0} in map '${map.name}'`, rel.name, r.offset);
+        if (rel0 < moff || (rel0 - moff) % 8 !== 0) {
+          refuse(`.maps relo #${i}: bad slot offset ${rel0} in map '${map.name}'`);
+          return;
+        }
         const key = (rel0 - moff) / 8;
         let value: MapInitialValue;
         if (map.type === MapType.ARRAY_OF_MAPS || map.type === MapType.HASH_OF_MAPS) {
-          if (sym.shndx !== this.mapsIdx) this.fail(`.maps relo #${i}: '${sym.name}' isn't a BTF-defined map`, rel.name, r.offset);
-          if (map.type === MapType.HASH_OF_MAPS && map.keySize !== 4) this.fail(`.maps relo #${i}: hash-of-maps '${map.name}' should have key size 4.`, rel.name, r.offset);
+          if (sym.shndx !== this.mapsIdx) return refuse(`.maps relo #${i}: '${sym.name}' isn't a BTF-defined map`);
+          if (map.type === MapType.HASH_OF_MAPS && map.keySize !== 4) return refuse(`.maps relo #${i}: hash-of-maps '${map.name}' should have key size 4.`);
           const target = this.maps.findIndex((m) => m.kind === 'btf' && m.name === sym.name);
-          if (target < 0) this.fail(`.maps relo #${i}: '${sym.name}' isn't a valid map reference`, rel.name, r.offset);
+          if (target < 0) return refuse(`.maps relo #${i}: '${sym.name}' isn't a valid map reference`);
           value = { key, kind: 'map', map: target, name: sym.name };
         } else if (map.type === MapType.PROG_ARRAY) {
           const prog = this.programs.findIndex((p) => p.name === sym.name);
-          if (prog < 0) this.fail(`.maps relo #${i}: '${sym.name}' isn't a valid program reference`, rel.name, r.offset);
+          if (prog < 0) return refuse(`.maps relo #${i}: '${sym.name}' isn't a valid program reference`);
           const p = this.programs[prog]!;
-          if (p.sectionIndex !== sym.shndx || p.sectionOffset !== sym.value) this.fail(`.maps relo #${i}: '${sym.name}' isn't an entry-point program`, rel.name, r.offset);
+          if (p.sectionIndex !== sym.shndx || p.sectionOffset !== sym.value) return refuse(`.maps relo #${i}: '${sym.name}' isn't an entry-point program`);
           value = { key, kind: 'program', program: prog, name: sym.name };
         } else {
-          return this.fail(`.maps relo #${i}: map '${map.name}' is neither a prog array nor a map of maps`, rel.name, r.offset);
+          return refuse(`.maps relo #${i}: map '${map.name}' is neither a prog array nor a map of maps`);
         }
         (map.initialValues ??= []).push(value);
         this.log.push(`.maps relo #${i}: map '${map.name}' slot [${key}] points to ${value.kind === 'map' ? 'map' : 'prog'} '${sym.name}'`);
       });
     }
-    // iproute2: tail-call sections "N/M" and inner maps by id.
-    const legacyById = (id: number): number => this.maps.findIndex((m) => m.legacy !== undefined && m.legacy.id === id);
+    // Tail-call sections: iproute2 "id/key", OVS "tail-N", samples/bpf "socket/N".
+    const lastProgArray = this.maps.reduce((last, m, i) => (m.kind === 'legacy' && m.type === MapType.PROG_ARRAY ? i : last), -1);
     this.programs.forEach((p, index) => {
-      if (!p.tailCall) return;
-      const m = legacyById(p.tailCall.mapId);
-      if (m < 0 || this.maps[m]!.type !== MapType.PROG_ARRAY) {
-        this.log.push(`prog '${p.name}': no prog array with id ${p.tailCall.mapId} for tail-call section '${p.section}'`);
+      const tail = p.tailCall;
+      if (!tail) return;
+      let m = -1;
+      let what = '';
+      if (tail.loader === 'iproute2') {
+        m = this.maps.findIndex((x) => x.legacy !== undefined && x.legacy.id === tail.mapId && x.type === MapType.PROG_ARRAY);
+        what = `prog array with id ${tail.mapId}`;
+      } else if (tail.loader === 'ovs') {
+        m = this.maps.findIndex((x) => x.name === tail.map && x.type === MapType.PROG_ARRAY);
+        what = `prog array '${tail.map}'`;
+      } else {
+        m = lastProgArray;
+        what = 'prog array in the maps section';
+      }
+      if (m < 0) {
+        this.log.push(`prog '${p.name}': no ${what} for tail-call section '${p.section}'`);
         return;
       }
-      (this.maps[m]!.initialValues ??= []).push({ key: p.tailCall.key, kind: 'program', program: index, name: p.name });
+      const map = this.maps[m]!;
+      if (tail.key >= map.maxEntries) {
+        this.log.push(`prog '${p.name}': tail-call key ${tail.key} of section '${p.section}' is beyond max_entries ${map.maxEntries} of prog array '${map.name}' (iproute2: "Tail call key ${tail.key} for map ${tail.mapId ?? map.name} out of bounds?"): not installed`);
+        return;
+      }
+      (map.initialValues ??= []).push({ key: tail.key, kind: 'program', program: index, name: p.name });
+      this.log.push(`prog '${p.name}': installed at key ${tail.key} of prog array '${map.name}' (${tail.loader} section '${p.section}')`);
     });
+    // iproute2: an inner map with id X and inner_idx K goes at key K of every map of maps whose inner_id is X.
     this.maps.forEach((inner, innerIdx) => {
       const lg = inner.legacy;
-      if (!lg || !lg.id || lg.innerId || lg.innerIdx === 0xffffffff) return;
+      if (!lg || !lg.id || lg.innerId || lg.innerIdx === 0xffffffff || lg.layout !== 'iproute2' || inner.loadError) return;
       this.maps.forEach((outer) => {
-        if (!outer.legacy || outer.legacy.innerId !== lg.id) return;
+        if (!outer.legacy || outer.legacy.innerId !== lg.id || outer === inner) return;
         if (outer.type !== MapType.ARRAY_OF_MAPS && outer.type !== MapType.HASH_OF_MAPS) return;
-        outer.innerMap ??= { name: `${outer.name}.inner`, type: inner.type, keySize: inner.keySize, valueSize: inner.valueSize, maxEntries: inner.maxEntries, flags: inner.flags ?? 0 };
         (outer.initialValues ??= []).push({ key: lg.innerIdx, kind: 'map', map: innerIdx, name: inner.name });
+        this.log.push(`map '${outer.name}': slot [${lg.innerIdx}] holds map '${inner.name}' (inner_idx)`);
       });
     });
     for (const m of this.maps) m.initialValues?.sort((a, b) => a.key - b.key);
+  }
+
+  /**
+   * iproute2 loads tail-call sections (`id/key`) with the type of the command
+   * that loads the object (tc filter: sched_cls, tc action: sched_act, ip
+   * link xdp: xdp). tsbpf gives them the type every other program of the
+   * object agrees on, else sched_cls.
+   */
+  private tailCallTypes(): void {
+    const others = this.programs.filter((p) => p.sectionRuleKind !== 'iproute2-tail-call' && p.sectionRuleKind !== 'unknown');
+    const first = others[0];
+    if (!first || first.type === ProgType['SCHED_CLS'] || others.some((p) => p.type !== first.type)) return;
+    for (const p of this.programs) {
+      if (p.sectionRuleKind !== 'iproute2-tail-call') continue;
+      p.type = first.type;
+      p.typeName = first.typeName;
+      if (first.expectedAttachType !== undefined) {
+        p.expectedAttachType = first.expectedAttachType;
+        p.expectedAttachTypeName = first.expectedAttachTypeName!;
+      }
+      this.log.push(`prog '${p.name}': tail-call section '${p.section}' loaded as ${first.typeName}, the type of the object's other programs`);
+    }
   }
 
   // ---------------------------------------------------------------- programs
@@ -823,7 +1162,7 @@ class ObjectBuilder {
   private addFunc(sec: ElfSection, name: string, off: number, size: number, global: boolean): void {
     this.funcs.push({
       name, secIdx: sec.index, secName: sec.name, insnOff: off / 8, cnt: size / 8, global,
-      subprog: sec.index === this.textIdx, insns: sec.data.slice(off, off + size), relos: [], progIndex: -1,
+      subprog: sec.index === this.textIdx, insns: sec.data.slice(off, off + size), relos: [], progIndex: -1, errors: [],
     });
   }
 
@@ -855,7 +1194,6 @@ class ObjectBuilder {
   }
 
   private recordReloc(relName: string, sec: ElfSection, r: ElfRelocation, i: number): void {
-    const at = sec.offset + r.offset;
     if (r.offset % 8 !== 0 || r.offset >= sec.size) {
       this.fail(`relocation #${i} at offset ${r.offset} is outside the section (${sec.size} bytes) or not on an instruction boundary`, sec.name, sec.offset + Math.min(r.offset, sec.size));
     }
@@ -872,6 +1210,19 @@ class ObjectBuilder {
       this.log.push(`sec '${relName}': relo #${i}: couldn't find program in section '${sec.name}' for insn #${insnIdx}, probably overridden weak function, skipping...`);
       return;
     }
+    try {
+      this.recordFuncReloc(f, sec, r, sym, symName);
+    } catch (err) {
+      if (!(err instanceof LoaderError)) throw err;
+      // libbpf refuses the object here; tsbpf fails the programs that contain this function.
+      f.errors.push(failureOf(err));
+      this.log.push(err.reason);
+    }
+  }
+
+  private recordFuncReloc(f: Func, sec: ElfSection, r: ElfRelocation, sym: ElfSymbol, symName: string): void {
+    const at = sec.offset + r.offset;
+    const insnIdx = r.offset / 8;
     const local = insnIdx - f.insnOff;
     const view = new DataView(f.insns.buffer, f.insns.byteOffset, f.insns.byteLength);
     const code = view.getUint8(local * 8);
@@ -954,9 +1305,16 @@ class ObjectBuilder {
         }
         const local = insnIdx - f.insnOff;
         const site = { ...(this.file !== undefined ? { file: this.file } : {}), section: sec.section };
-        const res = resolveCoreRelo(ctx, f.name, rec, i, site);
-        patchCoreInsn(ctx, f.name, f.insns, local, i, res, site);
-        if (res.poison) (f.coreFailures ??= []).push({ insn: local, spec: res.localSpecText ?? '' });
+        try {
+          const res = resolveCoreRelo(ctx, f.name, rec, i, site);
+          patchCoreInsn(ctx, f.name, f.insns, local, i, res, site);
+          if (res.poison) (f.coreFailures ??= []).push({ insn: local, spec: res.localSpecText ?? '' });
+        } catch (err) {
+          if (!(err instanceof LoaderError)) throw err;
+          // libbpf fails the object; tsbpf the programs containing this function.
+          f.errors.push({ ...failureOf(err), insn: err.location.insn ?? insnIdx });
+          this.log.push(err.reason);
+        }
       });
     }
   }
@@ -1022,7 +1380,15 @@ class ObjectBuilder {
       }
     };
     const patches: { slot: number; imm: number; callee: Func; isFunc: boolean }[] = [];
-    relocCode(main, 0);
+    let linkError: LoadFailure | undefined;
+    try {
+      relocCode(main, 0);
+    } catch (err) {
+      if (!(err instanceof LoaderError)) throw err;
+      // libbpf refuses the object; tsbpf this program (its code is what could be linked).
+      linkError = failureOf(err);
+      this.log.push(err.reason);
+    }
     const insns = new Uint8Array(total * 8);
     let at = 0;
     for (const c of chunks) {
@@ -1096,8 +1462,26 @@ class ObjectBuilder {
     }
     if (pt.attachTo !== undefined) spec.attachTo = pt.attachTo;
     if (pt.tailCall) spec.tailCall = pt.tailCall;
+    else if (this.legacyMapSections.length > 0) {
+      const key = samplesTailCallKey(secName);
+      if (key !== undefined) spec.tailCall = { key, loader: 'samples' };
+    }
+    const failure = order.map((f) => f.errors[0]).find((e) => e !== undefined) ?? linkError ?? this.usedFailure(relos.map((r) => r.desc));
+    if (failure) spec.loadError = failure;
     if (pt.ruleKind === 'unknown') this.log.push(`prog '${main.name}': section '${secName}' names no known program type; type unspec`);
     return spec;
+  }
+
+  /** The first unresolved extern or unusable map among a program's relocations (libbpf fails at extern resolution, then at map creation). */
+  private usedFailure(relos: readonly RelocDesc[]): LoadFailure | undefined {
+    for (const r of relos) {
+      if ((r.type === 'extern_ld64' || r.type === 'extern_call') && this.externs[r.ext]!.error) return this.externs[r.ext]!.error;
+    }
+    for (const r of relos) {
+      const map = r.type === 'ld64' || r.type === 'data' ? this.maps[r.map] : undefined;
+      if (map?.loadError) return map.loadError;
+    }
+    return undefined;
   }
 
   private extInfo(order: Func[], placed: Map<Func, number>): { funcInfo: ProgramFuncInfo[]; lineInfo: ProgramLineInfo[] } {
@@ -1133,6 +1517,40 @@ class ObjectBuilder {
     lineInfo.sort((a, b) => a.slot - b.slot);
     return { funcInfo, lineInfo };
   }
+}
+
+/** Legacy map definition fields by member name (every loader's struct). */
+const LEGACY_FIELDS: Readonly<Record<string, string>> = {
+  type: 'type', key_size: 'keySize', size_key: 'keySize', value_size: 'valueSize', size_value: 'valueSize',
+  max_entries: 'maxEntries', max_elem: 'maxEntries', map_flags: 'flags', flags: 'flags', id: 'id', pinning: 'pinning',
+  inner_id: 'innerId', inner_idx: 'innerIdx', inner_map_idx: 'innerMapIdx', numa_node: 'numaNode',
+};
+const LIBBPF_LEGACY_FIELDS = ['type', 'key_size', 'value_size', 'max_entries', 'map_flags'];
+
+/** Legacy map definition layouts (u32 fields in order) when there is no BTF to read them by name. */
+const LEGACY_LAYOUTS: Readonly<Record<'libbpf' | 'samples' | 'iproute2' | 'other', readonly string[]>> = {
+  libbpf: ['type', 'keySize', 'valueSize', 'maxEntries', 'flags'],
+  samples: ['type', 'keySize', 'valueSize', 'maxEntries', 'flags', 'innerMapIdx', 'numaNode'],
+  iproute2: ['type', 'keySize', 'valueSize', 'maxEntries', 'flags', 'id', 'pinning', 'innerId', 'innerIdx'],
+  other: ['type', 'keySize', 'valueSize', 'maxEntries', 'flags'],
+};
+
+/** What a pinning value means to the loaders that use it. */
+export function describePinning(p: number): string {
+  switch (p) {
+    case 0: return 'none';
+    case 1: return 'libbpf LIBBPF_PIN_BY_NAME, iproute2 PIN_OBJECT_NS';
+    case 2: return 'iproute2 PIN_GLOBAL_NS';
+    default: return "a loader's own value (iproute2 looks it up in /etc/iproute2/bpf_pinning; Cilium's loader has its own)";
+  }
+}
+
+/** The inner map template of a map of maps, copied from the map `inner`. */
+function innerTemplate(outer: string, inner: MapSpec): MapSpec {
+  const t: MapSpec = { name: `${outer}.inner`, type: inner.type, keySize: inner.keySize, valueSize: inner.valueSize, maxEntries: inner.maxEntries, flags: inner.flags ?? 0 };
+  if (inner.mapExtra !== undefined) t.mapExtra = inner.mapExtra;
+  if (inner.innerMap) t.innerMap = inner.innerMap;
+  return t;
 }
 
 function isDwarf(name: string): boolean {

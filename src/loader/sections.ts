@@ -1,9 +1,14 @@
 /**
- * From an ELF section name to a program type, as libbpf decides it (its
- * `section_defs` table and matching rules), then, for names libbpf 1.x
- * does not know, the rules of older loaders: libbpf 0.x "sloppy" prefixes
- * (`socket1`, `xdp_prog`, `classifier/ingress`) and iproute2's numbered
- * tail-call sections (`2/7`). Anything else is `unspec`.
+ * From an ELF section name to a program type: one table of rules, tried in
+ * order (docs/loader.md "Section → program type" prints it, see
+ * {@link sectionRules}). First libbpf 1.x (its `section_defs` and matching
+ * rules), then, for names libbpf 1.x does not know, the conventions of the
+ * loaders real objects were written for: libbpf 0.x "sloppy" prefixes
+ * (`socket1`, `xdp_prog`, `classifier/ingress`; samples/bpf's bpf_load.c
+ * matches the same prefixes), iproute2 (`prog`, tail-call sections `2/7`,
+ * `1/0x0a`), Open vSwitch (`ingress`, `egress`, `downcall`, `tail-N`),
+ * Suricata (`filter`, `loadbalancer`) and Cilium's tc entry points
+ * (`from-container`, ...). Anything else is `unspec`.
  */
 
 /** `enum bpf_prog_type` names (libbpf's prog_type_name), index = id. */
@@ -43,8 +48,15 @@ export const BPF_F_SLEEPABLE = 1 << 4;
 /** `BPF_F_XDP_HAS_FRAGS` program flag. */
 export const BPF_F_XDP_HAS_FRAGS = 1 << 5;
 
-/** How a section name was matched. */
-export type SectionRuleKind = 'libbpf' | 'libbpf-legacy' | 'iproute2-tail-call' | 'unknown';
+/**
+ * Which loader's convention a section rule comes from: `libbpf` (1.x
+ * `section_defs`), `libbpf-legacy` (libbpf 0.x "sloppy" prefixes, which
+ * samples/bpf's bpf_load.c and Suricata's loader share), `iproute2`,
+ * `iproute2-tail-call` (iproute2's `id/key` sections), `ovs` (Open
+ * vSwitch's eBPF datapath loader), `suricata`, `cilium` (Cilium's tc
+ * loader before BTF-era section names), or `unknown`.
+ */
+export type SectionRuleKind = 'libbpf' | 'libbpf-legacy' | 'iproute2' | 'iproute2-tail-call' | 'ovs' | 'suricata' | 'cilium' | 'unknown';
 
 /** The program type, attach type and flags of a section. */
 export interface SectionProgramType {
@@ -58,14 +70,24 @@ export interface SectionProgramType {
   expectedAttachTypeName?: string;
   /** Program load flags: `BPF_F_SLEEPABLE`, `BPF_F_XDP_HAS_FRAGS`. */
   flags: number;
-  /** The table entry that matched (`kprobe+`, `xdp`, `socket` (legacy prefix), `N/M`). */
+  /** The table entry that matched (`kprobe+`, `xdp`, `socket` (legacy prefix), `N/M`, `tail-N`). */
   rule: string;
-  /** Which rule set matched. */
+  /** Which loader's convention matched. */
   ruleKind: SectionRuleKind;
   /** What follows `type/` for attachable names (`do_nanosleep` in `kprobe/do_nanosleep`). */
   attachTo?: string;
-  /** For iproute2 tail-call sections `N/M`: the prog-array id and key. */
-  tailCall?: { mapId: number; key: number };
+  /** Tail-call sections (iproute2 `N/M`, OVS `tail-N`): where the program goes. */
+  tailCall?: SectionTailCall;
+}
+
+/** A tail-call convention read from a section name (see ProgramSpec.tailCall). */
+export interface SectionTailCall {
+  /** iproute2: the `id` of the prog array's `struct bpf_elf_map`. */
+  mapId?: number;
+  /** OVS: the prog array's name. */
+  map?: string;
+  key: number;
+  loader: 'iproute2' | 'ovs' | 'samples';
 }
 
 type Flag = 'sleepable' | 'frags' | 'none';
@@ -156,6 +178,28 @@ const LEGACY_PREFIX_DEFS: readonly Def[] = [
   ['cgroup/setsockopt', 'CGROUP_SOCKOPT', 'cgroup_setsockopt'], ['sk_lookup', 'SK_LOOKUP', 'sk_lookup'],
 ];
 
+/**
+ * Section names of loaders other than libbpf, for names no libbpf rule
+ * knows: `[section, program type, loader, note]`, matched exactly.
+ */
+const OTHER_LOADER_DEFS: readonly (readonly [sec: string, progType: string, kind: SectionRuleKind, note: string])[] = [
+  ['prog', 'XDP', 'iproute2', "iproute2's default section for `ip link ... xdp obj` (lwt programs use it too: `--prog-type`)"],
+  ['ingress', 'SCHED_CLS', 'ovs', 'OVS eBPF datapath entry point (tc ingress)'],
+  ['egress', 'SCHED_CLS', 'ovs', 'OVS eBPF datapath entry point (tc egress)'],
+  ['downcall', 'SCHED_CLS', 'ovs', 'OVS eBPF datapath entry point (packets from user space)'],
+  ['filter', 'SOCKET_FILTER', 'suricata', "Suricata's `ebpf-filter-file` section (loaded as a socket filter)"],
+  ['loadbalancer', 'SOCKET_FILTER', 'suricata', "Suricata's `ebpf-lb-file` section (loaded as a socket filter)"],
+  ['from-container', 'SCHED_CLS', 'cilium', "Cilium's tc entry points (bpf_lxc.o, bpf_host.o, bpf_overlay.o ...)"],
+  ['to-container', 'SCHED_CLS', 'cilium', ''],
+  ['from-netdev', 'SCHED_CLS', 'cilium', "bpf_xdp.o's `from-netdev` is an XDP program: `--prog-type xdp`"],
+  ['to-netdev', 'SCHED_CLS', 'cilium', ''],
+  ['from-host', 'SCHED_CLS', 'cilium', ''],
+  ['to-host', 'SCHED_CLS', 'cilium', ''],
+  ['from-overlay', 'SCHED_CLS', 'cilium', ''],
+  ['to-overlay', 'SCHED_CLS', 'cilium', ''],
+  ['from-network', 'SCHED_CLS', 'cilium', ''],
+];
+
 /** libbpf's `sec_def_matches`: `type/` needs the slash, `type+` is exact or `type/extra`, else exact. */
 function matches(def: string, name: string): { ok: boolean; attachTo?: string } {
   if (def.endsWith('/')) return name.startsWith(def) ? { ok: true, attachTo: name.slice(def.length) } : { ok: false };
@@ -187,6 +231,34 @@ function fromDef(def: Def, ruleKind: SectionRuleKind, attachTo: string | undefin
   return out;
 }
 
+/** C's `%i` conversion at the start of `text` (sign, `0x` hex, `0` octal, decimal) as a u32, with the characters it used. */
+function scanInt(text: string): { value: number; length: number } | undefined {
+  const m = /^\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)/.exec(text);
+  if (!m) return undefined;
+  const digits = m[2]!;
+  let v = /^0[xX]/.test(digits) ? BigInt(digits) : digits.length > 1 && digits.startsWith('0') ? BigInt('0o' + digits.slice(1)) : BigInt(digits);
+  if (m[1] === '-') v = -v;
+  return { value: Number(BigInt.asUintN(32, v)), length: m[0].length };
+}
+
+/** iproute2's `sscanf(name, "%i/%i", &map_id, &key)` (trailing characters are ignored, as sscanf does). */
+export function iproute2TailCall(name: string): { mapId: number; key: number } | undefined {
+  const a = scanInt(name);
+  if (!a || name[a.length] !== '/') return undefined;
+  const b = scanInt(name.slice(a.length + 1));
+  return b ? { mapId: a.value, key: b.value } : undefined;
+}
+
+/**
+ * samples/bpf's bpf_load.c tail-call sections: `socket/N`, `kprobe/N`,
+ * `kretprobe/N`, `sockops/N`, `sk_skb/N`, `sk_msg/N` with N starting with a
+ * digit (`atoi`) go at key N of the last prog array of the `maps` section.
+ */
+export function samplesTailCallKey(name: string): number | undefined {
+  const m = /^(?:socket|kprobe|kretprobe|sockops|sk_skb|sk_msg)\/([0-9]+)/.exec(name);
+  return m ? Number(BigInt.asUintN(32, BigInt(m[1]!))) : undefined;
+}
+
 /**
  * The program type of section `name` (without a leading `?`, which only
  * turns autoload off). See docs/loader.md for the rules.
@@ -202,14 +274,37 @@ export function programTypeOfSection(name: string): SectionProgramType {
       return fromDef(def, 'libbpf-legacy', rest.startsWith('/') ? rest.slice(1) : undefined);
     }
   }
-  const tail = /^(\d+)\/(\d+)$/.exec(name);
+  for (const [sec, progType, kind] of OTHER_LOADER_DEFS) {
+    if (name === sec) return fromDef([sec, progType, null], kind, undefined);
+  }
+  const ovs = /^tail-([0-9]+)$/.exec(name);
+  if (ovs) {
+    return {
+      type: ProgType['SCHED_CLS']!, typeName: 'sched_cls', flags: 0, rule: 'tail-N', ruleKind: 'ovs',
+      tailCall: { map: 'tailcalls', key: Number(BigInt.asUintN(32, BigInt(ovs[1]!))), loader: 'ovs' },
+    };
+  }
+  const tail = iproute2TailCall(name);
   if (tail) {
     return {
       type: ProgType['SCHED_CLS']!, typeName: 'sched_cls', flags: 0, rule: 'N/M', ruleKind: 'iproute2-tail-call',
-      tailCall: { mapId: Number(tail[1]), key: Number(tail[2]) },
+      tailCall: { ...tail, loader: 'iproute2' },
     };
   }
   return { type: 0, typeName: 'unspec', flags: 0, rule: '', ruleKind: 'unknown' };
+}
+
+/** One row of the section table (docs/loader.md "Section → program type"). */
+export interface SectionRule {
+  /** The pattern: libbpf's `name`, `name+`, `name/`; a prefix (`name*`); `N/M`, `tail-N`. */
+  section: string;
+  type: string;
+  expectedAttachType?: string;
+  sleepable: boolean;
+  xdpFrags: boolean;
+  /** The loader convention the row comes from. */
+  loader: SectionRuleKind | 'samples';
+  note: string;
 }
 
 /** The libbpf 1.x section patterns, for documentation and `--help` texts. */
@@ -221,4 +316,53 @@ export function sectionPatterns(): { section: string; type: string; expectedAtta
     sleepable: flag === 'sleepable',
     xdpFrags: flag === 'frags',
   }));
+}
+
+/** Notes on libbpf rows that other loaders share. */
+const LIBBPF_NOTES: Readonly<Record<string, string>> = {
+  classifier: "also iproute2's default section for `tc filter ... bpf obj` (ELF_SECTION_CLASSIFIER)",
+  action: "also iproute2's default section for `tc action ... bpf obj` (ELF_SECTION_ACTION)",
+  xdp: 'also Suricata\'s `xdp-filter-file` section',
+  'kprobe+': 'also samples/bpf (`kprobe/N`: tail call, see below)',
+  'kretprobe+': 'also samples/bpf (`kretprobe/N`: tail call)',
+  'tracepoint+': 'also samples/bpf',
+  'raw_tracepoint+': 'also samples/bpf',
+};
+
+const LEGACY_NOTES: Readonly<Record<string, string>> = {
+  socket: 'also samples/bpf (`socket/N`: tail call at key N of the last prog array)',
+  xdp: 'also samples/bpf',
+  perf_event: 'also samples/bpf',
+  'cgroup/skb': 'also samples/bpf',
+  'cgroup/sock': 'also samples/bpf',
+  sockops: 'also samples/bpf (`sockops/N`: tail call)',
+  sk_skb: 'also samples/bpf (`sk_skb/N`: tail call)',
+  sk_msg: 'also samples/bpf (`sk_msg/N`: tail call)',
+};
+
+/** A row of the docs/loader.md table: `| \`section\` | type | attach type | flags | loader | note |`. */
+export function sectionTableRow(r: SectionRule): string {
+  const flags = [r.sleepable ? 'sleepable' : '', r.xdpFrags ? 'xdp frags' : ''].filter(Boolean).join(', ');
+  return `| \`${r.section}\` | ${r.type} | ${r.expectedAttachType ?? ''} | ${flags} | ${r.loader} | ${r.note.replace(/\|/g, '\\|')} |`;
+}
+
+/** Every section rule, in the order they are tried: the one table docs/loader.md shows. */
+export function sectionRules(): SectionRule[] {
+  const row = (def: Def, loader: SectionRule['loader'], section: string, note: string): SectionRule => {
+    const [, pt, at, flag] = def;
+    return {
+      section, type: PROG_TYPE_NAMES[ProgType[pt]!]!, ...(at !== null ? { expectedAttachType: at } : {}),
+      sleepable: flag === 'sleepable', xdpFrags: flag === 'frags', loader, note,
+    };
+  };
+  return [
+    ...SECTION_DEFS.map((d) => row(d, 'libbpf', d[0], LIBBPF_NOTES[d[0]] ?? '')),
+    ...LEGACY_PREFIX_DEFS.map((d) => row(d, 'libbpf-legacy', `${d[0]}*`, LEGACY_NOTES[d[0]] ?? '')),
+    ...OTHER_LOADER_DEFS.map(([sec, pt, kind, note]) => row([sec, pt, null], kind, sec, note)),
+    { section: 'tail-N', type: 'sched_cls', sleepable: false, xdpFrags: false, loader: 'ovs', note: 'installed at key N of the prog array `tailcalls`' },
+    {
+      section: 'N/M', type: 'sched_cls', sleepable: false, xdpFrags: false, loader: 'iproute2-tail-call',
+      note: "`sscanf(\"%i/%i\")` (Cilium writes `1/0x0a`): installed at key M of the prog array whose `struct bpf_elf_map` id is N; the type is the loading command's (tc filter: sched_cls): tsbpf takes the one the object's other programs agree on, else sched_cls",
+    },
+  ];
 }

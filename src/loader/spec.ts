@@ -63,6 +63,25 @@ export interface ProgramFuncInfo {
   name: string;
 }
 
+/**
+ * Why something of an object cannot be loaded, in the words libbpf (or the
+ * kernel) uses for it, with the errno it would return and where in the ELF
+ * the cause is. A program or map with one is still part of the object
+ * (every other program loads, runs and is verified); only it fails.
+ */
+export interface LoadFailure {
+  /** libbpf's or the kernel's message (`extern (func ksym) 'x': not found in kernel or module BTFs`). */
+  message: string;
+  /** The errno libbpf would return (`ESRCH`, `EINVAL`, `ENOTSUP`, ...). */
+  errno: string;
+  /** ELF section of the cause. */
+  section?: string;
+  /** Byte offset of the cause in the file. */
+  offset?: number;
+  /** Instruction index (in the program's section) of the cause. */
+  insn?: number;
+}
+
 /** One entry-point program. */
 export interface ProgramSpec {
   /** Function name (the ELF symbol). */
@@ -86,8 +105,14 @@ export interface ProgramSpec {
   /** The section rule that matched (`kprobe+`, `xdp`, `socket` (legacy prefix), `N/M`, or '' when unknown). */
   sectionRule: string;
   sectionRuleKind: SectionRuleKind;
-  /** iproute2 tail-call section `N/M`: installed at key M of the prog array whose legacy id is N. */
-  tailCall?: { mapId: number; key: number };
+  /**
+   * A loader's tail-call convention: the program is installed at `key` of a
+   * prog array. iproute2 (`N/M`): the array whose `struct bpf_elf_map` id
+   * is `mapId`; OVS (`tail-N`): the array named `map` (`tailcalls`);
+   * samples/bpf (`socket/N`, `kprobe/N`, ...): the last prog array of the
+   * legacy `maps` section.
+   */
+  tailCall?: TailCallConvention;
   /** False for `SEC("?name")` programs (libbpf does not load them by default). */
   autoload: boolean;
   /** Global (or weak) symbol, as opposed to static. */
@@ -101,6 +126,53 @@ export interface ProgramSpec {
   funcInfo: ProgramFuncInfo[];
   /** Source lines by slot, ascending. */
   lineInfo: ProgramLineInfo[];
+  /**
+   * Why libbpf would not load this program (an unresolved strong extern it
+   * uses, a relocation it cannot apply, a call into no function, a map it
+   * uses that cannot be made): its verdict is this rejection, it never runs.
+   * The other programs of the object are not affected.
+   */
+  loadError?: LoadFailure;
+}
+
+/** How a loader installs a program into a prog array (see {@link ProgramSpec.tailCall}). */
+export interface TailCallConvention {
+  /** iproute2: the `id` of the prog array's `struct bpf_elf_map`. */
+  mapId?: number;
+  /** OVS: the prog array's name. */
+  map?: string;
+  key: number;
+  loader: 'iproute2' | 'ovs' | 'samples';
+}
+
+/** What a legacy (`maps` section) definition held, read by the layout of the loader it was written for. */
+export interface LegacyMapInfo {
+  /**
+   * The definition's layout: `libbpf` (`struct bpf_map_def`, 20 bytes),
+   * `samples` (samples/bpf `struct bpf_load_map_def`, 28 bytes: +
+   * `inner_map_idx`, `numa_node`), `iproute2` (`struct bpf_elf_map`, 36
+   * bytes: + `id`, `pinning`, `inner_id`, `inner_idx`; 28 bytes before
+   * maps of maps), `other` (a struct of another loader, read by name).
+   */
+  layout: 'libbpf' | 'samples' | 'iproute2' | 'other';
+  /** `btf`: fields read by member name from the object's BTF; `size`: by the definition's size. */
+  fieldsFrom: 'btf' | 'size';
+  /** Bytes of one definition. */
+  size: number;
+  /** iproute2: the map's id (tail-call sections `id/key`, `inner_id`). */
+  id: number;
+  /** iproute2 pinning (0 none, 1 PIN_OBJECT_NS, 2 PIN_GLOBAL_NS, other values: the loader's own, e.g. Cilium's). */
+  pinning: number;
+  /** iproute2: the id of the inner map template of a map of maps. */
+  innerId: number;
+  /** iproute2: the slot of every map of maps whose `inner_id` is this map's id where this map goes (0xffffffff: none). */
+  innerIdx: number;
+  /** samples/bpf: index (in the `maps` section) of the inner map template of a map of maps. */
+  innerMapIdx?: number;
+  /** samples/bpf: NUMA node (with BPF_F_NUMA_NODE). */
+  numaNode?: number;
+  /** Non-zero fields the loader did not understand (recorded, never refused). */
+  unknown?: { offset: number; name?: string; value: number }[];
 }
 
 /** Where a map comes from. */
@@ -129,8 +201,14 @@ export interface ObjectMapSpec extends MapSpec {
   initialValues?: MapInitialValue[];
   /** Frozen after loading (`.rodata*`, `.kconfig`): user space may not write it either. */
   frozen: boolean;
-  /** iproute2 `struct bpf_elf_map` extra fields. */
-  legacy?: { id: number; pinning: number; innerId: number; innerIdx: number };
+  /** Legacy definition details (`maps` sections). */
+  legacy?: LegacyMapInfo;
+  /**
+   * Why no map can be made of this definition (libbpf's message: a
+   * malformed BTF definition, an invalid pinning value, ...): programs that
+   * use the map fail with it, the others load.
+   */
+  loadError?: LoadFailure;
 }
 
 /** An extern variable or function of the object. */
@@ -151,6 +229,8 @@ export interface ExternSpec {
   func?: boolean;
   /** ksyms: declared without a type (`extern const void x __ksym`). */
   typeless?: boolean;
+  /** Why libbpf would not resolve it: the programs that use it cannot load. */
+  error?: LoadFailure;
 }
 
 /** A parsed object file. */

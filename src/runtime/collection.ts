@@ -11,6 +11,7 @@ import { decodeAt } from '../isa/decode.js';
 import { writeSlot } from '../isa/encode.js';
 import { INSN_SIZE, PseudoSrc } from '../isa/opcode.js';
 import type { ObjectSpec, ProgramSpec } from '../loader/spec.js';
+import { ATTACH_TYPE_NAMES } from '../loader/sections.js';
 import { HookContexts } from '../hooks/contexts.js';
 import { helpersForType } from '../hooks/helpers.js';
 import type { NetNamespace } from '../hooks/net.js';
@@ -30,10 +31,16 @@ import type { ProgramAttrs } from '../vm/programs.js';
 import { progTypeName } from '../hooks/program-types.js';
 import type { BpfMap } from '../vm/maps/map.js';
 import { MapType, UpdateFlags } from '../vm/maps/types.js';
+import { PlaceholderMap } from '../vm/maps/unbacked.js';
 import { prepareProgram } from '../vm/program.js';
 import type { PreparedProgram } from '../vm/program.js';
-import { verifyObjectProgram } from '../verifier/index.js';
+import { loaderRejection, verifyObjectProgram } from '../verifier/index.js';
 import type { VerifyResult } from '../verifier/index.js';
+import { creationSpec, loaderMapProblem, mapProblemOf, unbackedMapUse, withMapFailures } from './map-problems.js';
+import type { MapProblem } from './map-problems.js';
+
+/** `r0 = 0; exit`: what stands for a program whose code could not be prepared (it never runs). */
+const STUB_PROGRAM = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
 
 /** `BPF_F_XDP_HAS_FRAGS` in a program's load flags. */
 const BPF_F_XDP_HAS_FRAGS = 1 << 5;
@@ -47,9 +54,19 @@ function programLabel(typeId: number, spec: ProgramSpec): string {
 
 /** A program of a loaded collection. */
 export interface LoadedProgram {
+  /**
+   * The program's spec; its `loadError` is set when the program cannot be
+   * loaded: its loader refused it, or a map it uses could not be created
+   * (the verdict is that refusal, it never runs).
+   */
   readonly spec: ProgramSpec;
+  /** The prepared code (a stub when {@link prepareError} is set). */
   readonly prepared: PreparedProgram;
-  /** Id in `machine.programs` (what prog arrays hold). */
+  /**
+   * Id in `machine.programs` (what prog arrays hold); 0 when the program is
+   * not in the machine (it cannot be loaded, or its code could not be
+   * prepared), so no prog array can hold it.
+   */
   readonly id: number;
   /** Program type used to run it (the spec's, or an override). */
   readonly typeId: number;
@@ -59,12 +76,22 @@ export interface LoadedProgram {
    * (`bpf_check_tail_call`). Such a program never runs.
    */
   readonly loadError?: string;
+  /**
+   * Why tsbpf cannot run the program although Linux would load it: it uses
+   * a map tsbpf does not back, or a helper or instruction tsbpf does not
+   * implement. It is still verified; running it throws.
+   */
+  readonly runError?: string;
+  /** Why the code could not be prepared for the engines (also in {@link runError}). */
+  readonly prepareError?: string;
 }
 
-/** A program the verifier rejected: it never runs. */
+/** A program the verifier (or its loader, before the verifier) rejected: it never runs. */
 export class RejectedProgramError extends TsbpfError {
   constructor(readonly program: LoadedProgram, readonly result: VerifyResult) {
-    super(`program '${program.spec.name}' was rejected by the verifier: ${result.error}`, { section: program.spec.section });
+    super(result.stage === 'loader'
+      ? `program '${program.spec.name}' cannot be loaded: ${result.error}`
+      : `program '${program.spec.name}' was rejected by the verifier: ${result.error}`, { section: program.spec.section });
   }
 }
 
@@ -78,6 +105,8 @@ export interface LoadOptions extends VmHelperOptions {
   progType?: number;
   /** Override the type even when the section tells it. */
   forceProgType?: boolean;
+  /** `expected_attach_type` for every program (overrides the section's). */
+  expectedAttachType?: number;
   /**
    * `true` (default): programs are verified before they first run; a
    * rejected program never runs, and accepted ones run without per-access
@@ -91,7 +120,11 @@ export interface LoadOptions extends VmHelperOptions {
 /** An object's programs and maps inside one machine. */
 export class Collection {
   readonly maps: BpfMap[] = [];
+  /** Why each map could not be created (a {@link PlaceholderMap} stands for it), by map index. */
+  readonly mapProblems: (MapProblem | undefined)[] = [];
   readonly programs: LoadedProgram[] = [];
+  /** What loading did that a user may want to know (maps not created, programs not installed in prog arrays, fix-ups). */
+  readonly log: string[] = [];
   readonly tracePipe: TracePipe;
   readonly runner: TestRunner;
   private readonly verification = new Map<LoadedProgram, VerifyResult>();
@@ -112,7 +145,12 @@ export class Collection {
     this.runner = new TestRunner(machine, contexts);
   }
 
-  /** Loads `object` into a new machine. Throws a TsbpfError naming the map or program that failed. */
+  /**
+   * Loads `object` into a new machine. Every map and program of the object
+   * is there: a map that cannot be created is a {@link PlaceholderMap}
+   * (see {@link mapProblems}), a program that cannot be loaded has a
+   * `loadError` (its verdict) and one tsbpf cannot run a `runError`.
+   */
   static load(object: ObjectSpec, options: LoadOptions = {}): Collection {
     const machine = new Machine({ possibleCpus: options.possibleCpus ?? 1, ...(options.shared ? { shared: true } : {}) });
     const tracePipe = options.tracePipe ?? new TracePipe();
@@ -122,35 +160,56 @@ export class Collection {
     collection.createMaps();
     for (const spec of object.programs) collection.loadProgram(spec, { ...options, tracePipe });
     collection.initialiseMapValues();
-    for (const [i, map] of collection.maps.entries()) if (object.maps[i]!.frozen) map.freeze();
+    for (const [i, map] of collection.maps.entries()) if (object.maps[i]!.frozen && !(map instanceof PlaceholderMap)) map.freeze();
     return collection;
   }
 
   private createMaps(): void {
-    for (const spec of this.object.maps) {
-      let map: BpfMap;
-      try {
-        map = this.machine.maps.create(spec);
-      } catch (err) {
-        if (err instanceof TsbpfError) throw new TsbpfError(`map '${spec.name}': ${err.reason}`, { section: spec.section });
-        throw err;
+    for (const objectSpec of this.object.maps) {
+      const spec = creationSpec(objectSpec, this.machine.possibleCpus);
+      if (spec !== objectSpec) this.log.push(`map '${spec.name}': setting size to ${spec.maxEntries}`);
+      let map: BpfMap | undefined;
+      let problem: MapProblem | undefined;
+      if (objectSpec.loadError) {
+        problem = loaderMapProblem(objectSpec, objectSpec.loadError);
+      } else {
+        try {
+          map = this.machine.maps.create(spec);
+        } catch (err) {
+          problem = mapProblemOf(spec, err);
+        }
       }
-      if (spec.initialData) map.update(new Uint8Array(4), spec.initialData, UpdateFlags.ANY);
-      this.maps.push(map);
+      if (problem) {
+        const reason = objectSpec.loadError ? problem.reason : problem.kind === 'invalid' ? `-${problem.errno}: ${problem.reason}` : problem.reason;
+        map = this.machine.maps.createPlaceholder(spec, reason, problem.kind);
+        this.log.push(problem.kind === 'invalid'
+          ? `${problem.message}: the programs that use it cannot be loaded`
+          : `map '${spec.name}' (${map.typeName}) is not backed by tsbpf: ${problem.reason}: the programs that use it are verified but cannot run`);
+      } else if (spec.initialData) {
+        map!.update(new Uint8Array(4), spec.initialData, UpdateFlags.ANY);
+      }
+      this.maps.push(map!);
+      this.mapProblems.push(problem);
     }
   }
 
-  private loadProgram(spec: ProgramSpec, options: LoadOptions): void {
-    const typeId = options.progType !== undefined && (options.forceProgType || spec.type === 0) ? options.progType : spec.type;
-    const bytes = this.resolve(spec);
+  private loadProgram(objectSpec: ProgramSpec, options: LoadOptions): void {
+    const typeId = options.progType !== undefined && (options.forceProgType || objectSpec.type === 0) ? options.progType : objectSpec.type;
+    const attached = options.expectedAttachType !== undefined ? { ...objectSpec, expectedAttachType: options.expectedAttachType, expectedAttachTypeName: ATTACH_TYPE_NAMES[options.expectedAttachType] ?? String(options.expectedAttachType) } : objectSpec;
+    const spec = withMapFailures(attached, this.mapProblems);
+    let runError = unbackedMapUse(spec, this.mapProblems);
     const helpers = helpersForType(typeId, this.contexts, options);
     let prepared: PreparedProgram;
+    let prepareError: string | undefined;
     try {
       // Every call loads: the verifier judges the program, and a helper tsbpf cannot run fails when the call executes.
-      prepared = prepareProgram(bytes, { name: spec.name, helpers, allowUnknownHelper: () => true });
+      prepared = prepareProgram(this.resolve(spec), { name: spec.name, helpers, allowUnknownHelper: () => true });
     } catch (err) {
-      if (err instanceof TsbpfError) throw err.withLocation({ section: spec.section });
-      throw err;
+      if (!(err instanceof TsbpfError)) throw err;
+      // Linux judges the program (the verifier runs on its own bytes); tsbpf cannot run it.
+      prepareError = `${err.reason}${err.location.insn !== undefined ? ` (insn ${err.location.insn})` : ''}`;
+      runError ??= prepareError;
+      prepared = prepareProgram(STUB_PROGRAM, { name: spec.name });
     }
     const attrs: ProgramAttrs = {
       type: typeId,
@@ -158,9 +217,15 @@ export class Collection {
       xdpHasFrags: (spec.flags & BPF_F_XDP_HAS_FRAGS) !== 0,
       label: programLabel(typeId, spec),
     };
-    const loadError = this.claimProgArrays(spec, attrs);
-    const id = this.machine.programs.add(prepared, attrs);
-    this.programs.push({ spec, prepared, id, typeId, ...(loadError ? { loadError } : {}) });
+    // A program Linux never loads claims no prog array and no prog array can hold it.
+    const loadable = spec.loadError === undefined;
+    const loadError = loadable ? this.claimProgArrays(spec, attrs) : undefined;
+    const id = loadable && prepareError === undefined ? this.machine.programs.add(prepared, attrs) : 0;
+    if (spec.loadError) this.log.push(`prog '${spec.name}': cannot be loaded: ${spec.loadError.message}`);
+    else if (runError) this.log.push(`prog '${spec.name}': cannot run in tsbpf: ${runError}`);
+    this.programs.push({
+      spec, prepared, id, typeId, ...(loadError ? { loadError } : {}), ...(runError ? { runError } : {}), ...(prepareError ? { prepareError } : {}),
+    });
   }
 
   /**
@@ -193,6 +258,9 @@ export class Collection {
       if (insn.pseudo === PseudoSrc.MAP_IDX || insn.pseudo === PseudoSrc.MAP_IDX_VALUE) {
         const map = this.maps[insn.imm];
         if (map === undefined) throw new TsbpfError(`insn ${pc} refers to map #${insn.imm}, which the object does not define`, { section: spec.section, insn: pc });
+        if (map instanceof PlaceholderMap && insn.pseudo === PseudoSrc.MAP_IDX_VALUE) {
+          throw new TsbpfError(`insn ${pc}: a direct value access to ${map.message}`, { section: spec.section, insn: pc });
+        }
         if (insn.pseudo === PseudoSrc.MAP_IDX) {
           value = map.address;
         } else {
@@ -213,32 +281,43 @@ export class Collection {
     return bytes;
   }
 
+  /**
+   * Initial entries of prog arrays and maps of maps (BTF `values`, iproute2
+   * and OVS tail-call sections, iproute2 inner maps). An entry naming a
+   * program that cannot be loaded or a map that could not be created is
+   * left out, and the log says so.
+   */
   private initialiseMapValues(): void {
     this.object.maps.forEach((spec, i) => {
       const map = this.maps[i]!;
       for (const v of spec.initialValues ?? []) {
+        const what = `map '${spec.name}': slot [${v.key}] (${v.kind} '${v.name}')`;
+        if (map instanceof PlaceholderMap) {
+          this.log.push(`${what} not set: ${map.message}`);
+          continue;
+        }
+        const target = v.kind === 'program' ? this.programs[v.program] : undefined;
+        const inner = v.kind === 'map' ? this.maps[v.map] : undefined;
+        if (v.kind === 'program' && (target === undefined || target.id === 0)) {
+          this.log.push(`${what} not set: the program ${target?.spec.loadError ? `cannot be loaded: ${target.spec.loadError.message}` : target?.prepareError ? `cannot run in tsbpf: ${target.prepareError}` : 'does not exist'}`);
+          continue;
+        }
+        if (v.kind === 'map' && (inner === undefined || inner instanceof PlaceholderMap)) {
+          this.log.push(`${what} not set: ${inner instanceof PlaceholderMap ? inner.message : 'the map does not exist'}`);
+          continue;
+        }
         const key = new Uint8Array(4);
         new DataView(key.buffer).setUint32(0, v.key, true);
         const value = new Uint8Array(4);
-        const id = v.kind === 'program' ? this.programs[v.program]?.id : this.maps[v.map]?.id;
-        if (id === undefined) throw new TsbpfError(`map '${spec.name}': initial value for key ${v.key} names ${v.kind} '${v.name}', which was not loaded`);
-        new DataView(value.buffer).setUint32(0, id, true);
-        map.update(key, value, UpdateFlags.ANY);
+        new DataView(value.buffer).setUint32(0, target ? target.id : inner!.id, true);
+        try {
+          map.update(key, value, UpdateFlags.ANY);
+        } catch (err) {
+          if (!(err instanceof TsbpfError)) throw err;
+          this.log.push(`${what} not set: ${err.reason}`);
+        }
       }
-      if (spec.legacy === undefined) return;
     });
-    // iproute2 tail-call sections (`N/M`): install program at key M of the prog array with legacy id N.
-    for (const p of this.programs) {
-      const tail = p.spec.tailCall;
-      if (!tail) continue;
-      const index = this.object.maps.findIndex((m) => m.legacy?.id === tail.mapId && m.type === MapType.PROG_ARRAY);
-      if (index < 0) continue;
-      const key = new Uint8Array(4);
-      new DataView(key.buffer).setUint32(0, tail.key, true);
-      const value = new Uint8Array(4);
-      new DataView(value.buffer).setUint32(0, p.id, true);
-      this.maps[index]!.update(key, value, UpdateFlags.ANY);
-    }
   }
 
   /** The program called `name` (function name), or in section `section`. */
@@ -283,7 +362,7 @@ export class Collection {
   tailCallTargets(): LoadedProgram[] {
     const ids = new Set<number>();
     for (const map of this.maps) {
-      if (map.type !== MapType.PROG_ARRAY) continue;
+      if (map.type !== MapType.PROG_ARRAY || map instanceof PlaceholderMap) continue;
       for (const e of map.entries()) ids.add(new DataView(e.value.buffer, e.value.byteOffset, 4).getUint32(0, true));
     }
     return this.programs.filter((p) => ids.has(p.id));
@@ -331,6 +410,7 @@ export class Collection {
    * verifier proved gets the page guard, the rest the full region check).
    */
   run(program: LoadedProgram, input: TestRunInput, engine: Engine = interpreterEngine): TestRunResult {
+    if (program.spec.loadError) throw new RejectedProgramError(program, loaderRejection(program.spec.loadError.message, program.spec.loadError.errno, program.spec.loadError));
     if (program.loadError) throw new TsbpfError(`program '${program.spec.name}' cannot run: ${program.loadError}`, { section: program.spec.section });
     let checked = input.checked;
     let minCtxSize = input.minCtxSize;
@@ -344,6 +424,7 @@ export class Collection {
       // The context must hold every offset the program, or a program it tail-calls, was allowed to use.
       minCtxSize = Math.max(minCtxSize ?? 0, result.maxCtxOffset, ...targets.map((r) => r.maxCtxOffset));
     }
+    if (program.runError) throw new TsbpfError(`program '${program.spec.name}' cannot run in tsbpf: ${program.runError}`, { section: program.spec.section });
     const safe = this.verifyAll && checked === false && input.safeAccesses === undefined ? { safeAccesses: this.safeAccesses } : {};
     return this.runner.run(program.prepared, program.typeId, engine, {
       ...input, ...(checked !== undefined ? { checked } : {}), ...(minCtxSize !== undefined ? { minCtxSize } : {}), ...safe,

@@ -37,6 +37,11 @@ export interface ObjectLike {
 
 /** The parts of a program spec the verifier uses. */
 export interface ObjectProgramLike {
+  /**
+   * Why the loader refused the program before the kernel saw it (src/loader's
+   * `loadError`): the verdict is that refusal, nothing is verified.
+   */
+  loadError?: { message: string; errno: string; section?: string; offset?: number; insn?: number };
   insns: Uint8Array;
   type: number;
   expectedAttachType?: number;
@@ -197,8 +202,30 @@ function returnsScalar(btf: BtfLike, protoId: number): boolean {
   return (ret.kind === 'INT' && (ret.size ?? 0) <= 8) || ret.kind === 'ENUM' || ret.kind === 'ENUM64';
 }
 
-/** Verifies `program` of `object`; `progType` overrides the type from the section. */
+/**
+ * The verdict on a program its loader refused before the verifier saw it
+ * (`stage: 'loader'`): `error` is the loader's message, the log says where
+ * the cause is (section, byte offset in the file, instruction) when known.
+ */
+export function loaderRejection(message: string, errno = 'EINVAL', where: { section?: string; offset?: number; insn?: number } = {}): VerifyResult {
+  const at = [
+    where.section !== undefined ? `section ${where.section}` : '', where.offset !== undefined ? `file offset ${where.offset}` : '',
+    where.insn !== undefined ? `insn ${where.insn}` : '',
+  ].filter(Boolean).join(', ');
+  return {
+    accepted: false, error: message, errno, errorInsn: where.insn ?? null, log: `libbpf: ${message}\n${at ? `libbpf: (${at})\n` : ''}`, insnsProcessed: 0,
+    stats: { maxStatesPerInsn: 0, totalStates: 0, peakStates: 0, stackDepth: [] }, safeAccesses: new Set(), maxCtxOffset: 0,
+    maxTpAccess: 0, stage: 'loader',
+  };
+}
+
+/**
+ * Verifies `program` of `object`; `progType` overrides the type from the
+ * section. A program its loader refused (`loadError`) is not verified: the
+ * verdict is the loader's refusal.
+ */
 export function verifyObjectProgram(object: ObjectLike, program: ObjectProgramLike, options: VerifyOptions & { progType?: number } = {}): VerifyResult {
+  if (program.loadError) return loaderRejection(program.loadError.message, program.loadError.errno, program.loadError);
   const progType = options.progType ?? program.type;
   const btf = object.btf;
   const funcInfo = program.funcInfo.length > 0

@@ -182,14 +182,22 @@ export function returnRange(progType: number, attach: number): { min: number; ma
   }
 }
 
-/** The id of a program type name (or alias), or -1. */
+/**
+ * Other names users and tools give program types (libbpf's section names,
+ * bpftool's type names): `kretprobe` is a kprobe program, `tc` a sched_cls.
+ */
+export const PROG_TYPE_ALIASES: Readonly<Record<string, string>> = {
+  socket: 'socket_filter', filter: 'socket_filter', tc: 'sched_cls', tcx: 'sched_cls', classifier: 'sched_cls', cls: 'sched_cls',
+  action: 'sched_act', act: 'sched_act', tp: 'tracepoint', raw_tp: 'raw_tracepoint', raw_tp_writable: 'raw_tracepoint_writable',
+  kretprobe: 'kprobe', uprobe: 'kprobe', uretprobe: 'kprobe', ksyscall: 'kprobe', usdt: 'kprobe',
+  fentry: 'tracing', fexit: 'tracing', fmod_ret: 'tracing', tp_btf: 'tracing', iter: 'tracing', freplace: 'ext',
+  sockops: 'sock_ops', sk_skb: 'sk_skb', sk_msg: 'sk_msg', cgroup_skb: 'cgroup_skb',
+};
+
+/** The id of a program type name (or alias, `BPF_PROG_TYPE_` prefix allowed, any case), or -1. */
 export function progTypeByName(name: string): number {
   const n = name.toLowerCase().replace(/^bpf_prog_type_/, '');
-  const aliases: Record<string, string> = {
-    socket: 'socket_filter', filter: 'socket_filter', tc: 'sched_cls', classifier: 'sched_cls', action: 'sched_act',
-    tp: 'tracepoint', raw_tp: 'raw_tracepoint', uprobe: 'kprobe', fentry: 'tracing', fexit: 'tracing', sockops: 'sock_ops',
-  };
-  return PROG_TYPE_NAMES.indexOf(aliases[n] ?? n);
+  return PROG_TYPE_NAMES.indexOf(PROG_TYPE_ALIASES[n] ?? n);
 }
 
 /** The id of an attach type name (`cgroup_inet_ingress`, `BPF_XDP`, ...), or -1. */

@@ -119,6 +119,12 @@ export interface VerifyResult {
   maxCtxOffset: number;
   /** Largest end of a writable tracepoint buffer access (`max_tp_access`); 0 when rejected. */
   maxTpAccess: number;
+  /**
+   * `loader`: the program never reached the verifier: its loader (libbpf)
+   * refused it first (an unresolved extern, a relocation, a map that could
+   * not be created); `error` is the loader's message.
+   */
+  stage?: 'loader';
 }
 
 const GPL_LICENSES = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);

@@ -34,7 +34,7 @@ describe('tsbpf prog load', () => {
       ['handle_icmp:xdp:true', 'handle_tcp:xdp:true', 'handle_udp:xdp:true', 'xdp_dispatch:xdp:true']);
     expect(Object.keys(j.programs[0])).toEqual(['name', 'section', 'type', 'accepted', 'error', 'insns_processed']);
     const maps = JSON.parse(tsbpf('map', 'list', ex('tail_dispatch.o'), '--json').stdout);
-    expect(maps[0]).toEqual({ name: 'jmp_table', type: 'prog_array', key_size: 4, value_size: 4, max_entries: 256, flags: 0, frozen: false });
+    expect(maps[0]).toEqual({ name: 'jmp_table', type: 'prog_array', key_size: 4, value_size: 4, max_entries: 256, flags: 0, frozen: false, pinning: 0, legacy: null, error: null });
   });
 
   it('reports a rejected program with the kernel verifier log on stderr and exits 1; it never runs', () => {

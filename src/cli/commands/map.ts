@@ -11,6 +11,23 @@ import type { LoadFlags, RunFlags } from '../object-run.js';
 import { applyMapInit } from '../../runtime/map-io.js';
 import { inFile } from '../options.js';
 import { out } from '../output.js';
+import { describePinning } from '../../loader/object.js';
+import { PlaceholderMap } from '../../vm/maps/unbacked.js';
+import { TsbpfError } from '../../errors.js';
+
+/**
+ * One line of `map list` / `prog load` for map `i`: type, sizes and flags as
+ * created, pinning (any value a loader used is shown), the legacy layout,
+ * and why a map could not be created.
+ */
+export function describeMap(collection: Collection, i: number): string {
+  const m = collection.maps[i]!;
+  const spec = collection.object.maps[i]!;
+  const pin = spec.pinning ? `  pinning ${spec.pinning} (${describePinning(spec.pinning)})` : '';
+  const legacy = spec.legacy ? `  legacy ${spec.legacy.layout === 'other' ? '' : `${spec.legacy.layout} `}definition (${spec.legacy.size} bytes)${spec.legacy.id ? ` id ${spec.legacy.id}` : ''}${spec.legacy.innerId ? ` inner_id ${spec.legacy.innerId}` : ''}` : '';
+  const problem = m instanceof PlaceholderMap ? `  ${m.kind === 'unsupported' ? 'NOT BACKED' : 'NOT CREATED'}: ${m.reason}` : '';
+  return `map ${i}: ${m.typeName}  name ${spec.name}  key ${m.keySize}B  value ${m.valueSize}B  max_entries ${m.maxEntries}  flags 0x${m.flags.toString(16)}${m.frozen ? '  frozen' : ''}${pin}${legacy}${problem}`;
+}
 
 function spaced(hex: string): string {
   return hex.replace(/(..)(?!$)/g, '$1 ');
@@ -28,6 +45,7 @@ function isZero(value: Uint8Array): boolean {
  */
 export function formatMapLines(collection: Collection, map: BpfMap, options: { compact?: boolean; skipZeroArrayEntries?: boolean } = {}): string[] {
   const spec = collection.object.maps[collection.maps.indexOf(map)]!;
+  if (map instanceof PlaceholderMap) return [`(${map.message})`];
   const btf = collection.object.btf;
   if (map.type === MapType.BLOOM_FILTER) return ['(a bloom filter cannot be read element by element)'];
   const isArray = map.type === MapType.ARRAY || map.type === MapType.PERCPU_ARRAY;
@@ -59,20 +77,24 @@ export function formatMapLines(collection: Collection, map: BpfMap, options: { c
 export function registerMap(program: Command): void {
   const map = program.command('map').description('inspect the maps of BPF object files (like bpftool map)');
   addLoadOptions(map.command('list')
-    .description('list the maps of an object as libbpf creates them')
+    .alias('show')
+    .description('list the maps of an object as libbpf creates them (with pinning, legacy definitions, and maps that could not be created)')
     .argument('<object>', 'ELF object file')
-    .option('--json', 'print [{"name","type","key_size","value_size","max_entries","flags","frozen"}]'))
+    .option('--json', 'print [{"name","type","key_size","value_size","max_entries","flags","frozen","pinning","legacy","error"}]'))
     .action((file: string, flags: LoadFlags & { json?: boolean }) => {
       const collection = inFile(file, () => loadObject([file], { ...flags, verify: false }));
-      const rows = collection.maps.map((m, i) => ({
-        name: collection.object.maps[i]!.name, type: m.typeName, key_size: m.keySize, value_size: m.valueSize,
-        max_entries: m.maxEntries, flags: m.flags, frozen: m.frozen,
-      }));
       if (flags.json) {
-        out(JSON.stringify(rows));
+        out(JSON.stringify(collection.maps.map((m, i) => {
+          const spec = collection.object.maps[i]!;
+          return {
+            name: spec.name, type: m.typeName, key_size: m.keySize, value_size: m.valueSize,
+            max_entries: m.maxEntries, flags: m.flags, frozen: m.frozen, pinning: spec.pinning ?? 0,
+            legacy: spec.legacy ?? null, error: m instanceof PlaceholderMap ? m.message : null,
+          };
+        })));
         return;
       }
-      rows.forEach((r, i) => out(`map ${i}: ${r.type}  name ${r.name}  key ${r.key_size}B  value ${r.value_size}B  max_entries ${r.max_entries}  flags 0x${r.flags.toString(16)}${r.frozen ? '  frozen' : ''}`));
+      collection.maps.forEach((_m, i) => out(describeMap(collection, i)));
     });
 
   addRunOptions(map.command('dump')
@@ -90,6 +112,7 @@ export function registerMap(program: Command): void {
         return c;
       });
       const m = inFile(file, () => collection.map(name));
+      if (m instanceof PlaceholderMap) throw new TsbpfError(m.message, { file });
       if (flags.json) {
         const spec = collection.object.maps[collection.maps.indexOf(m)]!;
         const btf = collection.object.btf;

@@ -13,18 +13,18 @@ import { progTypeName } from '../../hooks/program-types.js';
 import { describeRedirect } from '../../hooks/redirect.js';
 import { tunnelJson } from '../../hooks/tunnel-helpers.js';
 import { formatTraceLine } from '../../vm/helpers/index.js';
-import { mapTypeName } from '../../vm/maps/map.js';
 import { openObjects } from '../../node/objects.js';
 import { hostInfo } from '../../node/host.js';
 import { appendTraceLines, drainTraceLines } from '../../node/trace-pipe-file.js';
 import { dumpMaps, toHex } from '../../runtime/map-io.js';
 import type { Collection } from '../../runtime/collection.js';
-import { addLoadOptions, addRunOptions, loadObject, runFromFlags } from '../object-run.js';
+import { addLoadOptions, addRunOptions, loadObject, printLoaderLog, runFromFlags, typeOverrides } from '../object-run.js';
+import { ATTACH_TYPE_NAMES } from '../../loader/sections.js';
 import type { LoadFlags, RunFlags } from '../object-run.js';
 import { inFile } from '../options.js';
 import { err, out } from '../output.js';
 import { parseLogLevel, printVerifierLog, verdictRow } from '../verifier-output.js';
-import { formatMapLines } from './map.js';
+import { describeMap, formatMapLines } from './map.js';
 
 /** Hex dump lines in `xxd` style: offset, 16 bytes. */
 export function hexDump(bytes: Uint8Array): string[] {
@@ -57,10 +57,6 @@ function describeInsn(insn: Instruction, slot: number, maps: readonly string[], 
     return callee ? `${text}\t# ${callee}` : text;
   }
   return text;
-}
-
-function describeFlags(flags: number): string {
-  return '0x' + flags.toString(16);
 }
 
 /** Writes trace_printk output of a run where `prog tracelog` finds it, and echoes it to stderr. */
@@ -105,12 +101,35 @@ export function registerProg(program: Command): void {
       collection.programs.forEach((p, i) => {
         const subs = p.spec.functions.slice(1).map((f) => f.name);
         const v = verdicts[i];
-        const verdict = v === null ? 'not verified' : v.accepted ? `verified (${v.insnsProcessed} insns processed)` : `REJECTED: ${v.error}`;
-        out(`prog ${i}: ${progTypeName(p.typeId)}  name ${p.spec.name}  section ${p.spec.section}  ${p.prepared.slots} insns (${p.prepared.slots * 8} bytes)${subs.length ? `  subprograms ${subs.join(', ')}` : ''}  ${verdict}`);
+        const verdict = v === null ? (p.spec.loadError ? `NOT LOADED: ${p.spec.loadError.message}` : 'not verified')
+          : v.accepted ? `verified (${v.insnsProcessed} insns processed)` : v.stage === 'loader' ? `NOT LOADED: ${v.error}` : `REJECTED: ${v.error}`;
+        const slots = p.spec.insns.length / 8;
+        const cannotRun = p.runError && (v === null || v.accepted) ? `  cannot run in tsbpf: ${p.runError}` : '';
+        out(`prog ${i}: ${progTypeName(p.typeId)}  name ${p.spec.name}  section ${p.spec.section}  ${slots} insns (${slots * 8} bytes)${subs.length ? `  subprograms ${subs.join(', ')}` : ''}  ${verdict}${cannotRun}`);
       });
-      collection.maps.forEach((m, i) => {
-        out(`map ${i}: ${mapTypeName(m.type)}  name ${o.maps[i]!.name}  key ${m.keySize}B  value ${m.valueSize}B  max_entries ${m.maxEntries}  flags ${describeFlags(m.flags)}${m.frozen ? '  frozen' : ''}`);
+      collection.maps.forEach((_m, i) => out(describeMap(collection, i)));
+    });
+
+  addLoadOptions(prog.command('show')
+    .description('list the programs of objects as the loader reads them: type and the section convention it comes from, tail-call slots, why a program cannot load or run (nothing is verified)')
+    .argument('<objects...>', 'ELF object files')
+    .option('--json', 'print [{"name","section","type","expected_attach_type","rule","loader","tail_call","load_error","run_error"}]'))
+    .action((files: string[], flags: LoadFlags & { json?: boolean }) => {
+      const collection = inFile(files.join(' + '), () => loadObject(files, { ...flags, verify: false }));
+      const rows = collection.programs.map((p) => ({
+        name: p.spec.name, section: p.spec.section, type: progTypeName(p.typeId),
+        expected_attach_type: p.spec.expectedAttachTypeName ?? null, rule: p.spec.sectionRule, loader: p.spec.sectionRuleKind,
+        tail_call: p.spec.tailCall ?? null, load_error: p.spec.loadError?.message ?? null, run_error: p.runError ?? null,
+      }));
+      if (flags.json) {
+        out(JSON.stringify(rows));
+        return;
+      }
+      rows.forEach((r, i) => {
+        const tail = r.tail_call ? `  tail call: key ${r.tail_call.key} of ${r.tail_call.mapId !== undefined ? `the prog array with id ${r.tail_call.mapId}` : r.tail_call.map !== undefined ? `prog array '${r.tail_call.map}'` : 'the last prog array'} (${r.tail_call.loader})` : '';
+        out(`prog ${i}: ${r.type}${r.expected_attach_type ? `/${r.expected_attach_type}` : ''}  name ${r.name}  section ${r.section}  rule ${r.rule || '(none)'} (${r.loader})${tail}${r.load_error ? `  NOT LOADED: ${r.load_error}` : ''}${r.run_error ? `  cannot run in tsbpf: ${r.run_error}` : ''}`);
       });
+      collection.maps.forEach((_m, i) => out(describeMap(collection, i)));
     });
 
   addLoadOptions(prog.command('dump')
@@ -130,18 +149,27 @@ export function registerProg(program: Command): void {
         const chosen = collection.programs.filter((p) => (flags.name === undefined || p.spec.name === flags.name) && (flags.section === undefined || p.spec.section === flags.section));
         if (chosen.length === 0) throw new TsbpfError(`no matching program (programs: ${collection.programs.map((p) => `${p.spec.name} [${p.spec.section}]`).join(', ')})`);
         for (const p of chosen) {
+          if (p.prepareError) {
+            out(`;; ${p.spec.name} (section ${p.spec.section}): no module: tsbpf cannot run it: ${p.prepareError}`);
+            continue;
+          }
           out(`;; ${p.spec.name} (section ${p.spec.section}), ${flags.unsafe ? 'unchecked' : 'checked'} mode`);
           const safe = flags.unsafe && collection.verifies && collection.verify(p).accepted ? { safe: collection.verify(p).safeAccesses } : {};
           process.stdout.write(programToWat(p.prepared, { checked: !flags.unsafe, machine: collection.machine, ...safe }));
         }
         return;
       }
+      const { progType, attachType } = typeOverrides(flags);
       const object = inFile(files.join(' + '), () => openObjects(files, flags.btf !== undefined ? { btf: flags.btf } : {}));
+      printLoaderLog(object.log, flags);
       const selected = object.programs.filter((p) => (flags.name === undefined || p.name === flags.name) && (flags.section === undefined || p.section === flags.section));
       if (selected.length === 0) throw new TsbpfError(`no matching program (programs: ${object.programs.map((p) => `${p.name} [${p.section}]`).join(', ')})`);
       selected.forEach((p, n) => {
         if (n > 0) out();
-        out(`${p.name} (section ${p.section}, ${p.typeName}, ${p.insns.length / 8} insns):`);
+        const type = progType !== undefined ? progTypeName(progType) : p.typeName;
+        const attach = attachType !== undefined ? ATTACH_TYPE_NAMES[attachType] : p.expectedAttachTypeName;
+        out(`${p.name} (section ${p.section}, ${type}${attach && attach !== type ? `/${attach}` : ''}, ${p.insns.length / 8} insns):`);
+        if (p.loadError) out(`; cannot be loaded: ${p.loadError.message}`);
         const { insns, slotOf } = decodeProgram(p.insns);
         const lines = new Map(p.lineInfo.map((l) => [l.slot, l]));
         const funcs = new Map(p.functions.map((f) => [f.slot, f.name]));

@@ -10,9 +10,10 @@ import { basename } from 'node:path';
 import { TsbpfError } from '../../errors.js';
 import { openObjects } from '../../node/objects.js';
 import { loadProgramFile, readFileBytes } from '../../node/files.js';
-import {
-  PROG_TYPE_NAMES, attachTypeByName, progTypeByName, verify, verifyObjectProgram,
-} from '../../verifier/index.js';
+import { PROG_TYPE_NAMES, verify, verifyObjectProgram } from '../../verifier/index.js';
+import { attachTypeId, progTypeId } from '../../hooks/program-types.js';
+import { objectMapProblems, unbackedMapUse, withMapFailures } from '../../runtime/map-problems.js';
+import { printLoaderLog } from '../object-run.js';
 import type { VerifierMapSpec, VerifyResult } from '../../verifier/index.js';
 import { MapType } from '../../vm/maps/types.js';
 import { out } from '../output.js';
@@ -28,6 +29,7 @@ interface VerifyFlags {
   btf?: string;
   ptrLeaks: boolean;
   syntax: 'auto' | 'llvm' | 'conformance';
+  debug?: boolean;
 }
 
 /** One verified program, as printed. */
@@ -36,12 +38,8 @@ interface Row {
   section: string;
   type: string;
   result: VerifyResult;
-}
-
-function progType(name: string): number {
-  const id = progTypeByName(name);
-  if (id <= 0) throw new TsbpfError(`unknown program type '${name}' (use a BPF_PROG_TYPE_* name: ${PROG_TYPE_NAMES.slice(1).join(', ')})`);
-  return id;
+  /** Why tsbpf could not run the program although it verifies (a map it uses that tsbpf does not back). */
+  runError?: string;
 }
 
 /** `--map type:key_size:value_size:max_entries[:flags]`, e.g. `hash:4:8:16`. */
@@ -76,28 +74,33 @@ export function registerVerify(program: Command): void {
     .option('--btf <path>', 'objects: BTF to resolve CO-RE relocations against (e.g. /sys/kernel/btf/vmlinux)')
     .option('--no-ptr-leaks', 'check pointer leaks as for a loader without CAP_PERFMON (R0 leaks addr as return value, ...)')
     .option('--syntax <syntax>', 'assembly syntax of text files: auto, llvm, conformance', 'auto')
+    .option('--debug', 'objects: print the loader\'s log (libbpf-style debug lines) to stderr')
     .action((file: string, flags: VerifyFlags) => {
       const level = parseLogLevel(flags.logLevel);
       // At level 0 tsbpf still keeps the level-1 log of a rejected program, for stderr.
       const runLevel: 1 | 2 = level === 2 ? 2 : 1;
       const rows: Row[] = [];
-      const override = flags.progType !== undefined ? progType(flags.progType) : undefined;
-      const attach = flags.attachType !== undefined ? attachTypeByName(flags.attachType) : undefined;
-      if (attach !== undefined && attach < 0) throw new TsbpfError(`unknown attach type '${flags.attachType}'`);
+      const override = flags.progType !== undefined ? progTypeId(flags.progType) : undefined;
+      const attach = flags.attachType !== undefined ? attachTypeId(flags.attachType) : undefined;
       if (isElf(file)) {
         const obj = openObjects([file], flags.btf !== undefined ? { btf: flags.btf } : {});
+        printLoaderLog(obj.log, flags);
         if (obj.programs.length === 0) throw new TsbpfError('the object has no programs', { file });
         const license = flags.license ?? obj.license;
+        // Each program is judged on its own: a map Linux refuses fails the programs that use it.
+        const problems = objectMapProblems(obj);
         for (const p of obj.programs) {
           const type = override ?? p.type;
+          const spec = withMapFailures(p, problems);
           const result = verifyObjectProgram({ ...obj, license }, {
-            ...p, ...(attach !== undefined ? { expectedAttachType: attach } : {}),
+            ...spec, ...(attach !== undefined ? { expectedAttachType: attach } : {}),
           }, { logLevel: runLevel, progType: type, allowPtrLeaks: flags.ptrLeaks });
-          rows.push({ name: p.name, section: p.section, type: PROG_TYPE_NAMES[type] ?? String(type), result });
+          const runError = result.accepted ? unbackedMapUse(spec, problems) : undefined;
+          rows.push({ name: p.name, section: p.section, type: PROG_TYPE_NAMES[type] ?? String(type), result, ...(runError ? { runError } : {}) });
         }
       } else {
         const { bytes } = loadProgramFile(file, flags.syntax);
-        const type = override ?? progType('socket_filter');
+        const type = override ?? progTypeId('socket_filter');
         const result = verify({
           insns: bytes,
           progType: type,
@@ -110,14 +113,14 @@ export function registerVerify(program: Command): void {
       for (const row of rows) printVerifierLog(row.name, row.result, level);
       if (flags.json) {
         out(JSON.stringify({
-          programs: rows.map((row) => verdictRow(row.name, row.section, row.type, row.result)),
+          programs: rows.map((row) => ({ ...verdictRow(row.name, row.section, row.type, row.result), ...(row.runError ? { run_error: row.runError } : {}) })),
         }));
       } else {
         for (const row of rows) {
           const where = row.section ? `${row.name} [${row.section}] (${row.type})` : `${row.name} (${row.type})`;
           out(row.result.accepted
-            ? `${where}: accepted, ${row.result.insnsProcessed} insns processed`
-            : `${where}: rejected: ${row.result.error}`);
+            ? `${where}: accepted, ${row.result.insnsProcessed} insns processed${row.runError ? ` (tsbpf cannot run it: ${row.runError})` : ''}`
+            : `${where}: ${row.result.stage === 'loader' ? 'not loaded' : 'rejected'}: ${row.result.error}`);
         }
       }
       if (rows.some((row) => !row.result.accepted)) process.exitCode = 1;

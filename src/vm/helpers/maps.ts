@@ -17,6 +17,7 @@ import { HelperRef, mapTypeName } from '../maps/map.js';
 import type { BpfMap } from '../maps/map.js';
 import { PerfEventArrayMap } from '../maps/perf.js';
 import { RingBufMap } from '../maps/ringbuf.js';
+import { PlaceholderMap } from '../maps/unbacked.js';
 import { Errno, MapError, MapFlags, MapType } from '../maps/types.js';
 
 /** The map whose pointer is argument `n`, or a VmError naming `helper`. */
@@ -24,6 +25,7 @@ function mapArg(c: HelperCall, n: number, helper: string): BpfMap {
   const addr = c.num(n);
   const map = MapDirectory.of(c.space).byAddress(addr);
   if (map === undefined) throw new VmError(`${helper}: R${n} = ${c.space.describe(addr)} is not a map pointer`, { insn: c.pc });
+  if (map instanceof PlaceholderMap) throw map.programError(helper);
   return map;
 }
 

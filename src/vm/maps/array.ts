@@ -21,9 +21,9 @@ const ARRAY_CREATE_FLAG_MASK = MapFlags.NUMA_NODE | MapFlags.MMAPABLE | ACCESS_M
 export function checkArraySpec(spec: MapSpec): void {
   const flags = spec.flags ?? 0;
   const percpu = spec.type === MapType.PERCPU_ARRAY;
-  if (spec.maxEntries === 0 || spec.keySize !== 4 || spec.valueSize === 0) {
-    throw new MapError('EINVAL', `array maps need key_size 4 (not ${spec.keySize}), value_size above 0 and max_entries above 0`);
-  }
+  if (spec.keySize !== 4) throw new MapError('EINVAL', `array maps need key_size 4, not ${spec.keySize}`);
+  if (spec.valueSize === 0) throw new MapError('EINVAL', 'array maps need value_size above 0');
+  if (spec.maxEntries === 0) throw new MapError('EINVAL', 'array maps need max_entries above 0');
   if (flags & ~ARRAY_CREATE_FLAG_MASK || !accessFlagsOk(flags) || (percpu && flags & MapFlags.NUMA_NODE)) {
     throw new MapError('EINVAL', `invalid flags 0x${flags.toString(16)} for an array map`);
   }

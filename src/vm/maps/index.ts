@@ -18,6 +18,8 @@ export { BloomFilterMap, bloomBitset, checkBloomSpec } from './bloom.js';
 export { ProgArrayMap } from './prog-array.js';
 export { ArrayOfMapsMap, HashOfMapsMap, innerMapMatches } from './map-of-maps.js';
 export { MapRegistry, checkMapSpec } from './registry.js';
+export { PlaceholderMap, UnsupportedMapError, checkUnbackedSpec } from './unbacked.js';
+export type { PlaceholderKind } from './unbacked.js';
 export { MapDirectory, mapAt } from './directory.js';
 export { jhash, jhash2, mapHash } from './hash-function.js';
 export { EntryPool } from './pool.js';

@@ -28,9 +28,25 @@ describe('the map registry', () => {
   it('names unsupported types clearly', () => {
     const m = mapMachine();
     expect(() => m.maps.create({ name: 'sk', type: MapType.SOCKMAP, keySize: 4, valueSize: 4, maxEntries: 4 }))
-      .toThrow("map 'sk' (sockmap): map type 15 (sockmap) is not supported by tsbpf (EINVAL)");
+      .toThrow("map 'sk' (sockmap): tsbpf does not implement sockmap maps (type 15) (EOPNOTSUPP)");
+    expect(() => m.maps.create({ name: 'sk', type: MapType.SOCKMAP, keySize: 8, valueSize: 4, maxEntries: 4 }))
+      .toThrow(/map 'sk' \(sockmap\): sockmaps need key_size 4.*\(EINVAL\)/);
     expect(() => m.maps.create({ name: 'x', type: 99, keySize: 4, valueSize: 4, maxEntries: 4 })).toThrow("map 'x': unknown map type 99 (EINVAL)");
-    expect(() => m.maps.create({ name: 'a', type: MapType.ARRAY, keySize: 8, valueSize: 4, maxEntries: 4 })).toThrow(/map 'a' \(array\): array maps need key_size 4 \(not 8\)/);
+    expect(() => m.maps.create({ name: 'a', type: MapType.ARRAY, keySize: 8, valueSize: 4, maxEntries: 4 })).toThrow("map 'a' (array): array maps need key_size 4, not 8 (EINVAL)");
+    expect(() => m.maps.create({ name: 'a', type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 0 })).toThrow("map 'a' (array): array maps need max_entries above 0 (EINVAL)");
+  });
+
+  it('a placeholder stands for a map that cannot be created: it has an id and a descriptor, every operation names it', () => {
+    const m = mapMachine();
+    const p = m.maps.createPlaceholder({ name: 'sk', type: MapType.SOCKMAP, keySize: 4, valueSize: 4, maxEntries: 4 }, 'tsbpf does not implement sockmap maps (type 15)', 'unsupported');
+    expect(m.maps.byId(p.id)).toBe(p);
+    expect(m.maps.byAddress(p.address)).toBe(p);
+    expect(readU32(m.space.read(p.address + MapDescriptor.type, 4))).toBe(0); // engines never inline it
+    expect(errno(() => p.lookup(u32(0)))).toBe('EOPNOTSUPP');
+    expect(() => p.update(u32(0), u32(1))).toThrow("map 'sk' (sockmap) is not backed by tsbpf: tsbpf does not implement sockmap maps (type 15) (EOPNOTSUPP)");
+    expect(() => p.progLookup(0, 0)).toThrow(/bpf_map_lookup_elem#1: map 'sk' \(sockmap\) is not backed by tsbpf/);
+    const bad = m.maps.createPlaceholder({ name: 'a', type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 0 }, '-EINVAL: array maps need max_entries above 0', 'invalid');
+    expect(() => bad.entries()).toThrow("map 'a' (array) could not be created: -EINVAL: array maps need max_entries above 0 (EBADF)");
   });
 
   it('finds maps by id, address and name, and lists them in creation order', () => {

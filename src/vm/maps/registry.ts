@@ -18,12 +18,18 @@ import { checkFdArraySpec, PerfEventArrayMap } from './perf.js';
 import { ProgArrayMap } from './prog-array.js';
 import { checkQueueSpec, QueueStackMap } from './queue.js';
 import { checkRingbufSpec, RingBufMap } from './ringbuf.js';
+import { checkUnbackedSpec, PlaceholderMap, UnsupportedMapError, unsupportedTypeReason } from './unbacked.js';
+import type { PlaceholderKind } from './unbacked.js';
 import { checkCpumapSpec, checkDevmapSpec, checkXskmapSpec, CpuMap, DevMap, DevMapHash, XskMap } from './devmap.js';
 import { checkStackTraceSpec, StackTraceMap } from './stack-trace.js';
 import { MapError, MapFlags, MapType, MAP_TYPE_NAMES, SPIN_LOCK_SIZE, TIMER_SIZE } from './types.js';
 import type { MapSpec } from './types.js';
 
 const U32_MAX = 0xffffffff;
+
+function clampU32(n: number): number {
+  return Number.isInteger(n) && n >= 0 && n <= U32_MAX ? n : 0;
+}
 
 function isU32(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= U32_MAX;
@@ -32,7 +38,8 @@ function isU32(n: unknown): n is number {
 /**
  * Linux's creation checks for `spec` (`map_create` then the type's
  * `map_alloc_check`/`map_alloc`): throws a {@link MapError} with the errno
- * bpf(2) would return, or EINVAL naming a type tsbpf does not support.
+ * bpf(2) would return, or, for a definition Linux would accept of a type
+ * tsbpf does not implement, an {@link UnsupportedMapError}.
  */
 export function checkMapSpec(spec: MapSpec): void {
   const { type } = spec;
@@ -49,6 +56,7 @@ export function checkMapSpec(spec: MapSpec): void {
     checkType(spec);
     checkFields(spec);
   } catch (err) {
+    if (err instanceof UnsupportedMapError) throw new UnsupportedMapError(`map '${spec.name}' (${mapTypeName(type)}): ${err.reason.replace(/ \([A-Z0-9]+\)$/, '')}`);
     if (err instanceof MapError) throw new MapError(err.errno, `map '${spec.name}' (${mapTypeName(type)}): ${err.reason.replace(/ \([A-Z0-9]+\)$/, '')}`);
     throw err;
   }
@@ -93,7 +101,8 @@ function checkType(spec: MapSpec): void {
     case MapType.STACK_TRACE:
       return checkStackTraceSpec(spec);
     default:
-      throw new MapError('EINVAL', `map type ${spec.type} (${mapTypeName(spec.type)}) is not supported by tsbpf`);
+      checkUnbackedSpec(spec);
+      throw new UnsupportedMapError(unsupportedTypeReason(spec.type));
   }
 }
 
@@ -190,8 +199,25 @@ export class MapRegistry {
       case MapType.STACK_TRACE:
         return new StackTraceMap(m, spec, id);
       default:
-        throw new MapError('EINVAL', `map type ${spec.type} (${mapTypeName(spec.type)}) is not supported by tsbpf`);
+        throw new UnsupportedMapError(unsupportedTypeReason(spec.type));
     }
+  }
+
+  /**
+   * A placeholder for a map that cannot be created here (see
+   * {@link PlaceholderMap}): it has an id and a descriptor, and every
+   * operation on it fails with `reason`.
+   */
+  createPlaceholder(spec: MapSpec, reason: string, kind: PlaceholderKind): PlaceholderMap {
+    const safe: MapSpec = {
+      ...spec,
+      keySize: clampU32(spec.keySize), valueSize: clampU32(spec.valueSize), maxEntries: clampU32(spec.maxEntries), flags: clampU32(spec.flags ?? 0),
+    };
+    const id = this.directory.reserveId();
+    const map = new PlaceholderMap(this.machine, safe, id, reason, kind);
+    this.maps.set(id, map);
+    this.directory.add(map);
+    return map;
   }
 
   /** The map with id `id` (created by this machine). */
