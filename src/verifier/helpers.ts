@@ -104,8 +104,9 @@ function p(ret: number, args: number[], extra: Partial<FuncProto> = {}): FuncPro
 
 const probeRead = p(INT, [UNINIT_MEM, SIZE0, ANY]);
 const csumReplace = p(INT, [CTX, ANY, ANY, ANY, ANY], { changesPkt: true });
-const skLookup = p(R.PTR_TO_SOCKET | RF.MAYBE_NULL, [CTX, MEM_RO, SIZE, ANY, ANY]);
-const skcLookup = p(R.PTR_TO_SOCK_COMMON | RF.MAYBE_NULL, [CTX, MEM_RO, SIZE, ANY, ANY]);
+// the socket lookups and syncookie helpers read their tuple or headers straight from the packet (pkt_access)
+const skLookup = p(R.PTR_TO_SOCKET | RF.MAYBE_NULL, [CTX, MEM_RO, SIZE, ANY, ANY], { pktAccess: true });
+const skcLookup = p(R.PTR_TO_SOCK_COMMON | RF.MAYBE_NULL, [CTX, MEM_RO, SIZE, ANY, ANY], { pktAccess: true });
 const perfOut = p(INT, [CTX, MAP, ANY, MEM_RO, SIZE0]);
 const noArgs = p(INT, []);
 const ctxOnly = p(INT, [CTX]);
@@ -230,7 +231,7 @@ export const PROTOS: ReadonlyMap<number, FuncProto> = new Map<number, FuncProto>
   [97, ctxOnly],
   [98, p(R.PTR_TO_SOCKET | RF.MAYBE_NULL, [A.PTR_TO_SOCK_COMMON])],
   [99, skcLookup],
-  [100, p(INT, [A.PTR_TO_BTF_ID_SOCK_COMMON, MEM_RO, SIZE, MEM_RO, SIZE])],
+  [100, p(INT, [A.PTR_TO_BTF_ID_SOCK_COMMON, MEM_RO, SIZE, MEM_RO, SIZE], { pktAccess: true })],
   [101, p(INT, [CTX, UNINIT_MEM, SIZE, ANY])],
   [102, p(INT, [CTX, UNINIT_MEM, SIZE])],
   [103, p(INT, [CTX, UNINIT_MEM, SIZE])],
@@ -282,7 +283,7 @@ export const PROTOS: ReadonlyMap<number, FuncProto> = new Map<number, FuncProto>
   [208, noArgs],
   [107, p(R.PTR_TO_MAP_VALUE | RF.MAYBE_NULL, [MAP, SOCK_COMMON_BTF, VALUE | AF.MAYBE_NULL, ANY])],
   [108, p(INT, [MAP, SOCK_COMMON_BTF])],
-  [110, p(INT, [SOCK_COMMON_BTF, MEM_RO, SIZE, MEM_RO, SIZE])],
+  [110, p(INT, [SOCK_COMMON_BTF, MEM_RO, SIZE, MEM_RO, SIZE], { pktAccess: true })],
   [111, p(INT, [BTF_ID, MAP, ANY, MEM_RO, SIZE0])],
   [136, p(R.PTR_TO_BTF_ID | RF.MAYBE_NULL, [SOCK_COMMON_BTF], { retBtf: 'tcp6_sock' })],
   [137, p(R.PTR_TO_BTF_ID | RF.MAYBE_NULL, [SOCK_COMMON_BTF], { retBtf: 'tcp_sock' })],
@@ -322,10 +323,10 @@ export const PROTOS: ReadonlyMap<number, FuncProto> = new Map<number, FuncProto>
   [201, p(INT, [UNINIT_MEM_NOSIZE, SIZE0, DYNPTR | AF.RDONLY, ANY, ANY])],
   [202, p(INT, [DYNPTR | AF.RDONLY, ANY, MEM_RO, SIZE0, ANY])],
   [203, p(R.PTR_TO_MEM | RF.MAYBE_NULL, [DYNPTR | AF.RDONLY, ANY, A.CONST_ALLOC_SIZE_OR_ZERO])],
-  [204, p(INT, [A.PTR_TO_MEM | AF.RDONLY | AF.FIXED_SIZE, MEM_RO, SIZE], { argSize: [20] })],
-  [205, p(INT, [A.PTR_TO_MEM | AF.RDONLY | AF.FIXED_SIZE, MEM_RO, SIZE], { argSize: [40] })],
-  [206, p(INT, [A.PTR_TO_MEM | AF.RDONLY | AF.FIXED_SIZE, A.PTR_TO_MEM | AF.RDONLY | AF.FIXED_SIZE], { argSize: [20, 20] })],
-  [207, p(INT, [A.PTR_TO_MEM | AF.RDONLY | AF.FIXED_SIZE, A.PTR_TO_MEM | AF.RDONLY | AF.FIXED_SIZE], { argSize: [40, 20] })],
+  [204, p(INT, [A.PTR_TO_MEM | AF.RDONLY | AF.FIXED_SIZE, MEM_RO, SIZE], { argSize: [20], pktAccess: true })],
+  [205, p(INT, [A.PTR_TO_MEM | AF.RDONLY | AF.FIXED_SIZE, MEM_RO, SIZE], { argSize: [40], pktAccess: true })],
+  [206, p(INT, [A.PTR_TO_MEM | AF.RDONLY | AF.FIXED_SIZE, A.PTR_TO_MEM | AF.RDONLY | AF.FIXED_SIZE], { argSize: [20, 20], pktAccess: true })],
+  [207, p(INT, [A.PTR_TO_MEM | AF.RDONLY | AF.FIXED_SIZE, A.PTR_TO_MEM | AF.RDONLY | AF.FIXED_SIZE], { argSize: [40, 20], pktAccess: true })],
   [209, p(INT, [MAP, A.PTR_TO_FUNC, A.PTR_TO_STACK | AF.MAYBE_NULL, ANY])],
   [210, p(R.PTR_TO_MAP_VALUE | RF.MAYBE_NULL, [MAP, BTF_ID | AF.MAYBE_NULL, VALUE | AF.MAYBE_NULL, ANY])],
   [211, p(INT, [MAP, BTF_ID | AF.MAYBE_NULL])],
