@@ -1,4 +1,5 @@
 /** Host adapter: opens BPF object files (and BTF files) for the CLI. */
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { TsbpfError } from '../errors.js';
 import { parseBtf } from '../loader/btf.js';
@@ -12,6 +13,8 @@ import { readFileBytes } from './files.js';
 export interface OpenObjectOptions {
   /** A BTF file CO-RE relocations are resolved against (e.g. /sys/kernel/btf/vmlinux); default: tsbpf's context types. */
   btf?: string;
+  /** The same, already read (`btf` is then ignored). */
+  btfData?: Btf;
   /** Number of possible CPUs (per-CPU maps, perf event arrays). */
   possibleCpus?: number;
 }
@@ -36,7 +39,7 @@ export function readBtfFile(path: string): Btf {
 /** Opens one object, or statically links several (like `bpftool gen object`). */
 export function openObjects(paths: readonly string[], options: OpenObjectOptions = {}): ObjectSpec {
   if (paths.length === 0) throw new TsbpfError('no object file given');
-  const coreTarget = options.btf !== undefined ? readBtfFile(options.btf) : undefined;
+  const coreTarget = options.btfData ?? (options.btf !== undefined ? readBtfFile(options.btf) : undefined);
   const parseOptions = {
     ...(coreTarget ? { coreTarget } : {}),
     ...(options.possibleCpus !== undefined ? { possibleCpus: options.possibleCpus } : {}),
@@ -55,4 +58,27 @@ export function openObjects(paths: readonly string[], options: OpenObjectOptions
   }
   const inputs = paths.map((path) => ({ bytes: readFileBytes(path), name: path }));
   return withFile(paths.join(' + '), () => linkObjects(inputs, parseOptions));
+}
+
+/** Where the running kernel publishes its BTF. */
+export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
+
+const kernelBtfCache = new Map<string, Btf | null>();
+
+/**
+ * The kernel BTF the verifier types kernel objects with: the file `path`
+ * (`--btf`), or the running kernel's /sys/kernel/btf/vmlinux when there is
+ * one. A function that reads (and caches) it on first use, so programs that
+ * never need it cost nothing.
+ */
+export function kernelBtfSource(path?: string): () => Btf | null {
+  return () => {
+    const file = path ?? VMLINUX_BTF;
+    let btf = kernelBtfCache.get(file);
+    if (btf === undefined) {
+      btf = path === undefined && !existsSync(file) ? null : readBtfFile(file);
+      kernelBtfCache.set(file, btf);
+    }
+    return btf;
+  };
 }

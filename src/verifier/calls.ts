@@ -10,7 +10,9 @@ import { MAX_CALL_FRAMES, VerifyAbort, checkRegArg, printVerifierState } from '.
 import type { RawInsn } from './insn.js';
 import { BPF_DW, PSEUDO_FUNC, funcIdName, mode, size } from './insn.js';
 import type { FuncProto } from './helpers.js';
-import { A, AF, HELPER_GET_LOCAL_STORAGE, HELPER_LOOP, HELPER_FOR_EACH_MAP_ELEM, HELPER_TAIL_CALL, R, RF, protoFor } from './helpers.js';
+import {
+  A, AF, HELPER_GET_LOCAL_STORAGE, HELPER_LOOP, HELPER_FOR_EACH_MAP_ELEM, HELPER_TAIL_CALL, R, RF, protoFor, tracingProto,
+} from './helpers.js';
 import type { MapInfo, Reg } from './reg.js';
 import {
   F, S64_MAX, S64_MIN, T, U32_MAX, baseType, isNullReg, markKnown, markKnownZero, markNotInit, markUnknown, mayBeNull,
@@ -29,6 +31,12 @@ import { findSubprog } from './cfg.js';
 import { markPtrNotNullReg } from './branch.js';
 import { returnRange } from './prog-types.js';
 import { MapFlags, MapType } from '../vm/maps/types.js';
+import type { KernelBtf } from './kbtf.js';
+import { btfStructIdsMatch, findByNameKind } from './kbtf.js';
+import { WALK_FLAGS } from './btf-access.js';
+import { AT, hasTrampoline } from './attach.js';
+import { tracingHelperAllowed, tracingHelperSets } from './tracing-helpers.js';
+import type { HelperSets } from './tracing-helpers.js';
 
 const CALLER_SAVED = [0, 1, 2, 3, 4, 5];
 
@@ -60,6 +68,17 @@ const COMPATIBLE: Record<number, number[]> = {
   [A.PTR_TO_DYNPTR]: [T.STACK, T.DYNPTR],
 };
 
+/** The helper sets of the program's attach point (computed once per verification). */
+const setsCache = new WeakMap<Env, HelperSets>();
+function tracingSets(env: Env): HelperSets {
+  let sets = setsCache.get(env);
+  if (!sets) {
+    sets = tracingHelperSets(env.progType, env.expectedAttachType, env.attach!, env.sleepable);
+    setsCache.set(env, sets);
+  }
+  return sets;
+}
+
 interface CallMeta {
   map: MapInfo | null;
   mapUid: number;
@@ -76,15 +95,54 @@ interface CallMeta {
   constMapKey: bigint;
 }
 
-function checkRegType(env: Env, regno: number, argType: number): void {
+/** Argument types whose compatible register types are the kernel's `mem_types`. */
+const MEM_ARGS = new Set<number>([A.PTR_TO_MAP_KEY, A.PTR_TO_MAP_VALUE, A.PTR_TO_MEM]);
+
+/** check_reg_type (`argBtf`: the struct a BTF pointer argument must be, `arg_btf_id`). */
+function checkRegType(env: Env, regno: number, argType: number, argBtf: string | undefined, funcId: number): void {
   const reg = env.regs[regno]!;
   const compatible = COMPATIBLE[argType & 0xff];
   if (!compatible) env.fail(`verifier bug: unsupported arg type ${argType}`, 'EFAULT');
   let type = reg.type;
   if (argType & AF.RDONLY) type &= ~F.RDONLY;
   if (argType & AF.MAYBE_NULL) type &= ~F.MAYBE_NULL;
-  if (compatible.includes(type)) return;
-  env.fail(`R${regno} type=${regTypeStr(reg.type)} expected=${compatible.map(regTypeStr).join(', ')}`);
+  if (!compatible.includes(type)) env.fail(`R${regno} type=${regTypeStr(reg.type)} expected=${compatible.map(regTypeStr).join(', ')}`);
+  if (baseType(reg.type) !== T.BTF_ID) return;
+  if (MEM_ARGS.has(argType & 0xff)) {
+    if (!(argType & AF.RDONLY)) env.fail(`${funcIdName(funcId)}() may write into memory pointed by R${regno} type=${regTypeStr(reg.type)}`);
+    return;
+  }
+  switch (reg.type) {
+    case T.BTF_ID: case T.BTF_ID | F.TRUSTED: case T.BTF_ID | F.TRUSTED | F.MAYBE_NULL: case T.BTF_ID | F.RCU:
+    case T.BTF_ID | F.MAYBE_NULL: case T.BTF_ID | F.MAYBE_NULL | F.RCU: {
+      const release = (argType & AF.RELEASE) !== 0;
+      const strict = release && funcId !== 86;
+      if (mayBeNull(reg.type) && (!(argType & AF.MAYBE_NULL) || release)) env.fail(`Possibly NULL pointer passed to helper arg${regno}`);
+      const need = argBtf ?? ((argType & 0xff) === A.PTR_TO_BTF_ID_SOCK_COMMON ? 'sock_common' : undefined);
+      if (!need) env.fail('verifier internal error: missing arg compatible BTF ID', 'EFAULT');
+      if (funcId === 194) env.fail(`tsbpf: bpf_kptr_xchg needs the map value's BTF (kptr fields), which tsbpf's verifier does not read`, 'ENOTSUPP');
+      const btf = env.kbtf();
+      if (!btf || !reg.btfId) {
+        // without the kernel BTF only an exact type match can be decided
+        if (reg.off === 0 && reg.btfName === need) return;
+        env.fail(`tsbpf: R${regno} is of type ${reg.btfName}, ${need} is expected: whether it is one needs the kernel's BTF, which tsbpf was not given (--btf)`, 'ENOTSUPP');
+      }
+      const needId = structId(btf, need);
+      if (needId < 0 || !btfStructIdsMatch(btf, reg.btfId, reg.off, needId, strict, WALK_FLAGS, () => undefined)) {
+        env.fail(`R${regno} is of type ${reg.btfName} but ${need} is expected`);
+      }
+      return;
+    }
+    case T.BTF_ID | F.PERCPU: case T.BTF_ID | F.PERCPU | F.RCU: case T.BTF_ID | F.PERCPU | F.TRUSTED:
+      return;
+    default:
+      env.fail('verifier internal error: invalid PTR_TO_BTF_ID register for type match', 'EFAULT');
+  }
+}
+
+/** The id of struct `name` in the kernel BTF (BTF_ID_LIST entries), or -1. */
+function structId(btf: KernelBtf, name: string): number {
+  return findByNameKind(btf, name, 'STRUCT');
 }
 
 /** check_func_arg_reg_off. */
@@ -160,7 +218,7 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, fn: FuncProto): voi
   }
   const skipTypeCheck = isNullReg(reg) && (argType & AF.MAYBE_NULL) !== 0;
   if (!skipTypeCheck) {
-    checkRegType(env, regno, argType);
+    checkRegType(env, regno, argType, fn.argBtf?.[arg], meta.funcId);
     checkFuncArgRegOff(env, reg, regno, argType);
   }
   if (argType & AF.RELEASE) {
@@ -637,16 +695,24 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
   const funcId = insn.imm;
   const insnIdx = env.insnIdx;
   if (funcId < 0 || funcId >= 212) env.fail(`invalid func ${funcIdName(funcId)}#${funcId}`, 'EINVAL');
-  const fn = protoFor(funcId, env.progType);
-  if (!env.typeInfo.helpers.has(funcId)) {
-    if (env.progType === PT_TRACING || env.progType === PT_LSM) {
-      env.fail(`tsbpf: helper ${funcIdName(funcId)}#${funcId} is not among the helpers tsbpf gives tracing and LSM programs (those of raw tracepoints; the kernel's depend on the attach point)`, 'ENOTSUPP');
+  const attach = env.attach;
+  const sets = attach ? tracingSets(env) : null;
+  const fn = (attach ? tracingProto(funcId, env.progType) : undefined) ?? protoFor(funcId, env.progType);
+  if (!(sets ? sets.helpers : env.typeInfo.helpers).has(funcId)) {
+    if (!attach && (env.progType === PT_TRACING || env.progType === PT_LSM)) {
+      env.fail(`tsbpf: helper ${funcIdName(funcId)}#${funcId} is not among the helpers tsbpf gives tracing and LSM programs without their attach point's BTF (those of raw tracepoints; the kernel's depend on the attach point)`, 'ENOTSUPP');
     }
     env.fail(`program of this type cannot use helper ${funcIdName(funcId)}#${funcId}`, 'EINVAL');
   }
   if (!fn) env.fail(`tsbpf: helper ${funcIdName(funcId)}#${funcId} has no prototype in tsbpf's verifier`, 'ENOTSUPP');
-  if (!env.gpl && env.typeInfo.gplHelpers.has(funcId)) env.fail('cannot call GPL-restricted function from non-GPL compatible program', 'EINVAL');
-  if (fn.allowedOnlyForTracing && env.progType !== PT_TRACING && env.progType !== PT_LSM) env.fail('helper call is not allowed in probe', 'EINVAL');
+  if (!env.gpl && (sets ? sets.gpl : env.typeInfo.gplHelpers).has(funcId)) env.fail('cannot call GPL-restricted function from non-GPL compatible program', 'EINVAL');
+  if (attach) {
+    const allowed = tracingHelperAllowed(funcId, env.progType, env.expectedAttachType, attach);
+    if (allowed === 'refused') env.fail('helper call is not allowed in probe', 'EINVAL');
+    if (allowed !== null) env.fail(allowed, 'ENOTSUPP');
+  } else if (fn.allowedOnlyForTracing && env.progType !== PT_TRACING && env.progType !== PT_LSM) {
+    env.fail('helper call is not allowed in probe', 'EINVAL');
+  }
   if (!env.sleepable && fn.mightSleep) env.fail('helper call might sleep in a non-sleepable prog', 'EINVAL');
   const meta: CallMeta = {
     map: null, mapUid: 0, rawMode: false, pktAccess: fn.pktAccess === true, releaseRegno: 0, regno: 0, accessSize: 0,
@@ -740,12 +806,16 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
       r0.type = T.MEM | (retFlags & RF.MAYBE_NULL ? F.MAYBE_NULL : 0) | (retFlags & RF.RINGBUF ? F.RINGBUF : 0) | (retFlags & RF.RDONLY ? F.RDONLY : 0);
       r0.memSize = meta.memSize;
       break;
-    case R.PTR_TO_BTF_ID:
-      // a kernel object described by BTF (task_struct, ...): tsbpf has no kernel BTF, so accesses through it are refused
+    case R.PTR_TO_BTF_ID: {
+      // a kernel object described by BTF (task_struct, ...); without the
+      // kernel BTF tsbpf knows only its name and refuses accesses through it
       markKnownZero(r0);
       r0.type = T.BTF_ID | (funcId === 158 ? F.TRUSTED : 0) | (retFlags & RF.MAYBE_NULL ? F.MAYBE_NULL : 0);
       r0.btfName = fn.retBtf ?? '';
+      const btf = env.kbtf();
+      if (btf && fn.retBtf) r0.btfId = Math.max(0, structId(btf, fn.retBtf));
       break;
+    }
     default:
       env.fail(`unknown return type ${retBase} of func ${funcIdName(funcId)}#${funcId}`, 'EINVAL');
   }
@@ -782,7 +852,14 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
   }
   checkMapFuncCompatibility(env, map, funcId);
   if (funcId === 173) {
+    // check_get_func_ip
+    if (env.progType === PT_TRACING && attach && !hasTrampoline(env.progType, env.expectedAttachType)) {
+      env.fail(`func ${funcIdName(funcId)}#${funcId} supported only for fentry/fexit/fmod_ret programs`, 'ENOTSUPP');
+    }
     if (env.progType !== 2 && env.progType !== 26) env.fail(`func ${funcIdName(funcId)}#${funcId} not supported for program type ${env.progType}`, 'ENOTSUPP');
+  }
+  if (funcId === 187 && env.progType === PT_LSM && env.expectedAttachType === AT.LSM_CGROUP && attach && !attach.proto.type) {
+    env.fail("BPF_LSM_CGROUP that attach to void LSM hooks can't modify return value!", 'EINVAL');
   }
   let changesData = fn.changesPkt === true;
   if (funcId === HELPER_TAIL_CALL) {

@@ -21,6 +21,7 @@ import { checkMemAccess } from './mem.js';
 import { isStateVisited, popStack, updateBranchCounts } from './search.js';
 import { checkCfg, checkSubprogs, computeLiveRegs, computeScc, resolvePseudoLdimm64 } from './cfg.js';
 import { checkResourceLeak } from './refs.js';
+import { checkAttachBtfId } from './attach.js';
 import { pushJmpHistory } from './precision.js';
 
 /** save_aux_ptr_type: one load/store instruction may not see incompatible pointer types on different paths. */
@@ -318,6 +319,7 @@ export function runChecks(env: Env): void {
   if (!env.funcInfo) checkAbnormalReturn(env);
   resolvePseudoLdimm64(env);
   checkCfg(env);
+  checkAttachBtfId(env);
   computeScc(env);
   computeLiveRegs(env);
   doCheckCommon(env, 0);

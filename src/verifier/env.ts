@@ -16,6 +16,8 @@ import { tnumIsConst, tnumIsUnknown, tnumStr } from './tnum.js';
 import type { ProgTypeInfo } from './prog-types.js';
 import { Backtrack } from './precision.js';
 import { StackLiveness } from './liveness.js';
+import type { KernelBtf } from './kbtf.js';
+import type { AttachTarget } from './attach.js';
 
 /** Thrown to stop verification; the message is already in the log. */
 
@@ -110,6 +112,12 @@ export interface EnvConfig {
   logLevel: number;
   sleepable: boolean;
   funcInfo: FuncInfoEntry[] | null;
+  /** The kernel's BTF (or a function that reads it when first needed). */
+  kernelBtf?: KernelBtf | (() => KernelBtf | null | undefined) | null;
+  /** `attach_btf_id` of a tracing or LSM program (undefined: tsbpf's model without the attach point). */
+  attachBtfId?: number;
+  /** The attach point by name, as a section names it (`sched_wakeup` of `tp_btf/sched_wakeup`), found in the kernel BTF as libbpf does. */
+  attachTo?: string;
 }
 
 /**
@@ -137,6 +145,13 @@ export class Env {
   readonly log = new VLog();
   readonly sleepable: boolean;
   readonly funcInfo: FuncInfoEntry[] | null;
+  /** `attach_btf_id` (tracing, LSM). */
+  readonly attachBtfId: number | undefined;
+  readonly attachTo: string | undefined;
+  /** The resolved attach point of a tracing or LSM program (null: none, or no kernel BTF). */
+  attach: AttachTarget | null = null;
+  private kbtfSource: KernelBtf | (() => KernelBtf | null | undefined) | null;
+  private kbtfValue: KernelBtf | null | undefined = undefined;
   aux: InsnAux[];
   subprogs: SubprogInfo[] = [];
   cur!: VState;
@@ -197,6 +212,9 @@ export class Env {
     this.logLevel = cfg.logLevel;
     this.sleepable = cfg.sleepable;
     this.funcInfo = cfg.funcInfo;
+    this.attachBtfId = cfg.attachBtfId;
+    this.attachTo = cfg.attachTo;
+    this.kbtfSource = cfg.kernelBtf ?? null;
     this.aux = [];
     for (let i = 0; i < this.len; i++) {
       this.aux.push({
@@ -206,6 +224,15 @@ export class Env {
     }
     this.mapAddr = cfg.maps.map((_, i) => 0xffff888104000000n + BigInt(i) * 0x2400n);
     this.liveness = new StackLiveness(this);
+  }
+
+  /** The kernel BTF, read on first use (null when the verifier was not given one). */
+  kbtf(): KernelBtf | null {
+    if (this.kbtfValue === undefined) {
+      const src = this.kbtfSource;
+      this.kbtfValue = (typeof src === 'function' ? src() : src) ?? null;
+    }
+    return this.kbtfValue;
   }
 
   /** Appends to the log when logging is on (`verbose`). */

@@ -43,6 +43,8 @@ export interface ObjectProgramLike {
   flags: number;
   functions: readonly { name: string; slot: number }[];
   funcInfo: readonly { slot: number; name: string; typeId?: number }[];
+  /** Tracing/LSM: the attach point the section names (`tp_btf/sched_wakeup` → `sched_wakeup`). */
+  attachTo?: string;
 }
 
 /** The context struct each program type's global subprograms may take (`find_canonical_prog_ctx_type`). */
@@ -189,5 +191,6 @@ export function verifyObjectProgram(object: ObjectLike, program: ObjectProgramLi
     ...(program.expectedAttachType !== undefined ? { expectedAttachType: program.expectedAttachType } : {}),
     flags: program.flags,
     ...(funcInfo ? { funcInfo } : {}),
+    ...(program.attachTo !== undefined ? { attachTo: program.attachTo } : {}),
   }, options);
 }

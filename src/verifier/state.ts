@@ -75,6 +75,8 @@ export interface VState {
   refs: RefState[];
   activeLocks: number;
   activeLockId: number;
+  /** bpf_rcu_read_lock() sections entered (`active_rcu_locks`). */
+  activeRcuLock: number;
   speculative: boolean;
   branches: number;
   parent: VState | null;
@@ -141,7 +143,7 @@ export function growStack(f: FuncState, size: number): void {
 
 export function newVState(): VState {
   return {
-    frames: [], curframe: 0, refs: [], activeLocks: 0, activeLockId: 0, speculative: false, branches: 1,
+    frames: [], curframe: 0, refs: [], activeLocks: 0, activeLockId: 0, activeRcuLock: 0, speculative: false, branches: 1,
     parent: null, insnIdx: 0, firstInsnIdx: 0, lastInsnIdx: -1, history: [], dfsDepth: 0, callbackUnrollDepth: 0,
     mayGotoDepth: 0, equalState: null, cleaned: false, listEntry: null,
   };
@@ -154,6 +156,7 @@ export function copyVState(s: VState): VState {
     curframe: s.curframe,
     refs: s.refs.map((r) => ({ ...r })),
     activeLocks: s.activeLocks,
+    activeRcuLock: s.activeRcuLock,
     activeLockId: s.activeLockId,
     speculative: s.speculative,
     branches: s.branches,

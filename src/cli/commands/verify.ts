@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { basename } from 'node:path';
 import { TsbpfError } from '../../errors.js';
-import { openObjects } from '../../node/objects.js';
+import { kernelBtfSource, openObjects } from '../../node/objects.js';
 import { loadProgramFile, readFileBytes } from '../../node/files.js';
 import {
   PROG_TYPE_NAMES, attachTypeByName, progTypeByName, verify, verifyObjectProgram,
@@ -21,6 +21,7 @@ import { parseLogLevel, printVerifierLog, verdictRow } from '../verifier-output.
 interface VerifyFlags {
   progType?: string;
   attachType?: string;
+  attachTo?: string;
   logLevel: string;
   json?: boolean;
   license?: string;
@@ -68,12 +69,13 @@ export function registerVerify(program: Command): void {
     .description('verify a program (.s/.asm text, raw .bin instructions) or every program of a BPF object like the Linux verifier')
     .argument('<file>', 'program or object file')
     .option('--prog-type <type>', 'program type (xdp, socket_filter, sched_cls, kprobe, ...); objects: overrides the section\'s type')
-    .option('--attach-type <type>', 'expected attach type (cgroup_inet_ingress, ...)')
+    .option('--attach-type <type>', 'expected attach type (cgroup_inet_ingress, trace_fentry, trace_raw_tp, ...)')
+    .option('--attach-to <name>', 'raw tracing/LSM programs: the attach point (function, tp_btf tracepoint, LSM hook or iterator name), found in the kernel BTF')
     .option('--log-level <n>', '0, 1 (the failing path) or 2 (every instruction); logs go to stderr', '0')
     .option('--json', 'print {"programs":[{name, section, type, accepted, error, insns_processed}]}')
     .option('--license <license>', 'license string (default GPL; objects: their license section)')
     .option('--map <spec>', 'a map for raw programs, by index: TYPE:KEY:VALUE:ENTRIES[:FLAGS] (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
-    .option('--btf <path>', 'objects: BTF to resolve CO-RE relocations against (e.g. /sys/kernel/btf/vmlinux)')
+    .option('--btf <path>', 'kernel BTF (e.g. /sys/kernel/btf/vmlinux): CO-RE relocations of objects are resolved against it, and the verifier types kernel objects (tracing/LSM arguments, BTF pointers) with it; default for the verifier: /sys/kernel/btf/vmlinux when present')
     .option('--no-ptr-leaks', 'check pointer leaks as for a loader without CAP_PERFMON (R0 leaks addr as return value, ...)')
     .option('--syntax <syntax>', 'assembly syntax of text files: auto, llvm, conformance', 'auto')
     .action((file: string, flags: VerifyFlags) => {
@@ -84,15 +86,17 @@ export function registerVerify(program: Command): void {
       const override = flags.progType !== undefined ? progType(flags.progType) : undefined;
       const attach = flags.attachType !== undefined ? attachTypeByName(flags.attachType) : undefined;
       if (attach !== undefined && attach < 0) throw new TsbpfError(`unknown attach type '${flags.attachType}'`);
+      const kernelBtf = kernelBtfSource(flags.btf);
       if (isElf(file)) {
-        const obj = openObjects([file], flags.btf !== undefined ? { btf: flags.btf } : {});
+        const btfData = flags.btf !== undefined ? kernelBtf() ?? undefined : undefined;
+        const obj = openObjects([file], btfData ? { btfData } : {});
         if (obj.programs.length === 0) throw new TsbpfError('the object has no programs', { file });
         const license = flags.license ?? obj.license;
         for (const p of obj.programs) {
           const type = override ?? p.type;
           const result = verifyObjectProgram({ ...obj, license }, {
             ...p, ...(attach !== undefined ? { expectedAttachType: attach } : {}),
-          }, { logLevel: runLevel, progType: type, allowPtrLeaks: flags.ptrLeaks });
+          }, { logLevel: runLevel, progType: type, allowPtrLeaks: flags.ptrLeaks, kernelBtf });
           rows.push({ name: p.name, section: p.section, type: PROG_TYPE_NAMES[type] ?? String(type), result });
         }
       } else {
@@ -104,7 +108,8 @@ export function registerVerify(program: Command): void {
           license: flags.license ?? 'GPL',
           maps: (flags.map ?? []).map(parseMap),
           ...(attach !== undefined ? { expectedAttachType: attach } : {}),
-        }, { logLevel: runLevel, allowPtrLeaks: flags.ptrLeaks });
+          ...(flags.attachTo !== undefined ? { attachTo: flags.attachTo } : {}),
+        }, { logLevel: runLevel, allowPtrLeaks: flags.ptrLeaks, kernelBtf });
         rows.push({ name: basename(file), section: '', type: PROG_TYPE_NAMES[type] ?? String(type), result });
       }
       for (const row of rows) printVerifierLog(row.name, row.result, level);
