@@ -9,7 +9,7 @@
 import type { Env } from './env.js';
 import type { KBtfType, KernelBtf } from './kbtf.js';
 import {
-  findByNameKind, isAnyEnum, isModifier, isSmallInt, kindStr, paramMatchSuffix, skipModifiers, typeById,
+  anonName, findByNameKind, isAnyEnum, isModifier, isSmallInt, kindStr, paramMatchSuffix, skipModifiers, typeById,
 } from './kbtf.js';
 import { F, T } from './reg.js';
 import { PT } from './prog-types.js';
@@ -347,7 +347,7 @@ export function btfCtxAccess(target: AttachTarget, progType: number, attach: num
   for (let n = 0; isModifier(t) && n < 64; n++) t = typeById(btf, t.type ?? 0);
   if (isSmallInt(t) || isAnyEnum(t) || t.kind === 'STRUCT') return { ...scalar, isRetval };
   if (t.kind !== 'PTR') {
-    log(`func '${tname}' arg${arg} '${t.name}' has type ${kindStr(t)}. Only pointer access is allowed\n`);
+    log(`func '${tname}' arg${arg} '${anonName(t.name)}' has type ${kindStr(t)}. Only pointer access is allowed\n`);
     return no;
   }
   if (size !== 8) {
@@ -391,7 +391,7 @@ export function btfCtxAccess(target: AttachTarget, progType: number, attach: num
     log(`func '${tname}' arg${arg} type ${kindStr(pt)} is not a struct\n`);
     return no;
   }
-  log(`func '${tname}' arg${arg} has btf_id ${btfId} type ${kindStr(pt)} '${pt.name}'\n`);
+  log(`func '${tname}' arg${arg} has btf_id ${btfId} type ${kindStr(pt)} '${anonName(pt.name)}'\n`);
   if (ptrErr) {
     log(`marking pointer arg${arg} as scalar as it may encode error`);
     return { ...scalar, isRetval };

@@ -7,7 +7,7 @@
  */
 import type { Env } from './env.js';
 import type { Reg } from './reg.js';
-import { F, T, TRUSTED_MODIFIERS, isTrustedReg, markKnownZero, markUnknown, mayBeNull, regBoundsSync, regTypeStr } from './reg.js';
+import { F, T, isTrustedReg, markKnownZero, markUnknown, mayBeNull, regBoundsSync, regTypeStr } from './reg.js';
 export { isTrustedReg };
 import type { KernelBtf, WalkFlags } from './kbtf.js';
 import { btfNestedTypeIsTrusted, btfStructAccess, typeName } from './kbtf.js';
@@ -109,13 +109,16 @@ export function checkPtrToBtfAccess(env: Env, regs: Reg[], regno: number, off: n
         } else if (flag & (F.PERCPU | F.USER)) {
           // keep as-is
         } else {
-          flag &= ~(TRUSTED_MODIFIERS | F.RCU);
+          // 6.18.44: a pointer no allow list names is untrusted (mainline
+          // once cleared the trust flags only; measured on the kernel)
+          flag = F.UNTRUSTED;
         }
       } else {
         flag = F.UNTRUSTED;
       }
     } else {
-      flag &= ~(TRUSTED_MODIFIERS | F.RCU);
+      // a plain (legacy) BTF pointer: what it points to is untrusted too (measured)
+      flag = F.UNTRUSTED | (flag & (F.PERCPU | F.USER));
     }
   }
   if (valueRegno >= 0) markBtfLdReg(env, regs[valueRegno]!, res.kind === 'ptr', btf, btfId, flag);

@@ -11,7 +11,7 @@ import type { RawInsn } from './insn.js';
 import { BPF_DW, PSEUDO_FUNC, funcIdName, mode, size } from './insn.js';
 import type { FuncProto } from './helpers.js';
 import {
-  A, AF, HELPER_GET_LOCAL_STORAGE, HELPER_LOOP, HELPER_FOR_EACH_MAP_ELEM, HELPER_TAIL_CALL, R, RF, protoFor, tracingProto,
+  A, AF, HELPER_GET_LOCAL_STORAGE, HELPER_LOOP, HELPER_FOR_EACH_MAP_ELEM, HELPER_TAIL_CALL, R, RF,
 } from './helpers.js';
 import type { MapInfo, Reg } from './reg.js';
 import {
@@ -35,8 +35,7 @@ import type { KernelBtf } from './kbtf.js';
 import { btfStructIdsMatch, findByNameKind } from './kbtf.js';
 import { WALK_FLAGS } from './btf-access.js';
 import { AT, hasTrampoline } from './attach.js';
-import { tracingHelperAllowed, tracingHelperSets } from './tracing-helpers.js';
-import type { HelperSets } from './tracing-helpers.js';
+import { envHelperProto, envHelperSets, tracingHelperAllowed } from './tracing-helpers.js';
 
 const CALLER_SAVED = [0, 1, 2, 3, 4, 5];
 
@@ -67,17 +66,6 @@ const COMPATIBLE: Record<number, number[]> = {
   [A.KPTR_XCHG_DEST]: [T.MAP_VALUE, T.BTF_ID | F.ALLOC],
   [A.PTR_TO_DYNPTR]: [T.STACK, T.DYNPTR],
 };
-
-/** The helper sets of the program's attach point (computed once per verification). */
-const setsCache = new WeakMap<Env, HelperSets>();
-function tracingSets(env: Env): HelperSets {
-  let sets = setsCache.get(env);
-  if (!sets) {
-    sets = tracingHelperSets(env.progType, env.expectedAttachType, env.attach!, env.sleepable);
-    setsCache.set(env, sets);
-  }
-  return sets;
-}
 
 interface CallMeta {
   map: MapInfo | null;
@@ -128,7 +116,7 @@ function checkRegType(env: Env, regno: number, argType: number, argBtf: string |
         env.fail(`tsbpf: R${regno} is of type ${reg.btfName}, ${need} is expected: whether it is one needs the kernel's BTF, which tsbpf was not given (--btf)`, 'ENOTSUPP');
       }
       const needId = structId(btf, need);
-      if (needId < 0 || !btfStructIdsMatch(btf, reg.btfId, reg.off, needId, strict, WALK_FLAGS, () => undefined)) {
+      if (needId < 0 || !btfStructIdsMatch(btf, reg.btfId, reg.off, needId, strict, WALK_FLAGS, (m) => env.verbose(m))) {
         env.fail(`R${regno} is of type ${reg.btfName} but ${need} is expected`);
       }
       return;
@@ -696,16 +684,16 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
   const insnIdx = env.insnIdx;
   if (funcId < 0 || funcId >= 212) env.fail(`invalid func ${funcIdName(funcId)}#${funcId}`, 'EINVAL');
   const attach = env.attach;
-  const sets = attach ? tracingSets(env) : null;
-  const fn = (attach ? tracingProto(funcId, env.progType) : undefined) ?? protoFor(funcId, env.progType);
-  if (!(sets ? sets.helpers : env.typeInfo.helpers).has(funcId)) {
+  const sets = envHelperSets(env);
+  const fn = envHelperProto(env, funcId);
+  if (!sets.helpers.has(funcId)) {
     if (!attach && (env.progType === PT_TRACING || env.progType === PT_LSM)) {
       env.fail(`tsbpf: helper ${funcIdName(funcId)}#${funcId} is not among the helpers tsbpf gives tracing and LSM programs without their attach point's BTF (those of raw tracepoints; the kernel's depend on the attach point)`, 'ENOTSUPP');
     }
     env.fail(`program of this type cannot use helper ${funcIdName(funcId)}#${funcId}`, 'EINVAL');
   }
   if (!fn) env.fail(`tsbpf: helper ${funcIdName(funcId)}#${funcId} has no prototype in tsbpf's verifier`, 'ENOTSUPP');
-  if (!env.gpl && (sets ? sets.gpl : env.typeInfo.gplHelpers).has(funcId)) env.fail('cannot call GPL-restricted function from non-GPL compatible program', 'EINVAL');
+  if (!env.gpl && sets.gpl.has(funcId)) env.fail('cannot call GPL-restricted function from non-GPL compatible program', 'EINVAL');
   if (attach) {
     const allowed = tracingHelperAllowed(funcId, env.progType, env.expectedAttachType, attach);
     if (allowed === 'refused') env.fail('helper call is not allowed in probe', 'EINVAL');

@@ -14,7 +14,8 @@ import {
 } from './insn.js';
 import type { RawInsn } from './insn.js';
 import type { MapInfo } from './reg.js';
-import { HELPER_TAIL_CALL, PROTOS, isSyncCallbackHelper, protoFor } from './helpers.js';
+import { HELPER_TAIL_CALL, PROTOS, isSyncCallbackHelper } from './helpers.js';
+import { envHelperProto, envHelperSets } from './tracing-helpers.js';
 import { MapType } from '../vm/maps/types.js';
 
 const BPF_MAX_SUBPROGS = 256;
@@ -393,8 +394,8 @@ function useDef(env: Env, insn: RawInsn): [use: number, def: number] {
       if (o === BPF_CALL) {
         const def = 0x3f;
         if (isHelperCall(insn)) {
-          const proto = protoFor(insn.imm, env.progType);
-          if (proto && env.typeInfo.helpers.has(insn.imm)) {
+          const proto = envHelperProto(env, insn.imm);
+          if (proto && envHelperSets(env).helpers.has(insn.imm)) {
             const n = proto.args.length;
             return [((1 << (n + 1)) - 1) & ~1, def];
           }

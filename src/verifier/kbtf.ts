@@ -87,6 +87,11 @@ export function skipModifiers(btf: KernelBtf, id: number): { t: KBtfType; id: nu
   return { t, id };
 }
 
+/** `__btf_name_by_offset`: a type's or member's name, `(anon)` when it has none. */
+export function anonName(name: string): string {
+  return name || '(anon)';
+}
+
 /** The name of type `id` (`btf_type_name`). */
 export function typeName(btf: KernelBtf, id: number): string {
   return typeById(btf, id).name;
@@ -156,7 +161,7 @@ function structWalk(btf: KernelBtf, t0: KBtfType, off0: number, size: number, ou
   let off = off0;
   for (let depth = 0; depth < 64; depth++) {
     if (isModifier(t)) t = skipModifiers(btf, t.type ?? 0).t;
-    const tname = t.name;
+    const tname = anonName(t.name);
     if (!isStruct(t)) {
       log(`Type '${tname}' is not a struct\n`);
       return -22;
@@ -193,7 +198,7 @@ function structWalk(btf: KernelBtf, t0: KBtfType, off0: number, size: number, ou
       }
       if (off < moff) break;
       let mid = member.type;
-      const mname = member.name;
+      const mname = anonName(member.name);
       const r = resolveSize(btf, member.type);
       if (!r) {
         log(`field ${mname} doesn't have size\n`);
@@ -238,7 +243,7 @@ function structWalk(btf: KernelBtf, t0: KBtfType, off0: number, size: number, ou
         if (isStruct(s.t)) {
           out.id = s.id;
           out.flag |= tmpFlag;
-          out.field = mname;
+          out.field = member.name;
           return WALK_PTR;
         }
       }

@@ -7,7 +7,10 @@
  * cookie) and LSM hooks, and the `allowed` checks some helpers make on the
  * attach point (bpf_d_path, the tracing flavour of bpf_sk_storage_*).
  */
+import type { Env } from './env.js';
 import { GPL_ONLY_BY_TYPE, HELPERS_BY_TYPE } from './helper-availability.js';
+import type { FuncProto } from './helpers.js';
+import { protoFor, tracingProto } from './helpers.js';
 import type { AttachTarget } from './attach.js';
 import { AT, hasTrampoline } from './attach.js';
 import { PT } from './prog-types.js';
@@ -114,4 +117,22 @@ export function tracingHelperAllowed(funcId: number, progType: number, attach: n
     default:
       return null;
   }
+}
+
+const setsCache = new WeakMap<Env, HelperSets>();
+
+/** The helpers the program may call and the GPL-only ones (its type's, or its attach point's). */
+export function envHelperSets(env: Env): HelperSets {
+  if (!env.attach) return { helpers: env.typeInfo.helpers, gpl: env.typeInfo.gplHelpers };
+  let sets = setsCache.get(env);
+  if (!sets) {
+    sets = tracingHelperSets(env.progType, env.expectedAttachType, env.attach, env.sleepable);
+    setsCache.set(env, sets);
+  }
+  return sets;
+}
+
+/** The prototype of helper `funcId` for the program (`get_func_proto`). */
+export function envHelperProto(env: Env, funcId: number): FuncProto | undefined {
+  return (env.attach ? tracingProto(funcId, env.progType) : undefined) ?? protoFor(funcId, env.progType);
 }

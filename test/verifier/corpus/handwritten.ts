@@ -4,7 +4,7 @@
  * The kernel's verdicts are recorded by scripts/record-verifier-corpus.ts
  * into test/fixtures/verifier/handwritten.json.
  */
-import { m, type OracleMap, type SourceProgram } from './common.js';
+import { localVmlinux, m, type OracleMap, type SourceProgram } from './common.js';
 import { HELPERS_BY_TYPE } from '../../../src/verifier/helper-availability.js';
 
 type Raw = readonly [number, number, number, number, number];
@@ -916,6 +916,155 @@ function soundness(): void {
   rd('tcp-past-end', TCP, 'u32', 112);
 }
 
+/** Byte offset of `path` in struct `name` of the machine's kernel BTF (the corpus is recorded on that kernel). */
+function kOff(name: string, ...path: string[]): number {
+  const btf = localVmlinux();
+  if (!btf) throw new Error('the kernel BTF corpus programs need /sys/kernel/btf/vmlinux');
+  const id = btf.idsByName(name).find((i) => btf.typeById(i).kind === 'STRUCT');
+  if (id === undefined) throw new Error(`struct ${name} is not in the kernel BTF`);
+  return btf.fieldOffset(id, path).bitOffset / 8;
+}
+
+/**
+ * Programs typed by the kernel's BTF: tp_btf and iterator programs (their
+ * attach points, arguments and helpers), loads through kernel object
+ * pointers and their trust, helpers with BTF-typed arguments.
+ * fentry/fexit/fmod_ret and LSM programs cannot be loaded on the machine the
+ * corpus is recorded on (the kernel refuses them with EPERM before
+ * verifying), so they have no recorded verdicts.
+ */
+function kernelBtf(): void {
+  if (!localVmlinux()) return;
+  const WAKEUP = { attach_btf: 'btf_trace_sched_wakeup', expected_attach_type: 'trace_raw_tp' };
+  const SWITCH = { attach_btf: 'btf_trace_sched_switch', expected_attach_type: 'trace_raw_tp' };
+  const TCP_PROBE = { attach_btf: 'btf_trace_tcp_probe', expected_attach_type: 'trace_raw_tp' };
+  const KFREE_SKB = { attach_btf: 'btf_trace_kfree_skb', expected_attach_type: 'trace_raw_tp' };
+  const ITER_TASK = { attach_btf: 'bpf_iter_task', expected_attach_type: 'trace_iter' };
+  const tp = (name: string, asm: string, extra: Partial<SourceProgram> = WAKEUP) => p(`btf/${name}`, 'tracing', asm, extra);
+  const PID = kOff('task_struct', 'pid');
+  const MM = kOff('task_struct', 'mm');
+  const PARENT = kOff('task_struct', 'real_parent');
+  const COMM = kOff('task_struct', 'comm');
+  const SK = kOff('sk_buff', 'sk');
+  const LEN = kOff('sk_buff', 'len');
+  const FAMILY = kOff('sock', '__sk_common', 'skc_family');
+  const SRTT = kOff('tcp_sock', 'srtt_us');
+  const MM_USERS = kOff('mm_struct', 'mm_users');
+  const ret0 = 'r0 = 0\nexit';
+  // context arguments (btf_ctx_access)
+  tp('tp/arg0-task-pid', `r1 = *(u64 *)(r1 + 0)\nr0 = *(u32 *)(r1 + ${PID})\n${ret0}`);
+  tp('tp/arg0-task-comm-u8', `r1 = *(u64 *)(r1 + 0)\nr0 = *(u8 *)(r1 + ${COMM + 3})\n${ret0}`);
+  tp('tp/arg0-ldsx-pid', `r1 = *(u64 *)(r1 + 0)\nr0 = *(s16 *)(r1 + ${PID})\nif r0 s> 32767 goto l\nr0 = 0\nexit\nl:\nr0 = *(u64 *)(r0 + 0)\nexit`);
+  tp('tp/arg1-missing', `r1 = *(u64 *)(r1 + 8)\n${ret0}`);
+  tp('tp/arg-u32-of-pointer', `r1 = *(u32 *)(r1 + 0)\n${ret0}`);
+  tp('tp/arg-offset-4', `r1 = *(u32 *)(r1 + 4)\n${ret0}`);
+  tp('tp/arg-offset-2', `r1 = *(u32 *)(r1 + 2)\n${ret0}`);
+  tp('tp/ctx-write', `r2 = 0\n*(u64 *)(r1 + 0) = r2\n${ret0}`);
+  tp('tp/ctx-beyond', `r1 = *(u64 *)(r1 + 96)\n${ret0}`);
+  tp('tp/ctx-negative', `r1 = *(u64 *)(r1 - 8)\n${ret0}`);
+  tp('tp/ctx-modified', `r1 += 8\nr1 = *(u64 *)(r1 + 0)\n${ret0}`);
+  tp('tp/switch-scalar-arg', `r2 = *(u64 *)(r1 + 0)\nr3 = *(u8 *)(r1 + 24)\nr4 = *(u32 *)(r1 + 24)\nr0 = r4\nr0 &= 0\nexit`, SWITCH);
+  tp('tp/switch-next-pid', `r1 = *(u64 *)(r1 + 16)\nr0 = *(u32 *)(r1 + ${PID})\n${ret0}`, SWITCH);
+  tp('tp/switch-arg4-missing', `r1 = *(u64 *)(r1 + 32)\n${ret0}`, SWITCH);
+  tp('tp/trusted-not-null', `r1 = *(u64 *)(r1 + 0)\nif r1 == 0 goto l\nr0 = *(u32 *)(r1 + ${PID})\nl:\n${ret0}`);
+  // loads through kernel object pointers (btf_struct_access)
+  tp('tp/beyond-struct', `r1 = *(u64 *)(r1 + 0)\nr0 = *(u32 *)(r1 + 20000)\n${ret0}`);
+  tp('tp/member-end', `r1 = *(u64 *)(r1 + 0)\nr0 = *(u64 *)(r1 + ${PID + 2})\n${ret0}`);
+  tp('tp/ptr-member-partial', `r1 = *(u64 *)(r1 + 0)\nr0 = *(u32 *)(r1 + ${MM})\n${ret0}`);
+  tp('tp/write-through', `r1 = *(u64 *)(r1 + 0)\nr2 = 0\n*(u32 *)(r1 + ${PID}) = r2\n${ret0}`);
+  tp('tp/st-through', `r1 = *(u64 *)(r1 + 0)\n*(u32 *)(r1 + ${PID}) = 0\n${ret0}`);
+  tp('tp/atomic-through', `r1 = *(u64 *)(r1 + 0)\nr2 = 1\nlock *(u32 *)(r1 + ${PID}) += w2\n${ret0}`);
+  tp('tp/negative-off', `r1 = *(u64 *)(r1 + 0)\nr0 = *(u32 *)(r1 - 8)\n${ret0}`);
+  tp('tp/fixed-off', `r1 = *(u64 *)(r1 + 0)\nr1 += ${PID}\nr0 = *(u32 *)(r1 + 0)\n${ret0}`);
+  tp('tp/var-off', `r1 = *(u64 *)(r1 + 0)\nr2 = *(u32 *)(r1 + ${PID})\nr2 &= 0xff\nr1 += r2\nr0 = *(u8 *)(r1 + 0)\n${ret0}`);
+  tp('tp/mm-plain', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${MM})\nr0 = *(u32 *)(r1 + ${MM_USERS})\n${ret0}`);
+  tp('tp/mm-plain-null-check', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${MM})\nif r1 == 0 goto l\nr0 = *(u32 *)(r1 + ${MM_USERS})\nl:\n${ret0}`);
+  tp('tp/real-parent-rcu', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${PARENT})\nr0 = *(u32 *)(r1 + ${PID})\n${ret0}`);
+  tp('tp/real-parent-parent', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${PARENT})\nr1 = *(u64 *)(r1 + ${PARENT})\nr0 = *(u32 *)(r1 + ${PID})\n${ret0}`);
+  tp('tp/pointer-arith-mul', `r1 = *(u64 *)(r1 + 0)\nr1 *= 2\n${ret0}`);
+  tp('tp/pointer-return', `r0 = *(u64 *)(r1 + 0)\nexit`);
+  tp('tp/pointer-stack-spill', `r1 = *(u64 *)(r1 + 0)\n*(u64 *)(r10 - 8) = r1\nr1 = *(u64 *)(r10 - 8)\nr0 = *(u32 *)(r1 + ${PID})\n${ret0}`);
+  tp('tp/pointer-partial-spill', `r1 = *(u64 *)(r1 + 0)\n*(u32 *)(r10 - 8) = r1\n${ret0}`);
+  tp('tp/skb-sk', `r1 = *(u64 *)(r1 + 8)\nr1 = *(u64 *)(r1 + ${SK})\nr0 = *(u16 *)(r1 + ${FAMILY})\n${ret0}`, TCP_PROBE);
+  tp('tp/skb-sk-checked', `r1 = *(u64 *)(r1 + 8)\nr1 = *(u64 *)(r1 + ${SK})\nif r1 == 0 goto l\nr0 = *(u16 *)(r1 + ${FAMILY})\nl:\n${ret0}`, TCP_PROBE);
+  tp('tp/skb-len', `r1 = *(u64 *)(r1 + 8)\nr0 = *(u32 *)(r1 + ${LEN})\n${ret0}`, TCP_PROBE);
+  tp('tp/kfree-skb-rx-sk-nullable', `r1 = *(u64 *)(r1 + 24)\nr0 = *(u16 *)(r1 + ${FAMILY})\n${ret0}`, KFREE_SKB);
+  tp('tp/kfree-skb-rx-sk-checked', `r1 = *(u64 *)(r1 + 24)\nif r1 == 0 goto l\nr0 = *(u16 *)(r1 + ${FAMILY})\nl:\n${ret0}`, KFREE_SKB);
+  tp('tp/non-gpl', `r1 = *(u64 *)(r1 + 0)\nr0 = *(u32 *)(r1 + ${PID})\n${ret0}`, { ...WAKEUP, license: 'Proprietary' });
+  // trust of walked pointers: allow lists (__safe_rcu, __safe_trusted, ...), else untrusted
+  const FILES = kOff('task_struct', 'files');
+  const LEADER = kOff('task_struct', 'group_leader');
+  const CGROUPS = kOff('task_struct', 'cgroups');
+  const OWNER = kOff('mm_struct', 'owner');
+  const SK_SOCKET = kOff('sock', 'sk_socket');
+  const SOCKET_SK = kOff('socket', 'sk');
+  const DEV = kOff('sk_buff', 'dev');
+  const F_INODE = kOff('file', 'f_inode');
+  tp('walk/task-files', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${FILES})\nr0 = *(u32 *)(r1 + 0)\n${ret0}`);
+  tp('walk/task-group-leader', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${LEADER})\nr0 = *(u32 *)(r1 + ${PID})\n${ret0}`);
+  tp('walk/task-cgroups', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${CGROUPS})\nr0 = *(u64 *)(r1 + 0)\n${ret0}`);
+  tp('walk/rcu-parent-mm', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${PARENT})\nr1 = *(u64 *)(r1 + ${MM})\nr0 = *(u32 *)(r1 + ${MM_USERS})\n${ret0}`);
+  tp('walk/untrusted-mm-owner', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${MM})\nr1 = *(u64 *)(r1 + ${OWNER})\nr0 = *(u32 *)(r1 + ${PID})\n${ret0}`);
+  tp('walk/sock-socket-sock', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${SK_SOCKET})\nr1 = *(u64 *)(r1 + ${SOCKET_SK})\nr0 = *(u16 *)(r1 + ${FAMILY})\n${ret0}`, TCP_PROBE);
+  tp('walk/skb-dev-union', `r1 = *(u64 *)(r1 + 8)\nr1 = *(u64 *)(r1 + ${DEV})\nr0 = *(u32 *)(r1 + 0)\n${ret0}`, TCP_PROBE);
+  tp('walk/untrusted-to-helper', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${SK_SOCKET})\nr1 = *(u64 *)(r1 + ${SOCKET_SK})\ncall bpf_get_socket_cookie\n${ret0}`, TCP_PROBE);
+  tp('walk/rcu-to-helper', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${PARENT})\nr2 = r10\nr2 += -64\nr3 = 64\nr4 = 0\ncall bpf_get_task_stack\n${ret0}`);
+  tp('walk/rcu-or-null-to-helper', `r1 = *(u64 *)(r1 + 8)\nr1 = *(u64 *)(r1 + ${SK})\ncall bpf_get_socket_cookie\n${ret0}`, TCP_PROBE);
+  tp('walk/iter-file-inode', `r1 = *(u64 *)(r1 + 24)\nif r1 == 0 goto l\nr1 = *(u64 *)(r1 + ${F_INODE})\nr0 = *(u64 *)(r1 + 0)\nl:\n${ret0}`, { attach_btf: 'bpf_iter_task_file', expected_attach_type: 'trace_iter' });
+  tp('walk/iter-sleepable-parent', `r1 = *(u64 *)(r1 + 8)\nif r1 == 0 goto l\nr1 = *(u64 *)(r1 + ${PARENT})\nr0 = *(u32 *)(r1 + ${PID})\nl:\n${ret0}`, { ...ITER_TASK, prog_flags: ['sleepable'] });
+  tp('walk/iter-sleepable-parent-helper', `r1 = *(u64 *)(r1 + 8)\nif r1 == 0 goto l\nr1 = *(u64 *)(r1 + ${PARENT})\nr2 = r10\nr2 += -64\nr3 = 64\nr4 = 0\ncall bpf_get_task_stack\nl:\n${ret0}`, { ...ITER_TASK, prog_flags: ['sleepable'] });
+  tp('walk/iter-cgroup', `r1 = *(u64 *)(r1 + 8)\nif r1 == 0 goto l\nr0 = *(u64 *)(r1 + 0)\nl:\n${ret0}`, { attach_btf: 'bpf_iter_cgroup', expected_attach_type: 'trace_iter' });
+  tp('walk/iter-ksym', `r1 = *(u64 *)(r1 + 8)\nr0 = *(u64 *)(r1 + 0)\n${ret0}`, { attach_btf: 'bpf_iter_ksym', expected_attach_type: 'trace_iter' });
+  tp('walk/state-pruning', `r6 = *(u64 *)(r1 + 0)\ncall bpf_get_prandom_u32\nif r0 > 5 goto a\nr7 = *(u64 *)(r6 + ${MM})\ngoto b\na:\nr7 = *(u64 *)(r6 + ${PARENT})\nb:\nr0 = *(u32 *)(r7 + 0)\n${ret0}`);
+  // helpers of tracing programs and their BTF-typed arguments
+  tp('tp/get-socket-cookie', `r1 = *(u64 *)(r1 + 0)\ncall bpf_get_socket_cookie\n${ret0}`, TCP_PROBE);
+  tp('tp/get-socket-cookie-null', `r1 = 0\ncall bpf_get_socket_cookie\n${ret0}`, TCP_PROBE);
+  tp('tp/get-socket-cookie-task', `r1 = *(u64 *)(r1 + 0)\ncall bpf_get_socket_cookie\n${ret0}`);
+  tp('tp/get-socket-cookie-scalar', `r1 = 1\ncall bpf_get_socket_cookie\n${ret0}`, TCP_PROBE);
+  tp('tp/skc-to-tcp-sock', `r1 = *(u64 *)(r1 + 0)\ncall bpf_skc_to_tcp_sock\nif r0 == 0 goto l\nr0 = *(u32 *)(r0 + ${SRTT})\nl:\n${ret0}`, TCP_PROBE);
+  tp('tp/skc-to-tcp-sock-unchecked', `r1 = *(u64 *)(r1 + 0)\ncall bpf_skc_to_tcp_sock\nr0 = *(u32 *)(r0 + ${SRTT})\n${ret0}`, TCP_PROBE);
+  tp('tp/skc-to-tcp-sock-skb', `r1 = *(u64 *)(r1 + 8)\ncall bpf_skc_to_tcp_sock\n${ret0}`, TCP_PROBE);
+  tp('tp/get-task-stack', `r1 = *(u64 *)(r1 + 0)\nr2 = r10\nr2 += -64\nr3 = 64\nr4 = 0\ncall bpf_get_task_stack\n${ret0}`);
+  tp('tp/get-task-stack-mm', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${MM})\nr2 = r10\nr2 += -64\nr3 = 64\nr4 = 0\ncall bpf_get_task_stack\n${ret0}`);
+  tp('tp/get-task-stack-fixed-off', `r1 = *(u64 *)(r1 + 0)\nr1 += 8\nr2 = r10\nr2 += -64\nr3 = 64\nr4 = 0\ncall bpf_get_task_stack\n${ret0}`);
+  tp('tp/task-pt-regs', `r1 = *(u64 *)(r1 + 0)\ncall bpf_task_pt_regs\nr0 = *(u64 *)(r0 + 0)\n${ret0}`);
+  tp('tp/current-task-btf', `call bpf_get_current_task_btf\nr0 = *(u32 *)(r0 + ${PID})\n${ret0}`);
+  tp('tp/current-task-btf-parent', `call bpf_get_current_task_btf\nr0 = *(u64 *)(r0 + ${PARENT})\nr0 = *(u32 *)(r0 + ${PID})\n${ret0}`);
+  tp('tp/map-key-from-task', `r2 = *(u64 *)(r1 + 0)\nld_pseudo r1, 1, 0\ncall bpf_map_lookup_elem\n${ret0}`, { ...WAKEUP, maps: [m('hash:8:8:4')] });
+  tp('tp/mem-ro-from-task', `r1 = *(u64 *)(r1 + 0)\nr1 += ${COMM}\nr2 = 16\ncall bpf_trace_printk\n${ret0}`);
+  tp('tp/mem-ro-from-task-beyond', `r1 = *(u64 *)(r1 + 0)\nr1 += ${COMM}\nr2 = 32\ncall bpf_trace_printk\n${ret0}`);
+  tp('tp/d-path', `r1 = *(u64 *)(r1 + 0)\nr2 = r10\nr2 += -64\nr3 = 64\ncall bpf_d_path\n${ret0}`);
+  tp('tp/get-func-ip', `call bpf_get_func_ip\n${ret0}`);
+  tp('tp/get-func-arg', `r2 = 0\nr3 = r10\nr3 += -8\ncall bpf_get_func_arg\n${ret0}`);
+  tp('tp/attach-cookie', `call bpf_get_attach_cookie\n${ret0}`);
+  tp('tp/seq-write', `r1 = 0\nr2 = r10\nr2 += -8\nr3 = 8\ncall bpf_seq_write\n${ret0}`);
+  tp('tp/skb-output', `r1 = *(u64 *)(r1 + 8)\nld_pseudo r2, 1, 0\nr3 = 0\nr4 = r10\nr4 += -8\n*(u64 *)(r10 - 8) = 0\nr5 = 8\ncall bpf_skb_output\n${ret0}`, { ...TCP_PROBE, maps: [m('perf_event_array:4:4:2')] });
+  tp('tp/perf-event-output-ctx', `ld_pseudo r2, 1, 0\nr3 = 0\nr4 = r10\nr4 += -8\n*(u64 *)(r10 - 8) = 0\nr5 = 8\ncall bpf_perf_event_output\n${ret0}`, { ...TCP_PROBE, maps: [m('perf_event_array:4:4:2')] });
+  // return values
+  tp('tp/ret-any', 'r0 = 7\nexit');
+  // attach points (bpf_check_attach_target)
+  tp('attach/raw-tp-func', ret0, { attach_btf: 'tcp_v4_connect', expected_attach_type: 'trace_raw_tp' });
+  tp('attach/iter-typedef', ret0, { attach_btf: 'btf_trace_sched_wakeup', expected_attach_type: 'trace_iter' });
+  // iterators
+  tp('iter/task-unchecked', `r2 = *(u64 *)(r1 + 8)\nr0 = *(u32 *)(r2 + ${PID})\n${ret0}`, ITER_TASK);
+  tp('iter/task-checked', `r2 = *(u64 *)(r1 + 8)\nif r2 == 0 goto l\nr0 = *(u32 *)(r2 + ${PID})\nl:\n${ret0}`, ITER_TASK);
+  tp('iter/meta-seq', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + 0)\nr2 = r10\nr2 += -8\n*(u64 *)(r10 - 8) = 0\nr3 = 8\ncall bpf_seq_write\n${ret0}`, ITER_TASK);
+  tp('iter/ret-2', 'r0 = 2\nexit', ITER_TASK);
+  tp('iter/ret-1', 'r0 = 1\nexit', ITER_TASK);
+  tp('iter/ctx-beyond', `r2 = *(u64 *)(r1 + 16)\n${ret0}`, ITER_TASK);
+  tp('iter/d-path-scalar', `r1 = 0\nr2 = r10\nr2 += -64\nr3 = 64\ncall bpf_d_path\n${ret0}`, ITER_TASK);
+  tp('iter/attach-cookie', `call bpf_get_attach_cookie\n${ret0}`, ITER_TASK);
+  tp('iter/task-file', `r2 = *(u64 *)(r1 + 24)\nif r2 == 0 goto l\nr0 = *(u64 *)(r2 + 0)\nl:\n${ret0}`, { attach_btf: 'bpf_iter_task_file', expected_attach_type: 'trace_iter' });
+  tp('iter/task-file-fd', `r2 = *(u32 *)(r1 + 16)\n${ret0}`, { attach_btf: 'bpf_iter_task_file', expected_attach_type: 'trace_iter' });
+  tp('iter/tcp-setsockopt', `r1 = *(u64 *)(r1 + 8)\nif r1 == 0 goto l\nr2 = 6\nr3 = 1\nr4 = r10\nr4 += -8\n*(u64 *)(r10 - 8) = 0\nr5 = 4\ncall bpf_setsockopt\nl:\n${ret0}`, { attach_btf: 'bpf_iter_tcp', expected_attach_type: 'trace_iter' });
+  // BTF pointers from helpers in other program types
+  p('btf/kprobe/current-task-btf', 'kprobe', `call bpf_get_current_task_btf\nr0 = *(u32 *)(r0 + ${PID})\n${ret0}`, { kernel_btf: true });
+  p('btf/kprobe/current-task-btf-beyond', 'kprobe', `call bpf_get_current_task_btf\nr0 = *(u32 *)(r0 + 20000)\n${ret0}`, { kernel_btf: true });
+  p('btf/kprobe/current-task-btf-write', 'kprobe', `call bpf_get_current_task_btf\nr1 = 0\n*(u32 *)(r0 + ${PID}) = r1\n${ret0}`, { kernel_btf: true });
+  p('btf/xdp/current-task-btf', 'xdp', `call bpf_get_current_task_btf\nr0 = *(u32 *)(r0 + ${PID})\nr0 = 2\nexit`, { kernel_btf: true });
+  p('btf/tc/skc-to-tcp-sock', 'sched_cls', `r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto l\ncall bpf_skc_to_tcp_sock\nif r0 == 0 goto l\nr0 = *(u32 *)(r0 + ${SRTT})\nl:\n${ret0}`, { kernel_btf: true });
+}
+
 export function handwrittenPrograms(): SourceProgram[] {
   out.length = 0;
   structural();
@@ -936,6 +1085,7 @@ export function handwrittenPrograms(): SourceProgram[] {
   leaks();
   realWorld();
   soundness();
+  kernelBtf();
   return out.slice();
 }
 
