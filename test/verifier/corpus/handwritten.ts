@@ -1057,6 +1057,25 @@ function kernelBtf(): void {
   tp('iter/task-file', `r2 = *(u64 *)(r1 + 24)\nif r2 == 0 goto l\nr0 = *(u64 *)(r2 + 0)\nl:\n${ret0}`, { attach_btf: 'bpf_iter_task_file', expected_attach_type: 'trace_iter' });
   tp('iter/task-file-fd', `r2 = *(u32 *)(r1 + 16)\n${ret0}`, { attach_btf: 'bpf_iter_task_file', expected_attach_type: 'trace_iter' });
   tp('iter/tcp-setsockopt', `r1 = *(u64 *)(r1 + 8)\nif r1 == 0 goto l\nr2 = 6\nr3 = 1\nr4 = r10\nr4 += -8\n*(u64 *)(r10 - 8) = 0\nr5 = 4\ncall bpf_setsockopt\nl:\n${ret0}`, { attach_btf: 'bpf_iter_tcp', expected_attach_type: 'trace_iter' });
+  // every helper of tp_btf and iterator programs with four argument sets (pins the tracing prototypes)
+  const zeroStack = Array.from({ length: 8 }, (_, i) => `*(u64 *)(r10 - ${8 * (i + 1)}) = 0`).join('\n');
+  const sweeps: [string, string, Partial<SourceProgram>, string][] = [
+    // tcp_probe(struct sock *sk, struct sk_buff *skb): trusted kernel objects in r1 and r2
+    ['tp', 'tracing', TCP_PROBE, `r6 = *(u64 *)(r1 + 0)\nr7 = *(u64 *)(r1 + 8)\n${zeroStack}\nr1 = r6\nr2 = r7\nr3 = r10\nr3 += -64\nr4 = 8\nr5 = 0`],
+    // the task iterator: meta->seq (a trusted seq_file) in r1
+    ['iter', 'trace_iter', ITER_TASK, `r6 = *(u64 *)(r1 + 0)\nr6 = *(u64 *)(r6 + 0)\n${zeroStack}\nr1 = r6\nr2 = r10\nr2 += -64\nr3 = 8\nr4 = r10\nr4 += -32\nr5 = 8`],
+  ];
+  for (const [kind, key, extra, btfArgs] of sweeps) {
+    const helpers = HELPERS_BY_TYPE[kind === 'tp' ? 'tracing' : 'tracing/trace_iter'] ?? [];
+    void key;
+    for (const id of helpers) {
+      p(`btf/sweep/${kind}/${id}/zero`, 'tracing', `r1 = 0\nr2 = 0\nr3 = 0\nr4 = 0\nr5 = 0\ncall ${id}\nr0 = 0\nexit`, extra);
+      p(`btf/sweep/${kind}/${id}/ctx`, 'tracing', `r6 = r1\n${zeroStack}\nr1 = r6\nr2 = r10\nr2 += -64\nr3 = 8\nr4 = r10\nr4 += -32\nr5 = 8\ncall ${id}\nr0 = 0\nexit`, extra);
+      p(`btf/sweep/${kind}/${id}/map`, 'tracing', `${zeroStack}\nld_pseudo r1, 1, 0\nr2 = r10\nr2 += -64\nr3 = r10\nr3 += -32\nr4 = 0\nr5 = 0\ncall ${id}\nr0 = 0\nexit`,
+        { ...extra, maps: [HASH] });
+      p(`btf/sweep/${kind}/${id}/btf`, 'tracing', `${btfArgs}\ncall ${id}\nr0 = 0\nexit`, extra);
+    }
+  }
   // BTF pointers from helpers in other program types
   p('btf/kprobe/current-task-btf', 'kprobe', `call bpf_get_current_task_btf\nr0 = *(u32 *)(r0 + ${PID})\n${ret0}`, { kernel_btf: true });
   p('btf/kprobe/current-task-btf-beyond', 'kprobe', `call bpf_get_current_task_btf\nr0 = *(u32 *)(r0 + 20000)\n${ret0}`, { kernel_btf: true });
