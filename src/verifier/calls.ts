@@ -34,7 +34,7 @@ import { MapFlags, MapType } from '../vm/maps/types.js';
 import type { KernelBtf } from './kbtf.js';
 import { btfStructIdsMatch, findByNameKind } from './kbtf.js';
 import { WALK_FLAGS } from './btf-access.js';
-import { AT, hasTrampoline } from './attach.js';
+import { AT, hasTrampoline, lsmRetvalRange } from './attach.js';
 import { envHelperProto, envHelperSets, tracingHelperAllowed } from './tracing-helpers.js';
 
 const CALLER_SAVED = [0, 1, 2, 3, 4, 5];
@@ -581,11 +581,24 @@ export function checkReturnCode(env: Env, regno: number, regName: string): void 
     if (reg.type !== T.SCALAR) env.fail(`At subprogram exit the register R${regno} is not a scalar value (${regTypeStr(reg.type)})`, 'EINVAL');
     return;
   }
-  const range = returnRange(env.progType, env.expectedAttachType);
+  let range = returnRange(env.progType, env.expectedAttachType);
+  let return32 = false;
+  if (env.progType === PT_LSM && env.attach) {
+    // check_return_code with the hook's prototype (bpf_lsm_get_retval_range)
+    if (env.expectedAttachType !== AT.LSM_CGROUP) {
+      range = lsmRetvalRange(env.attach);
+      return32 = true;
+    } else {
+      range = env.attach.proto.type ? { min: 0, max: 1 } : { min: 1, max: 1 };
+    }
+  }
   if (!range) return;
   if (reg.type !== T.SCALAR) env.fail(`At program exit the register R${regno} is not a known value (${regTypeStr(reg.type)})`, 'EINVAL');
   markChainPrecision(env, regno);
-  if (!(BigInt(range.min) <= reg.smin && reg.smax <= BigInt(range.max))) {
+  const within = return32
+    ? BigInt(range.min) <= reg.s32min && reg.s32max <= BigInt(range.max)
+    : BigInt(range.min) <= reg.smin && reg.smax <= BigInt(range.max);
+  if (!within) {
     invalidScalar(env, reg, range.min, range.max, 'At program exit', regName);
     env.abort('EINVAL');
   }
