@@ -81,6 +81,8 @@ interface CallMeta {
   funcId: number;
   subprogno: number;
   constMapKey: bigint;
+  /** A bpf_dynptr argument tsbpf cannot follow (register number), refused once the call's other checks passed. */
+  dynptrRegno: number;
 }
 
 /** Argument types whose compatible register types are the kernel's `mem_types`. */
@@ -264,6 +266,9 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, fn: FuncProto): voi
     case A.PTR_TO_CONST_STR:
       checkRegConstStr(env, reg, regno);
       break;
+    case A.PTR_TO_DYNPTR:
+      processDynptrArg(env, regno, argType, meta);
+      break;
     case A.PTR_TO_SPIN_LOCK:
       if (reg.map?.btf) env.fail(`tsbpf: bpf_spin_lock is not supported (the kernel finds the lock in the value of map '${reg.map.name}' from its BTF, which tsbpf's verifier does not read)`, 'ENOTSUPP');
       env.fail(`map '${reg.map?.name ?? ''}' has to have BTF in order to use bpf_spin_lock`, 'EINVAL');
@@ -271,6 +276,41 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, fn: FuncProto): voi
     default:
       break;
   }
+}
+
+/**
+ * process_dynptr_func as far as tsbpf follows it: a dynptr is created in
+ * two stack slots (checked as the kernel does), but tsbpf does not track
+ * the slots' dynptr state, so a call that creates one is refused with a
+ * `tsbpf:` message after its other checks, and a call that uses one can
+ * only be using stack that holds none (the kernel's "Expected an
+ * initialized dynptr").
+ */
+function processDynptrArg(env: Env, regno: number, argType: number, meta: CallMeta): void {
+  const reg = env.regs[regno]!;
+  if (reg.type === T.DYNPTR) {
+    meta.dynptrRegno = regno;
+    return;
+  }
+  // stack_slot_obj_get_spi
+  let spiOk = true;
+  if (!tnumIsConst(reg.varOff)) {
+    env.verbose('dynptr has to be at a constant offset\n');
+    spiOk = false;
+  } else {
+    const off = reg.off + Number(BigInt.asIntN(64, reg.varOff.value));
+    if (off % 8 !== 0 || Math.floor((-off - 1) / 8) + 1 < 2) {
+      env.verbose(`cannot pass in dynptr at an offset=${off}\n`);
+      spiOk = false;
+    }
+  }
+  if (argType & AF.UNINIT) {
+    if (!spiOk) env.fail('Dynptr has to be an uninitialized dynptr', 'EINVAL');
+    for (let i = 0; i < 16; i += 8) checkMemAccess(env, env.insnIdx, regno, i, 8, 'write', -1, false, false);
+    meta.dynptrRegno = regno;
+    return;
+  }
+  env.fail(`Expected an initialized dynptr as arg #${regno - 1}`, 'EINVAL');
 }
 
 function checkRegConstStr(env: Env, reg: Reg, regno: number): void {
@@ -717,7 +757,7 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
   if (!env.sleepable && fn.mightSleep) env.fail('helper call might sleep in a non-sleepable prog', 'EINVAL');
   const meta: CallMeta = {
     map: null, mapUid: 0, rawMode: false, pktAccess: fn.pktAccess === true, releaseRegno: 0, regno: 0, accessSize: 0,
-    memSize: 0, msizeMaxValue: 0n, refObjId: 0, funcId, subprogno: 0, constMapKey: -1n,
+    memSize: 0, msizeMaxValue: 0n, refObjId: 0, funcId, subprogno: 0, constMapKey: -1n, dynptrRegno: 0,
   };
   for (let i = 0; i < 5; i++) checkFuncArg(env, i, meta, fn);
   const map = meta.map;
@@ -788,6 +828,18 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
       r0.map = map;
       r0.mapUid = meta.mapUid;
       r0.type = T.MAP_VALUE | flags;
+      // what a map of maps, an AF_XDP socket map or a socket map holds
+      // (6.18 types the lookup's result at the call, not at the null check)
+      if (funcId === 1) {
+        if (map.inner) {
+          r0.type = T.MAP_PTR | flags;
+          r0.map = map.inner;
+        } else if (map.type === MapType.XSKMAP) {
+          r0.type = T.XDP_SOCK | flags;
+        } else if (map.type === MapType.SOCKMAP || map.type === MapType.SOCKHASH) {
+          r0.type = T.SOCKET | flags;
+        }
+      }
       break;
     }
     case R.PTR_TO_SOCKET:
@@ -852,6 +904,9 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
     }
   }
   checkMapFuncCompatibility(env, map, funcId);
+  if (meta.dynptrRegno) {
+    env.fail(`tsbpf: R${meta.dynptrRegno} is a bpf_dynptr: dynptr stack slots (their kind, initialisation and references) are not modelled by tsbpf's verifier`, 'ENOTSUPP');
+  }
   if (funcId === 173) {
     // check_get_func_ip
     if (env.progType === PT_TRACING && attach && !hasTrampoline(env.progType, env.expectedAttachType)) {

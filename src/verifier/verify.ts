@@ -141,13 +141,15 @@ const BPF_F_RDONLY_PROG = 1 << 7;
 
 function mapInfo(spec: VerifierMapSpec, index: number): MapInfo {
   const readonly = (spec.flags ?? 0) & BPF_F_RDONLY_PROG ? spec.frozen === true : false;
+  // dev_map_init_map: a devmap's values are read-only for programs (a lookup points at the device's ifindex)
+  const devmap = spec.type === MapType.DEVMAP || spec.type === MapType.DEVMAP_HASH;
   return {
     index,
     type: spec.type,
     keySize: spec.keySize,
     valueSize: spec.valueSize,
     maxEntries: spec.maxEntries,
-    flags: spec.flags ?? 0,
+    flags: (spec.flags ?? 0) | (devmap ? BPF_F_RDONLY_PROG : 0),
     name: (spec.name ?? '').slice(0, 15),
     inner: spec.innerMap ? mapInfo(spec.innerMap, -1) : null,
     readonly,

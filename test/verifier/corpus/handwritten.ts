@@ -6,6 +6,7 @@
  */
 import { localVmlinux, m, type OracleMap, type SourceProgram } from './common.js';
 import { HELPERS_BY_TYPE } from '../../../src/verifier/helper-availability.js';
+import { A, AF, PROTOS, protoFor } from '../../../src/verifier/helpers.js';
 
 type Raw = readonly [number, number, number, number, number];
 
@@ -1084,6 +1085,87 @@ function kernelBtf(): void {
   p('btf/tc/skc-to-tcp-sock', 'sched_cls', `r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto l\ncall bpf_skc_to_tcp_sock\nif r0 == 0 goto l\nr0 = *(u32 *)(r0 + ${SRTT})\nl:\n${ret0}`, { kernel_btf: true });
 }
 
+/**
+ * check_map_func_compatibility: every helper that takes a map, called with
+ * a map of every type the kernel creates without BTF, in a program type
+ * that may call it. The other arguments are plausible (the context, zeroed
+ * stack for keys and values, small constant sizes, zero flags), so most
+ * programs reach the two-way compatibility check or pass it.
+ */
+function mapCompat(): void {
+  const maps: Record<string, OracleMap[]> = {
+    hash: [m('hash:4:8:4')], array: [m('array:4:8:4')], prog_array: [m('prog_array:4:4:4')],
+    perf_event_array: [m('perf_event_array:4:4:4')], percpu_hash: [m('percpu_hash:4:8:4')], percpu_array: [m('percpu_array:4:8:4')],
+    stack_trace: [m('stack_trace:4:64:4')], cgroup_array: [m('cgroup_array:4:4:4')], lru_hash: [m('lru_hash:4:8:4')],
+    lru_percpu_hash: [m('lru_percpu_hash:4:8:4')], lpm_trie: [m('lpm_trie:8:8:4:no_prealloc')],
+    array_of_maps: [m('array:4:8:4'), { ...m('array_of_maps:4:4:4'), inner_map: 0 }],
+    hash_of_maps: [m('array:4:8:4'), { ...m('hash_of_maps:4:4:4'), inner_map: 0 }],
+    devmap: [m('devmap:4:4:4')], sockmap: [m('sockmap:4:4:4')], cpumap: [m('cpumap:4:4:4')], xskmap: [m('xskmap:4:4:4')],
+    sockhash: [m('sockhash:4:4:4')], cgroup_storage: [m('cgroup_storage:8:8:0')], reuseport_sockarray: [m('reuseport_sockarray:4:4:4')],
+    percpu_cgroup_storage: [m('percpu_cgroup_storage:8:8:0')], queue: [m('queue:0:8:4')], stack: [m('stack:0:8:4')],
+    devmap_hash: [m('devmap_hash:4:4:4')], ringbuf: [m('ringbuf:0:0:4096')], bloom_filter: [m('bloom_filter:0:8:4')],
+    user_ringbuf: [m('user_ringbuf:0:0:4096')],
+  };
+  // a program type that may call each helper (the first that offers it)
+  const types: [string, Partial<SourceProgram>][] = [
+    ['xdp', {}], ['sched_cls', {}], ['kprobe', {}], ['sk_skb', {}], ['sk_msg', {}], ['sock_ops', {}], ['sk_reuseport', {}],
+    ['cgroup_skb', { expected_attach_type: 'cgroup_inet_ingress' }], ['tracepoint', {}],
+  ];
+  const zeroStack = Array.from({ length: 8 }, (_, i) => `*(u64 *)(r10 - ${8 * (i + 1)}) = 0`).join('\n');
+  for (const [id, proto] of PROTOS) {
+    const mapArg = proto.args.findIndex((a) => (a & 0xff) === A.CONST_MAP_PTR);
+    if (mapArg < 0 || proto.args.some((a) => (a & 0xff) === A.PTR_TO_FUNC)) continue;
+    const found = types.find(([t]) => (HELPERS_BY_TYPE[t] ?? []).includes(id));
+    if (!found) continue;
+    const [type, extra] = found;
+    const fn = protoFor(id, types.findIndex(([t]) => t === type) >= 0 ? ({ xdp: 6, sched_cls: 3, kprobe: 2, sk_skb: 14, sk_msg: 16, sock_ops: 13, sk_reuseport: 21, cgroup_skb: 8, tracepoint: 5 } as Record<string, number>)[type]! : 0) ?? proto;
+    const set = fn.args.map((a, i) => {
+      const r = `r${i + 1}`;
+      const base = a & 0xff;
+      if (base === A.CONST_MAP_PTR) return `ld_pseudo ${r}, 1, ${maps.hash!.length - 1}`;
+      if (base === A.PTR_TO_CTX) return `${r} = r6`;
+      if (base === A.CONST_SIZE || base === A.CONST_SIZE_OR_ZERO || base === A.CONST_ALLOC_SIZE_OR_ZERO) return `${r} = 8`;
+      if (base === A.ANYTHING) return `${r} = 0`;
+      if (a & AF.MAYBE_NULL && base !== A.PTR_TO_MAP_VALUE) return `${r} = 0`;
+      return `${r} = r10\n${r} += -${32 + 8 * i}`;
+    });
+    for (const [name, ms] of Object.entries(maps)) {
+      const idx = ms.length - 1;
+      const args = set.map((x) => x.replace(/ld_pseudo (r\d), 1, \d+/, `ld_pseudo $1, 1, ${idx}`)).join('\n');
+      p(`maps/compat/${id}/${name}`, type, `r6 = r1\n${zeroStack}\n${args}\ncall ${id}\nr0 = 0\nexit`, { ...extra, maps: ms });
+    }
+  }
+}
+
+/** Lookups in maps whose elements are not plain values: the null check gives the element's type. */
+function mapLookups(): void {
+  const lookup = (map: number) => `*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nld_pseudo r1, 1, ${map}\ncall bpf_map_lookup_elem\n`;
+  p('maps/lookup/xskmap-xdp-sock', 'xdp', `${lookup(0)}if r0 == 0 goto l\nr0 = *(u32 *)(r0 + 0)\nl:\nr0 = 2\nexit`, { maps: [m('xskmap:4:4:4')] });
+  p('maps/lookup/xskmap-unchecked', 'xdp', `${lookup(0)}r0 = *(u32 *)(r0 + 0)\nr0 = 2\nexit`, { maps: [m('xskmap:4:4:4')] });
+  p('maps/lookup/xskmap-beyond', 'xdp', `${lookup(0)}if r0 == 0 goto l\nr0 = *(u32 *)(r0 + 4)\nl:\nr0 = 2\nexit`, { maps: [m('xskmap:4:4:4')] });
+  p('maps/lookup/devmap-read', 'xdp', `${lookup(0)}if r0 == 0 goto l\nr0 = *(u32 *)(r0 + 0)\nl:\nr0 = 2\nexit`, { maps: [m('devmap:4:4:4')] });
+  p('maps/lookup/devmap-write', 'xdp', `${lookup(0)}if r0 == 0 goto l\nr1 = 1\n*(u32 *)(r0 + 0) = r1\nl:\nr0 = 2\nexit`, { maps: [m('devmap:4:4:4')] });
+  p('maps/lookup/devmap-hash-write', 'xdp', `${lookup(0)}if r0 == 0 goto l\nr1 = 1\n*(u32 *)(r0 + 0) = r1\nl:\nr0 = 2\nexit`, { maps: [m('devmap_hash:4:4:4')] });
+  p('maps/lookup/devmap-update', 'xdp', `*(u32 *)(r10 - 4) = 0\n*(u32 *)(r10 - 8) = 0\nr2 = r10\nr2 += -4\nr3 = r10\nr3 += -8\nr4 = 0\nld_pseudo r1, 1, 0\ncall bpf_map_update_elem\nr0 = 2\nexit`, { maps: [m('devmap:4:4:4')] });
+  p('maps/lookup/sockmap-socket', 'sk_skb', `${lookup(0)}if r0 == 0 goto l\nr1 = r0\nr6 = *(u32 *)(r0 + 4)\ncall bpf_sk_release\nl:\nr0 = 0\nexit`, { maps: [m('sockmap:4:4:4')] });
+  p('maps/lookup/sockmap-leak', 'sk_skb', `${lookup(0)}if r0 == 0 goto l\nr6 = *(u32 *)(r0 + 4)\nl:\nr0 = 0\nexit`, { maps: [m('sockmap:4:4:4')] });
+  p('maps/lookup/sockhash-socket', 'sched_cls', `${lookup(0)}if r0 == 0 goto l\nr1 = r0\ncall bpf_sk_release\nl:\nr0 = 0\nexit`, { maps: [m('sockhash:4:4:4')] });
+  p('maps/lookup/sockmap-write', 'sk_skb', `${lookup(0)}if r0 == 0 goto l\nr1 = 1\n*(u32 *)(r0 + 4) = r1\nl:\nr0 = 0\nexit`, { maps: [m('sockmap:4:4:4')] });
+  p('maps/lookup/cpumap', 'xdp', `${lookup(0)}r0 = 2\nexit`, { maps: [m('cpumap:4:4:4')] });
+  p('maps/lookup/array-of-maps', 'xdp', `${lookup(1)}if r0 == 0 goto l\nr1 = r0\n*(u32 *)(r10 - 8) = 0\nr2 = r10\nr2 += -8\ncall bpf_map_lookup_elem\nif r0 == 0 goto l\nr0 = *(u64 *)(r0 + 0)\nl:\nr0 = 2\nexit`,
+    { maps: [m('array:4:8:4'), { ...m('array_of_maps:4:4:4'), inner_map: 0 }] });
+  p('maps/lookup/queue', 'xdp', `${lookup(0)}r0 = 2\nexit`, { maps: [m('queue:0:8:4')] });
+  p('maps/lookup/get-local-storage', 'cgroup_skb', `ld_pseudo r1, 1, 0\nr2 = 0\ncall bpf_get_local_storage\nr0 = *(u64 *)(r0 + 0)\nr0 = 1\nexit`, { maps: [m('cgroup_storage:8:8:0')], expected_attach_type: 'cgroup_inet_ingress' });
+  p('maps/lookup/get-local-storage-beyond', 'cgroup_skb', `ld_pseudo r1, 1, 0\nr2 = 0\ncall bpf_get_local_storage\nr0 = *(u64 *)(r0 + 8)\nr0 = 1\nexit`, { maps: [m('cgroup_storage:8:8:0')], expected_attach_type: 'cgroup_inet_ingress' });
+  p('maps/lookup/get-local-storage-flags', 'cgroup_skb', `ld_pseudo r1, 1, 0\nr2 = 1\ncall bpf_get_local_storage\nr0 = 1\nexit`, { maps: [m('cgroup_storage:8:8:0')], expected_attach_type: 'cgroup_inet_ingress' });
+  p('maps/lookup/get-stackid', 'kprobe', `ld_pseudo r2, 1, 0\nr3 = 0\ncall bpf_get_stackid\nr0 = 0\nexit`, { maps: [m('stack_trace:4:64:4')] });
+  p('maps/lookup/stack-trace-lookup', 'kprobe', `${lookup(0)}if r0 == 0 goto l\nr0 = *(u64 *)(r0 + 56)\nl:\nr0 = 0\nexit`, { maps: [m('stack_trace:4:64:4')] });
+  p('maps/lookup/redirect-map-xsk', 'xdp', `ld_pseudo r1, 1, 0\nr2 = 0\nr3 = 0\ncall bpf_redirect_map\nexit`, { maps: [m('xskmap:4:4:4')] });
+  p('maps/lookup/bloom-peek', 'xdp', `*(u64 *)(r10 - 8) = 0\nr2 = r10\nr2 += -8\nld_pseudo r1, 1, 0\ncall bpf_map_peek_elem\nr0 = 2\nexit`, { maps: [m('bloom_filter:0:8:4')] });
+  p('maps/lookup/bloom-pop', 'xdp', `*(u64 *)(r10 - 8) = 0\nr2 = r10\nr2 += -8\nld_pseudo r1, 1, 0\ncall bpf_map_pop_elem\nr0 = 2\nexit`, { maps: [m('bloom_filter:0:8:4')] });
+  p('maps/lookup/reuseport-select', 'sk_reuseport', `*(u32 *)(r10 - 4) = 0\nr3 = r10\nr3 += -4\nld_pseudo r2, 1, 0\nr4 = 0\ncall bpf_sk_select_reuseport\nr0 = 1\nexit`, { maps: [m('reuseport_sockarray:4:4:4')] });
+}
+
 export function handwrittenPrograms(): SourceProgram[] {
   out.length = 0;
   structural();
@@ -1105,6 +1187,8 @@ export function handwrittenPrograms(): SourceProgram[] {
   realWorld();
   soundness();
   kernelBtf();
+  mapCompat();
+  mapLookups();
   return out.slice();
 }
 
