@@ -142,7 +142,6 @@ export function protoFor(funcId: number, progType: number): FuncProto | undefine
  */
 export function tracingProto(funcId: number, progType: number): FuncProto | undefined {
   const LSM = 29;
-  const bt = (name: string): { args: number[]; argBtf: (string | undefined)[] } => ({ args: [BTF_ID], argBtf: [name] });
   switch (funcId) {
     case 46: return p(INT, [SOCK_COMMON_BTF | AF.MAYBE_NULL]);
     case 107:
@@ -155,15 +154,7 @@ export function tracingProto(funcId: number, progType: number): FuncProto | unde
         : p(INT, [MAP, BTF_ID | AF.MAYBE_NULL], { argBtf: [undefined, 'sock_common'] });
     case 111: return p(INT, [BTF_ID, MAP, ANY, MEM_RO, SIZE0], { argBtf: ['sk_buff'] });
     case 121: return p(INT, [BTF_ID, MAP, ANY, MEM_RO, SIZE0], { argBtf: ['xdp_buff'] });
-    case 126: return p(INT, [BTF_ID, MEM_RO, SIZE, MEM_RO_NULL, SIZE0], { argBtf: ['seq_file'] });
-    case 127: return p(INT, [BTF_ID, MEM_RO, SIZE0], { argBtf: ['seq_file'] });
-    case 150: return p(INT, [BTF_ID, MEM_RO, SIZE0, ANY], { argBtf: ['seq_file'] });
-    case 145: return p(R.PTR_TO_MAP_VALUE | RF.MAYBE_NULL, [MAP, BTF_ID | AF.MAYBE_NULL, VALUE | AF.MAYBE_NULL, ANY], { argBtf: [undefined, 'inode'] });
-    case 146: return p(INT, [MAP, BTF_ID | AF.MAYBE_NULL], { argBtf: [undefined, 'inode'] });
-    case 159: return p(INT, [BTF_ID, ANY], { argBtf: ['linux_binprm'] });
-    case 161: return p(INT, [BTF_ID, UNINIT_MEM, SIZE], { argBtf: ['inode'] });
-    case 193: return p(INT, [BTF_ID, UNINIT_MEM, SIZE], { argBtf: ['file'] });
-    case 188: return p(INT, bt('xdp_buff').args, { argBtf: ['xdp_buff'] });
+    case 188: return p(INT, [BTF_ID], { argBtf: ['xdp_buff'] });
     case 49: return p(INT, [SOCK_COMMON_BTF, ANY, ANY, MEM_RO, SIZE]);
     case 57: return p(INT, [SOCK_COMMON_BTF, ANY, ANY, UNINIT_MEM, SIZE]);
     case 81: return p(R.PTR_TO_MAP_VALUE, [MAP, ANY]);
@@ -248,6 +239,8 @@ export const PROTOS: ReadonlyMap<number, FuncProto> = new Map<number, FuncProto>
   [74, p(INT, [CTX, ANY, MEM_RO, SIZE], { changesPkt: true })],
   [75, p(INT, [CTX, ANY, ANY], { changesPkt: true })],
   [76, p(INT, [CTX, ANY, MEM_RO, SIZE], { changesPkt: true })],
+  [77, ctxOnly],
+  [78, p(INT, [CTX, ANY, ANY, ANY])],
   [79, ctxOnly],
   [80, noArgs],
   [81, p(R.PTR_TO_MAP_VALUE, [MAP, ANY])],
@@ -261,6 +254,7 @@ export const PROTOS: ReadonlyMap<number, FuncProto> = new Map<number, FuncProto>
   [89, p(INT, [MAP, VALUE | AF.UNINIT | AF.WRITE])],
   [90, p(INT, [CTX, ANY, ANY, ANY], { changesPkt: true })],
   [91, p(INT, [CTX, ANY, ANY, ANY], { changesPkt: true })],
+  [92, p(INT, [CTX, ANY, ANY])],
   [93, p(VOID, [A.PTR_TO_SPIN_LOCK])],
   [94, p(VOID, [A.PTR_TO_SPIN_LOCK])],
   [95, p(R.PTR_TO_SOCKET | RF.MAYBE_NULL, [A.PTR_TO_SOCK_COMMON])],
@@ -280,13 +274,19 @@ export const PROTOS: ReadonlyMap<number, FuncProto> = new Map<number, FuncProto>
   [113, probeRead],
   [114, probeRead],
   [115, probeRead],
+  [116, p(INT, [BTF_ID, ANY], { argBtf: ['tcp_sock'] })],
   [117, p(INT, [ANY])],
   [118, noArgs],
+  [119, p(INT, [CTX, A.PTR_TO_MEM | AF.MAYBE_NULL | AF.WRITE, SIZE0, ANY])],
   [120, p(INT, [ANY, ANY, UNINIT_MEM, SIZE])],
   [121, perfOut],
   [122, p(INT, [CTX | AF.MAYBE_NULL])],
   [123, p(INT, [ANY])],
   [125, noArgs],
+  [126, p(INT, [BTF_ID, MEM_RO, SIZE, MEM_RO_NULL, SIZE0], { argBtf: ['seq_file'] })],
+  [127, p(INT, [BTF_ID, MEM_RO, SIZE0], { argBtf: ['seq_file'] })],
+  [128, p(INT, [SOCK_COMMON_BTF])],
+  [129, p(INT, [SOCK_COMMON_BTF, ANY])],
   [130, p(INT, [MAP, MEM_RO, SIZE0, ANY])],
   [131, p(R.PTR_TO_MEM | RF.MAYBE_NULL | RF.RINGBUF, [MAP, A.CONST_ALLOC_SIZE_OR_ZERO, ANY])],
   [132, p(VOID, [A.PTR_TO_RINGBUF_MEM | AF.RELEASE, ANY])],
@@ -294,11 +294,17 @@ export const PROTOS: ReadonlyMap<number, FuncProto> = new Map<number, FuncProto>
   [134, p(INT, [MAP, ANY])],
   [135, ctxAny],
   [141, p(INT, [A.PTR_TO_BTF_ID, UNINIT_MEM, SIZE0, ANY], { argBtf: ['task_struct'] })],
+  [145, p(R.PTR_TO_MAP_VALUE | RF.MAYBE_NULL, [MAP, BTF_ID | AF.MAYBE_NULL, VALUE | AF.MAYBE_NULL, ANY], { argBtf: [undefined, 'inode'] })],
+  [146, p(INT, [MAP, BTF_ID | AF.MAYBE_NULL], { argBtf: [undefined, 'inode'] })],
   [148, p(INT, [UNINIT_MEM, SIZE0, ANY], { mightSleep: true })],
+  [150, p(INT, [BTF_ID, MEM_RO, SIZE0, ANY], { argBtf: ['seq_file'] })],
   [151, ctxOnly],
   [152, p(INT, [ANY, MEM_RO_NULL, SIZE0, ANY])],
   [155, p(INT, [ANY, ANY])],
+  [159, p(INT, [BTF_ID, ANY], { argBtf: ['linux_binprm'] })],
   [160, noArgs],
+  [161, p(INT, [BTF_ID, UNINIT_MEM, SIZE], { argBtf: ['inode'] })],
+  [193, p(INT, [BTF_ID, UNINIT_MEM, SIZE], { argBtf: ['file'] })],
   [163, p(INT, [CTX, ANY, A.PTR_TO_MEM | AF.FIXED_SIZE | AF.WRITE, ANY, ANY], { argSize: [0, 0, 4] })],
   [164, p(INT, [MAP, A.PTR_TO_FUNC, A.PTR_TO_STACK | AF.MAYBE_NULL, ANY])],
   [165, p(INT, [MEM_W_NULL, SIZE0, A.PTR_TO_CONST_STR, MEM_RO_NULL, SIZE0])],

@@ -1137,6 +1137,28 @@ function mapCompat(): void {
   }
 }
 
+/** Helpers whose prototypes the sweeps above do not reach (their program types are not swept). */
+function protos(): void {
+  const zeroStack = Array.from({ length: 8 }, (_, i) => `*(u64 *)(r10 - ${8 * (i + 1)}) = 0`).join('\n');
+  const sets = (type: string, id: number, extra: Partial<SourceProgram>) => {
+    p(`protos/${type}/${id}/zero`, type, `r1 = 0\nr2 = 0\nr3 = 0\nr4 = 0\nr5 = 0\ncall ${id}\nr0 = 0\nexit`, extra);
+    p(`protos/${type}/${id}/ctx`, type, `r6 = r1\n${zeroStack}\nr1 = r6\nr2 = r10\nr2 += -64\nr3 = 8\nr4 = r10\nr4 += -32\nr5 = 8\ncall ${id}\nr0 = 0\nexit`, extra);
+    p(`protos/${type}/${id}/ctx-uninit`, type, `r2 = r10\nr2 += -64\nr3 = 8\nr4 = 0\nr5 = 0\ncall ${id}\nr0 = 0\nexit`, extra);
+    p(`protos/${type}/${id}/map`, type, `${zeroStack}\nld_pseudo r1, 1, 0\nr2 = r10\nr2 += -64\nr3 = r10\nr3 += -32\nr4 = 0\nr5 = 0\ncall ${id}\nr0 = 0\nexit`,
+      { ...extra, maps: [HASH] });
+  };
+  sets('perf_event', 119, {});
+  p('protos/perf_event/119/rdonly-value', 'perf_event', `r6 = r1\n${LOOKUP}\nif r0 == 0 goto out\nr1 = r6\nr2 = r0\nr3 = 8\nr4 = 0\ncall bpf_read_branch_records\nout:\nr0 = 0\nexit`,
+    { maps: [m('array:4:8:4:rdonly_prog')] });
+  p('protos/perf_event/119/size-flag', 'perf_event', `r2 = 0\nr3 = 0\nr4 = 1\ncall bpf_read_branch_records\nr0 = 0\nexit`);
+  const CG = { expected_attach_type: 'cgroup_inet_ingress' };
+  for (const id of [128, 129]) {
+    sets('cgroup_skb', id, CG);
+    p(`protos/cgroup_skb/${id}/sk`, 'cgroup_skb', `r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\nr2 = 1\ncall ${id}\nout:\nr0 = 1\nexit`, CG);
+    p(`protos/cgroup_skb/${id}/sk-unchecked`, 'cgroup_skb', `r1 = *(u64 *)(r1 + 168)\nr2 = 1\ncall ${id}\nr0 = 1\nexit`, CG);
+  }
+}
+
 /** Lookups in maps whose elements are not plain values: the null check gives the element's type. */
 function mapLookups(): void {
   const lookup = (map: number) => `*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nld_pseudo r1, 1, ${map}\ncall bpf_map_lookup_elem\n`;
@@ -1189,6 +1211,7 @@ export function handwrittenPrograms(): SourceProgram[] {
   kernelBtf();
   mapCompat();
   mapLookups();
+  protos();
   return out.slice();
 }
 
