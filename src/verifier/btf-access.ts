@@ -71,7 +71,11 @@ export function checkPtrToBtfAccess(env: Env, regs: Reg[], regno: number, off: n
   if (reg.type & F.USER) env.fail(`R${regno} is ptr_${tname} access user memory: off=${off}`);
   if (reg.type & F.PERCPU) env.fail(`R${regno} is ptr_${tname} access percpu memory: off=${off}`);
   if (write) {
-    if (hasOpsBtfStructAccess(env.progType) && !(reg.type & F.ALLOC)) {
+    // tc and xdp programs' btf_struct_access is nf_conntrack's, which lets
+    // them write only struct nf_conn's mark (and says `only read is
+    // supported` for every other type).
+    if (hasOpsBtfStructAccess(env.progType) && !(reg.type & F.ALLOC)
+      && (env.progType === PT.STRUCT_OPS || tname === 'nf_conn')) {
       env.fail(`tsbpf: R${regno} writes into struct ${tname}: the kernel lets ${env.typeInfo.name} programs write some kernel fields (the type's btf_struct_access), which tsbpf does not model`, 'ENOTSUPP');
     }
     env.fail('only read is supported');
@@ -121,7 +125,16 @@ export function checkPtrToBtfAccess(env: Env, regs: Reg[], regno: number, off: n
       flag = F.UNTRUSTED | (flag & (F.PERCPU | F.USER));
     }
   }
-  if (valueRegno >= 0) markBtfLdReg(env, regs[valueRegno]!, res.kind === 'ptr', btf, btfId, flag);
+  if (valueRegno < 0) return;
+  if (res.kind === 'mem') {
+    // mark_btf_ld_reg, PTR_TO_MEM: untrusted read-only memory of unknown size
+    const dst = regs[valueRegno]!;
+    markKnownZero(dst);
+    dst.type = T.MEM | F.RDONLY | F.UNTRUSTED;
+    dst.memSize = 0;
+    return;
+  }
+  markBtfLdReg(env, regs[valueRegno]!, res.kind === 'ptr', btf, btfId, flag);
 }
 
 /** `__mark_reg_s32_range`: narrows a register to [min, max] (the LSM return value argument). */

@@ -755,6 +755,7 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
     env.fail('helper call is not allowed in probe', 'EINVAL');
   }
   if (!env.sleepable && fn.mightSleep) env.fail('helper call might sleep in a non-sleepable prog', 'EINVAL');
+  if (env.cur.activeRcuLock && fn.mightSleep) env.fail(`sleepable helper ${funcIdName(funcId)}#${funcId} in rcu_read_lock region`, 'EINVAL');
   const meta: CallMeta = {
     map: null, mapUid: 0, rawMode: false, pktAccess: fn.pktAccess === true, releaseRegno: 0, regno: 0, accessSize: 0,
     memSize: 0, msizeMaxValue: 0n, refObjId: 0, funcId, subprogno: 0, constMapKey: -1n, dynptrRegno: 0,

@@ -16,6 +16,7 @@ import type { RawInsn } from './insn.js';
 import type { MapInfo } from './reg.js';
 import { HELPER_TAIL_CALL, PROTOS, isSyncCallbackHelper } from './helpers.js';
 import { envHelperProto, envHelperSets } from './tracing-helpers.js';
+import { addKfuncCall } from './kfuncs.js';
 import { MapType } from '../vm/maps/types.js';
 
 const BPF_MAX_SUBPROGS = 256;
@@ -122,6 +123,7 @@ function kfuncCall(env: Env, insn: RawInsn): void {
   if (insn.off < 0) env.fail('negative offset disallowed for kernel module function call', 'EINVAL');
   if (insn.off > 0) env.fail('kfunc offset > 0 without fd_array is invalid', 'EPROTO');
   if (insn.imm <= 0) env.fail(`invalid kernel function btf_id ${insn.imm}`, 'EINVAL');
+  if (addKfuncCall(env, insn)) return;
   env.fail(`kernel btf_id ${insn.imm} is not a function`, 'EINVAL');
 }
 
@@ -399,6 +401,12 @@ function useDef(env: Env, insn: RawInsn): [use: number, def: number] {
             const n = proto.args.length;
             return [((1 << (n + 1)) - 1) & ~1, def];
           }
+        }
+        if (insn.src === 2) {
+          // a kfunc reads as many registers as its prototype has parameters
+          const t = env.kbtf()?.tryType(insn.imm);
+          const proto = t && t.kind === 'FUNC' ? env.kbtf()!.tryType(t.type ?? 0) : undefined;
+          if (proto && proto.kind === 'FUNC_PROTO') return [((1 << ((proto.params?.length ?? 0) + 1)) - 1) & ~1, def];
         }
         return [def & ~1, def];
       }

@@ -309,6 +309,11 @@ export class Env {
   /** `verbose_insn`. */
   insnText(idx: number): string {
     const i = this.insns[idx]!;
+    // a kfunc call prints the function's name from the kernel BTF (disasm_kfunc_name)
+    if (i.code === 0x85 && i.src === 2 && i.off === 0) {
+      const t = this.kbtf()?.tryType(i.imm);
+      if (t && t.kind === 'FUNC') return `(85) call ${t.name}#${i.imm}`;
+    }
     return insnText(i, isLdImm64(i) ? this.insns[idx + 1] : undefined, isLdImm64(i) ? this.ldImmPrintValue(idx) : undefined);
   }
 

@@ -145,6 +145,8 @@ export function resolveSize(btf: KernelBtf, id: number): {
 export const WALK_SCALAR = 0;
 export const WALK_PTR = 1;
 export const WALK_STRUCT = 2;
+/** A pointer member to something that is not a struct: untrusted read-only memory (6.18). */
+export const WALK_PTR_UNTRUSTED = 3;
 
 /** Register type flags the walk can add (values of reg.ts `F`). */
 export interface WalkFlags {
@@ -246,6 +248,7 @@ function structWalk(btf: KernelBtf, t0: KBtfType, off0: number, size: number, ou
           out.field = member.name;
           return WALK_PTR;
         }
+        return WALK_PTR_UNTRUSTED;
       }
       if (off + size > mtrueEnd && !(out.flag & fl.untrusted)) {
         log(`access beyond the end of member ${mname} (mend:${mtrueEnd}) in struct ${tname} with off ${off} size ${size}\n`);
@@ -266,7 +269,7 @@ function structWalk(btf: KernelBtf, t0: KBtfType, off0: number, size: number, ou
  * member to a struct), or `{ err }` after logging the kernel's message.
  */
 export function btfStructAccess(btf: KernelBtf, id0: number, off0: number, size: number, fl: WalkFlags, log: (s: string) => void):
-  { kind: 'scalar' } | { kind: 'ptr'; id: number; flag: number; field: string | null } | { err: number } {
+  { kind: 'scalar' } | { kind: 'mem' } | { kind: 'ptr'; id: number; flag: number; field: string | null } | { err: number } {
   let id = id0;
   let off = off0;
   const out = { id: 0, flag: 0, field: null as string | null };
@@ -275,6 +278,7 @@ export function btfStructAccess(btf: KernelBtf, id0: number, off0: number, size:
     const r = structWalk(btf, t, off, size, out, fl, log);
     if (r === WALK_PTR) return { kind: 'ptr', id: out.id, flag: out.flag, field: out.field };
     if (r === WALK_SCALAR) return { kind: 'scalar' };
+    if (r === WALK_PTR_UNTRUSTED) return { kind: 'mem' };
     if (r === WALK_STRUCT) {
       id = out.id;
       off = 0;

@@ -552,7 +552,8 @@ export function checkMemAccess(env: Env, insnIdx: number, regno: number, off0: n
     if (mayBeNull(reg.type)) env.fail(`R${regno} invalid mem access '${regTypeStr(reg.type)}'`);
     if (t === 'write' && rdonly) env.fail(`R${regno} cannot write into ${regTypeStr(reg.type)}`);
     if (t === 'write' && valueRegno >= 0 && env.isPointerValue(valueRegno)) env.fail(`R${valueRegno} leaks addr into mem`);
-    checkMemRegionAccess(env, regno, off, size, reg.memSize, false);
+    // untrusted read-only memory is read with probe loads: no bounds (6.18)
+    if (!(rdonly && (reg.type & F.UNTRUSTED))) checkMemRegionAccess(env, regno, off, size, reg.memSize, false);
     if (valueRegno >= 0 && (t === 'read' || rdonly)) markUnknown(regs[valueRegno]!);
   } else if (reg.type === T.CTX) {
     if (t === 'write' && valueRegno >= 0 && env.isPointerValue(valueRegno)) env.fail(`R${valueRegno} leaks addr into ctx`);
