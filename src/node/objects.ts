@@ -1,5 +1,5 @@
 /** Host adapter: opens BPF object files (and BTF files) for the CLI. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { TsbpfError } from '../errors.js';
 import { parseBtf } from '../loader/btf.js';
@@ -17,6 +17,8 @@ export interface OpenObjectOptions {
   btfData?: Btf;
   /** Number of possible CPUs (per-CPU maps, perf event arrays). */
   possibleCpus?: number;
+  /** The kernel BTF `.ksyms` externs (kfuncs, typed kernel variables) resolve against (see {@link kernelBtfSource}). */
+  ksymTarget?: () => Btf | null;
 }
 
 /** Reads a raw BTF file, or an ELF object's `.BTF`. */
@@ -43,6 +45,7 @@ export function openObjects(paths: readonly string[], options: OpenObjectOptions
   const parseOptions = {
     ...(coreTarget ? { coreTarget } : {}),
     ...(options.possibleCpus !== undefined ? { possibleCpus: options.possibleCpus } : {}),
+    ...(options.ksymTarget ? { ksymTarget: options.ksymTarget } : {}),
   };
   const withFile = <T>(file: string, fn: () => T): T => {
     try {
@@ -81,4 +84,47 @@ export function kernelBtfSource(path?: string): () => Btf | null {
     }
     return btf;
   };
+}
+
+/** Where the running kernel lists its symbols. */
+export const KALLSYMS = '/proc/kallsyms';
+
+let kallsyms: Set<string> | null | undefined;
+
+/** The names in /proc/kallsyms (llvm's `.llvm.N` suffixes dropped, as kallsyms_lookup_name does), or null when unreadable. */
+export function readKallsyms(): Set<string> | null {
+  if (kallsyms === undefined) {
+    try {
+      const names = new Set<string>();
+      for (const line of readFileSync(KALLSYMS, 'latin1').split('\n')) {
+        const name = line.split(/\s+/)[2];
+        if (!name) continue;
+        names.add(name);
+        const llvm = name.indexOf('.llvm.');
+        if (llvm > 0) names.add(name.slice(0, llvm));
+      }
+      kallsyms = names.size ? names : null;
+    } catch {
+      kallsyms = null;
+    }
+  }
+  return kallsyms;
+}
+
+/**
+ * Whether the kernel has an address for a symbol, for the verifier
+ * (`kernelSymbols`): the running kernel's /proc/kallsyms, when the kernel
+ * BTF in use is the running kernel's (`path` unset or
+ * /sys/kernel/btf/vmlinux); otherwise undefined (not known).
+ */
+export function kernelSymbolsSource(path?: string): ((name: string) => boolean) | undefined {
+  if (path !== undefined) {
+    try {
+      if (realpathSync(path) !== realpathSync(VMLINUX_BTF)) return undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  if (!existsSync(KALLSYMS)) return undefined;
+  return (name) => readKallsyms()?.has(name) ?? false;
 }

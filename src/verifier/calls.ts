@@ -32,7 +32,7 @@ import { markPtrNotNullReg } from './branch.js';
 import { returnRange } from './prog-types.js';
 import { MapFlags, MapType } from '../vm/maps/types.js';
 import type { KernelBtf } from './kbtf.js';
-import { btfStructIdsMatch, findByNameKind } from './kbtf.js';
+import { btfStructIdsMatch, findByNameKind, isStruct, resolveSize, skipModifiers, typeName } from './kbtf.js';
 import { WALK_FLAGS } from './btf-access.js';
 import { AT, hasTrampoline, lsmRetvalRange } from './attach.js';
 import { envHelperProto, envHelperSets, tracingHelperAllowed } from './tracing-helpers.js';
@@ -83,6 +83,8 @@ interface CallMeta {
   constMapKey: bigint;
   /** A bpf_dynptr argument tsbpf cannot follow (register number), refused once the call's other checks passed. */
   dynptrRegno: number;
+  /** The kernel BTF id of a per-CPU variable argument (meta->ret_btf_id). */
+  retBtfId: number;
 }
 
 /** Argument types whose compatible register types are the kernel's `mem_types`. */
@@ -268,6 +270,10 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, fn: FuncProto): voi
       break;
     case A.PTR_TO_DYNPTR:
       processDynptrArg(env, regno, argType, meta);
+      break;
+    case A.PTR_TO_PERCPU_BTF_ID:
+      if (!reg.btfId) env.fail(`Helper has invalid btf_id in R${regno}`, 'EACCES');
+      meta.retBtfId = reg.btfId;
       break;
     case A.PTR_TO_SPIN_LOCK:
       if (reg.map?.btf) env.fail(`tsbpf: bpf_spin_lock is not supported (the kernel finds the lock in the value of map '${reg.map.name}' from its BTF, which tsbpf's verifier does not read)`, 'ENOTSUPP');
@@ -666,6 +672,18 @@ export function checkLdImm(env: Env, insn: RawInsn): void {
     return;
   }
   const aux = env.aux[env.insnIdx]!;
+  if (insn.src === 3) {
+    // a kernel variable or function (check_pseudo_btf_id typed it)
+    const v = aux.btfVar!;
+    dst.type = v.type;
+    if (v.btfId) {
+      dst.btfId = v.btfId;
+      dst.btfName = env.kbtf()!.tryType(v.btfId)?.name ?? '';
+    } else {
+      dst.memSize = v.memSize;
+    }
+    return;
+  }
   const map = env.maps[aux.mapIndex]!;
   if (insn.src === 2 || insn.src === 6) {
     if (map.type === MapType.ARENA) {
@@ -758,7 +776,7 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
   if (env.cur.activeRcuLock && fn.mightSleep) env.fail(`sleepable helper ${funcIdName(funcId)}#${funcId} in rcu_read_lock region`, 'EINVAL');
   const meta: CallMeta = {
     map: null, mapUid: 0, rawMode: false, pktAccess: fn.pktAccess === true, releaseRegno: 0, regno: 0, accessSize: 0,
-    memSize: 0, msizeMaxValue: 0n, refObjId: 0, funcId, subprogno: 0, constMapKey: -1n, dynptrRegno: 0,
+    memSize: 0, msizeMaxValue: 0n, refObjId: 0, funcId, subprogno: 0, constMapKey: -1n, dynptrRegno: 0, retBtfId: 0,
   };
   for (let i = 0; i < 5; i++) checkFuncArg(env, i, meta, fn);
   const map = meta.map;
@@ -868,6 +886,24 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
       r0.btfName = fn.retBtf ?? '';
       const btf = env.kbtf();
       if (btf && fn.retBtf) r0.btfId = Math.max(0, structId(btf, fn.retBtf));
+      break;
+    }
+    case R.PTR_TO_MEM_OR_BTF_ID: {
+      // bpf_per_cpu_ptr / bpf_this_cpu_ptr: the variable's type, read-only
+      markKnownZero(r0);
+      const btf = env.kbtf()!;
+      const { t, id } = skipModifiers(btf, meta.retBtfId);
+      const nullable = retFlags & RF.MAYBE_NULL ? F.MAYBE_NULL : 0;
+      if (!isStruct(t)) {
+        const r = resolveSize(btf, id);
+        if (!r) env.fail(`unable to resolve the size of type '${t.name}': -22`, 'EINVAL');
+        r0.type = T.MEM | F.RDONLY | nullable;
+        r0.memSize = r.size;
+      } else {
+        r0.type = T.BTF_ID | nullable;
+        r0.btfId = meta.retBtfId;
+        r0.btfName = typeName(btf, meta.retBtfId);
+      }
       break;
     }
     default:

@@ -16,7 +16,7 @@ import type { RawInsn } from './insn.js';
 import type { MapInfo } from './reg.js';
 import { HELPER_TAIL_CALL, PROTOS, isSyncCallbackHelper } from './helpers.js';
 import { envHelperProto, envHelperSets } from './tracing-helpers.js';
-import { addKfuncCall } from './kfuncs.js';
+import { addKfuncCall, checkPseudoBtfId } from './kfuncs.js';
 import { MapType } from '../vm/maps/types.js';
 
 const BPF_MAX_SUBPROGS = 256;
@@ -157,7 +157,9 @@ export function resolvePseudoLdimm64(env: Env): void {
         continue;
       }
       if (src === 3) {
-        env.fail(`ldimm64 insn specifies invalid btf_id ${insn.imm}.`, 'ENOENT');
+        checkPseudoBtfId(env, i, insn, next);
+        i++;
+        continue;
       }
       if (!(src === 2 || src === 6 || ((src === 1 || src === 5) && next.imm === 0))) {
         env.fail('unrecognized bpf_ld_imm64 insn', 'EINVAL');

@@ -55,6 +55,8 @@ export interface InsnAux {
   /** For `lddw` of a map or map value. */
   mapIndex: number;
   mapOff: number;
+  /** For `lddw` of a kernel variable (BPF_PSEUDO_BTF_ID): the register it loads. */
+  btfVar?: { type: number; btfId: number; memSize: number };
   /** Whether every memory access here was proven in bounds on every path (JIT contract). */
   accessChecked: boolean;
   accessSafe: boolean;
@@ -114,6 +116,8 @@ export interface EnvConfig {
   funcInfo: FuncInfoEntry[] | null;
   /** The kernel's BTF (or a function that reads it when first needed). */
   kernelBtf?: KernelBtf | (() => KernelBtf | null | undefined) | null;
+  /** Whether the kernel has an address for a symbol (kallsyms). */
+  kernelSymbols?: (name: string) => boolean;
   /** `attach_btf_id` of a tracing or LSM program (undefined: tsbpf's model without the attach point). */
   attachBtfId?: number;
   /** The attach point by name, as a section names it (`sched_wakeup` of `tp_btf/sched_wakeup`), found in the kernel BTF as libbpf does. */
@@ -152,6 +156,8 @@ export class Env {
   attach: AttachTarget | null = null;
   private kbtfSource: KernelBtf | (() => KernelBtf | null | undefined) | null;
   private kbtfValue: KernelBtf | null | undefined = undefined;
+  /** Whether the kernel has an address for a symbol (kallsyms), when known. */
+  readonly kernelSymbols: ((name: string) => boolean) | null;
   aux: InsnAux[];
   subprogs: SubprogInfo[] = [];
   cur!: VState;
@@ -215,6 +221,7 @@ export class Env {
     this.attachBtfId = cfg.attachBtfId;
     this.attachTo = cfg.attachTo;
     this.kbtfSource = cfg.kernelBtf ?? null;
+    this.kernelSymbols = cfg.kernelSymbols ?? null;
     this.aux = [];
     for (let i = 0; i < this.len; i++) {
       this.aux.push({

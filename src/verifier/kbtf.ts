@@ -30,6 +30,8 @@ export interface KBtfType {
   params?: readonly { name: string; type: number }[];
   linkage?: number;
   componentIdx?: number;
+  /** A DATASEC's variables. */
+  vars?: readonly { type: number }[];
 }
 
 /** A kernel BTF (vmlinux, or a split module BTF on top of it). */

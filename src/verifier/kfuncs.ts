@@ -14,7 +14,7 @@ import {
   F, T, baseType, isNullReg, isTrustedReg, markKnownZero, markNotInit, markUnknown, mayBeNull, regTypeStr,
 } from './reg.js';
 import type { KernelBtf } from './kbtf.js';
-import { anonName, btfStructIdsMatch, findByNameKind, isStruct, kindStr, skipModifiers, typeById, typeName } from './kbtf.js';
+import { anonName, btfStructIdsMatch, findByNameKind, isStruct, kindStr, resolveSize, skipModifiers, typeById, typeName } from './kbtf.js';
 import { WALK_FLAGS, isRcuReg } from './btf-access.js';
 import { acquireReference, releaseReference } from './refs.js';
 import { checkPtrOffReg } from './mem.js';
@@ -254,3 +254,46 @@ function kernCtxId(btf: KernelBtf, progType: number): number {
 }
 
 void markUnknown;
+
+/**
+ * check_pseudo_btf_id: a `lddw` of a kernel variable or function
+ * (BPF_PSEUDO_BTF_ID, `imm` its id in the kernel BTF). Per-CPU variables
+ * load a per-CPU kernel object pointer, structs a kernel object pointer,
+ * anything else read-only memory of the type's size.
+ */
+export function checkPseudoBtfId(env: Env, idx: number, insn: RawInsn, next: RawInsn): void {
+  const btf = env.kbtf();
+  if (next.imm !== 0) env.fail(`tsbpf: ldimm64 names a kernel module's BTF (fd ${next.imm}); tsbpf knows only the kernel's own BTF`, 'ENOTSUPP');
+  if (!btf) {
+    env.fail(`tsbpf: ldimm64 loads kernel variable with BTF id ${insn.imm}, which needs the kernel BTF tsbpf was not given (--btf)`, 'ENOTSUPP');
+  }
+  const id = insn.imm;
+  const t = id === 0 ? typeById(btf, 0) : id > 0 ? btf.tryType(id) : undefined;
+  if (!t) env.fail(`ldimm64 insn specifies invalid btf_id ${id}.`, 'ENOENT');
+  if (t.kind !== 'VAR' && t.kind !== 'FUNC') env.fail(`pseudo btf_id ${id} in ldimm64 isn't KIND_VAR or KIND_FUNC`, 'EINVAL');
+  // kallsyms_lookup_name (a kernel without CONFIG_KALLSYMS_ALL has no
+  // addresses for its variables; every function of its BTF has one)
+  const known = env.kernelSymbols?.(t.name);
+  if (known === false) env.fail(`ldimm64 failed to find the address for kernel symbol '${t.name}'.`, 'ENOENT');
+  if (known === undefined && t.kind === 'VAR') {
+    env.fail(`tsbpf: whether the kernel has an address for variable '${t.name}' (kallsyms; none without CONFIG_KALLSYMS_ALL) is not known to tsbpf: give it the kernel's symbols`, 'ENOTSUPP');
+  }
+  const aux = env.aux[idx]!;
+  if (t.kind === 'FUNC') {
+    aux.btfVar = { type: T.MEM | F.RDONLY, btfId: 0, memSize: 0 };
+    return;
+  }
+  const sec = findByNameKind(btf, '.data..percpu', 'DATASEC');
+  const percpu = sec > 0 && (typeById(btf, sec).vars ?? []).some((v) => v.type === id);
+  const type = t.type ?? 0;
+  const target = skipModifiers(btf, type).t;
+  if (percpu) {
+    aux.btfVar = { type: T.BTF_ID | F.PERCPU, btfId: type, memSize: 0 };
+  } else if (!isStruct(target)) {
+    const r = resolveSize(btf, skipModifiers(btf, type).id);
+    if (!r) env.fail(`ldimm64 unable to resolve the size of type '${target.name}': -22`, 'EINVAL');
+    aux.btfVar = { type: T.MEM | F.RDONLY, btfId: 0, memSize: r.size };
+  } else {
+    aux.btfVar = { type: T.BTF_ID, btfId: type, memSize: 0 };
+  }
+}

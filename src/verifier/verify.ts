@@ -90,6 +90,15 @@ export interface VerifyOptions {
    * pointers, helper arguments typed by BTF, kfuncs.
    */
   kernelBtf?: KernelBtf | (() => KernelBtf | null | undefined) | null;
+  /**
+   * Whether the kernel has an address for a symbol (`kallsyms_lookup_name`,
+   * e.g. read from /proc/kallsyms of the kernel whose BTF this is): loads of
+   * kernel variables need one, and a kernel built without
+   * CONFIG_KALLSYMS_ALL has none for its variables. Without it functions are
+   * taken to have addresses and variables are refused with a `tsbpf:`
+   * message.
+   */
+  kernelSymbols?: (name: string) => boolean;
 }
 
 /** Counters the kernel prints on its last log line. */
@@ -182,6 +191,7 @@ export function verify(program: VerifyProgram, options: VerifyOptions = {}): Ver
       ...(f.args ? { args: f.args } : {}), ...(f.argsError !== undefined ? { argsError: f.argsError } : {}),
     })) : null,
     ...(options.kernelBtf ? { kernelBtf: options.kernelBtf } : {}),
+    ...(options.kernelSymbols ? { kernelSymbols: options.kernelSymbols } : {}),
     ...(program.attachBtfId !== undefined ? { attachBtfId: program.attachBtfId } : {}),
     ...(program.attachTo !== undefined ? { attachTo: program.attachTo } : {}),
   });

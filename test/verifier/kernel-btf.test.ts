@@ -127,3 +127,41 @@ describe('without the kernel BTF, tracing programs keep tsbpf\'s own model', () 
     expect(r.errno).toBe('ENOTSUPP');
   });
 });
+
+describe.skipIf(!btf)('kernel variables where the kernel has their address (CONFIG_KALLSYMS_ALL)', () => {
+  // This machine's kernel has no addresses for variables (the recorded
+  // corpus, btf/ksym/*, has its verdicts); a kernel with them types the
+  // per-CPU variable as the kernel's code does (check_pseudo_btf_id).
+  const varId = (name: string) => btf!.idsByName(name).find((i) => btf!.typeById(i).kind === 'VAR')!;
+  const xdp = (text: string, kernelSymbols?: (name: string) => boolean): VerifyResult => verify({
+    insns: assemble(text, { syntax: 'llvm' }).bytes, progType: 6,
+  }, { kernelBtf: btf, logLevel: 2, ...(kernelSymbols ? { kernelSymbols } : {}) });
+  const all = () => true;
+  const int = varId('bpf_prog_active');
+  const rq = varId('runqueues');
+  const nr = off('rq', 'nr_running');
+
+  it('without the kernel symbols a variable is refused plainly', () => {
+    const r = xdp(`ld_pseudo r1, 3, ${int}\nr0 = 2\nexit`);
+    expect(r.errno).toBe('ENOTSUPP');
+    expect(r.error).toMatch(/^tsbpf: whether the kernel has an address for variable 'bpf_prog_active'/);
+  });
+
+  it('per-CPU variables are per-CPU pointers, read through bpf_this_cpu_ptr/bpf_per_cpu_ptr', () => {
+    const r = xdp(`ld_pseudo r1, 3, ${int}\ncall bpf_this_cpu_ptr\nr0 = *(u32 *)(r0 + 0)\nr0 = 2\nexit`, all);
+    expect(r.accepted).toBe(true);
+    expect(r.log).toContain('R1=percpu_ptr_int()');
+    expect(r.log).toContain('R0=rdonly_mem(sz=4)');
+    expect(xdp(`ld_pseudo r1, 3, ${int}\ncall bpf_this_cpu_ptr\nr0 = *(u32 *)(r0 + 4)\nr0 = 2\nexit`, all).error)
+      .toBe('R0 min value is outside of the allowed memory range');
+    expect(xdp(`ld_pseudo r1, 3, ${int}\ncall bpf_this_cpu_ptr\nr1 = 0\n*(u32 *)(r0 + 0) = r1\nr0 = 2\nexit`, all).error)
+      .toBe('R0 cannot write into rdonly_mem');
+    expect(xdp(`ld_pseudo r1, 3, ${rq}\nr2 = 1\ncall bpf_per_cpu_ptr\nif r0 == 0 goto l\nr0 = *(u32 *)(r0 + ${nr})\nl:\nr0 = 2\nexit`, all).accepted).toBe(true);
+    expect(xdp(`ld_pseudo r1, 3, ${rq}\nr2 = 1\ncall bpf_per_cpu_ptr\nr0 = *(u32 *)(r0 + ${nr})\nr0 = 2\nexit`, all).error)
+      .toBe("R0 invalid mem access 'ptr_or_null_'");
+    expect(xdp(`ld_pseudo r1, 3, ${rq}\nr0 = *(u32 *)(r1 + ${nr})\nr0 = 2\nexit`, all).error)
+      .toBe(`R1 is ptr_rq access percpu memory: off=${nr}`);
+    expect(xdp(`ld_pseudo r1, 3, ${rq}\ncall bpf_this_cpu_ptr\nr0 = *(u32 *)(r0 + 30000)\nr0 = 2\nexit`, all).error)
+      .toBe('access beyond struct rq at off 30000 size 4');
+  });
+});

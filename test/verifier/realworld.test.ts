@@ -15,6 +15,7 @@ import { parseObject, type ObjectSpec } from '../../src/loader/index.js';
 import { assemble } from '../../src/asm/index.js';
 import { verify, verifyObjectProgram } from '../../src/verifier/index.js';
 import { kernelBtfUsable, localVmlinux, needsKernelBtf, verifyEntry, type CorpusFile } from './corpus/common.js';
+import { readKallsyms } from '../../src/node/objects.js';
 
 const corpus = JSON.parse(readFileSync(new URL('../fixtures/verifier/handwritten.json', import.meta.url), 'utf8')) as CorpusFile;
 const entries = corpus.programs.filter((p) => p.name.startsWith('realworld/') && (!needsKernelBtf(p) || kernelBtfUsable(corpus).ok));
@@ -54,12 +55,12 @@ describe('C reductions of real-world objects (each program loaded alone through 
       const btf = p.kernel_btf ? localVmlinux()! : undefined;
       let obj = specs.get(p.file);
       if (!obj) {
-        obj = parseObject(readFileSync(new URL(p.file, root)), { name: p.file, ...(btf ? { coreTarget: btf } : {}) });
+        obj = parseObject(readFileSync(new URL(p.file, root)), { name: p.file, ...(btf ? { coreTarget: btf, ksymTarget: () => btf } : {}) });
         specs.set(p.file, obj);
       }
       const prog = obj.programs.find((x) => x.name === p.program);
       expect(prog).toBeDefined();
-      const r = verifyObjectProgram(obj, prog!, btf ? { kernelBtf: btf } : {});
+      const r = verifyObjectProgram(obj, prog!, btf ? { kernelBtf: btf, kernelSymbols: (name) => readKallsyms()?.has(name) ?? false } : {});
       expect({ accepted: r.accepted, error: r.error, insn_processed: r.insnsProcessed })
         .toEqual({ accepted: p.kernel.accepted, error: p.kernel.error, insn_processed: p.kernel.insn_processed });
     });

@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { basename } from 'node:path';
 import { TsbpfError } from '../../errors.js';
-import { kernelBtfSource, openObjects } from '../../node/objects.js';
+import { kernelBtfSource, kernelSymbolsSource, openObjects } from '../../node/objects.js';
 import { loadProgramFile, readFileBytes } from '../../node/files.js';
 import {
   PROG_TYPE_NAMES, attachTypeByName, progTypeByName, verify, verifyObjectProgram,
@@ -87,16 +87,18 @@ export function registerVerify(program: Command): void {
       const attach = flags.attachType !== undefined ? attachTypeByName(flags.attachType) : undefined;
       if (attach !== undefined && attach < 0) throw new TsbpfError(`unknown attach type '${flags.attachType}'`);
       const kernelBtf = kernelBtfSource(flags.btf);
+      const syms = kernelSymbolsSource(flags.btf);
+      const kernelSymbols = syms ? { kernelSymbols: syms } : {};
       if (isElf(file)) {
         const btfData = flags.btf !== undefined ? kernelBtf() ?? undefined : undefined;
-        const obj = openObjects([file], btfData ? { btfData } : {});
+        const obj = openObjects([file], { ...(btfData ? { btfData } : {}), ksymTarget: kernelBtf });
         if (obj.programs.length === 0) throw new TsbpfError('the object has no programs', { file });
         const license = flags.license ?? obj.license;
         for (const p of obj.programs) {
           const type = override ?? p.type;
           const result = verifyObjectProgram({ ...obj, license }, {
             ...p, ...(attach !== undefined ? { expectedAttachType: attach } : {}),
-          }, { logLevel: runLevel, progType: type, allowPtrLeaks: flags.ptrLeaks, kernelBtf });
+          }, { logLevel: runLevel, progType: type, allowPtrLeaks: flags.ptrLeaks, kernelBtf, ...kernelSymbols });
           rows.push({ name: p.name, section: p.section, type: PROG_TYPE_NAMES[type] ?? String(type), result });
         }
       } else {
@@ -109,7 +111,7 @@ export function registerVerify(program: Command): void {
           maps: (flags.map ?? []).map(parseMap),
           ...(attach !== undefined ? { expectedAttachType: attach } : {}),
           ...(flags.attachTo !== undefined ? { attachTo: flags.attachTo } : {}),
-        }, { logLevel: runLevel, allowPtrLeaks: flags.ptrLeaks, kernelBtf });
+        }, { logLevel: runLevel, allowPtrLeaks: flags.ptrLeaks, kernelBtf, ...kernelSymbols });
         rows.push({ name: basename(file), section: '', type: PROG_TYPE_NAMES[type] ?? String(type), result });
       }
       for (const row of rows) printVerifierLog(row.name, row.result, level);

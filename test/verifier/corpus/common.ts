@@ -11,6 +11,7 @@ import { assemble } from '../../../src/asm/index.js';
 import { parseBtf, type Btf } from '../../../src/loader/btf.js';
 import { verify, type VerifierMapSpec, type VerifyResult } from '../../../src/verifier/index.js';
 import { progTypeByName, attachTypeByName } from '../../../src/verifier/prog-types.js';
+import { readKallsyms } from '../../../src/node/objects.js';
 
 /** A map as the kernel oracle takes it (src/node/kernel-oracle, docs/testing.md). */
 export interface OracleMap {
@@ -215,7 +216,10 @@ export function verifyEntry(e: {
     maps: maps.map((x) => verifierMap(x, maps)),
     flags: (e.prog_flags ?? []).reduce((a, f) => a | (PROG_FLAGS[f] ?? 0), 0),
     expectedAttachType: e.expected_attach_type ? attachTypeByName(e.expected_attach_type) : 0,
-  }, { logLevel, allowPtrLeaks: e.caps !== 'bpf', ...(btf ? { kernelBtf: btf } : {}) });
+  }, {
+    logLevel, allowPtrLeaks: e.caps !== 'bpf',
+    ...(btf ? { kernelBtf: btf, kernelSymbols: (name: string) => readKallsyms()?.has(name) ?? false } : {}),
+  });
 }
 
 /** The kernel oracle's request fields for an entry's attach point. */

@@ -1142,6 +1142,37 @@ function kernelBtf(): void {
   p('btf/kfunc/task-from-pid-kprobe', 'kprobe', `r1 = 1\ncall kfunc(bpf_task_from_pid)\n${ret0}`, KF);
   p('btf/kfunc/cgroup-from-id', 'sched_cls', 'r1 = 1\ncall kfunc(bpf_cgroup_from_id)\nif r0 == 0 goto l\nr1 = r0\ncall kfunc(bpf_cgroup_release)\nl:\nr0 = 0\nexit', KF);
   X('not-a-kfunc', 'call kfunc(tcp_v4_connect)\nr0 = 2\nexit');
+  // kernel variables (`lddw` BPF_PSEUDO_BTF_ID, what libbpf makes of typed __ksym externs)
+  const kid = (name: string, kind: string): number => {
+    const v = localVmlinux()!;
+    const id = v.idsByName(name).find((i) => v.typeById(i).kind === kind);
+    if (id === undefined) throw new Error(`no ${kind} ${name} in the local vmlinux BTF`);
+    return id;
+  };
+  const PROG_ACTIVE = kid('bpf_prog_active', 'VAR');
+  const RUNQUEUES = kid('runqueues', 'VAR');
+  const NR_RUNNING = kOff('rq', 'nr_running');
+  const K = (name: string, asm: string, extra: Partial<SourceProgram> = {}) => p(`btf/ksym/${name}`, 'xdp', asm, { ...KF, ...extra });
+  K('this-cpu-int', `ld_pseudo r1, 3, ${PROG_ACTIVE}\ncall bpf_this_cpu_ptr\nr0 = *(u32 *)(r0 + 0)\nr0 = 2\nexit`);
+  K('this-cpu-int-beyond', `ld_pseudo r1, 3, ${PROG_ACTIVE}\ncall bpf_this_cpu_ptr\nr0 = *(u32 *)(r0 + 4)\nr0 = 2\nexit`);
+  K('this-cpu-int-write', `ld_pseudo r1, 3, ${PROG_ACTIVE}\ncall bpf_this_cpu_ptr\nr1 = 1\n*(u32 *)(r0 + 0) = r1\nr0 = 2\nexit`);
+  K('this-cpu-struct', `ld_pseudo r1, 3, ${RUNQUEUES}\ncall bpf_this_cpu_ptr\nr0 = *(u32 *)(r0 + ${NR_RUNNING})\nr0 = 2\nexit`);
+  K('this-cpu-struct-beyond', `ld_pseudo r1, 3, ${RUNQUEUES}\ncall bpf_this_cpu_ptr\nr0 = *(u32 *)(r0 + 30000)\nr0 = 2\nexit`);
+  K('per-cpu-int-unchecked', `ld_pseudo r1, 3, ${PROG_ACTIVE}\nr2 = 0\ncall bpf_per_cpu_ptr\nr0 = *(u32 *)(r0 + 0)\nr0 = 2\nexit`);
+  K('per-cpu-int', `ld_pseudo r1, 3, ${PROG_ACTIVE}\nr2 = 0\ncall bpf_per_cpu_ptr\nif r0 == 0 goto l\nr0 = *(u32 *)(r0 + 0)\nl:\nr0 = 2\nexit`);
+  K('per-cpu-struct', `ld_pseudo r1, 3, ${RUNQUEUES}\nr2 = 1\ncall bpf_per_cpu_ptr\nif r0 == 0 goto l\nr0 = *(u32 *)(r0 + ${NR_RUNNING})\nl:\nr0 = 2\nexit`);
+  K('per-cpu-struct-unchecked', `ld_pseudo r1, 3, ${RUNQUEUES}\nr2 = 1\ncall bpf_per_cpu_ptr\nr0 = *(u32 *)(r0 + ${NR_RUNNING})\nr0 = 2\nexit`);
+  K('percpu-direct-read', `ld_pseudo r1, 3, ${RUNQUEUES}\nr0 = *(u32 *)(r1 + ${NR_RUNNING})\nr0 = 2\nexit`);
+  K('percpu-to-helper-scalar', 'r1 = 0\ncall bpf_this_cpu_ptr\nr0 = 2\nexit');
+  K('percpu-to-helper-map-value', `r1 = 0\n*(u64 *)(r10 - 8) = r1\nr2 = r10\nr2 += -8\nld_pseudo r1, 1, 0\ncall bpf_map_lookup_elem\nif r0 == 0 goto l\nr1 = r0\ncall bpf_this_cpu_ptr\nl:\nr0 = 2\nexit`, { maps: [m('hash:8:8:4')] });
+  K('percpu-offset', `ld_pseudo r1, 3, ${RUNQUEUES}\nr1 += 8\ncall bpf_this_cpu_ptr\nr0 = 2\nexit`);
+  K('percpu-spill', `ld_pseudo r1, 3, ${PROG_ACTIVE}\n*(u64 *)(r10 - 8) = r1\nr1 = *(u64 *)(r10 - 8)\ncall bpf_this_cpu_ptr\nr0 = *(u32 *)(r0 + 0)\nr0 = 2\nexit`);
+  K('percpu-ret', `ld_pseudo r0, 3, ${PROG_ACTIVE}\nexit`);
+  K('bad-id', 'ld_pseudo r1, 3, 99999999\nr0 = 2\nexit');
+  K('zero-id', 'ld_pseudo r1, 3, 0\nr0 = 2\nexit');
+  K('struct-id', `ld_pseudo r1, 3, ${kid('task_struct', 'STRUCT')}\nr0 = 2\nexit`);
+  K('func', `ld_pseudo r1, 3, ${kid('tcp_v4_connect', 'FUNC')}\nr0 = *(u8 *)(r1 + 0)\nr0 = 2\nexit`);
+  K('func-value', `ld_pseudo r1, 3, ${kid('tcp_v4_connect', 'FUNC')}\n*(u64 *)(r10 - 8) = r1\nr0 = 2\nexit`);
   // BTF pointers from helpers in other program types
   p('btf/kprobe/current-task-btf', 'kprobe', `call bpf_get_current_task_btf\nr0 = *(u32 *)(r0 + ${PID})\n${ret0}`, { kernel_btf: true });
   p('btf/kprobe/current-task-btf-beyond', 'kprobe', `call bpf_get_current_task_btf\nr0 = *(u32 *)(r0 + 20000)\n${ret0}`, { kernel_btf: true });
