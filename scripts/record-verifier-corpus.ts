@@ -19,7 +19,8 @@
  * "processed ...", as `kernelErrorLine` picks it) and insn_processed.
  * `objects.json` holds the kernel's verdict on every program of the example
  * objects (examples/*.o) and the loader's fixture objects
- * (test/fixtures/loader/*.o), each loaded alone through libbpf
+ * (test/fixtures/loader/*.o) and the packet-helper objects
+ * (test/fixtures/pkt/*.o), each loaded alone through libbpf
  * (scripts/kernel-verify-objects.py).
  * Random programs that make the kernel process more than 100,000
  * instructions are left out (they only slow the suite down; the complexity
@@ -163,6 +164,7 @@ function recordObjects(kernel: string): void {
   const files = [
     ...readdirSync(`${root}examples`).filter((f) => f.endsWith('.o')).sort().map((f) => `examples/${f}`),
     ...readdirSync(`${root}test/fixtures/loader`).filter((f) => f.endsWith('.o')).sort().map((f) => `test/fixtures/loader/${f}`),
+    ...readdirSync(`${root}test/fixtures/pkt`).filter((f) => f.endsWith('.o')).sort().map((f) => `test/fixtures/pkt/${f}`),
   ];
   const r = spawnSync('python3', [`${root}scripts/kernel-verify-objects.py`, ...files], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`kernel-verify-objects.py failed: ${r.stderr}`);

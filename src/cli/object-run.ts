@@ -7,6 +7,8 @@ import { engineByName } from '../engines.js';
 import { TsbpfError } from '../errors.js';
 import { progTypeId } from '../hooks/program-types.js';
 import type { TestRunResult } from '../hooks/test-run.js';
+import { NetNamespace } from '../hooks/net.js';
+import { parseTunnelJson } from '../hooks/tunnel-helpers.js';
 import { hostInfo } from '../node/host.js';
 import { openObjects } from '../node/objects.js';
 import { readFileBytes, readTextFile } from '../node/files.js';
@@ -40,6 +42,9 @@ export interface RunFlags extends LoadFlags {
   budget?: string;
   unsafe?: boolean;
   trace?: boolean;
+  fib?: string;
+  tunnel?: string;
+  advanceTimers?: string;
 }
 
 /** Adds the object-loading options. */
@@ -64,7 +69,10 @@ export function addRunOptions(cmd: Command): Command {
     .option('--engine <name>', 'execution engine: interp or jit', 'interp')
     .option('--budget <n>', 'instruction budget per run')
     .option('--unsafe', 'unchecked mode: accesses guarded by page rights only, no budget (only for programs known to be safe)')
-    .option('--trace', 'print every executed instruction with the registers it changed to stderr (interpreter)');
+    .option('--trace', 'print every executed instruction with the registers it changed to stderr (interpreter)')
+    .option('--fib <file>', 'the network the run sees, as JSON: {"interfaces":[...],"routes":[...],"neighbours":[...]} (docs/hooks.md); default: the test-run namespace, lo alone and down')
+    .option('--advance-timers <ns>', 'after the run, move the timers\' virtual clock forward by this many nanoseconds, running the timer callbacks that expire (docs/helpers.md)')
+    .option('--tunnel <file>', 'tunnel metadata the packet arrived with, as JSON: {"family":4,"id":N,"src":"ip","dst":"ip","tos":N,"ttl":N,"label":N} (__sk_buff programs)');
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -108,8 +116,10 @@ export function chooseProgram(collection: Collection, flags: RunFlags): LoadedPr
 }
 
 /** Loads, initialises maps, chooses and runs the program. */
-export function runFromFlags(files: readonly string[], flags: RunFlags): { collection: Collection; program: LoadedProgram; result: TestRunResult } {
+export function runFromFlags(files: readonly string[], flags: RunFlags): { collection: Collection; program: LoadedProgram; result: TestRunResult; timersFired?: number } {
   const collection = loadObject(files, flags);
+  // The network first: devmap entries name its devices.
+  if (flags.fib !== undefined) collection.network = NetNamespace.fromJson(readTextFile(flags.fib), flags.fib);
   applyMapInit(collection, mapInitFromFlags(flags.mapInit ?? []));
   const program = chooseProgram(collection, flags);
   const engine = engineByName(flags.engine);
@@ -124,6 +134,11 @@ export function runFromFlags(files: readonly string[], flags: RunFlags): { colle
     ...(flags.budget !== undefined ? { budget: parseCount(flags.budget, '--budget') } : {}),
     ...(flags.unsafe ? { checked: false } : {}),
     ...(flags.trace ? { trace: printTraceStep } : {}),
+    ...(flags.tunnel !== undefined ? { tunnel: parseTunnelJson(readTextFile(flags.tunnel), flags.tunnel) } : {}),
   }, flags.trace ? engineByName('interp') : engine);
+  if (flags.advanceTimers !== undefined) {
+    if (!/^\d+$/.test(flags.advanceTimers)) throw new TsbpfError(`--advance-timers: expected a number of nanoseconds, not '${flags.advanceTimers}'`);
+    return { collection, program, result, timersFired: collection.advanceTimers(BigInt(flags.advanceTimers), engine) };
+  }
   return { collection, program, result };
 }

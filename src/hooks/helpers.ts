@@ -1,18 +1,42 @@
 /**
  * The helper table of each program type: the vm helpers, the map helpers,
- * and the packet helpers of the type's context.
+ * and the hook helpers of the type's context (packets, routes, redirects,
+ * tunnels), limited to what the kernel offers that type. A helper the
+ * table lacks still loads: calling it stops the run with an error naming
+ * the helper and the instruction (HelperTable.missing).
  */
+import { HELPERS_BY_TYPE } from '../verifier/helper-availability.js';
 import { HelperTable } from '../vm/helpers.js';
 import type { Helper } from '../vm/helpers.js';
 import { vmHelpers } from '../vm/helpers/index.js';
 import type { VmHelperOptions } from '../vm/helpers/index.js';
 import type { HookContexts } from './contexts.js';
 import { skbHelpers, xdpHelpers } from './packet-helpers.js';
-import { contextKind } from './program-types.js';
+import { contextKind, progTypeName } from './program-types.js';
+import { skbRedirectHelpers, xdpRedirectHelpers } from './redirect.js';
+import { skbRouteHelpers, xdpRouteHelpers } from './route-helpers.js';
+import { skbEditHelpers } from './skb-edit.js';
+import { netHelpers, sockOpsHelpers } from './sock-helpers.js';
+import { tunnelHelpers } from './tunnel-helpers.js';
+
+/** The hook helpers of a program type's context. */
+function hookHelpers(typeId: number, contexts: HookContexts): Helper[] {
+  switch (contextKind(typeId)) {
+    case 'xdp':
+      return [...xdpHelpers(contexts), ...xdpRedirectHelpers(contexts), ...xdpRouteHelpers(contexts)];
+    case 'skb-l2':
+    case 'skb-l3':
+      return [...skbHelpers(contexts), ...skbEditHelpers(contexts), ...skbRedirectHelpers(contexts), ...skbRouteHelpers(contexts), ...tunnelHelpers(contexts)];
+    default:
+      return progTypeName(typeId) === 'sock_ops' ? sockOpsHelpers(contexts) : [];
+  }
+}
 
 /** Helpers for programs of kernel type `typeId` whose contexts are in `contexts`. */
 export function helpersForType(typeId: number, contexts: HookContexts, options: VmHelperOptions = {}, extra: Helper[] = []): HelperTable {
-  const kind = contextKind(typeId);
-  const packet = kind === 'xdp' ? xdpHelpers(contexts) : kind === 'skb-l2' || kind === 'skb-l3' ? skbHelpers(contexts) : [];
-  return new HelperTable([...vmHelpers(options), ...extra, ...packet]);
+  const type = progTypeName(typeId);
+  const allowed = HELPERS_BY_TYPE[type] ? new Set(HELPERS_BY_TYPE[type]) : undefined;
+  // Hook helpers only where the kernel offers them to the type: the same id may mean another helper elsewhere.
+  const hooks = [...hookHelpers(typeId, contexts), ...netHelpers(contexts)].filter((h) => !allowed || allowed.has(h.id));
+  return new HelperTable([...vmHelpers(options), ...extra, ...hooks], (id) => (allowed && !allowed.has(id) ? `not available to ${type} programs` : undefined));
 }

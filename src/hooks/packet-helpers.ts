@@ -8,19 +8,16 @@ import { VmError } from '../errors.js';
 import type { Helper, HelperCall } from '../vm/helpers.js';
 import { csumAdd } from '../vm/helpers/csum.js';
 import type { HookContexts } from './contexts.js';
-import { ETH_HLEN, SkBuff } from './skb.js';
+import { BPF_SKB_MAX_LEN, ETH_HLEN, SkBuff } from './skb.js';
 import type { SkbContext } from './skb.js';
-import { XdpAction } from './xdp.js';
 import type { XdpContext } from './xdp.js';
 
 const EINVAL = -22;
 const EFAULT = -14;
 const EACCES = -13;
+const ENOMEM = -12;
 const ENOTSUPP = -524;
 const INT_MAX = 0x7fffffff;
-const TC_ACT_SHOT = 2;
-const TC_ACT_REDIRECT = 7;
-const BPF_F_INGRESS = 1;
 
 /** `csum_add` of two 32-bit sums. */
 function add32(a: number, b: number): number {
@@ -45,13 +42,15 @@ function replaceByDiff(view: DataView, at: number, diff: number): void {
   view.setUint16(at, fold(add32(diff >>> 0, ~view.getUint16(at, true) >>> 0 & 0xffff)), true);
 }
 
-function xdpOf(c: HelperCall, contexts: HookContexts, name: string): XdpContext {
+/** The XDP context argument r1 points to, or a VmError naming the helper. */
+export function xdpOf(c: HelperCall, contexts: HookContexts, name: string): XdpContext {
   const x = contexts.xdpAt(c.num(1));
   if (!x) throw new VmError(`${name}: R1 = ${c.space.describe(c.num(1))} is not an XDP context`, { insn: c.pc });
   return x;
 }
 
-function skbOf(c: HelperCall, contexts: HookContexts, name: string): SkbContext {
+/** The socket buffer argument r1 points to, or a VmError naming the helper. */
+export function skbOf(c: HelperCall, contexts: HookContexts, name: string): SkbContext {
   const s = contexts.skbAt(c.num(1));
   if (!s) throw new VmError(`${name}: R1 = ${c.space.describe(c.num(1))} is not a socket buffer`, { insn: c.pc });
   return s;
@@ -124,7 +123,6 @@ export function xdpHelpers(contexts: HookContexts): Helper[] {
         c.ret(0);
       },
     },
-    xdpRedirectHelper(),
   ];
 }
 
@@ -136,7 +134,6 @@ function linear(s: SkbContext): { data: number; len: number } {
 
 /** The socket-buffer helpers (tc, socket filters, cgroup_skb, lwt). */
 export function skbHelpers(contexts: HookContexts): Helper[] {
-  let cookie = 0n;
   return [
     {
       id: 26, name: 'bpf_skb_load_bytes', fn: (c) => {
@@ -154,6 +151,7 @@ export function skbHelpers(contexts: HookContexts): Helper[] {
       },
     },
     {
+      // Offsets from the MAC header (BPF_HDR_START_MAC) or the network header (BPF_HDR_START_NET); anything wrong is -EFAULT.
       id: 68, name: 'bpf_skb_load_bytes_relative', fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_skb_load_bytes_relative');
         const off = c.u32(2);
@@ -161,10 +159,10 @@ export function skbHelpers(contexts: HookContexts): Helper[] {
         const start = c.u32(5);
         const to = c.ptr(3, len, true);
         const { end } = s.bounds();
-        const base = start === 0 ? s.macHeader : start === 1 ? s.macHeader + ETH_HLEN : -1;
-        if (base < 0 || len === 0 || off > INT_MAX || base + off + len > end) {
+        const base = start === 0 ? s.macHeader : start === 1 ? s.networkHeader : -1;
+        if (base < 0 || off > 0xffff || base + off + len > end) {
           c.space.bytes.fill(0, to, to + len);
-          return c.ret(base < 0 ? EINVAL : EFAULT);
+          return c.ret(EFAULT);
         }
         c.space.bytes.copyWithin(to, base + off, base + off + len);
         c.ret(0);
@@ -181,7 +179,7 @@ export function skbHelpers(contexts: HookContexts): Helper[] {
         if (off > INT_MAX || off + len > have) return c.ret(EFAULT);
         const from = c.ptr(3, len);
         c.space.bytes.copyWithin(data + off, from, from + len);
-        if (flags & 2n) c.space.data.setUint32(s.ctx.start + SkBuff.hash, 0, true);
+        if (flags & 2n) s.clearHash();
         c.ret(0);
       },
     },
@@ -232,26 +230,32 @@ export function skbHelpers(contexts: HookContexts): Helper[] {
       },
     },
     {
+      // The new length must leave the headers (skb_network_offset) and stay within BPF_SKB_MAX_LEN.
       id: 38, name: 'bpf_skb_change_tail', fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_skb_change_tail');
         const newLen = c.u32(2);
         const { data, end } = s.bounds();
-        const min = s.l2 ? ETH_HLEN : 0;
+        const min = Math.max(0, s.networkHeader - data);
         const maxEnd = s.buffer.start + s.buffer.size;
-        if (c.u64(3) !== 0n || newLen < min || data + newLen > maxEnd || newLen > 0xffff) return c.ret(EINVAL);
+        if (c.u64(3) !== 0n || newLen < min || newLen > BPF_SKB_MAX_LEN || data + newLen > maxEnd) return c.ret(EINVAL);
+        if (s.encapsulation) return c.ret(ENOTSUPP);
         if (data + newLen > end) c.space.bytes.fill(0, end, data + newLen);
         s.setBounds(data, data + newLen);
         c.ret(0);
       },
     },
     {
+      // Room in front of the MAC header, which then starts at the new data (skb_reset_mac_header).
       id: 43, name: 'bpf_skb_change_head', fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_skb_change_head');
         const room = c.u32(2);
         const { data, end } = s.bounds();
-        if (c.u64(3) !== 0n || !s.l2 || data - room < s.buffer.start || end - data + room > 0xffff) return c.ret(EINVAL);
+        const newLen = end - data + room;
+        if (c.u64(3) !== 0n || room > INT_MAX || (!s.gso && newLen > BPF_SKB_MAX_LEN)) return c.ret(EINVAL);
+        if (data - room < s.buffer.start) return c.ret(ENOMEM);
         c.space.bytes.fill(0, data - room, data);
         s.setBounds(data - room, end);
+        s.macHeader = data - room;
         c.ret(0);
       },
     },
@@ -259,20 +263,23 @@ export function skbHelpers(contexts: HookContexts): Helper[] {
       id: 39, name: 'bpf_skb_pull_data', fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_skb_pull_data');
         // Every tsbpf socket buffer is linear: pulling succeeds when the bytes exist.
-        c.ret(c.u32(2) <= linear(s).len ? 0 : -12);
+        c.ret(c.u32(2) <= linear(s).len ? 0 : ENOMEM);
       },
     },
     {
+      // One cookie per socket, generated on first use; every run has a fresh socket, as in the kernel's test run.
       id: 46, name: 'bpf_get_socket_cookie', fn: (c) => {
-        skbOf(c, contexts, 'bpf_get_socket_cookie');
-        cookie += 1n;
-        c.ret(cookie);
+        const s = skbOf(c, contexts, 'bpf_get_socket_cookie');
+        if (s.socketCookie === 0n) s.socketCookie = contexts.nextSocketCookie();
+        c.ret(s.socketCookie);
       },
     },
     {
+      // __skb_set_sw_hash(skb, hash, true): bpf_get_hash_recalc returns it until the hash is cleared.
       id: 48, name: 'bpf_set_hash', fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_set_hash');
-        c.space.data.setUint32(s.ctx.start + SkBuff.hash, c.u32(2), true);
+        s.setField(SkBuff.hash, c.u32(2));
+        s.hashValid = true;
         c.ret(0);
       },
     },
@@ -283,14 +290,6 @@ export function skbHelpers(contexts: HookContexts): Helper[] {
         c.ret(ENOTSUPP);
       },
     },
-    {
-      // bpf_redirect(ifindex, flags): the redirect itself is not carried out, as in a test run.
-      id: 23, name: 'bpf_redirect', fn: (c) => c.ret((c.u64(2) & ~BigInt(BPF_F_INGRESS)) !== 0n ? TC_ACT_SHOT : TC_ACT_REDIRECT),
-    },
   ];
 }
 
-/** `bpf_redirect` for XDP programs: XDP_REDIRECT for flags 0, XDP_ABORTED otherwise (the redirect is not carried out). */
-export function xdpRedirectHelper(): Helper {
-  return { id: 23, name: 'bpf_redirect', fn: (c) => c.ret(c.u64(2) === 0n ? XdpAction.REDIRECT : XdpAction.ABORTED) };
-}

@@ -46,7 +46,6 @@ const RAW_CONTEXT_SIZE: Record<string, number> = {
  */
 const NO_TEST_RUN: Record<string, string> = {
   sk_skb: 'its __sk_buff carries packet and socket pointers (the kernel has no test run for it either)',
-  sock_ops: 'its context carries socket and packet pointers (the kernel has no test run for it either)',
   sk_msg: 'its context carries message and socket pointers (the kernel has no test run for it either)',
   cgroup_sock_addr: 'its context carries a socket pointer (the kernel has no test run for it either)',
   sk_reuseport: 'its context carries packet and socket pointers (the kernel has no test run for it either)',
@@ -59,7 +58,21 @@ const NO_TEST_RUN: Record<string, string> = {
 /** Fields of a raw context that the verifier types as nullable pointers: a run clears them (NULL). */
 const NULLED_POINTER_FIELDS: Record<string, readonly (readonly [number, number])[]> = {
   sk_lookup: [[0, 8]], // struct bpf_sk_lookup: sk, a sock_or_null
+  sock_ops: [[184, 8]], // struct bpf_sock_ops: sk, a sock_or_null
 };
+
+/**
+ * Packet pointer pairs (`data`, `data_end` offsets) of a raw context: a run
+ * points both at one empty packet, so a program can prove no access.
+ */
+const EMPTY_PACKET_FIELDS: Record<string, readonly [number, number]> = {
+  sock_ops: [192, 200], // skb_data, skb_data_end: the TCP header of the packet in hand (none in a test run)
+};
+
+/** The (data, data_end) offsets of a raw context's packet pointers, if it has them. */
+export function emptyPacketFields(id: number): readonly [number, number] | undefined {
+  return EMPTY_PACKET_FIELDS[PROG_TYPE_NAMES[id] ?? ''];
+}
 
 /** Why a test run of program type `id` is refused, or undefined when tsbpf runs it. */
 export function testRunRefusal(id: number): string | undefined {

@@ -13,10 +13,21 @@ import type { Region } from '../vm/memory.js';
 export const SK_BUFF_SIZE = 192;
 /** Ethernet header length. */
 export const ETH_HLEN = 14;
-/** Room in front of the frame for `bpf_skb_change_head`/`adjust_room`. */
-export const SKB_HEADROOM = 256;
+/**
+ * Room in front of the frame for `bpf_skb_change_head`, `_adjust_room`,
+ * `_change_proto` and `_vlan_push`: as much as they may add (a packet
+ * stays within {@link BPF_SKB_MAX_LEN}), plus a margin; where the kernel
+ * would reallocate the head, tsbpf already has the room.
+ */
+export const SKB_HEADROOM = 16384 + 256;
 /** Largest frame the buffer holds (data plus growth by `change_tail`). */
 export const SKB_MAX_FRAME = 65535;
+/**
+ * `BPF_SKB_MAX_LEN` (`SKB_MAX_ALLOC`: 16 KiB minus the 320-byte
+ * `skb_shared_info`): the longest packet `bpf_skb_change_tail`,
+ * `bpf_skb_change_head` and `bpf_skb_adjust_room` may make.
+ */
+export const BPF_SKB_MAX_LEN = 16064;
 
 /** Field offsets of `struct __sk_buff`. */
 export const SkBuff = {
@@ -35,6 +46,32 @@ const CTX_IN_FIELDS: readonly [number, number][] = [
   [SkBuff.hwtstamp, 8],
 ];
 
+/**
+ * A socket buffer's tunnel metadata (`struct ip_tunnel_info`): what a
+ * collect-metadata tunnel device attaches to a received packet (give it in
+ * a test run's input) or what `bpf_skb_set_tunnel_key` attaches for
+ * transmission.
+ */
+export interface TunnelInfo {
+  /** `IP_TUNNEL_INFO_TX` (set by `bpf_skb_set_tunnel_key`) or received. */
+  mode: 'rx' | 'tx';
+  /** 4 or 6. */
+  family: 4 | 6;
+  /** The tunnel key (VNI, GRE key, ...), 64 bits in the kernel. */
+  id: bigint;
+  /** Outer source and destination addresses (4 or 16 bytes, network order). */
+  src: Uint8Array;
+  dst: Uint8Array;
+  tos: number;
+  ttl: number;
+  /** IPv6 flow label. */
+  label: number;
+  /** `TUNNEL_*` flag bits (IP_TUNNEL_*_BIT numbering: bit 0 CSUM, 2 KEY, 3 SEQ, 8 DONT_FRAGMENT, 13 NOCACHE, ...). */
+  flags: number;
+  /** Tunnel options (`bpf_skb_set_tunnel_opt`). */
+  options?: Uint8Array;
+}
+
 /** Packet types (`pkt_type`). */
 export const PacketType = { HOST: 0, BROADCAST: 1, MULTICAST: 2, OTHERHOST: 3 } as const;
 
@@ -44,14 +81,26 @@ export interface SkbLoadOptions {
   ctxIn?: Uint8Array;
   /** Interface index (default 1, the loopback of the test-run namespace). */
   ifindex?: number;
+  /** Tunnel metadata the packet arrived with (`bpf_skb_get_tunnel_key` reads it). */
+  tunnel?: TunnelInfo;
 }
 
 /** A socket buffer and its `__sk_buff` inside a machine's address space. */
 export class SkbContext {
   readonly ctx: Region;
   readonly buffer: Region;
-  /** Where the MAC header of the current frame starts. */
+  /** Where the MAC header of the current frame starts (`skb_mac_header`). */
   macHeader = 0;
+  /** Where the network header starts (`skb_network_header`). */
+  networkHeader = 0;
+  /** `skb->l4_hash || skb->sw_hash`: the hash in `__sk_buff.hash` is valid, `bpf_get_hash_recalc` returns it. */
+  hashValid = false;
+  /** `skb->encapsulation` (set by an encapsulating `bpf_skb_adjust_room`). */
+  encapsulation = false;
+  /** The tunnel metadata (`skb_tunnel_info`), or null. */
+  tunnel: TunnelInfo | null = null;
+  /** The socket's cookie once generated (the kernel generates it on first use; each run has a fresh socket). */
+  socketCookie = 0n;
 
   /**
    * @param l2 true when the program sees the Ethernet header (tc); false when
@@ -77,6 +126,11 @@ export class SkbContext {
     space.bytes.fill(0, this.buffer.start, this.buffer.start + this.buffer.size);
     space.bytes.fill(0, this.ctx.start, this.ctx.start + this.ctx.size);
     this.macHeader = this.buffer.start + SKB_HEADROOM;
+    this.networkHeader = this.macHeader + ETH_HLEN;
+    this.hashValid = false;
+    this.encapsulation = false;
+    this.tunnel = options.tunnel ?? null;
+    this.socketCookie = 0n;
     space.write(this.macHeader, frame);
     const v = space.data;
     const c = this.ctx.start;
@@ -125,7 +179,11 @@ export class SkbContext {
     return { data, end };
   }
 
-  /** Moves `data`/`data_end` (after a helper changed the packet) and keeps `len` and `data_meta` in step. */
+  /**
+   * Moves `data`/`data_end` (after a helper changed the packet) and keeps
+   * `len` and `data_meta` in step. The MAC and network headers stay where
+   * they are: the helper that moves them sets them.
+   */
   setBounds(data: number, end: number): void {
     const v = this.machine.space.data;
     const c = this.ctx.start;
@@ -133,7 +191,37 @@ export class SkbContext {
     v.setUint32(c + SkBuff.data_end, end, true);
     v.setUint32(c + SkBuff.data_meta, data, true);
     v.setUint32(c + SkBuff.len, end - data, true);
-    this.macHeader = this.l2 ? data : data - ETH_HLEN;
+  }
+
+  /** Reads a u32 field of the `__sk_buff` (`SkBuff.protocol`, ...). */
+  field(offset: number): number {
+    return this.machine.space.data.getUint32(this.ctx.start + offset, true);
+  }
+
+  /** Writes a u32 field of the `__sk_buff`. */
+  setField(offset: number, value: number): void {
+    this.machine.space.data.setUint32(this.ctx.start + offset, value >>> 0, true);
+  }
+
+  /** `skb->protocol` in host order (0x0800 for IPv4). */
+  get protocol(): number {
+    const raw = this.field(SkBuff.protocol) & 0xffff;
+    return ((raw & 0xff) << 8) | (raw >> 8);
+  }
+
+  set protocol(p: number) {
+    this.setField(SkBuff.protocol, ((p & 0xff) << 8) | ((p >> 8) & 0xff));
+  }
+
+  /** `skb_is_gso`: a test run's skb is GSO when its `ctx_in` set `gso_size`. */
+  get gso(): boolean {
+    return this.field(SkBuff.gso_size) !== 0;
+  }
+
+  /** `skb_clear_hash`. */
+  clearHash(): void {
+    this.hashValid = false;
+    this.setField(SkBuff.hash, 0);
   }
 
   /**

@@ -9,11 +9,17 @@ import type { Engine, LoadedRunner } from '../vm/engine.js';
 import type { RunOptions, SafeAccesses } from '../vm/interpreter.js';
 import type { Machine } from '../vm/machine.js';
 import type { Region } from '../vm/memory.js';
+import { MapTimers } from '../vm/maps/timers.js';
+import { functionEntry } from '../vm/program.js';
 import type { PreparedProgram } from '../vm/program.js';
 import { HookContexts } from './contexts.js';
-import { contextKind, nulledPointerFields, progTypeName, rawContextSize, testRunRefusal } from './program-types.js';
+import { contextKind, emptyPacketFields, nulledPointerFields, progTypeName, rawContextSize, testRunRefusal } from './program-types.js';
+import { SockOpsSocket } from './sock-helpers.js';
+import { redirectTarget } from './redirect.js';
+import type { ClonedPacket, RedirectTarget } from './redirect.js';
 import { SkbContext } from './skb.js';
-import { XdpContext } from './xdp.js';
+import type { TunnelInfo } from './skb.js';
+import { XdpAction, XdpContext, XdpMd } from './xdp.js';
 
 /** Input of one test run. */
 export interface TestRunInput {
@@ -39,6 +45,8 @@ export interface TestRunInput {
   budget?: number;
   /** Per-instruction trace callback. */
   trace?: RunOptions['trace'];
+  /** `__sk_buff` programs: tunnel metadata the packet arrived with (what `bpf_skb_get_tunnel_key` reads). */
+  tunnel?: TunnelInfo;
 }
 
 /** What a test run reports, as BPF_PROG_TEST_RUN does. */
@@ -55,7 +63,24 @@ export interface TestRunResult {
   ctxOut: Uint8Array;
   /** Instructions executed by the last run. */
   insns: number;
+  /**
+   * Where the packet goes when the program returned the redirect action
+   * (`XDP_REDIRECT`; `TC_ACT_REDIRECT` for tc and lwt_xmit): the target the
+   * redirect helpers recorded, or null when there is none (the kernel drops
+   * the packet). Absent for any other return value.
+   */
+  redirect?: RedirectTarget | null;
+  /** The copies `bpf_clone_redirect` sent (every repetition's). */
+  clones: ClonedPacket[];
+  /** `__sk_buff` programs: the packet's tunnel metadata after the run (set by `bpf_skb_set_tunnel_key`), or null. */
+  tunnel?: TunnelInfo | null;
+  /** sock_ops programs: the socket options the program set (`level:optname` → value; `bpf_setsockopt`). */
+  socketOptions?: Record<string, number | string>;
 }
+
+/** Program types whose `TC_ACT_REDIRECT` / `BPF_REDIRECT` (7) return value carries out a redirect. */
+const SKB_REDIRECT_TYPES = new Set(['sched_cls', 'sched_act', 'lwt_xmit']);
+const TC_ACT_REDIRECT = 7;
 
 /** `BPF_PROG_TYPE_SYSCALL`. */
 const PROG_TYPE_SYSCALL = 31;
@@ -80,11 +105,14 @@ export class TestRunner {
   private skbL2: SkbContext | null = null;
   private skbL3: SkbContext | null = null;
   private raw: Region | null = null;
+  private emptyPacket: Region | null = null;
   /** Loaded runners by engine, so repeated runs of a program compile it once. */
   private readonly runners = new Map<Engine, Map<PreparedProgram, LoadedRunner>>();
 
   constructor(readonly machine: Machine, contexts?: HookContexts) {
     this.contexts = contexts ?? new HookContexts();
+    // Maps that hold devices (devmaps) check them against the network runs see.
+    machine.netDevice = (ifindex) => this.contexts.net.device(ifindex) !== undefined;
   }
 
   /** The XDP context of this machine (created on first use). */
@@ -99,6 +127,28 @@ export class TestRunner {
     return (this.skbL3 ??= this.contexts.addSkb(new SkbContext(this.machine, false, 'skb.l3')));
   }
 
+  private timerKeys: Region | null = null;
+
+  /**
+   * Moves the timers' virtual clock forward by `ns` nanoseconds and runs
+   * the callback of every timer that expires by then, in expiry order, on
+   * `engine` in checked mode (docs/helpers.md, "Timers"). Returns how many
+   * callbacks ran.
+   */
+  advanceTimers(ns: bigint, engine: Engine): number {
+    return MapTimers.of(this.machine.space).advance(ns, (prog, slot, mapAddr, key, valueAddr) => {
+      if (key.length > TIMER_KEY_SLOT) throw new TsbpfError(`a timer callback's key of ${key.length} bytes is larger than ${TIMER_KEY_SLOT}`);
+      this.timerKeys ??= this.machine.space.allocate('timer.key', 'scratch', TIMER_KEY_SLOT, { readable: true, writable: false });
+      this.machine.space.write(this.timerKeys.start, key);
+      const entry = functionEntry(prog, slot);
+      let byProgram = this.runners.get(engine);
+      if (!byProgram) this.runners.set(engine, (byProgram = new Map()));
+      let runner = byProgram.get(entry);
+      if (!runner) byProgram.set(entry, (runner = engine.load(this.machine, entry)));
+      runner.run({ args: [mapAddr, this.timerKeys.start, valueAddr], cpu: 0 });
+    });
+  }
+
   /** Runs `program` (of kernel program type `typeId`) with `input` on `engine`. */
   run(program: PreparedProgram, typeId: number, engine: Engine, input: TestRunInput = {}): TestRunResult {
     const repeat = checkRepeat(input.repeat ?? 1);
@@ -111,6 +161,8 @@ export class TestRunner {
     let ctxAddr: number;
     let dataOut: () => Uint8Array;
     let ctxOut: () => Uint8Array;
+    let after: (retval: number) => Partial<TestRunResult> = () => ({});
+    this.contexts.beginRun();
     if (kind === 'xdp') {
       if (!input.dataIn) throw new TsbpfError(`an ${progTypeName(typeId)} program needs a packet (--data-in)`);
       const x = this.xdpContext();
@@ -119,13 +171,21 @@ export class TestRunner {
       ctxAddr = x.ctx.start;
       dataOut = () => x.dataOut();
       ctxOut = () => this.machine.space.read(x.ctx.start, x.ctx.size);
+      after = (retval) => (retval === XdpAction.REDIRECT
+        ? { redirect: redirectTarget(this.contexts.redirect, this.contexts, this.machine.space.data.getUint32(x.ctx.start + XdpMd.ingress_ifindex, true)) ?? null }
+        : {});
     } else if (kind === 'skb-l2' || kind === 'skb-l3') {
       if (!input.dataIn) throw new TsbpfError(`a ${progTypeName(typeId)} program needs a packet (--data-in)`);
       const s = this.skbContext(kind === 'skb-l2');
-      s.load(input.dataIn, input.ctxIn ? { ctxIn: input.ctxIn } : {});
+      s.load(input.dataIn, { ...(input.ctxIn ? { ctxIn: input.ctxIn } : {}), ...(input.tunnel ? { tunnel: { ...input.tunnel } } : {}) });
       ctxAddr = s.ctx.start;
       dataOut = () => s.dataOut();
       ctxOut = () => s.ctxOut();
+      const redirects = SKB_REDIRECT_TYPES.has(progTypeName(typeId));
+      after = (retval) => ({
+        tunnel: s.tunnel,
+        ...(redirects && retval === TC_ACT_REDIRECT ? { redirect: redirectTarget(this.contexts.redirect, this.contexts, 0) ?? null } : {}),
+      });
     } else {
       const refusal = testRunRefusal(typeId);
       if (refusal) throw new TsbpfError(`a ${progTypeName(typeId)} program cannot be test-run: ${refusal}`);
@@ -141,6 +201,18 @@ export class TestRunner {
       this.machine.space.bytes.fill(0, region.start, region.start + region.size);
       if (input.ctxIn) this.machine.space.write(region.start, input.ctxIn);
       for (const [off, len] of nulledPointerFields(typeId)) this.machine.space.bytes.fill(0, region.start + off, region.start + off + len);
+      const packet = emptyPacketFields(typeId);
+      if (packet) {
+        this.emptyPacket ??= this.machine.space.allocate('ctx.empty_packet', 'packet', 64);
+        for (const off of packet) this.machine.space.data.setBigUint64(region.start + off, BigInt(this.emptyPacket.start), true);
+      }
+      if (progTypeName(typeId) === 'sock_ops') {
+        // A fresh socket per run, of the context's family; TCP fields exist only for a full socket (is_fullsock).
+        const v = this.machine.space.data;
+        const socket = new SockOpsSocket(v.getUint32(region.start + 20, true), v.getUint32(region.start + 72, true) !== 0);
+        this.contexts.addSockOps(region.start, socket);
+        after = () => ({ socketOptions: socket.snapshot() });
+      }
       ctxAddr = region.start;
       dataOut = () => new Uint8Array(0);
       ctxOut = () => this.machine.space.read(region.start, input.ctxIn?.length ?? size);
@@ -179,16 +251,22 @@ export class TestRunner {
       }
       elapsed = (performance.now() - start) / (repeat - 1);
     }
+    const retval = Number(result.r0 & 0xffffffffn);
     return {
-      retval: Number(result.r0 & 0xffffffffn),
+      retval,
       r0: result.r0,
       durationNs: Math.round(elapsed * 1e6),
       dataOut: dataOut(),
       ctxOut: ctxOut(),
       insns: result.insns,
+      clones: this.contexts.clones,
+      ...after(retval),
     };
   }
 }
+
+/** The key slot timer callbacks read their key from (`key_size` bytes, read-only for programs). */
+const TIMER_KEY_SLOT = 512;
 
 /**
  * Applies an `xdp_md` ctx_in as Linux does: `data` is the length of the

@@ -407,8 +407,9 @@ class JitContext {
     };
     const runHelper = (id: number, pc: number): void => {
       const helper = (prog.helpers ?? machine.helpers).get(id);
-      if (helper === undefined) throw new VmError(`call to unknown helper ${id}`, { insn: pc });
+      if (helper === undefined) throw (prog.helpers ?? machine.helpers).missing(id, pc);
       call.pc = pc;
+      call.program = prog;
       this.pc = pc;
       this.current = holder.inst;
       const outer = call.helper;

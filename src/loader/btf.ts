@@ -270,6 +270,36 @@ export class Btf {
     return t;
   }
 
+  /**
+   * The kernel objects inside a value of type `id` (the kernel's
+   * `btf_parse_fields`): the byte offsets of a `struct bpf_spin_lock` and a
+   * `struct bpf_timer`, found in the type itself or in nested structs.
+   */
+  valueFields(id: number): { spinLock?: number; timer?: number } {
+    const out: { spinLock?: number; timer?: number } = {};
+    const walk = (typeId: number, base: number, depth: number): void => {
+      if (depth > MAX_RESOLVE_DEPTH) return;
+      let t: BtfType;
+      try {
+        t = this.skipModsAndTypedefs(typeId);
+      } catch {
+        return;
+      }
+      if (t.kind !== 'STRUCT' && t.kind !== 'UNION') return;
+      if (t.name === 'bpf_spin_lock') {
+        out.spinLock ??= base;
+        return;
+      }
+      if (t.name === 'bpf_timer') {
+        out.timer ??= base;
+        return;
+      }
+      for (const m of t.members) if (m.bitfieldSize === 0 && m.bitOffset % 8 === 0) walk(m.type, base + m.bitOffset / 8, depth + 1);
+    };
+    walk(id, 0, 0);
+    return out;
+  }
+
   /** Follows modifiers only (not typedefs). */
   skipModifiers(id: number): BtfType {
     let t = this.typeById(id);

@@ -96,6 +96,8 @@ export interface CoreResult {
   newSz: number;
   origTypeId: number;
   newTypeId: number;
+  /** The local spec in libbpf's text form (what libbpf reports when a poisoned instruction is reached). */
+  localSpecText?: string;
 }
 
 /** Work allowed per relocation: the searches are exhaustive, so hostile BTF must not make them explode. */
@@ -769,6 +771,7 @@ export function resolveCoreRelo(ctx: CoreContext, progName: string, relo: CoreRe
       log.push(`prog '${progName}': relo #${reloIdx}: no matching targets found`);
       res = calcRelo(progName, relo, reloIdx, localSpec, undefined, log);
     }
+    res.localSpecText = formatSpec(localSpec);
     return res;
   } catch (e) {
     if (e instanceof CoreFail) return fail(`prog '${progName}': relo #${reloIdx}: failed to relocate: ${e.message !== e.errno ? e.message : `-${e.errno}`}`);

@@ -136,6 +136,8 @@ interface Func {
   relos: RelocDesc[];
   /** Index among entry programs, or -1. */
   progIndex: number;
+  /** Own slots poisoned by CO-RE relocations that found no target, with libbpf's text of the spec. */
+  coreFailures?: { insn: number; spec: string }[];
 }
 
 type RelocDesc =
@@ -649,7 +651,11 @@ class ObjectBuilder {
     if (md.numaNode) map.numaNode = md.numaNode;
     if (md.pinning) map.pinning = md.pinning;
     if (md.keyTypeId) map.btfKeyTypeId = md.keyTypeId;
-    if (md.valueTypeId) map.btfValueTypeId = md.valueTypeId;
+    if (md.valueTypeId) {
+      map.btfValueTypeId = md.valueTypeId;
+      const fields = this.btf!.valueFields(md.valueTypeId);
+      if (fields.spinLock !== undefined || fields.timer !== undefined) map.fields = fields;
+    }
     if (map.type === MapType.RINGBUF || map.type === MapType.USER_RINGBUF) map.maxEntries = adjustRingbufSize(map.maxEntries, this.options.pageSize ?? 4096);
     if (map.type === MapType.PERF_EVENT_ARRAY && map.maxEntries === 0 && this.options.possibleCpus) map.maxEntries = this.options.possibleCpus;
   }
@@ -999,6 +1005,7 @@ class ObjectBuilder {
         const site = { ...(this.file !== undefined ? { file: this.file } : {}), section: sec.section };
         const res = resolveCoreRelo(ctx, f.name, rec, i, site);
         patchCoreInsn(ctx, f.name, f.insns, local, i, res, site);
+        if (res.poison) (f.coreFailures ??= []).push({ insn: local, spec: res.localSpecText ?? '' });
       });
     }
   }
@@ -1130,6 +1137,9 @@ class ObjectBuilder {
         case 'call': case 'subprog_addr':
           break;
       }
+    }
+    for (const f of order) {
+      for (const c of f.coreFailures ?? []) records.push({ slot: placed.get(f)! + c.insn, kind: 'core_failed', spec: c.spec });
     }
     records.sort((a, b) => a.slot - b.slot);
     const functions: ProgramFunction[] = order.map((f) => ({ name: f.name, slot: placed.get(f)!, slots: f.cnt, section: f.secName }));

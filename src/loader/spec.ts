@@ -28,6 +28,8 @@ export type ProgramRelocation =
   | { slot: number; kind: 'ksym'; name: string; weak: boolean }
   /** Call of a kernel function (kfunc) that does not exist here: poisoned like libbpf does for a missing weak kfunc. */
   | { slot: number; kind: 'kfunc'; name: string; weak: boolean }
+  /** A CO-RE relocation that found no target: the slot is poisoned (`call 0xbad2310`); `spec` is libbpf's text of the local spec. */
+  | { slot: number; kind: 'core_failed'; spec: string }
   /** bpf-to-bpf call, already linked: the callee starts at slot `target`. */
   | { slot: number; kind: 'call'; target: number; function: string }
   /** `lddw` of a function address (callback), already linked: the function starts at slot `target`. */

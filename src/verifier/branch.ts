@@ -306,7 +306,8 @@ function markPtrOrNullReg(reg: Reg, id: number, isNull: boolean): void {
       return;
     }
     markPtrNotNullReg(reg);
-    reg.id = 0;
+    // A pointer to a value with a spin lock keeps its id: bpf_spin_unlock must name the value bpf_spin_lock took.
+    if (!(baseType(reg.type) === T.MAP_VALUE && (reg.map?.spinLockOff ?? -1) >= 0)) reg.id = 0;
   }
 }
 

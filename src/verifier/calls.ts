@@ -6,19 +6,17 @@
  * packet loads (check_ld_abs).
  */
 import type { Env, SubprogInfo } from './env.js';
-import { MAX_CALL_FRAMES, VerifyAbort, checkRegArg, printVerifierState } from './env.js';
+import { BPF_COMPLEXITY_LIMIT_JMP_SEQ, MAX_CALL_FRAMES, VerifyAbort, checkRegArg, printVerifierState } from './env.js';
 import type { RawInsn } from './insn.js';
 import { BPF_DW, PSEUDO_FUNC, funcIdName, mode, size } from './insn.js';
 import type { FuncProto } from './helpers.js';
-import {
-  A, AF, HELPER_GET_LOCAL_STORAGE, HELPER_LOOP, HELPER_FOR_EACH_MAP_ELEM, HELPER_TAIL_CALL, R, RF,
-} from './helpers.js';
+import { A, AF, HELPER_GET_LOCAL_STORAGE, HELPER_LOOP, HELPER_FOR_EACH_MAP_ELEM, HELPER_TAIL_CALL, HELPER_TIMER_SET_CALLBACK, R, RF } from './helpers.js';
 import type { MapInfo, Reg } from './reg.js';
 import {
   F, S64_MAX, S64_MIN, T, U32_MAX, baseType, isNullReg, markKnown, markKnownZero, markNotInit, markUnknown, mayBeNull,
   regBoundsSync, regTypeStr,
 } from './reg.js';
-import { newFuncState } from './state.js';
+import { newFuncState, newVState } from './state.js';
 import type { FuncState } from './state.js';
 import { tnumIsConst } from './tnum.js';
 import {
@@ -209,6 +207,8 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, fn: FuncProto): voi
     }
   }
   const skipTypeCheck = isNullReg(reg) && (argType & AF.MAYBE_NULL) !== 0;
+  // 6.18.44 marks a NULL passed for a nullable argument precise (measured)
+  if (skipTypeCheck) markChainPrecision(env, regno);
   if (!skipTypeCheck) {
     checkRegType(env, regno, argType, fn.argBtf?.[arg], meta.funcId);
     checkFuncArgRegOff(env, reg, regno, argType);
@@ -276,8 +276,12 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, fn: FuncProto): voi
       meta.retBtfId = reg.btfId;
       break;
     case A.PTR_TO_SPIN_LOCK:
-      if (reg.map?.btf) env.fail(`tsbpf: bpf_spin_lock is not supported (the kernel finds the lock in the value of map '${reg.map.name}' from its BTF, which tsbpf's verifier does not read)`, 'ENOTSUPP');
-      env.fail(`map '${reg.map?.name ?? ''}' has to have BTF in order to use bpf_spin_lock`, 'EINVAL');
+      processSpinLock(env, regno, meta.funcId === 93);
+      break;
+    case A.PTR_TO_TIMER:
+      checkMapFieldPointer(env, regno, 'bpf_timer', reg.map?.timerOff ?? -1);
+      meta.mapUid = reg.mapUid;
+      meta.map = reg.map;
       break;
     default:
       break;
@@ -317,6 +321,59 @@ function processDynptrArg(env: Env, regno: number, argType: number, meta: CallMe
     return;
   }
   env.fail(`Expected an initialized dynptr as arg #${regno - 1}`, 'EINVAL');
+}
+
+/** check_map_field_pointer: a constant offset in a map value that holds the field there. */
+function checkMapFieldPointer(env: Env, regno: number, name: string, fieldOff: number): void {
+  const reg = env.regs[regno]!;
+  const map = reg.map!;
+  if (!tnumIsConst(reg.varOff)) env.fail(`R${regno} doesn't have constant offset. ${name} has to be at the constant offset`, 'EINVAL');
+  if (!map.btf) env.fail(`map '${map.name}' has to have BTF in order to use ${name}`, 'EINVAL');
+  if (fieldOff < 0) env.fail(`map '${map.name}' has no valid ${name}`, 'EINVAL');
+  const off = Number(BigInt.asIntN(64, reg.varOff.value)) + reg.off;
+  if (off !== fieldOff) env.fail(`off ${off} doesn't point to 'struct ${name}' that is at ${fieldOff}`, 'EINVAL');
+}
+
+/**
+ * process_spin_lock: `bpf_spin_lock` takes the lock of a map value (the one
+ * at the BTF's `struct bpf_spin_lock`), at most one at a time;
+ * `bpf_spin_unlock` releases the one taken, through a pointer to the same
+ * value.
+ */
+function processSpinLock(env: Env, regno: number, isLock: boolean): void {
+  const reg = env.regs[regno]!;
+  const cur = env.cur;
+  if (!tnumIsConst(reg.varOff)) env.fail(`R${regno} doesn't have constant offset. bpf_spin_lock has to be at the constant offset`, 'EINVAL');
+  if (reg.type !== T.MAP_VALUE) env.fail(`local 'kptr' has no valid bpf_spin_lock`, 'EINVAL');
+  const map = reg.map!;
+  if (!map.btf) env.fail(`map '${map.name}' has to have BTF in order to use bpf_spin_lock`, 'EINVAL');
+  if (map.spinLockOff < 0) env.fail(`map '${map.name}' has no valid bpf_spin_lock`, 'EINVAL');
+  const off = Number(BigInt.asIntN(64, reg.varOff.value)) + reg.off;
+  if (off !== map.spinLockOff) env.fail(`off ${off} doesn't point to 'struct bpf_spin_lock' that is at ${map.spinLockOff}`, 'EINVAL');
+  // The lock belongs to the map, not to one program's view of it (inner maps of one template share it).
+  const ptr = mapIdentity(map);
+  if (isLock) {
+    if (cur.activeLocks && cur.refs.some((r) => r.type === 'lock')) env.fail('Locking two bpf_spin_locks are not allowed', 'EINVAL');
+    cur.refs.push({ id: reg.id, insnIdx: env.insnIdx, type: 'lock', ptr });
+    cur.activeLocks++;
+    cur.activeLockId = reg.id;
+    cur.activeLockPtr = ptr;
+    return;
+  }
+  if (!cur.activeLocks) env.fail('bpf_spin_unlock without taking a lock', 'EINVAL');
+  const i = cur.refs.findIndex((r) => r.type === 'lock' && r.id === reg.id && r.ptr === ptr);
+  if (i < 0) env.fail('bpf_spin_unlock of different lock', 'EINVAL');
+  if (reg.id !== cur.activeLockId || ptr !== cur.activeLockPtr) env.fail('bpf_spin_unlock cannot be out of order', 'EINVAL');
+  cur.refs.splice(i, 1);
+  cur.activeLocks--;
+  const prev = [...cur.refs].reverse().find((r) => r.type === 'lock');
+  cur.activeLockId = prev?.id ?? 0;
+  cur.activeLockPtr = prev?.ptr ?? null;
+}
+
+/** The identity of a map for lock bookkeeping (`reg->map_ptr`): its index, or the inner template object. */
+function mapIdentity(map: MapInfo): unknown {
+  return map.index >= 0 ? map.index : map;
 }
 
 function checkRegConstStr(env: Env, reg: Reg, regno: number): void {
@@ -718,6 +775,42 @@ export function checkLdAbs(env: Env, insn: RawInsn): void {
     env.markRegScratched(r);
   }
   markUnknown(regs[0]!);
+  // A failed load returns 0 from the function (the hidden exit of the
+  // rewrite): in a subprogram the caller must see that return too.
+  if (env.cur.curframe) {
+    env.markRegScratched(0);
+    pushStack(env, env.insnIdx + 1, env.insnIdx);
+    markKnownZero(regs[0]!);
+    prepareFuncExit(env);
+    env.insnIdx--;
+  }
+}
+
+/**
+ * push_async_cb + set_timer_callback_state: a timer callback runs later, on
+ * a fresh stack, as `cb(map, key, value)`; it is verified as a path of its
+ * own starting at its first instruction, and must return 0.
+ */
+function pushAsyncCallback(env: Env, insnIdx: number, subprog: number, map: MapInfo): void {
+  const sp = env.subprogs[subprog]!;
+  sp.isAsyncCb = true;
+  const st = newVState();
+  const frame = newFuncState(-1, 0, subprog);
+  frame.asyncEntryCnt = env.frame.asyncEntryCnt + 1;
+  frame.inAsyncCallbackFn = true;
+  frame.callbackRetMin = 0;
+  frame.callbackRetMax = 0;
+  const [, r1, r2, r3] = frame.regs;
+  for (const [reg, type] of [[r1!, T.MAP_PTR], [r2!, T.MAP_KEY], [r3!, T.MAP_VALUE]] as const) {
+    reg.type = type;
+    markKnownZero(reg);
+    reg.map = map;
+  }
+  st.frames.push(frame);
+  st.firstInsnIdx = sp.start;
+  st.lastInsnIdx = -1;
+  env.head.push({ st, insnIdx: sp.start, prevInsnIdx: insnIdx, logPos: env.log.pos });
+  if (env.head.length > BPF_COMPLEXITY_LIMIT_JMP_SEQ) env.fail(`The sequence of ${env.head.length} jumps is too complex for async cb.`, 'E2BIG');
 }
 
 function setLoopCallbackState(caller: FuncState, callee: FuncState): void {
@@ -806,9 +899,13 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
       break;
     case HELPER_GET_LOCAL_STORAGE:
       if (!isNullReg(regs[2]!)) env.fail("get_local_storage() doesn't support non-zero flags", 'EINVAL');
+      markChainPrecision(env, 2); // (measured on 6.18.44, as for NULL arguments)
       break;
     case HELPER_FOR_EACH_MAP_ELEM:
       pushCallbackCall(env, insnIdx, meta.subprogno, setMapElemCallbackState);
+      break;
+    case HELPER_TIMER_SET_CALLBACK:
+      pushAsyncCallback(env, insnIdx, meta.subprogno, meta.map!);
       break;
     case HELPER_LOOP: {
       updateLoopInlineState(env, insnIdx, meta.subprogno);
@@ -849,16 +946,16 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
       r0.type = T.MAP_VALUE | flags;
       // what a map of maps, an AF_XDP socket map or a socket map holds
       // (6.18 types the lookup's result at the call, not at the null check)
-      if (funcId === 1) {
-        if (map.inner) {
-          r0.type = T.MAP_PTR | flags;
-          r0.map = map.inner;
-        } else if (map.type === MapType.XSKMAP) {
-          r0.type = T.XDP_SOCK | flags;
-        } else if (map.type === MapType.SOCKMAP || map.type === MapType.SOCKHASH) {
-          r0.type = T.SOCKET | flags;
-        }
+      if (map.inner) {
+        r0.type = T.MAP_PTR | flags;
+        r0.map = map.inner;
+      } else if (funcId === 1 && map.type === MapType.XSKMAP) {
+        r0.type = T.XDP_SOCK | flags;
+      } else if (funcId === 1 && (map.type === MapType.SOCKMAP || map.type === MapType.SOCKHASH)) {
+        r0.type = T.SOCKET | flags;
       }
+      // A value with a spin lock gets an id even when it cannot be NULL: unlocks are matched with locks by it.
+      if (!flags && map.spinLockOff >= 0) r0.id = env.nextId();
       break;
     }
     case R.PTR_TO_SOCKET:

@@ -16,7 +16,7 @@ import type { RawInsn } from './insn.js';
 import type { MapInfo } from './reg.js';
 import { HELPER_TAIL_CALL, PROTOS, isSyncCallbackHelper } from './helpers.js';
 import { envHelperProto, envHelperSets } from './tracing-helpers.js';
-import { addKfuncCall, checkPseudoBtfId } from './kfuncs.js';
+import { addKfuncCall, checkPseudoBtfId, kfuncCallable } from './kfuncs.js';
 import { MapType } from '../vm/maps/types.js';
 
 const BPF_MAX_SUBPROGS = 256;
@@ -164,8 +164,10 @@ export function resolvePseudoLdimm64(env: Env): void {
       if (!(src === 2 || src === 6 || ((src === 1 || src === 5) && next.imm === 0))) {
         env.fail('unrecognized bpf_ld_imm64 insn', 'EINVAL');
       }
-      const map = env.maps[insn.imm];
+      const byFd = src === 1 || src === 2;
+      const map = byFd && !env.mapFdsIndexMaps ? undefined : env.maps[insn.imm];
       if (!map) env.fail(`fd ${insn.imm} is not pointing to valid bpf_map`, 'EBADF');
+      checkMapFieldsForProg(env, map);
       if (map.type === MapType.STRUCT_OPS) env.fail('bpf_struct_ops map cannot be used in prog', 'EINVAL');
       if (env.sleepable && !sleepableMapCompatible(map)) {
         env.fail('Sleepable programs can only use array, hash, ringbuf and local storage maps, also as inner maps', 'EINVAL');
@@ -250,6 +252,9 @@ export function checkCfg(env: Env): void {
     aux[t + sz]!.jmpPoint = true;
     if (visitCallee) {
       aux[t]!.prunePoint = true;
+      // merge_callee_effects: the DFS revisits t once the callee is explored, so its marks are final by then
+      const callee = env.subprogs[containingSubprog(env, t + insn.imm + 1)]!;
+      if (callee.changesPktData) env.subprogs[containingSubprog(env, t)]!.changesPktData = true;
       return pushInsn(t, t + insn.imm + 1, BRANCH);
     }
     return 0;
@@ -274,7 +279,8 @@ export function checkCfg(env: Env): void {
           aux[t]!.prunePoint = true;
           aux[t]!.jmpPoint = true;
         }
-        if (isHelperCall(insn) && PROTOS.get(insn.imm)?.changesPkt) {
+        // a tail-called program may change the packet: the caller of a function that tail-calls must assume it did
+        if (isHelperCall(insn) && (PROTOS.get(insn.imm)?.changesPkt || insn.imm === HELPER_TAIL_CALL)) {
           env.subprogs[containingSubprog(env, t)]!.changesPktData = true;
         }
         ret = visitCall(t, insn.src === 1);
@@ -346,7 +352,8 @@ export function computeScc(env: Env): void {
       }
       let assign = stack[stack.length - 1] !== w;
       if (ss.includes(w)) assign = true;
-      // (6.18: a callback-calling instruction is not an SCC of its own)
+      // (the kernel's level-2 log numbers a callback-calling instruction as
+      // an SCC of its own; tsbpf's exploration matches the kernel's without)
       let t: number;
       do {
         t = stack.pop()!;
@@ -404,7 +411,7 @@ function useDef(env: Env, insn: RawInsn): [use: number, def: number] {
             return [((1 << (n + 1)) - 1) & ~1, def];
           }
         }
-        if (insn.src === 2) {
+        if (insn.src === 2 && kfuncCallable(env, insn.imm)) {
           // a kfunc reads as many registers as its prototype has parameters
           const t = env.kbtf()?.tryType(insn.imm);
           const proto = t && t.kind === 'FUNC' ? env.kbtf()!.tryType(t.type ?? 0) : undefined;
@@ -486,4 +493,17 @@ function postorder(env: Env, succ: number[][]): number[] {
     }
   }
   return order;
+}
+
+/** Program types that run in arbitrary kernel context (is_tracing_prog_type): kprobe, tracepoint, perf_event, raw tracepoints. */
+const TRACING_CONTEXT_TYPES = new Set([2, 5, 7, 17, 24]);
+
+/** check_map_prog_compatibility: locks and timers in values, by program type. */
+function checkMapFieldsForProg(env: Env, map: MapInfo): void {
+  const tracing = TRACING_CONTEXT_TYPES.has(env.progType);
+  if (map.spinLockOff >= 0) {
+    if (env.progType === 1) env.fail('socket filter progs cannot use bpf_spin_lock yet', 'EINVAL');
+    if (tracing) env.fail('tracing progs cannot use bpf_spin_lock yet', 'EINVAL');
+  }
+  if (tracing && map.timerOff >= 0) env.fail('tracing progs cannot use bpf_timer yet', 'EINVAL');
 }

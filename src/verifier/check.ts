@@ -320,7 +320,7 @@ function doCheckSubprogs(env: Env): void {
 /** Runs the checks of bpf_check() up to the end of path exploration. */
 export function runChecks(env: Env): void {
   checkSubprogs(env);
-  if (!env.funcInfo) checkAbnormalReturn(env);
+  checkAbnormalReturn(env);
   resolvePseudoLdimm64(env);
   checkCfg(env);
   checkAttachBtfId(env);
@@ -333,9 +333,15 @@ export function runChecks(env: Env): void {
   if (env.ctxConversionFails) env.fail('verifier bug: error during ctx access conversion (0)', 'EFAULT');
 }
 
-/** check_abnormal_return: without BTF, subprograms may not use LD_ABS or tail calls. */
+/**
+ * check_abnormal_return (without BTF, subprograms may not use LD_ABS or
+ * tail calls) and its BTF counterpart in check_btf_func (only in functions
+ * whose prototype returns a scalar: both can return from the function).
+ */
 function checkAbnormalReturn(env: Env): void {
   for (let s = 1; s < env.subprogs.length; s++) {
+    const fi = env.funcInfo?.[s];
+    if (env.funcInfo && fi?.scalarReturn !== false) continue;
     const start = env.subprogs[s]!.start;
     const end = s + 1 < env.subprogs.length ? env.subprogs[s + 1]!.start : env.len;
     let ldAbs = false;
@@ -345,6 +351,11 @@ function checkAbnormalReturn(env: Env): void {
       const cls = insn.code & 7;
       if (cls === 0 && ((insn.code & 0xe0) === 0x20 || (insn.code & 0xe0) === 0x40)) ldAbs = true;
       if (insn.code === (BPF_JMP | BPF_CALL) && insn.src === 0 && insn.imm === 12) tailCall = true;
+    }
+    if (env.funcInfo) {
+      if (ldAbs) env.fail("LD_ABS is only allowed in functions that return 'int'.", 'EINVAL');
+      if (tailCall) env.fail("tail_call is only allowed in functions that return 'int'.", 'EINVAL');
+      continue;
     }
     if (ldAbs) env.fail('LD_ABS is not allowed in subprogs without BTF', 'EINVAL');
     if (tailCall) env.fail('tail_call is not allowed in subprogs without BTF', 'EINVAL');

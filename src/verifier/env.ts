@@ -31,6 +31,8 @@ export interface FuncInfoEntry {
   global: boolean;
   args?: readonly GlobalArg[];
   argsError?: string;
+  /** The BTF prototype returns a small int or enum (unknown: assumed so). */
+  scalarReturn?: boolean;
 }
 
 export class VerifyAbort extends Error {
@@ -186,6 +188,8 @@ export class Env {
   allowPtrLeaks = true;
   /** BPF_F_TEST_STATE_FREQ: a checkpoint at every prune point. */
   testStateFreq = false;
+  /** BPF_PSEUDO_MAP_FD/VALUE immediates are indices into `maps` (raw programs), not unopened fds. */
+  mapFdsIndexMaps = true;
   /** Possible CPUs (bounds bpf_get_smp_processor_id). */
   nrCpus = 2;
   /** Largest end (offset + size) of a context access (`prog->aux->max_ctx_offset`). */
@@ -310,6 +314,8 @@ export class Env {
     if ((i.src === 1 || i.src === 2) && !this.allowPtrLeaks) return 0n;
     if ((i.src === 1 || i.src === 5) && a.mapIndex >= 0) return this.mapAddr[a.mapIndex]!;
     if ((i.src === 2 || i.src === 6) && a.mapIndex >= 0) return this.mapAddr[a.mapIndex]! + 0x110n + BigInt(a.mapOff);
+    // a kernel variable: the kernel prints the address it patched in, which tsbpf does not know
+    if (i.src === 3 && a.btfVar) return 0xffffffff82000000n + BigInt(i.imm >>> 0) * 8n;
     return undefined;
   }
 

@@ -391,3 +391,4 @@ export const HELPER_FOR_EACH_MAP_ELEM = 164;
 export const HELPER_RINGBUF_RESERVE = 131;
 export const HELPER_GET_LOCAL_STORAGE = 81;
 export const HELPER_SNPRINTF = 165;
+export const HELPER_TIMER_SET_CALLBACK = 170;

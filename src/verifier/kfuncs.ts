@@ -20,6 +20,7 @@ import { acquireReference, releaseReference } from './refs.js';
 import { checkPtrOffReg } from './mem.js';
 import { PROG_TYPE_NAMES, PT } from './prog-types.js';
 import { tnumIsConst } from './tnum.js';
+import { markChainPrecision } from './precision.js';
 
 /** An argument of a modelled kfunc. */
 type KArg =
@@ -113,6 +114,22 @@ function taggedKfuncs(btf: KernelBtf): Set<number> {
   return set;
 }
 
+/**
+ * Whether fetch_kfunc_meta finds kernel function `id` callable by the
+ * program (in a kfunc set for its type): only then does the liveness pass
+ * read the kfunc's parameters instead of all argument registers.
+ * Unmodelled kfuncs are taken as callable (tsbpf refuses them anyway).
+ */
+export function kfuncCallable(env: Env, id: number): boolean {
+  const btf = env.kbtf();
+  const fn = btf?.tryType(id);
+  if (!btf || !fn || fn.kind !== 'FUNC') return false;
+  if (env.progType !== PT.STRUCT_OPS && !taggedKfuncs(btf).has(id)) return false;
+  const allowed = KFUNC_PROG_TYPES[fn.name];
+  const typeName0 = PROG_TYPE_NAMES[env.progType] ?? '';
+  return !allowed || !PROBED_TYPES.has(typeName0) || allowed.includes(typeName0);
+}
+
 /** check_kfunc_call for the modelled kfuncs. */
 export function checkKfuncCall(env: Env, insn: RawInsn): void {
   const btf = env.kbtf()!;
@@ -164,6 +181,7 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
         return;
       case 'const':
         if (reg.type !== T.SCALAR || !tnumIsConst(reg.varOff)) env.fail(`R${regno} must be a known constant`, 'EINVAL');
+        markChainPrecision(env, regno);
         constArg = reg.varOff.value;
         return;
       case 'ctx':
@@ -209,12 +227,12 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
     r0.type = T.BTF_ID | (def.ret.null ? F.MAYBE_NULL : 0);
     r0.btfId = Math.max(0, id);
     r0.btfName = def.ret.btf;
+    // a nullable result takes an id, then an acquired one the reference's
+    if (def.ret.null) r0.id = env.nextId();
     if (def.ret.acquire) {
       const ref = acquireReference(env, env.insnIdx);
-      r0.id = ref;
+      if (def.ret.null) r0.id = ref;
       r0.refObjId = ref;
-    } else if (def.ret.null) {
-      r0.id = env.nextId();
     }
   }
 }

@@ -403,7 +403,18 @@ function checkMapAccessType(env: Env, regno: number, off: number, size: number, 
 
 function checkMapAccess(env: Env, regno: number, off: number, size: number, zeroSizeAllowed: boolean): void {
   const reg = env.regs[regno]!;
-  checkMemRegionAccess(env, regno, off, size, reg.map!.valueSize, zeroSizeAllowed);
+  const map = reg.map!;
+  checkMemRegionAccess(env, regno, off, size, map.valueSize, zeroSizeAllowed);
+  // The kernel objects in a value (its btf_record, by offset) cannot be loaded or stored.
+  const fields: [number, number, string][] = [];
+  if (map.spinLockOff >= 0) fields.push([map.spinLockOff, 4, 'bpf_spin_lock']);
+  if (map.timerOff >= 0) fields.push([map.timerOff, 16, 'bpf_timer']);
+  fields.sort((a, b) => a[0] - b[0]);
+  for (const [p, fsize, name] of fields) {
+    if (reg.smin + BigInt(off) < BigInt(p + fsize) && BigInt(p) < reg.umax + BigInt(off + size)) {
+      env.fail(`${name} cannot be accessed directly by load/store`, 'EACCES');
+    }
+  }
 }
 
 /** may_access_direct_pkt_data. */

@@ -45,6 +45,35 @@ export interface ObjectProgramLike {
   funcInfo: readonly { slot: number; name: string; typeId?: number }[];
   /** Tracing/LSM: the attach point the section names (`tp_btf/sched_wakeup` → `sched_wakeup`). */
   attachTo?: string;
+  /** The loader's relocation records: poisoned slots explain themselves as libbpf explains them. */
+  relocations?: readonly { slot: number; kind: string; name?: string; spec?: string }[];
+}
+
+const CORE_POISON = 195896080;
+const KFUNC_POISON_BASE = 2002000000;
+
+/**
+ * libbpf's verifier log fixups (fixup_log_failed_core_relo,
+ * fixup_log_missing_kfunc_call): a reached poisoned call is reported as
+ * the relocation or kfunc that caused it, not as an unknown helper.
+ */
+function explainPoison(program: ObjectProgramLike, result: VerifyResult): VerifyResult {
+  const m = /^invalid func unknown#(\d+)$/.exec(result.error ?? '');
+  if (!m || result.errorInsn === null) return result;
+  const imm = Number(m[1]);
+  const slot = result.errorInsn;
+  const relo = program.relocations?.find((r) => r.slot === slot);
+  let patch: [string, string] | null = null;
+  if (imm === CORE_POISON && relo?.kind === 'core_failed') {
+    patch = [`${slot}: <invalid CO-RE relocation>`, `failed to resolve CO-RE relocation ${relo.spec ?? ''}`];
+  } else if (imm >= KFUNC_POISON_BASE && imm < KFUNC_POISON_BASE + 1_000_000 && relo?.kind === 'kfunc') {
+    patch = [`${slot}: <invalid kfunc call>`, `kfunc '${relo.name ?? ''}' is referenced but wasn't resolved`];
+  }
+  if (!patch) return result;
+  const lines = result.log.split('\n');
+  const at = lines.findIndex((l, i) => l === result.error && i > 0 && lines[i - 1]!.startsWith(`${slot}: (85) call unknown#${imm}`));
+  if (at > 0) lines.splice(at - 1, 2, ...patch);
+  return { ...result, error: patch[1], log: lines.join('\n') };
 }
 
 /** The context struct each program type's global subprograms may take (`find_canonical_prog_ctx_type`). */
@@ -162,17 +191,26 @@ function resolvePtrId(btf: BtfLike, id: number): number {
 
 const BTF_FUNC_GLOBAL = 1;
 
+/** check_btf_func's scalar_return: the prototype returns a small int or an enum (void does not count). */
+function returnsScalar(btf: BtfLike, protoId: number): boolean {
+  const proto = btf.typeById(protoId);
+  if (proto.kind !== 'FUNC_PROTO') return true;
+  const ret = skipModifiers(btf, proto.type ?? 0);
+  return (ret.kind === 'INT' && (ret.size ?? 0) <= 8) || ret.kind === 'ENUM' || ret.kind === 'ENUM64';
+}
+
 /** Verifies `program` of `object`; `progType` overrides the type from the section. */
 export function verifyObjectProgram(object: ObjectLike, program: ObjectProgramLike, options: VerifyOptions & { progType?: number } = {}): VerifyResult {
   const progType = options.progType ?? program.type;
   const btf = object.btf;
   const funcInfo = program.funcInfo.length > 0
     ? program.funcInfo.map((f, i) => {
-      const entry: { insnOff: number; name: string; global: boolean; args?: GlobalArg[]; argsError?: string } = {
+      const entry: { insnOff: number; name: string; global: boolean; args?: GlobalArg[]; argsError?: string; scalarReturn?: boolean } = {
         insnOff: f.slot, name: f.name, global: false,
       };
       if (btf && f.typeId && i > 0) {
         const fn = btf.typeById(f.typeId);
+        if (fn.kind === 'FUNC') entry.scalarReturn = returnsScalar(btf, fn.type ?? 0);
         if (fn.kind === 'FUNC' && fn.linkage === BTF_FUNC_GLOBAL) {
           entry.global = true;
           const r = globalFuncArgs(btf, f.typeId, progType);
@@ -183,14 +221,15 @@ export function verifyObjectProgram(object: ObjectLike, program: ObjectProgramLi
       return entry;
     })
     : undefined;
-  return verify({
+  return explainPoison(program, verify({
     insns: program.insns,
     progType,
     license: object.license,
     maps: object.maps,
     ...(program.expectedAttachType !== undefined ? { expectedAttachType: program.expectedAttachType } : {}),
     flags: program.flags,
+    mapFdsIndexMaps: false,
     ...(funcInfo ? { funcInfo } : {}),
     ...(program.attachTo !== undefined ? { attachTo: program.attachTo } : {}),
-  }, options);
+  }, options));
 }

@@ -183,6 +183,10 @@ function backtrackInsn(env: Env, idx: number, subseqIdx: number, hist: HistEntry
       bt.frame--;
       return;
     } else if (insn.code === (BPF_JMP | BPF_CALL) && insn.src === 0 && isSyncCallbackHelper(insn.imm) && idx !== subseqIdx - 1) {
+      // back from the callback to its helper call: only argument registers can be asked for here
+      // (r0 is when the callback returned abnormally, from LD_ABS's hidden exit, which the kernel reports as its own bug)
+      const extra = bt.regs[bt.frame]! & ~ARGS_MASK;
+      if (extra) env.fail(`verifier bug: callback unexpected regs ${extra.toString(16)}`, 'EFAULT');
       for (let r = 1; r <= 5; r++) bt.clearReg(r);
       bt.frame--;
       return;

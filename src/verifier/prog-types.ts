@@ -92,7 +92,7 @@ function tableAccess(table: CtxAccessTable, beyond: (off: number, size: number, 
     write.set(size, parseRanges(table.write[size] ?? ''));
   }
   return (off: number, size: number, isWrite: boolean): CtxAccessResult => {
-    if (off + size > CTX_PROBE_LIMIT || off < 0) return { ok: off >= 0 && beyond(off, size, isWrite), regType: T.SCALAR };
+    if (off + size > CTX_PROBE_LIMIT || off < 0) return { ok: beyond(off, size, isWrite), regType: T.SCALAR };
     const ok = (isWrite ? write : read).get(size)?.has(off) ?? false;
     const ptr = isWrite ? undefined : table.ptr[`${off}:${size}`];
     return { ok, regType: ptr !== undefined ? (PTR_NAMES[ptr] ?? T.SCALAR) : T.SCALAR };
@@ -130,8 +130,10 @@ export function progTypeInfo(id: number, attach = 0): ProgTypeInfo {
   const table = CTX_ACCESS[variant] ?? CTX_ACCESS[name];
   const helperKey = btfTyped ? 'raw_tracepoint' : HELPERS_BY_TYPE[variant] ? variant : name;
   let beyond: (off: number, size: number, write: boolean) => boolean = never;
-  if (name === 'tracepoint') beyond = (off, size, w) => !w && off >= 8 && off < 8192 && off % size === 0;
-  if (name === 'syscall') beyond = (off, size) => off < 0xffff && off % size === 0;
+  // tp_prog_is_valid_access compares the offset with sizeof(void *) unsigned: negative offsets pass
+  // (measured); the run checks them, as every tracepoint access (see mem.ts)
+  if (name === 'tracepoint') beyond = (off, size, w) => !w && (off >= 8 || off < 0) && off < 8192 && off % size === 0;
+  if (name === 'syscall') beyond = (off, size) => off >= 0 && off < 0xffff && off % size === 0;
   const info: ProgTypeInfo = {
     id,
     name,

@@ -46,3 +46,4 @@ export function checkResourceLeak(env: Env, exceptionExit: boolean, checkLock: b
   if (!checkReferenceLeak(env, exceptionExit)) env.fail(`${prefix} would lead to reference leak`, 'EINVAL');
   if (checkLock && env.cur.activeRcuLock) env.fail(`${prefix} cannot be used inside bpf_rcu_read_lock-ed region`, 'EINVAL');
 }
+

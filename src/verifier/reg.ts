@@ -96,8 +96,12 @@ export interface MapInfo {
   readonly: boolean;
   /** Contents of key 0 of a frozen read-only array (for `.rodata`). */
   initialValue: Uint8Array | null;
-  /** The map has a BTF value type (an object's map); tsbpf does not read its layout. */
+  /** The map has a BTF value type (an object's map). */
   btf: boolean;
+  /** Offset of the value's `struct bpf_spin_lock` (from its BTF), or -1. */
+  spinLockOff: number;
+  /** Offset of the value's `struct bpf_timer`, or -1. */
+  timerOff: number;
 }
 
 /** One register's abstract value. */

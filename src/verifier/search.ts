@@ -291,9 +291,10 @@ function refsafe(old: VState, cur: VState, m: IdMap): boolean {
   if (old.refs.length !== cur.refs.length) return false;
   if (old.activeLocks !== cur.activeLocks) return false;
   if (old.activeRcuLock !== cur.activeRcuLock) return false;
-  if (!checkIds(old.activeLockId, cur.activeLockId, m)) return false;
+  if (!checkIds(old.activeLockId, cur.activeLockId, m) || old.activeLockPtr !== cur.activeLockPtr) return false;
   for (let i = 0; i < old.refs.length; i++) {
     if (!checkIds(old.refs[i]!.id, cur.refs[i]!.id, m) || old.refs[i]!.type !== cur.refs[i]!.type) return false;
+    if (old.refs[i]!.type === 'lock' && old.refs[i]!.ptr !== cur.refs[i]!.ptr) return false;
   }
   return true;
 }

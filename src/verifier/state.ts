@@ -45,6 +45,8 @@ export interface RefState {
   id: number;
   insnIdx: number;
   type: 'ptr' | 'lock';
+  /** Locks: the map whose value holds the lock. */
+  ptr?: unknown;
 }
 
 /** One entry of a state's jump history. */
@@ -77,6 +79,8 @@ export interface VState {
   activeLockId: number;
   /** bpf_rcu_read_lock() sections entered (`active_rcu_locks`). */
   activeRcuLock: number;
+  /** The map whose value holds the lock taken (`active_lock_ptr`). */
+  activeLockPtr: unknown;
   speculative: boolean;
   branches: number;
   parent: VState | null;
@@ -143,7 +147,7 @@ export function growStack(f: FuncState, size: number): void {
 
 export function newVState(): VState {
   return {
-    frames: [], curframe: 0, refs: [], activeLocks: 0, activeLockId: 0, activeRcuLock: 0, speculative: false, branches: 1,
+    frames: [], curframe: 0, refs: [], activeLocks: 0, activeLockId: 0, activeLockPtr: null, activeRcuLock: 0, speculative: false, branches: 1,
     parent: null, insnIdx: 0, firstInsnIdx: 0, lastInsnIdx: -1, history: [], dfsDepth: 0, callbackUnrollDepth: 0,
     mayGotoDepth: 0, equalState: null, cleaned: false, listEntry: null,
   };
@@ -157,6 +161,7 @@ export function copyVState(s: VState): VState {
     refs: s.refs.map((r) => ({ ...r })),
     activeLocks: s.activeLocks,
     activeRcuLock: s.activeRcuLock,
+    activeLockPtr: s.activeLockPtr,
     activeLockId: s.activeLockId,
     speculative: s.speculative,
     branches: s.branches,

@@ -33,7 +33,10 @@ export interface VerifierMapSpec {
   initialData?: Uint8Array;
   /** BTF type id of the value in the object's BTF (objects' maps): the map has BTF. */
   btfValueTypeId?: number;
+  /** Kernel objects in the value, from its BTF: a `bpf_spin_lock` and a `bpf_timer`, by offset. */
+  fields?: { spinLock?: number; timer?: number };
 }
+
 
 /** A program to verify. */
 export interface VerifyProgram {
@@ -55,7 +58,14 @@ export interface VerifyProgram {
    * kinds `args` (from its BTF prototype); `argsError` is the kernel's
    * message when BTF cannot describe them.
    */
-  funcInfo?: readonly { insnOff: number; name: string; global?: boolean; args?: readonly GlobalArg[]; argsError?: string }[];
+  /**
+   * Whether `BPF_PSEUDO_MAP_FD`/`_VALUE` immediates index `maps` (default:
+   * raw programs name their maps so). An object's loader relocates every map
+   * reference to `BPF_PSEUDO_MAP_IDX`: a file descriptor left in its code
+   * names nothing, as in the kernel.
+   */
+  mapFdsIndexMaps?: boolean;
+  funcInfo?: readonly { insnOff: number; name: string; global?: boolean; args?: readonly GlobalArg[]; argsError?: string; scalarReturn?: boolean }[];
   /**
    * Tracing and LSM programs: the attach point's id in the kernel BTF
    * (`attach_btf_id`: a `btf_trace_*` typedef for tp_btf, the function for
@@ -150,20 +160,22 @@ const BPF_F_RDONLY_PROG = 1 << 7;
 
 function mapInfo(spec: VerifierMapSpec, index: number): MapInfo {
   const readonly = (spec.flags ?? 0) & BPF_F_RDONLY_PROG ? spec.frozen === true : false;
-  // dev_map_init_map: a devmap's values are read-only for programs (a lookup points at the device's ifindex)
-  const devmap = spec.type === MapType.DEVMAP || spec.type === MapType.DEVMAP_HASH;
   return {
     index,
     type: spec.type,
     keySize: spec.keySize,
     valueSize: spec.valueSize,
     maxEntries: spec.maxEntries,
-    flags: (spec.flags ?? 0) | (devmap ? BPF_F_RDONLY_PROG : 0),
+    // dev_map_init_map: devmap values are read-only for programs (lookups point at the device's entry).
+    flags: (spec.flags ?? 0) | (spec.type === MapType.DEVMAP || spec.type === MapType.DEVMAP_HASH ? BPF_F_RDONLY_PROG : 0),
     name: (spec.name ?? '').slice(0, 15),
-    inner: spec.innerMap ? mapInfo(spec.innerMap, -1) : null,
+    // the kernel's inner_map_meta has no name
+    inner: spec.innerMap ? { ...mapInfo(spec.innerMap, -1), name: '' } : null,
     readonly,
     initialValue: readonly && spec.type === MapType.ARRAY ? (spec.initialData ?? new Uint8Array(spec.valueSize)) : null,
     btf: (spec.btfValueTypeId ?? 0) > 0,
+    spinLockOff: spec.fields?.spinLock ?? -1,
+    timerOff: spec.fields?.timer ?? -1,
   };
 }
 
@@ -189,6 +201,7 @@ export function verify(program: VerifyProgram, options: VerifyOptions = {}): Ver
     funcInfo: program.funcInfo ? program.funcInfo.map((f) => ({
       insnOff: f.insnOff, name: f.name, global: f.global === true,
       ...(f.args ? { args: f.args } : {}), ...(f.argsError !== undefined ? { argsError: f.argsError } : {}),
+      ...(f.scalarReturn !== undefined ? { scalarReturn: f.scalarReturn } : {}),
     })) : null,
     ...(options.kernelBtf ? { kernelBtf: options.kernelBtf } : {}),
     ...(options.kernelSymbols ? { kernelSymbols: options.kernelSymbols } : {}),
@@ -199,6 +212,7 @@ export function verify(program: VerifyProgram, options: VerifyOptions = {}): Ver
   env.allowPtrLeaks = options.allowPtrLeaks !== false;
   env.strictAlignment = ((program.flags ?? 0) & 3) === 1;
   env.testStateFreq = ((program.flags ?? 0) & 8) !== 0;
+  env.mapFdsIndexMaps = program.mapFdsIndexMaps !== false;
   const empty: VerifyStats = { maxStatesPerInsn: 0, totalStates: 0, peakStates: 0, stackDepth: [] };
   if (insns.length === 0 || insns.length > BPF_COMPLEXITY_LIMIT_INSNS || bytes.length % 8 !== 0) {
     return {

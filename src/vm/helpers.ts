@@ -5,7 +5,9 @@
  * bytes): r0..r10 as little-endian 64-bit words at `regs + 8 * n`.
  */
 import { VmError } from '../errors.js';
+import { helperName } from '../isa/helpers.js';
 import type { AddressSpace } from './memory.js';
+import type { PreparedProgram } from './program.js';
 
 /** The state a helper sees during one call. */
 export class HelperCall {
@@ -13,6 +15,8 @@ export class HelperCall {
   pc = 0;
   /** Name of the helper being called (for error messages; set by the engine before each call). */
   helper = '';
+  /** The program making the call (set by the engine before each call; tail calls change it). */
+  program: PreparedProgram | undefined = undefined;
 
   /**
    * Runs a BPF callback (a function pointer the program loaded with
@@ -103,12 +107,55 @@ export interface Helper {
   readonly fn: HelperFn;
 }
 
+/**
+ * A helper call that cannot run: a Linux helper this table does not provide
+ * (user space cannot honour it, or the program type does not offer it), a
+ * call a loader poisoned, or an id that is no helper at all. Programs that
+ * call such helpers load and verify; the run stops only when the call
+ * executes (docs/helpers.md).
+ */
+export class UnavailableHelperError extends VmError {
+  constructor(
+    /** The helper id called. */
+    readonly helperId: number,
+    /** Instruction index of the call. */
+    readonly pc: number,
+    reason: string,
+  ) {
+    super(`${helperName(helperId) ?? 'helper'}#${helperId} at insn ${pc}: ${reason}`);
+  }
+}
+
+/** Helper id libbpf writes into calls whose CO-RE relocation failed (`0xbad2310`). */
+const POISON_HELPER_ID = 195896080;
+/** libbpf writes `call POISON_KFUNC_BASE + n` for an unresolved weak kfunc. */
+const POISON_KFUNC_BASE = 2002000000;
+
 /** Helpers by id, as a program environment provides them. */
 export class HelperTable {
   private readonly byId = new Map<number, Helper>();
 
-  constructor(helpers: Iterable<Helper> = []) {
+  /**
+   * @param unavailable why a Linux helper this table lacks cannot run (e.g.
+   *   "not available to xdp programs"); default "not available in user space".
+   */
+  constructor(helpers: Iterable<Helper> = [], readonly unavailable?: (id: number) => string | undefined) {
     for (const h of helpers) this.add(h);
+  }
+
+  /**
+   * The error a call of helper `id` at instruction `pc` raises when the table
+   * has no such helper: both engines throw it when the call executes.
+   */
+  missing(id: number, pc: number): UnavailableHelperError {
+    if (id === POISON_HELPER_ID) {
+      return new UnavailableHelperError(id, pc, 'call poisoned by a failed CO-RE relocation (the field or type does not exist in the target BTF)');
+    }
+    if (id >= POISON_KFUNC_BASE && id < POISON_KFUNC_BASE + 1_000_000) {
+      return new UnavailableHelperError(id, pc, 'call to a weak kernel function (kfunc) that does not exist in user space');
+    }
+    if (helperName(id) === undefined) return new UnavailableHelperError(id, pc, 'no such helper');
+    return new UnavailableHelperError(id, pc, this.unavailable?.(id) ?? 'not available in user space');
   }
 
   /** Adds or replaces a helper. */

@@ -197,8 +197,13 @@ describe('interpreter memory, calls and limits', () => {
     const machine = new Machine({ helpers });
     const prog: Instruction[] = [MOV(1, 1), lddw(2, 1n << 40n), MOV(5, -1), { kind: 'call', src: 0, imm: 1000 }, EXIT];
     expect(run(prog, machine)).toBe(u64(1n + (1n << 40n) - 1n));
-    expect(() => prepareProgram(encodeProgram([{ kind: 'call', src: 0, imm: 1 }, EXIT]), { helpers }))
-      .toThrow('insn 0: unknown helper bpf_map_lookup_elem (id 1): not available to this program type in tsbpf');
+    // A Linux helper the table lacks loads and fails only when the call runs; an id that is no helper is refused.
+    const missing = prepareProgram(encodeProgram([MOV(0, 0), { kind: 'jmp', op: 'jeq', wide: true, useReg: false, dst: 0, src: 0, imm: 0, off: 1 }, { kind: 'call', src: 0, imm: 1 }, EXIT]), { helpers });
+    expect(interpret(machine, missing).r0).toBe(0n);
+    const calls = prepareProgram(encodeProgram([{ kind: 'call', src: 0, imm: 18 }, EXIT]), { helpers });
+    expect(() => interpret(machine, calls)).toThrow('bpf_skb_vlan_push#18 at insn 0: not available in user space');
+    expect(() => prepareProgram(encodeProgram([{ kind: 'call', src: 0, imm: 5000 }, EXIT]), { helpers }))
+      .toThrow('insn 0: unknown helper #5000: no such helper');
   });
 
   it('runs legacy packet loads from the socket buffer in r6 and exits with 0 when out of bounds', () => {

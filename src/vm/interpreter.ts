@@ -18,7 +18,7 @@ import type { Cpu, Machine } from './machine.js';
 import { guardsBase, PageRights } from './memory.js';
 import type { AddressSpace } from './memory.js';
 import type { PreparedProgram } from './program.js';
-import { FUNC_POINTER_BASE, isPoisonedCall, POISON_HELPER_ID, TAIL_CALL_HELPER_ID } from './program.js';
+import { FUNC_POINTER_BASE, TAIL_CALL_HELPER_ID } from './program.js';
 
 /** Instructions a checked run may execute before it is stopped. */
 export const DEFAULT_BUDGET = 10_000_000;
@@ -616,12 +616,9 @@ export class Execution {
               break;
             }
             const helper = (prog.helpers ?? this.machine.helpers).get(id);
-            if (helper === undefined) {
-              throw new VmError(id === POISON_HELPER_ID
-                ? 'call poisoned by a failed CO-RE relocation (the field or type does not exist in the target BTF)'
-                : isPoisonedCall(id) ? 'call to a weak kernel function (kfunc) that does not exist in user space' : `call to unknown helper ${id}`, { insn: pc });
-            }
+            if (helper === undefined) throw (prog.helpers ?? this.machine.helpers).missing(id, pc);
             cpu.call.pc = pc;
+            cpu.call.program = prog;
             this.pc = pc;
             this.depth = depth;
             this.executed += n;

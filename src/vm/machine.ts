@@ -60,6 +60,13 @@ export class Machine {
    * the map pointer the program passed. Set up by the map layer.
    */
   tailCallTarget: (mapAddr: number, index: number) => PreparedProgram | undefined = () => undefined;
+  /**
+   * Whether a network device with this ifindex exists (devmaps check the
+   * devices they are given). The hooks layer answers from the network a
+   * run sees; by default only `lo` (ifindex 1) exists, as in the kernel's
+   * test-run namespace.
+   */
+  netDevice: (ifindex: number) => boolean = (ifindex) => ifindex === 1;
   /** Per-CPU slots of per-CPU maps (see {@link MachineOptions.possibleCpus}). */
   readonly possibleCpus: number;
   /** The maps of this machine, laid out in its address space. */

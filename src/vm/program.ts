@@ -57,11 +57,15 @@ export interface PreparedProgram {
 /** Options for {@link prepareProgram}. */
 export interface PrepareOptions {
   name?: string;
-  /** Helpers the program may call; every `call N` must name one of them. */
+  /**
+   * Helpers the program may call. A call of a Linux helper missing from the
+   * table is accepted and fails when it executes; a call of an id that is no
+   * Linux helper is refused unless `allowUnknownHelper` allows it.
+   */
   helpers?: HelperTable;
   /** Allow `lddw` pseudo sources other than plain constants (resolved by a loader). */
   allowPseudo?: boolean;
-  /** Helper ids that may appear although no helper has them (a loader's poisoned calls); calling one is a run-time error. */
+  /** Ids that are no Linux helper but may appear (a loader's poisoned calls); calling one is a run-time error. */
   allowUnknownHelper?: (id: number) => boolean;
 }
 
@@ -90,9 +94,11 @@ export function prepareProgram(bytes: Uint8Array, options: PrepareOptions = {}):
     imm[pc] = view.getInt32(at + 4, true);
     const insn = bySlot[pc];
     if (insn === undefined) continue;
+    // A Linux helper the table lacks loads: calling it is a run-time error (HelperTable.missing), so a program that
+    // never reaches the call runs. Only ids that are no helper at all are refused here.
     if (insn.kind === 'call' && insn.src === 0 && insn.imm !== TAIL_CALL_HELPER_ID && options.helpers && !options.helpers.get(insn.imm)
-      && !options.allowUnknownHelper?.(insn.imm)) {
-      throw new VmError(`unknown helper ${helperName(insn.imm) ?? '#' + insn.imm} (id ${insn.imm}): ${helperName(insn.imm) ? 'not available to this program type in tsbpf' : 'no such helper'}`, { insn: pc });
+      && helperName(insn.imm) === undefined && !options.allowUnknownHelper?.(insn.imm)) {
+      throw new VmError(`unknown helper #${insn.imm}: no such helper`, { insn: pc });
     }
     if (insn.kind === 'call' && insn.src === 2) {
       throw new VmError(`kfunc call (BTF id ${insn.imm}) is not supported in user space`, { insn: pc });
@@ -115,3 +121,31 @@ export function prepareProgram(bytes: Uint8Array, options: PrepareOptions = {}):
   return { name: options.name ?? 'prog', bytes, slots, bySlot, subprogs, code, dst2, src2, off, imm, ...(options.helpers ? { helpers: options.helpers } : {}) };
 }
 
+
+const entries = new WeakMap<PreparedProgram, Map<number, PreparedProgram>>();
+
+/**
+ * A program that calls the function at `slot` of `prog` with the arguments
+ * it is given and returns what it returns: `call slot; exit` in front of
+ * `prog`'s code. Runs a callback (a timer's) outside the program's own run.
+ */
+export function functionEntry(prog: PreparedProgram, slot: number): PreparedProgram {
+  let bySlot = entries.get(prog);
+  if (!bySlot) entries.set(prog, (bySlot = new Map()));
+  let entry = bySlot.get(slot);
+  if (!entry) {
+    const bytes = new Uint8Array(prog.bytes.length + 16);
+    const v = new DataView(bytes.buffer);
+    bytes[0] = 0x85; // call, src 1 (a bpf-to-bpf call): target = 0 + 1 + imm = slot + 2
+    bytes[1] = 0x10;
+    v.setInt32(4, slot + 1, true);
+    bytes[8] = 0x95; // exit
+    bytes.set(prog.bytes, 16);
+    entry = prepareProgram(bytes, {
+      name: `${prog.name}:callback@${slot}`, allowPseudo: true, allowUnknownHelper: () => true,
+      ...(prog.helpers ? { helpers: prog.helpers } : {}),
+    });
+    bySlot.set(slot, entry);
+  }
+  return entry;
+}

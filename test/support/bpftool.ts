@@ -269,7 +269,8 @@ interface MapShowJson {
 
 interface DumpJson {
   key: string[];
-  value?: string[];
+  /** The value, or an error bpftool met reading it ({"error": "..."}). */
+  value?: string[] | { error: string };
   values?: { cpu: number; value: string[] }[];
 }
 
@@ -446,13 +447,14 @@ function dumpMap(map: PinnedMap, idNames: Map<number, string>): MapEntry[] | nul
       break;
   }
   const raw = bpftoolJson<DumpJson[]>(['map', 'dump', 'pinned', map.path], `map dump ${map.name}`);
-  let entries: MapEntry[] = raw.map((e) => {
+  // Slots bpftool cannot read (an empty devmap or cpumap slot: ENOENT; XSK maps: EOPNOTSUPP) come with an error instead of a value.
+  let entries: MapEntry[] = raw.filter((e) => e.value === undefined || Array.isArray(e.value)).map((e) => {
     const key = jsonBytes(e.key);
     if (PER_CPU.has(type)) {
       const values = (e.values ?? []).slice().sort((a, b) => a.cpu - b.cpu).map((v) => jsonBytes(v.value));
       return { key, value: values[0] ?? '', values };
     }
-    const value = jsonBytes(e.value ?? []);
+    const value = jsonBytes((e.value as string[] | undefined) ?? []);
     if (type === 'prog_array') return { key, value: `prog:${progName(value)}` };
     if (MAP_IN_MAP.has(type)) {
       const id = Buffer.from(value, 'hex').readUInt32LE(0);

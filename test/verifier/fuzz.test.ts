@@ -19,7 +19,7 @@ const COUNT = Number(process.env['TSBPF_FUZZ_COUNT'] ?? 2000);
 const SEED = 90_000_000;
 
 describe('verifier fuzzing (bounded)', () => {
-  it(`${COUNT} fresh programs: no false accept, no unknown disagreement with the kernel`, { timeout: 240_000 }, () => {
+  it(`${COUNT} fresh programs: no false accept, no unknown disagreement with the kernel`, { timeout: 900_000 }, () => {
     const kernel = kernelAvailable();
     if (!kernel.ok) console.log(`fuzz: kernel comparison skipped: ${kernel.reason}; checked-mode runs only`);
     // known: the same signature as a recorded unfixed divergence, or the same kernel rejection

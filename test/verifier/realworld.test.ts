@@ -67,7 +67,7 @@ describe('C reductions of real-world objects (each program loaded alone through 
   }
 });
 
-describe('what tsbpf cannot verify in tracing programs is said plainly', () => {
+describe('what tsbpf cannot verify in tracing programs is said plainly; spin locks', () => {
   const asm = (text: string) => assemble(text, { syntax: 'llvm' }).bytes;
   const TRACING = 26;
   const FENTRY = 24;
@@ -88,11 +88,15 @@ describe('what tsbpf cannot verify in tracing programs is said plainly', () => {
     expect(r.error).toMatch(/^tsbpf: helper bpf_get_socket_cookie#46 is not among the helpers tsbpf gives tracing and LSM programs/);
   });
 
-  it('bpf_spin_lock on a map with BTF (the kernel reads the lock\'s place from it)', () => {
+  it('bpf_spin_lock needs the lock\'s place in the value, from BTF', () => {
     const lock = 'r2 = r10\nr2 += -8\n*(u64 *)(r10 - 8) = 0\nld_pseudo r1, 1, 0\ncall bpf_map_lookup_elem\nif r0 == 0 goto out\nr1 = r0\ncall bpf_spin_lock\nout:\nr0 = 2\nexit';
     const map = { type: 2, keySize: 4, valueSize: 16, maxEntries: 1, name: 'locks' };
     const withBtf = verify({ insns: asm(lock), progType: 6, maps: [{ ...map, btfValueTypeId: 5 }] });
-    expect(withBtf.error).toMatch(/^tsbpf: bpf_spin_lock is not supported/);
+    expect(withBtf.error).toBe("map 'locks' has no valid bpf_spin_lock");
+    const withLock = verify({ insns: asm(lock), progType: 6, maps: [{ ...map, btfValueTypeId: 5, fields: { spinLock: 0 } }] });
+    expect(withLock.error).toBe('BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region');
+    const wrongPlace = verify({ insns: asm(lock), progType: 6, maps: [{ ...map, btfValueTypeId: 5, fields: { spinLock: 8 } }] });
+    expect(wrongPlace.error).toBe("off 0 doesn't point to 'struct bpf_spin_lock' that is at 8");
     const without = verify({ insns: asm(lock), progType: 6, maps: [map] });
     expect(without.error).toBe("map 'locks' has to have BTF in order to use bpf_spin_lock");
   });

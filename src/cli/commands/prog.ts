@@ -10,6 +10,8 @@ import { helperName } from '../../isa/helpers.js';
 import type { Instruction } from '../../isa/instruction.js';
 import { PseudoSrc } from '../../isa/opcode.js';
 import { progTypeName } from '../../hooks/program-types.js';
+import { describeRedirect } from '../../hooks/redirect.js';
+import { tunnelJson } from '../../hooks/tunnel-helpers.js';
 import { formatTraceLine } from '../../vm/helpers/index.js';
 import { mapTypeName } from '../../vm/maps/map.js';
 import { openObjects } from '../../node/objects.js';
@@ -165,17 +167,30 @@ export function registerProg(program: Command): void {
     .argument('<objects...>', 'ELF object files')
     .option('--data-out <file>', 'write the packet after the run to a file')
     .option('--ctx-out <file>', 'write the context after the run to a file')
-    .option('--json', 'print {"retval":N,"duration_ns":N,"data_out":"hex","maps":{...}}'))
+    .option('--json', 'print {"retval":N,"duration_ns":N,"data_out":"hex","maps":{...}}, plus "redirect", "clones" and "tunnel" when the run has them (docs/hooks.md)'))
     .action((files: string[], flags: RunFlags & { json?: boolean; dataOut?: string; ctxOut?: string }) => {
-      const { collection, program, result } = inFile(files.join(' + '), () => runFromFlags(files, flags));
+      const { collection, program, result, timersFired } = inFile(files.join(' + '), () => runFromFlags(files, flags));
       flushTrace(collection, !flags.json);
       if (flags.dataOut !== undefined) writeOut(flags.dataOut, result.dataOut);
       if (flags.ctxOut !== undefined) writeOut(flags.ctxOut, result.ctxOut);
       if (flags.json) {
-        out(JSON.stringify({ retval: result.retval, duration_ns: result.durationNs, data_out: toHex(result.dataOut), maps: dumpMaps(collection) }));
+        out(JSON.stringify({
+          retval: result.retval, duration_ns: result.durationNs, data_out: toHex(result.dataOut),
+          ...('redirect' in result ? { redirect: result.redirect } : {}),
+          ...(result.clones.length ? { clones: result.clones.map((c) => ({ ifindex: c.ifindex, ingress: c.ingress, data: toHex(c.data) })) } : {}),
+          ...(result.tunnel ? { tunnel: tunnelJson(result.tunnel) } : {}),
+          ...(result.socketOptions ? { socket_options: result.socketOptions } : {}),
+          ...(timersFired !== undefined ? { timers: { fired: timersFired, clock_ns: collection.timerClock.toString() } } : {}),
+          maps: dumpMaps(collection),
+        }));
         return;
       }
       out(`${program.spec.name} (${progTypeName(program.typeId)}): return value ${result.retval}${result.r0 > 0xffffffffn ? ` (r0 = 0x${result.r0.toString(16)})` : ''}, duration (average) ${result.durationNs} ns${result.insns >= 0 ? `, ${result.insns} insns` : ''}`);
+      if ('redirect' in result) out(`redirect: ${describeRedirect(result.redirect ?? undefined)}`);
+      for (const c of result.clones) out(`clone to ifindex ${c.ifindex}${collection.network.device(c.ifindex) ? ` (${collection.network.device(c.ifindex)!.name})` : ''} ${c.ingress ? 'ingress' : 'egress'}: ${c.data.length} bytes`);
+      if (result.tunnel) out(`tunnel: ${JSON.stringify(tunnelJson(result.tunnel))}`);
+      if (result.socketOptions && Object.keys(result.socketOptions).length) out(`socket options set: ${JSON.stringify(result.socketOptions)}`);
+      if (timersFired !== undefined) out(`timers: ${timersFired} callback${timersFired === 1 ? '' : 's'} ran; virtual clock at ${collection.timerClock} ns`);
       if (result.dataOut.length > 0) {
         out(`data_out (${result.dataOut.length} bytes):`);
         for (const l of hexDump(result.dataOut)) out('  ' + l);

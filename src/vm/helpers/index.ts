@@ -11,7 +11,9 @@ import { loopHelpers } from './loop.js';
 import { mapHelpers } from './maps.js';
 import { printkHelpers, TracePipe } from './printk.js';
 import { probeHelpers } from './probe.js';
+import { stackHelpers } from './stack.js';
 import { stringHelpers } from './strings.js';
+import { timerHelpers } from './timer.js';
 
 export { TracePipe, formatTraceLine } from './printk.js';
 export type { TraceLine } from './printk.js';
@@ -24,7 +26,7 @@ export interface VmHelperOptions extends StandardHelperOptions {
   tracePipe?: TracePipe;
 }
 
-/** The helpers that need no hook: maps, time, identity, printk, strings, probe reads, bpf_loop, csum_diff. */
+/** The helpers that need no hook: maps, time, identity, printk, strings, probe reads, bpf_loop, csum_diff, timers, spin locks, stacks. */
 export function vmHelpers(options: VmHelperOptions = {}): Helper[] {
   const clock = options.clock ?? monotonicClock;
   const pipe = options.tracePipe ?? new TracePipe();
@@ -36,6 +38,8 @@ export function vmHelpers(options: VmHelperOptions = {}): Helper[] {
     ...probeHelpers(),
     ...loopHelpers(),
     ...csumHelpers(),
+    ...timerHelpers(),
+    ...stackHelpers(),
   ];
 }
 

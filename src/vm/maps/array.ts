@@ -57,15 +57,21 @@ export class ArrayMap extends BpfMap {
     const index = readU32(key);
     if (index >= this.maxEntries) return undefined;
     const at = this.valueAddress(index);
-    return this.mem.slice(at, at + this.userValueSize);
+    return this.hideSpecial(this.mem.slice(at, at + this.userValueSize));
   }
 
   protected updateElem(key: Uint8Array, value: Uint8Array, flags: number): void {
     const stored = this.percpu ? this.perCpuValue(value) : (this.checkValue(value), value);
-    if (BpfMap.badUpdateFlags(flags)) throw new MapError('EINVAL', `invalid update flags ${flags} for ${this.label}`);
+    if (BpfMap.badUpdateFlags(flags & ~UpdateFlags.F_LOCK)) throw new MapError('EINVAL', `invalid update flags ${flags} for ${this.label}`);
     const index = readU32(key);
     if (index >= this.maxEntries) throw new MapError('E2BIG', `index ${index} is beyond max_entries ${this.maxEntries} of ${this.label}`);
-    if (flags === UpdateFlags.NOEXIST) throw new MapError('EEXIST', `every element of ${this.label} exists (BPF_NOEXIST)`);
+    if (flags & UpdateFlags.NOEXIST) throw new MapError('EEXIST', `every element of ${this.label} exists (BPF_NOEXIST)`);
+    if (this.specialRanges.length) {
+      // copy_map_value leaves the lock and the timer alone; bpf_obj_free_fields then frees the old timer.
+      this.copyValueIn(this.valueAddress(index), stored);
+      this.freeSpecial(this.valueAddress(index));
+      return;
+    }
     this.mem.set(stored.subarray(0, this.userValueSize), this.valueAddress(index));
   }
 
@@ -106,11 +112,23 @@ export class ArrayMap extends BpfMap {
     const index = this.dv.getUint32(keyAddr, true);
     if (index >= this.maxEntries) return -Errno.E2BIG;
     if (flags & UpdateFlags.NOEXIST) return -Errno.EEXIST;
-    if (flags & UpdateFlags.F_LOCK) return -Errno.EINVAL; // no bpf_spin_lock in tsbpf values
+    if (flags & UpdateFlags.F_LOCK && !this.hasSpinLock) return -Errno.EINVAL;
     if (this.percpu) this.checkCpu(cpu);
     const to = this.valueAddress(index, this.percpu ? cpu : 0);
+    if (this.specialRanges.length) {
+      this.copyValueIn(to, this.mem.slice(valueAddr, valueAddr + this.valueSize));
+      this.freeSpecial(to);
+      return 0;
+    }
     this.mem.copyWithin(to, valueAddr, valueAddr + this.valueSize);
     return 0;
+  }
+
+  /** The index of the element whose value is at `valueAddr`. */
+  override keyOfValue(valueAddr: number): Uint8Array | undefined {
+    const off = valueAddr - this.storage.start;
+    if (off < 0 || off % (this.cpus * this.stride) !== 0 || off / (this.cpus * this.stride) >= this.maxEntries) return undefined;
+    return u32Bytes(off / (this.cpus * this.stride));
   }
 
   progDelete(_keyAddr: number, _cpu: number): number {

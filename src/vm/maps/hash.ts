@@ -228,12 +228,26 @@ export class HashMap extends BpfMap {
    * CPU `cpu` (a program's update). Returns 0 or -errno.
    */
   protected put(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number {
-    if (BpfMap.badUpdateFlags(flags)) return -Errno.EINVAL;
+    if (BpfMap.badUpdateFlags(flags & ~UpdateFlags.F_LOCK)) return -Errno.EINVAL;
+    const locked = (flags & UpdateFlags.F_LOCK) !== 0;
+    if (locked && !this.hasSpinLock) return -Errno.EINVAL;
+    flags &= ~UpdateFlags.F_LOCK;
     const hash = this.hashOf(key);
     const old = this.find(key, hash);
     if (old !== 0 && flags === UpdateFlags.NOEXIST) return -Errno.EEXIST;
     if (old === 0 && flags === UpdateFlags.EXIST) return -Errno.ENOENT;
+    if (old !== 0 && locked) {
+      // BPF_F_LOCK: the value is copied in place under the lock; the element (and its timer) stays.
+      this.copyValueIn(this.valueAddr(old), value);
+      this.touch(old);
+      return 0;
+    }
     if (old !== 0) {
+      // Linux replaces the element: the new one starts with fresh special fields, the old one's timer is freed.
+      if (this.specialRanges.length) {
+        this.freeSpecial(this.valueAddr(old));
+        this.clearSpecial(this.valueAddr(old));
+      }
       this.writeValue(old, value, cpu, false);
       if (this.updateMovesToHead) {
         this.unlink(old);
@@ -247,6 +261,7 @@ export class HashMap extends BpfMap {
     const dv = this.dv;
     dv.setUint32(e + HashEntry.hash, hash, true);
     this.mem.set(key, e + HashEntry.key);
+    if (this.specialRanges.length) this.clearSpecial(this.valueAddr(e));
     this.writeValue(e, value, cpu, true);
     this.linkHead(e, hash);
     this.setField(MapDescriptor.count, this.count + 1);
@@ -258,7 +273,7 @@ export class HashMap extends BpfMap {
   private writeValue(e: number, value: Uint8Array, cpu: number, fresh: boolean): void {
     const mem = this.mem;
     if (!this.percpu) {
-      mem.set(value.subarray(0, this.valueSize), this.valueAddr(e));
+      this.copyValueIn(this.valueAddr(e), value);
       return;
     }
     if (cpu < 0) {
@@ -279,6 +294,7 @@ export class HashMap extends BpfMap {
 
   /** Unlinks and frees `e`. */
   protected removeEntry(e: number): void {
+    if (this.specialRanges.length) this.freeSpecial(this.valueAddr(e));
     this.removing(e);
     this.unlink(e);
     this.pool.free(e);
@@ -301,7 +317,15 @@ export class HashMap extends BpfMap {
 
   protected lookupElem(key: Uint8Array): Uint8Array | undefined {
     const e = this.find(key, this.hashOf(key));
-    return e === 0 ? undefined : this.userValue(e);
+    return e === 0 ? undefined : this.hideSpecial(this.userValue(e));
+  }
+
+  /** The key of the element whose value is at `valueAddr` (a timer callback's key). */
+  override keyOfValue(valueAddr: number): Uint8Array | undefined {
+    for (let b = 0; b <= this.field(MapDescriptor.mask); b++) {
+      for (const e of this.chain(b)) if (this.valueAddr(e) === valueAddr) return this.readKey(e);
+    }
+    return undefined;
   }
 
   protected updateElem(key: Uint8Array, value: Uint8Array, flags: number): void {

@@ -236,6 +236,10 @@ describe.skipIf(!kernel.ok)('maps against the Linux kernel', () => {
     const hash: ScenarioMap = { spec: { name: 'h', type: MapType.HASH, keySize: 4, valueSize: 8, maxEntries: 2 } };
     const queue: ScenarioMap = { spec: { name: 'q', type: MapType.QUEUE, keySize: 0, valueSize: 8, maxEntries: 2 } };
     const lpm: ScenarioMap = { spec: { name: 'l', type: MapType.LPM_TRIE, keySize: 8, valueSize: 8, maxEntries: 1, flags: MapFlags.NO_PREALLOC } };
+    const devmap: ScenarioMap = { spec: { name: 'd', type: MapType.DEVMAP, keySize: 4, valueSize: 8, maxEntries: 2 } };
+    const devhash: ScenarioMap = { spec: { name: 'dh', type: MapType.DEVMAP_HASH, keySize: 4, valueSize: 4, maxEntries: 2 } };
+    const cpumap: ScenarioMap = { spec: { name: 'c', type: MapType.CPUMAP, keySize: 4, valueSize: 4, maxEntries: 4 } };
+    const stackmap: ScenarioMap = { spec: { name: 's', type: MapType.STACK_TRACE, keySize: 4, valueSize: 8, maxEntries: 2 } };
     const cases: { maps: ScenarioMap[]; init: Init[] }[] = [
       { maps: [arr], init: [{ map: 0, key: u32(0), value: u64(1), flags: 1 }] },
       { maps: [arr], init: [{ map: 0, key: u32(2), value: u64(1) }] },
@@ -254,6 +258,19 @@ describe.skipIf(!kernel.ok)('maps against the Linux kernel', () => {
       { maps: [lpm], init: [{ map: 0, key: lpmKey(8, [10, 0, 0, 0]), value: u64(1) }, { map: 0, key: lpmKey(8, [10, 0, 0, 0]), value: u64(2) }] },
       { maps: [lpm], init: [{ map: 0, key: lpmKey(33, [10, 0, 0, 0]), value: u64(1) }] },
       { maps: [lpm], init: [{ map: 0, key: lpmKey(8, [10, 0, 0, 0]), value: u64(1), flags: 2 }] },
+      // Redirect maps: devices must exist (lo, ifindex 1, does everywhere), CPUs must be possible.
+      ...[
+        { key: 0, value: [1, 0] }, { key: 2, value: [1, 0] }, { key: 0, value: [1, 0], flags: 1 }, { key: 0, value: [1, 0], flags: 3 },
+        { key: 0, value: [999, 0] }, { key: 0, value: [0, 5] }, { key: 1, value: [0, 0] }, { key: 0, value: [1, 99999] }, { key: 0, value: [1, 0], flags: 2 },
+      ].map((u) => ({ maps: [devmap], init: [{ map: 0, key: u32(u.key), value: u64((BigInt(u.value[1]!) << 32n) | BigInt(u.value[0]!)), flags: u.flags ?? 0 }] })),
+      { maps: [devhash], init: [{ map: 0, key: u32(5), value: u32(1) }, { map: 0, key: u32(6), value: u32(1) }, { map: 0, key: u32(7), value: u32(1) }] },
+      { maps: [devhash], init: [{ map: 0, key: u32(5), value: u32(1) }, { map: 0, key: u32(5), value: u32(1), flags: 1 }] },
+      { maps: [devhash], init: [{ map: 0, key: u32(5), value: u32(0) }] },
+      { maps: [devhash], init: [{ map: 0, key: u32(5), value: u32(1), flags: 2 }] },
+      { maps: [devhash], init: [{ map: 0, key: u32(5), value: u32(999) }] },
+      ...[[0, 64, 0], [4, 64, 0], [CPUS, 64, 0], [0, 16385, 0], [0, 0, 0], [0, 64, 1], [1, 16384, 2]].map(([key, qsize, flags]) => (
+        { maps: [cpumap], init: [{ map: 0, key: u32(key!), value: u32(qsize!), flags: flags! }] })),
+      { maps: [stackmap], init: [{ map: 0, key: u32(0), value: u64(1) }] },
     ];
     const replies = ask(cases.map((c) => kernelRequest({ name: '', maps: c.maps, init: c.init, program: () => [mov(0, 2), exit] })));
     cases.forEach((c, n) => {

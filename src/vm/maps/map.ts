@@ -20,7 +20,8 @@
 import { VmError } from '../../errors.js';
 import type { Machine } from '../machine.js';
 import type { Region, RegionKind } from '../memory.js';
-import { MapBatchError, MapError, MapFlags, MAP_TYPE_NAMES, UpdateFlags } from './types.js';
+import { MapTimers } from './timers.js';
+import { MapBatchError, MapError, MapFlags, MAP_TYPE_NAMES, SPIN_LOCK_SIZE, TIMER_SIZE, UpdateFlags } from './types.js';
 import type { BatchResult, MapEntry, MapSpec } from './types.js';
 
 /** Bytes of the descriptor fields ({@link MapDescriptor}). */
@@ -148,6 +149,74 @@ export abstract class BpfMap {
     this.setField(MapDescriptor.id, id);
     this.setField(MapDescriptor.stride, this.stride);
     this.setField(MapDescriptor.cpus, this.cpus);
+  }
+
+  /**
+   * Byte ranges of each value that hold kernel objects (`bpf_spin_lock`,
+   * `bpf_timer`): copies between user space and the map skip them, as
+   * Linux's `copy_map_value` does, and user space reads them as zeros.
+   */
+  get specialRanges(): readonly (readonly [number, number])[] {
+    const f = this.spec.fields;
+    if (!f) return [];
+    const out: [number, number][] = [];
+    if (f.spinLock !== undefined) out.push([f.spinLock, f.spinLock + SPIN_LOCK_SIZE]);
+    if (f.timer !== undefined) out.push([f.timer, f.timer + TIMER_SIZE]);
+    return out.sort((a, b) => a[0] - b[0]);
+  }
+
+  /** Whether values hold a `bpf_spin_lock` (what `BPF_F_LOCK` needs). */
+  get hasSpinLock(): boolean {
+    return this.spec.fields?.spinLock !== undefined;
+  }
+
+  /** Copies `value` (value_size bytes) to the value at `to`, leaving the special fields alone (`copy_map_value`). */
+  protected copyValueIn(to: number, value: Uint8Array): void {
+    const ranges = this.specialRanges;
+    const mem = this.mem;
+    if (ranges.length === 0) {
+      mem.set(value.subarray(0, this.valueSize), to);
+      return;
+    }
+    let at = 0;
+    for (const [lo, hi] of ranges) {
+      if (lo > at) mem.set(value.subarray(at, lo), to + at);
+      at = hi;
+    }
+    if (at < this.valueSize) mem.set(value.subarray(at, this.valueSize), to + at);
+  }
+
+  /** A copy of a value for user space, its special fields zeroed (`check_and_init_map_value`). */
+  protected hideSpecial(value: Uint8Array): Uint8Array {
+    for (const [lo, hi] of this.specialRanges) {
+      for (let c = 0; c * this.stride < value.length; c++) value.fill(0, c * this.stride + lo, c * this.stride + hi);
+    }
+    return value;
+  }
+
+  /** Zeroes the special fields of the value at `addr` (a fresh element: `check_and_init_map_value`). */
+  protected clearSpecial(addr: number): void {
+    for (const [lo, hi] of this.specialRanges) this.mem.fill(0, addr + lo, addr + hi);
+  }
+
+  /**
+   * `bpf_obj_free_fields`: the value at `addr` is replaced or goes away, so
+   * its timer is cancelled and freed (the field reads as zero again).
+   */
+  protected freeSpecial(addr: number): void {
+    const timer = this.spec.fields?.timer;
+    if (timer === undefined) return;
+    MapTimers.of(this.machine.space).free(addr + timer);
+    this.mem.fill(0, addr + timer, addr + timer + TIMER_SIZE);
+  }
+
+  /**
+   * The key of the element whose value is at `valueAddr`, as a timer
+   * callback gets it (arrays: the index), or undefined when the value is not
+   * one of this map's.
+   */
+  keyOfValue(_valueAddr: number): Uint8Array | undefined {
+    return undefined;
   }
 
   /** Map pointer value as programs see it. */
@@ -378,7 +447,7 @@ export abstract class BpfMap {
 
   /** Lookup of a checked key (length key_size; empty for keyless maps). */
   protected abstract lookupElem(key: Uint8Array): Uint8Array | undefined;
-  /** Update of a checked key; `flags` has no BPF_F_LOCK. */
+  /** Update of a checked key; `flags` has BPF_F_LOCK only when the value holds a spin lock. */
   protected abstract updateElem(key: Uint8Array, value: Uint8Array, flags: number): void;
   protected abstract deleteElem(key: Uint8Array): void;
   protected abstract nextKeyOf(key: Uint8Array | null): Uint8Array | undefined;
@@ -468,9 +537,9 @@ export abstract class BpfMap {
     if (this.flags & MapFlags.RDONLY) throw new MapError('EPERM', `${this.label} is read-only for user space (BPF_F_RDONLY)`);
   }
 
-  /** BPF_F_LOCK needs a bpf_spin_lock in the value, which tsbpf maps never have: EINVAL, as bpf(2) answers for such maps. */
+  /** BPF_F_LOCK needs a bpf_spin_lock in the value: EINVAL otherwise, as bpf(2) answers. */
   protected checkLockFlag(flags: number): void {
-    if (flags & UpdateFlags.F_LOCK) throw new MapError('EINVAL', `BPF_F_LOCK needs a bpf_spin_lock in the value of ${this.label}`);
+    if (flags & UpdateFlags.F_LOCK && !this.hasSpinLock) throw new MapError('EINVAL', `BPF_F_LOCK needs a bpf_spin_lock in the value of ${this.label}`);
   }
 
   private checkCount(count: number): void {

@@ -18,7 +18,9 @@ import { checkFdArraySpec, PerfEventArrayMap } from './perf.js';
 import { ProgArrayMap } from './prog-array.js';
 import { checkQueueSpec, QueueStackMap } from './queue.js';
 import { checkRingbufSpec, RingBufMap } from './ringbuf.js';
-import { MapError, MapFlags, MapType, MAP_TYPE_NAMES } from './types.js';
+import { checkCpumapSpec, checkDevmapSpec, checkXskmapSpec, CpuMap, DevMap, DevMapHash, XskMap } from './devmap.js';
+import { checkStackTraceSpec, StackTraceMap } from './stack-trace.js';
+import { MapError, MapFlags, MapType, MAP_TYPE_NAMES, SPIN_LOCK_SIZE, TIMER_SIZE } from './types.js';
 import type { MapSpec } from './types.js';
 
 const U32_MAX = 0xffffffff;
@@ -45,6 +47,7 @@ export function checkMapSpec(spec: MapSpec): void {
   }
   try {
     checkType(spec);
+    checkFields(spec);
   } catch (err) {
     if (err instanceof MapError) throw new MapError(err.errno, `map '${spec.name}' (${mapTypeName(type)}): ${err.reason.replace(/ \([A-Z0-9]+\)$/, '')}`);
     throw err;
@@ -80,8 +83,37 @@ function checkType(spec: MapSpec): void {
       if (spec.valueSize !== 4) throw new MapError('EINVAL', `value_size of a hash of maps must be 4, not ${spec.valueSize}`);
       checkHashSpec(spec);
       return checkInnerTemplate(spec, checkMapSpec);
+    case MapType.DEVMAP:
+    case MapType.DEVMAP_HASH:
+      return checkDevmapSpec(spec);
+    case MapType.CPUMAP:
+      return checkCpumapSpec(spec);
+    case MapType.XSKMAP:
+      return checkXskmapSpec(spec);
+    case MapType.STACK_TRACE:
+      return checkStackTraceSpec(spec);
     default:
       throw new MapError('EINVAL', `map type ${spec.type} (${mapTypeName(spec.type)}) is not supported by tsbpf`);
+  }
+}
+
+/** Linux's `map_check_btf` for values holding a bpf_spin_lock or a bpf_timer. */
+function checkFields(spec: MapSpec): void {
+  const f = spec.fields;
+  if (!f || (f.spinLock === undefined && f.timer === undefined)) return;
+  for (const [name, off, size] of [['bpf_spin_lock', f.spinLock, SPIN_LOCK_SIZE], ['bpf_timer', f.timer, TIMER_SIZE]] as const) {
+    if (off !== undefined && (!Number.isInteger(off) || off < 0 || off % (size === 4 ? 4 : 8) !== 0 || off + size > spec.valueSize)) {
+      throw new MapError('EINVAL', `a ${name} at offset ${off} does not fit the ${spec.valueSize}-byte value`);
+    }
+  }
+  if ((spec.flags ?? 0) & (MapFlags.RDONLY_PROG | MapFlags.WRONLY_PROG)) {
+    throw new MapError('EACCES', 'a value holding a bpf_spin_lock or bpf_timer cannot be read-only or write-only for programs');
+  }
+  if (f.spinLock !== undefined && spec.type !== MapType.HASH && spec.type !== MapType.ARRAY) {
+    throw new MapError('EOPNOTSUPP', 'only hash and array maps (and local storages) may hold a bpf_spin_lock');
+  }
+  if (f.timer !== undefined && spec.type !== MapType.HASH && spec.type !== MapType.LRU_HASH && spec.type !== MapType.ARRAY) {
+    throw new MapError('EOPNOTSUPP', 'only hash, LRU hash and array maps may hold a bpf_timer');
   }
 }
 
@@ -147,6 +179,16 @@ export class MapRegistry {
         return new ArrayOfMapsMap(m, spec, id);
       case MapType.HASH_OF_MAPS:
         return new HashOfMapsMap(m, spec, id);
+      case MapType.DEVMAP:
+        return new DevMap(m, spec, id);
+      case MapType.DEVMAP_HASH:
+        return new DevMapHash(m, spec, id);
+      case MapType.CPUMAP:
+        return new CpuMap(m, spec, id);
+      case MapType.XSKMAP:
+        return new XskMap(m, spec, id);
+      case MapType.STACK_TRACE:
+        return new StackTraceMap(m, spec, id);
       default:
         throw new MapError('EINVAL', `map type ${spec.type} (${mapTypeName(spec.type)}) is not supported by tsbpf`);
     }

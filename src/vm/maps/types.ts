@@ -38,8 +38,8 @@ export const UpdateFlags = { ANY: 0, NOEXIST: 1, EXIST: 2, F_LOCK: 4 } as const;
 
 /** errno values helpers return negated. */
 export const Errno = {
-  EPERM: 1, ENOENT: 2, E2BIG: 7, EBADF: 9, EAGAIN: 11, ENOMEM: 12, EFAULT: 14, EBUSY: 16, EEXIST: 17,
-  EINVAL: 22, ENOSPC: 28, ERANGE: 34, ENOTSUPP: 524, EOPNOTSUPP: 95,
+  EPERM: 1, ENOENT: 2, E2BIG: 7, EBADF: 9, EAGAIN: 11, ENOMEM: 12, EACCES: 13, EFAULT: 14, EBUSY: 16, EEXIST: 17,
+  ENODEV: 19, EINVAL: 22, ENOSPC: 28, ERANGE: 34, EDEADLK: 35, EOVERFLOW: 75, ENOTSUPP: 524, EOPNOTSUPP: 95,
 } as const;
 
 /** Name of an errno value. */
@@ -110,12 +110,29 @@ export interface MapSpec {
   /** libbpf `pinning` attribute (0 none, 1 by name). */
   pinning?: number;
   /**
+   * Kernel objects inside each value, found in the value's BTF type (the
+   * kernel's `btf_record`): a `struct bpf_spin_lock` (4 bytes) and a
+   * `struct bpf_timer` (16 bytes), by byte offset. User space never reads
+   * or writes them; `BPF_F_LOCK` needs the lock.
+   */
+  fields?: MapValueFields;
+  /**
    * Seed of the hash function of hash maps and bloom filters. Linux draws a
    * random one per map unless `BPF_F_ZERO_SEED` is set (then 0); tsbpf does
    * the same, and this field fixes it (tests, reproducible runs).
    */
   hashSeed?: number;
 }
+
+/** Offsets of the special fields of a map value (see {@link MapSpec.fields}). */
+export interface MapValueFields {
+  spinLock?: number;
+  timer?: number;
+}
+
+/** Sizes of `struct bpf_spin_lock` and `struct bpf_timer`. */
+export const SPIN_LOCK_SIZE = 4;
+export const TIMER_SIZE = 16;
 
 /**
  * What a batch lookup returns: the entries, and the token to pass as
