@@ -106,8 +106,8 @@ function p(ret: number, args: number[], extra: Partial<FuncProto> = {}): FuncPro
 
 const probeRead = p(INT, [UNINIT_MEM, SIZE0, ANY]);
 const csumReplace = p(INT, [CTX, ANY, ANY, ANY, ANY], { changesPkt: true });
-const skLookup = p(R.PTR_TO_SOCKET | RF.MAYBE_NULL, [CTX, MEM_RO, SIZE, ANY, ANY]);
-const skcLookup = p(R.PTR_TO_SOCK_COMMON | RF.MAYBE_NULL, [CTX, MEM_RO, SIZE, ANY, ANY]);
+const skLookup = p(R.PTR_TO_SOCKET | RF.MAYBE_NULL, [CTX, MEM_RO, SIZE, ANY, ANY], { pktAccess: true });
+const skcLookup = p(R.PTR_TO_SOCK_COMMON | RF.MAYBE_NULL, [CTX, MEM_RO, SIZE, ANY, ANY], { pktAccess: true });
 const perfOut = p(INT, [CTX, MAP, ANY, MEM_RO, SIZE0]);
 const noArgs = p(INT, []);
 const ctxOnly = p(INT, [CTX]);

@@ -500,6 +500,14 @@ function helpers(): void {
   p('helper/skb-load-bytes', 'sched_cls', 'r2 = 0\nr3 = r10\nr3 += -8\nr4 = 8\ncall bpf_skb_load_bytes\nr0 = *(u64 *)(r10 - 8)\nr0 = 0\nexit');
   p('helper/skb-load-bytes-to-pkt', 'sched_cls', SKB_PKT(8) + 'r3 = r2\nr2 = 0\nr4 = 8\ncall bpf_skb_load_bytes\nout: r0 = 0\nexit');
   p('helper/skb-load-bytes-to-ctx', 'sched_cls', 'r2 = 0\nr3 = r1\nr4 = 8\ncall bpf_skb_load_bytes\nr0 = 0\nexit');
+  // socket lookups may take their tuple from the packet (.pkt_access)
+  for (const t of ['sched_cls', 'xdp', 'sk_skb', 'cgroup_skb']) {
+    const xdp = t === 'xdp';
+    for (const id of [84, 85, 99]) {
+      p(`helper/sk-lookup-pkt/${t}/${id}`, t, `r2 = *(u32 *)(r1 + ${xdp ? 0 : 76})\nr3 = *(u32 *)(r1 + ${xdp ? 4 : 80})\nr0 = r2\nr0 += 64\nif r0 > r3 goto +7\nr3 = 36\nr4 = 0\nr5 = 0\ncall ${id}\nif r0 == 0 goto +2\nr1 = r0\ncall bpf_sk_release\nr0 = ${xdp ? 2 : 0}\nexit`);
+    }
+    p(`helper/sk-lookup-pkt/${t}/short`, t, `r2 = *(u32 *)(r1 + ${xdp ? 0 : 76})\nr3 = *(u32 *)(r1 + ${xdp ? 4 : 80})\nr0 = r2\nr0 += 16\nif r0 > r3 goto +7\nr3 = 36\nr4 = 0\nr5 = 0\ncall 84\nif r0 == 0 goto +2\nr1 = r0\ncall bpf_sk_release\nr0 = ${xdp ? 2 : 0}\nexit`);
+  }
   p('helper/csum-diff', 'sched_cls', '*(u64 *)(r10 - 8) = 0\nr1 = r10\nr1 += -8\nr2 = 8\nr3 = 0\nr4 = 0\nr5 = 0\ncall bpf_csum_diff\nr0 = 0\nexit');
   p('helper/csum-diff-null-size', 'sched_cls', 'r1 = 0\nr2 = 0\nr3 = 0\nr4 = 0\nr5 = 0\ncall bpf_csum_diff\nr0 = 0\nexit');
   p('helper/csum-diff-null-nonzero', 'sched_cls', 'r1 = 0\nr2 = 8\nr3 = 0\nr4 = 0\nr5 = 0\ncall bpf_csum_diff\nr0 = 0\nexit');
