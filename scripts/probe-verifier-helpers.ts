@@ -13,11 +13,19 @@
  * ones, ...): `VARIANTS` are probed too, and a variant whose lists differ
  * from its type's is written as `type/attach_type`.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { ask, kernelAvailable } from '../test/support/kernel-oracle.js';
 import { HELPER_NAMES } from '../src/isa/helpers.js';
+import { parseBtf } from '../src/loader/btf.js';
 
-const TYPES: { name: string; id: number; attach?: string; flags?: string[] }[] = [
+/**
+ * Tracing programs need an attach point (attach_btf_id in the running
+ * kernel's BTF): `btf` names it. fentry/fexit/fmod_ret/LSM programs cannot
+ * be loaded on every machine (trampolines); their lists are derived from
+ * these in helper-availability's users (tracing_prog_func_proto differs
+ * from the raw tracepoint one only by trampoline and iterator helpers).
+ */
+const TYPES: { name: string; id: number; attach?: string; flags?: string[]; btf?: [string, string] }[] = [
   { name: 'socket_filter', id: 1 }, { name: 'kprobe', id: 2 }, { name: 'sched_cls', id: 3 }, { name: 'sched_act', id: 4 },
   { name: 'tracepoint', id: 5 }, { name: 'xdp', id: 6 }, { name: 'perf_event', id: 7 },
   { name: 'cgroup_skb', id: 8, attach: 'cgroup_inet_ingress' }, { name: 'cgroup_sock', id: 9, attach: 'cgroup_inet_sock_create' },
@@ -28,7 +36,11 @@ const TYPES: { name: string; id: number; attach?: string; flags?: string[] }[] =
   { name: 'cgroup_sysctl', id: 23 }, { name: 'raw_tracepoint_writable', id: 24 },
   { name: 'cgroup_sockopt', id: 25, attach: 'cgroup_getsockopt' }, { name: 'sk_lookup', id: 30, attach: 'sk_lookup' },
   { name: 'syscall', id: 31, flags: ['sleepable'] }, { name: 'netfilter', id: 32, attach: 'netfilter' },
+  { name: 'tracing', id: 26, attach: 'trace_raw_tp', btf: ['btf_trace_sched_wakeup', 'TYPEDEF'] },
 ];
+
+/** Iterator targets probed besides tracing/trace_iter (task): their own helpers (`bpf_iter_reg.get_func_proto`). */
+const ITER_TARGETS = ['task', 'tcp', 'udp', 'unix', 'bpf_sk_storage_map', 'sockmap', 'bpf_map_elem', 'ipv6_route', 'netlink'];
 
 /** Attach types probed besides each type's own (only those whose lists differ are kept). */
 const VARIANTS: Record<string, string[]> = {
@@ -48,6 +60,13 @@ const VARIANTS: Record<string, string[]> = {
   sk_reuseport: ['sk_reuseport_select', 'sk_reuseport_select_or_migrate'],
 };
 
+const vmlinux = parseBtf(readFileSync('/sys/kernel/btf/vmlinux'), { name: 'vmlinux' });
+function btfId(name: string, kind: string): number {
+  const id = vmlinux.idsByName(name).find((i) => vmlinux.typeById(i).kind === kind);
+  if (id === undefined) throw new Error(`${kind} ${name} is not in /sys/kernel/btf/vmlinux`);
+  return id;
+}
+
 function hexInsn(code: number, dst: number, src: number, off: number, imm: number): string {
   const b = Buffer.alloc(8);
   b.writeUInt8(code, 0);
@@ -63,10 +82,16 @@ if (!probe.ok) {
   process.exit(1);
 }
 const out: Record<string, { allowed: number[]; gpl: number[] }> = {};
-const PROBES: { key: string; base?: string; name: string; attach?: string; flags?: string[] }[] = [];
+const PROBES: { key: string; base?: string; name: string; attach?: string; flags?: string[]; btf?: [string, string] }[] = [];
 for (const t of TYPES) {
   PROBES.push({ key: t.name, ...t });
   for (const a of VARIANTS[t.name] ?? []) PROBES.push({ key: `${t.name}/${a}`, base: t.name, name: t.name, attach: a, ...(t.flags ? { flags: t.flags } : {}) });
+}
+for (const target of ITER_TARGETS) {
+  PROBES.push({
+    key: target === 'task' ? 'tracing/trace_iter' : `tracing/trace_iter/${target}`, ...(target === 'task' ? {} : { base: 'tracing/trace_iter' }),
+    name: 'tracing', attach: 'trace_iter', btf: [`bpf_iter_${target}`, 'FUNC'],
+  });
 }
 for (const t of PROBES) {
   const reqs = [];
@@ -76,10 +101,17 @@ for (const t of PROBES) {
     // r0 = 1 at exit: inside every probed type's return range (recvmsg and friends need exactly 1)
     insns += hexInsn(0x85, 0, 0, 0, id) + hexInsn(0xb7, 0, 0, 0, 1) + hexInsn(0x95, 0, 0, 0, 0);
     for (const license of ['GPL', 'Proprietary']) {
-      reqs.push({ cmd: 'verify' as const, prog_type: t.name, insns, license, log_level: 1, ...(t.attach ? { expected_attach_type: t.attach } : {}), ...(t.flags ? { prog_flags: t.flags } : {}) });
+      reqs.push({
+        cmd: 'verify' as const, prog_type: t.name, insns, license, log_level: 1, ...(t.attach ? { expected_attach_type: t.attach } : {}),
+        ...(t.flags ? { prog_flags: t.flags } : {}), ...(t.btf ? { attach_btf_id: btfId(t.btf[0], t.btf[1]) } : {}),
+      });
     }
   }
   const replies = ask(reqs);
+  if (t.btf && replies.every((r) => !/cannot use helper|invalid func| call /.test(String(r.log ?? '')))) {
+    console.log(`${t.key}: the kernel refuses the attach point, skipped`);
+    continue;
+  }
   const allowed: number[] = [];
   const gpl: number[] = [];
   for (let id = 1; id < HELPER_NAMES.length; id++) {
@@ -102,7 +134,9 @@ let text = `/**
  * Which helpers each program type may call, as the running Linux kernel
  * (6.18) answered (\`func_proto\` per program type, for a privileged loader).
  * A key \`type/attach_type\` holds the lists for that expected attach type
- * where they differ from the type's own.
+ * where they differ from the type's own (\`tracing/trace_iter/TARGET\`: an
+ * iterator target's; tracing programs are probed attached to
+ * sched_wakeup and to the task iterator).
  * Generated by scripts/probe-verifier-helpers.ts; do not edit.
  */
 

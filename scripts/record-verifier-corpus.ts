@@ -6,7 +6,13 @@
  * (test/verifier/differential.test.ts) compares tsbpf's verifier with them,
  * so it runs without the kernel.
  *
- *   sudo npx tsx scripts/record-verifier-corpus.ts [--random N] [--only handwritten|random|objects]
+ *   sudo npx tsx scripts/record-verifier-corpus.ts [--random N] [--only handwritten|random|objects] [--prefix NAME]
+ *
+ * `--prefix NAME` (with `--only handwritten`) records only the hand-written
+ * programs whose names start with NAME and keeps the others' recorded
+ * verdicts. Programs that need the kernel BTF (tracing attach points, BTF
+ * pointers, kfuncs) are recorded with the machine's /sys/kernel/btf/vmlinux,
+ * whose fingerprint the fixture keeps.
  *
  * Each entry keeps the program (hex), its type, maps, license and flags, and
  * the kernel's accepted flag, error line (the log's last line before
@@ -27,7 +33,9 @@ import { fileURLToPath } from 'node:url';
 import { ask, kernelAvailable } from '../test/support/kernel-oracle.js';
 import { handwrittenPrograms } from '../test/verifier/corpus/handwritten.js';
 import { randomVerifierProgram } from '../test/verifier/corpus/random.js';
-import { sourceBytes, toHex, type CorpusEntry, type CorpusFile, type SourceProgram } from '../test/verifier/corpus/common.js';
+import {
+  oracleAttach, sourceBytes, toHex, vmlinuxFingerprint, type CorpusEntry, type CorpusFile, type SourceProgram,
+} from '../test/verifier/corpus/common.js';
 import { kernelErrorLine } from '../src/verifier/index.js';
 
 const OUT_DIR = new URL('../test/fixtures/verifier/', import.meta.url);
@@ -60,6 +68,8 @@ function record(programs: readonly SourceProgram[], keepSource: boolean, filter:
       if (p.prog_flags?.length) e.prog_flags = p.prog_flags;
       if (p.expected_attach_type) e.expected_attach_type = p.expected_attach_type;
       if (p.caps) e.caps = p.caps;
+      if (p.attach_btf !== undefined) e.attach_btf = p.attach_btf;
+      if (p.kernel_btf) e.kernel_btf = true;
       if (keepSource && p.asm !== undefined) e.asm = p.asm.length < 4000 ? p.asm : `${p.asm.slice(0, 200)}\n...`;
       return e;
     });
@@ -73,6 +83,7 @@ function record(programs: readonly SourceProgram[], keepSource: boolean, filter:
       expected_attach_type: e.expected_attach_type,
       log_level: 1,
       ...(e.caps ? { caps: e.caps } : {}),
+      ...oracleAttach(e),
     })));
     entries.forEach((e, j) => {
       const r = replies[j]!;
@@ -94,8 +105,10 @@ function record(programs: readonly SourceProgram[], keepSource: boolean, filter:
 }
 
 function write(file: string, programs: CorpusEntry[], kernel: string): void {
-  const body: CorpusFile = { kernel, generated_by: 'scripts/record-verifier-corpus.ts', programs };
-  const text = `{\n  "kernel": ${JSON.stringify(body.kernel)},\n  "generated_by": ${JSON.stringify(body.generated_by)},\n  "programs": [\n${
+  const btf = programs.some((p) => p.attach_btf !== undefined || p.kernel_btf) ? vmlinuxFingerprint() : null;
+  const body: CorpusFile = { kernel, generated_by: 'scripts/record-verifier-corpus.ts', ...(btf ? { vmlinux_btf: btf } : {}), programs };
+  const text = `{\n  "kernel": ${JSON.stringify(body.kernel)},\n  "generated_by": ${JSON.stringify(body.generated_by)},\n${
+    btf ? `  "vmlinux_btf": ${JSON.stringify(btf)},\n` : ''}  "programs": [\n${
     programs.map((p) => `    ${JSON.stringify(p)}`).join(',\n')}\n  ]\n}\n`;
   writeFileSync(new URL(file, OUT_DIR), text);
   const accepted = programs.filter((p) => p.kernel.accepted).length;
@@ -188,7 +201,20 @@ function main(): void {
   const kernel = kernelVersion();
   const only = arg('--only');
   if (!only || only === 'handwritten') {
-    write('handwritten.json', record(handwrittenPrograms(), true, () => true), kernel);
+    const prefix = arg('--prefix');
+    if (prefix) {
+      // re-record only the programs whose names start with PREFIX; the others keep their recorded verdicts
+      const old = JSON.parse(readFileSync(new URL('handwritten.json', OUT_DIR), 'utf8')) as CorpusFile;
+      const fresh = record(handwrittenPrograms().filter((p) => p.name.startsWith(prefix)), true, () => true);
+      const byName = new Map(fresh.map((e) => [e.name, e]));
+      const merged = handwrittenPrograms().flatMap((p) => {
+        const e = byName.get(p.name) ?? old.programs.find((o) => o.name === p.name);
+        return e ? [e] : [];
+      });
+      write('handwritten.json', merged, old.kernel);
+    } else {
+      write('handwritten.json', record(handwrittenPrograms(), true, () => true), kernel);
+    }
   }
   if (!only || only === 'objects') recordObjects(kernel);
   if (!only || only === 'random') {

@@ -179,6 +179,21 @@ function typesAreCompat(lb: Btf, lid: number, tb: Btf, tid: number, level: numbe
   }
 }
 
+/**
+ * bpf_core_types_are_compat: whether local type `lid` and target type `tid`
+ * are compatible the way libbpf checks `.ksyms` externs against the kernel
+ * (func prototypes for kfuncs, variable types for typed ksyms).
+ */
+export function coreTypesAreCompat(lb: Btf, lid: number, tb: Btf, tid: number): boolean {
+  steps = 0;
+  try {
+    return typesAreCompat(lb, lid, tb, tid, 32) > 0;
+  } catch (err) {
+    if (err instanceof CoreFail) return false;
+    throw err;
+  }
+}
+
 function namesMatch(ln: string, tn: string): boolean {
   if (tn === '') return ln === '';
   const tl = essentialNameLength(tn);

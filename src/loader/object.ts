@@ -11,14 +11,14 @@
  * docs/loader.md.
  */
 import type { ErrorLocation } from '../errors.js';
-import { PseudoSrc } from '../isa/opcode.js';
+import { CallSrc, PseudoSrc } from '../isa/opcode.js';
 import { MapFlags, MapType } from '../vm/maps/types.js';
 import type { MapSpec } from '../vm/maps/types.js';
 import type { Btf, BtfComposite, BtfDatasec, BtfType, BtfVar } from './btf.js';
 import { BtfFuncLinkage, BtfVarLinkage, parseBtf } from './btf.js';
 import type { BtfExt } from './btf-ext.js';
 import { parseBtfExt } from './btf-ext.js';
-import { coreContext, patchCoreInsn, resolveCoreRelo } from './core.js';
+import { coreContext, coreTypesAreCompat, essentialName, patchCoreInsn, resolveCoreRelo } from './core.js';
 import { contextBtf } from './ctx-btf.js';
 import type { ElfFile, ElfRelocation, ElfSection, ElfSymbol } from './elf.js';
 import { RELOC_TYPE_NAMES, RelocType, SHN_LORESERVE, SHN_UNDEF, SectionFlags, SectionType, SymbolBind, SymbolType, SymbolVisibility, readElf } from './elf.js';
@@ -49,6 +49,14 @@ export interface ParseObjectOptions {
   possibleCpus?: number;
   /** Page size for ring buffer sizes (default 4096). */
   pageSize?: number;
+  /**
+   * The kernel BTF `.ksyms` externs are resolved against, as libbpf does at
+   * load: kfuncs become kfunc calls (`BPF_PSEUDO_KFUNC_CALL`, the function's
+   * id), typed kernel variables `BPF_PSEUDO_BTF_ID` loads. Read on first use
+   * (only objects with such externs need it). Without it (or when it returns
+   * null) a strong `.ksyms` extern fails to open.
+   */
+  ksymTarget?: () => Btf | null;
 }
 
 /** The parts an object is built from: an ELF file and its parsed BTF. */
@@ -171,6 +179,8 @@ interface Extern {
   value?: bigint | string;
   /** Why programs using this extern cannot load (libbpf's message). */
   error?: LoadFailure;
+  /** The kernel BTF id a kfunc or typed ksym resolved to. */
+  kernelBtfId?: number;
 }
 
 interface MapDef {
@@ -556,6 +566,7 @@ class ObjectBuilder {
     }
     for (const e of this.externs) {
       if (e.type !== 'ksym' || e.error) continue;
+      if (this.resolveKsym(e)) continue;
       if (!e.weak) {
         // libbpf's messages (bpf_object__resolve_externs): kernel symbols and kfuncs do not exist in user space.
         const message = e.func
@@ -568,6 +579,44 @@ class ObjectBuilder {
       }
       this.log.push(`extern '${e.name}' (weak): not resolved, defaulting to zero`);
     }
+  }
+
+  /**
+   * bpf_object__resolve_ksym_func_btf_id / _var_btf_id: a kfunc or a typed
+   * kernel variable, found by name in the kernel BTF and checked against
+   * the object's declaration. Typeless ksyms need kallsyms addresses, which
+   * tsbpf does not have.
+   */
+  private resolveKsym(e: Extern): boolean {
+    if (!e.func && e.ksymTypeId === 0) return false;
+    const kern = this.options.ksymTarget?.();
+    const local = this.btf;
+    if (!kern || !local) return false;
+    const kind = e.func ? 'FUNC' : 'VAR';
+    const what = e.func ? 'func ksym' : 'var ksym';
+    const name = e.func ? essentialName(e.name) : e.name;
+    const id = kern.idsByName(name).find((i) => kern.typeById(i).kind === kind);
+    if (id === undefined) {
+      if (e.weak) return false;
+      this.fail(`extern (${what}) '${e.name}': not found in kernel or module BTFs`);
+    }
+    const kt = kern.typeById(id) as { type: number };
+    if (e.func) {
+      if (!coreTypesAreCompat(local, e.ksymTypeId, kern, kt.type)) {
+        if (e.weak) return false;
+        this.fail(`extern (func ksym) '${e.name}': func_proto [${e.ksymTypeId}] incompatible with ${kern.name || 'vmlinux'} [${kt.type}]`);
+      }
+    } else {
+      const targ = kern.skipModsAndTypedefs(kt.type);
+      if (!coreTypesAreCompat(local, e.ksymTypeId, kern, targ.id)) {
+        const lt = local.typeById(e.ksymTypeId);
+        this.fail(`extern (var ksym) '${e.name}': incompatible types, expected [${e.ksymTypeId}] ${lt.kind} ${lt.name}, but kernel has [${targ.id}] ${targ.kind} ${targ.name}`);
+      }
+    }
+    e.kernelBtfId = id;
+    e.resolved = true;
+    this.log.push(`extern (${what}) '${e.name}': resolved to ${kern.name || 'vmlinux'} [${id}]`);
+    return true;
   }
 
   private addInternalMap(kind: 'data' | 'rodata' | 'bss' | 'kconfig', realName: string, secIdx: number, data: Uint8Array): number {
@@ -1425,6 +1474,11 @@ class ObjectBuilder {
             view.setInt32(o + 4, this.kconfigMap, true);
             view.setInt32(o + 12, ext.kcfg.dataOff, true);
             records.push({ slot: insn, kind: 'kconfig', name: ext.name, map: this.kconfigMap, offset: ext.kcfg.dataOff });
+          } else if (ext.kernelBtfId !== undefined) {
+            view.setUint8(o + 1, (view.getUint8(o + 1) & 0x0f) | (PseudoSrc.BTF_ID << 4));
+            view.setInt32(o + 4, ext.kernelBtfId, true);
+            view.setInt32(o + 12, 0, true);
+            records.push({ slot: insn, kind: 'ksym', name: ext.name, weak: ext.weak });
           } else {
             view.setInt32(o + 4, 0, true);
             view.setInt32(o + 12, 0, true);
@@ -1435,9 +1489,14 @@ class ObjectBuilder {
         case 'extern_call': {
           const ext = this.externs[desc.ext]!;
           view.setUint8(o, 0x85);
-          view.setUint8(o + 1, 0);
           view.setInt16(o + 2, 0, true);
-          view.setInt32(o + 4, 2002000000 + desc.ext, true);
+          if (ext.kernelBtfId !== undefined) {
+            view.setUint8(o + 1, CallSrc.KFUNC << 4);
+            view.setInt32(o + 4, ext.kernelBtfId, true);
+          } else {
+            view.setUint8(o + 1, 0);
+            view.setInt32(o + 4, 2002000000 + desc.ext, true);
+          }
           records.push({ slot: insn, kind: 'kfunc', name: ext.name, weak: ext.weak });
           break;
         }

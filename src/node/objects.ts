@@ -1,4 +1,5 @@
 /** Host adapter: opens BPF object files (and BTF files) for the CLI. */
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { TsbpfError } from '../errors.js';
 import { parseBtf } from '../loader/btf.js';
@@ -12,8 +13,12 @@ import { readFileBytes } from './files.js';
 export interface OpenObjectOptions {
   /** A BTF file CO-RE relocations are resolved against (e.g. /sys/kernel/btf/vmlinux); default: tsbpf's context types. */
   btf?: string;
+  /** The same, already read (`btf` is then ignored). */
+  btfData?: Btf;
   /** Number of possible CPUs (per-CPU maps, perf event arrays). */
   possibleCpus?: number;
+  /** The kernel BTF `.ksyms` externs (kfuncs, typed kernel variables) resolve against (see {@link kernelBtfSource}). */
+  ksymTarget?: () => Btf | null;
 }
 
 /** Reads a raw BTF file, or an ELF object's `.BTF`. */
@@ -36,10 +41,11 @@ export function readBtfFile(path: string): Btf {
 /** Opens one object, or statically links several (like `bpftool gen object`). */
 export function openObjects(paths: readonly string[], options: OpenObjectOptions = {}): ObjectSpec {
   if (paths.length === 0) throw new TsbpfError('no object file given');
-  const coreTarget = options.btf !== undefined ? readBtfFile(options.btf) : undefined;
+  const coreTarget = options.btfData ?? (options.btf !== undefined ? readBtfFile(options.btf) : undefined);
   const parseOptions = {
     ...(coreTarget ? { coreTarget } : {}),
     ...(options.possibleCpus !== undefined ? { possibleCpus: options.possibleCpus } : {}),
+    ...(options.ksymTarget ? { ksymTarget: options.ksymTarget } : {}),
   };
   const withFile = <T>(file: string, fn: () => T): T => {
     try {
@@ -55,4 +61,70 @@ export function openObjects(paths: readonly string[], options: OpenObjectOptions
   }
   const inputs = paths.map((path) => ({ bytes: readFileBytes(path), name: path }));
   return withFile(paths.join(' + '), () => linkObjects(inputs, parseOptions));
+}
+
+/** Where the running kernel publishes its BTF. */
+export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
+
+const kernelBtfCache = new Map<string, Btf | null>();
+
+/**
+ * The kernel BTF the verifier types kernel objects with: the file `path`
+ * (`--btf`), or the running kernel's /sys/kernel/btf/vmlinux when there is
+ * one. A function that reads (and caches) it on first use, so programs that
+ * never need it cost nothing.
+ */
+export function kernelBtfSource(path?: string): () => Btf | null {
+  return () => {
+    const file = path ?? VMLINUX_BTF;
+    let btf = kernelBtfCache.get(file);
+    if (btf === undefined) {
+      btf = path === undefined && !existsSync(file) ? null : readBtfFile(file);
+      kernelBtfCache.set(file, btf);
+    }
+    return btf;
+  };
+}
+
+/** Where the running kernel lists its symbols. */
+export const KALLSYMS = '/proc/kallsyms';
+
+let kallsyms: Set<string> | null | undefined;
+
+/** The names in /proc/kallsyms (llvm's `.llvm.N` suffixes dropped, as kallsyms_lookup_name does), or null when unreadable. */
+export function readKallsyms(): Set<string> | null {
+  if (kallsyms === undefined) {
+    try {
+      const names = new Set<string>();
+      for (const line of readFileSync(KALLSYMS, 'latin1').split('\n')) {
+        const name = line.split(/\s+/)[2];
+        if (!name) continue;
+        names.add(name);
+        const llvm = name.indexOf('.llvm.');
+        if (llvm > 0) names.add(name.slice(0, llvm));
+      }
+      kallsyms = names.size ? names : null;
+    } catch {
+      kallsyms = null;
+    }
+  }
+  return kallsyms;
+}
+
+/**
+ * Whether the kernel has an address for a symbol, for the verifier
+ * (`kernelSymbols`): the running kernel's /proc/kallsyms, when the kernel
+ * BTF in use is the running kernel's (`path` unset or
+ * /sys/kernel/btf/vmlinux); otherwise undefined (not known).
+ */
+export function kernelSymbolsSource(path?: string): ((name: string) => boolean) | undefined {
+  if (path !== undefined) {
+    try {
+      if (realpathSync(path) !== realpathSync(VMLINUX_BTF)) return undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  if (!existsSync(KALLSYMS)) return undefined;
+  return (name) => readKallsyms()?.has(name) ?? false;
 }

@@ -539,6 +539,8 @@ function adjustPtr(env: Env, insn: RawInsn, ptr: Reg, off: Reg, dst: Reg): void 
     env.fail(`R${dstno} 32-bit pointer arithmetic prohibited`);
   }
   if (p.type & F.MAYBE_NULL) env.fail(`R${dstno} pointer arithmetic on ${regTypeStr(p.type)} prohibited, null-check it first`);
+  // untrusted memory is read through probe loads: its offsets are not tracked (6.18)
+  if (baseType(p.type) === T.MEM && (p.type & F.UNTRUSTED)) return;
   switch (baseType(p.type)) {
     case T.CTX: case T.MAP_VALUE: case T.MAP_KEY: case T.STACK: case T.PACKET_META: case T.PACKET: case T.TP_BUFFER:
     case T.BTF_ID: case T.MEM: case T.BUF: case T.FUNC: case T.DYNPTR:

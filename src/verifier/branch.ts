@@ -292,22 +292,8 @@ function regSetMinMax(env: Env, tr1: Reg, tr2: Reg, fr1: Reg, fr2: Reg, opcode: 
   regBoundsSanity(fr2, log, 'false_reg2');
 }
 
-/** mark_ptr_not_null_reg. */
+/** mark_ptr_not_null_reg (a map lookup's result already has the element's type, see check_helper_call). */
 export function markPtrNotNullReg(reg: Reg): void {
-  if (baseType(reg.type) === T.MAP_VALUE) {
-    const map = reg.map!;
-    if (map.inner) {
-      reg.type = T.MAP_PTR;
-      reg.map = map.inner;
-    } else if (map.type === 17) {
-      reg.type = T.XDP_SOCK;
-    } else if (map.type === 15 || map.type === 18) {
-      reg.type = T.SOCKET;
-    } else {
-      reg.type = T.MAP_VALUE;
-    }
-    return;
-  }
   reg.type &= ~F.MAYBE_NULL;
 }
 

@@ -10,7 +10,7 @@ import { BPF_COMPLEXITY_LIMIT_JMP_SEQ, MAX_CALL_FRAMES, VerifyAbort, checkRegArg
 import type { RawInsn } from './insn.js';
 import { BPF_DW, PSEUDO_FUNC, funcIdName, mode, size } from './insn.js';
 import type { FuncProto } from './helpers.js';
-import { A, AF, HELPER_GET_LOCAL_STORAGE, HELPER_LOOP, HELPER_FOR_EACH_MAP_ELEM, HELPER_TAIL_CALL, HELPER_TIMER_SET_CALLBACK, R, RF, protoFor } from './helpers.js';
+import { A, AF, HELPER_GET_LOCAL_STORAGE, HELPER_LOOP, HELPER_FOR_EACH_MAP_ELEM, HELPER_TAIL_CALL, HELPER_TIMER_SET_CALLBACK, R, RF } from './helpers.js';
 import type { MapInfo, Reg } from './reg.js';
 import {
   F, S64_MAX, S64_MIN, T, U32_MAX, baseType, isNullReg, markKnown, markKnownZero, markNotInit, markUnknown, mayBeNull,
@@ -29,6 +29,11 @@ import { findSubprog } from './cfg.js';
 import { markPtrNotNullReg } from './branch.js';
 import { returnRange } from './prog-types.js';
 import { MapFlags, MapType } from '../vm/maps/types.js';
+import type { KernelBtf } from './kbtf.js';
+import { btfStructIdsMatch, findByNameKind, isStruct, resolveSize, skipModifiers, typeName } from './kbtf.js';
+import { WALK_FLAGS } from './btf-access.js';
+import { AT, hasTrampoline, lsmRetvalRange } from './attach.js';
+import { envHelperProto, envHelperSets, tracingHelperAllowed } from './tracing-helpers.js';
 
 const CALLER_SAVED = [0, 1, 2, 3, 4, 5];
 
@@ -74,17 +79,60 @@ interface CallMeta {
   funcId: number;
   subprogno: number;
   constMapKey: bigint;
+  /** A bpf_dynptr argument tsbpf cannot follow (register number), refused once the call's other checks passed. */
+  dynptrRegno: number;
+  /** The kernel BTF id of a per-CPU variable argument (meta->ret_btf_id). */
+  retBtfId: number;
 }
 
-function checkRegType(env: Env, regno: number, argType: number): void {
+/** Argument types whose compatible register types are the kernel's `mem_types`. */
+const MEM_ARGS = new Set<number>([A.PTR_TO_MAP_KEY, A.PTR_TO_MAP_VALUE, A.PTR_TO_MEM]);
+
+/** check_reg_type (`argBtf`: the struct a BTF pointer argument must be, `arg_btf_id`). */
+function checkRegType(env: Env, regno: number, argType: number, argBtf: string | undefined, funcId: number): void {
   const reg = env.regs[regno]!;
   const compatible = COMPATIBLE[argType & 0xff];
   if (!compatible) env.fail(`verifier bug: unsupported arg type ${argType}`, 'EFAULT');
   let type = reg.type;
   if (argType & AF.RDONLY) type &= ~F.RDONLY;
   if (argType & AF.MAYBE_NULL) type &= ~F.MAYBE_NULL;
-  if (compatible.includes(type)) return;
-  env.fail(`R${regno} type=${regTypeStr(reg.type)} expected=${compatible.map(regTypeStr).join(', ')}`);
+  if (!compatible.includes(type)) env.fail(`R${regno} type=${regTypeStr(reg.type)} expected=${compatible.map(regTypeStr).join(', ')}`);
+  if (baseType(reg.type) !== T.BTF_ID) return;
+  if (MEM_ARGS.has(argType & 0xff)) {
+    if (!(argType & AF.RDONLY)) env.fail(`${funcIdName(funcId)}() may write into memory pointed by R${regno} type=${regTypeStr(reg.type)}`);
+    return;
+  }
+  switch (reg.type) {
+    case T.BTF_ID: case T.BTF_ID | F.TRUSTED: case T.BTF_ID | F.TRUSTED | F.MAYBE_NULL: case T.BTF_ID | F.RCU:
+    case T.BTF_ID | F.MAYBE_NULL: case T.BTF_ID | F.MAYBE_NULL | F.RCU: {
+      const release = (argType & AF.RELEASE) !== 0;
+      const strict = release && funcId !== 86;
+      if (mayBeNull(reg.type) && (!(argType & AF.MAYBE_NULL) || release)) env.fail(`Possibly NULL pointer passed to helper arg${regno}`);
+      const need = argBtf ?? ((argType & 0xff) === A.PTR_TO_BTF_ID_SOCK_COMMON ? 'sock_common' : undefined);
+      if (!need) env.fail('verifier internal error: missing arg compatible BTF ID', 'EFAULT');
+      if (funcId === 194) env.fail(`tsbpf: bpf_kptr_xchg needs the map value's BTF (kptr fields), which tsbpf's verifier does not read`, 'ENOTSUPP');
+      const btf = env.kbtf();
+      if (!btf || !reg.btfId) {
+        // without the kernel BTF only an exact type match can be decided
+        if (reg.off === 0 && reg.btfName === need) return;
+        env.fail(`tsbpf: R${regno} is of type ${reg.btfName}, ${need} is expected: whether it is one needs the kernel's BTF, which tsbpf was not given (--btf)`, 'ENOTSUPP');
+      }
+      const needId = structId(btf, need);
+      if (needId < 0 || !btfStructIdsMatch(btf, reg.btfId, reg.off, needId, strict, WALK_FLAGS, (m) => env.verbose(m))) {
+        env.fail(`R${regno} is of type ${reg.btfName} but ${need} is expected`);
+      }
+      return;
+    }
+    case T.BTF_ID | F.PERCPU: case T.BTF_ID | F.PERCPU | F.RCU: case T.BTF_ID | F.PERCPU | F.TRUSTED:
+      return;
+    default:
+      env.fail('verifier internal error: invalid PTR_TO_BTF_ID register for type match', 'EFAULT');
+  }
+}
+
+/** The id of struct `name` in the kernel BTF (BTF_ID_LIST entries), or -1. */
+function structId(btf: KernelBtf, name: string): number {
+  return findByNameKind(btf, name, 'STRUCT');
 }
 
 /** check_func_arg_reg_off. */
@@ -159,8 +207,10 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, fn: FuncProto): voi
     }
   }
   const skipTypeCheck = isNullReg(reg) && (argType & AF.MAYBE_NULL) !== 0;
+  // 6.18.44 marks a NULL passed for a nullable argument precise (measured)
+  if (skipTypeCheck) markChainPrecision(env, regno);
   if (!skipTypeCheck) {
-    checkRegType(env, regno, argType);
+    checkRegType(env, regno, argType, fn.argBtf?.[arg], meta.funcId);
     checkFuncArgRegOff(env, reg, regno, argType);
   }
   if (argType & AF.RELEASE) {
@@ -218,6 +268,13 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, fn: FuncProto): voi
     case A.PTR_TO_CONST_STR:
       checkRegConstStr(env, reg, regno);
       break;
+    case A.PTR_TO_DYNPTR:
+      processDynptrArg(env, regno, argType, meta);
+      break;
+    case A.PTR_TO_PERCPU_BTF_ID:
+      if (!reg.btfId) env.fail(`Helper has invalid btf_id in R${regno}`, 'EACCES');
+      meta.retBtfId = reg.btfId;
+      break;
     case A.PTR_TO_SPIN_LOCK:
       processSpinLock(env, regno, meta.funcId === 93);
       break;
@@ -229,6 +286,41 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, fn: FuncProto): voi
     default:
       break;
   }
+}
+
+/**
+ * process_dynptr_func as far as tsbpf follows it: a dynptr is created in
+ * two stack slots (checked as the kernel does), but tsbpf does not track
+ * the slots' dynptr state, so a call that creates one is refused with a
+ * `tsbpf:` message after its other checks, and a call that uses one can
+ * only be using stack that holds none (the kernel's "Expected an
+ * initialized dynptr").
+ */
+function processDynptrArg(env: Env, regno: number, argType: number, meta: CallMeta): void {
+  const reg = env.regs[regno]!;
+  if (reg.type === T.DYNPTR) {
+    meta.dynptrRegno = regno;
+    return;
+  }
+  // stack_slot_obj_get_spi
+  let spiOk = true;
+  if (!tnumIsConst(reg.varOff)) {
+    env.verbose('dynptr has to be at a constant offset\n');
+    spiOk = false;
+  } else {
+    const off = reg.off + Number(BigInt.asIntN(64, reg.varOff.value));
+    if (off % 8 !== 0 || Math.floor((-off - 1) / 8) + 1 < 2) {
+      env.verbose(`cannot pass in dynptr at an offset=${off}\n`);
+      spiOk = false;
+    }
+  }
+  if (argType & AF.UNINIT) {
+    if (!spiOk) env.fail('Dynptr has to be an uninitialized dynptr', 'EINVAL');
+    for (let i = 0; i < 16; i += 8) checkMemAccess(env, env.insnIdx, regno, i, 8, 'write', -1, false, false);
+    meta.dynptrRegno = regno;
+    return;
+  }
+  env.fail(`Expected an initialized dynptr as arg #${regno - 1}`, 'EINVAL');
 }
 
 /** check_map_field_pointer: a constant offset in a map value that holds the field there. */
@@ -592,11 +684,24 @@ export function checkReturnCode(env: Env, regno: number, regName: string): void 
     if (reg.type !== T.SCALAR) env.fail(`At subprogram exit the register R${regno} is not a scalar value (${regTypeStr(reg.type)})`, 'EINVAL');
     return;
   }
-  const range = returnRange(env.progType, env.expectedAttachType);
+  let range = returnRange(env.progType, env.expectedAttachType);
+  let return32 = false;
+  if (env.progType === PT_LSM && env.attach) {
+    // check_return_code with the hook's prototype (bpf_lsm_get_retval_range)
+    if (env.expectedAttachType !== AT.LSM_CGROUP) {
+      range = lsmRetvalRange(env.attach);
+      return32 = true;
+    } else {
+      range = env.attach.proto.type ? { min: 0, max: 1 } : { min: 1, max: 1 };
+    }
+  }
   if (!range) return;
   if (reg.type !== T.SCALAR) env.fail(`At program exit the register R${regno} is not a known value (${regTypeStr(reg.type)})`, 'EINVAL');
   markChainPrecision(env, regno);
-  if (!(BigInt(range.min) <= reg.smin && reg.smax <= BigInt(range.max))) {
+  const within = return32
+    ? BigInt(range.min) <= reg.s32min && reg.s32max <= BigInt(range.max)
+    : BigInt(range.min) <= reg.smin && reg.smax <= BigInt(range.max);
+  if (!within) {
     invalidScalar(env, reg, range.min, range.max, 'At program exit', regName);
     env.abort('EINVAL');
   }
@@ -624,6 +729,18 @@ export function checkLdImm(env: Env, insn: RawInsn): void {
     return;
   }
   const aux = env.aux[env.insnIdx]!;
+  if (insn.src === 3) {
+    // a kernel variable or function (check_pseudo_btf_id typed it)
+    const v = aux.btfVar!;
+    dst.type = v.type;
+    if (v.btfId) {
+      dst.btfId = v.btfId;
+      dst.btfName = env.kbtf()!.tryType(v.btfId)?.name ?? '';
+    } else {
+      dst.memSize = v.memSize;
+    }
+    return;
+  }
   const map = env.maps[aux.mapIndex]!;
   if (insn.src === 2 || insn.src === 6) {
     if (map.type === MapType.ARENA) {
@@ -730,20 +847,29 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
   const funcId = insn.imm;
   const insnIdx = env.insnIdx;
   if (funcId < 0 || funcId >= 212) env.fail(`invalid func ${funcIdName(funcId)}#${funcId}`, 'EINVAL');
-  const fn = protoFor(funcId, env.progType);
-  if (!env.typeInfo.helpers.has(funcId)) {
-    if (env.progType === PT_TRACING || env.progType === PT_LSM) {
-      env.fail(`tsbpf: helper ${funcIdName(funcId)}#${funcId} is not among the helpers tsbpf gives tracing and LSM programs (those of raw tracepoints; the kernel's depend on the attach point)`, 'ENOTSUPP');
+  const attach = env.attach;
+  const sets = envHelperSets(env);
+  const fn = envHelperProto(env, funcId);
+  if (!sets.helpers.has(funcId)) {
+    if (!attach && (env.progType === PT_TRACING || env.progType === PT_LSM)) {
+      env.fail(`tsbpf: helper ${funcIdName(funcId)}#${funcId} is not among the helpers tsbpf gives tracing and LSM programs without their attach point's BTF (those of raw tracepoints; the kernel's depend on the attach point)`, 'ENOTSUPP');
     }
     env.fail(`program of this type cannot use helper ${funcIdName(funcId)}#${funcId}`, 'EINVAL');
   }
   if (!fn) env.fail(`tsbpf: helper ${funcIdName(funcId)}#${funcId} has no prototype in tsbpf's verifier`, 'ENOTSUPP');
-  if (!env.gpl && env.typeInfo.gplHelpers.has(funcId)) env.fail('cannot call GPL-restricted function from non-GPL compatible program', 'EINVAL');
-  if (fn.allowedOnlyForTracing && env.progType !== PT_TRACING && env.progType !== PT_LSM) env.fail('helper call is not allowed in probe', 'EINVAL');
+  if (!env.gpl && sets.gpl.has(funcId)) env.fail('cannot call GPL-restricted function from non-GPL compatible program', 'EINVAL');
+  if (attach) {
+    const allowed = tracingHelperAllowed(funcId, env.progType, env.expectedAttachType, attach);
+    if (allowed === 'refused') env.fail('helper call is not allowed in probe', 'EINVAL');
+    if (allowed !== null) env.fail(allowed, 'ENOTSUPP');
+  } else if (fn.allowedOnlyForTracing && env.progType !== PT_TRACING && env.progType !== PT_LSM) {
+    env.fail('helper call is not allowed in probe', 'EINVAL');
+  }
   if (!env.sleepable && fn.mightSleep) env.fail('helper call might sleep in a non-sleepable prog', 'EINVAL');
+  if (env.cur.activeRcuLock && fn.mightSleep) env.fail(`sleepable helper ${funcIdName(funcId)}#${funcId} in rcu_read_lock region`, 'EINVAL');
   const meta: CallMeta = {
     map: null, mapUid: 0, rawMode: false, pktAccess: fn.pktAccess === true, releaseRegno: 0, regno: 0, accessSize: 0,
-    memSize: 0, msizeMaxValue: 0n, refObjId: 0, funcId, subprogno: 0, constMapKey: -1n,
+    memSize: 0, msizeMaxValue: 0n, refObjId: 0, funcId, subprogno: 0, constMapKey: -1n, dynptrRegno: 0, retBtfId: 0,
   };
   for (let i = 0; i < 5; i++) checkFuncArg(env, i, meta, fn);
   const map = meta.map;
@@ -773,6 +899,7 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
       break;
     case HELPER_GET_LOCAL_STORAGE:
       if (!isNullReg(regs[2]!)) env.fail("get_local_storage() doesn't support non-zero flags", 'EINVAL');
+      markChainPrecision(env, 2); // (measured on 6.18.44, as for NULL arguments)
       break;
     case HELPER_FOR_EACH_MAP_ELEM:
       pushCallbackCall(env, insnIdx, meta.subprogno, setMapElemCallbackState);
@@ -817,10 +944,15 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
       r0.map = map;
       r0.mapUid = meta.mapUid;
       r0.type = T.MAP_VALUE | flags;
-      // a map of maps holds map pointers: the inner template describes them
+      // what a map of maps, an AF_XDP socket map or a socket map holds
+      // (6.18 types the lookup's result at the call, not at the null check)
       if (map.inner) {
         r0.type = T.MAP_PTR | flags;
         r0.map = map.inner;
+      } else if (funcId === 1 && map.type === MapType.XSKMAP) {
+        r0.type = T.XDP_SOCK | flags;
+      } else if (funcId === 1 && (map.type === MapType.SOCKMAP || map.type === MapType.SOCKHASH)) {
+        r0.type = T.SOCKET | flags;
       }
       // A value with a spin lock gets an id even when it cannot be NULL: unlocks are matched with locks by it.
       if (!flags && map.spinLockOff >= 0) r0.id = env.nextId();
@@ -843,12 +975,34 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
       r0.type = T.MEM | (retFlags & RF.MAYBE_NULL ? F.MAYBE_NULL : 0) | (retFlags & RF.RINGBUF ? F.RINGBUF : 0) | (retFlags & RF.RDONLY ? F.RDONLY : 0);
       r0.memSize = meta.memSize;
       break;
-    case R.PTR_TO_BTF_ID:
-      // a kernel object described by BTF (task_struct, ...): tsbpf has no kernel BTF, so accesses through it are refused
+    case R.PTR_TO_BTF_ID: {
+      // a kernel object described by BTF (task_struct, ...); without the
+      // kernel BTF tsbpf knows only its name and refuses accesses through it
       markKnownZero(r0);
       r0.type = T.BTF_ID | (funcId === 158 ? F.TRUSTED : 0) | (retFlags & RF.MAYBE_NULL ? F.MAYBE_NULL : 0);
       r0.btfName = fn.retBtf ?? '';
+      const btf = env.kbtf();
+      if (btf && fn.retBtf) r0.btfId = Math.max(0, structId(btf, fn.retBtf));
       break;
+    }
+    case R.PTR_TO_MEM_OR_BTF_ID: {
+      // bpf_per_cpu_ptr / bpf_this_cpu_ptr: the variable's type, read-only
+      markKnownZero(r0);
+      const btf = env.kbtf()!;
+      const { t, id } = skipModifiers(btf, meta.retBtfId);
+      const nullable = retFlags & RF.MAYBE_NULL ? F.MAYBE_NULL : 0;
+      if (!isStruct(t)) {
+        const r = resolveSize(btf, id);
+        if (!r) env.fail(`unable to resolve the size of type '${t.name}': -22`, 'EINVAL');
+        r0.type = T.MEM | F.RDONLY | nullable;
+        r0.memSize = r.size;
+      } else {
+        r0.type = T.BTF_ID | nullable;
+        r0.btfId = meta.retBtfId;
+        r0.btfName = typeName(btf, meta.retBtfId);
+      }
+      break;
+    }
     default:
       env.fail(`unknown return type ${retBase} of func ${funcIdName(funcId)}#${funcId}`, 'EINVAL');
   }
@@ -884,8 +1038,18 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
     }
   }
   checkMapFuncCompatibility(env, map, funcId);
+  if (meta.dynptrRegno) {
+    env.fail(`tsbpf: R${meta.dynptrRegno} is a bpf_dynptr: dynptr stack slots (their kind, initialisation and references) are not modelled by tsbpf's verifier`, 'ENOTSUPP');
+  }
   if (funcId === 173) {
+    // check_get_func_ip
+    if (env.progType === PT_TRACING && attach && !hasTrampoline(env.progType, env.expectedAttachType)) {
+      env.fail(`func ${funcIdName(funcId)}#${funcId} supported only for fentry/fexit/fmod_ret programs`, 'ENOTSUPP');
+    }
     if (env.progType !== 2 && env.progType !== 26) env.fail(`func ${funcIdName(funcId)}#${funcId} not supported for program type ${env.progType}`, 'ENOTSUPP');
+  }
+  if (funcId === 187 && env.progType === PT_LSM && env.expectedAttachType === AT.LSM_CGROUP && attach && !attach.proto.type) {
+    env.fail("BPF_LSM_CGROUP that attach to void LSM hooks can't modify return value!", 'EINVAL');
   }
   let changesData = fn.changesPkt === true;
   if (funcId === HELPER_TAIL_CALL) {

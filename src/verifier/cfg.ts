@@ -14,7 +14,9 @@ import {
 } from './insn.js';
 import type { RawInsn } from './insn.js';
 import type { MapInfo } from './reg.js';
-import { HELPER_TAIL_CALL, PROTOS, isSyncCallbackHelper, protoFor } from './helpers.js';
+import { HELPER_TAIL_CALL, PROTOS, isSyncCallbackHelper } from './helpers.js';
+import { envHelperProto, envHelperSets } from './tracing-helpers.js';
+import { addKfuncCall, checkPseudoBtfId, kfuncCallable } from './kfuncs.js';
 import { MapType } from '../vm/maps/types.js';
 
 const BPF_MAX_SUBPROGS = 256;
@@ -121,6 +123,7 @@ function kfuncCall(env: Env, insn: RawInsn): void {
   if (insn.off < 0) env.fail('negative offset disallowed for kernel module function call', 'EINVAL');
   if (insn.off > 0) env.fail('kfunc offset > 0 without fd_array is invalid', 'EPROTO');
   if (insn.imm <= 0) env.fail(`invalid kernel function btf_id ${insn.imm}`, 'EINVAL');
+  if (addKfuncCall(env, insn)) return;
   env.fail(`kernel btf_id ${insn.imm} is not a function`, 'EINVAL');
 }
 
@@ -154,7 +157,9 @@ export function resolvePseudoLdimm64(env: Env): void {
         continue;
       }
       if (src === 3) {
-        env.fail(`ldimm64 insn specifies invalid btf_id ${insn.imm}.`, 'ENOENT');
+        checkPseudoBtfId(env, i, insn, next);
+        i++;
+        continue;
       }
       if (!(src === 2 || src === 6 || ((src === 1 || src === 5) && next.imm === 0))) {
         env.fail('unrecognized bpf_ld_imm64 insn', 'EINVAL');
@@ -347,7 +352,8 @@ export function computeScc(env: Env): void {
       }
       let assign = stack[stack.length - 1] !== w;
       if (ss.includes(w)) assign = true;
-      // (6.18: a callback-calling instruction is not an SCC of its own)
+      // (the kernel's level-2 log numbers a callback-calling instruction as
+      // an SCC of its own; tsbpf's exploration matches the kernel's without)
       let t: number;
       do {
         t = stack.pop()!;
@@ -399,11 +405,17 @@ function useDef(env: Env, insn: RawInsn): [use: number, def: number] {
       if (o === BPF_CALL) {
         const def = 0x3f;
         if (isHelperCall(insn)) {
-          const proto = protoFor(insn.imm, env.progType);
-          if (proto && env.typeInfo.helpers.has(insn.imm)) {
+          const proto = envHelperProto(env, insn.imm);
+          if (proto && envHelperSets(env).helpers.has(insn.imm)) {
             const n = proto.args.length;
             return [((1 << (n + 1)) - 1) & ~1, def];
           }
+        }
+        if (insn.src === 2 && kfuncCallable(env, insn.imm)) {
+          // a kfunc reads as many registers as its prototype has parameters
+          const t = env.kbtf()?.tryType(insn.imm);
+          const proto = t && t.kind === 'FUNC' ? env.kbtf()!.tryType(t.type ?? 0) : undefined;
+          if (proto && proto.kind === 'FUNC_PROTO') return [((1 << ((proto.params?.length ?? 0) + 1)) - 1) & ~1, def];
         }
         return [def & ~1, def];
       }

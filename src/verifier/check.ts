@@ -21,6 +21,8 @@ import { checkMemAccess } from './mem.js';
 import { isStateVisited, popStack, updateBranchCounts } from './search.js';
 import { checkCfg, checkSubprogs, computeLiveRegs, computeScc, resolvePseudoLdimm64 } from './cfg.js';
 import { checkResourceLeak } from './refs.js';
+import { checkAttachBtfId } from './attach.js';
+import { checkKfuncCall } from './kfuncs.js';
 import { pushJmpHistory } from './precision.js';
 
 /** save_aux_ptr_type: one load/store instruction may not see incompatible pointer types on different paths. */
@@ -152,7 +154,10 @@ function doCheckInsn(env: Env, ps: { printState: boolean }): number {
         env.fail('function calls are not allowed while holding a lock', 'EINVAL');
       }
       if (insn.src === 1) checkFuncCall(env, insn);
-      else if (insn.src === 2) env.fail('calling kernel function is not supported without CONFIG_DEBUG_INFO_BTF', 'ENOTSUPP');
+      else if (insn.src === 2) {
+        if (!env.kbtf()) env.fail('calling kernel function is not supported without CONFIG_DEBUG_INFO_BTF', 'ENOTSUPP');
+        checkKfuncCall(env, insn);
+      }
       else checkHelperCall(env, insn);
       env.markRegScratched(0);
     } else if (o === BPF_JA) {
@@ -318,6 +323,7 @@ export function runChecks(env: Env): void {
   checkAbnormalReturn(env);
   resolvePseudoLdimm64(env);
   checkCfg(env);
+  checkAttachBtfId(env);
   computeScc(env);
   computeLiveRegs(env);
   doCheckCommon(env, 0);

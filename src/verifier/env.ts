@@ -16,6 +16,8 @@ import { tnumIsConst, tnumIsUnknown, tnumStr } from './tnum.js';
 import type { ProgTypeInfo } from './prog-types.js';
 import { Backtrack } from './precision.js';
 import { StackLiveness } from './liveness.js';
+import type { KernelBtf } from './kbtf.js';
+import type { AttachTarget } from './attach.js';
 
 /** Thrown to stop verification; the message is already in the log. */
 
@@ -55,6 +57,8 @@ export interface InsnAux {
   /** For `lddw` of a map or map value. */
   mapIndex: number;
   mapOff: number;
+  /** For `lddw` of a kernel variable (BPF_PSEUDO_BTF_ID): the register it loads. */
+  btfVar?: { type: number; btfId: number; memSize: number };
   /** Whether every memory access here was proven in bounds on every path (JIT contract). */
   accessChecked: boolean;
   accessSafe: boolean;
@@ -112,6 +116,14 @@ export interface EnvConfig {
   logLevel: number;
   sleepable: boolean;
   funcInfo: FuncInfoEntry[] | null;
+  /** The kernel's BTF (or a function that reads it when first needed). */
+  kernelBtf?: KernelBtf | (() => KernelBtf | null | undefined) | null;
+  /** Whether the kernel has an address for a symbol (kallsyms). */
+  kernelSymbols?: (name: string) => boolean;
+  /** `attach_btf_id` of a tracing or LSM program (undefined: tsbpf's model without the attach point). */
+  attachBtfId?: number;
+  /** The attach point by name, as a section names it (`sched_wakeup` of `tp_btf/sched_wakeup`), found in the kernel BTF as libbpf does. */
+  attachTo?: string;
 }
 
 /**
@@ -139,6 +151,15 @@ export class Env {
   readonly log = new VLog();
   readonly sleepable: boolean;
   readonly funcInfo: FuncInfoEntry[] | null;
+  /** `attach_btf_id` (tracing, LSM). */
+  readonly attachBtfId: number | undefined;
+  readonly attachTo: string | undefined;
+  /** The resolved attach point of a tracing or LSM program (null: none, or no kernel BTF). */
+  attach: AttachTarget | null = null;
+  private kbtfSource: KernelBtf | (() => KernelBtf | null | undefined) | null;
+  private kbtfValue: KernelBtf | null | undefined = undefined;
+  /** Whether the kernel has an address for a symbol (kallsyms), when known. */
+  readonly kernelSymbols: ((name: string) => boolean) | null;
   aux: InsnAux[];
   subprogs: SubprogInfo[] = [];
   cur!: VState;
@@ -201,6 +222,10 @@ export class Env {
     this.logLevel = cfg.logLevel;
     this.sleepable = cfg.sleepable;
     this.funcInfo = cfg.funcInfo;
+    this.attachBtfId = cfg.attachBtfId;
+    this.attachTo = cfg.attachTo;
+    this.kbtfSource = cfg.kernelBtf ?? null;
+    this.kernelSymbols = cfg.kernelSymbols ?? null;
     this.aux = [];
     for (let i = 0; i < this.len; i++) {
       this.aux.push({
@@ -210,6 +235,15 @@ export class Env {
     }
     this.mapAddr = cfg.maps.map((_, i) => 0xffff888104000000n + BigInt(i) * 0x2400n);
     this.liveness = new StackLiveness(this);
+  }
+
+  /** The kernel BTF, read on first use (null when the verifier was not given one). */
+  kbtf(): KernelBtf | null {
+    if (this.kbtfValue === undefined) {
+      const src = this.kbtfSource;
+      this.kbtfValue = (typeof src === 'function' ? src() : src) ?? null;
+    }
+    return this.kbtfValue;
   }
 
   /** Appends to the log when logging is on (`verbose`). */
@@ -280,12 +314,19 @@ export class Env {
     if ((i.src === 1 || i.src === 2) && !this.allowPtrLeaks) return 0n;
     if ((i.src === 1 || i.src === 5) && a.mapIndex >= 0) return this.mapAddr[a.mapIndex]!;
     if ((i.src === 2 || i.src === 6) && a.mapIndex >= 0) return this.mapAddr[a.mapIndex]! + 0x110n + BigInt(a.mapOff);
+    // a kernel variable: the kernel prints the address it patched in, which tsbpf does not know
+    if (i.src === 3 && a.btfVar) return 0xffffffff82000000n + BigInt(i.imm >>> 0) * 8n;
     return undefined;
   }
 
   /** `verbose_insn`. */
   insnText(idx: number): string {
     const i = this.insns[idx]!;
+    // a kfunc call prints the function's name from the kernel BTF (disasm_kfunc_name)
+    if (i.code === 0x85 && i.src === 2 && i.off === 0) {
+      const t = this.kbtf()?.tryType(i.imm);
+      if (t && t.kind === 'FUNC') return `(85) call ${t.name}#${i.imm}`;
+    }
     return insnText(i, isLdImm64(i) ? this.insns[idx + 1] : undefined, isLdImm64(i) ? this.ldImmPrintValue(idx) : undefined);
   }
 

@@ -78,6 +78,8 @@ export interface FuncProto {
   allowedOnlyForTracing?: boolean;
   /** Return BTF type name for RET_PTR_TO_BTF_ID. */
   retBtf?: string;
+  /** `arg_btf_id` of ARG_PTR_TO_BTF_ID arguments, by struct name (resolved in the kernel BTF). */
+  argBtf?: (string | undefined)[];
 }
 
 const ANY = A.ANYTHING;
@@ -132,6 +134,33 @@ export function protoFor(funcId: number, progType: number): FuncProto | undefine
       : p(INT, [CTX, A.PTR_TO_BTF_ID_SOCK_COMMON, ANY]);
   }
   return PROTOS.get(funcId);
+}
+
+/**
+ * The prototypes tracing and LSM programs with an attach point get where
+ * they differ from the others' (tracing_prog_func_proto,
+ * bpf_lsm_func_proto): BTF-typed kernel objects instead of contexts.
+ */
+export function tracingProto(funcId: number, progType: number): FuncProto | undefined {
+  const LSM = 29;
+  switch (funcId) {
+    case 46: return p(INT, [SOCK_COMMON_BTF | AF.MAYBE_NULL]);
+    case 107:
+      return progType === LSM
+        ? p(R.PTR_TO_MAP_VALUE | RF.MAYBE_NULL, [MAP, SOCK_COMMON_BTF, VALUE | AF.MAYBE_NULL, ANY])
+        : p(R.PTR_TO_MAP_VALUE | RF.MAYBE_NULL, [MAP, BTF_ID | AF.MAYBE_NULL, VALUE | AF.MAYBE_NULL, ANY], { argBtf: [undefined, 'sock_common'] });
+    case 108:
+      return progType === LSM
+        ? p(INT, [MAP, SOCK_COMMON_BTF])
+        : p(INT, [MAP, BTF_ID | AF.MAYBE_NULL], { argBtf: [undefined, 'sock_common'] });
+    case 111: return p(INT, [BTF_ID, MAP, ANY, MEM_RO, SIZE0], { argBtf: ['sk_buff'] });
+    case 121: return p(INT, [BTF_ID, MAP, ANY, MEM_RO, SIZE0], { argBtf: ['xdp_buff'] });
+    case 188: return p(INT, [BTF_ID], { argBtf: ['xdp_buff'] });
+    case 49: return p(INT, [SOCK_COMMON_BTF, ANY, ANY, MEM_RO, SIZE]);
+    case 57: return p(INT, [SOCK_COMMON_BTF, ANY, ANY, UNINIT_MEM, SIZE]);
+    case 81: return p(R.PTR_TO_MAP_VALUE, [MAP, ANY]);
+    default: return undefined;
+  }
 }
 
 export const PROTOS: ReadonlyMap<number, FuncProto> = new Map<number, FuncProto>([
@@ -211,6 +240,8 @@ export const PROTOS: ReadonlyMap<number, FuncProto> = new Map<number, FuncProto>
   [74, p(INT, [CTX, ANY, MEM_RO, SIZE], { changesPkt: true })],
   [75, p(INT, [CTX, ANY, ANY], { changesPkt: true })],
   [76, p(INT, [CTX, ANY, MEM_RO, SIZE], { changesPkt: true })],
+  [77, ctxOnly],
+  [78, p(INT, [CTX, ANY, ANY, ANY])],
   [79, ctxOnly],
   [80, noArgs],
   [81, p(R.PTR_TO_MAP_VALUE, [MAP, ANY])],
@@ -224,6 +255,7 @@ export const PROTOS: ReadonlyMap<number, FuncProto> = new Map<number, FuncProto>
   [89, p(INT, [MAP, VALUE | AF.UNINIT | AF.WRITE])],
   [90, p(INT, [CTX, ANY, ANY, ANY], { changesPkt: true })],
   [91, p(INT, [CTX, ANY, ANY, ANY], { changesPkt: true })],
+  [92, p(INT, [CTX, ANY, ANY])],
   [93, p(VOID, [A.PTR_TO_SPIN_LOCK])],
   [94, p(VOID, [A.PTR_TO_SPIN_LOCK])],
   [95, p(R.PTR_TO_SOCKET | RF.MAYBE_NULL, [A.PTR_TO_SOCK_COMMON])],
@@ -243,25 +275,37 @@ export const PROTOS: ReadonlyMap<number, FuncProto> = new Map<number, FuncProto>
   [113, probeRead],
   [114, probeRead],
   [115, probeRead],
+  [116, p(INT, [BTF_ID, ANY], { argBtf: ['tcp_sock'] })],
   [117, p(INT, [ANY])],
   [118, noArgs],
+  [119, p(INT, [CTX, A.PTR_TO_MEM | AF.MAYBE_NULL | AF.WRITE, SIZE0, ANY])],
   [120, p(INT, [ANY, ANY, UNINIT_MEM, SIZE])],
   [121, perfOut],
   [122, p(INT, [CTX | AF.MAYBE_NULL])],
   [123, p(INT, [ANY])],
   [125, noArgs],
+  [126, p(INT, [BTF_ID, MEM_RO, SIZE, MEM_RO_NULL, SIZE0], { argBtf: ['seq_file'] })],
+  [127, p(INT, [BTF_ID, MEM_RO, SIZE0], { argBtf: ['seq_file'] })],
+  [128, p(INT, [SOCK_COMMON_BTF])],
+  [129, p(INT, [SOCK_COMMON_BTF, ANY])],
   [130, p(INT, [MAP, MEM_RO, SIZE0, ANY])],
   [131, p(R.PTR_TO_MEM | RF.MAYBE_NULL | RF.RINGBUF, [MAP, A.CONST_ALLOC_SIZE_OR_ZERO, ANY])],
   [132, p(VOID, [A.PTR_TO_RINGBUF_MEM | AF.RELEASE, ANY])],
   [133, p(VOID, [A.PTR_TO_RINGBUF_MEM | AF.RELEASE, ANY])],
   [134, p(INT, [MAP, ANY])],
   [135, ctxAny],
-  [141, p(INT, [A.PTR_TO_BTF_ID, UNINIT_MEM, SIZE0, ANY])],
+  [141, p(INT, [A.PTR_TO_BTF_ID, UNINIT_MEM, SIZE0, ANY], { argBtf: ['task_struct'] })],
+  [145, p(R.PTR_TO_MAP_VALUE | RF.MAYBE_NULL, [MAP, BTF_ID | AF.MAYBE_NULL, VALUE | AF.MAYBE_NULL, ANY], { argBtf: [undefined, 'inode'] })],
+  [146, p(INT, [MAP, BTF_ID | AF.MAYBE_NULL], { argBtf: [undefined, 'inode'] })],
   [148, p(INT, [UNINIT_MEM, SIZE0, ANY], { mightSleep: true })],
+  [150, p(INT, [BTF_ID, MEM_RO, SIZE0, ANY], { argBtf: ['seq_file'] })],
   [151, ctxOnly],
   [152, p(INT, [ANY, MEM_RO_NULL, SIZE0, ANY])],
   [155, p(INT, [ANY, ANY])],
+  [159, p(INT, [BTF_ID, ANY], { argBtf: ['linux_binprm'] })],
   [160, noArgs],
+  [161, p(INT, [BTF_ID, UNINIT_MEM, SIZE], { argBtf: ['inode'] })],
+  [193, p(INT, [BTF_ID, UNINIT_MEM, SIZE], { argBtf: ['file'] })],
   [163, p(INT, [CTX, ANY, A.PTR_TO_MEM | AF.FIXED_SIZE | AF.WRITE, ANY, ANY], { argSize: [0, 0, 4] })],
   [164, p(INT, [MAP, A.PTR_TO_FUNC, A.PTR_TO_STACK | AF.MAYBE_NULL, ANY])],
   [165, p(INT, [MEM_W_NULL, SIZE0, A.PTR_TO_CONST_STR, MEM_RO_NULL, SIZE0])],
@@ -284,7 +328,7 @@ export const PROTOS: ReadonlyMap<number, FuncProto> = new Map<number, FuncProto>
   [107, p(R.PTR_TO_MAP_VALUE | RF.MAYBE_NULL, [MAP, SOCK_COMMON_BTF, VALUE | AF.MAYBE_NULL, ANY])],
   [108, p(INT, [MAP, SOCK_COMMON_BTF])],
   [110, p(INT, [SOCK_COMMON_BTF, MEM_RO, SIZE, MEM_RO, SIZE], { pktAccess: true })],
-  [111, p(INT, [BTF_ID, MAP, ANY, MEM_RO, SIZE0])],
+  [111, p(INT, [BTF_ID, MAP, ANY, MEM_RO, SIZE0], { argBtf: ['sk_buff'] })],
   [136, p(R.PTR_TO_BTF_ID | RF.MAYBE_NULL, [SOCK_COMMON_BTF], { retBtf: 'tcp6_sock' })],
   [137, p(R.PTR_TO_BTF_ID | RF.MAYBE_NULL, [SOCK_COMMON_BTF], { retBtf: 'tcp_sock' })],
   [138, p(R.PTR_TO_BTF_ID | RF.MAYBE_NULL, [SOCK_COMMON_BTF], { retBtf: 'tcp_timewait_sock' })],
@@ -293,14 +337,14 @@ export const PROTOS: ReadonlyMap<number, FuncProto> = new Map<number, FuncProto>
   [142, p(INT, [CTX, A.PTR_TO_MEM | AF.WRITE, SIZE, ANY])],
   [143, p(INT, [CTX, MEM_RO, SIZE, ANY])],
   [144, p(INT, [CTX, ANY, ANY])],
-  [147, p(INT, [BTF_ID, A.PTR_TO_MEM | AF.WRITE, SIZE0], { allowedOnlyForTracing: true })],
+  [147, p(INT, [BTF_ID, A.PTR_TO_MEM | AF.WRITE, SIZE0], { allowedOnlyForTracing: true, argBtf: ['path'] })],
   [149, p(INT, [A.PTR_TO_MEM | AF.WRITE, SIZE, MEM_RO, SIZE, ANY])],
   [153, p(R.PTR_TO_MEM_OR_BTF_ID | RF.MAYBE_NULL, [A.PTR_TO_PERCPU_BTF_ID, ANY])],
   [154, p(R.PTR_TO_MEM_OR_BTF_ID, [A.PTR_TO_PERCPU_BTF_ID])],
-  [156, p(R.PTR_TO_MAP_VALUE | RF.MAYBE_NULL, [MAP, BTF_ID | AF.MAYBE_NULL, VALUE | AF.MAYBE_NULL, ANY])],
-  [157, p(INT, [MAP, BTF_ID])],
+  [156, p(R.PTR_TO_MAP_VALUE | RF.MAYBE_NULL, [MAP, BTF_ID | AF.MAYBE_NULL, VALUE | AF.MAYBE_NULL, ANY], { argBtf: [undefined, 'task_struct'] })],
+  [157, p(INT, [MAP, BTF_ID], { argBtf: [undefined, 'task_struct'] })],
   [158, p(R.PTR_TO_BTF_ID, [], { retBtf: 'task_struct' })],
-  [162, p(R.PTR_TO_BTF_ID | RF.MAYBE_NULL, [BTF_ID])],
+  [162, p(R.PTR_TO_BTF_ID | RF.MAYBE_NULL, [BTF_ID], { argBtf: ['file'], retBtf: 'socket' })],
   [166, p(INT, [ANY, MEM_RO, SIZE])],
   [167, p(INT, [MEM_RO, SIZE, ANY, ANY])],
   [168, p(INT, [ANY])],
@@ -308,12 +352,12 @@ export const PROTOS: ReadonlyMap<number, FuncProto> = new Map<number, FuncProto>
   [170, p(INT, [A.PTR_TO_TIMER, A.PTR_TO_FUNC])],
   [171, p(INT, [A.PTR_TO_TIMER, ANY, ANY])],
   [172, p(INT, [A.PTR_TO_TIMER])],
-  [175, p(R.PTR_TO_BTF_ID, [BTF_ID])],
+  [175, p(R.PTR_TO_BTF_ID, [BTF_ID], { argBtf: ['task_struct'], retBtf: 'pt_regs' })],
   [176, p(INT, [UNINIT_MEM_NOSIZE, SIZE0])],
   [178, p(R.PTR_TO_BTF_ID | RF.MAYBE_NULL, [SOCK_COMMON_BTF], { retBtf: 'unix_sock' })],
   [179, p(INT, [MEM_RO, SIZE0, ANY, A.PTR_TO_MEM | AF.FIXED_SIZE | AF.UNINIT | AF.WRITE | AF.ALIGNED], { argSize: [0, 0, 0, 8] })],
-  [180, p(INT, [BTF_ID, ANY, A.PTR_TO_FUNC, A.PTR_TO_STACK | AF.MAYBE_NULL, ANY])],
-  [191, p(INT, [UNINIT_MEM_NOSIZE, SIZE0, ANY, BTF_ID, ANY], { mightSleep: true })],
+  [180, p(INT, [BTF_ID, ANY, A.PTR_TO_FUNC, A.PTR_TO_STACK | AF.MAYBE_NULL, ANY], { argBtf: ['task_struct'] })],
+  [191, p(INT, [UNINIT_MEM_NOSIZE, SIZE0, ANY, BTF_ID, ANY], { mightSleep: true, argBtf: [undefined, undefined, undefined, 'task_struct'] })],
   [194, p(R.PTR_TO_BTF_ID | RF.MAYBE_NULL, [A.KPTR_XCHG_DEST, BTF_ID | AF.MAYBE_NULL | AF.RELEASE])],
   [196, p(R.PTR_TO_BTF_ID | RF.MAYBE_NULL, [A.PTR_TO_SOCK_COMMON], { retBtf: 'mptcp_sock' })],
   [197, p(INT, [UNINIT_MEM_NOSIZE, SIZE0, ANY, DYNPTR | AF.UNINIT])],
@@ -328,8 +372,8 @@ export const PROTOS: ReadonlyMap<number, FuncProto> = new Map<number, FuncProto>
   [206, p(INT, [A.PTR_TO_MEM | AF.RDONLY | AF.FIXED_SIZE, A.PTR_TO_MEM | AF.RDONLY | AF.FIXED_SIZE], { argSize: [20, 20], pktAccess: true })],
   [207, p(INT, [A.PTR_TO_MEM | AF.RDONLY | AF.FIXED_SIZE, A.PTR_TO_MEM | AF.RDONLY | AF.FIXED_SIZE], { argSize: [40, 20], pktAccess: true })],
   [209, p(INT, [MAP, A.PTR_TO_FUNC, A.PTR_TO_STACK | AF.MAYBE_NULL, ANY])],
-  [210, p(R.PTR_TO_MAP_VALUE | RF.MAYBE_NULL, [MAP, BTF_ID | AF.MAYBE_NULL, VALUE | AF.MAYBE_NULL, ANY])],
-  [211, p(INT, [MAP, BTF_ID | AF.MAYBE_NULL])],
+  [210, p(R.PTR_TO_MAP_VALUE | RF.MAYBE_NULL, [MAP, BTF_ID | AF.MAYBE_NULL, VALUE | AF.MAYBE_NULL, ANY], { argBtf: [undefined, 'cgroup'] })],
+  [211, p(INT, [MAP, BTF_ID | AF.MAYBE_NULL], { argBtf: [undefined, 'cgroup'] })],
 ]);
 
 /** Whether a helper changes packet data (`bpf_helper_changes_pkt_data`). */

@@ -9,3 +9,4 @@ export type { ObjectLike, ObjectProgramLike, BtfLike, BtfTypeLike } from './obje
 export { globalFuncArgs } from './object.js';
 export type { GlobalArg } from './env.js';
 export { PROG_TYPE_NAMES, ATTACH_TYPE_NAMES, PROG_TYPE_ALIASES, progTypeByName, attachTypeByName } from './prog-types.js';
+export type { KernelBtf, KBtfType, KBtfMember } from './kbtf.js';

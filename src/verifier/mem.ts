@@ -21,6 +21,8 @@ import {
 import { tnumAdd, tnumConst, tnumIsAligned, tnumIsConst, tnumStr } from './tnum.js';
 import { assignScalarIdBeforeMov, markChainPrecision, pushJmpHistory } from './precision.js';
 import { markStackRead, markStackWrite } from './liveness.js';
+import { btfCtxAccess, lsmRetvalRange, AT } from './attach.js';
+import { checkPtrToBtfAccess, markRegS32Range } from './btf-access.js';
 
 export const BPF_MAX_VAR_OFF = 1 << 29;
 export const BPF_MAX_VAR_SIZ = 1 << 29;
@@ -453,6 +455,33 @@ function checkCtxAccess(env: Env, off: number, size: number, t: AccessType, isLd
   env.fail(`invalid bpf_context access off=${off} size=${size}`);
 }
 
+/**
+ * check_ctx_access for a tracing or LSM program with its attach point: the
+ * argument's BTF type gives the loaded register (btf_ctx_access).
+ */
+function checkBtfCtxAccess(env: Env, regs: Reg[], off: number, size: number, t: AccessType, valueRegno: number): void {
+  const res = btfCtxAccess(env.attach!, env.progType, env.expectedAttachType, off, size, t === 'write', (s) => env.verbose(s));
+  if (!res.ok) env.fail(`invalid bpf_context access off=${off} size=${size}`);
+  env.maxCtxOffset = Math.max(env.maxCtxOffset, off + size);
+  if (t !== 'read' || valueRegno < 0) return;
+  const dst = regs[valueRegno]!;
+  if (res.regType === T.SCALAR) {
+    const range = res.isRetval && env.progType === PT.LSM && env.expectedAttachType === AT.LSM_MAC ? lsmRetvalRange(env.attach!) : null;
+    // __mark_reg_s32_range narrows what the register held before (as the kernel does)
+    if (range) markRegS32Range(dst, range.min, range.max);
+    else markUnknown(dst);
+  } else {
+    markKnownZero(dst);
+    if (mayBeNull(res.regType)) dst.id = env.nextId();
+    dst.subregDef = 0;
+    if (baseType(res.regType) === T.BTF_ID) {
+      dst.btfId = res.btfId;
+      dst.btfName = env.attach!.btf.tryType(res.btfId)?.name ?? '';
+    }
+  }
+  dst.type = res.regType;
+}
+
 function checkFlowKeysAccess(env: Env, off: number, size: number): void {
   if (size < 0 || off < 0 || off + size > 56) env.fail(`invalid access to flow keys off=${off} size=${size}`);
 }
@@ -534,7 +563,8 @@ export function checkMemAccess(env: Env, insnIdx: number, regno: number, off0: n
     if (mayBeNull(reg.type)) env.fail(`R${regno} invalid mem access '${regTypeStr(reg.type)}'`);
     if (t === 'write' && rdonly) env.fail(`R${regno} cannot write into ${regTypeStr(reg.type)}`);
     if (t === 'write' && valueRegno >= 0 && env.isPointerValue(valueRegno)) env.fail(`R${valueRegno} leaks addr into mem`);
-    checkMemRegionAccess(env, regno, off, size, reg.memSize, false);
+    // untrusted read-only memory is read with probe loads: no bounds (6.18)
+    if (!(rdonly && (reg.type & F.UNTRUSTED))) checkMemRegionAccess(env, regno, off, size, reg.memSize, false);
     if (valueRegno >= 0 && (t === 'read' || rdonly)) markUnknown(regs[valueRegno]!);
   } else if (reg.type === T.CTX) {
     if (t === 'write' && valueRegno >= 0 && env.isPointerValue(valueRegno)) env.fail(`R${valueRegno} leaks addr into ctx`);
@@ -543,18 +573,22 @@ export function checkMemAccess(env: Env, insnIdx: number, regno: number, off0: n
       aux.accessSafe = false;
     }
     checkPtrOffReg(env, reg, regno, false);
-    const regType = checkCtxAccess(env, off, size, t, isLdsx);
-    if (t === 'read' && valueRegno >= 0) {
-      const dst = regs[valueRegno]!;
-      if (regType === T.SCALAR) {
-        markUnknown(dst);
-        if (env.progType === PT.TRACING || env.progType === PT.LSM) dst.ctxArg = true;
-      } else {
-        markKnownZero(dst);
-        if (mayBeNull(regType)) dst.id = env.nextId();
-        dst.subregDef = 0;
+    if (env.attach) {
+      checkBtfCtxAccess(env, regs, off, size, t, valueRegno);
+    } else {
+      const regType = checkCtxAccess(env, off, size, t, isLdsx);
+      if (t === 'read' && valueRegno >= 0) {
+        const dst = regs[valueRegno]!;
+        if (regType === T.SCALAR) {
+          markUnknown(dst);
+          if (env.progType === PT.TRACING || env.progType === PT.LSM) dst.ctxArg = true;
+        } else {
+          markKnownZero(dst);
+          if (mayBeNull(regType)) dst.id = env.nextId();
+          dst.subregDef = 0;
+        }
+        dst.type = regType;
       }
-      dst.type = regType;
     }
   } else if (reg.type === T.STACK) {
     checkStackAccessWithinBounds(env, regno, off, size, t);
@@ -586,6 +620,8 @@ export function checkMemAccess(env: Env, insnIdx: number, regno: number, off0: n
     if (t === 'read' && valueRegno >= 0) markUnknown(regs[valueRegno]!);
   } else if (reg.type === T.ARENA) {
     if (t === 'read' && valueRegno >= 0) markUnknown(regs[valueRegno]!);
+  } else if (baseType(reg.type) === T.BTF_ID && !mayBeNull(reg.type)) {
+    checkPtrToBtfAccess(env, regs, regno, off, size, t === 'write', valueRegno);
   } else if (reg.type === T.MAP_PTR) {
     checkPtrToMapAccess(env, reg, regno, off, size, t);
     if (valueRegno >= 0) markUnknown(regs[valueRegno]!);
@@ -671,6 +707,10 @@ export function checkHelperMemAccess(env: Env, regno: number, accessSize: number
       return;
     case T.STACK:
       checkStackRangeInitialized(env, regno, reg.off, accessSize, zeroSizeAllowed, accessType, meta);
+      return;
+    case T.BTF_ID:
+      // the kernel checks a read whatever the helper does with the memory
+      checkPtrToBtfAccess(env, env.regs, regno, reg.off, accessSize, false, -1);
       return;
     case T.CTX:
       if (!env.typeInfo.convertCtx) {

@@ -48,6 +48,8 @@ export interface ObjectProgramLike {
   flags: number;
   functions: readonly { name: string; slot: number }[];
   funcInfo: readonly { slot: number; name: string; typeId?: number }[];
+  /** Tracing/LSM: the attach point the section names (`tp_btf/sched_wakeup` → `sched_wakeup`). */
+  attachTo?: string;
   /** The loader's relocation records: poisoned slots explain themselves as libbpf explains them. */
   relocations?: readonly { slot: number; kind: string; name?: string; spec?: string }[];
 }
@@ -255,5 +257,6 @@ export function verifyObjectProgram(object: ObjectLike, program: ObjectProgramLi
     flags: program.flags,
     mapFdsIndexMaps: false,
     ...(funcInfo ? { funcInfo } : {}),
+    ...(program.attachTo !== undefined ? { attachTo: program.attachTo } : {}),
   }, options));
 }

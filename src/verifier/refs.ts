@@ -44,5 +44,6 @@ export function checkReferenceLeak(env: Env, exceptionExit: boolean): boolean {
 export function checkResourceLeak(env: Env, exceptionExit: boolean, checkLock: boolean, prefix: string): void {
   if (checkLock && env.cur.activeLocks) env.fail(`${prefix} cannot be used inside bpf_spin_lock-ed region`, 'EINVAL');
   if (!checkReferenceLeak(env, exceptionExit)) env.fail(`${prefix} would lead to reference leak`, 'EINVAL');
+  if (checkLock && env.cur.activeRcuLock) env.fail(`${prefix} cannot be used inside bpf_rcu_read_lock-ed region`, 'EINVAL');
 }
 

@@ -140,6 +140,8 @@ export interface Reg {
   precise: boolean;
   /** PTR_TO_BTF_ID: the BTF type's name, as the log prints it (`trusted_ptr_task_struct`). */
   btfName: string;
+  /** PTR_TO_BTF_ID: the type's id in the kernel BTF (0 when tsbpf has none: accesses are then refused). */
+  btfId: number;
   /**
    * A scalar read from the context of a tracing or LSM program: the kernel
    * types these arguments from BTF (often as pointers), tsbpf gives them as
@@ -182,7 +184,7 @@ export function notInitReg(): Reg {
     type: T.NOT_INIT, off: 0, range: 0, map: null, mapUid: 0, memSize: 0, subprogno: 0,
     varOff: TNUM_UNKNOWN, smin: S64_MIN, smax: S64_MAX, umin: 0n, umax: U64_MAX,
     s32min: S32_MIN, s32max: S32_MAX, u32min: 0n, u32max: U32_MAX,
-    id: 0, addConst: 0, delta: 0, refObjId: 0, frameno: 0, subregDef: 0, precise: false, btfName: '', ctxArg: false,
+    id: 0, addConst: 0, delta: 0, refObjId: 0, frameno: 0, subregDef: 0, precise: false, btfName: '', btfId: 0, ctxArg: false,
   };
 }
 
@@ -193,7 +195,7 @@ export function copyReg(r: Reg): Reg {
     varOff: r.varOff, smin: r.smin, smax: r.smax, umin: r.umin, umax: r.umax,
     s32min: r.s32min, s32max: r.s32max, u32min: r.u32min, u32max: r.u32max,
     id: r.id, addConst: r.addConst, delta: r.delta, refObjId: r.refObjId, frameno: r.frameno, subregDef: r.subregDef,
-    precise: r.precise, btfName: r.btfName, ctxArg: r.ctxArg,
+    precise: r.precise, btfName: r.btfName, btfId: r.btfId, ctxArg: r.ctxArg,
   };
 }
 
@@ -211,6 +213,8 @@ function clearPtrFields(r: Reg): void {
   r.mapUid = 0;
   r.memSize = 0;
   r.subprogno = 0;
+  r.btfId = 0;
+  r.btfName = '';
 }
 
 /** `___mark_reg_known`: tnum and bounds to the constant (id kept). */
@@ -667,18 +671,31 @@ export function regWidth(r: Reg): number {
   return r.umax === 0n ? 0 : r.umax.toString(2).length;
 }
 
+/** Flags that keep a register trusted (`BPF_REG_TRUSTED_MODIFIERS`). */
+export const TRUSTED_MODIFIERS = F.TRUSTED | F.ALLOC;
+
+/** `is_trusted_reg`. */
+export function isTrustedReg(r: Reg): boolean {
+  if (r.refObjId) return true;
+  const b = baseType(r.type);
+  const flags = r.type & ~0xff;
+  const unsafe = (flags & ~TRUSTED_MODIFIERS) !== 0;
+  if ((b === T.SOCKET || b === T.SOCK_COMMON || b === T.TCP_SOCK || b === T.MAP_PTR) && !unsafe) return true;
+  return (flags & TRUSTED_MODIFIERS) !== 0 && !unsafe;
+}
+
 /** `reg_not_null`. */
 export function regNotNull(r: Reg): boolean {
   if (mayBeNull(r.type)) return false;
   const b = baseType(r.type);
   return b === T.SOCKET || b === T.TCP_SOCK || b === T.MAP_VALUE || b === T.MAP_KEY || b === T.SOCK_COMMON
-    || (b === T.MEM && !(r.type & F.UNTRUSTED)) || b === T.MAP_PTR || (b === T.BTF_ID && (r.refObjId !== 0 || (r.type & F.TRUSTED) !== 0));
+    || (b === T.MEM && !(r.type & F.UNTRUSTED)) || b === T.MAP_PTR || (b === T.BTF_ID && isTrustedReg(r));
 }
 
 /** Equality of every field the kernel's memcmp up to `id` would compare (type, off, union, tnum, bounds). */
 export function regsEqualUpToId(a: Reg, b: Reg): boolean {
   return a.type === b.type && a.off === b.off && a.range === b.range && a.map === b.map && a.mapUid === b.mapUid
-    && a.memSize === b.memSize && a.subprogno === b.subprogno && a.varOff.value === b.varOff.value
+    && a.memSize === b.memSize && a.subprogno === b.subprogno && a.btfId === b.btfId && a.varOff.value === b.varOff.value
     && a.varOff.mask === b.varOff.mask && a.smin === b.smin && a.smax === b.smax && a.umin === b.umin
     && a.umax === b.umax && a.s32min === b.s32min && a.s32max === b.s32max && a.u32min === b.u32min
     && a.u32max === b.u32max;
@@ -687,7 +704,7 @@ export function regsEqualUpToId(a: Reg, b: Reg): boolean {
 /** Equality up to `var_off` (type, off and the union). */
 export function regsEqualUpToVarOff(a: Reg, b: Reg): boolean {
   return a.type === b.type && a.off === b.off && a.range === b.range && a.map === b.map && a.mapUid === b.mapUid
-    && a.memSize === b.memSize && a.subprogno === b.subprogno;
+    && a.memSize === b.memSize && a.subprogno === b.subprogno && a.btfId === b.btfId;
 }
 
 /** `range_within`: cur's bounds inside old's. */

@@ -239,7 +239,7 @@ const UNBOUND = ((): Reg => {
   const r: Reg = {
     type: T.SCALAR, off: 0, range: 0, map: null, mapUid: 0, memSize: 0, subprogno: 0, varOff: { value: 0n, mask: 0n },
     smin: 0n, smax: 0n, umin: 0n, umax: 0n, s32min: 0n, s32max: 0n, u32min: 0n, u32max: 0n, id: 0, addConst: 0, delta: 0,
-    refObjId: 0, frameno: 0, subregDef: 0, precise: false, btfName: '', ctxArg: false,
+    refObjId: 0, frameno: 0, subregDef: 0, precise: false, btfName: '', btfId: 0, ctxArg: false,
   };
   markUnknown(r);
   return r;
@@ -290,6 +290,7 @@ function stacksafe(old: FuncState, cur: FuncState, m: IdMap, exact: Exact): bool
 function refsafe(old: VState, cur: VState, m: IdMap): boolean {
   if (old.refs.length !== cur.refs.length) return false;
   if (old.activeLocks !== cur.activeLocks) return false;
+  if (old.activeRcuLock !== cur.activeRcuLock) return false;
   if (!checkIds(old.activeLockId, cur.activeLockId, m) || old.activeLockPtr !== cur.activeLockPtr) return false;
   for (let i = 0; i < old.refs.length; i++) {
     if (!checkIds(old.refs[i]!.id, cur.refs[i]!.id, m) || old.refs[i]!.type !== cur.refs[i]!.type) return false;

@@ -77,6 +77,8 @@ export interface VState {
   refs: RefState[];
   activeLocks: number;
   activeLockId: number;
+  /** bpf_rcu_read_lock() sections entered (`active_rcu_locks`). */
+  activeRcuLock: number;
   /** The map whose value holds the lock taken (`active_lock_ptr`). */
   activeLockPtr: unknown;
   speculative: boolean;
@@ -145,7 +147,7 @@ export function growStack(f: FuncState, size: number): void {
 
 export function newVState(): VState {
   return {
-    frames: [], curframe: 0, refs: [], activeLocks: 0, activeLockId: 0, activeLockPtr: null, speculative: false, branches: 1,
+    frames: [], curframe: 0, refs: [], activeLocks: 0, activeLockId: 0, activeLockPtr: null, activeRcuLock: 0, speculative: false, branches: 1,
     parent: null, insnIdx: 0, firstInsnIdx: 0, lastInsnIdx: -1, history: [], dfsDepth: 0, callbackUnrollDepth: 0,
     mayGotoDepth: 0, equalState: null, cleaned: false, listEntry: null,
   };
@@ -158,6 +160,7 @@ export function copyVState(s: VState): VState {
     curframe: s.curframe,
     refs: s.refs.map((r) => ({ ...r })),
     activeLocks: s.activeLocks,
+    activeRcuLock: s.activeRcuLock,
     activeLockPtr: s.activeLockPtr,
     activeLockId: s.activeLockId,
     speculative: s.speculative,

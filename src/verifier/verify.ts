@@ -16,6 +16,7 @@ import { runChecks } from './check.js';
 import type { MapInfo } from './reg.js';
 import { PROG_TYPE_NAMES, PT, progTypeInfo } from './prog-types.js';
 import { BPF_COMPLEXITY_LIMIT_INSNS } from './env.js';
+import type { KernelBtf } from './kbtf.js';
 
 /** A map as the verifier needs it (a `MapSpec` from src/vm/maps or an object's map fits). */
 export interface VerifierMapSpec {
@@ -65,6 +66,17 @@ export interface VerifyProgram {
    */
   mapFdsIndexMaps?: boolean;
   funcInfo?: readonly { insnOff: number; name: string; global?: boolean; args?: readonly GlobalArg[]; argsError?: string; scalarReturn?: boolean }[];
+  /**
+   * Tracing and LSM programs: the attach point's id in the kernel BTF
+   * (`attach_btf_id`: a `btf_trace_*` typedef for tp_btf, the function for
+   * fentry/fexit/fmod_ret, `bpf_lsm_*` for LSM, `bpf_iter_*` for
+   * iterators). With `VerifyOptions.kernelBtf` the context is typed from
+   * it as the kernel does; without, tsbpf's own model applies (twelve u64
+   * arguments, a `tsbpf:` refusal where the kernel would need BTF).
+   */
+  attachBtfId?: number;
+  /** The attach point by name as a section gives it (`sched_wakeup` for `tp_btf/sched_wakeup`), looked up as libbpf does. */
+  attachTo?: string;
 }
 
 /** Options of {@link verify}. */
@@ -81,6 +93,22 @@ export interface VerifyOptions {
    * allowed). Default true (root / CAP_PERFMON, as the tests' kernel).
    */
   allowPtrLeaks?: boolean;
+  /**
+   * The kernel's BTF (e.g. /sys/kernel/btf/vmlinux parsed by src/loader's
+   * parseBtf), or a function returning it, called only when a program needs
+   * it: attach points of tracing/LSM programs, loads through kernel object
+   * pointers, helper arguments typed by BTF, kfuncs.
+   */
+  kernelBtf?: KernelBtf | (() => KernelBtf | null | undefined) | null;
+  /**
+   * Whether the kernel has an address for a symbol (`kallsyms_lookup_name`,
+   * e.g. read from /proc/kallsyms of the kernel whose BTF this is): loads of
+   * kernel variables need one, and a kernel built without
+   * CONFIG_KALLSYMS_ALL has none for its variables. Without it functions are
+   * taken to have addresses and variables are refused with a `tsbpf:`
+   * message.
+   */
+  kernelSymbols?: (name: string) => boolean;
 }
 
 /** Counters the kernel prints on its last log line. */
@@ -181,6 +209,10 @@ export function verify(program: VerifyProgram, options: VerifyOptions = {}): Ver
       ...(f.args ? { args: f.args } : {}), ...(f.argsError !== undefined ? { argsError: f.argsError } : {}),
       ...(f.scalarReturn !== undefined ? { scalarReturn: f.scalarReturn } : {}),
     })) : null,
+    ...(options.kernelBtf ? { kernelBtf: options.kernelBtf } : {}),
+    ...(options.kernelSymbols ? { kernelSymbols: options.kernelSymbols } : {}),
+    ...(program.attachBtfId !== undefined ? { attachBtfId: program.attachBtfId } : {}),
+    ...(program.attachTo !== undefined ? { attachTo: program.attachTo } : {}),
   });
   env.nrCpus = options.nrCpus ?? 2;
   env.allowPtrLeaks = options.allowPtrLeaks !== false;

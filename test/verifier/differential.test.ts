@@ -10,7 +10,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ask, kernelAvailable } from '../support/kernel-oracle.js';
-import { compareCorpus, sourceBytes, toHex, verifyEntry, type CorpusEntry, type CorpusFile } from './corpus/common.js';
+import {
+  compareCorpus, kernelBtfUsable, needsKernelBtf, oracleAttach, sourceBytes, toHex, verifyEntry, type CorpusEntry, type CorpusFile,
+} from './corpus/common.js';
 import { randomVerifierProgram } from './corpus/random.js';
 import { kernelErrorLine } from '../../src/verifier/index.js';
 
@@ -21,6 +23,13 @@ function load(name: string): CorpusFile {
 const handwritten = load('handwritten');
 const random = load('random');
 const fuzz = load('fuzz-regressions') as unknown as { programs: (CorpusEntry & { known?: string })[] };
+// Entries that need the kernel BTF (tracing attach points, BTF pointers, kfuncs) hold ids of the
+// kernel they were recorded on: they are checked where /sys/kernel/btf/vmlinux is that BTF.
+const btfUsable = kernelBtfUsable(handwritten);
+const usable = (e: CorpusEntry): boolean => !needsKernelBtf(e) || btfUsable.ok;
+if (!btfUsable.ok) {
+  console.log(`skipping ${handwritten.programs.filter(needsKernelBtf).length} corpus programs that need the kernel BTF: ${btfUsable.reason}`);
+}
 const pct = (n: number, d: number) => `${((100 * n) / d).toFixed(2)}%`;
 
 describe('verifier vs recorded kernel verdicts', () => {
@@ -31,7 +40,7 @@ describe('verifier vs recorded kernel verdicts', () => {
   });
 
   it('agrees with the kernel (verdict >= 99%, message >= 95%)', { timeout: 120_000 }, () => {
-    const all = [...handwritten.programs, ...random.programs];
+    const all = [...handwritten.programs.filter(usable), ...random.programs];
     const a = compareCorpus(all);
     console.log(
       `verifier corpus (kernel ${handwritten.kernel}): ${a.total} programs `
@@ -48,7 +57,7 @@ describe('verifier vs recorded kernel verdicts', () => {
   });
 
   it('gets the kernel\'s exact verdict, message and insn_processed on every soundness and real-world regression', () => {
-    const regressions = handwritten.programs.filter((p) => /^(soundness|realworld)\//.test(p.name));
+    const regressions = handwritten.programs.filter((p) => /^(soundness|realworld|btf)\//.test(p.name) && usable(p));
     expect(regressions.length).toBeGreaterThan(70);
     const wrong = regressions.flatMap((e) => {
       const r = verifyEntry(e, 0);
@@ -77,11 +86,12 @@ const kernel = kernelAvailable();
 
 describe.skipIf(!kernel.ok)('verifier vs the running kernel', () => {
   it('the recorded verdicts still hold (sample)', { timeout: 120_000 }, () => {
-    const sample = [...handwritten.programs.filter((_, i) => i % 25 === 0), ...random.programs.filter((_, i) => i % 50 === 0)]
-      .filter((p) => (p.kernel.insn_processed ?? 0) < 100_000);
+    const sample = [...handwritten.programs.filter((p, i) => i % 25 === 0 || (p.name.startsWith('btf/') && i % 3 === 0)), ...random.programs.filter((_, i) => i % 50 === 0)]
+      .filter((p) => (p.kernel.insn_processed ?? 0) < 100_000 && usable(p));
     const replies = ask(sample.map((e) => ({
       cmd: 'verify' as const, prog_type: e.prog_type, insns: e.insns, maps: e.maps ?? [], license: e.license ?? 'GPL',
       prog_flags: e.prog_flags ?? [], expected_attach_type: e.expected_attach_type, log_level: 1, ...(e.caps ? { caps: e.caps } : {}),
+      ...oracleAttach(e),
     })));
     let same = 0;
     sample.forEach((e, i) => {
@@ -97,12 +107,13 @@ describe.skipIf(!kernel.ok)('verifier vs the running kernel', () => {
     // level 2 without the stack-liveness lines ("(0) frame 0 insn 8 +live -8"), which tsbpf does not print
     const norm = (s: string) => s.split('\n').filter((l) => !/^\(\d[\d,]*\) /.test(l)).join('\n')
       .replace(/0x[0-9a-f]{16}/g, 'ADDR').replace(/\(18\) r(\d) = 0x[0-9a-f]+/g, '(18) r$1 = MAP');
-    const sample = [...handwritten.programs.filter((_, i) => i % 10 === 0), ...random.programs.filter((_, i) => i % 15 === 0)]
-      .filter((p) => (p.kernel.insn_processed ?? 0) < 20_000);
+    const sample = [...handwritten.programs.filter((p, i) => i % 10 === 0 || (p.name.startsWith('btf/') && i % 2 === 0)), ...random.programs.filter((_, i) => i % 15 === 0)]
+      .filter((p) => (p.kernel.insn_processed ?? 0) < 20_000 && usable(p));
     for (const level of [1, 2] as const) {
       const replies = ask(sample.map((e) => ({
         cmd: 'verify' as const, prog_type: e.prog_type, insns: e.insns, maps: e.maps ?? [], license: e.license ?? 'GPL',
         prog_flags: e.prog_flags ?? [], expected_attach_type: e.expected_attach_type, log_level: level, ...(e.caps ? { caps: e.caps } : {}),
+        ...oracleAttach(e),
       })));
       let same = 0;
       sample.forEach((e, i) => {

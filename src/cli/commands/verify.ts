@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { basename } from 'node:path';
 import { TsbpfError } from '../../errors.js';
-import { openObjects } from '../../node/objects.js';
+import { kernelBtfSource, kernelSymbolsSource, openObjects } from '../../node/objects.js';
 import { loadProgramFile, readFileBytes } from '../../node/files.js';
 import { PROG_TYPE_NAMES, verify, verifyObjectProgram } from '../../verifier/index.js';
 import { attachTypeId, progTypeId } from '../../hooks/program-types.js';
@@ -22,6 +22,7 @@ import { parseLogLevel, printVerifierLog, verdictRow } from '../verifier-output.
 interface VerifyFlags {
   progType?: string;
   attachType?: string;
+  attachTo?: string;
   logLevel: string;
   json?: boolean;
   license?: string;
@@ -66,12 +67,13 @@ export function registerVerify(program: Command): void {
     .description('verify a program (.s/.asm text, raw .bin instructions) or every program of a BPF object like the Linux verifier')
     .argument('<file>', 'program or object file')
     .option('--prog-type <type>', 'program type (xdp, socket_filter, sched_cls, kprobe, ...); objects: overrides the section\'s type')
-    .option('--attach-type <type>', 'expected attach type (cgroup_inet_ingress, ...)')
+    .option('--attach-type <type>', 'expected attach type (cgroup_inet_ingress, trace_fentry, trace_raw_tp, ...)')
+    .option('--attach-to <name>', 'raw tracing/LSM programs: the attach point (function, tp_btf tracepoint, LSM hook or iterator name), found in the kernel BTF')
     .option('--log-level <n>', '0, 1 (the failing path) or 2 (every instruction); logs go to stderr', '0')
     .option('--json', 'print {"programs":[{name, section, type, accepted, error, insns_processed}]}')
     .option('--license <license>', 'license string (default GPL; objects: their license section)')
     .option('--map <spec>', 'a map for raw programs, by index: TYPE:KEY:VALUE:ENTRIES[:FLAGS] (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
-    .option('--btf <path>', 'objects: BTF to resolve CO-RE relocations against (e.g. /sys/kernel/btf/vmlinux)')
+    .option('--btf <path>', 'kernel BTF (e.g. /sys/kernel/btf/vmlinux): CO-RE relocations of objects are resolved against it, and the verifier types kernel objects (tracing/LSM arguments, BTF pointers) with it; default for the verifier: /sys/kernel/btf/vmlinux when present')
     .option('--no-ptr-leaks', 'check pointer leaks as for a loader without CAP_PERFMON (R0 leaks addr as return value, ...)')
     .option('--syntax <syntax>', 'assembly syntax of text files: auto, llvm, conformance', 'auto')
     .option('--debug', 'objects: print the loader\'s log (libbpf-style debug lines) to stderr')
@@ -82,8 +84,12 @@ export function registerVerify(program: Command): void {
       const rows: Row[] = [];
       const override = flags.progType !== undefined ? progTypeId(flags.progType) : undefined;
       const attach = flags.attachType !== undefined ? attachTypeId(flags.attachType) : undefined;
+      const kernelBtf = kernelBtfSource(flags.btf);
+      const syms = kernelSymbolsSource(flags.btf);
+      const kernelSymbols = syms ? { kernelSymbols: syms } : {};
       if (isElf(file)) {
-        const obj = openObjects([file], flags.btf !== undefined ? { btf: flags.btf } : {});
+        const btfData = flags.btf !== undefined ? kernelBtf() ?? undefined : undefined;
+        const obj = openObjects([file], { ...(btfData ? { btfData } : {}), ksymTarget: kernelBtf });
         printLoaderLog(obj.log, flags);
         if (obj.programs.length === 0) throw new TsbpfError('the object has no programs', { file });
         const license = flags.license ?? obj.license;
@@ -94,7 +100,7 @@ export function registerVerify(program: Command): void {
           const spec = withMapFailures(p, problems);
           const result = verifyObjectProgram({ ...obj, license }, {
             ...spec, ...(attach !== undefined ? { expectedAttachType: attach } : {}),
-          }, { logLevel: runLevel, progType: type, allowPtrLeaks: flags.ptrLeaks });
+          }, { logLevel: runLevel, progType: type, allowPtrLeaks: flags.ptrLeaks, kernelBtf, ...kernelSymbols });
           const runError = result.accepted ? unbackedMapUse(spec, problems) : undefined;
           rows.push({ name: p.name, section: p.section, type: PROG_TYPE_NAMES[type] ?? String(type), result, ...(runError ? { runError } : {}) });
         }
@@ -107,7 +113,8 @@ export function registerVerify(program: Command): void {
           license: flags.license ?? 'GPL',
           maps: (flags.map ?? []).map(parseMap),
           ...(attach !== undefined ? { expectedAttachType: attach } : {}),
-        }, { logLevel: runLevel, allowPtrLeaks: flags.ptrLeaks });
+          ...(flags.attachTo !== undefined ? { attachTo: flags.attachTo } : {}),
+        }, { logLevel: runLevel, allowPtrLeaks: flags.ptrLeaks, kernelBtf, ...kernelSymbols });
         rows.push({ name: basename(file), section: '', type: PROG_TYPE_NAMES[type] ?? String(type), result });
       }
       for (const row of rows) printVerifierLog(row.name, row.result, level);

@@ -5,9 +5,13 @@
  * scripts/record-verifier-corpus.ts) and the glue to run tsbpf's verifier
  * on a recorded entry.
  */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { assemble } from '../../../src/asm/index.js';
+import { parseBtf, type Btf } from '../../../src/loader/btf.js';
 import { verify, type VerifierMapSpec, type VerifyResult } from '../../../src/verifier/index.js';
 import { progTypeByName, attachTypeByName } from '../../../src/verifier/prog-types.js';
+import { readKallsyms } from '../../../src/node/objects.js';
 
 /** A map as the kernel oracle takes it (src/node/kernel-oracle, docs/testing.md). */
 export interface OracleMap {
@@ -43,6 +47,14 @@ export interface SourceProgram {
   caps?: 'bpf';
   /** BTF func info (the oracle loads the program without BTF: the kernel then refuses callbacks). */
   func_info?: FuncInfo[];
+  /**
+   * Tracing/LSM attach point: the name of its type in the kernel BTF
+   * (`btf_trace_sched_wakeup` typedef, `bpf_iter_task`/`tcp_v4_connect`
+   * function), resolved to `attach_btf_id` on the machine.
+   */
+  attach_btf?: string;
+  /** The program needs the kernel's BTF (BTF pointers, kfuncs `call kfunc(NAME)` in the assembly). */
+  kernel_btf?: boolean;
 }
 
 /** One recorded program with the kernel's verdict. */
@@ -55,6 +67,8 @@ export interface CorpusEntry {
   prog_flags?: string[];
   expected_attach_type?: string;
   caps?: 'bpf';
+  attach_btf?: string;
+  kernel_btf?: boolean;
   kernel: {
     accepted: boolean;
     /** The kernel log's last line before "processed" (null when accepted). */
@@ -67,7 +81,51 @@ export interface CorpusEntry {
 export interface CorpusFile {
   kernel: string;
   generated_by: string;
+  /** Fingerprint of the kernel BTF the entries with `attach_btf`/`kernel_btf` were recorded with (their ids are that build's). */
+  vmlinux_btf?: string;
   programs: CorpusEntry[];
+}
+
+const VMLINUX = '/sys/kernel/btf/vmlinux';
+let vmlinux: Btf | null | undefined;
+
+/** The machine's kernel BTF (/sys/kernel/btf/vmlinux), or null. */
+export function localVmlinux(): Btf | null {
+  if (vmlinux === undefined) vmlinux = existsSync(VMLINUX) ? parseBtf(readFileSync(VMLINUX), { name: 'vmlinux' }) : null;
+  return vmlinux;
+}
+
+/** A fingerprint of the machine's kernel BTF, or null without one. */
+export function vmlinuxFingerprint(): string | null {
+  return existsSync(VMLINUX) ? createHash('sha256').update(readFileSync(VMLINUX)).digest('hex').slice(0, 16) : null;
+}
+
+/** Whether a corpus entry depends on the kernel BTF (ids of its build). */
+export function needsKernelBtf(e: { attach_btf?: string; kernel_btf?: boolean }): boolean {
+  return e.attach_btf !== undefined || e.kernel_btf === true;
+}
+
+/** Whether the entries of `file` that need the kernel BTF can be checked here (same BTF as recorded), else why not. */
+export function kernelBtfUsable(file: CorpusFile): { ok: true } | { ok: false; reason: string } {
+  const here = vmlinuxFingerprint();
+  if (!here) return { ok: false, reason: 'no /sys/kernel/btf/vmlinux on this machine' };
+  if (file.vmlinux_btf !== here) return { ok: false, reason: `/sys/kernel/btf/vmlinux (${here}) is not the BTF the kernel verdicts were recorded with (${file.vmlinux_btf ?? 'none'})` };
+  return { ok: true };
+}
+
+/** The id of the attach point `name` in the machine's kernel BTF (a typedef for `btf_trace_*`, else a function). */
+export function attachBtfId(name: string): number {
+  const btf = localVmlinux();
+  if (!btf) throw new Error('no kernel BTF for the attach point');
+  const kind = name.startsWith('btf_trace_') ? 'TYPEDEF' : 'FUNC';
+  const id = btf.idsByName(name).find((i) => btf.typeById(i).kind === kind);
+  if (id === undefined) throw new Error(`${kind} ${name} is not in the kernel BTF`);
+  return id;
+}
+
+/** `call kfunc(NAME)` → `call kfunc ID` with the id of function NAME in the machine's kernel BTF. */
+export function resolveKfuncs(asm: string): string {
+  return asm.replace(/kfunc\(([A-Za-z_0-9]+)\)/g, (_, name: string) => `kfunc ${attachBtfId(name)}`);
 }
 
 /** Shorthand `type:key:value:entries[:flag,flag]` → an oracle map. */
@@ -108,7 +166,8 @@ export function rawBytes(raw: readonly (readonly [number, number, number, number
 /** The bytes of a source program. */
 export function sourceBytes(p: SourceProgram): Uint8Array {
   if (p.raw) return rawBytes(p.raw);
-  return assemble(p.asm ?? '', { syntax: 'llvm', file: p.name }).bytes;
+  const asm = p.asm ?? '';
+  return assemble(/kfunc\(/.test(asm) ? resolveKfuncs(asm) : asm, { syntax: 'llvm', file: p.name }).bytes;
 }
 
 const MAP_TYPES: Record<string, number> = {
@@ -142,9 +201,14 @@ export function verifierMap(m: OracleMap, all: readonly OracleMap[]): VerifierMa
 const PROG_FLAGS: Record<string, number> = { strict_alignment: 1, any_alignment: 2, test_state_freq: 8, sleepable: 16, xdp_has_frags: 32 };
 
 /** Runs tsbpf's verifier on a recorded entry. */
-export function verifyEntry(e: { prog_type: string; insns: string; maps?: OracleMap[]; license?: string; prog_flags?: string[]; expected_attach_type?: string; caps?: 'bpf'; func_info?: FuncInfo[] }, logLevel: 0 | 1 | 2 = 0): VerifyResult {
+export function verifyEntry(e: {
+  prog_type: string; insns: string; maps?: OracleMap[]; license?: string; prog_flags?: string[]; expected_attach_type?: string;
+  caps?: 'bpf'; func_info?: FuncInfo[]; attach_btf?: string; kernel_btf?: boolean;
+}, logLevel: 0 | 1 | 2 = 0): VerifyResult {
   const maps = e.maps ?? [];
+  const btf = needsKernelBtf(e) ? localVmlinux() : null;
   return verify({
+    ...(e.attach_btf !== undefined ? { attachBtfId: attachBtfId(e.attach_btf) } : {}),
     ...(e.func_info ? { funcInfo: e.func_info.map((f) => ({ insnOff: f.insn_off, name: f.name, global: f.global === true })) } : {}),
     insns: fromHex(e.insns),
     progType: progTypeByName(e.prog_type),
@@ -152,7 +216,15 @@ export function verifyEntry(e: { prog_type: string; insns: string; maps?: Oracle
     maps: maps.map((x) => verifierMap(x, maps)),
     flags: (e.prog_flags ?? []).reduce((a, f) => a | (PROG_FLAGS[f] ?? 0), 0),
     expectedAttachType: e.expected_attach_type ? attachTypeByName(e.expected_attach_type) : 0,
-  }, { logLevel, allowPtrLeaks: e.caps !== 'bpf' });
+  }, {
+    logLevel, allowPtrLeaks: e.caps !== 'bpf',
+    ...(btf ? { kernelBtf: btf, kernelSymbols: (name: string) => readKallsyms()?.has(name) ?? false } : {}),
+  });
+}
+
+/** The kernel oracle's request fields for an entry's attach point. */
+export function oracleAttach(e: { attach_btf?: string }): { attach_btf_id?: number } {
+  return e.attach_btf !== undefined ? { attach_btf_id: attachBtfId(e.attach_btf) } : {};
 }
 
 /** Agreement of tsbpf's verdicts with the recorded ones. */

@@ -4,8 +4,9 @@
  * The kernel's verdicts are recorded by scripts/record-verifier-corpus.ts
  * into test/fixtures/verifier/handwritten.json.
  */
-import { m, type OracleMap, type SourceProgram } from './common.js';
+import { localVmlinux, m, type OracleMap, type SourceProgram } from './common.js';
 import { HELPERS_BY_TYPE } from '../../../src/verifier/helper-availability.js';
+import { A, AF, PROTOS, protoFor } from '../../../src/verifier/helpers.js';
 
 type Raw = readonly [number, number, number, number, number];
 
@@ -499,6 +500,14 @@ function helpers(): void {
   p('helper/skb-load-bytes', 'sched_cls', 'r2 = 0\nr3 = r10\nr3 += -8\nr4 = 8\ncall bpf_skb_load_bytes\nr0 = *(u64 *)(r10 - 8)\nr0 = 0\nexit');
   p('helper/skb-load-bytes-to-pkt', 'sched_cls', SKB_PKT(8) + 'r3 = r2\nr2 = 0\nr4 = 8\ncall bpf_skb_load_bytes\nout: r0 = 0\nexit');
   p('helper/skb-load-bytes-to-ctx', 'sched_cls', 'r2 = 0\nr3 = r1\nr4 = 8\ncall bpf_skb_load_bytes\nr0 = 0\nexit');
+  // socket lookups may take their tuple from the packet (.pkt_access)
+  for (const t of ['sched_cls', 'xdp', 'sk_skb', 'cgroup_skb']) {
+    const xdp = t === 'xdp';
+    for (const id of [84, 85, 99]) {
+      p(`helper/sk-lookup-pkt/${t}/${id}`, t, `r2 = *(u32 *)(r1 + ${xdp ? 0 : 76})\nr3 = *(u32 *)(r1 + ${xdp ? 4 : 80})\nr0 = r2\nr0 += 64\nif r0 > r3 goto +7\nr3 = 36\nr4 = 0\nr5 = 0\ncall ${id}\nif r0 == 0 goto +2\nr1 = r0\ncall bpf_sk_release\nr0 = ${xdp ? 2 : 0}\nexit`);
+    }
+    p(`helper/sk-lookup-pkt/${t}/short`, t, `r2 = *(u32 *)(r1 + ${xdp ? 0 : 76})\nr3 = *(u32 *)(r1 + ${xdp ? 4 : 80})\nr0 = r2\nr0 += 16\nif r0 > r3 goto +7\nr3 = 36\nr4 = 0\nr5 = 0\ncall 84\nif r0 == 0 goto +2\nr1 = r0\ncall bpf_sk_release\nr0 = ${xdp ? 2 : 0}\nexit`);
+  }
   p('helper/csum-diff', 'sched_cls', '*(u64 *)(r10 - 8) = 0\nr1 = r10\nr1 += -8\nr2 = 8\nr3 = 0\nr4 = 0\nr5 = 0\ncall bpf_csum_diff\nr0 = 0\nexit');
   p('helper/csum-diff-null-size', 'sched_cls', 'r1 = 0\nr2 = 0\nr3 = 0\nr4 = 0\nr5 = 0\ncall bpf_csum_diff\nr0 = 0\nexit');
   p('helper/csum-diff-null-nonzero', 'sched_cls', 'r1 = 0\nr2 = 8\nr3 = 0\nr4 = 0\nr5 = 0\ncall bpf_csum_diff\nr0 = 0\nexit');
@@ -916,6 +925,373 @@ function soundness(): void {
   rd('tcp-past-end', TCP, 'u32', 112);
 }
 
+/** Byte offset of `path` in struct `name` of the machine's kernel BTF (the corpus is recorded on that kernel). */
+function kOff(name: string, ...path: string[]): number {
+  const btf = localVmlinux();
+  if (!btf) throw new Error('the kernel BTF corpus programs need /sys/kernel/btf/vmlinux');
+  const id = btf.idsByName(name).find((i) => btf.typeById(i).kind === 'STRUCT');
+  if (id === undefined) throw new Error(`struct ${name} is not in the kernel BTF`);
+  return btf.fieldOffset(id, path).bitOffset / 8;
+}
+
+/**
+ * Programs typed by the kernel's BTF: tp_btf and iterator programs (their
+ * attach points, arguments and helpers), loads through kernel object
+ * pointers and their trust, helpers with BTF-typed arguments.
+ * fentry/fexit/fmod_ret and LSM programs cannot be loaded on the machine the
+ * corpus is recorded on (the kernel refuses them with EPERM before
+ * verifying), so they have no recorded verdicts.
+ */
+function kernelBtf(): void {
+  if (!localVmlinux()) return;
+  const WAKEUP = { attach_btf: 'btf_trace_sched_wakeup', expected_attach_type: 'trace_raw_tp' };
+  const SWITCH = { attach_btf: 'btf_trace_sched_switch', expected_attach_type: 'trace_raw_tp' };
+  const TCP_PROBE = { attach_btf: 'btf_trace_tcp_probe', expected_attach_type: 'trace_raw_tp' };
+  const KFREE_SKB = { attach_btf: 'btf_trace_kfree_skb', expected_attach_type: 'trace_raw_tp' };
+  const ITER_TASK = { attach_btf: 'bpf_iter_task', expected_attach_type: 'trace_iter' };
+  const tp = (name: string, asm: string, extra: Partial<SourceProgram> = WAKEUP) => p(`btf/${name}`, 'tracing', asm, extra);
+  const PID = kOff('task_struct', 'pid');
+  const MM = kOff('task_struct', 'mm');
+  const PARENT = kOff('task_struct', 'real_parent');
+  const COMM = kOff('task_struct', 'comm');
+  const SK = kOff('sk_buff', 'sk');
+  const LEN = kOff('sk_buff', 'len');
+  const FAMILY = kOff('sock', '__sk_common', 'skc_family');
+  const SRTT = kOff('tcp_sock', 'srtt_us');
+  const MM_USERS = kOff('mm_struct', 'mm_users');
+  const ret0 = 'r0 = 0\nexit';
+  // context arguments (btf_ctx_access)
+  tp('tp/arg0-task-pid', `r1 = *(u64 *)(r1 + 0)\nr0 = *(u32 *)(r1 + ${PID})\n${ret0}`);
+  tp('tp/arg0-task-comm-u8', `r1 = *(u64 *)(r1 + 0)\nr0 = *(u8 *)(r1 + ${COMM + 3})\n${ret0}`);
+  tp('tp/arg0-ldsx-pid', `r1 = *(u64 *)(r1 + 0)\nr0 = *(s16 *)(r1 + ${PID})\nif r0 s> 32767 goto l\nr0 = 0\nexit\nl:\nr0 = *(u64 *)(r0 + 0)\nexit`);
+  tp('tp/arg1-missing', `r1 = *(u64 *)(r1 + 8)\n${ret0}`);
+  tp('tp/arg-u32-of-pointer', `r1 = *(u32 *)(r1 + 0)\n${ret0}`);
+  tp('tp/arg-offset-4', `r1 = *(u32 *)(r1 + 4)\n${ret0}`);
+  tp('tp/arg-offset-2', `r1 = *(u32 *)(r1 + 2)\n${ret0}`);
+  tp('tp/ctx-write', `r2 = 0\n*(u64 *)(r1 + 0) = r2\n${ret0}`);
+  tp('tp/ctx-beyond', `r1 = *(u64 *)(r1 + 96)\n${ret0}`);
+  tp('tp/ctx-negative', `r1 = *(u64 *)(r1 - 8)\n${ret0}`);
+  tp('tp/ctx-modified', `r1 += 8\nr1 = *(u64 *)(r1 + 0)\n${ret0}`);
+  tp('tp/switch-scalar-arg', `r2 = *(u64 *)(r1 + 0)\nr3 = *(u8 *)(r1 + 24)\nr4 = *(u32 *)(r1 + 24)\nr0 = r4\nr0 &= 0\nexit`, SWITCH);
+  tp('tp/switch-next-pid', `r1 = *(u64 *)(r1 + 16)\nr0 = *(u32 *)(r1 + ${PID})\n${ret0}`, SWITCH);
+  tp('tp/switch-arg4-missing', `r1 = *(u64 *)(r1 + 32)\n${ret0}`, SWITCH);
+  tp('tp/trusted-not-null', `r1 = *(u64 *)(r1 + 0)\nif r1 == 0 goto l\nr0 = *(u32 *)(r1 + ${PID})\nl:\n${ret0}`);
+  // loads through kernel object pointers (btf_struct_access)
+  tp('tp/beyond-struct', `r1 = *(u64 *)(r1 + 0)\nr0 = *(u32 *)(r1 + 20000)\n${ret0}`);
+  tp('tp/member-end', `r1 = *(u64 *)(r1 + 0)\nr0 = *(u64 *)(r1 + ${PID + 2})\n${ret0}`);
+  tp('tp/ptr-member-partial', `r1 = *(u64 *)(r1 + 0)\nr0 = *(u32 *)(r1 + ${MM})\n${ret0}`);
+  tp('tp/write-through', `r1 = *(u64 *)(r1 + 0)\nr2 = 0\n*(u32 *)(r1 + ${PID}) = r2\n${ret0}`);
+  tp('tp/st-through', `r1 = *(u64 *)(r1 + 0)\n*(u32 *)(r1 + ${PID}) = 0\n${ret0}`);
+  tp('tp/atomic-through', `r1 = *(u64 *)(r1 + 0)\nr2 = 1\nlock *(u32 *)(r1 + ${PID}) += w2\n${ret0}`);
+  tp('tp/negative-off', `r1 = *(u64 *)(r1 + 0)\nr0 = *(u32 *)(r1 - 8)\n${ret0}`);
+  tp('tp/fixed-off', `r1 = *(u64 *)(r1 + 0)\nr1 += ${PID}\nr0 = *(u32 *)(r1 + 0)\n${ret0}`);
+  tp('tp/var-off', `r1 = *(u64 *)(r1 + 0)\nr2 = *(u32 *)(r1 + ${PID})\nr2 &= 0xff\nr1 += r2\nr0 = *(u8 *)(r1 + 0)\n${ret0}`);
+  tp('tp/mm-plain', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${MM})\nr0 = *(u32 *)(r1 + ${MM_USERS})\n${ret0}`);
+  tp('tp/mm-plain-null-check', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${MM})\nif r1 == 0 goto l\nr0 = *(u32 *)(r1 + ${MM_USERS})\nl:\n${ret0}`);
+  tp('tp/real-parent-rcu', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${PARENT})\nr0 = *(u32 *)(r1 + ${PID})\n${ret0}`);
+  tp('tp/real-parent-parent', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${PARENT})\nr1 = *(u64 *)(r1 + ${PARENT})\nr0 = *(u32 *)(r1 + ${PID})\n${ret0}`);
+  tp('tp/pointer-arith-mul', `r1 = *(u64 *)(r1 + 0)\nr1 *= 2\n${ret0}`);
+  tp('tp/pointer-return', `r0 = *(u64 *)(r1 + 0)\nexit`);
+  tp('tp/pointer-stack-spill', `r1 = *(u64 *)(r1 + 0)\n*(u64 *)(r10 - 8) = r1\nr1 = *(u64 *)(r10 - 8)\nr0 = *(u32 *)(r1 + ${PID})\n${ret0}`);
+  tp('tp/pointer-partial-spill', `r1 = *(u64 *)(r1 + 0)\n*(u32 *)(r10 - 8) = r1\n${ret0}`);
+  tp('tp/skb-sk', `r1 = *(u64 *)(r1 + 8)\nr1 = *(u64 *)(r1 + ${SK})\nr0 = *(u16 *)(r1 + ${FAMILY})\n${ret0}`, TCP_PROBE);
+  tp('tp/skb-sk-checked', `r1 = *(u64 *)(r1 + 8)\nr1 = *(u64 *)(r1 + ${SK})\nif r1 == 0 goto l\nr0 = *(u16 *)(r1 + ${FAMILY})\nl:\n${ret0}`, TCP_PROBE);
+  tp('tp/skb-len', `r1 = *(u64 *)(r1 + 8)\nr0 = *(u32 *)(r1 + ${LEN})\n${ret0}`, TCP_PROBE);
+  tp('tp/kfree-skb-rx-sk-nullable', `r1 = *(u64 *)(r1 + 24)\nr0 = *(u16 *)(r1 + ${FAMILY})\n${ret0}`, KFREE_SKB);
+  tp('tp/kfree-skb-rx-sk-checked', `r1 = *(u64 *)(r1 + 24)\nif r1 == 0 goto l\nr0 = *(u16 *)(r1 + ${FAMILY})\nl:\n${ret0}`, KFREE_SKB);
+  tp('tp/non-gpl', `r1 = *(u64 *)(r1 + 0)\nr0 = *(u32 *)(r1 + ${PID})\n${ret0}`, { ...WAKEUP, license: 'Proprietary' });
+  // trust of walked pointers: allow lists (__safe_rcu, __safe_trusted, ...), else untrusted
+  const FILES = kOff('task_struct', 'files');
+  const LEADER = kOff('task_struct', 'group_leader');
+  const CGROUPS = kOff('task_struct', 'cgroups');
+  const OWNER = kOff('mm_struct', 'owner');
+  const SK_SOCKET = kOff('sock', 'sk_socket');
+  const SOCKET_SK = kOff('socket', 'sk');
+  const DEV = kOff('sk_buff', 'dev');
+  const F_INODE = kOff('file', 'f_inode');
+  tp('walk/task-files', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${FILES})\nr0 = *(u32 *)(r1 + 0)\n${ret0}`);
+  tp('walk/task-group-leader', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${LEADER})\nr0 = *(u32 *)(r1 + ${PID})\n${ret0}`);
+  tp('walk/task-cgroups', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${CGROUPS})\nr0 = *(u64 *)(r1 + 0)\n${ret0}`);
+  tp('walk/rcu-parent-mm', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${PARENT})\nr1 = *(u64 *)(r1 + ${MM})\nr0 = *(u32 *)(r1 + ${MM_USERS})\n${ret0}`);
+  tp('walk/untrusted-mm-owner', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${MM})\nr1 = *(u64 *)(r1 + ${OWNER})\nr0 = *(u32 *)(r1 + ${PID})\n${ret0}`);
+  tp('walk/sock-socket-sock', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${SK_SOCKET})\nr1 = *(u64 *)(r1 + ${SOCKET_SK})\nr0 = *(u16 *)(r1 + ${FAMILY})\n${ret0}`, TCP_PROBE);
+  tp('walk/skb-dev-union', `r1 = *(u64 *)(r1 + 8)\nr1 = *(u64 *)(r1 + ${DEV})\nr0 = *(u32 *)(r1 + 0)\n${ret0}`, TCP_PROBE);
+  tp('walk/untrusted-to-helper', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${SK_SOCKET})\nr1 = *(u64 *)(r1 + ${SOCKET_SK})\ncall bpf_get_socket_cookie\n${ret0}`, TCP_PROBE);
+  tp('walk/rcu-to-helper', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${PARENT})\nr2 = r10\nr2 += -64\nr3 = 64\nr4 = 0\ncall bpf_get_task_stack\n${ret0}`);
+  tp('walk/rcu-or-null-to-helper', `r1 = *(u64 *)(r1 + 8)\nr1 = *(u64 *)(r1 + ${SK})\ncall bpf_get_socket_cookie\n${ret0}`, TCP_PROBE);
+  tp('walk/iter-file-inode', `r1 = *(u64 *)(r1 + 24)\nif r1 == 0 goto l\nr1 = *(u64 *)(r1 + ${F_INODE})\nr0 = *(u64 *)(r1 + 0)\nl:\n${ret0}`, { attach_btf: 'bpf_iter_task_file', expected_attach_type: 'trace_iter' });
+  tp('walk/iter-sleepable-parent', `r1 = *(u64 *)(r1 + 8)\nif r1 == 0 goto l\nr1 = *(u64 *)(r1 + ${PARENT})\nr0 = *(u32 *)(r1 + ${PID})\nl:\n${ret0}`, { ...ITER_TASK, prog_flags: ['sleepable'] });
+  tp('walk/iter-sleepable-parent-helper', `r1 = *(u64 *)(r1 + 8)\nif r1 == 0 goto l\nr1 = *(u64 *)(r1 + ${PARENT})\nr2 = r10\nr2 += -64\nr3 = 64\nr4 = 0\ncall bpf_get_task_stack\nl:\n${ret0}`, { ...ITER_TASK, prog_flags: ['sleepable'] });
+  tp('walk/iter-cgroup', `r1 = *(u64 *)(r1 + 8)\nif r1 == 0 goto l\nr0 = *(u64 *)(r1 + 0)\nl:\n${ret0}`, { attach_btf: 'bpf_iter_cgroup', expected_attach_type: 'trace_iter' });
+  tp('walk/iter-ksym', `r1 = *(u64 *)(r1 + 8)\nr0 = *(u64 *)(r1 + 0)\n${ret0}`, { attach_btf: 'bpf_iter_ksym', expected_attach_type: 'trace_iter' });
+  tp('walk/state-pruning', `r6 = *(u64 *)(r1 + 0)\ncall bpf_get_prandom_u32\nif r0 > 5 goto a\nr7 = *(u64 *)(r6 + ${MM})\ngoto b\na:\nr7 = *(u64 *)(r6 + ${PARENT})\nb:\nr0 = *(u32 *)(r7 + 0)\n${ret0}`);
+  // helpers of tracing programs and their BTF-typed arguments
+  tp('tp/get-socket-cookie', `r1 = *(u64 *)(r1 + 0)\ncall bpf_get_socket_cookie\n${ret0}`, TCP_PROBE);
+  tp('tp/get-socket-cookie-null', `r1 = 0\ncall bpf_get_socket_cookie\n${ret0}`, TCP_PROBE);
+  tp('tp/get-socket-cookie-task', `r1 = *(u64 *)(r1 + 0)\ncall bpf_get_socket_cookie\n${ret0}`);
+  tp('tp/get-socket-cookie-scalar', `r1 = 1\ncall bpf_get_socket_cookie\n${ret0}`, TCP_PROBE);
+  tp('tp/skc-to-tcp-sock', `r1 = *(u64 *)(r1 + 0)\ncall bpf_skc_to_tcp_sock\nif r0 == 0 goto l\nr0 = *(u32 *)(r0 + ${SRTT})\nl:\n${ret0}`, TCP_PROBE);
+  tp('tp/skc-to-tcp-sock-unchecked', `r1 = *(u64 *)(r1 + 0)\ncall bpf_skc_to_tcp_sock\nr0 = *(u32 *)(r0 + ${SRTT})\n${ret0}`, TCP_PROBE);
+  tp('tp/skc-to-tcp-sock-skb', `r1 = *(u64 *)(r1 + 8)\ncall bpf_skc_to_tcp_sock\n${ret0}`, TCP_PROBE);
+  tp('tp/get-task-stack', `r1 = *(u64 *)(r1 + 0)\nr2 = r10\nr2 += -64\nr3 = 64\nr4 = 0\ncall bpf_get_task_stack\n${ret0}`);
+  tp('tp/get-task-stack-mm', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${MM})\nr2 = r10\nr2 += -64\nr3 = 64\nr4 = 0\ncall bpf_get_task_stack\n${ret0}`);
+  tp('tp/get-task-stack-fixed-off', `r1 = *(u64 *)(r1 + 0)\nr1 += 8\nr2 = r10\nr2 += -64\nr3 = 64\nr4 = 0\ncall bpf_get_task_stack\n${ret0}`);
+  tp('tp/task-pt-regs', `r1 = *(u64 *)(r1 + 0)\ncall bpf_task_pt_regs\nr0 = *(u64 *)(r0 + 0)\n${ret0}`);
+  tp('tp/current-task-btf', `call bpf_get_current_task_btf\nr0 = *(u32 *)(r0 + ${PID})\n${ret0}`);
+  tp('tp/current-task-btf-parent', `call bpf_get_current_task_btf\nr0 = *(u64 *)(r0 + ${PARENT})\nr0 = *(u32 *)(r0 + ${PID})\n${ret0}`);
+  tp('tp/map-key-from-task', `r2 = *(u64 *)(r1 + 0)\nld_pseudo r1, 1, 0\ncall bpf_map_lookup_elem\n${ret0}`, { ...WAKEUP, maps: [m('hash:8:8:4')] });
+  tp('tp/mem-ro-from-task', `r1 = *(u64 *)(r1 + 0)\nr1 += ${COMM}\nr2 = 16\ncall bpf_trace_printk\n${ret0}`);
+  tp('tp/mem-ro-from-task-beyond', `r1 = *(u64 *)(r1 + 0)\nr1 += ${COMM}\nr2 = 32\ncall bpf_trace_printk\n${ret0}`);
+  tp('tp/d-path', `r1 = *(u64 *)(r1 + 0)\nr2 = r10\nr2 += -64\nr3 = 64\ncall bpf_d_path\n${ret0}`);
+  tp('tp/get-func-ip', `call bpf_get_func_ip\n${ret0}`);
+  tp('tp/get-func-arg', `r2 = 0\nr3 = r10\nr3 += -8\ncall bpf_get_func_arg\n${ret0}`);
+  tp('tp/attach-cookie', `call bpf_get_attach_cookie\n${ret0}`);
+  tp('tp/seq-write', `r1 = 0\nr2 = r10\nr2 += -8\nr3 = 8\ncall bpf_seq_write\n${ret0}`);
+  tp('tp/skb-output', `r1 = *(u64 *)(r1 + 8)\nld_pseudo r2, 1, 0\nr3 = 0\nr4 = r10\nr4 += -8\n*(u64 *)(r10 - 8) = 0\nr5 = 8\ncall bpf_skb_output\n${ret0}`, { ...TCP_PROBE, maps: [m('perf_event_array:4:4:2')] });
+  tp('tp/perf-event-output-ctx', `ld_pseudo r2, 1, 0\nr3 = 0\nr4 = r10\nr4 += -8\n*(u64 *)(r10 - 8) = 0\nr5 = 8\ncall bpf_perf_event_output\n${ret0}`, { ...TCP_PROBE, maps: [m('perf_event_array:4:4:2')] });
+  // return values
+  tp('tp/ret-any', 'r0 = 7\nexit');
+  // attach points (bpf_check_attach_target)
+  tp('attach/raw-tp-func', ret0, { attach_btf: 'tcp_v4_connect', expected_attach_type: 'trace_raw_tp' });
+  tp('attach/iter-typedef', ret0, { attach_btf: 'btf_trace_sched_wakeup', expected_attach_type: 'trace_iter' });
+  // iterators
+  tp('iter/task-unchecked', `r2 = *(u64 *)(r1 + 8)\nr0 = *(u32 *)(r2 + ${PID})\n${ret0}`, ITER_TASK);
+  tp('iter/task-checked', `r2 = *(u64 *)(r1 + 8)\nif r2 == 0 goto l\nr0 = *(u32 *)(r2 + ${PID})\nl:\n${ret0}`, ITER_TASK);
+  tp('iter/meta-seq', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + 0)\nr2 = r10\nr2 += -8\n*(u64 *)(r10 - 8) = 0\nr3 = 8\ncall bpf_seq_write\n${ret0}`, ITER_TASK);
+  tp('iter/ret-2', 'r0 = 2\nexit', ITER_TASK);
+  tp('iter/ret-1', 'r0 = 1\nexit', ITER_TASK);
+  tp('iter/ctx-beyond', `r2 = *(u64 *)(r1 + 16)\n${ret0}`, ITER_TASK);
+  tp('iter/d-path-scalar', `r1 = 0\nr2 = r10\nr2 += -64\nr3 = 64\ncall bpf_d_path\n${ret0}`, ITER_TASK);
+  tp('iter/attach-cookie', `call bpf_get_attach_cookie\n${ret0}`, ITER_TASK);
+  tp('iter/task-file', `r2 = *(u64 *)(r1 + 24)\nif r2 == 0 goto l\nr0 = *(u64 *)(r2 + 0)\nl:\n${ret0}`, { attach_btf: 'bpf_iter_task_file', expected_attach_type: 'trace_iter' });
+  tp('iter/task-file-fd', `r2 = *(u32 *)(r1 + 16)\n${ret0}`, { attach_btf: 'bpf_iter_task_file', expected_attach_type: 'trace_iter' });
+  tp('iter/tcp-setsockopt', `r1 = *(u64 *)(r1 + 8)\nif r1 == 0 goto l\nr2 = 6\nr3 = 1\nr4 = r10\nr4 += -8\n*(u64 *)(r10 - 8) = 0\nr5 = 4\ncall bpf_setsockopt\nl:\n${ret0}`, { attach_btf: 'bpf_iter_tcp', expected_attach_type: 'trace_iter' });
+  // every helper of tp_btf and iterator programs with four argument sets (pins the tracing prototypes)
+  const zeroStack = Array.from({ length: 8 }, (_, i) => `*(u64 *)(r10 - ${8 * (i + 1)}) = 0`).join('\n');
+  const sweeps: [string, string, Partial<SourceProgram>, string][] = [
+    // tcp_probe(struct sock *sk, struct sk_buff *skb): trusted kernel objects in r1 and r2
+    ['tp', 'tracing', TCP_PROBE, `r6 = *(u64 *)(r1 + 0)\nr7 = *(u64 *)(r1 + 8)\n${zeroStack}\nr1 = r6\nr2 = r7\nr3 = r10\nr3 += -64\nr4 = 8\nr5 = 0`],
+    // the task iterator: meta->seq (a trusted seq_file) in r1
+    ['iter', 'trace_iter', ITER_TASK, `r6 = *(u64 *)(r1 + 0)\nr6 = *(u64 *)(r6 + 0)\n${zeroStack}\nr1 = r6\nr2 = r10\nr2 += -64\nr3 = 8\nr4 = r10\nr4 += -32\nr5 = 8`],
+  ];
+  for (const [kind, key, extra, btfArgs] of sweeps) {
+    const helpers = HELPERS_BY_TYPE[kind === 'tp' ? 'tracing' : 'tracing/trace_iter'] ?? [];
+    void key;
+    for (const id of helpers) {
+      p(`btf/sweep/${kind}/${id}/zero`, 'tracing', `r1 = 0\nr2 = 0\nr3 = 0\nr4 = 0\nr5 = 0\ncall ${id}\nr0 = 0\nexit`, extra);
+      p(`btf/sweep/${kind}/${id}/ctx`, 'tracing', `r6 = r1\n${zeroStack}\nr1 = r6\nr2 = r10\nr2 += -64\nr3 = 8\nr4 = r10\nr4 += -32\nr5 = 8\ncall ${id}\nr0 = 0\nexit`, extra);
+      p(`btf/sweep/${kind}/${id}/map`, 'tracing', `${zeroStack}\nld_pseudo r1, 1, 0\nr2 = r10\nr2 += -64\nr3 = r10\nr3 += -32\nr4 = 0\nr5 = 0\ncall ${id}\nr0 = 0\nexit`,
+        { ...extra, maps: [HASH] });
+      p(`btf/sweep/${kind}/${id}/btf`, 'tracing', `${btfArgs}\ncall ${id}\nr0 = 0\nexit`, extra);
+    }
+  }
+  // kfuncs (kernel functions called with `call kfunc(NAME)`, the name's id in the kernel BTF)
+  const KF = { kernel_btf: true };
+  const X = (name: string, asm: string, extra: Partial<SourceProgram> = {}) => p(`btf/kfunc/${name}`, 'xdp', asm, { ...KF, ...extra });
+  const XDP_DATA = kOff('xdp_buff', 'data');
+  const RXQ = kOff('xdp_buff', 'rxq');
+  const SET_CHILD = kOff('task_struct', 'set_child_tid');
+  tp('kfunc/rcu-lock-unlock', `call kfunc(bpf_rcu_read_lock)\ncall kfunc(bpf_rcu_read_unlock)\n${ret0}`);
+  tp('kfunc/rcu-nested', `call kfunc(bpf_rcu_read_lock)\ncall kfunc(bpf_rcu_read_lock)\ncall kfunc(bpf_rcu_read_unlock)\ncall kfunc(bpf_rcu_read_unlock)\n${ret0}`);
+  tp('kfunc/rcu-unmatched', `call kfunc(bpf_rcu_read_unlock)\n${ret0}`);
+  tp('kfunc/rcu-exit-locked', `call kfunc(bpf_rcu_read_lock)\n${ret0}`);
+  tp('kfunc/rcu-parent-after-unlock', `r6 = *(u64 *)(r1 + 0)\ncall kfunc(bpf_rcu_read_lock)\nr6 = *(u64 *)(r6 + ${PARENT})\ncall kfunc(bpf_rcu_read_unlock)\nr0 = *(u32 *)(r6 + 0)\n${ret0}`);
+  tp('kfunc/rcu-parent-to-helper-after-unlock', `r6 = *(u64 *)(r1 + 0)\ncall kfunc(bpf_rcu_read_lock)\nr6 = *(u64 *)(r6 + ${PARENT})\ncall kfunc(bpf_rcu_read_unlock)\nr1 = r6\nr2 = r10\nr2 += -64\nr3 = 64\nr4 = 0\ncall bpf_get_task_stack\n${ret0}`);
+  tp('kfunc/rcu-subprog', `call kfunc(bpf_rcu_read_lock)\ncall f\ncall kfunc(bpf_rcu_read_unlock)\n${ret0}\nf:\n${ret0}`);
+  tp('kfunc/rcu-sleepable-iter-walk', `r6 = *(u64 *)(r1 + 8)\nif r6 == 0 goto l\ncall kfunc(bpf_rcu_read_lock)\nr6 = *(u64 *)(r6 + ${PARENT})\nr0 = *(u32 *)(r6 + ${PID})\ncall kfunc(bpf_rcu_read_unlock)\nl:\n${ret0}`, { ...ITER_TASK, prog_flags: ['sleepable'] });
+  p('btf/kfunc/rcu-sleepable-helper', 'syscall', `call kfunc(bpf_rcu_read_lock)\nr1 = r10\nr1 += -8\nr2 = 8\nr3 = 0\ncall bpf_copy_from_user\ncall kfunc(bpf_rcu_read_unlock)\n${ret0}`, { ...KF, prog_flags: ['sleepable'] });
+  X('rcu-tail-call', `r6 = r1\ncall kfunc(bpf_rcu_read_lock)\nr1 = r6\nld_pseudo r2, 1, 0\nr3 = 0\ncall bpf_tail_call\ncall kfunc(bpf_rcu_read_unlock)\nr0 = 2\nexit`, { maps: [m('prog_array:4:4:4')] });
+  X('rcu-xdp', 'call kfunc(bpf_rcu_read_lock)\ncall kfunc(bpf_rcu_read_unlock)\nr0 = 2\nexit');
+  X('kern-ctx', `call kfunc(bpf_cast_to_kern_ctx)\nr1 = *(u64 *)(r0 + ${RXQ})\nr0 = 2\nexit`);
+  X('kern-ctx-not-ctx', 'r1 = r10\nr1 += -8\ncall kfunc(bpf_cast_to_kern_ctx)\nr0 = 2\nexit');
+  X('kern-ctx-off', 'r1 += 8\ncall kfunc(bpf_cast_to_kern_ctx)\nr0 = 2\nexit');
+  X('kern-ctx-write', `call kfunc(bpf_cast_to_kern_ctx)\nr1 = 0\n*(u64 *)(r0 + ${XDP_DATA}) = r1\nr0 = 2\nexit`);
+  p('btf/kfunc/kern-ctx-tc', 'sched_cls', `call kfunc(bpf_cast_to_kern_ctx)\nr0 = *(u32 *)(r0 + ${LEN})\nr0 = 0\nexit`, KF);
+  p('btf/kfunc/kern-ctx-tc-union', 'sched_cls', 'call kfunc(bpf_cast_to_kern_ctx)\nr0 = *(u32 *)(r0 + 0)\nr0 = 0\nexit', KF);
+  p('btf/kfunc/kern-ctx-kprobe', 'kprobe', 'call kfunc(bpf_cast_to_kern_ctx)\nr0 = *(u64 *)(r0 + 0)\nr0 = 0\nexit', KF);
+  // untrusted read-only memory: pointer members to what is not a struct (6.18)
+  X('mem-deref', `call kfunc(bpf_cast_to_kern_ctx)\nr0 = *(u64 *)(r0 + ${XDP_DATA})\nr0 = *(u8 *)(r0 + 0)\nr0 = 2\nexit`);
+  X('mem-deref-far', `call kfunc(bpf_cast_to_kern_ctx)\nr0 = *(u64 *)(r0 + ${XDP_DATA})\nr0 = *(u64 *)(r0 - 1000)\nr0 = 2\nexit`);
+  X('mem-write', `call kfunc(bpf_cast_to_kern_ctx)\nr0 = *(u64 *)(r0 + ${XDP_DATA})\nr1 = 0\n*(u64 *)(r0 + 0) = r1\nr0 = 2\nexit`);
+  X('mem-var-add', `call kfunc(bpf_cast_to_kern_ctx)\nr6 = *(u64 *)(r0 + ${XDP_DATA})\ncall bpf_get_prandom_u32\nr6 += r0\nr0 = *(u8 *)(r6 + 0)\nr0 = 2\nexit`);
+  X('mem-mul', `call kfunc(bpf_cast_to_kern_ctx)\nr0 = *(u64 *)(r0 + ${XDP_DATA})\nr0 *= 2\nr0 = *(u8 *)(r0 + 0)\nr0 = 2\nexit`);
+  X('mem-alu32', `call kfunc(bpf_cast_to_kern_ctx)\nr0 = *(u64 *)(r0 + ${XDP_DATA})\nw0 += 1\nr0 = 2\nexit`);
+  X('mem-sub-ptr', `call kfunc(bpf_cast_to_kern_ctx)\nr1 = *(u64 *)(r0 + ${XDP_DATA})\nr2 = *(u64 *)(r0 + ${XDP_DATA + 8})\nr1 -= r2\nr0 = 2\nexit`);
+  X('mem-to-helper', `call kfunc(bpf_cast_to_kern_ctx)\nr1 = *(u64 *)(r0 + ${XDP_DATA})\nr2 = 8\ncall bpf_trace_printk\nr0 = 2\nexit`);
+  X('mem-null-cmp', `call kfunc(bpf_cast_to_kern_ctx)\nr0 = *(u64 *)(r0 + ${XDP_DATA})\nif r0 == 0 goto l\nr0 = *(u8 *)(r0 + 0)\nl:\nr0 = 2\nexit`);
+  X('mem-spill', `call kfunc(bpf_cast_to_kern_ctx)\nr0 = *(u64 *)(r0 + ${XDP_DATA})\n*(u64 *)(r10 - 8) = r0\nr1 = *(u64 *)(r10 - 8)\nr0 = *(u8 *)(r1 + 3)\nr0 = 2\nexit`);
+  X('mem-ret', `call kfunc(bpf_cast_to_kern_ctx)\nr0 = *(u64 *)(r0 + ${XDP_DATA})\nexit`);
+  tp('tp/int-ptr-member', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${SET_CHILD})\nr0 = *(u32 *)(r1 + 0)\n${ret0}`);
+  tp('tp/int-ptr-member-ret', `r1 = *(u64 *)(r1 + 0)\nr0 = *(u64 *)(r1 + ${SET_CHILD})\nexit`);
+  X('rdonly-cast', `r1 = 0\nr2 = ${localVmlinux()!.idsByName('task_struct').find((i) => localVmlinux()!.typeById(i).kind === 'STRUCT')}\ncall kfunc(bpf_rdonly_cast)\nr0 = *(u32 *)(r0 + ${PID})\nr0 = 2\nexit`);
+  X('rdonly-cast-void', 'r1 = 0\nr2 = 0\ncall kfunc(bpf_rdonly_cast)\nr0 = *(u64 *)(r0 + 8)\nr0 = 2\nexit');
+  X('rdonly-cast-int', `r1 = 0\nr2 = ${localVmlinux()!.idsByName('int')[0]}\ncall kfunc(bpf_rdonly_cast)\nr0 = 2\nexit`);
+  X('rdonly-cast-bad-id', 'r1 = 0\nr2 = 99999999\ncall kfunc(bpf_rdonly_cast)\nr0 = 2\nexit');
+  X('rdonly-cast-var', 'call bpf_get_prandom_u32\nr2 = r0\nr1 = 0\ncall kfunc(bpf_rdonly_cast)\nr0 = 2\nexit');
+  tp('kfunc/task-acquire', `r1 = *(u64 *)(r1 + 0)\ncall kfunc(bpf_task_acquire)\nif r0 == 0 goto l\nr1 = r0\ncall kfunc(bpf_task_release)\nl:\n${ret0}`);
+  tp('kfunc/task-acquire-leak', `r1 = *(u64 *)(r1 + 0)\ncall kfunc(bpf_task_acquire)\n${ret0}`);
+  tp('kfunc/task-acquire-null', `r1 = 0\ncall kfunc(bpf_task_acquire)\n${ret0}`);
+  tp('kfunc/task-acquire-scalar', `r1 = 5\ncall kfunc(bpf_task_acquire)\n${ret0}`);
+  tp('kfunc/task-acquire-or-null', `r1 = *(u64 *)(r1 + 8)\ncall kfunc(bpf_task_acquire)\n${ret0}`, ITER_TASK);
+  tp('kfunc/task-acquire-sock', `r1 = *(u64 *)(r1 + 0)\ncall kfunc(bpf_task_acquire)\n${ret0}`, TCP_PROBE);
+  tp('kfunc/task-acquire-untrusted', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${MM})\ncall kfunc(bpf_task_acquire)\n${ret0}`);
+  tp('kfunc/task-acquire-rcu', `r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + ${PARENT})\ncall kfunc(bpf_task_acquire)\nif r0 == 0 goto l\nr1 = r0\ncall kfunc(bpf_task_release)\nl:\n${ret0}`);
+  tp('kfunc/task-acquire-offset', `r1 = *(u64 *)(r1 + 0)\nr1 += 8\ncall kfunc(bpf_task_acquire)\n${ret0}`);
+  tp('kfunc/task-acquire-read', `r1 = *(u64 *)(r1 + 0)\ncall kfunc(bpf_task_acquire)\nif r0 == 0 goto l\nr6 = r0\nr7 = *(u64 *)(r6 + ${PARENT})\nr1 = r6\ncall kfunc(bpf_task_release)\nl:\n${ret0}`);
+  tp('kfunc/task-release-unref', `r1 = *(u64 *)(r1 + 0)\ncall kfunc(bpf_task_release)\n${ret0}`);
+  tp('kfunc/task-release-null', `r1 = 0\ncall kfunc(bpf_task_release)\n${ret0}`);
+  tp('kfunc/task-release-unchecked', `r1 = 1\ncall kfunc(bpf_task_from_pid)\nr1 = r0\ncall kfunc(bpf_task_release)\n${ret0}`);
+  tp('kfunc/task-release-offset', `r1 = 1\ncall kfunc(bpf_task_from_pid)\nif r0 == 0 goto l\nr1 = r0\nr1 += 8\ncall kfunc(bpf_task_release)\nl:\n${ret0}`);
+  tp('kfunc/task-double-release', `r1 = 1\ncall kfunc(bpf_task_from_pid)\nif r0 == 0 goto l\nr6 = r0\nr1 = r0\ncall kfunc(bpf_task_release)\nr1 = r6\ncall kfunc(bpf_task_release)\nl:\n${ret0}`);
+  tp('kfunc/task-use-after-release', `r1 = 1\ncall kfunc(bpf_task_from_pid)\nif r0 == 0 goto l\nr6 = r0\nr1 = r0\ncall kfunc(bpf_task_release)\nr0 = *(u32 *)(r6 + ${PID})\nl:\n${ret0}`);
+  tp('kfunc/task-from-pid-ptr', `r1 = r10\ncall kfunc(bpf_task_from_pid)\n${ret0}`);
+  tp('kfunc/task-release-rcu-unlock', `r1 = *(u64 *)(r1 + 0)\ncall kfunc(bpf_task_acquire)\nif r0 == 0 goto l\nr6 = r0\ncall kfunc(bpf_rcu_read_lock)\ncall kfunc(bpf_rcu_read_unlock)\nr1 = r6\ncall kfunc(bpf_task_release)\nl:\n${ret0}`);
+  X('task-from-pid-xdp', 'r1 = 1\ncall kfunc(bpf_task_from_pid)\nif r0 == 0 goto l\nr1 = r0\ncall kfunc(bpf_task_release)\nl:\nr0 = 2\nexit');
+  p('btf/kfunc/task-from-pid-kprobe', 'kprobe', `r1 = 1\ncall kfunc(bpf_task_from_pid)\n${ret0}`, KF);
+  p('btf/kfunc/cgroup-from-id', 'sched_cls', 'r1 = 1\ncall kfunc(bpf_cgroup_from_id)\nif r0 == 0 goto l\nr1 = r0\ncall kfunc(bpf_cgroup_release)\nl:\nr0 = 0\nexit', KF);
+  X('not-a-kfunc', 'call kfunc(tcp_v4_connect)\nr0 = 2\nexit');
+  // kernel variables (`lddw` BPF_PSEUDO_BTF_ID, what libbpf makes of typed __ksym externs)
+  const kid = (name: string, kind: string): number => {
+    const v = localVmlinux()!;
+    const id = v.idsByName(name).find((i) => v.typeById(i).kind === kind);
+    if (id === undefined) throw new Error(`no ${kind} ${name} in the local vmlinux BTF`);
+    return id;
+  };
+  const PROG_ACTIVE = kid('bpf_prog_active', 'VAR');
+  const RUNQUEUES = kid('runqueues', 'VAR');
+  const NR_RUNNING = kOff('rq', 'nr_running');
+  const K = (name: string, asm: string, extra: Partial<SourceProgram> = {}) => p(`btf/ksym/${name}`, 'xdp', asm, { ...KF, ...extra });
+  K('this-cpu-int', `ld_pseudo r1, 3, ${PROG_ACTIVE}\ncall bpf_this_cpu_ptr\nr0 = *(u32 *)(r0 + 0)\nr0 = 2\nexit`);
+  K('this-cpu-int-beyond', `ld_pseudo r1, 3, ${PROG_ACTIVE}\ncall bpf_this_cpu_ptr\nr0 = *(u32 *)(r0 + 4)\nr0 = 2\nexit`);
+  K('this-cpu-int-write', `ld_pseudo r1, 3, ${PROG_ACTIVE}\ncall bpf_this_cpu_ptr\nr1 = 1\n*(u32 *)(r0 + 0) = r1\nr0 = 2\nexit`);
+  K('this-cpu-struct', `ld_pseudo r1, 3, ${RUNQUEUES}\ncall bpf_this_cpu_ptr\nr0 = *(u32 *)(r0 + ${NR_RUNNING})\nr0 = 2\nexit`);
+  K('this-cpu-struct-beyond', `ld_pseudo r1, 3, ${RUNQUEUES}\ncall bpf_this_cpu_ptr\nr0 = *(u32 *)(r0 + 30000)\nr0 = 2\nexit`);
+  K('per-cpu-int-unchecked', `ld_pseudo r1, 3, ${PROG_ACTIVE}\nr2 = 0\ncall bpf_per_cpu_ptr\nr0 = *(u32 *)(r0 + 0)\nr0 = 2\nexit`);
+  K('per-cpu-int', `ld_pseudo r1, 3, ${PROG_ACTIVE}\nr2 = 0\ncall bpf_per_cpu_ptr\nif r0 == 0 goto l\nr0 = *(u32 *)(r0 + 0)\nl:\nr0 = 2\nexit`);
+  K('per-cpu-struct', `ld_pseudo r1, 3, ${RUNQUEUES}\nr2 = 1\ncall bpf_per_cpu_ptr\nif r0 == 0 goto l\nr0 = *(u32 *)(r0 + ${NR_RUNNING})\nl:\nr0 = 2\nexit`);
+  K('per-cpu-struct-unchecked', `ld_pseudo r1, 3, ${RUNQUEUES}\nr2 = 1\ncall bpf_per_cpu_ptr\nr0 = *(u32 *)(r0 + ${NR_RUNNING})\nr0 = 2\nexit`);
+  K('percpu-direct-read', `ld_pseudo r1, 3, ${RUNQUEUES}\nr0 = *(u32 *)(r1 + ${NR_RUNNING})\nr0 = 2\nexit`);
+  K('percpu-to-helper-scalar', 'r1 = 0\ncall bpf_this_cpu_ptr\nr0 = 2\nexit');
+  K('percpu-to-helper-map-value', `r1 = 0\n*(u64 *)(r10 - 8) = r1\nr2 = r10\nr2 += -8\nld_pseudo r1, 1, 0\ncall bpf_map_lookup_elem\nif r0 == 0 goto l\nr1 = r0\ncall bpf_this_cpu_ptr\nl:\nr0 = 2\nexit`, { maps: [m('hash:8:8:4')] });
+  K('percpu-offset', `ld_pseudo r1, 3, ${RUNQUEUES}\nr1 += 8\ncall bpf_this_cpu_ptr\nr0 = 2\nexit`);
+  K('percpu-spill', `ld_pseudo r1, 3, ${PROG_ACTIVE}\n*(u64 *)(r10 - 8) = r1\nr1 = *(u64 *)(r10 - 8)\ncall bpf_this_cpu_ptr\nr0 = *(u32 *)(r0 + 0)\nr0 = 2\nexit`);
+  K('percpu-ret', `ld_pseudo r0, 3, ${PROG_ACTIVE}\nexit`);
+  K('bad-id', 'ld_pseudo r1, 3, 99999999\nr0 = 2\nexit');
+  K('zero-id', 'ld_pseudo r1, 3, 0\nr0 = 2\nexit');
+  K('struct-id', `ld_pseudo r1, 3, ${kid('task_struct', 'STRUCT')}\nr0 = 2\nexit`);
+  K('func', `ld_pseudo r1, 3, ${kid('tcp_v4_connect', 'FUNC')}\nr0 = *(u8 *)(r1 + 0)\nr0 = 2\nexit`);
+  K('func-value', `ld_pseudo r1, 3, ${kid('tcp_v4_connect', 'FUNC')}\n*(u64 *)(r10 - 8) = r1\nr0 = 2\nexit`);
+  // BTF pointers from helpers in other program types
+  p('btf/kprobe/current-task-btf', 'kprobe', `call bpf_get_current_task_btf\nr0 = *(u32 *)(r0 + ${PID})\n${ret0}`, { kernel_btf: true });
+  p('btf/kprobe/current-task-btf-beyond', 'kprobe', `call bpf_get_current_task_btf\nr0 = *(u32 *)(r0 + 20000)\n${ret0}`, { kernel_btf: true });
+  p('btf/kprobe/current-task-btf-write', 'kprobe', `call bpf_get_current_task_btf\nr1 = 0\n*(u32 *)(r0 + ${PID}) = r1\n${ret0}`, { kernel_btf: true });
+  p('btf/xdp/current-task-btf', 'xdp', `call bpf_get_current_task_btf\nr0 = *(u32 *)(r0 + ${PID})\nr0 = 2\nexit`, { kernel_btf: true });
+  p('btf/tc/skc-to-tcp-sock', 'sched_cls', `r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto l\ncall bpf_skc_to_tcp_sock\nif r0 == 0 goto l\nr0 = *(u32 *)(r0 + ${SRTT})\nl:\n${ret0}`, { kernel_btf: true });
+}
+
+/**
+ * check_map_func_compatibility: every helper that takes a map, called with
+ * a map of every type the kernel creates without BTF, in a program type
+ * that may call it. The other arguments are plausible (the context, zeroed
+ * stack for keys and values, small constant sizes, zero flags), so most
+ * programs reach the two-way compatibility check or pass it.
+ */
+function mapCompat(): void {
+  const maps: Record<string, OracleMap[]> = {
+    hash: [m('hash:4:8:4')], array: [m('array:4:8:4')], prog_array: [m('prog_array:4:4:4')],
+    perf_event_array: [m('perf_event_array:4:4:4')], percpu_hash: [m('percpu_hash:4:8:4')], percpu_array: [m('percpu_array:4:8:4')],
+    stack_trace: [m('stack_trace:4:64:4')], cgroup_array: [m('cgroup_array:4:4:4')], lru_hash: [m('lru_hash:4:8:4')],
+    lru_percpu_hash: [m('lru_percpu_hash:4:8:4')], lpm_trie: [m('lpm_trie:8:8:4:no_prealloc')],
+    array_of_maps: [m('array:4:8:4'), { ...m('array_of_maps:4:4:4'), inner_map: 0 }],
+    hash_of_maps: [m('array:4:8:4'), { ...m('hash_of_maps:4:4:4'), inner_map: 0 }],
+    devmap: [m('devmap:4:4:4')], sockmap: [m('sockmap:4:4:4')], cpumap: [m('cpumap:4:4:4')], xskmap: [m('xskmap:4:4:4')],
+    sockhash: [m('sockhash:4:4:4')], cgroup_storage: [m('cgroup_storage:8:8:0')], reuseport_sockarray: [m('reuseport_sockarray:4:4:4')],
+    percpu_cgroup_storage: [m('percpu_cgroup_storage:8:8:0')], queue: [m('queue:0:8:4')], stack: [m('stack:0:8:4')],
+    devmap_hash: [m('devmap_hash:4:4:4')], ringbuf: [m('ringbuf:0:0:4096')], bloom_filter: [m('bloom_filter:0:8:4')],
+    user_ringbuf: [m('user_ringbuf:0:0:4096')],
+  };
+  // a program type that may call each helper (the first that offers it)
+  const types: [string, Partial<SourceProgram>][] = [
+    ['xdp', {}], ['sched_cls', {}], ['kprobe', {}], ['sk_skb', {}], ['sk_msg', {}], ['sock_ops', {}], ['sk_reuseport', {}],
+    ['cgroup_skb', { expected_attach_type: 'cgroup_inet_ingress' }], ['tracepoint', {}],
+  ];
+  const zeroStack = Array.from({ length: 8 }, (_, i) => `*(u64 *)(r10 - ${8 * (i + 1)}) = 0`).join('\n');
+  for (const [id, proto] of PROTOS) {
+    const mapArg = proto.args.findIndex((a) => (a & 0xff) === A.CONST_MAP_PTR);
+    if (mapArg < 0 || proto.args.some((a) => (a & 0xff) === A.PTR_TO_FUNC)) continue;
+    const found = types.find(([t]) => (HELPERS_BY_TYPE[t] ?? []).includes(id));
+    if (!found) continue;
+    const [type, extra] = found;
+    const fn = protoFor(id, types.findIndex(([t]) => t === type) >= 0 ? ({ xdp: 6, sched_cls: 3, kprobe: 2, sk_skb: 14, sk_msg: 16, sock_ops: 13, sk_reuseport: 21, cgroup_skb: 8, tracepoint: 5 } as Record<string, number>)[type]! : 0) ?? proto;
+    const set = fn.args.map((a, i) => {
+      const r = `r${i + 1}`;
+      const base = a & 0xff;
+      if (base === A.CONST_MAP_PTR) return `ld_pseudo ${r}, 1, ${maps.hash!.length - 1}`;
+      if (base === A.PTR_TO_CTX) return `${r} = r6`;
+      if (base === A.CONST_SIZE || base === A.CONST_SIZE_OR_ZERO || base === A.CONST_ALLOC_SIZE_OR_ZERO) return `${r} = 8`;
+      if (base === A.ANYTHING) return `${r} = 0`;
+      if (a & AF.MAYBE_NULL && base !== A.PTR_TO_MAP_VALUE) return `${r} = 0`;
+      return `${r} = r10\n${r} += -${32 + 8 * i}`;
+    });
+    for (const [name, ms] of Object.entries(maps)) {
+      const idx = ms.length - 1;
+      const args = set.map((x) => x.replace(/ld_pseudo (r\d), 1, \d+/, `ld_pseudo $1, 1, ${idx}`)).join('\n');
+      p(`maps/compat/${id}/${name}`, type, `r6 = r1\n${zeroStack}\n${args}\ncall ${id}\nr0 = 0\nexit`, { ...extra, maps: ms });
+    }
+  }
+}
+
+/** Helpers whose prototypes the sweeps above do not reach (their program types are not swept). */
+function protos(): void {
+  const zeroStack = Array.from({ length: 8 }, (_, i) => `*(u64 *)(r10 - ${8 * (i + 1)}) = 0`).join('\n');
+  const sets = (type: string, id: number, extra: Partial<SourceProgram>) => {
+    p(`protos/${type}/${id}/zero`, type, `r1 = 0\nr2 = 0\nr3 = 0\nr4 = 0\nr5 = 0\ncall ${id}\nr0 = 0\nexit`, extra);
+    p(`protos/${type}/${id}/ctx`, type, `r6 = r1\n${zeroStack}\nr1 = r6\nr2 = r10\nr2 += -64\nr3 = 8\nr4 = r10\nr4 += -32\nr5 = 8\ncall ${id}\nr0 = 0\nexit`, extra);
+    p(`protos/${type}/${id}/ctx-uninit`, type, `r2 = r10\nr2 += -64\nr3 = 8\nr4 = 0\nr5 = 0\ncall ${id}\nr0 = 0\nexit`, extra);
+    p(`protos/${type}/${id}/map`, type, `${zeroStack}\nld_pseudo r1, 1, 0\nr2 = r10\nr2 += -64\nr3 = r10\nr3 += -32\nr4 = 0\nr5 = 0\ncall ${id}\nr0 = 0\nexit`,
+      { ...extra, maps: [HASH] });
+  };
+  sets('perf_event', 119, {});
+  p('protos/perf_event/119/rdonly-value', 'perf_event', `r6 = r1\n${LOOKUP}\nif r0 == 0 goto out\nr1 = r6\nr2 = r0\nr3 = 8\nr4 = 0\ncall bpf_read_branch_records\nout:\nr0 = 0\nexit`,
+    { maps: [m('array:4:8:4:rdonly_prog')] });
+  p('protos/perf_event/119/size-flag', 'perf_event', `r2 = 0\nr3 = 0\nr4 = 1\ncall bpf_read_branch_records\nr0 = 0\nexit`);
+  const CG = { expected_attach_type: 'cgroup_inet_ingress' };
+  for (const id of [128, 129]) {
+    sets('cgroup_skb', id, CG);
+    p(`protos/cgroup_skb/${id}/sk`, 'cgroup_skb', `r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\nr2 = 1\ncall ${id}\nout:\nr0 = 1\nexit`, CG);
+    p(`protos/cgroup_skb/${id}/sk-unchecked`, 'cgroup_skb', `r1 = *(u64 *)(r1 + 168)\nr2 = 1\ncall ${id}\nr0 = 1\nexit`, CG);
+  }
+}
+
+/** Lookups in maps whose elements are not plain values: the null check gives the element's type. */
+function mapLookups(): void {
+  const lookup = (map: number) => `*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nld_pseudo r1, 1, ${map}\ncall bpf_map_lookup_elem\n`;
+  p('maps/lookup/xskmap-xdp-sock', 'xdp', `${lookup(0)}if r0 == 0 goto l\nr0 = *(u32 *)(r0 + 0)\nl:\nr0 = 2\nexit`, { maps: [m('xskmap:4:4:4')] });
+  p('maps/lookup/xskmap-unchecked', 'xdp', `${lookup(0)}r0 = *(u32 *)(r0 + 0)\nr0 = 2\nexit`, { maps: [m('xskmap:4:4:4')] });
+  p('maps/lookup/xskmap-beyond', 'xdp', `${lookup(0)}if r0 == 0 goto l\nr0 = *(u32 *)(r0 + 4)\nl:\nr0 = 2\nexit`, { maps: [m('xskmap:4:4:4')] });
+  p('maps/lookup/devmap-read', 'xdp', `${lookup(0)}if r0 == 0 goto l\nr0 = *(u32 *)(r0 + 0)\nl:\nr0 = 2\nexit`, { maps: [m('devmap:4:4:4')] });
+  p('maps/lookup/devmap-write', 'xdp', `${lookup(0)}if r0 == 0 goto l\nr1 = 1\n*(u32 *)(r0 + 0) = r1\nl:\nr0 = 2\nexit`, { maps: [m('devmap:4:4:4')] });
+  p('maps/lookup/devmap-hash-write', 'xdp', `${lookup(0)}if r0 == 0 goto l\nr1 = 1\n*(u32 *)(r0 + 0) = r1\nl:\nr0 = 2\nexit`, { maps: [m('devmap_hash:4:4:4')] });
+  p('maps/lookup/devmap-update', 'xdp', `*(u32 *)(r10 - 4) = 0\n*(u32 *)(r10 - 8) = 0\nr2 = r10\nr2 += -4\nr3 = r10\nr3 += -8\nr4 = 0\nld_pseudo r1, 1, 0\ncall bpf_map_update_elem\nr0 = 2\nexit`, { maps: [m('devmap:4:4:4')] });
+  p('maps/lookup/sockmap-socket', 'sk_skb', `${lookup(0)}if r0 == 0 goto l\nr1 = r0\nr6 = *(u32 *)(r0 + 4)\ncall bpf_sk_release\nl:\nr0 = 0\nexit`, { maps: [m('sockmap:4:4:4')] });
+  p('maps/lookup/sockmap-leak', 'sk_skb', `${lookup(0)}if r0 == 0 goto l\nr6 = *(u32 *)(r0 + 4)\nl:\nr0 = 0\nexit`, { maps: [m('sockmap:4:4:4')] });
+  p('maps/lookup/sockhash-socket', 'sched_cls', `${lookup(0)}if r0 == 0 goto l\nr1 = r0\ncall bpf_sk_release\nl:\nr0 = 0\nexit`, { maps: [m('sockhash:4:4:4')] });
+  p('maps/lookup/sockmap-write', 'sk_skb', `${lookup(0)}if r0 == 0 goto l\nr1 = 1\n*(u32 *)(r0 + 4) = r1\nl:\nr0 = 0\nexit`, { maps: [m('sockmap:4:4:4')] });
+  p('maps/lookup/cpumap', 'xdp', `${lookup(0)}r0 = 2\nexit`, { maps: [m('cpumap:4:4:4')] });
+  p('maps/lookup/array-of-maps', 'xdp', `${lookup(1)}if r0 == 0 goto l\nr1 = r0\n*(u32 *)(r10 - 8) = 0\nr2 = r10\nr2 += -8\ncall bpf_map_lookup_elem\nif r0 == 0 goto l\nr0 = *(u64 *)(r0 + 0)\nl:\nr0 = 2\nexit`,
+    { maps: [m('array:4:8:4'), { ...m('array_of_maps:4:4:4'), inner_map: 0 }] });
+  p('maps/lookup/queue', 'xdp', `${lookup(0)}r0 = 2\nexit`, { maps: [m('queue:0:8:4')] });
+  p('maps/lookup/get-local-storage', 'cgroup_skb', `ld_pseudo r1, 1, 0\nr2 = 0\ncall bpf_get_local_storage\nr0 = *(u64 *)(r0 + 0)\nr0 = 1\nexit`, { maps: [m('cgroup_storage:8:8:0')], expected_attach_type: 'cgroup_inet_ingress' });
+  p('maps/lookup/get-local-storage-beyond', 'cgroup_skb', `ld_pseudo r1, 1, 0\nr2 = 0\ncall bpf_get_local_storage\nr0 = *(u64 *)(r0 + 8)\nr0 = 1\nexit`, { maps: [m('cgroup_storage:8:8:0')], expected_attach_type: 'cgroup_inet_ingress' });
+  p('maps/lookup/get-local-storage-flags', 'cgroup_skb', `ld_pseudo r1, 1, 0\nr2 = 1\ncall bpf_get_local_storage\nr0 = 1\nexit`, { maps: [m('cgroup_storage:8:8:0')], expected_attach_type: 'cgroup_inet_ingress' });
+  p('maps/lookup/get-stackid', 'kprobe', `ld_pseudo r2, 1, 0\nr3 = 0\ncall bpf_get_stackid\nr0 = 0\nexit`, { maps: [m('stack_trace:4:64:4')] });
+  p('maps/lookup/stack-trace-lookup', 'kprobe', `${lookup(0)}if r0 == 0 goto l\nr0 = *(u64 *)(r0 + 56)\nl:\nr0 = 0\nexit`, { maps: [m('stack_trace:4:64:4')] });
+  p('maps/lookup/redirect-map-xsk', 'xdp', `ld_pseudo r1, 1, 0\nr2 = 0\nr3 = 0\ncall bpf_redirect_map\nexit`, { maps: [m('xskmap:4:4:4')] });
+  p('maps/lookup/bloom-peek', 'xdp', `*(u64 *)(r10 - 8) = 0\nr2 = r10\nr2 += -8\nld_pseudo r1, 1, 0\ncall bpf_map_peek_elem\nr0 = 2\nexit`, { maps: [m('bloom_filter:0:8:4')] });
+  p('maps/lookup/bloom-pop', 'xdp', `*(u64 *)(r10 - 8) = 0\nr2 = r10\nr2 += -8\nld_pseudo r1, 1, 0\ncall bpf_map_pop_elem\nr0 = 2\nexit`, { maps: [m('bloom_filter:0:8:4')] });
+  p('maps/lookup/reuseport-select', 'sk_reuseport', `*(u32 *)(r10 - 4) = 0\nr3 = r10\nr3 += -4\nld_pseudo r2, 1, 0\nr4 = 0\ncall bpf_sk_select_reuseport\nr0 = 1\nexit`, { maps: [m('reuseport_sockarray:4:4:4')] });
+}
+
 export function handwrittenPrograms(): SourceProgram[] {
   out.length = 0;
   structural();
@@ -936,6 +1312,10 @@ export function handwrittenPrograms(): SourceProgram[] {
   leaks();
   realWorld();
   soundness();
+  kernelBtf();
+  mapCompat();
+  mapLookups();
+  protos();
   return out.slice();
 }
 

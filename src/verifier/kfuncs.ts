@@ -1,0 +1,317 @@
+/**
+ * Kernel functions (kfuncs): `call` with src 2 and the function's id in the
+ * kernel BTF. tsbpf models a built-in set the way check_kfunc_call treats
+ * them — RCU read sections, the context cast, read-only casts, task and
+ * cgroup references — with the program types that may call each (measured,
+ * scripts/probe-verifier-kfuncs.ts). Any other kfunc is refused with a
+ * `tsbpf:` message: its arguments follow conventions (suffixes, flags) the
+ * kernel reads from its own kfunc sets, which tsbpf does not have.
+ */
+import type { Env } from './env.js';
+import type { RawInsn } from './insn.js';
+import type { Reg } from './reg.js';
+import {
+  F, T, baseType, isNullReg, isTrustedReg, markKnownZero, markNotInit, markUnknown, mayBeNull, regTypeStr,
+} from './reg.js';
+import type { KernelBtf } from './kbtf.js';
+import { anonName, btfStructIdsMatch, findByNameKind, isStruct, kindStr, resolveSize, skipModifiers, typeById, typeName } from './kbtf.js';
+import { WALK_FLAGS, isRcuReg } from './btf-access.js';
+import { acquireReference, releaseReference } from './refs.js';
+import { checkPtrOffReg } from './mem.js';
+import { PROG_TYPE_NAMES, PT } from './prog-types.js';
+import { tnumIsConst } from './tnum.js';
+import { markChainPrecision } from './precision.js';
+
+/** An argument of a modelled kfunc. */
+type KArg =
+  | { kind: 'scalar' }
+  /** `__k`: a known constant. */
+  | { kind: 'const' }
+  /** `__ign`: not checked. */
+  | { kind: 'ignore' }
+  | { kind: 'ctx' }
+  /** A kernel object of struct `btf` (KF_RCU: an RCU or trusted pointer; KF_RELEASE: a referenced one). */
+  | { kind: 'btf'; btf: string };
+
+/** A modelled kfunc. */
+interface KfuncDef {
+  args: KArg[];
+  /** KF_ACQUIRE | KF_RET_NULL: returns a referenced `ret` or NULL. */
+  ret?: { btf: string; acquire: boolean; null: boolean };
+  flags: { rcu?: boolean; release?: boolean; trusted?: boolean };
+  special?: 'rcu_lock' | 'rcu_unlock' | 'kern_ctx' | 'rdonly_cast';
+}
+
+const DEFS: Readonly<Record<string, KfuncDef>> = {
+  bpf_rcu_read_lock: { args: [], flags: {}, special: 'rcu_lock' },
+  bpf_rcu_read_unlock: { args: [], flags: {}, special: 'rcu_unlock' },
+  bpf_cast_to_kern_ctx: { args: [{ kind: 'ctx' }], flags: {}, special: 'kern_ctx' },
+  bpf_rdonly_cast: { args: [{ kind: 'ignore' }, { kind: 'const' }], flags: {}, special: 'rdonly_cast' },
+  bpf_task_acquire: { args: [{ kind: 'btf', btf: 'task_struct' }], ret: { btf: 'task_struct', acquire: true, null: true }, flags: { rcu: true } },
+  bpf_task_release: { args: [{ kind: 'btf', btf: 'task_struct' }], flags: { release: true } },
+  bpf_task_from_pid: { args: [{ kind: 'scalar' }], ret: { btf: 'task_struct', acquire: true, null: true }, flags: {} },
+  bpf_cgroup_acquire: { args: [{ kind: 'btf', btf: 'cgroup' }], ret: { btf: 'cgroup', acquire: true, null: true }, flags: { rcu: true } },
+  bpf_cgroup_release: { args: [{ kind: 'btf', btf: 'cgroup' }], flags: { release: true } },
+  bpf_cgroup_from_id: { args: [{ kind: 'scalar' }], ret: { btf: 'cgroup', acquire: true, null: true }, flags: {} },
+};
+
+/** The kfuncs tsbpf models. */
+export const KFUNC_NAMES: readonly string[] = Object.keys(DEFS);
+
+/** The program types the kfunc table was measured for (the others get a `tsbpf:` refusal). */
+const PROBED_TYPES: ReadonlySet<string> = new Set([
+  'socket_filter', 'kprobe', 'sched_cls', 'sched_act', 'tracepoint', 'xdp', 'perf_event', 'cgroup_skb', 'cgroup_sock', 'lwt_in',
+  'sock_ops', 'sk_skb', 'cgroup_device', 'sk_msg', 'raw_tracepoint', 'cgroup_sock_addr', 'sk_reuseport', 'flow_dissector',
+  'cgroup_sysctl', 'cgroup_sockopt', 'tracing', 'sk_lookup', 'syscall', 'netfilter',
+]);
+const COMMON = [...PROBED_TYPES];
+const TASK_CGROUP = ['sched_cls', 'tracepoint', 'xdp', 'perf_event', 'cgroup_skb', 'cgroup_sock', 'sock_ops', 'cgroup_device',
+  'cgroup_sock_addr', 'cgroup_sysctl', 'cgroup_sockopt', 'tracing', 'syscall'];
+
+/** Program types that may call each modelled kfunc (their kfunc sets; scripts/probe-verifier-kfuncs.ts, 6.18.44). */
+const KFUNC_PROG_TYPES: Readonly<Record<string, readonly string[]>> = {
+  bpf_rcu_read_lock: COMMON,
+  bpf_rcu_read_unlock: COMMON,
+  bpf_cast_to_kern_ctx: COMMON,
+  bpf_rdonly_cast: COMMON,
+  bpf_task_acquire: TASK_CGROUP,
+  bpf_task_release: TASK_CGROUP,
+  bpf_task_from_pid: TASK_CGROUP,
+  bpf_cgroup_acquire: TASK_CGROUP,
+  bpf_cgroup_release: TASK_CGROUP,
+  bpf_cgroup_from_id: TASK_CGROUP,
+};
+
+/** add_kfunc_call (at the program's load): the id must name a function of the kernel BTF. */
+export function addKfuncCall(env: Env, insn: RawInsn): boolean {
+  const btf = env.kbtf();
+  if (!btf) return false;
+  const t = btf.tryType(insn.imm);
+  if (!t || t.kind !== 'FUNC') env.fail(`kernel btf_id ${insn.imm} is not a function`, 'EINVAL');
+  return true;
+}
+
+/** The name the kernel prints for a kfunc call (`call bpf_rcu_read_lock#64914`). */
+export function kfuncName(env: Env, imm: number): string | null {
+  const btf = env.kbtf();
+  const t = btf?.tryType(imm);
+  return t && t.kind === 'FUNC' ? t.name : null;
+}
+
+const TAGGED = new WeakMap<KernelBtf, Set<number>>();
+
+/** The functions the kernel BTF tags `bpf_kfunc` (declared with `__bpf_kfunc`). */
+function taggedKfuncs(btf: KernelBtf): Set<number> {
+  let set = TAGGED.get(btf);
+  if (!set) {
+    set = new Set();
+    for (const id of btf.idsByName('bpf_kfunc')) {
+      const t = btf.tryType(id);
+      if (t?.kind === 'DECL_TAG' && t.type) set.add(t.type);
+    }
+    TAGGED.set(btf, set);
+  }
+  return set;
+}
+
+/**
+ * Whether fetch_kfunc_meta finds kernel function `id` callable by the
+ * program (in a kfunc set for its type): only then does the liveness pass
+ * read the kfunc's parameters instead of all argument registers.
+ * Unmodelled kfuncs are taken as callable (tsbpf refuses them anyway).
+ */
+export function kfuncCallable(env: Env, id: number): boolean {
+  const btf = env.kbtf();
+  const fn = btf?.tryType(id);
+  if (!btf || !fn || fn.kind !== 'FUNC') return false;
+  if (env.progType !== PT.STRUCT_OPS && !taggedKfuncs(btf).has(id)) return false;
+  const allowed = KFUNC_PROG_TYPES[fn.name];
+  const typeName0 = PROG_TYPE_NAMES[env.progType] ?? '';
+  return !allowed || !PROBED_TYPES.has(typeName0) || allowed.includes(typeName0);
+}
+
+/** check_kfunc_call for the modelled kfuncs. */
+export function checkKfuncCall(env: Env, insn: RawInsn): void {
+  const btf = env.kbtf()!;
+  const fn = btf.tryType(insn.imm)!;
+  const name = fn.name;
+  const def = DEFS[name];
+  const allowed = KFUNC_PROG_TYPES[name];
+  if (!def || !allowed) {
+    // A function without the `bpf_kfunc` declaration tag is in none of the
+    // kernel's kfunc sets (struct_ops programs aside: congestion control
+    // may call some plain tcp functions).
+    if (env.progType !== PT.STRUCT_OPS && !taggedKfuncs(btf).has(insn.imm)) {
+      env.fail(`calling kernel function ${name} is not allowed`, 'EACCES');
+    }
+    env.fail(`tsbpf: kernel function ${name} is not among the kfuncs tsbpf's verifier models (${KFUNC_NAMES.join(', ')})`, 'ENOTSUPP');
+  }
+  const typeName0 = PROG_TYPE_NAMES[env.progType] ?? '';
+  if (!PROBED_TYPES.has(typeName0)) {
+    env.fail(`tsbpf: whether ${typeName0} programs may call kernel function ${name} (the kernel's kfunc sets) is not known to tsbpf`, 'ENOTSUPP');
+  }
+  if (!allowed.includes(typeName0)) env.fail(`calling kernel function ${name} is not allowed`, 'EACCES');
+  const regs = env.regs;
+  if (def.special === 'rcu_lock') {
+    if (env.cur.activeRcuLock) env.fail(`nested rcu read lock (kernel function ${name})`, 'EINVAL');
+    env.cur.activeRcuLock++;
+  } else if (def.special === 'rcu_unlock') {
+    if (!env.cur.activeRcuLock) env.fail(`unmatched rcu read unlock (kernel function ${name})`, 'EINVAL');
+    env.cur.activeRcuLock--;
+    // pointers trusted inside the section are not after it
+    for (const f of env.cur.frames.slice(0, env.cur.curframe + 1)) {
+      const fix = (r: Reg): void => {
+        if (r.type & F.RCU) r.type = (r.type & ~(F.RCU | F.MAYBE_NULL)) | F.UNTRUSTED;
+      };
+      f.regs.forEach(fix);
+      for (let s = 0; s < f.allocatedStack / 8; s++) if (f.slotType[s * 8 + 7] === 1) fix(f.spilled[s]!);
+    }
+  }
+  let releaseRef = 0;
+  let constArg = 0n;
+  def.args.forEach((a, i) => {
+    const regno = i + 1;
+    const reg = regs[regno]!;
+    if (reg.type === T.NOT_INIT) env.fail(`R${regno} !read_ok`);
+    switch (a.kind) {
+      case 'ignore':
+        return;
+      case 'scalar':
+        if (reg.type !== T.SCALAR) env.fail(`R${regno} is not a scalar`, 'EINVAL');
+        return;
+      case 'const':
+        if (reg.type !== T.SCALAR || !tnumIsConst(reg.varOff)) env.fail(`R${regno} must be a known constant`, 'EINVAL');
+        markChainPrecision(env, regno);
+        constArg = reg.varOff.value;
+        return;
+      case 'ctx':
+        if (reg.type !== T.CTX) env.fail(`arg#${i} expected pointer to ctx, but got ${regTypeStr(reg.type)}`, 'EINVAL');
+        checkPtrOffReg(env, reg, regno, false);
+        return;
+      case 'btf':
+        releaseRef = checkBtfArg(env, btf, name, def, a.btf, i, regno, reg) || releaseRef;
+        return;
+    }
+  });
+  if (releaseRef && !releaseReference(env, releaseRef)) env.fail(`func ${name} reference has not been acquired before`, 'EINVAL');
+  for (const r of [0, 1, 2, 3, 4, 5]) {
+    markNotInit(regs[r]!);
+    env.markRegScratched(r);
+  }
+  const r0 = regs[0]!;
+  if (def.special === 'kern_ctx') {
+    const id = kernCtxId(btf, env.progType);
+    if (id < 0) env.fail(`tsbpf: the kernel context type of ${PROG_TYPE_NAMES[env.progType]} programs is not in the kernel BTF`, 'ENOTSUPP');
+    markKnownZero(r0);
+    r0.type = T.BTF_ID | F.TRUSTED;
+    r0.btfId = id;
+    r0.btfName = typeName(btf, id);
+  } else if (def.special === 'rdonly_cast') {
+    const id = Number(constArg);
+    const t = id === 0 ? typeById(btf, 0) : btf.tryType(id);
+    if (!t) env.fail(`Unknown type ID ${BigInt.asIntN(64, constArg)} passed to kfunc ${name}`, 'EINVAL');
+    markKnownZero(r0);
+    if (isStruct(t)) {
+      r0.type = T.BTF_ID | F.UNTRUSTED;
+      r0.btfId = id;
+      r0.btfName = t.name;
+    } else if (t.kind === 'UNKN') {
+      r0.type = T.MEM | F.RDONLY | F.UNTRUSTED;
+      r0.memSize = 0;
+    } else {
+      env.fail(`kfunc ${name} type ID argument must be of a struct or void`, 'EINVAL');
+    }
+  } else if (def.ret) {
+    markKnownZero(r0);
+    const id = findByNameKind(btf, def.ret.btf, 'STRUCT');
+    r0.type = T.BTF_ID | (def.ret.null ? F.MAYBE_NULL : 0);
+    r0.btfId = Math.max(0, id);
+    r0.btfName = def.ret.btf;
+    // a nullable result takes an id, then an acquired one the reference's
+    if (def.ret.null) r0.id = env.nextId();
+    if (def.ret.acquire) {
+      const ref = acquireReference(env, env.insnIdx);
+      if (def.ret.null) r0.id = ref;
+      r0.refObjId = ref;
+    }
+  }
+}
+
+/** A kernel object argument (KF_ARG_PTR_TO_BTF_ID); the reference it releases, or 0. */
+function checkBtfArg(env: Env, btf: KernelBtf, name: string, def: KfuncDef, need: string, i: number, regno: number, reg: Reg): number {
+  const trustedArgs = def.flags.release === true || def.flags.trusted === true;
+  if ((trustedArgs || def.flags.rcu) && (isNullReg(reg) || mayBeNull(reg.type))) env.fail(`Possibly NULL pointer passed to trusted arg${i}`, 'EACCES');
+  if (baseType(reg.type) !== T.BTF_ID) {
+    if (reg.type === T.SCALAR) env.fail(`arg#${i} pointer type STRUCT ${need} must point to scalar, or struct with scalar`, 'EINVAL');
+    env.fail(`tsbpf: kfunc ${name} argument ${i} is a ${regTypeStr(reg.type)}: tsbpf models only kernel object pointers there`, 'ENOTSUPP');
+  }
+  if ((trustedArgs || def.flags.rcu) && !isTrustedReg(reg)) {
+    if (!def.flags.rcu) env.fail(`R${regno} must be referenced or trusted`, 'EINVAL');
+    if (!isRcuReg(reg)) env.fail(`R${regno} must be a rcu pointer`, 'EINVAL');
+  }
+  if (def.flags.release && reg.off) env.fail(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`, 'EINVAL');
+  const needId = findByNameKind(btf, need, 'STRUCT');
+  const strict = trustedArgs || def.flags.rcu === true;
+  if (!reg.btfId || needId < 0 || !btfStructIdsMatch(btf, reg.btfId, reg.off, needId, strict, WALK_FLAGS, (m) => env.verbose(m))) {
+    const have = skipModifiers(btf, reg.btfId).t;
+    env.fail(`kernel function ${name} args#${i} expected pointer to STRUCT ${need} but R${regno} has a pointer to ${kindStr(have)} ${anonName(have.name)}`, 'EINVAL');
+  }
+  if (def.flags.release && !reg.refObjId) env.fail(`release kernel function ${name} expects refcounted PTR_TO_BTF_ID`, 'EINVAL');
+  return def.flags.release ? reg.refObjId : 0;
+}
+
+/** The kernel's context type of a program type (`bpf_ctx_convert`'s `BPF_PROG_TYPE_X_kern` member), or -1. */
+function kernCtxId(btf: KernelBtf, progType: number): number {
+  const conv = findByNameKind(btf, 'bpf_ctx_convert', 'STRUCT');
+  if (conv < 0) return -1;
+  const member = `BPF_PROG_TYPE_${(PROG_TYPE_NAMES[progType] ?? '').toUpperCase()}_kern`;
+  const m = (typeById(btf, conv).members ?? []).find((x) => x.name === member);
+  if (!m) return -1;
+  const r = skipModifiers(btf, m.type);
+  return isStruct(r.t) ? r.id : -1;
+}
+
+void markUnknown;
+
+/**
+ * check_pseudo_btf_id: a `lddw` of a kernel variable or function
+ * (BPF_PSEUDO_BTF_ID, `imm` its id in the kernel BTF). Per-CPU variables
+ * load a per-CPU kernel object pointer, structs a kernel object pointer,
+ * anything else read-only memory of the type's size.
+ */
+export function checkPseudoBtfId(env: Env, idx: number, insn: RawInsn, next: RawInsn): void {
+  const btf = env.kbtf();
+  if (next.imm !== 0) env.fail(`tsbpf: ldimm64 names a kernel module's BTF (fd ${next.imm}); tsbpf knows only the kernel's own BTF`, 'ENOTSUPP');
+  if (!btf) {
+    env.fail(`tsbpf: ldimm64 loads kernel variable with BTF id ${insn.imm}, which needs the kernel BTF tsbpf was not given (--btf)`, 'ENOTSUPP');
+  }
+  const id = insn.imm;
+  const t = id === 0 ? typeById(btf, 0) : id > 0 ? btf.tryType(id) : undefined;
+  if (!t) env.fail(`ldimm64 insn specifies invalid btf_id ${id}.`, 'ENOENT');
+  if (t.kind !== 'VAR' && t.kind !== 'FUNC') env.fail(`pseudo btf_id ${id} in ldimm64 isn't KIND_VAR or KIND_FUNC`, 'EINVAL');
+  // kallsyms_lookup_name (a kernel without CONFIG_KALLSYMS_ALL has no
+  // addresses for its variables; every function of its BTF has one)
+  const known = env.kernelSymbols?.(t.name);
+  if (known === false) env.fail(`ldimm64 failed to find the address for kernel symbol '${t.name}'.`, 'ENOENT');
+  if (known === undefined && t.kind === 'VAR') {
+    env.fail(`tsbpf: whether the kernel has an address for variable '${t.name}' (kallsyms; none without CONFIG_KALLSYMS_ALL) is not known to tsbpf: give it the kernel's symbols`, 'ENOTSUPP');
+  }
+  const aux = env.aux[idx]!;
+  if (t.kind === 'FUNC') {
+    aux.btfVar = { type: T.MEM | F.RDONLY, btfId: 0, memSize: 0 };
+    return;
+  }
+  const sec = findByNameKind(btf, '.data..percpu', 'DATASEC');
+  const percpu = sec > 0 && (typeById(btf, sec).vars ?? []).some((v) => v.type === id);
+  const type = t.type ?? 0;
+  const target = skipModifiers(btf, type).t;
+  if (percpu) {
+    aux.btfVar = { type: T.BTF_ID | F.PERCPU, btfId: type, memSize: 0 };
+  } else if (!isStruct(target)) {
+    const r = resolveSize(btf, skipModifiers(btf, type).id);
+    if (!r) env.fail(`ldimm64 unable to resolve the size of type '${target.name}': -22`, 'EINVAL');
+    aux.btfVar = { type: T.MEM | F.RDONLY, btfId: 0, memSize: r.size };
+  } else {
+    aux.btfVar = { type: T.BTF_ID, btfId: type, memSize: 0 };
+  }
+}
