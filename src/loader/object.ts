@@ -598,24 +598,31 @@ class ObjectBuilder {
     const id = kern.idsByName(name).find((i) => kern.typeById(i).kind === kind);
     if (id === undefined) {
       if (e.weak) return false;
-      this.fail(`extern (${what}) '${e.name}': not found in kernel or module BTFs`);
+      return this.ksymFailure(e, `extern (${what}) '${e.name}': not found in kernel or module BTFs`);
     }
     const kt = kern.typeById(id) as { type: number };
     if (e.func) {
       if (!coreTypesAreCompat(local, e.ksymTypeId, kern, kt.type)) {
         if (e.weak) return false;
-        this.fail(`extern (func ksym) '${e.name}': func_proto [${e.ksymTypeId}] incompatible with ${kern.name || 'vmlinux'} [${kt.type}]`);
+        return this.ksymFailure(e, `extern (func ksym) '${e.name}': func_proto [${e.ksymTypeId}] incompatible with ${kern.name || 'vmlinux'} [${kt.type}]`);
       }
     } else {
       const targ = kern.skipModsAndTypedefs(kt.type);
       if (!coreTypesAreCompat(local, e.ksymTypeId, kern, targ.id)) {
         const lt = local.typeById(e.ksymTypeId);
-        this.fail(`extern (var ksym) '${e.name}': incompatible types, expected [${e.ksymTypeId}] ${lt.kind} ${lt.name}, but kernel has [${targ.id}] ${targ.kind} ${targ.name}`);
+        return this.ksymFailure(e, `extern (var ksym) '${e.name}': incompatible types, expected [${e.ksymTypeId}] ${lt.kind} ${lt.name}, but kernel has [${targ.id}] ${targ.kind} ${targ.name}`);
       }
     }
     e.kernelBtfId = id;
     e.resolved = true;
     this.log.push(`extern (${what}) '${e.name}': resolved to ${kern.name || 'vmlinux'} [${id}]`);
+    return true;
+  }
+
+  /** A kernel symbol libbpf would refuse: the programs that use it cannot load (the others can). */
+  private ksymFailure(e: Extern, message: string): true {
+    e.error = { message, errno: 'EINVAL', section: '.ksyms' };
+    this.log.push(`${message}: the programs that use it cannot load`);
     return true;
   }
 
