@@ -67,6 +67,23 @@ export abstract class RedirectMap extends BpfMap {
     return this.storage.start + 8 * index;
   }
 
+  /** A devmap or cpumap entry in its slot: the ifindex or queue size, then the program id. */
+  protected writeSlot(slot: number, first: number, progId: number): void {
+    this.dv.setUint32(this.slotAddress(slot), first, true);
+    this.dv.setUint32(this.slotAddress(slot) + 4, progId, true);
+  }
+
+  protected clearSlot(slot: number): void {
+    this.dv.setBigUint64(this.slotAddress(slot), 0n, true);
+  }
+
+  /** The slot of an array-like key (devmap, cpumap, XSK map): EINVAL beyond max_entries. */
+  protected indexOf(key: Uint8Array, noun: string, errno: 'EINVAL' | 'E2BIG' = 'EINVAL'): number {
+    const index = readU32(key);
+    if (index >= this.maxEntries) throw new MapError(errno, `${noun} ${index} is beyond max_entries ${this.maxEntries} of ${this.label}`);
+    return index;
+  }
+
   /** The verifier allows only `bpf_redirect_map` (and, for devmaps and XSK maps, lookups) on these maps. */
   progUpdate(_keyAddr: number, _valueAddr: number, _flags: number, _cpu: number): number {
     return this.refuse(HelperRef.update);
@@ -135,31 +152,28 @@ export class DevMap extends RedirectMap {
   /** `__dev_map_update_elem`. */
   protected updateElem(key: Uint8Array, value: Uint8Array, flags: number): void {
     this.checkValue(value);
-    const index = readU32(key);
     if (BpfMap.badUpdateFlags(flags)) throw new MapError('EINVAL', `invalid update flags ${flags} for ${this.label}`);
-    if (index >= this.maxEntries) throw new MapError('E2BIG', `index ${index} is beyond max_entries ${this.maxEntries} of ${this.label}`);
+    const index = this.indexOf(key, 'index', 'E2BIG');
     if (flags === UpdateFlags.NOEXIST) throw new MapError('EEXIST', `every slot of ${this.label} exists (BPF_NOEXIST)`);
     const ifindex = readU32(value);
     const prog = this.valueSize === 8 ? readU32(value.subarray(4)) : 0;
     if (ifindex === 0) {
       if ((prog | 0) > 0) throw new MapError('EINVAL', 'an entry without a device (ifindex 0) cannot have a program');
       this.used[index] = 0;
-      this.dv.setBigUint64(this.slotAddress(index), 0n, true);
+      this.clearSlot(index);
       return;
     }
     if (!this.machine.netDevice(ifindex)) throw new MapError('EINVAL', `no network device with ifindex ${ifindex}`);
     const progId = this.checkProgram(prog, ATTACH_XDP_DEVMAP, 'EINVAL');
-    this.dv.setUint32(this.slotAddress(index), ifindex, true);
-    this.dv.setUint32(this.slotAddress(index) + 4, progId, true);
+    this.writeSlot(index, ifindex, progId);
     this.used[index] = 1;
   }
 
   /** `dev_map_delete_elem`: EINVAL beyond max_entries, otherwise 0 (even for an empty slot). */
   protected deleteElem(key: Uint8Array): void {
-    const index = readU32(key);
-    if (index >= this.maxEntries) throw new MapError('EINVAL', `index ${index} is beyond max_entries ${this.maxEntries} of ${this.label}`);
+    const index = this.indexOf(key, 'index');
     this.used[index] = 0;
-    this.dv.setBigUint64(this.slotAddress(index), 0n, true);
+    this.clearSlot(index);
   }
 
   protected nextKeyOf(key: Uint8Array | null): Uint8Array | undefined {
@@ -239,8 +253,7 @@ export class DevMapHash extends RedirectMap {
       chain.splice(chain.indexOf(k), 1);
     }
     chain.unshift(k);
-    this.dv.setUint32(this.slotAddress(slot), ifindex, true);
-    this.dv.setUint32(this.slotAddress(slot) + 4, progId, true);
+    this.writeSlot(slot, ifindex, progId);
   }
 
   protected deleteElem(key: Uint8Array): void {
@@ -250,7 +263,7 @@ export class DevMapHash extends RedirectMap {
     const chain = this.bucket(k);
     chain.splice(chain.indexOf(k), 1);
     this.slots.delete(k);
-    this.dv.setBigUint64(this.slotAddress(slot), 0n, true);
+    this.clearSlot(slot);
     this.free.push(slot);
   }
 
@@ -313,29 +326,26 @@ export class CpuMap extends RedirectMap {
   /** `cpu_map_update_elem`: qsize 0 deletes; a CPU that is not possible is ENODEV; a bad program ENOMEM (the kernel's entry allocation fails). */
   protected updateElem(key: Uint8Array, value: Uint8Array, flags: number): void {
     this.checkValue(value);
-    const cpu = readU32(key);
     const qsize = readU32(value);
     if (BpfMap.badUpdateFlags(flags)) throw new MapError('EINVAL', `invalid update flags ${flags} for ${this.label}`);
-    if (cpu >= this.maxEntries) throw new MapError('E2BIG', `CPU ${cpu} is beyond max_entries ${this.maxEntries} of ${this.label}`);
+    const cpu = this.indexOf(key, 'CPU', 'E2BIG');
     if (flags === UpdateFlags.NOEXIST) throw new MapError('EEXIST', `every slot of ${this.label} exists (BPF_NOEXIST)`);
     if (qsize > CPUMAP_MAX_QSIZE) throw new MapError('EOVERFLOW', `qsize ${qsize} is above ${CPUMAP_MAX_QSIZE}`);
     if (cpu >= this.machine.possibleCpus) throw new MapError('ENODEV', `CPU ${cpu} is not one of the ${this.machine.possibleCpus} possible CPUs`);
     if (qsize === 0) {
       this.used[cpu] = 0;
-      this.dv.setBigUint64(this.slotAddress(cpu), 0n, true);
+      this.clearSlot(cpu);
       return;
     }
     const progId = this.checkProgram(this.valueSize === 8 ? readU32(value.subarray(4)) : 0, ATTACH_XDP_CPUMAP, 'ENOMEM');
-    this.dv.setUint32(this.slotAddress(cpu), qsize, true);
-    this.dv.setUint32(this.slotAddress(cpu) + 4, progId, true);
+    this.writeSlot(cpu, qsize, progId);
     this.used[cpu] = 1;
   }
 
   protected deleteElem(key: Uint8Array): void {
-    const cpu = readU32(key);
-    if (cpu >= this.maxEntries) throw new MapError('EINVAL', `CPU ${cpu} is beyond max_entries ${this.maxEntries} of ${this.label}`);
+    const cpu = this.indexOf(key, 'CPU');
     this.used[cpu] = 0;
-    this.dv.setBigUint64(this.slotAddress(cpu), 0n, true);
+    this.clearSlot(cpu);
   }
 
   protected nextKeyOf(key: Uint8Array | null): Uint8Array | undefined {
@@ -426,9 +436,8 @@ export class XskMap extends RedirectMap {
   /** `xsk_map_update_elem`: the value is a socket id (EBADF when there is no such socket). */
   protected updateElem(key: Uint8Array, value: Uint8Array, flags: number): void {
     this.checkValue(value);
-    const index = readU32(key);
     if (BpfMap.badUpdateFlags(flags)) throw new MapError('EINVAL', `invalid update flags ${flags} for ${this.label}`);
-    if (index >= this.maxEntries) throw new MapError('E2BIG', `index ${index} is beyond max_entries ${this.maxEntries} of ${this.label}`);
+    const index = this.indexOf(key, 'index', 'E2BIG');
     const socket = this.sockets.get(readU32(value));
     if (!socket) throw new MapError('EBADF', `${readU32(value)} is not an AF_XDP socket of this machine (XskSockets.open)`);
     const old = this.socketIds[index]!;
@@ -440,8 +449,7 @@ export class XskMap extends RedirectMap {
   }
 
   protected deleteElem(key: Uint8Array): void {
-    const index = readU32(key);
-    if (index >= this.maxEntries) throw new MapError('EINVAL', `index ${index} is beyond max_entries ${this.maxEntries} of ${this.label}`);
+    const index = this.indexOf(key, 'index');
     this.socketIds[index] = 0;
     this.dv.setUint32(this.slotAddress(index), 0, true);
   }
