@@ -291,7 +291,8 @@ export function markChainPrecisionFrom(env: Env, start: VState, regno: number): 
           }
           return changed;
         }
-        throw new NotSupported();
+        // Linux 6.18 treats this as its own bug (older kernels fell back to all-precise).
+        env.fail(`verifier bug: backtracking func entry subprog ${st.frames[0]!.subprogno} reg_mask ${bt.regs[bt.frame]!.toString(16)} stack_mask ${bt.stack[bt.frame]!.toString(16)}`, 'EFAULT');
       }
       for (let i = lastIdx; ;) {
         if (skipFirst) {
@@ -303,7 +304,7 @@ export function markChainPrecisionFrom(env: Env, start: VState, regno: number): 
         subseqIdx = i;
         i = prevInsnIdx(st, i, h);
         if (i === -1) break;
-        if (i >= env.len) throw new NotSupported();
+        if (i >= env.len) env.fail(`verifier bug: backtracking idx ${i}`, 'EFAULT');
       }
       st = st.parent;
       if (!st) break;
@@ -325,7 +326,10 @@ export function markChainPrecisionFrom(env: Env, start: VState, regno: number): 
         }
         for (let s = 0; s < 64 && bt.stack[fr]! >> BigInt(s) !== 0n; s++) {
           if (!bt.isFrameSlot(fr, s)) continue;
-          if (s >= func.allocatedStack / REG_SIZE) throw new NotSupported();
+          // A slot the parent never allocated: since 6.4 Linux reports its own bug here and rejects.
+          if (s >= func.allocatedStack / REG_SIZE) {
+            env.fail(`verifier bug: stack slot ${s}, total slots ${func.allocatedStack / REG_SIZE} (i >= func->allocated_stack / BPF_REG_SIZE)`, 'EFAULT');
+          }
           if (!isSpilledScalarReg(func, s)) {
             bt.clearFrameSlot(fr, s);
             continue;
