@@ -1,6 +1,6 @@
 /**
  * Asks the running kernel which helpers each program type may call and
- * which of them are GPL-only, and writes src/verifier/helper-availability.ts.
+ * which of them are GPL-only, and writes src/isa/helper-availability.ts.
  * Run as root: `npx tsx scripts/probe-verifier-helpers.ts`.
  *
  * For each program type and helper id it loads `r1..r5 = 0; call id; r0 = 0;
@@ -147,5 +147,5 @@ for (const [k, v] of Object.entries(out)) text += `  ${key(k)}: [${v.allowed.joi
 text += `};\n\n/** Helpers a program of the type may call only with a GPL-compatible license. */\nexport const GPL_ONLY_BY_TYPE: Readonly<Record<string, readonly number[]>> = {\n`;
 for (const [k, v] of Object.entries(out)) text += `  ${key(k)}: [${v.gpl.join(', ')}],\n`;
 text += `};\n`;
-writeFileSync(new URL('../src/verifier/helper-availability.ts', import.meta.url), text);
-console.log('wrote src/verifier/helper-availability.ts');
+writeFileSync(new URL('../src/isa/helper-availability.ts', import.meta.url), text);
+console.log('wrote src/isa/helper-availability.ts');

@@ -5,7 +5,7 @@
  * table lacks still loads: calling it stops the run with an error naming
  * the helper and the instruction (HelperTable.missing).
  */
-import { HELPERS_BY_TYPE } from '../verifier/helper-availability.js';
+import { HELPERS_BY_TYPE } from '../isa/uapi.js';
 import { HelperTable } from '../vm/helpers.js';
 import type { Helper } from '../vm/helpers.js';
 import { vmHelpers } from '../vm/helpers/index.js';

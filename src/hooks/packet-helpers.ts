@@ -5,6 +5,7 @@
  * pointer in r1 through {@link HookContexts}.
  */
 import { VmError } from '../errors.js';
+import { helperIdentity } from '../vm/helpers.js';
 import type { Helper, HelperCall } from '../vm/helpers.js';
 import { csumAdd } from '../vm/helpers/csum.js';
 import type { HookContexts } from './contexts.js';
@@ -60,7 +61,7 @@ export function skbOf(c: HelperCall, contexts: HookContexts, name: string): SkbC
 export function xdpHelpers(contexts: HookContexts): Helper[] {
   return [
     {
-      id: 44, name: 'bpf_xdp_adjust_head', fn: (c) => {
+      ...helperIdentity('bpf_xdp_adjust_head'), fn: (c) => {
         const x = xdpOf(c, contexts, 'bpf_xdp_adjust_head');
         const p = x.pointers();
         const delta = c.i32(2);
@@ -73,7 +74,7 @@ export function xdpHelpers(contexts: HookContexts): Helper[] {
       },
     },
     {
-      id: 65, name: 'bpf_xdp_adjust_tail', fn: (c) => {
+      ...helperIdentity('bpf_xdp_adjust_tail'), fn: (c) => {
         const x = xdpOf(c, contexts, 'bpf_xdp_adjust_tail');
         const p = x.pointers();
         const delta = c.i32(2);
@@ -85,7 +86,7 @@ export function xdpHelpers(contexts: HookContexts): Helper[] {
       },
     },
     {
-      id: 54, name: 'bpf_xdp_adjust_meta', fn: (c) => {
+      ...helperIdentity('bpf_xdp_adjust_meta'), fn: (c) => {
         const x = xdpOf(c, contexts, 'bpf_xdp_adjust_meta');
         const p = x.pointers();
         const meta = p.meta + c.i32(2);
@@ -97,13 +98,13 @@ export function xdpHelpers(contexts: HookContexts): Helper[] {
       },
     },
     {
-      id: 188, name: 'bpf_xdp_get_buff_len', fn: (c) => {
+      ...helperIdentity('bpf_xdp_get_buff_len'), fn: (c) => {
         const p = xdpOf(c, contexts, 'bpf_xdp_get_buff_len').pointers();
         c.ret(p.end - p.data);
       },
     },
     {
-      id: 189, name: 'bpf_xdp_load_bytes', fn: (c) => {
+      ...helperIdentity('bpf_xdp_load_bytes'), fn: (c) => {
         const p = xdpOf(c, contexts, 'bpf_xdp_load_bytes').pointers();
         const off = c.u32(2);
         const len = c.u32(4);
@@ -113,7 +114,7 @@ export function xdpHelpers(contexts: HookContexts): Helper[] {
       },
     },
     {
-      id: 190, name: 'bpf_xdp_store_bytes', fn: (c) => {
+      ...helperIdentity('bpf_xdp_store_bytes'), fn: (c) => {
         const p = xdpOf(c, contexts, 'bpf_xdp_store_bytes').pointers();
         const off = c.u32(2);
         const len = c.u32(4);
@@ -136,7 +137,7 @@ function linear(s: SkbContext): { data: number; len: number } {
 export function skbHelpers(contexts: HookContexts): Helper[] {
   return [
     {
-      id: 26, name: 'bpf_skb_load_bytes', fn: (c) => {
+      ...helperIdentity('bpf_skb_load_bytes'), fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_skb_load_bytes');
         const off = c.u32(2);
         const len = c.u32(4);
@@ -152,7 +153,7 @@ export function skbHelpers(contexts: HookContexts): Helper[] {
     },
     {
       // Offsets from the MAC header (BPF_HDR_START_MAC) or the network header (BPF_HDR_START_NET); anything wrong is -EFAULT.
-      id: 68, name: 'bpf_skb_load_bytes_relative', fn: (c) => {
+      ...helperIdentity('bpf_skb_load_bytes_relative'), fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_skb_load_bytes_relative');
         const off = c.u32(2);
         const len = c.u32(4);
@@ -169,7 +170,7 @@ export function skbHelpers(contexts: HookContexts): Helper[] {
       },
     },
     {
-      id: 9, name: 'bpf_skb_store_bytes', fn: (c) => {
+      ...helperIdentity('bpf_skb_store_bytes'), fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_skb_store_bytes');
         const off = c.u32(2);
         const len = c.u32(4);
@@ -184,7 +185,7 @@ export function skbHelpers(contexts: HookContexts): Helper[] {
       },
     },
     {
-      id: 10, name: 'bpf_l3_csum_replace', fn: (c) => {
+      ...helperIdentity('bpf_l3_csum_replace'), fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_l3_csum_replace');
         const off = c.u32(2);
         const from = c.u32(3);
@@ -204,7 +205,7 @@ export function skbHelpers(contexts: HookContexts): Helper[] {
       },
     },
     {
-      id: 11, name: 'bpf_l4_csum_replace', fn: (c) => {
+      ...helperIdentity('bpf_l4_csum_replace'), fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_l4_csum_replace');
         const off = c.u32(2);
         const from = c.u32(3);
@@ -231,7 +232,7 @@ export function skbHelpers(contexts: HookContexts): Helper[] {
     },
     {
       // The new length must leave the headers (skb_network_offset) and stay within BPF_SKB_MAX_LEN.
-      id: 38, name: 'bpf_skb_change_tail', fn: (c) => {
+      ...helperIdentity('bpf_skb_change_tail'), fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_skb_change_tail');
         const newLen = c.u32(2);
         const { data, end } = s.bounds();
@@ -246,7 +247,7 @@ export function skbHelpers(contexts: HookContexts): Helper[] {
     },
     {
       // Room in front of the MAC header, which then starts at the new data (skb_reset_mac_header).
-      id: 43, name: 'bpf_skb_change_head', fn: (c) => {
+      ...helperIdentity('bpf_skb_change_head'), fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_skb_change_head');
         const room = c.u32(2);
         const { data, end } = s.bounds();
@@ -260,7 +261,7 @@ export function skbHelpers(contexts: HookContexts): Helper[] {
       },
     },
     {
-      id: 39, name: 'bpf_skb_pull_data', fn: (c) => {
+      ...helperIdentity('bpf_skb_pull_data'), fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_skb_pull_data');
         // Every tsbpf socket buffer is linear: pulling succeeds when the bytes exist.
         c.ret(c.u32(2) <= linear(s).len ? 0 : ENOMEM);
@@ -268,7 +269,7 @@ export function skbHelpers(contexts: HookContexts): Helper[] {
     },
     {
       // One cookie per socket, generated on first use; every run has a fresh socket, as in the kernel's test run.
-      id: 46, name: 'bpf_get_socket_cookie', fn: (c) => {
+      ...helperIdentity('bpf_get_socket_cookie'), fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_get_socket_cookie');
         if (s.socketCookie === 0n) s.socketCookie = contexts.nextSocketCookie();
         c.ret(s.socketCookie);
@@ -276,7 +277,7 @@ export function skbHelpers(contexts: HookContexts): Helper[] {
     },
     {
       // __skb_set_sw_hash(skb, hash, true): bpf_get_hash_recalc returns it until the hash is cleared.
-      id: 48, name: 'bpf_set_hash', fn: (c) => {
+      ...helperIdentity('bpf_set_hash'), fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_set_hash');
         s.setField(SkBuff.hash, c.u32(2));
         s.hashValid = true;
@@ -284,7 +285,7 @@ export function skbHelpers(contexts: HookContexts): Helper[] {
       },
     },
     {
-      id: 40, name: 'bpf_csum_update', fn: (c) => {
+      ...helperIdentity('bpf_csum_update'), fn: (c) => {
         skbOf(c, contexts, 'bpf_csum_update');
         // Only CHECKSUM_COMPLETE buffers carry a running checksum; test-run buffers are CHECKSUM_NONE.
         c.ret(ENOTSUPP);

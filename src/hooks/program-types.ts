@@ -3,8 +3,8 @@
  * in a test run.
  */
 import { TsbpfError } from '../errors.js';
-import { ATTACH_TYPE_NAMES, PROG_TYPE_NAMES } from '../loader/sections.js';
 import { attachTypeByName, progTypeByName } from '../verifier/prog-types.js';
+import { ATTACH_TYPE_NAMES, PROG_TYPE_NAMES } from '../isa/uapi.js';
 
 export { PROG_TYPE_NAMES };
 

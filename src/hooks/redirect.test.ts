@@ -10,13 +10,14 @@ import { jitEngine } from '../jit/runtime.js';
 import { interpreterEngine } from '../vm/engine.js';
 import { Machine } from '../vm/machine.js';
 import { XskSockets } from '../vm/maps/devmap.js';
-import { MapError, MapType } from '../vm/maps/types.js';
+import { MapError } from '../vm/maps/types.js';
 import { prepareProgram } from '../vm/program.js';
 import { HookContexts } from './contexts.js';
 import { helpersForType } from './helpers.js';
 import { NetNamespace } from './net.js';
 import { progTypeId } from './program-types.js';
 import { TestRunner } from './test-run.js';
+import { MapType } from '../isa/uapi.js';
 
 const u32 = (v: number) => new Uint8Array(new Uint32Array([v]).buffer);
 const u64 = (a: number, b: number) => new Uint8Array(new Uint32Array([a, b]).buffer);

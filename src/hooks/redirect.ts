@@ -11,15 +11,16 @@
  * these clones.
  */
 import { VmError } from '../errors.js';
+import { helperIdentity } from '../vm/helpers.js';
 import type { Helper, HelperCall } from '../vm/helpers.js';
 import { MapDirectory } from '../vm/maps/directory.js';
 import { RedirectMap } from '../vm/maps/devmap.js';
 import type { RedirectEntry } from '../vm/maps/devmap.js';
 import { mapTypeName } from '../vm/maps/map.js';
-import { MapType } from '../vm/maps/types.js';
 import type { HookContexts } from './contexts.js';
 import { formatIp } from './net.js';
 import { XdpAction } from './xdp.js';
+import { MapType } from '../isa/uapi.js';
 
 const TC_ACT_SHOT = 2;
 const TC_ACT_REDIRECT = 7;
@@ -158,7 +159,7 @@ export function xdpRedirectHelpers(contexts: HookContexts): Helper[] {
   return [
     {
       // bpf_xdp_redirect: any flag aborts; the target is an ifindex.
-      id: 23, name: 'bpf_redirect', fn: (c) => {
+      ...helperIdentity('bpf_redirect'), fn: (c) => {
         if (c.u64(2) !== 0n) return c.ret(XdpAction.ABORTED);
         contexts.redirect = { tgtIndex: c.u32(1), kind: 'ifindex', ingress: false };
         c.ret(XdpAction.REDIRECT);
@@ -167,7 +168,7 @@ export function xdpRedirectHelpers(contexts: HookContexts): Helper[] {
     {
       // __bpf_xdp_redirect_map: devmaps take BPF_F_BROADCAST and BPF_F_EXCLUDE_INGRESS; the low bits are the action
       // when the key has no entry.
-      id: 51, name: 'bpf_redirect_map', fn: (c) => {
+      ...helperIdentity('bpf_redirect_map'), fn: (c) => {
         const map = redirectMapArg(c);
         const key = c.u32(2);
         const flags = c.u64(3);
@@ -197,7 +198,7 @@ export function skbRedirectHelpers(contexts: HookContexts): Helper[] {
   return [
     {
       // Any flag but BPF_F_INGRESS (or an internal one) is TC_ACT_SHOT.
-      id: 23, name: 'bpf_redirect', fn: (c) => {
+      ...helperIdentity('bpf_redirect'), fn: (c) => {
         const flags = c.u64(2);
         if (flags & ~BPF_F_INGRESS) return c.ret(TC_ACT_SHOT);
         contexts.redirect = { tgtIndex: c.u32(1), kind: 'ifindex', ingress: flags !== 0n };
@@ -205,7 +206,7 @@ export function skbRedirectHelpers(contexts: HookContexts): Helper[] {
       },
     },
     {
-      id: 155, name: 'bpf_redirect_peer', fn: (c) => {
+      ...helperIdentity('bpf_redirect_peer'), fn: (c) => {
         if (c.u64(2) !== 0n) return c.ret(TC_ACT_SHOT);
         contexts.redirect = { tgtIndex: c.u32(1), kind: 'ifindex', ingress: true, via: 'peer' };
         c.ret(TC_ACT_REDIRECT);
@@ -213,7 +214,7 @@ export function skbRedirectHelpers(contexts: HookContexts): Helper[] {
     },
     {
       // bpf_redirect_neigh(ifindex, params, plen, flags): params is a struct bpf_redir_neigh (20 bytes) or NULL.
-      id: 152, name: 'bpf_redirect_neigh', fn: (c) => {
+      ...helperIdentity('bpf_redirect_neigh'), fn: (c) => {
         const plen = c.i32(3);
         if ((plen !== 0 && plen < 20) || c.u64(4) !== 0n) return c.ret(TC_ACT_SHOT);
         let nexthop: string | undefined;

@@ -5,6 +5,7 @@
  * run sees the kernel test run's empty namespace: `lo` alone, which does
  * not forward, so a lookup from it answers `BPF_FIB_LKUP_RET_FWD_DISABLED`.
  */
+import { helperIdentity } from '../vm/helpers.js';
 import type { Helper, HelperCall } from '../vm/helpers.js';
 import type { HookContexts } from './contexts.js';
 import { FibResult, readFibParams, writeFibParams } from './net.js';
@@ -53,14 +54,14 @@ function mtuDevice(contexts: HookContexts, ifindex: number, own: number): NetInt
 export function xdpRouteHelpers(contexts: HookContexts): Helper[] {
   return [
     {
-      id: 69, name: 'bpf_fib_lookup', fn: (c) => {
+      ...helperIdentity('bpf_fib_lookup'), fn: (c) => {
         xdpOf(c, contexts, 'bpf_fib_lookup');
         c.ret(fibLookup(c, contexts, true, 0));
       },
     },
     {
       // bpf_xdp_check_mtu(ctx, ifindex, *mtu_len, len_diff, flags): no flags; the frame (or *mtu_len + link header) must fit.
-      id: 163, name: 'bpf_check_mtu', fn: (c) => {
+      ...helperIdentity('bpf_check_mtu'), fn: (c) => {
         const x = xdpOf(c, contexts, 'bpf_check_mtu');
         const mtuLen = c.ptr(3, 4, true);
         if (c.u64(5) !== 0n) return c.ret(EINVAL);
@@ -82,7 +83,7 @@ export function xdpRouteHelpers(contexts: HookContexts): Helper[] {
 export function skbRouteHelpers(contexts: HookContexts): Helper[] {
   return [
     {
-      id: 69, name: 'bpf_fib_lookup', fn: (c) => {
+      ...helperIdentity('bpf_fib_lookup'), fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_fib_lookup');
         const { data, end } = s.bounds();
         c.ret(fibLookup(c, contexts, false, end - data));
@@ -90,7 +91,7 @@ export function skbRouteHelpers(contexts: HookContexts): Helper[] {
     },
     {
       // bpf_skb_check_mtu(ctx, ifindex, *mtu_len, len_diff, flags): BPF_MTU_CHK_SEGS only for GSO packets, and then with no length given.
-      id: 163, name: 'bpf_check_mtu', fn: (c) => {
+      ...helperIdentity('bpf_check_mtu'), fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_check_mtu');
         const mtuLen = c.ptr(3, 4, true);
         const flags = c.u64(5);

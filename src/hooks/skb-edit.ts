@@ -12,6 +12,7 @@
  * second push moves the first tag into the packet. A test run's output
  * packet therefore shows a tag only from the second push on.
  */
+import { helperIdentity } from '../vm/helpers.js';
 import type { Helper, HelperCall } from '../vm/helpers.js';
 import { jhash2 } from '../vm/maps/hash-function.js';
 import type { HookContexts } from './contexts.js';
@@ -168,7 +169,7 @@ export function skbEditHelpers(contexts: HookContexts): Helper[] {
   return [
     {
       // skb_vlan_push: the tag goes to the metadata; one already there moves into the packet first.
-      id: 18, name: 'bpf_skb_vlan_push', fn: (c) => {
+      ...helperIdentity('bpf_skb_vlan_push'), fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_skb_vlan_push');
         let proto = c.u32(2) & 0xffff;
         if (fromBe16(proto) !== ETH_P_8021Q && fromBe16(proto) !== ETH_P_8021AD) proto = fromBe16(ETH_P_8021Q);
@@ -193,7 +194,7 @@ export function skbEditHelpers(contexts: HookContexts): Helper[] {
     },
     {
       // skb_vlan_pop: drops the metadata tag (or the packet's outer tag), then moves a next tag from the packet to the metadata.
-      id: 19, name: 'bpf_skb_vlan_pop', fn: (c) => {
+      ...helperIdentity('bpf_skb_vlan_pop'), fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_skb_vlan_pop');
         if (hwTag(s).present) {
           setHwTag(s, { present: false, tci: 0, proto: 0 });
@@ -212,7 +213,7 @@ export function skbEditHelpers(contexts: HookContexts): Helper[] {
     },
     {
       // bpf_skb_proto_xlat: IPv4 <-> IPv6 only, 20 bytes of room made or removed after the MAC header.
-      id: 31, name: 'bpf_skb_change_proto', fn: (c) => {
+      ...helperIdentity('bpf_skb_change_proto'), fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_skb_change_proto');
         if (c.u64(3) !== 0n) return c.ret(EINVAL);
         const to = fromBe16(c.u32(2) & 0xffff);
@@ -229,7 +230,7 @@ export function skbEditHelpers(contexts: HookContexts): Helper[] {
       },
     },
     {
-      id: 32, name: 'bpf_skb_change_type', fn: (c) => {
+      ...helperIdentity('bpf_skb_change_type'), fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_skb_change_type');
         const type = c.u32(2);
         if (s.field(SkBuff.pkt_type) > PACKET_OTHERHOST || type > PACKET_OTHERHOST) return c.ret(EINVAL);
@@ -238,11 +239,11 @@ export function skbEditHelpers(contexts: HookContexts): Helper[] {
       },
     },
     {
-      id: 50, name: 'bpf_skb_adjust_room', fn: (c) => c.ret(adjustRoom(c, skbOf(c, contexts, 'bpf_skb_adjust_room'))),
+      ...helperIdentity('bpf_skb_adjust_room'), fn: (c) => c.ret(adjustRoom(c, skbOf(c, contexts, 'bpf_skb_adjust_room'))),
     },
     {
       // skb_get_hash: the hash set by bpf_set_hash or computed before, else a fresh flow hash.
-      id: 34, name: 'bpf_get_hash_recalc', fn: (c) => {
+      ...helperIdentity('bpf_get_hash_recalc'), fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_get_hash_recalc');
         if (!s.hashValid) {
           s.setField(SkBuff.hash, flowHash(c, s));
@@ -252,7 +253,7 @@ export function skbEditHelpers(contexts: HookContexts): Helper[] {
       },
     },
     {
-      id: 41, name: 'bpf_set_hash_invalid', fn: (c) => {
+      ...helperIdentity('bpf_set_hash_invalid'), fn: (c) => {
         skbOf(c, contexts, 'bpf_set_hash_invalid').clearHash();
         c.ret(0);
       },
@@ -260,7 +261,7 @@ export function skbEditHelpers(contexts: HookContexts): Helper[] {
     {
       // A copy of the packet goes to the device now: delivered (0) when the device is up, dropped when it is down
       // (egress: the noop qdisc's NET_XMIT_CN, 2; ingress: NET_RX_DROP, 1).
-      id: 13, name: 'bpf_clone_redirect', fn: (c) => {
+      ...helperIdentity('bpf_clone_redirect'), fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_clone_redirect');
         const flags = c.u64(3);
         if (flags & ~1n) return c.ret(EINVAL);

@@ -6,6 +6,7 @@
  * `bpf_sock_ops_cb_flags_set` (59) and `bpf_get_socket_cookie` (46).
  */
 import { VmError } from '../errors.js';
+import { helperIdentity } from '../vm/helpers.js';
 import type { Helper, HelperCall } from '../vm/helpers.js';
 import type { HookContexts } from './contexts.js';
 
@@ -14,7 +15,7 @@ export function netHelpers(contexts: HookContexts): Helper[] {
   return [
     {
       // The context (or NULL: the initial namespace) names the namespace; tsbpf has one, the run's network.
-      id: 122, name: 'bpf_get_netns_cookie', fn: (c) => c.ret(contexts.net.cookie),
+      ...helperIdentity('bpf_get_netns_cookie'), fn: (c) => c.ret(contexts.net.cookie),
     },
   ];
 }
@@ -90,7 +91,7 @@ export function sockOpsHelpers(contexts: HookContexts): Helper[] {
   };
   return [
     {
-      id: 49, name: 'bpf_setsockopt', fn: (c) => {
+      ...helperIdentity('bpf_setsockopt'), fn: (c) => {
         const { sock, op } = socketOf(c, 'bpf_setsockopt');
         const optlen = c.i32(5);
         const optval = c.ptr(4, Math.max(0, optlen));
@@ -99,7 +100,7 @@ export function sockOpsHelpers(contexts: HookContexts): Helper[] {
       },
     },
     {
-      id: 57, name: 'bpf_getsockopt', fn: (c) => {
+      ...helperIdentity('bpf_getsockopt'), fn: (c) => {
         const { sock, op } = socketOf(c, 'bpf_getsockopt');
         const optlen = c.i32(5);
         const optval = c.ptr(4, Math.max(0, optlen), true);
@@ -111,7 +112,7 @@ export function sockOpsHelpers(contexts: HookContexts): Helper[] {
       },
     },
     {
-      id: 59, name: 'bpf_sock_ops_cb_flags_set', fn: (c) => {
+      ...helperIdentity('bpf_sock_ops_cb_flags_set'), fn: (c) => {
         const { sock, op } = socketOf(c, 'bpf_sock_ops_cb_flags_set');
         const arg = c.i32(2);
         if (op > LOCKED_OPS_MAX) return c.ret(EOPNOTSUPP);
@@ -122,7 +123,7 @@ export function sockOpsHelpers(contexts: HookContexts): Helper[] {
       },
     },
     {
-      id: 46, name: 'bpf_get_socket_cookie', fn: (c) => {
+      ...helperIdentity('bpf_get_socket_cookie'), fn: (c) => {
         const { sock } = socketOf(c, 'bpf_get_socket_cookie');
         if (sock.cookie === 0n) sock.cookie = contexts.nextSocketCookie();
         c.ret(sock.cookie);

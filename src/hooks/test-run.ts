@@ -20,6 +20,7 @@ import type { ClonedPacket, RedirectTarget } from './redirect.js';
 import { SkbContext } from './skb.js';
 import type { TunnelInfo } from './skb.js';
 import { XdpAction, XdpContext, XdpMd } from './xdp.js';
+import { ProgType } from '../isa/uapi.js';
 
 /** Input of one test run. */
 export interface TestRunInput {
@@ -82,8 +83,6 @@ export interface TestRunResult {
 const SKB_REDIRECT_TYPES = new Set(['sched_cls', 'sched_act', 'lwt_xmit']);
 const TC_ACT_REDIRECT = 7;
 
-/** `BPF_PROG_TYPE_SYSCALL`. */
-const PROG_TYPE_SYSCALL = 31;
 
 /** Largest `repeat` (the kernel's is a u32). */
 export const MAX_REPEAT = 0xffff_ffff;
@@ -190,7 +189,7 @@ export class TestRunner {
       const refusal = testRunRefusal(typeId);
       if (refusal) throw new TsbpfError(`a ${progTypeName(typeId)} program cannot be test-run: ${refusal}`);
       const minSize = input.minCtxSize ?? 0;
-      if (typeId === PROG_TYPE_SYSCALL && (input.ctxIn?.length ?? 0) < minSize) {
+      if (typeId === ProgType.SYSCALL && (input.ctxIn?.length ?? 0) < minSize) {
         throw new TsbpfError(`the program reads or writes its context up to byte ${minSize}: ctx_in must be at least that long, not ${input.ctxIn?.length ?? 0} bytes (EINVAL, as in the kernel)`);
       }
       const size = Math.max(input.ctxIn?.length ?? 0, rawContextSize(typeId), minSize);

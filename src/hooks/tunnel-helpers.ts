@@ -11,6 +11,7 @@
  * set therefore swaps the two addresses, in tsbpf as in Linux.
  */
 import { TsbpfError } from '../errors.js';
+import { helperIdentity } from '../vm/helpers.js';
 import type { Helper } from '../vm/helpers.js';
 import { formatIp, parseIp } from './net.js';
 import type { HookContexts } from './contexts.js';
@@ -54,7 +55,7 @@ const FLOWLABEL_MASK = 0x000fffff;
 export function tunnelHelpers(contexts: HookContexts): Helper[] {
   return [
     {
-      id: 20, name: 'bpf_skb_get_tunnel_key', fn: (c) => {
+      ...helperIdentity('bpf_skb_get_tunnel_key'), fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_skb_get_tunnel_key');
         const size = c.u32(3);
         const flags = c.u64(4);
@@ -88,7 +89,7 @@ export function tunnelHelpers(contexts: HookContexts): Helper[] {
       },
     },
     {
-      id: 21, name: 'bpf_skb_set_tunnel_key', fn: (c) => {
+      ...helperIdentity('bpf_skb_set_tunnel_key'), fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_skb_set_tunnel_key');
         const size = c.u32(3);
         const flags = c.u64(4);
@@ -122,7 +123,7 @@ export function tunnelHelpers(contexts: HookContexts): Helper[] {
       },
     },
     {
-      id: 29, name: 'bpf_skb_get_tunnel_opt', fn: (c) => {
+      ...helperIdentity('bpf_skb_get_tunnel_opt'), fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_skb_get_tunnel_opt');
         const size = c.u32(3);
         const to = c.ptr(2, size, true);
@@ -144,7 +145,7 @@ export function tunnelHelpers(contexts: HookContexts): Helper[] {
     },
     {
       // Only on the metadata bpf_skb_set_tunnel_key made (the kernel's per-CPU metadata_dst).
-      id: 30, name: 'bpf_skb_set_tunnel_opt', fn: (c) => {
+      ...helperIdentity('bpf_skb_set_tunnel_opt'), fn: (c) => {
         const s = skbOf(c, contexts, 'bpf_skb_set_tunnel_opt');
         const size = c.u32(3);
         const info = s.tunnel;

@@ -6,8 +6,7 @@
  * disassembler prints for id 0.
  */
 
-/** Helper names indexed by helper id (0 = `bpf_unspec` ... 211 = `bpf_cgrp_storage_delete`). */
-export const HELPER_NAMES: readonly string[] = Object.freeze([
+const HELPERS = [
   'bpf_unspec',
   'bpf_map_lookup_elem', // 1
   'bpf_map_update_elem', // 2
@@ -220,7 +219,19 @@ export const HELPER_NAMES: readonly string[] = Object.freeze([
   'bpf_user_ringbuf_drain', // 209
   'bpf_cgrp_storage_get', // 210
   'bpf_cgrp_storage_delete', // 211
-]);
+] as const;
+
+/** Helper names indexed by helper id (0 = `bpf_unspec` ... 211 = `bpf_cgrp_storage_delete`). */
+export const HELPER_NAMES: readonly string[] = HELPERS;
+
+/** A helper's name as Linux spells it (`bpf_map_lookup_elem`). */
+export type HelperName = (typeof HELPERS)[number];
+
+/** Helper ids (`enum bpf_func_id`), named as the kernel's `BPF_FUNC_*`: `BpfFunc.map_lookup_elem` = 1, `BpfFunc.tail_call` = 12. */
+export const BpfFunc = Object.freeze(Object.fromEntries(HELPERS.map((n, id) => [n.slice(4), id]))) as { readonly [K in HelperName as FuncKey<K>]: number };
+
+/** `bpf_map_lookup_elem` → `map_lookup_elem`. */
+type FuncKey<N extends string> = N extends `bpf_${infer R}` ? R : never;
 
 /** Highest helper id Linux defines (`__BPF_FUNC_MAX_ID - 1`). */
 export const MAX_HELPER_ID = HELPER_NAMES.length - 1;
@@ -235,4 +246,9 @@ export function helperName(id: number): string | undefined {
 /** The id of helper `name` (with or without the `bpf_` prefix), or undefined. */
 export function helperId(name: string): number | undefined {
   return IDS.get(name) ?? IDS.get('bpf_' + name);
+}
+
+/** The name of helper `id` as the kernel's `func_id_name` gives it (`unknown` for an id it does not define). */
+export function funcIdName(id: number): string {
+  return helperName(id) ?? 'unknown';
 }

@@ -6,8 +6,10 @@
  * Programs that pass can be run without the engine ever leaving the code.
  */
 import { InstructionError } from '../errors.js';
-import type { Instruction } from './instruction.js';
+import type { Instruction, RawSlot } from './instruction.js';
 import { branchTarget } from './instruction.js';
+import { toSlots } from './encode.js';
+import { Class, JmpOp } from './opcode.js';
 
 /** A decoded program with per-slot lookup. */
 export interface ProgramLayout {
@@ -25,6 +27,47 @@ export function layoutOf(insns: readonly Instruction[]): (Instruction | undefine
     if (insn.kind === 'lddw') bySlot.push(undefined);
   }
   return bySlot;
+}
+
+/** A structural fault in the Linux verifier's words, at an instruction. */
+export interface StructureFault {
+  message: string;
+  insn: number;
+}
+
+/**
+ * The second pass of Linux's `check_subprogs`, the one place tsbpf makes
+ * it: every jump stays inside its subprogram (`starts`, ascending, from 0)
+ * and every subprogram ends with `exit` or an unconditional jump. `visit`
+ * sees each slot first, with its subprogram's index (the verifier records
+ * tail calls and legacy packet loads there). Returns the first fault, in
+ * the kernel's order, or null.
+ */
+export function checkSubprogBounds(
+  slots: readonly RawSlot[], starts: readonly number[], visit?: (insn: number, subprog: number) => void,
+): StructureFault | null {
+  let cur = 0;
+  let end = starts.length > 1 ? starts[1]! : slots.length;
+  let start = starts[0] ?? 0;
+  for (let i = 0; i < slots.length; i++) {
+    const { code, off, imm } = slots[i]!;
+    visit?.(i, cur);
+    const cls = code & 0x07;
+    const op = code & 0xf0;
+    if ((cls === Class.JMP || cls === Class.JMP32) && op !== JmpOp.CALL && op !== JmpOp.EXIT) {
+      const target = i + (code === (Class.JMP32 | JmpOp.JA) ? imm : off) + 1;
+      if (target < start || target >= end) return { message: `jump out of range from insn ${i} to ${target}`, insn: i };
+    }
+    if (i === end - 1) {
+      if (code !== (Class.JMP | JmpOp.EXIT) && code !== (Class.JMP32 | JmpOp.JA) && code !== (Class.JMP | JmpOp.JA)) {
+        return { message: 'last insn is not an exit or jmp', insn: i };
+      }
+      start = end;
+      cur++;
+      if (cur < starts.length) end = cur + 1 < starts.length ? starts[cur + 1]! : slots.length;
+    }
+  }
+  return null;
 }
 
 /**
@@ -49,26 +92,14 @@ export function checkStructure(insns: readonly Instruction[]): ProgramLayout {
     starts.add(target);
   }
   const subprogs = [...starts].sort((a, b) => a - b);
-  for (let s = 0; s < subprogs.length; s++) {
-    const begin = subprogs[s]!;
-    const end = s + 1 < subprogs.length ? subprogs[s + 1]! : count;
-    for (let pc = begin; pc < end; pc++) {
-      const insn = bySlot[pc];
-      if (insn === undefined) continue;
-      if (insn.kind === 'jmp' || insn.kind === 'ja' || insn.kind === 'gotol' || insn.kind === 'may_goto') {
-        const target = branchTarget(insn, pc)!;
-        if (target < begin || target >= end) {
-          throw new InstructionError(`jump out of range from insn ${pc} to ${target}`, { insn: pc });
-        }
-        if (bySlot[target] === undefined) throw new InstructionError(`jump into the middle of ldimm64 insn ${target - 1}`, { insn: pc });
-      }
-    }
-    let last = end - 1;
-    if (bySlot[last] === undefined) last -= 1;
-    const tail = bySlot[last]!;
-    if (tail.kind !== 'exit' && tail.kind !== 'ja' && tail.kind !== 'gotol') {
-      throw new InstructionError('last insn is not an exit or jmp', { insn: last });
-    }
+  const slots = insns.flatMap((insn) => toSlots(insn));
+  const fault = checkSubprogBounds(slots, subprogs);
+  if (fault) throw new InstructionError(fault.message, { insn: fault.insn });
+  for (let pc = 0; pc < count; pc++) {
+    const insn = bySlot[pc];
+    if (insn === undefined || (insn.kind !== 'jmp' && insn.kind !== 'ja' && insn.kind !== 'gotol' && insn.kind !== 'may_goto')) continue;
+    const target = branchTarget(insn, pc)!;
+    if (bySlot[target] === undefined) throw new InstructionError(`jump into the middle of ldimm64 insn ${target - 1}`, { insn: pc });
   }
   return { bySlot, subprogs };
 }

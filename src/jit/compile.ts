@@ -33,7 +33,7 @@ import type { AluInsn, AtomicInsn, EndianInsn, Instruction, JmpInsn, LdAbsInsn, 
 import { STACK_SIZE } from '../isa/opcode.js';
 import { MAX_TAIL_CALLS, MAY_GOTO_BUDGET } from '../vm/interpreter.js';
 import { guardsBase, PAGE_TABLE, PageRights } from '../vm/memory.js';
-import { TAIL_CALL_HELPER_ID } from '../vm/program.js';
+import { BpfFunc, MapType, helperId } from '../isa/uapi.js';
 import type { PreparedProgram } from '../vm/program.js';
 import { accessInfo, BUDGET_LEFT_OFFSET, callbackExport, ENV, ExportName, guardInfo, helperImport, ImportName } from './abi.js';
 import type { JitVariant } from './abi.js';
@@ -128,18 +128,11 @@ const FULL_NAMES = ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', 'r9', 
 const ENTRY_NAMES = ['r1', 'r2', 'r3', 'r4', 'r5', 'fp'];
 
 /** Helpers that read no argument and never call back: no register spill, only r0 comes back. */
-const ARGLESS: ReadonlyMap<number, string> = new Map([
-  [5, 'bpf_ktime_get_ns'], [7, 'bpf_get_prandom_u32'], [14, 'bpf_get_current_pid_tgid'],
-  [15, 'bpf_get_current_uid_gid'], [42, 'bpf_get_numa_node_id'], [118, 'bpf_jiffies64'],
-  [125, 'bpf_ktime_get_boot_ns'], [160, 'bpf_ktime_get_coarse_ns'], [208, 'bpf_ktime_get_tai_ns'],
-]);
+const ARGLESS: ReadonlyMap<number, string> = new Map(([
+  'bpf_ktime_get_ns', 'bpf_get_prandom_u32', 'bpf_get_current_pid_tgid', 'bpf_get_current_uid_gid',
+  'bpf_get_numa_node_id', 'bpf_jiffies64', 'bpf_ktime_get_boot_ns', 'bpf_ktime_get_coarse_ns', 'bpf_ktime_get_tai_ns',
+] as const).map((name) => [helperId(name)!, name]));
 
-const MAP_TYPE_HASH = 1;
-const MAP_TYPE_ARRAY = 2;
-const MAP_TYPE_PROG_ARRAY = 3;
-const MAP_TYPE_PERCPU_HASH = 5;
-const MAP_TYPE_PERCPU_ARRAY = 6;
-const MAP_TYPE_LPM_TRIE = 11;
 
 /** Wasm comparison for a jump, 64-bit name (the 32-bit one replaces the prefix). */
 const JMP_CMP: Record<JmpInsn['op'], string> = {
@@ -256,7 +249,7 @@ class ProgramCompiler {
     if (ref === undefined) {
       ref = emitHashLookup(this.m, `${this.tag}.lookup${this.lookups.size}`, {
         keySize: f.keySize, seed: f.seed, mask: f.mask, storage: f.storage, stride: f.stride, cpus: f.cpus,
-        percpu: f.type === MAP_TYPE_PERCPU_HASH, maxSteps: f.maxEntries + 1,
+        percpu: f.type === MapType.PERCPU_HASH, maxSteps: f.maxEntries + 1,
       }, this.cpu);
       this.lookups.set(f.storage, ref);
     }
@@ -1478,12 +1471,12 @@ class FnEmitter implements BlockEmitter {
   private helperCall(pc: number, id: number): void {
     const c = this.code;
     this.lastLookupInline = false;
-    if (id === TAIL_CALL_HELPER_ID) {
+    if (id === BpfFunc.tail_call) {
       this.tailCall(pc);
       return;
     }
     const name = this.pc.env.helperName(id);
-    if (id === 8 && name === 'bpf_get_smp_processor_id') {
+    if (id === BpfFunc.get_smp_processor_id && name === 'bpf_get_smp_processor_id') {
       c.globalGet(this.pc.cpu);
       c.op('i64.extend_i32_u');
       this.set(0);
@@ -1497,7 +1490,7 @@ class FnEmitter implements BlockEmitter {
       this.reload(0, 0);
       return;
     }
-    if (id === 1 && name === 'bpf_map_lookup_elem' && this.inlineLookup(pc)) {
+    if (id === BpfFunc.map_lookup_elem && name === 'bpf_map_lookup_elem' && this.inlineLookup(pc)) {
       this.lastLookupInline = true;
       return;
     }
@@ -1527,8 +1520,8 @@ class FnEmitter implements BlockEmitter {
     let fast: () => void;
     let keySize: number;
     let needsCheck = true;
-    if ((facts.type === MAP_TYPE_ARRAY || facts.type === MAP_TYPE_PERCPU_ARRAY) && facts.keySize === 4) {
-      const percpu = facts.type === MAP_TYPE_PERCPU_ARRAY;
+    if ((facts.type === MapType.ARRAY || facts.type === MapType.PERCPU_ARRAY) && facts.keySize === 4) {
+      const percpu = facts.type === MapType.PERCPU_ARRAY;
       keySize = 4;
       if (percpu) needsCheck = true;
       const key = this.temp('key', 'i32');
@@ -1558,7 +1551,7 @@ class FnEmitter implements BlockEmitter {
         c.end();
         this.set(0);
       };
-    } else if ((facts.type === MAP_TYPE_HASH || facts.type === MAP_TYPE_PERCPU_HASH) && facts.keySize <= MAX_INLINE_KEY) {
+    } else if ((facts.type === MapType.HASH || facts.type === MapType.PERCPU_HASH) && facts.keySize <= MAX_INLINE_KEY) {
       keySize = facts.keySize;
       const lookup = this.pc.hashLookup(facts);
       const t = this.temp('found', 'i64');
@@ -1576,7 +1569,7 @@ class FnEmitter implements BlockEmitter {
         this.set(0);
         c.end();
       };
-    } else if (facts.type === MAP_TYPE_LPM_TRIE && facts.keySize > 4) {
+    } else if (facts.type === MapType.LPM_TRIE && facts.keySize > 4) {
       keySize = facts.keySize;
       const lookup = this.pc.lpmLookup(facts);
       const t = this.temp('found', 'i64');
@@ -1605,7 +1598,7 @@ class FnEmitter implements BlockEmitter {
     const site = this.newSite(keySize);
     if (!this.copying) this.pc.stats.checkedAccesses++;
     this.siteMiss(site, () => this.get(2));
-    if (facts.type === MAP_TYPE_PERCPU_ARRAY) {
+    if (facts.type === MapType.PERCPU_ARRAY) {
       // A CPU without a slot: the helper raises the error.
       c.globalGet(this.pc.cpu);
       c.i32(facts.cpus);
@@ -1688,7 +1681,7 @@ class FnEmitter implements BlockEmitter {
     c.op('i32.lt_u');
     c.if();
     const facts = this.constMap(2);
-    if (facts !== undefined && facts.type === MAP_TYPE_PROG_ARRAY) {
+    if (facts !== undefined && facts.type === MapType.PROG_ARRAY) {
       const id = this.temp('index', 'i32');
       // index < max_entries (the low 32 bits of r3, as the interpreter takes them)
       this.get(3);

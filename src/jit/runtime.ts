@@ -28,6 +28,7 @@ import type { CompiledModule, CompileEnv } from './compile.js';
 import { mapFacts } from './facts.js';
 import { ModuleBuilder } from './wasm/module.js';
 import type { ValType } from './wasm/opcodes.js';
+import { BpfFunc } from '../isa/uapi.js';
 
 /** Options of a batch run. */
 export interface BatchOptions {
@@ -418,7 +419,7 @@ class JitContext {
       call.helper = outer; // a callback's helpers named themselves
     };
     env[ImportName.callx] = (id: number, pc: number): number => {
-      if (id === 12) return 1;
+      if (id === BpfFunc.tail_call) return 1;
       runHelper(id, pc);
       return 0;
     };

@@ -15,9 +15,10 @@ import { describeKind, isAnyEnum, isComposite } from './btf.js';
 import type { CoreRelo } from './btf-ext.js';
 import { CoreReloKind } from './btf-ext.js';
 import { LoaderError } from './errors.js';
+import { LibbpfPoison } from '../isa/uapi.js';
 
 /** The immediate of a poisoned instruction: `call 0xbad2310` ("bad relo"). */
-export const CORE_POISON_IMM = 195896080;
+export const CORE_POISON_IMM = LibbpfPoison.CORE_CALL;
 
 /** libbpf's BPF_CORE_SPEC_MAX_LEN. */
 const SPEC_MAX_LEN = 64;

@@ -33,9 +33,9 @@ export {
 } from './value-format.js';
 export type { FormattedValue, FormatOptions, FormattableMap } from './value-format.js';
 export {
-  programTypeOfSection, sectionPatterns, sectionRules, sectionTableRow, iproute2TailCall, samplesTailCallKey, PROG_TYPE_NAMES, ProgType, ATTACH_TYPE_NAMES, AttachType, BPF_F_SLEEPABLE,
-  BPF_F_XDP_HAS_FRAGS,
+  programTypeOfSection, sectionPatterns, sectionRules, sectionTableRow, iproute2TailCall, samplesTailCallKey,
 } from './sections.js';
+export { PROG_TYPE_NAMES, ProgType, ATTACH_TYPE_NAMES, AttachType, BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS } from '../isa/uapi.js';
 export type { SectionProgramType, SectionRuleKind, SectionRule, SectionTailCall } from './sections.js';
 export { DEFAULT_KCONFIG, TSBPF_KERNEL_VERSION, kernelVersion, setKconfigValue } from './kconfig.js';
 export type { KconfigValue, KcfgDesc, KcfgType } from './kconfig.js';

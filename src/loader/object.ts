@@ -12,7 +12,6 @@
  */
 import type { ErrorLocation } from '../errors.js';
 import { CallSrc, PseudoSrc } from '../isa/opcode.js';
-import { MapFlags, MapType } from '../vm/maps/types.js';
 import type { MapSpec } from '../vm/maps/types.js';
 import type { Btf, BtfComposite, BtfDatasec, BtfType, BtfVar } from './btf.js';
 import { BtfFuncLinkage, BtfVarLinkage, parseBtf } from './btf.js';
@@ -25,13 +24,14 @@ import { RELOC_TYPE_NAMES, RelocType, SHN_LORESERVE, SHN_UNDEF, SectionFlags, Se
 import { LoaderError } from './errors.js';
 import type { KcfgDesc, KcfgType, KconfigValue } from './kconfig.js';
 import { DEFAULT_KCONFIG, setKconfigValue } from './kconfig.js';
-import { ProgType, programTypeOfSection, samplesTailCallKey } from './sections.js';
+import { programTypeOfSection, samplesTailCallKey } from './sections.js';
 import type { SectionProgramType } from './sections.js';
 import type {
   ExternSpec, LegacyMapInfo, LoadFailure, MapInitialValue, ObjectMapSpec, ObjectSpec, ProgramFuncInfo, ProgramFunction,
   ProgramLineInfo, ProgramRelocation, ProgramSpec,
 } from './spec.js';
 import { decodeUtf8 } from './reader.js';
+import { LibbpfPoison, MapFlags, MapType, ProgType } from '../isa/uapi.js';
 
 /** Options of {@link parseObject}. */
 export interface ParseObjectOptions {
@@ -1502,7 +1502,7 @@ class ObjectBuilder {
             view.setInt32(o + 4, ext.kernelBtfId, true);
           } else {
             view.setUint8(o + 1, 0);
-            view.setInt32(o + 4, 2002000000 + desc.ext, true);
+            view.setInt32(o + 4, LibbpfPoison.KFUNC_BASE + desc.ext, true);
           }
           records.push({ slot: insn, kind: 'kfunc', name: ext.name, weak: ext.weak });
           break;

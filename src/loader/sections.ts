@@ -10,43 +10,8 @@
  * Suricata (`filter`, `loadbalancer`) and Cilium's tc entry points
  * (`from-container`, ...). Anything else is `unspec`.
  */
-
-/** `enum bpf_prog_type` names (libbpf's prog_type_name), index = id. */
-export const PROG_TYPE_NAMES: readonly string[] = [
-  'unspec', 'socket_filter', 'kprobe', 'sched_cls', 'sched_act', 'tracepoint', 'xdp', 'perf_event', 'cgroup_skb',
-  'cgroup_sock', 'lwt_in', 'lwt_out', 'lwt_xmit', 'sock_ops', 'sk_skb', 'cgroup_device', 'sk_msg', 'raw_tracepoint',
-  'cgroup_sock_addr', 'lwt_seg6local', 'lirc_mode2', 'sk_reuseport', 'flow_dissector', 'cgroup_sysctl',
-  'raw_tracepoint_writable', 'cgroup_sockopt', 'tracing', 'struct_ops', 'ext', 'lsm', 'sk_lookup', 'syscall',
-  'netfilter',
-];
-
-/** `enum bpf_prog_type` ids by upper-case name (`XDP` → 6). */
-export const ProgType: Readonly<Record<string, number>> = Object.fromEntries(PROG_TYPE_NAMES.map((n, i) => [n.toUpperCase(), i]));
-
-/** `enum bpf_attach_type` names (libbpf's attach_type_name), index = id. */
-export const ATTACH_TYPE_NAMES: readonly string[] = [
-  'cgroup_inet_ingress', 'cgroup_inet_egress', 'cgroup_inet_sock_create', 'cgroup_sock_ops', 'sk_skb_stream_parser',
-  'sk_skb_stream_verdict', 'cgroup_device', 'sk_msg_verdict', 'cgroup_inet4_bind', 'cgroup_inet6_bind',
-  'cgroup_inet4_connect', 'cgroup_inet6_connect', 'cgroup_inet4_post_bind', 'cgroup_inet6_post_bind',
-  'cgroup_udp4_sendmsg', 'cgroup_udp6_sendmsg', 'lirc_mode2', 'flow_dissector', 'cgroup_sysctl',
-  'cgroup_udp4_recvmsg', 'cgroup_udp6_recvmsg', 'cgroup_getsockopt', 'cgroup_setsockopt', 'trace_raw_tp',
-  'trace_fentry', 'trace_fexit', 'modify_return', 'lsm_mac', 'trace_iter', 'cgroup_inet4_getpeername',
-  'cgroup_inet6_getpeername', 'cgroup_inet4_getsockname', 'cgroup_inet6_getsockname', 'xdp_devmap',
-  'cgroup_inet_sock_release', 'xdp_cpumap', 'sk_lookup', 'xdp', 'sk_skb_verdict', 'sk_reuseport_select',
-  'sk_reuseport_select_or_migrate', 'perf_event', 'trace_kprobe_multi', 'lsm_cgroup', 'struct_ops', 'netfilter',
-  'tcx_ingress', 'tcx_egress', 'trace_uprobe_multi', 'cgroup_unix_connect', 'cgroup_unix_sendmsg',
-  'cgroup_unix_recvmsg', 'cgroup_unix_getpeername', 'cgroup_unix_getsockname', 'netkit_primary', 'netkit_peer',
-  'trace_kprobe_session', 'trace_uprobe_session', 'trace_fsession', 'trace_fentry_multi', 'trace_fexit_multi',
-  'trace_fsession_multi',
-];
-
-/** `enum bpf_attach_type` ids by name (`xdp` → 37). */
-export const AttachType: Readonly<Record<string, number>> = Object.fromEntries(ATTACH_TYPE_NAMES.map((n, i) => [n, i]));
-
-/** `BPF_F_SLEEPABLE` program flag. */
-export const BPF_F_SLEEPABLE = 1 << 4;
-/** `BPF_F_XDP_HAS_FRAGS` program flag. */
-export const BPF_F_XDP_HAS_FRAGS = 1 << 5;
+import { ATTACH_TYPE_NAMES, BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS, PROG_TYPE_NAMES, ProgType } from '../isa/uapi.js';
+import type { AttachTypeName } from '../isa/uapi.js';
 
 /**
  * Which loader's convention a section rule comes from: `libbpf` (1.x
@@ -91,7 +56,7 @@ export interface SectionTailCall {
 }
 
 type Flag = 'sleepable' | 'frags' | 'none';
-type Def = readonly [sec: string, progType: string, attach: string | null, flag?: Flag];
+type Def = readonly [sec: string, progType: keyof typeof ProgType, attach: AttachTypeName | null, flag?: Flag];
 
 /** libbpf's section_defs (current libbpf, in its order). */
 const SECTION_DEFS: readonly Def[] = [
@@ -182,7 +147,7 @@ const LEGACY_PREFIX_DEFS: readonly Def[] = [
  * Section names of loaders other than libbpf, for names no libbpf rule
  * knows: `[section, program type, loader, note]`, matched exactly.
  */
-const OTHER_LOADER_DEFS: readonly (readonly [sec: string, progType: string, kind: SectionRuleKind, note: string])[] = [
+const OTHER_LOADER_DEFS: readonly (readonly [sec: string, progType: keyof typeof ProgType, kind: SectionRuleKind, note: string])[] = [
   ['prog', 'XDP', 'iproute2', "iproute2's default section for `ip link ... xdp obj` (lwt programs use it too: `--prog-type`)"],
   ['ingress', 'SCHED_CLS', 'ovs', 'OVS eBPF datapath entry point (tc ingress)'],
   ['egress', 'SCHED_CLS', 'ovs', 'OVS eBPF datapath entry point (tc egress)'],
@@ -215,7 +180,7 @@ function matches(def: string, name: string): { ok: boolean; attachTo?: string } 
 
 function fromDef(def: Def, ruleKind: SectionRuleKind, attachTo: string | undefined): SectionProgramType {
   const [sec, progType, attach, flag] = def;
-  const type = ProgType[progType]!;
+  const type = ProgType[progType];
   const out: SectionProgramType = {
     type,
     typeName: PROG_TYPE_NAMES[type]!,
@@ -224,7 +189,7 @@ function fromDef(def: Def, ruleKind: SectionRuleKind, attachTo: string | undefin
     ruleKind,
   };
   if (attach !== null) {
-    out.expectedAttachType = AttachType[attach]!;
+    out.expectedAttachType = ATTACH_TYPE_NAMES.indexOf(attach);
     out.expectedAttachTypeName = attach;
   }
   if (attachTo !== undefined && attachTo !== '') out.attachTo = attachTo;
@@ -280,14 +245,14 @@ export function programTypeOfSection(name: string): SectionProgramType {
   const ovs = /^tail-([0-9]+)$/.exec(name);
   if (ovs) {
     return {
-      type: ProgType['SCHED_CLS']!, typeName: 'sched_cls', flags: 0, rule: 'tail-N', ruleKind: 'ovs',
+      type: ProgType.SCHED_CLS, typeName: 'sched_cls', flags: 0, rule: 'tail-N', ruleKind: 'ovs',
       tailCall: { map: 'tailcalls', key: Number(BigInt.asUintN(32, BigInt(ovs[1]!))), loader: 'ovs' },
     };
   }
   const tail = iproute2TailCall(name);
   if (tail) {
     return {
-      type: ProgType['SCHED_CLS']!, typeName: 'sched_cls', flags: 0, rule: 'N/M', ruleKind: 'iproute2-tail-call',
+      type: ProgType.SCHED_CLS, typeName: 'sched_cls', flags: 0, rule: 'N/M', ruleKind: 'iproute2-tail-call',
       tailCall: { ...tail, loader: 'iproute2' },
     };
   }
@@ -311,7 +276,7 @@ export interface SectionRule {
 export function sectionPatterns(): { section: string; type: string; expectedAttachType?: string; sleepable: boolean; xdpFrags: boolean }[] {
   return SECTION_DEFS.map(([sec, pt, at, flag]) => ({
     section: sec,
-    type: PROG_TYPE_NAMES[ProgType[pt]!]!,
+    type: PROG_TYPE_NAMES[ProgType[pt]]!,
     ...(at !== null ? { expectedAttachType: at } : {}),
     sleepable: flag === 'sleepable',
     xdpFrags: flag === 'frags',
@@ -351,7 +316,7 @@ export function sectionRules(): SectionRule[] {
   const row = (def: Def, loader: SectionRule['loader'], section: string, note: string): SectionRule => {
     const [, pt, at, flag] = def;
     return {
-      section, type: PROG_TYPE_NAMES[ProgType[pt]!]!, ...(at !== null ? { expectedAttachType: at } : {}),
+      section, type: PROG_TYPE_NAMES[ProgType[pt]]!, ...(at !== null ? { expectedAttachType: at } : {}),
       sleepable: flag === 'sleepable', xdpFrags: flag === 'frags', loader, note,
     };
   };

@@ -11,6 +11,7 @@
  */
 import type { Btf, BtfType } from './btf.js';
 import { LoaderError } from './errors.js';
+import { MapType } from '../isa/uapi.js';
 
 /** A formatted value: a tree that serializes to bpftool's text. */
 export type FormattedValue =
@@ -204,7 +205,8 @@ function formatFloat(v: number): string {
 
 /** Map types whose values are per CPU (bpftool's map_is_per_cpu). */
 export function isPerCpuMapType(type: number): boolean {
-  return type === 5 || type === 6 || type === 10 || type === 21;
+  return type === MapType.PERCPU_HASH || type === MapType.PERCPU_ARRAY || type === MapType.LRU_PERCPU_HASH
+    || type === MapType.PERCPU_CGROUP_STORAGE;
 }
 
 /** What {@link formatMapEntry} needs to know about a map. */

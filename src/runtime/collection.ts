@@ -11,7 +11,6 @@ import { decodeAt } from '../isa/decode.js';
 import { writeSlot } from '../isa/encode.js';
 import { INSN_SIZE, PseudoSrc } from '../isa/opcode.js';
 import type { ObjectSpec, ProgramSpec } from '../loader/spec.js';
-import { ATTACH_TYPE_NAMES } from '../loader/sections.js';
 import { HookContexts } from '../hooks/contexts.js';
 import { helpersForType } from '../hooks/helpers.js';
 import type { NetNamespace } from '../hooks/net.js';
@@ -30,7 +29,6 @@ import { describeProgramAttrs } from '../vm/programs.js';
 import type { ProgramAttrs } from '../vm/programs.js';
 import { progTypeName } from '../hooks/program-types.js';
 import type { BpfMap } from '../vm/maps/map.js';
-import { MapType, UpdateFlags } from '../vm/maps/types.js';
 import { PlaceholderMap } from '../vm/maps/unbacked.js';
 import { prepareProgram } from '../vm/program.js';
 import type { PreparedProgram } from '../vm/program.js';
@@ -38,6 +36,8 @@ import { loaderRejection, verifyObjectProgram } from '../verifier/index.js';
 import type { VerifyResult } from '../verifier/index.js';
 import { creationSpec, loaderMapProblem, mapProblemOf, unbackedMapUse, withMapFailures } from './map-problems.js';
 import type { MapProblem } from './map-problems.js';
+import { MapType, UpdateFlags } from '../isa/uapi.js';
+import { ATTACH_TYPE_NAMES } from '../isa/uapi.js';
 
 /** `r0 = 0; exit`: what stands for a program whose code could not be prepared (it never runs). */
 const STUB_PROGRAM = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);

@@ -6,8 +6,8 @@
 import { TsbpfError } from '../errors.js';
 import type { BpfMap } from '../vm/maps/map.js';
 import { splitPerCpu } from '../vm/maps/map.js';
-import { MapType, UpdateFlags } from '../vm/maps/types.js';
 import type { Collection } from './collection.js';
+import { MapType, UpdateFlags } from '../isa/uapi.js';
 
 /** One initial element: hex bytes, or `prog:NAME` (prog arrays) / `map:NAME` (maps of maps) for the value. */
 export interface MapInitEntry {

@@ -10,10 +10,11 @@
 import { INSN_SIZE, PseudoSrc } from '../isa/opcode.js';
 import type { LoadFailure, ObjectMapSpec, ObjectSpec, ProgramSpec } from '../loader/spec.js';
 import { checkMapSpec } from '../vm/maps/registry.js';
-import { MapError, MapType } from '../vm/maps/types.js';
+import { MapError } from '../vm/maps/types.js';
 import type { MapSpec } from '../vm/maps/types.js';
 import { UnsupportedMapError } from '../vm/maps/unbacked.js';
 import { mapTypeName } from '../vm/maps/map.js';
+import { MapType } from '../isa/uapi.js';
 
 /** Why a map cannot be created: Linux refuses it (`invalid`) or tsbpf cannot back it (`unsupported`). */
 export interface MapProblem {

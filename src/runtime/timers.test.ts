@@ -11,8 +11,9 @@ import { jitEngine } from '../jit/runtime.js';
 import { interpreterEngine } from '../vm/engine.js';
 import type { Engine } from '../vm/engine.js';
 import { MapTimers } from '../vm/maps/timers.js';
-import { MapError, UpdateFlags } from '../vm/maps/types.js';
+import { MapError } from '../vm/maps/types.js';
 import { loadCollection } from './collection.js';
+import { UpdateFlags } from '../isa/uapi.js';
 
 const OBJECT = new URL('../../test/fixtures/pkt/locks_timers.o', import.meta.url);
 const FRAME = new Uint8Array(60);

@@ -6,21 +6,17 @@
  */
 import type { Env } from './env.js';
 import { checkRegArg } from './env.js';
-import type { RawInsn } from './insn.js';
+import type { RawInsn } from '../isa/raw.js';
 import {
-  BPF_ADD, BPF_ALU, BPF_ALU64, BPF_AND, BPF_ARSH, BPF_DIV, BPF_END, BPF_K, BPF_LSH, BPF_MOD, BPF_MOV, BPF_MUL, BPF_NEG,
-  BPF_OR, BPF_RSH, BPF_SUB, BPF_X, BPF_XOR, aluString, cls, op, srcBit,
-} from './insn.js';
+  BPF_ADD, BPF_ALU, BPF_ALU64, BPF_AND, BPF_ARSH, BPF_DIV, BPF_END, BPF_K, BPF_LSH, BPF_MOD, BPF_MOV, BPF_MUL, BPF_NEG, BPF_OR, BPF_RSH, BPF_SUB, BPF_X, BPF_XOR, cls, op, srcBit,
+} from '../isa/raw.js';
+import { aluString } from '../asm/kernel-syntax.js';
 import type { Reg } from './reg.js';
 import {
-  F, S32_MAX, S32_MIN, S64_MAX, S64_MIN, T, U32_MAX, U64_MAX, baseType, bmax, bmin, coerceRegToSize, coerceRegToSizeSx,
-  coerceSubregToSizeSx, immReg, isPktPointer, isRegConst, mark32Unbounded, mark64Unbounded, markKnown, markReg32Known,
-  markUnbounded, markUnknown, regBoundsSanity, regBoundsSync, regConstValue, regTypeStr, regWidth, s32, s64, setKnown,
-  u32, u64, updateReg32Bounds, updateRegBounds, zext32To64,
+  baseType, bmax, bmin, coerceRegToSize, coerceRegToSizeSx, coerceSubregToSizeSx, F, immReg, isPktPointer, isRegConst, mark32Unbounded, mark64Unbounded, markKnown, markReg32Known, markUnbounded, markUnknown, regBoundsSanity, regBoundsSync, regConstValue, regTypeStr, regWidth, s32, S32_MAX, S32_MIN, s64, S64_MAX, S64_MIN, setKnown, T, u32, U32_MAX, u64, U64_MAX, updateReg32Bounds, updateRegBounds, zext32To64,
 } from './reg.js';
 import {
-  TNUM_UNKNOWN, tnumAdd, tnumAnd, tnumArshift, tnumBswap, tnumIsConst, tnumLshift, tnumMul, tnumNeg, tnumOr, tnumRshift,
-  tnumSub, tnumSubreg, tnumSubregIsConst, tnumXor,
+  TNUM_UNKNOWN, tnumAdd, tnumAnd, tnumArshift, tnumBswap, tnumIsConst, tnumLshift, tnumMul, tnumNeg, tnumOr, tnumRshift, tnumSub, tnumSubreg, tnumSubregIsConst, tnumXor,
 } from './tnum.js';
 import { BPF_MAX_VAR_OFF } from './mem.js';
 import { assignScalarIdBeforeMov, markChainPrecision } from './precision.js';

@@ -8,16 +8,9 @@
  */
 import type { Env } from './env.js';
 import type { KBtfType, KernelBtf } from './kbtf.js';
-import {
-  anonName, findByNameKind, isAnyEnum, isModifier, isSmallInt, kindStr, paramMatchSuffix, skipModifiers, typeById,
-} from './kbtf.js';
+import { anonName, findByNameKind, isAnyEnum, isModifier, isSmallInt, kindStr, paramMatchSuffix, skipModifiers, typeById } from './kbtf.js';
 import { F, T } from './reg.js';
-import { PT } from './prog-types.js';
-
-/** Expected attach types of BTF-typed programs (`enum bpf_attach_type`). */
-export const AT = {
-  TRACE_RAW_TP: 23, TRACE_FENTRY: 24, TRACE_FEXIT: 25, MODIFY_RETURN: 26, LSM_MAC: 27, TRACE_ITER: 28, LSM_CGROUP: 43,
-} as const;
+import { AttachType, ProgType } from '../isa/uapi.js';
 
 /** A context argument the attach point types itself (`struct bpf_ctx_arg_aux`): iterators' objects and buffers. */
 export interface CtxArgInfo {
@@ -51,8 +44,8 @@ export interface AttachError {
 
 /** `bpf_prog_has_trampoline`. */
 export function hasTrampoline(progType: number, attach: number): boolean {
-  return (progType === PT.TRACING && (attach === AT.TRACE_FENTRY || attach === AT.TRACE_FEXIT || attach === AT.MODIFY_RETURN))
-    || (progType === PT.LSM && attach === AT.LSM_MAC);
+  return (progType === ProgType.TRACING && (attach === AttachType.TRACE_FENTRY || attach === AttachType.TRACE_FEXIT || attach === AttachType.MODIFY_RETURN))
+    || (progType === ProgType.LSM && attach === AttachType.LSM_MAC);
 }
 
 /** Tracepoints whose arguments may be NULL (bit 4*i) or an error pointer (bit 4*i+1), as the kernel lists them. */
@@ -183,7 +176,7 @@ export function resolveAttachTarget(btf: KernelBtf, progType: number, attach: nu
   const target: AttachTarget = {
     btf, btfId, funcName: tname, proto: t0, btfTrace: false, ctxArgInfo: [], rawTpNullMask: 0,
   };
-  if (progType === PT.TRACING && attach === AT.TRACE_RAW_TP) {
+  if (progType === ProgType.TRACING && attach === AttachType.TRACE_RAW_TP) {
     if (t0.kind !== 'TYPEDEF') return fail(`attach_btf_id ${btfId} is not a typedef`);
     if (!tname.startsWith('btf_trace_')) return fail(`attach_btf_id ${btfId} points to wrong type name ${tname}`);
     tname = tname.slice('btf_trace_'.length);
@@ -196,7 +189,7 @@ export function resolveAttachTarget(btf: KernelBtf, progType: number, attach: nu
     if (proto.kind !== 'FUNC_PROTO') return fail(null);
     target.btfTrace = true;
     target.rawTpNullMask = RAW_TP_NULL_ARGS[tname] ?? 0;
-  } else if (progType === PT.TRACING && attach === AT.TRACE_ITER) {
+  } else if (progType === ProgType.TRACING && attach === AttachType.TRACE_ITER) {
     if (t0.kind !== 'FUNC') return fail(`attach_btf_id ${btfId} is not a function`);
     proto = typeById(btf, t0.type ?? 0);
     if (proto.kind !== 'FUNC_PROTO') return fail(null);
@@ -219,8 +212,8 @@ export function resolveAttachTarget(btf: KernelBtf, progType: number, attach: nu
       const id = ptr?.kind === 'PTR' ? skipModifiers(btf, ptr.type ?? 0).id : 0;
       target.ctxArgInfo.push({ off: a.off, regType: a.type, btfId: id });
     }
-  } else if ((progType === PT.TRACING && (attach === AT.TRACE_FENTRY || attach === AT.TRACE_FEXIT || attach === AT.MODIFY_RETURN))
-    || (progType === PT.LSM && (attach === AT.LSM_MAC || attach === AT.LSM_CGROUP))) {
+  } else if ((progType === ProgType.TRACING && (attach === AttachType.TRACE_FENTRY || attach === AttachType.TRACE_FEXIT || attach === AttachType.MODIFY_RETURN))
+    || (progType === ProgType.LSM && (attach === AttachType.LSM_MAC || attach === AttachType.LSM_CGROUP))) {
     if (t0.kind !== 'FUNC') return fail(`attach_btf_id ${btfId} is not a function`);
     proto = typeById(btf, t0.type ?? 0);
     if (proto.kind !== 'FUNC_PROTO') return fail(null);
@@ -229,12 +222,12 @@ export function resolveAttachTarget(btf: KernelBtf, progType: number, attach: nu
     if (sleepable) {
       // sleepable fentry/fexit/fmod_ret need the kernel's error-injection
       // list, sleepable LSM programs its list of sleepable hooks
-      return fail(`tsbpf: whether ${tname} may be attached to by a sleepable program (the kernel's ${progType === PT.LSM ? 'sleepable LSM hook' : 'error injection'} list) is not known to tsbpf`, 'ENOTSUPP');
+      return fail(`tsbpf: whether ${tname} may be attached to by a sleepable program (the kernel's ${progType === ProgType.LSM ? 'sleepable LSM hook' : 'error injection'} list) is not known to tsbpf`, 'ENOTSUPP');
     }
-    if (attach === AT.MODIFY_RETURN && !tname.startsWith('security_')) {
+    if (attach === AttachType.MODIFY_RETURN && !tname.startsWith('security_')) {
       return fail(`tsbpf: whether ${tname}() is modifiable (the kernel's error injection list) is not known to tsbpf`, 'ENOTSUPP');
     }
-    if (progType === PT.LSM) {
+    if (progType === ProgType.LSM) {
       if (!gpl) return fail('LSM programs must have a GPL compatible license');
       if (!tname.startsWith('bpf_lsm_') || LSM_NOT_HOOKS.has(tname)) {
         return fail(`attach_btf_id ${btfId} points to wrong type name ${tname}`);
@@ -252,9 +245,9 @@ export function resolveAttachTarget(btf: KernelBtf, progType: number, attach: nu
 
 /** `prog_args_trusted`. */
 export function progArgsTrusted(progType: number, attach: number, target: AttachTarget): boolean {
-  if (progType === PT.TRACING) return attach === AT.TRACE_RAW_TP || attach === AT.TRACE_ITER;
-  if (progType === PT.LSM) return !LSM_UNTRUSTED.has(target.funcName);
-  return progType === PT.STRUCT_OPS;
+  if (progType === ProgType.TRACING) return attach === AttachType.TRACE_RAW_TP || attach === AttachType.TRACE_ITER;
+  if (progType === ProgType.LSM) return !LSM_UNTRUSTED.has(target.funcName);
+  return progType === ProgType.STRUCT_OPS;
 }
 
 /** `bpf_lsm_get_retval_range` for an LSM_MAC program: null for void hooks. */
@@ -323,14 +316,14 @@ export function btfCtxAccess(target: AttachTarget, progType: number, attach: num
   let t: KBtfType;
   if (arg === nrArgs) {
     switch (attach) {
-      case AT.LSM_MAC:
-        isRetval = progType === PT.LSM;
+      case AttachType.LSM_MAC:
+        isRetval = progType === ProgType.LSM;
         t = typeById(btf, target.proto.type ?? 0);
         break;
-      case AT.LSM_CGROUP: case AT.TRACE_FEXIT:
+      case AttachType.LSM_CGROUP: case AttachType.TRACE_FEXIT:
         t = typeById(btf, target.proto.type ?? 0);
         break;
-      case AT.MODIFY_RETURN:
+      case AttachType.MODIFY_RETURN:
         t = skipModifiers(btf, target.proto.type ?? 0).t;
         if (!isSmallInt(t)) {
           log(`ret type ${kindStr(t)} not allowed for fmod_ret\n`);
@@ -373,7 +366,7 @@ export function btfCtxAccess(target: AttachTarget, progType: number, attach: num
   const param = arg < nrArgs ? params[arg] : undefined;
   if (param && paramMatchSuffix(param.name, '__nullable')) regType |= F.MAYBE_NULL;
   let ptrErr = false;
-  if (attach === AT.TRACE_RAW_TP && progType === PT.TRACING) {
+  if (attach === AttachType.TRACE_RAW_TP && progType === ProgType.TRACING) {
     if (target.rawTpNullMask & (0x1 << (arg * 4))) regType |= F.MAYBE_NULL;
     if (target.rawTpNullMask & (0x2 << (arg * 4))) ptrErr = true;
   }
@@ -405,9 +398,9 @@ export function btfCtxAccess(target: AttachTarget, progType: number, attach: num
  * `bpf_iter_X` for iterators, the function itself otherwise), or -1.
  */
 export function findAttachBtfId(btf: KernelBtf, progType: number, attach: number, name: string): number {
-  if (progType === PT.TRACING && attach === AT.TRACE_RAW_TP) return findByNameKind(btf, `btf_trace_${name}`, 'TYPEDEF');
-  if (progType === PT.LSM) return findByNameKind(btf, `bpf_lsm_${name}`, 'FUNC');
-  if (attach === AT.TRACE_ITER) return findByNameKind(btf, `bpf_iter_${name}`, 'FUNC');
+  if (progType === ProgType.TRACING && attach === AttachType.TRACE_RAW_TP) return findByNameKind(btf, `btf_trace_${name}`, 'TYPEDEF');
+  if (progType === ProgType.LSM) return findByNameKind(btf, `bpf_lsm_${name}`, 'FUNC');
+  if (attach === AttachType.TRACE_ITER) return findByNameKind(btf, `bpf_iter_${name}`, 'FUNC');
   return findByNameKind(btf, name, 'FUNC');
 }
 
@@ -417,7 +410,7 @@ export function findAttachBtfId(btf: KernelBtf, progType: number, attach: number
  * either, tsbpf keeps its own model (twelve u64 arguments, no BTF pointers).
  */
 export function checkAttachBtfId(env: Env): void {
-  if (env.progType !== PT.TRACING && env.progType !== PT.LSM) return;
+  if (env.progType !== ProgType.TRACING && env.progType !== ProgType.LSM) return;
   if (env.attachBtfId === undefined && env.attachTo === undefined) return;
   const btf = env.kbtf();
   if (!btf) return;

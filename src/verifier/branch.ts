@@ -7,22 +7,18 @@
  */
 import type { Env } from './env.js';
 import { checkRegArg, printInsnState } from './env.js';
-import type { RawInsn } from './insn.js';
+import type { RawInsn } from '../isa/raw.js';
 import {
-  BPF_JA, BPF_JCOND, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JLE, BPF_JLT, BPF_JMP, BPF_JMP32, BPF_JNE, BPF_JSET, BPF_JSGE,
-  BPF_JSGT, BPF_JSLE, BPF_JSLT, BPF_K, BPF_X, cls, op, srcBit,
-} from './insn.js';
+  BPF_JA, BPF_JCOND, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JLE, BPF_JLT, BPF_JMP, BPF_JMP32, BPF_JNE, BPF_JSET, BPF_JSGE, BPF_JSGT, BPF_JSLE, BPF_JSLT, BPF_K, BPF_X, cls, op, srcBit,
+} from '../isa/raw.js';
 import type { Reg } from './reg.js';
 import {
-  F, T, U32_MAX, U64_MAX, baseType, bmax, bmin, immReg, isPktPointer, isPktPointerAny, isRegConst, markKnownZero,
-  markUnbounded, mayBeNull, regBoundsSanity, regBoundsSync, regConstValue, regNotNull, s32, s64, u32, zext32To64,
+  baseType, bmax, bmin, F, immReg, isPktPointer, isPktPointerAny, isRegConst, markKnownZero, markUnbounded, mayBeNull, regBoundsSanity, regBoundsSync, regConstValue, regNotNull, s32, s64, T, u32, U32_MAX, U64_MAX, zext32To64,
 } from './reg.js';
 import { scalar32Add, scalar64Add } from './alu.js';
 import type { LinkedReg, VState } from './state.js';
-import { INSN_F_DST_REG_STACK, INSN_F_SRC_REG_STACK, REG_SIZE, forEachReg, isSpilledReg } from './state.js';
-import {
-  tnumAdd, tnumAnd, tnumConst, tnumIntersect, tnumIsConst, tnumOr, tnumOverlap, tnumSubreg, tnumWithSubreg,
-} from './tnum.js';
+import { forEachReg, INSN_F_DST_REG_STACK, INSN_F_SRC_REG_STACK, isSpilledReg, REG_SIZE } from './state.js';
+import { tnumAdd, tnumAnd, tnumConst, tnumIntersect, tnumIsConst, tnumOr, tnumOverlap, tnumSubreg, tnumWithSubreg } from './tnum.js';
 import { markChainPrecision, pushJmpHistory } from './precision.js';
 import { findPrevEntry, pushStack, widenImpreciseScalars } from './search.js';
 import { releaseReferenceNomark } from './refs.js';

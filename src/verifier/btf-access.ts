@@ -7,12 +7,12 @@
  */
 import type { Env } from './env.js';
 import type { Reg } from './reg.js';
-import { F, T, isTrustedReg, markKnownZero, markUnknown, mayBeNull, regBoundsSync, regTypeStr } from './reg.js';
+import { F, isTrustedReg, markKnownZero, markUnknown, mayBeNull, regBoundsSync, regTypeStr, T } from './reg.js';
 export { isTrustedReg };
 import type { KernelBtf, WalkFlags } from './kbtf.js';
 import { btfNestedTypeIsTrusted, btfStructAccess, typeName } from './kbtf.js';
 import { tnumIsConst, tnumStr } from './tnum.js';
-import { PT } from './prog-types.js';
+import { ProgType } from '../isa/uapi.js';
 
 /** The register flags the BTF walk uses. */
 export const WALK_FLAGS: WalkFlags = { user: F.USER, percpu: F.PERCPU, rcu: F.RCU, untrusted: F.UNTRUSTED };
@@ -47,7 +47,7 @@ export function markBtfLdReg(env: Env, reg: Reg, isPtr: boolean, btf: KernelBtf 
 
 /** Program types whose verifier ops have their own `btf_struct_access` (writes through BTF pointers). */
 function hasOpsBtfStructAccess(progType: number): boolean {
-  return progType === PT.SCHED_CLS || progType === PT.SCHED_ACT || progType === PT.XDP || progType === PT.STRUCT_OPS;
+  return progType === ProgType.SCHED_CLS || progType === ProgType.SCHED_ACT || progType === ProgType.XDP || progType === ProgType.STRUCT_OPS;
 }
 
 /**
@@ -75,7 +75,7 @@ export function checkPtrToBtfAccess(env: Env, regs: Reg[], regno: number, off: n
     // them write only struct nf_conn's mark (and says `only read is
     // supported` for every other type).
     if (hasOpsBtfStructAccess(env.progType) && !(reg.type & F.ALLOC)
-      && (env.progType === PT.STRUCT_OPS || tname === 'nf_conn')) {
+      && (env.progType === ProgType.STRUCT_OPS || tname === 'nf_conn')) {
       env.fail(`tsbpf: R${regno} writes into struct ${tname}: the kernel lets ${env.typeInfo.name} programs write some kernel fields (the type's btf_struct_access), which tsbpf does not model`, 'ENOTSUPP');
     }
     env.fail('only read is supported');

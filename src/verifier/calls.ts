@@ -6,40 +6,36 @@
  * packet loads (check_ld_abs).
  */
 import type { Env, SubprogInfo } from './env.js';
-import { BPF_COMPLEXITY_LIMIT_JMP_SEQ, MAX_CALL_FRAMES, VerifyAbort, checkRegArg, printVerifierState } from './env.js';
-import type { RawInsn } from './insn.js';
-import { BPF_DW, PSEUDO_FUNC, funcIdName, mode, size } from './insn.js';
-import type { FuncProto } from './helpers.js';
-import { A, AF, HELPER_GET_LOCAL_STORAGE, HELPER_LOOP, HELPER_FOR_EACH_MAP_ELEM, HELPER_TAIL_CALL, HELPER_TIMER_SET_CALLBACK, R, RF } from './helpers.js';
+import { BPF_COMPLEXITY_LIMIT_JMP_SEQ, checkRegArg, MAX_CALL_FRAMES, printVerifierState, VerifyAbort } from './env.js';
+import type { RawInsn } from '../isa/raw.js';
+import { BPF_DW, mode, PSEUDO_FUNC, size } from '../isa/raw.js';
+import { BpfFunc, funcIdName } from '../isa/helpers.js';
+import type { FuncProto } from '../isa/helper-protos.js';
+import { A, AF, R, RF } from '../isa/helper-protos.js';
 import type { MapInfo, Reg } from './reg.js';
 import {
-  F, S64_MAX, S64_MIN, T, U32_MAX, baseType, isNullReg, markKnown, markKnownZero, markNotInit, markUnknown, mayBeNull,
-  regBoundsSync, regTypeStr,
+  baseType, F, isNullReg, markKnown, markKnownZero, markNotInit, markUnknown, mayBeNull, regBoundsSync, regTypeStr, S64_MAX, S64_MIN, T, U32_MAX,
 } from './reg.js';
 import { newFuncState, newVState } from './state.js';
 import type { FuncState } from './state.js';
 import { tnumIsConst } from './tnum.js';
-import {
-  checkHelperMemAccess, checkMemAccess, checkMemSizeReg, checkPtrAlignment, checkPtrOffReg, mayAccessDirectPktData,
-} from './mem.js';
+import { checkHelperMemAccess, checkMemAccess, checkMemSizeReg, checkPtrAlignment, checkPtrOffReg, mayAccessDirectPktData } from './mem.js';
 import { markChainPrecision, markStackSlotPrecise } from './precision.js';
 import { findPrevEntry, pushStack, widenImpreciseScalars } from './search.js';
 import { acquireReference, checkResourceLeak, releaseReference } from './refs.js';
 import { findSubprog } from './cfg.js';
 import { markPtrNotNullReg } from './branch.js';
 import { returnRange } from './prog-types.js';
-import { MapFlags, MapType } from '../vm/maps/types.js';
 import type { KernelBtf } from './kbtf.js';
 import { btfStructIdsMatch, findByNameKind, isStruct, resolveSize, skipModifiers, typeName } from './kbtf.js';
 import { WALK_FLAGS } from './btf-access.js';
-import { AT, hasTrampoline, lsmRetvalRange } from './attach.js';
+import { hasTrampoline, lsmRetvalRange } from './attach.js';
 import { envHelperProto, envHelperSets, tracingHelperAllowed } from './tracing-helpers.js';
+import { AttachType, MapFlags, MapType, ProgType } from '../isa/uapi.js';
 
 const CALLER_SAVED = [0, 1, 2, 3, 4, 5];
 
 /** The types an argument of base type `a` accepts (compatible_reg_types). */
-const PT_TRACING = 26;
-const PT_LSM = 29;
 
 const COMPATIBLE: Record<number, number[]> = {
   [A.PTR_TO_MAP_KEY]: [T.STACK, T.PACKET, T.PACKET_META, T.MAP_KEY, T.MAP_VALUE, T.MEM, T.MEM | F.RINGBUF, T.BUF, T.BTF_ID | F.TRUSTED],
@@ -106,11 +102,11 @@ function checkRegType(env: Env, regno: number, argType: number, argBtf: string |
     case T.BTF_ID: case T.BTF_ID | F.TRUSTED: case T.BTF_ID | F.TRUSTED | F.MAYBE_NULL: case T.BTF_ID | F.RCU:
     case T.BTF_ID | F.MAYBE_NULL: case T.BTF_ID | F.MAYBE_NULL | F.RCU: {
       const release = (argType & AF.RELEASE) !== 0;
-      const strict = release && funcId !== 86;
+      const strict = release && funcId !== BpfFunc.sk_release;
       if (mayBeNull(reg.type) && (!(argType & AF.MAYBE_NULL) || release)) env.fail(`Possibly NULL pointer passed to helper arg${regno}`);
       const need = argBtf ?? ((argType & 0xff) === A.PTR_TO_BTF_ID_SOCK_COMMON ? 'sock_common' : undefined);
       if (!need) env.fail('verifier internal error: missing arg compatible BTF ID', 'EFAULT');
-      if (funcId === 194) env.fail(`tsbpf: bpf_kptr_xchg needs the map value's BTF (kptr fields), which tsbpf's verifier does not read`, 'ENOTSUPP');
+      if (funcId === BpfFunc.kptr_xchg) env.fail(`tsbpf: bpf_kptr_xchg needs the map value's BTF (kptr fields), which tsbpf's verifier does not read`, 'ENOTSUPP');
       const btf = env.kbtf();
       if (!btf || !reg.btfId) {
         // without the kernel BTF only an exact type match can be decided
@@ -202,7 +198,7 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, fn: FuncProto): voi
     if (meta.map.type === MapType.SOCKMAP || meta.map.type === MapType.SOCKHASH) {
       if (argType === A.PTR_TO_MAP_VALUE) argType = A.PTR_TO_BTF_ID_SOCK_COMMON;
       else env.fail('invalid arg_type for sockmap/sockhash', 'EINVAL');
-    } else if (meta.map.type === MapType.BLOOM_FILTER && meta.funcId === 89) {
+    } else if (meta.map.type === MapType.BLOOM_FILTER && meta.funcId === BpfFunc.map_peek_elem) {
       argType = A.PTR_TO_MAP_VALUE;
     }
   }
@@ -276,7 +272,7 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, fn: FuncProto): voi
       meta.retBtfId = reg.btfId;
       break;
     case A.PTR_TO_SPIN_LOCK:
-      processSpinLock(env, regno, meta.funcId === 93);
+      processSpinLock(env, regno, meta.funcId === BpfFunc.spin_lock);
       break;
     case A.PTR_TO_TIMER:
       checkMapFieldPointer(env, regno, 'bpf_timer', reg.map?.timerOff ?? -1);
@@ -396,65 +392,110 @@ function checkMapFuncCompatibility(env: Env, map: MapInfo | null, funcId: number
     if (!ids.includes(funcId)) bad();
   };
   switch (t) {
-    case MapType.PROG_ARRAY: only(12); break;
-    case MapType.PERF_EVENT_ARRAY: only(22, 25, 111, 55, 121); break;
-    case MapType.RINGBUF: only(130, 131, 134, 198, 199, 200); break;
-    case MapType.USER_RINGBUF: only(209); break;
-    case MapType.STACK_TRACE: only(27); break;
-    case MapType.CGROUP_ARRAY: only(33, 37); break;
-    case MapType.CGROUP_STORAGE: case MapType.PERCPU_CGROUP_STORAGE: only(81); break;
-    case MapType.DEVMAP: case MapType.DEVMAP_HASH: only(51, 1); break;
-    case MapType.CPUMAP: only(51); break;
-    case MapType.XSKMAP: only(51, 1); break;
-    case MapType.ARRAY_OF_MAPS: case MapType.HASH_OF_MAPS: only(1); break;
-    case MapType.SOCKMAP: only(52, 53, 60, 82, 1, ...(mayUpdateSockmap(env, funcId) ? [funcId] : [])); break;
-    case MapType.SOCKHASH: only(72, 70, 71, 82, 1, ...(mayUpdateSockmap(env, funcId) ? [funcId] : [])); break;
-    case MapType.REUSEPORT_SOCKARRAY: only(82); break;
-    case MapType.QUEUE: case MapType.STACK: only(89, 88, 87); break;
-    case MapType.SK_STORAGE: only(107, 108, 194); break;
-    case MapType.INODE_STORAGE: only(145, 146, 194); break;
-    case MapType.TASK_STORAGE: only(156, 157, 194); break;
-    case MapType.CGRP_STORAGE: only(210, 211, 194); break;
-    case MapType.BLOOM_FILTER: only(89, 87); break;
+    case MapType.PROG_ARRAY: only(BpfFunc.tail_call); break;
+    case MapType.PERF_EVENT_ARRAY:
+      only(
+        BpfFunc.perf_event_read,
+        BpfFunc.perf_event_output,
+        BpfFunc.skb_output,
+        BpfFunc.perf_event_read_value,
+        BpfFunc.xdp_output,
+      );
+      break;
+    case MapType.RINGBUF:
+      only(
+        BpfFunc.ringbuf_output,
+        BpfFunc.ringbuf_reserve,
+        BpfFunc.ringbuf_query,
+        BpfFunc.ringbuf_reserve_dynptr,
+        BpfFunc.ringbuf_submit_dynptr,
+        BpfFunc.ringbuf_discard_dynptr,
+      );
+      break;
+    case MapType.USER_RINGBUF: only(BpfFunc.user_ringbuf_drain); break;
+    case MapType.STACK_TRACE: only(BpfFunc.get_stackid); break;
+    case MapType.CGROUP_ARRAY: only(BpfFunc.skb_under_cgroup, BpfFunc.current_task_under_cgroup); break;
+    case MapType.CGROUP_STORAGE: case MapType.PERCPU_CGROUP_STORAGE: only(BpfFunc.get_local_storage); break;
+    case MapType.DEVMAP: case MapType.DEVMAP_HASH: only(BpfFunc.redirect_map, BpfFunc.map_lookup_elem); break;
+    case MapType.CPUMAP: only(BpfFunc.redirect_map); break;
+    case MapType.XSKMAP: only(BpfFunc.redirect_map, BpfFunc.map_lookup_elem); break;
+    case MapType.ARRAY_OF_MAPS: case MapType.HASH_OF_MAPS: only(BpfFunc.map_lookup_elem); break;
+    case MapType.SOCKMAP:
+      only(
+        BpfFunc.sk_redirect_map,
+        BpfFunc.sock_map_update,
+        BpfFunc.msg_redirect_map,
+        BpfFunc.sk_select_reuseport,
+        BpfFunc.map_lookup_elem,
+        ...(mayUpdateSockmap(env,
+        funcId) ? [funcId] : []),
+      );
+      break;
+    case MapType.SOCKHASH:
+      only(
+        BpfFunc.sk_redirect_hash,
+        BpfFunc.sock_hash_update,
+        BpfFunc.msg_redirect_hash,
+        BpfFunc.sk_select_reuseport,
+        BpfFunc.map_lookup_elem,
+        ...(mayUpdateSockmap(env,
+        funcId) ? [funcId] : []),
+      );
+      break;
+    case MapType.REUSEPORT_SOCKARRAY: only(BpfFunc.sk_select_reuseport); break;
+    case MapType.QUEUE: case MapType.STACK: only(BpfFunc.map_peek_elem, BpfFunc.map_pop_elem, BpfFunc.map_push_elem); break;
+    case MapType.SK_STORAGE: only(BpfFunc.sk_storage_get, BpfFunc.sk_storage_delete, BpfFunc.kptr_xchg); break;
+    case MapType.INODE_STORAGE: only(BpfFunc.inode_storage_get, BpfFunc.inode_storage_delete, BpfFunc.kptr_xchg); break;
+    case MapType.TASK_STORAGE: only(BpfFunc.task_storage_get, BpfFunc.task_storage_delete, BpfFunc.kptr_xchg); break;
+    case MapType.CGRP_STORAGE: only(BpfFunc.cgrp_storage_get, BpfFunc.cgrp_storage_delete, BpfFunc.kptr_xchg); break;
+    case MapType.BLOOM_FILTER: only(BpfFunc.map_peek_elem, BpfFunc.map_push_elem); break;
     default: break;
   }
   const need = (...types: number[]): void => {
     if (!types.includes(t)) bad();
   };
   switch (funcId) {
-    case 12:
+    case BpfFunc.tail_call:
       need(MapType.PROG_ARRAY);
       if (env.subprogs.length > 1) {
         // x86-64 JIT supports tail calls in subprograms
       }
       break;
-    case 22: case 25: case 55: case 111: case 121: need(MapType.PERF_EVENT_ARRAY); break;
-    case 130: case 131: case 134: case 198: case 199: case 200: need(MapType.RINGBUF); break;
-    case 209: need(MapType.USER_RINGBUF); break;
-    case 27: need(MapType.STACK_TRACE); break;
-    case 37: case 33: need(MapType.CGROUP_ARRAY); break;
-    case 51: need(MapType.DEVMAP, MapType.DEVMAP_HASH, MapType.CPUMAP, MapType.XSKMAP); break;
-    case 52: case 60: case 53: need(MapType.SOCKMAP); break;
-    case 72: case 71: case 70: need(MapType.SOCKHASH); break;
-    case 81: need(MapType.CGROUP_STORAGE, MapType.PERCPU_CGROUP_STORAGE); break;
-    case 82: need(MapType.REUSEPORT_SOCKARRAY, MapType.SOCKMAP, MapType.SOCKHASH); break;
-    case 88: need(MapType.QUEUE, MapType.STACK); break;
-    case 89: case 87: need(MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER); break;
-    case 195: need(MapType.PERCPU_ARRAY, MapType.PERCPU_HASH, MapType.LRU_PERCPU_HASH); break;
-    case 107: case 108: need(MapType.SK_STORAGE); break;
-    case 145: case 146: need(MapType.INODE_STORAGE); break;
-    case 156: case 157: need(MapType.TASK_STORAGE); break;
-    case 210: case 211: need(MapType.CGRP_STORAGE); break;
+    case BpfFunc.perf_event_read: case BpfFunc.perf_event_output: case BpfFunc.perf_event_read_value:
+    case BpfFunc.skb_output: case BpfFunc.xdp_output:
+      need(MapType.PERF_EVENT_ARRAY);
+      break;
+    case BpfFunc.ringbuf_output: case BpfFunc.ringbuf_reserve: case BpfFunc.ringbuf_query:
+    case BpfFunc.ringbuf_reserve_dynptr: case BpfFunc.ringbuf_submit_dynptr: case BpfFunc.ringbuf_discard_dynptr:
+      need(MapType.RINGBUF);
+      break;
+    case BpfFunc.user_ringbuf_drain: need(MapType.USER_RINGBUF); break;
+    case BpfFunc.get_stackid: need(MapType.STACK_TRACE); break;
+    case BpfFunc.current_task_under_cgroup: case BpfFunc.skb_under_cgroup: need(MapType.CGROUP_ARRAY); break;
+    case BpfFunc.redirect_map: need(MapType.DEVMAP, MapType.DEVMAP_HASH, MapType.CPUMAP, MapType.XSKMAP); break;
+    case BpfFunc.sk_redirect_map: case BpfFunc.msg_redirect_map: case BpfFunc.sock_map_update: need(MapType.SOCKMAP); break;
+    case BpfFunc.sk_redirect_hash: case BpfFunc.msg_redirect_hash: case BpfFunc.sock_hash_update: need(MapType.SOCKHASH); break;
+    case BpfFunc.get_local_storage: need(MapType.CGROUP_STORAGE, MapType.PERCPU_CGROUP_STORAGE); break;
+    case BpfFunc.sk_select_reuseport: need(MapType.REUSEPORT_SOCKARRAY, MapType.SOCKMAP, MapType.SOCKHASH); break;
+    case BpfFunc.map_pop_elem: need(MapType.QUEUE, MapType.STACK); break;
+    case BpfFunc.map_peek_elem: case BpfFunc.map_push_elem: need(MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER); break;
+    case BpfFunc.map_lookup_percpu_elem: need(MapType.PERCPU_ARRAY, MapType.PERCPU_HASH, MapType.LRU_PERCPU_HASH); break;
+    case BpfFunc.sk_storage_get: case BpfFunc.sk_storage_delete: need(MapType.SK_STORAGE); break;
+    case BpfFunc.inode_storage_get: case BpfFunc.inode_storage_delete: need(MapType.INODE_STORAGE); break;
+    case BpfFunc.task_storage_get: case BpfFunc.task_storage_delete: need(MapType.TASK_STORAGE); break;
+    case BpfFunc.cgrp_storage_get: case BpfFunc.cgrp_storage_delete: need(MapType.CGRP_STORAGE); break;
     default: break;
   }
 }
 
 function mayUpdateSockmap(env: Env, funcId: number): boolean {
-  if (funcId !== 2 && funcId !== 3) return false;
+  if (funcId !== BpfFunc.map_update_elem && funcId !== BpfFunc.map_delete_elem) return false;
   switch (env.progType) {
-    case 26: if (env.expectedAttachType === 28) return true; break;
-    case 13: if (funcId === 3) return true; break;
-    case 1: case 3: case 4: case 6: case 21: case 22: case 30: return true;
+    case ProgType.TRACING: if (env.expectedAttachType === AttachType.TRACE_ITER) return true; break;
+    case ProgType.SOCK_OPS: if (funcId === BpfFunc.map_delete_elem) return true; break;
+    case ProgType.SOCKET_FILTER: case ProgType.SCHED_CLS: case ProgType.SCHED_ACT: case ProgType.XDP:
+    case ProgType.SK_REUSEPORT: case ProgType.FLOW_DISSECTOR: case ProgType.SK_LOOKUP:
+      return true;
     default: break;
   }
   env.verbose('cannot update sockmap in this context\n');
@@ -686,9 +727,9 @@ export function checkReturnCode(env: Env, regno: number, regName: string): void 
   }
   let range = returnRange(env.progType, env.expectedAttachType);
   let return32 = false;
-  if (env.progType === PT_LSM && env.attach) {
+  if (env.progType === ProgType.LSM && env.attach) {
     // check_return_code with the hook's prototype (bpf_lsm_get_retval_range)
-    if (env.expectedAttachType !== AT.LSM_CGROUP) {
+    if (env.expectedAttachType !== AttachType.LSM_CGROUP) {
       range = lsmRetvalRange(env.attach);
       return32 = true;
     } else {
@@ -851,7 +892,7 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
   const sets = envHelperSets(env);
   const fn = envHelperProto(env, funcId);
   if (!sets.helpers.has(funcId)) {
-    if (!attach && (env.progType === PT_TRACING || env.progType === PT_LSM)) {
+    if (!attach && (env.progType === ProgType.TRACING || env.progType === ProgType.LSM)) {
       env.fail(`tsbpf: helper ${funcIdName(funcId)}#${funcId} is not among the helpers tsbpf gives tracing and LSM programs without their attach point's BTF (those of raw tracepoints; the kernel's depend on the attach point)`, 'ENOTSUPP');
     }
     env.fail(`program of this type cannot use helper ${funcIdName(funcId)}#${funcId}`, 'EINVAL');
@@ -862,7 +903,7 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
     const allowed = tracingHelperAllowed(funcId, env.progType, env.expectedAttachType, attach);
     if (allowed === 'refused') env.fail('helper call is not allowed in probe', 'EINVAL');
     if (allowed !== null) env.fail(allowed, 'ENOTSUPP');
-  } else if (fn.allowedOnlyForTracing && env.progType !== PT_TRACING && env.progType !== PT_LSM) {
+  } else if (fn.allowedOnlyForTracing && env.progType !== ProgType.TRACING && env.progType !== ProgType.LSM) {
     env.fail('helper call is not allowed in probe', 'EINVAL');
   }
   if (!env.sleepable && fn.mightSleep) env.fail('helper call might sleep in a non-sleepable prog', 'EINVAL');
@@ -873,11 +914,14 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
   };
   for (let i = 0; i < 5; i++) checkFuncArg(env, i, meta, fn);
   const map = meta.map;
-  if ([12, 1, 2, 3, 87, 88, 89, 164, 51, 195].includes(funcId)) {
+  if ([
+    BpfFunc.tail_call, BpfFunc.map_lookup_elem, BpfFunc.map_update_elem, BpfFunc.map_delete_elem, BpfFunc.map_push_elem,
+    BpfFunc.map_pop_elem, BpfFunc.map_peek_elem, BpfFunc.for_each_map_elem, BpfFunc.redirect_map, BpfFunc.map_lookup_percpu_elem,
+  ].includes(funcId)) {
     if (!map) env.fail('verifier bug: expected map for helper call', 'EFAULT');
-    if ((map.flags & (1 << 7)) && (funcId === 3 || funcId === 2 || funcId === 87 || funcId === 88)) env.fail('write into map forbidden');
+    if ((map.flags & MapFlags.RDONLY_PROG) && (funcId === BpfFunc.map_delete_elem || funcId === BpfFunc.map_update_elem || funcId === BpfFunc.map_push_elem || funcId === BpfFunc.map_pop_elem)) env.fail('write into map forbidden');
   }
-  if (funcId === HELPER_TAIL_CALL) {
+  if (funcId === BpfFunc.tail_call) {
     const r3 = env.regs[3]!;
     if (!map || map.type !== MapType.PROG_ARRAY) {
       env.note('expected prog array map for tail call', false); // the kernel prints it without a newline
@@ -894,20 +938,20 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
     if (!ok) env.fail(`func ${funcIdName(funcId)}#${funcId} reference has not been acquired before`, 'EINVAL');
   }
   switch (funcId) {
-    case HELPER_TAIL_CALL:
+    case BpfFunc.tail_call:
       checkResourceLeak(env, false, true, 'tail_call');
       break;
-    case HELPER_GET_LOCAL_STORAGE:
+    case BpfFunc.get_local_storage:
       if (!isNullReg(regs[2]!)) env.fail("get_local_storage() doesn't support non-zero flags", 'EINVAL');
       markChainPrecision(env, 2); // (measured on 6.18.44, as for NULL arguments)
       break;
-    case HELPER_FOR_EACH_MAP_ELEM:
+    case BpfFunc.for_each_map_elem:
       pushCallbackCall(env, insnIdx, meta.subprogno, setMapElemCallbackState);
       break;
-    case HELPER_TIMER_SET_CALLBACK:
+    case BpfFunc.timer_set_callback:
       pushAsyncCallback(env, insnIdx, meta.subprogno, meta.map!);
       break;
-    case HELPER_LOOP: {
+    case BpfFunc.loop: {
       updateLoopInlineState(env, insnIdx, meta.subprogno);
       markChainPrecision(env, 1);
       if (BigInt(env.frame.callbackDepth) < regs[1]!.umax) {
@@ -939,7 +983,7 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
       markKnownZero(r0);
       if (!map) env.fail('verifier bug: unexpected null map_ptr', 'EFAULT');
       let flags = retFlags & RF.MAYBE_NULL ? F.MAYBE_NULL : 0;
-      if (funcId === 1 && canElideValueNullness(map)
+      if (funcId === BpfFunc.map_lookup_elem && canElideValueNullness(map)
         && meta.constMapKey >= 0n && meta.constMapKey < BigInt(map.maxEntries)) flags = 0;
       r0.map = map;
       r0.mapUid = meta.mapUid;
@@ -949,9 +993,9 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
       if (map.inner) {
         r0.type = T.MAP_PTR | flags;
         r0.map = map.inner;
-      } else if (funcId === 1 && map.type === MapType.XSKMAP) {
+      } else if (funcId === BpfFunc.map_lookup_elem && map.type === MapType.XSKMAP) {
         r0.type = T.XDP_SOCK | flags;
-      } else if (funcId === 1 && (map.type === MapType.SOCKMAP || map.type === MapType.SOCKHASH)) {
+      } else if (funcId === BpfFunc.map_lookup_elem && (map.type === MapType.SOCKMAP || map.type === MapType.SOCKHASH)) {
         r0.type = T.SOCKET | flags;
       }
       // A value with a spin lock gets an id even when it cannot be NULL: unlocks are matched with locks by it.
@@ -979,7 +1023,7 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
       // a kernel object described by BTF (task_struct, ...); without the
       // kernel BTF tsbpf knows only its name and refuses accesses through it
       markKnownZero(r0);
-      r0.type = T.BTF_ID | (funcId === 158 ? F.TRUSTED : 0) | (retFlags & RF.MAYBE_NULL ? F.MAYBE_NULL : 0);
+      r0.type = T.BTF_ID | (funcId === BpfFunc.get_current_task_btf ? F.TRUSTED : 0) | (retFlags & RF.MAYBE_NULL ? F.MAYBE_NULL : 0);
       r0.btfName = fn.retBtf ?? '';
       const btf = env.kbtf();
       if (btf && fn.retBtf) r0.btfId = Math.max(0, structId(btf, fn.retBtf));
@@ -1007,9 +1051,12 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
       env.fail(`unknown return type ${retBase} of func ${funcIdName(funcId)}#${funcId}`, 'EINVAL');
   }
   if (mayBeNull(r0.type)) r0.id = env.nextId();
-  const isAcquire = funcId === 84 || funcId === 85 || funcId === 99 || funcId === 131 || funcId === 194
-    || (funcId === 1 && map !== null && (map.type === MapType.SOCKMAP || map.type === MapType.SOCKHASH));
-  const isPtrCast = funcId === 96 || funcId === 95 || [136, 137, 138, 139, 140, 196].includes(funcId);
+  const isAcquire = funcId === BpfFunc.sk_lookup_tcp || funcId === BpfFunc.sk_lookup_udp || funcId === BpfFunc.skc_lookup_tcp || funcId === BpfFunc.ringbuf_reserve || funcId === BpfFunc.kptr_xchg
+    || (funcId === BpfFunc.map_lookup_elem && map !== null && (map.type === MapType.SOCKMAP || map.type === MapType.SOCKHASH));
+  const isPtrCast = funcId === BpfFunc.tcp_sock || funcId === BpfFunc.sk_fullsock || [
+    BpfFunc.skc_to_tcp6_sock, BpfFunc.skc_to_tcp_sock, BpfFunc.skc_to_tcp_timewait_sock, BpfFunc.skc_to_tcp_request_sock,
+    BpfFunc.skc_to_udp6_sock, BpfFunc.skc_to_mptcp_sock,
+  ].includes(funcId);
   if (isPtrCast) {
     r0.refObjId = meta.refObjId;
   } else if (isAcquire) {
@@ -1018,13 +1065,13 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
     r0.refObjId = id;
   }
   if (fn.ret === R.INTEGER) {
-    if (funcId === 67 || funcId === 141 || funcId === 45 || funcId === 115 || funcId === 114) {
+    if (funcId === BpfFunc.get_stack || funcId === BpfFunc.get_task_stack || funcId === BpfFunc.probe_read_str || funcId === BpfFunc.probe_read_kernel_str || funcId === BpfFunc.probe_read_user_str) {
       r0.smax = meta.msizeMaxValue;
       r0.s32max = BigInt.asIntN(32, meta.msizeMaxValue);
       r0.smin = -4095n;
       r0.s32min = -4095n;
       regBoundsSync(r0);
-    } else if (funcId === 8) {
+    } else if (funcId === BpfFunc.get_smp_processor_id) {
       const ncpu = BigInt(env.nrCpus - 1);
       r0.umax = ncpu;
       r0.u32max = ncpu;
@@ -1041,18 +1088,18 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
   if (meta.dynptrRegno) {
     env.fail(`tsbpf: R${meta.dynptrRegno} is a bpf_dynptr: dynptr stack slots (their kind, initialisation and references) are not modelled by tsbpf's verifier`, 'ENOTSUPP');
   }
-  if (funcId === 173) {
+  if (funcId === BpfFunc.get_func_ip) {
     // check_get_func_ip
-    if (env.progType === PT_TRACING && attach && !hasTrampoline(env.progType, env.expectedAttachType)) {
+    if (env.progType === ProgType.TRACING && attach && !hasTrampoline(env.progType, env.expectedAttachType)) {
       env.fail(`func ${funcIdName(funcId)}#${funcId} supported only for fentry/fexit/fmod_ret programs`, 'ENOTSUPP');
     }
-    if (env.progType !== 2 && env.progType !== 26) env.fail(`func ${funcIdName(funcId)}#${funcId} not supported for program type ${env.progType}`, 'ENOTSUPP');
+    if (env.progType !== ProgType.KPROBE && env.progType !== ProgType.TRACING) env.fail(`func ${funcIdName(funcId)}#${funcId} not supported for program type ${env.progType}`, 'ENOTSUPP');
   }
-  if (funcId === 187 && env.progType === PT_LSM && env.expectedAttachType === AT.LSM_CGROUP && attach && !attach.proto.type) {
+  if (funcId === BpfFunc.set_retval && env.progType === ProgType.LSM && env.expectedAttachType === AttachType.LSM_CGROUP && attach && !attach.proto.type) {
     env.fail("BPF_LSM_CGROUP that attach to void LSM hooks can't modify return value!", 'EINVAL');
   }
   let changesData = fn.changesPkt === true;
-  if (funcId === HELPER_TAIL_CALL) {
+  if (funcId === BpfFunc.tail_call) {
     if (env.cur.curframe) {
       env.markRegScratched(0);
       pushStack(env, env.insnIdx + 1, env.insnIdx);

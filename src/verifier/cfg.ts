@@ -9,15 +9,16 @@
  */
 import type { Env, SubprogInfo } from './env.js';
 import {
-  BPF_CALL, BPF_EXIT, BPF_JA, BPF_JCOND, BPF_JMP, BPF_JMP32, BPF_K, BPF_LD, BPF_LDX, BPF_MEM, BPF_MEMSX,
-  BPF_X, cls, isHelperCall, isKfuncCall, isLdImm64, isPseudoCall, isPseudoFunc, mode, op, opcodeInInsnTable, srcBit,
-} from './insn.js';
-import type { RawInsn } from './insn.js';
+  BPF_ABS, BPF_CALL, BPF_EXIT, BPF_IND, BPF_JA, BPF_JCOND, BPF_JMP, BPF_JMP32, BPF_K, BPF_LD, BPF_LDX, BPF_MEM, BPF_MEMSX, BPF_X, cls, isHelperCall, isKfuncCall, isLdImm64, isPseudoCall, isPseudoFunc, mode, op, opcodeInInsnTable, srcBit,
+} from '../isa/raw.js';
+import type { RawInsn } from '../isa/raw.js';
+import { checkSubprogBounds } from '../isa/structure.js';
 import type { MapInfo } from './reg.js';
-import { HELPER_TAIL_CALL, PROTOS, isSyncCallbackHelper } from './helpers.js';
+import { isSyncCallbackHelper, PROTOS } from '../isa/helper-protos.js';
+import { BpfFunc } from '../isa/helpers.js';
 import { envHelperProto, envHelperSets } from './tracing-helpers.js';
 import { addKfuncCall, checkPseudoBtfId, kfuncCallable } from './kfuncs.js';
-import { MapType } from '../vm/maps/types.js';
+import { MapType, ProgType } from '../isa/uapi.js';
 
 const BPF_MAX_SUBPROGS = 256;
 
@@ -86,35 +87,17 @@ export function checkSubprogs(env: Env): void {
     }
   }
   if (env.logLevel & 2) env.subprogs.forEach((s, i) => env.verbose(`func#${i} @${s.start}\n`));
-  let cur = 0;
-  let start = env.subprogs[0]!.start;
-  let end = env.subprogs.length > 1 ? env.subprogs[1]!.start : env.len;
-  for (let i = 0; i < env.len; i++) {
+  const fault = checkSubprogBounds(env.insns, env.subprogs.map((sp) => sp.start), (i, cur) => {
     const insn = env.insns[i]!;
-    const code = insn.code;
     const sp = env.subprogs[cur]!;
-    if (code === (BPF_JMP | BPF_CALL) && insn.src === 0 && insn.imm === HELPER_TAIL_CALL) {
+    if (insn.code === (BPF_JMP | BPF_CALL) && insn.src === 0 && insn.imm === BpfFunc.tail_call) {
       sp.hasTailCall = true;
       sp.tailCallReachable = true;
     }
-    if (cls(code) === BPF_LD && (mode(code) === 0x20 || mode(code) === 0x40)) sp.hasLdAbs = true;
-    if ((cls(code) === BPF_JMP || cls(code) === BPF_JMP32) && op(code) !== BPF_CALL) {
-      if (op(code) === BPF_EXIT) {
-        sp.exitIdx = i;
-      } else {
-        const off = i + (code === (BPF_JMP32 | BPF_JA) ? insn.imm : insn.off) + 1;
-        if (off < start || off >= end) env.fail(`jump out of range from insn ${i} to ${off}`, 'EINVAL');
-      }
-    }
-    if (i === end - 1) {
-      if (code !== (BPF_JMP | BPF_EXIT) && code !== (BPF_JMP32 | BPF_JA) && code !== (BPF_JMP | BPF_JA)) {
-        env.fail('last insn is not an exit or jmp', 'EINVAL');
-      }
-      start = end;
-      cur++;
-      if (cur < env.subprogs.length) end = cur + 1 < env.subprogs.length ? env.subprogs[cur + 1]!.start : env.len;
-    }
-  }
+    if (cls(insn.code) === BPF_LD && (mode(insn.code) === BPF_ABS || mode(insn.code) === BPF_IND)) sp.hasLdAbs = true;
+    if ((cls(insn.code) === BPF_JMP || cls(insn.code) === BPF_JMP32) && op(insn.code) === BPF_EXIT) sp.exitIdx = i;
+  });
+  if (fault) env.fail(fault.message, 'EINVAL');
 }
 
 function kfuncCall(env: Env, insn: RawInsn): void {
@@ -200,7 +183,7 @@ export function successors(env: Env, idx: number): number[] {
   const o = op(c);
   if (o === BPF_EXIT) return [];
   if (o === BPF_CALL) {
-    if (isHelperCall(insn) && insn.imm === HELPER_TAIL_CALL) {
+    if (isHelperCall(insn) && insn.imm === BpfFunc.tail_call) {
       const sp = env.subprogs[containingSubprog(env, idx)]!;
       return sp.exitIdx >= 0 && sp.exitIdx !== idx + 1 ? [idx + 1, sp.exitIdx] : [idx + 1];
     }
@@ -280,7 +263,7 @@ export function checkCfg(env: Env): void {
           aux[t]!.jmpPoint = true;
         }
         // a tail-called program may change the packet: the caller of a function that tail-calls must assume it did
-        if (isHelperCall(insn) && (PROTOS.get(insn.imm)?.changesPkt || insn.imm === HELPER_TAIL_CALL)) {
+        if (isHelperCall(insn) && (PROTOS.get(insn.imm)?.changesPkt || insn.imm === BpfFunc.tail_call)) {
           env.subprogs[containingSubprog(env, t)]!.changesPktData = true;
         }
         ret = visitCall(t, insn.src === 1);
@@ -462,7 +445,7 @@ export function computeLiveRegs(env: Env): void {
       let line = scc ? `${String(scc).padStart(3)} ` : '    ';
       line += `${String(i).padStart(3)}: `;
       for (let r = 0; r < 10; r++) line += inn[i]! & (1 << r) ? String(r) : '.';
-      env.verbose(`${line} ${env.insnText(i)}\n`);
+      env.verbose(`${line} ${env.formatKernelSlot(i)}\n`);
       if (isLdImm64(env.insns[i]!)) i++;
     }
   }
@@ -502,7 +485,7 @@ const TRACING_CONTEXT_TYPES = new Set([2, 5, 7, 17, 24]);
 function checkMapFieldsForProg(env: Env, map: MapInfo): void {
   const tracing = TRACING_CONTEXT_TYPES.has(env.progType);
   if (map.spinLockOff >= 0) {
-    if (env.progType === 1) env.fail('socket filter progs cannot use bpf_spin_lock yet', 'EINVAL');
+    if (env.progType === ProgType.SOCKET_FILTER) env.fail('socket filter progs cannot use bpf_spin_lock yet', 'EINVAL');
     if (tracing) env.fail('tracing progs cannot use bpf_spin_lock yet', 'EINVAL');
   }
   if (tracing && map.timerOff >= 0) env.fail('tracing progs cannot use bpf_timer yet', 'EINVAL');

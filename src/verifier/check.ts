@@ -7,12 +7,10 @@
 import type { Env } from './env.js';
 import { BPF_COMPLEXITY_LIMIT_INSNS, checkRegArg, printInsnState, printVerifierState, verifierHooks } from './env.js';
 import {
-  BPF_ABS, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG, BPF_EXIT, BPF_FETCH, BPF_IMM, BPF_IND, BPF_JA, BPF_JMP,
-  BPF_JMP32, BPF_K, BPF_LD, BPF_LDX, BPF_LOAD_ACQ, BPF_MEM, BPF_MEMSX, BPF_ST, BPF_STORE_REL, BPF_STX, BPF_W, BPF_DW,
-  BPF_X, BPF_ADD, BPF_AND, BPF_OR, BPF_XOR, BPF_XCHG, cls, mode, op, size, sizeBytes, srcBit,
-} from './insn.js';
-import type { RawInsn } from './insn.js';
-import { F, T, baseType, isPktPointer, isSkPointer, markKnownZero, markUnknown, regTypeStr } from './reg.js';
+  BPF_ABS, BPF_ADD, BPF_ALU, BPF_ALU64, BPF_AND, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG, BPF_DW, BPF_EXIT, BPF_FETCH, BPF_IMM, BPF_IND, BPF_JA, BPF_JMP, BPF_JMP32, BPF_K, BPF_LD, BPF_LDX, BPF_LOAD_ACQ, BPF_MEM, BPF_MEMSX, BPF_OR, BPF_ST, BPF_STORE_REL, BPF_STX, BPF_W, BPF_X, BPF_XCHG, BPF_XOR, cls, mode, op, size, sizeBytes, srcBit,
+} from '../isa/raw.js';
+import type { RawInsn } from '../isa/raw.js';
+import { baseType, F, isPktPointer, isSkPointer, markKnownZero, markUnknown, regTypeStr, T } from './reg.js';
 import { newFuncState, newVState } from './state.js';
 import { checkAluOp } from './alu.js';
 import { checkCondJmpOp } from './branch.js';
@@ -24,6 +22,7 @@ import { checkResourceLeak } from './refs.js';
 import { checkAttachBtfId } from './attach.js';
 import { checkKfuncCall } from './kfuncs.js';
 import { pushJmpHistory } from './precision.js';
+import { BpfFunc } from '../isa/uapi.js';
 
 /** save_aux_ptr_type: one load/store instruction may not see incompatible pointer types on different paths. */
 function saveAuxPtrType(env: Env, type: number, allowTrustMismatch: boolean): void {
@@ -231,7 +230,7 @@ export function doCheck(env: Env): void {
       if (env.logLevel) {
         if (env.stateScratched) printInsnState(env, env.cur, env.cur.curframe);
         env.prevLogPos = env.log.pos;
-        env.verbose(`${idx}: ${env.insnText(idx)}\n`);
+        env.verbose(`${idx}: ${env.formatKernelSlot(idx)}\n`);
         env.prevInsnPrintPos = env.log.pos - env.prevLogPos;
         env.prevLogPos = env.log.pos;
       }
@@ -350,7 +349,7 @@ function checkAbnormalReturn(env: Env): void {
       const insn = env.insns[i]!;
       const cls = insn.code & 7;
       if (cls === 0 && ((insn.code & 0xe0) === 0x20 || (insn.code & 0xe0) === 0x40)) ldAbs = true;
-      if (insn.code === (BPF_JMP | BPF_CALL) && insn.src === 0 && insn.imm === 12) tailCall = true;
+      if (insn.code === (BPF_JMP | BPF_CALL) && insn.src === 0 && insn.imm === BpfFunc.tail_call) tailCall = true;
     }
     if (env.funcInfo) {
       if (ldAbs) env.fail("LD_ABS is only allowed in functions that return 'int'.", 'EINVAL');

@@ -5,11 +5,14 @@
  * Checks in the other modules take it as their first argument, as the
  * kernel's functions do.
  */
-import type { RawInsn } from './insn.js';
-import { insnText, isLdImm64 } from './insn.js';
-import { VLog, snum, unum, vlogAlignment } from './log.js';
+import type { RawInsn } from '../isa/raw.js';
+import { isLdImm64 } from '../isa/raw.js';
+import { formatKernelSlot } from '../asm/kernel-syntax.js';
+import { snum, unum, VLog, vlogAlignment } from './log.js';
 import type { MapInfo, Reg } from './reg.js';
-import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, T, U32_MAX, U64_MAX, baseType, isPktPointer, regTypeStr } from './reg.js';
+import {
+  baseType, isPktPointer, markUnknown as markUnknownReg, regTypeStr, S32_MAX, S32_MIN, S64_MAX, S64_MIN, T, U32_MAX, U64_MAX,
+} from './reg.js';
 import type { FuncState, VState } from './state.js';
 import { REG_SIZE, SLOT_CHARS, STACK_INVALID, STACK_SPILL } from './state.js';
 import { tnumIsConst, tnumIsUnknown, tnumStr } from './tnum.js';
@@ -320,14 +323,14 @@ export class Env {
   }
 
   /** `verbose_insn`. */
-  insnText(idx: number): string {
+  formatKernelSlot(idx: number): string {
     const i = this.insns[idx]!;
     // a kfunc call prints the function's name from the kernel BTF (disasm_kfunc_name)
     if (i.code === 0x85 && i.src === 2 && i.off === 0) {
       const t = this.kbtf()?.tryType(i.imm);
       if (t && t.kind === 'FUNC') return `(85) call ${t.name}#${i.imm}`;
     }
-    return insnText(i, isLdImm64(i) ? this.insns[idx + 1] : undefined, isLdImm64(i) ? this.ldImmPrintValue(idx) : undefined);
+    return formatKernelSlot(i, isLdImm64(i) ? this.insns[idx + 1] : undefined, isLdImm64(i) ? this.ldImmPrintValue(idx) : undefined);
   }
 
   nextId(): number {
@@ -468,4 +471,3 @@ export function checkRegArg(env: Env, regno: number, kind: 'src' | 'dst' | 'dst_
   if (kind === 'dst') markUnknownReg(reg);
 }
 
-import { markUnknown as markUnknownReg } from './reg.js';

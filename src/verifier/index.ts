@@ -8,5 +8,6 @@ export { verifyObjectProgram, loaderRejection } from './object.js';
 export type { ObjectLike, ObjectProgramLike, BtfLike, BtfTypeLike } from './object.js';
 export { globalFuncArgs } from './object.js';
 export type { GlobalArg } from './env.js';
-export { PROG_TYPE_NAMES, ATTACH_TYPE_NAMES, PROG_TYPE_ALIASES, progTypeByName, attachTypeByName } from './prog-types.js';
+export { PROG_TYPE_ALIASES, progTypeByName, attachTypeByName } from './prog-types.js';
+export { PROG_TYPE_NAMES, ATTACH_TYPE_NAMES } from '../isa/uapi.js';
 export type { KernelBtf, KBtfType, KBtfMember } from './kbtf.js';

@@ -8,19 +8,17 @@
  * kernel reads from its own kfunc sets, which tsbpf does not have.
  */
 import type { Env } from './env.js';
-import type { RawInsn } from './insn.js';
+import type { RawInsn } from '../isa/raw.js';
 import type { Reg } from './reg.js';
-import {
-  F, T, baseType, isNullReg, isTrustedReg, markKnownZero, markNotInit, markUnknown, mayBeNull, regTypeStr,
-} from './reg.js';
+import { baseType, F, isNullReg, isTrustedReg, markKnownZero, markNotInit, markUnknown, mayBeNull, regTypeStr, T } from './reg.js';
 import type { KernelBtf } from './kbtf.js';
 import { anonName, btfStructIdsMatch, findByNameKind, isStruct, kindStr, resolveSize, skipModifiers, typeById, typeName } from './kbtf.js';
-import { WALK_FLAGS, isRcuReg } from './btf-access.js';
+import { isRcuReg, WALK_FLAGS } from './btf-access.js';
 import { acquireReference, releaseReference } from './refs.js';
 import { checkPtrOffReg } from './mem.js';
-import { PROG_TYPE_NAMES, PT } from './prog-types.js';
 import { tnumIsConst } from './tnum.js';
 import { markChainPrecision } from './precision.js';
+import { PROG_TYPE_NAMES, ProgType } from '../isa/uapi.js';
 
 /** An argument of a modelled kfunc. */
 type KArg =
@@ -124,7 +122,7 @@ export function kfuncCallable(env: Env, id: number): boolean {
   const btf = env.kbtf();
   const fn = btf?.tryType(id);
   if (!btf || !fn || fn.kind !== 'FUNC') return false;
-  if (env.progType !== PT.STRUCT_OPS && !taggedKfuncs(btf).has(id)) return false;
+  if (env.progType !== ProgType.STRUCT_OPS && !taggedKfuncs(btf).has(id)) return false;
   const allowed = KFUNC_PROG_TYPES[fn.name];
   const typeName0 = PROG_TYPE_NAMES[env.progType] ?? '';
   return !allowed || !PROBED_TYPES.has(typeName0) || allowed.includes(typeName0);
@@ -141,7 +139,7 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
     // A function without the `bpf_kfunc` declaration tag is in none of the
     // kernel's kfunc sets (struct_ops programs aside: congestion control
     // may call some plain tcp functions).
-    if (env.progType !== PT.STRUCT_OPS && !taggedKfuncs(btf).has(insn.imm)) {
+    if (env.progType !== ProgType.STRUCT_OPS && !taggedKfuncs(btf).has(insn.imm)) {
       env.fail(`calling kernel function ${name} is not allowed`, 'EACCES');
     }
     env.fail(`tsbpf: kernel function ${name} is not among the kfuncs tsbpf's verifier models (${KFUNC_NAMES.join(', ')})`, 'ENOTSUPP');

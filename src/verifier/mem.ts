@@ -5,24 +5,23 @@
  * and the functions below it).
  */
 import type { Env } from './env.js';
-import { PT, parseRanges } from './prog-types.js';
+import { parseRanges } from './prog-types.js';
 import { SOCK_ACCESS, SOCK_CONVERSION_FAILS } from './sock-access.js';
 import { mapCaps } from './maps.js';
 import type { Reg } from './reg.js';
 import {
-  F, T, baseType, coerceRegToSize, coerceRegToSizeSx, isNullReg, isPktPointer, isSkPointer, markConstScalar, markKnown,
-  markKnownZero, markUnknown, mayBeNull, regTypeStr, regWidth,
+  baseType, coerceRegToSize, coerceRegToSizeSx, F, isNullReg, isPktPointer, isSkPointer, markConstScalar, markKnown, markKnownZero, markUnknown, mayBeNull, regTypeStr, regWidth, T,
 } from './reg.js';
 import type { FuncState } from './state.js';
 import {
-  INSN_F_STACK_ACCESS, MAX_BPF_STACK, REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, growStack,
-  isSpilledReg, isSpilledScalarReg,
+  growStack, INSN_F_STACK_ACCESS, isSpilledReg, isSpilledScalarReg, MAX_BPF_STACK, REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO,
 } from './state.js';
 import { tnumAdd, tnumConst, tnumIsAligned, tnumIsConst, tnumStr } from './tnum.js';
 import { assignScalarIdBeforeMov, markChainPrecision, pushJmpHistory } from './precision.js';
 import { markStackRead, markStackWrite } from './liveness.js';
-import { btfCtxAccess, lsmRetvalRange, AT } from './attach.js';
+import { btfCtxAccess, lsmRetvalRange } from './attach.js';
 import { checkPtrToBtfAccess, markRegS32Range } from './btf-access.js';
+import { AttachType, ProgType } from '../isa/uapi.js';
 
 export const BPF_MAX_VAR_OFF = 1 << 29;
 export const BPF_MAX_VAR_SIZ = 1 << 29;
@@ -466,7 +465,7 @@ function checkBtfCtxAccess(env: Env, regs: Reg[], off: number, size: number, t: 
   if (t !== 'read' || valueRegno < 0) return;
   const dst = regs[valueRegno]!;
   if (res.regType === T.SCALAR) {
-    const range = res.isRetval && env.progType === PT.LSM && env.expectedAttachType === AT.LSM_MAC ? lsmRetvalRange(env.attach!) : null;
+    const range = res.isRetval && env.progType === ProgType.LSM && env.expectedAttachType === AttachType.LSM_MAC ? lsmRetvalRange(env.attach!) : null;
     // __mark_reg_s32_range narrows what the register held before (as the kernel does)
     if (range) markRegS32Range(dst, range.min, range.max);
     else markUnknown(dst);
@@ -569,7 +568,7 @@ export function checkMemAccess(env: Env, insnIdx: number, regno: number, off0: n
   } else if (reg.type === T.CTX) {
     if (t === 'write' && valueRegno >= 0 && env.isPointerValue(valueRegno)) env.fail(`R${valueRegno} leaks addr into ctx`);
     // contexts whose size the kernel does not fix (BTF-typed arguments, tracepoint records, syscall buffers)
-    if (env.progType === PT.TRACING || env.progType === PT.LSM || env.progType === PT.SYSCALL || env.progType === PT.TRACEPOINT) {
+    if (env.progType === ProgType.TRACING || env.progType === ProgType.LSM || env.progType === ProgType.SYSCALL || env.progType === ProgType.TRACEPOINT) {
       aux.accessSafe = false;
     }
     checkPtrOffReg(env, reg, regno, false);
@@ -581,7 +580,7 @@ export function checkMemAccess(env: Env, insnIdx: number, regno: number, off0: n
         const dst = regs[valueRegno]!;
         if (regType === T.SCALAR) {
           markUnknown(dst);
-          if (env.progType === PT.TRACING || env.progType === PT.LSM) dst.ctxArg = true;
+          if (env.progType === ProgType.TRACING || env.progType === ProgType.LSM) dst.ctxArg = true;
         } else {
           markKnownZero(dst);
           if (mayBeNull(regType)) dst.id = env.nextId();

@@ -10,7 +10,7 @@
 import type { GlobalArg } from './env.js';
 import type { VerifierMapSpec, VerifyOptions, VerifyResult } from './verify.js';
 import { verify } from './verify.js';
-import { PT } from './prog-types.js';
+import { isPoisonedCall, LibbpfPoison, ProgType } from '../isa/uapi.js';
 
 /** The parts of a BTF type the verifier reads (src/loader's BtfType fits). */
 export interface BtfTypeLike {
@@ -54,8 +54,6 @@ export interface ObjectProgramLike {
   relocations?: readonly { slot: number; kind: string; name?: string; spec?: string }[];
 }
 
-const CORE_POISON = 195896080;
-const KFUNC_POISON_BASE = 2002000000;
 
 /**
  * libbpf's verifier log fixups (fixup_log_failed_core_relo,
@@ -69,9 +67,9 @@ function explainPoison(program: ObjectProgramLike, result: VerifyResult): Verify
   const slot = result.errorInsn;
   const relo = program.relocations?.find((r) => r.slot === slot);
   let patch: [string, string] | null = null;
-  if (imm === CORE_POISON && relo?.kind === 'core_failed') {
+  if (imm === LibbpfPoison.CORE_CALL && relo?.kind === 'core_failed') {
     patch = [`${slot}: <invalid CO-RE relocation>`, `failed to resolve CO-RE relocation ${relo.spec ?? ''}`];
-  } else if (imm >= KFUNC_POISON_BASE && imm < KFUNC_POISON_BASE + 1_000_000 && relo?.kind === 'kfunc') {
+  } else if (isPoisonedCall(imm) && relo?.kind === 'kfunc') {
     patch = [`${slot}: <invalid kfunc call>`, `kfunc '${relo.name ?? ''}' is referenced but wasn't resolved`];
   }
   if (!patch) return result;
@@ -83,15 +81,15 @@ function explainPoison(program: ObjectProgramLike, result: VerifyResult): Verify
 
 /** The context struct each program type's global subprograms may take (`find_canonical_prog_ctx_type`). */
 const CTX_STRUCT: Readonly<Record<number, readonly string[]>> = {
-  [PT.SOCKET_FILTER]: ['__sk_buff'], [PT.SCHED_CLS]: ['__sk_buff'], [PT.SCHED_ACT]: ['__sk_buff'],
-  [PT.XDP]: ['xdp_md'], [PT.CGROUP_SKB]: ['__sk_buff'], [PT.CGROUP_SOCK]: ['bpf_sock'],
-  [PT.LWT_IN]: ['__sk_buff'], [PT.LWT_OUT]: ['__sk_buff'], [PT.LWT_XMIT]: ['__sk_buff'], [PT.LWT_SEG6LOCAL]: ['__sk_buff'],
-  [PT.SOCK_OPS]: ['bpf_sock_ops'], [PT.SK_SKB]: ['__sk_buff'], [PT.SK_MSG]: ['sk_msg_md'],
-  [PT.FLOW_DISSECTOR]: ['__sk_buff'], [PT.KPROBE]: ['bpf_user_pt_regs_t', 'pt_regs'],
-  [PT.PERF_EVENT]: ['bpf_perf_event_data'], [PT.RAW_TRACEPOINT]: ['bpf_raw_tracepoint_args'],
-  [PT.RAW_TRACEPOINT_WRITABLE]: ['bpf_raw_tracepoint_args'], [PT.CGROUP_DEVICE]: ['bpf_cgroup_dev_ctx'],
-  [PT.CGROUP_SOCK_ADDR]: ['bpf_sock_addr'], [PT.CGROUP_SYSCTL]: ['bpf_sysctl'], [PT.CGROUP_SOCKOPT]: ['bpf_sockopt'],
-  [PT.SK_REUSEPORT]: ['sk_reuseport_md'], [PT.SK_LOOKUP]: ['bpf_sk_lookup'], [PT.NETFILTER]: ['bpf_nf_ctx'],
+  [ProgType.SOCKET_FILTER]: ['__sk_buff'], [ProgType.SCHED_CLS]: ['__sk_buff'], [ProgType.SCHED_ACT]: ['__sk_buff'],
+  [ProgType.XDP]: ['xdp_md'], [ProgType.CGROUP_SKB]: ['__sk_buff'], [ProgType.CGROUP_SOCK]: ['bpf_sock'],
+  [ProgType.LWT_IN]: ['__sk_buff'], [ProgType.LWT_OUT]: ['__sk_buff'], [ProgType.LWT_XMIT]: ['__sk_buff'], [ProgType.LWT_SEG6LOCAL]: ['__sk_buff'],
+  [ProgType.SOCK_OPS]: ['bpf_sock_ops'], [ProgType.SK_SKB]: ['__sk_buff'], [ProgType.SK_MSG]: ['sk_msg_md'],
+  [ProgType.FLOW_DISSECTOR]: ['__sk_buff'], [ProgType.KPROBE]: ['bpf_user_pt_regs_t', 'pt_regs'],
+  [ProgType.PERF_EVENT]: ['bpf_perf_event_data'], [ProgType.RAW_TRACEPOINT]: ['bpf_raw_tracepoint_args'],
+  [ProgType.RAW_TRACEPOINT_WRITABLE]: ['bpf_raw_tracepoint_args'], [ProgType.CGROUP_DEVICE]: ['bpf_cgroup_dev_ctx'],
+  [ProgType.CGROUP_SOCK_ADDR]: ['bpf_sock_addr'], [ProgType.CGROUP_SYSCTL]: ['bpf_sysctl'], [ProgType.CGROUP_SOCKOPT]: ['bpf_sockopt'],
+  [ProgType.SK_REUSEPORT]: ['sk_reuseport_md'], [ProgType.SK_LOOKUP]: ['bpf_sk_lookup'], [ProgType.NETFILTER]: ['bpf_nf_ctx'],
 };
 
 const MODIFIERS = new Set(['CONST', 'VOLATILE', 'RESTRICT', 'TYPE_TAG', 'TYPEDEF']);

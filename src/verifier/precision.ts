@@ -9,16 +9,16 @@
 import type { Env } from './env.js';
 import { printVerifierState } from './env.js';
 import {
-  BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_END, BPF_EXIT, BPF_IMM, BPF_JMP, BPF_JMP32, BPF_K, BPF_LD, BPF_LDX,
-  BPF_CMPXCHG, BPF_FETCH, BPF_LOAD_ACQ, BPF_MOV, BPF_NEG, BPF_ST, BPF_STX, BPF_X, cls, isPseudoCall, mode, op, srcBit,
-} from './insn.js';
+  BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG, BPF_END, BPF_EXIT, BPF_FETCH, BPF_IMM, BPF_JMP, BPF_JMP32, BPF_K, BPF_LD, BPF_LDX, BPF_LOAD_ACQ, BPF_MOV, BPF_NEG, BPF_ST, BPF_STX, BPF_X, cls, isPseudoCall, mode, op, srcBit,
+} from '../isa/raw.js';
 import type { Reg } from './reg.js';
 import { T } from './reg.js';
 import type { HistEntry, LinkedReg, VState } from './state.js';
-import { INSN_F_DST_REG_STACK, INSN_F_SRC_REG_STACK, INSN_F_STACK_ACCESS, REG_SIZE, isSpilledReg, isSpilledScalarReg } from './state.js';
+import { INSN_F_DST_REG_STACK, INSN_F_SRC_REG_STACK, INSN_F_STACK_ACCESS, isSpilledReg, isSpilledScalarReg, REG_SIZE } from './state.js';
 import { tnumIsConst } from './tnum.js';
 import { findSubprog } from './cfg.js';
-import { HELPER_TAIL_CALL, isSyncCallbackHelper } from './helpers.js';
+import { isSyncCallbackHelper } from '../isa/helper-protos.js';
+import { BpfFunc } from '../isa/helpers.js';
 
 const MAX_FRAMES = 8;
 const ARGS_MASK = 0x3e;
@@ -133,7 +133,7 @@ function backtrackInsn(env: Env, idx: number, subseqIdx: number, hist: HistEntry
   const sreg = insn.src;
   if (insn.code === 0) return;
   if (env.logLevel & 2) {
-    env.verbose(`mark_precise: frame${bt.frame}: regs=${fmtRegMask(bt.regs[bt.frame]!)} stack=${fmtStackMask(bt.stack[bt.frame]!)} before ${idx}: ${env.insnText(idx)}\n`);
+    env.verbose(`mark_precise: frame${bt.frame}: regs=${fmtRegMask(bt.regs[bt.frame]!)} stack=${fmtStackMask(bt.stack[bt.frame]!)} before ${idx}: ${env.formatKernelSlot(idx)}\n`);
   }
   syncLinkedRegs(bt, hist);
   if (k === BPF_ALU || k === BPF_ALU64) {
@@ -193,7 +193,7 @@ function backtrackInsn(env: Env, idx: number, subseqIdx: number, hist: HistEntry
     } else if (o === BPF_CALL) {
       if (insn.src === 2 && insn.imm === 0) throw new NotSupported();
       bt.clearReg(0);
-      if (insn.src === 0 && insn.imm === HELPER_TAIL_CALL && subseqIdx - idx !== 1) bt.frame++;
+      if (insn.src === 0 && insn.imm === BpfFunc.tail_call && subseqIdx - idx !== 1) bt.frame++;
     } else if (o === BPF_EXIT) {
       if (subseqIdx >= 0 && env.aux[subseqIdx]?.callsCallback) for (let r = 1; r <= 5; r++) bt.clearReg(r);
       const r0precise = subseqIdx - 1 >= 0 && isPseudoCall(env.insns[subseqIdx - 1]!) && bt.isReg(0);

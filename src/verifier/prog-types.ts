@@ -6,40 +6,8 @@
  */
 import type { CtxAccessTable } from './ctx-access.js';
 import { CTX_ACCESS, CTX_PROBE_LIMIT } from './ctx-access.js';
-import { GPL_ONLY_BY_TYPE, HELPERS_BY_TYPE } from './helper-availability.js';
+import { ATTACH_TYPE_NAMES, AttachType, GPL_ONLY_BY_TYPE, HELPERS_BY_TYPE, PROG_TYPE_NAMES, ProgType } from '../isa/uapi.js';
 import { F, T } from './reg.js';
-
-/** `enum bpf_prog_type` names by id. */
-export const PROG_TYPE_NAMES: readonly string[] = [
-  'unspec', 'socket_filter', 'kprobe', 'sched_cls', 'sched_act', 'tracepoint', 'xdp', 'perf_event', 'cgroup_skb',
-  'cgroup_sock', 'lwt_in', 'lwt_out', 'lwt_xmit', 'sock_ops', 'sk_skb', 'cgroup_device', 'sk_msg', 'raw_tracepoint',
-  'cgroup_sock_addr', 'lwt_seg6local', 'lirc_mode2', 'sk_reuseport', 'flow_dissector', 'cgroup_sysctl',
-  'raw_tracepoint_writable', 'cgroup_sockopt', 'tracing', 'struct_ops', 'ext', 'lsm', 'sk_lookup', 'syscall', 'netfilter',
-];
-
-/** `enum bpf_attach_type` names by id. */
-export const ATTACH_TYPE_NAMES: readonly string[] = [
-  'cgroup_inet_ingress', 'cgroup_inet_egress', 'cgroup_inet_sock_create', 'cgroup_sock_ops', 'sk_skb_stream_parser',
-  'sk_skb_stream_verdict', 'cgroup_device', 'sk_msg_verdict', 'cgroup_inet4_bind', 'cgroup_inet6_bind',
-  'cgroup_inet4_connect', 'cgroup_inet6_connect', 'cgroup_inet4_post_bind', 'cgroup_inet6_post_bind',
-  'cgroup_udp4_sendmsg', 'cgroup_udp6_sendmsg', 'lirc_mode2', 'flow_dissector', 'cgroup_sysctl', 'cgroup_udp4_recvmsg',
-  'cgroup_udp6_recvmsg', 'cgroup_getsockopt', 'cgroup_setsockopt', 'trace_raw_tp', 'trace_fentry', 'trace_fexit',
-  'modify_return', 'lsm_mac', 'trace_iter', 'cgroup_inet4_getpeername', 'cgroup_inet6_getpeername',
-  'cgroup_inet4_getsockname', 'cgroup_inet6_getsockname', 'xdp_devmap', 'cgroup_inet_sock_release', 'xdp_cpumap',
-  'sk_lookup', 'xdp', 'sk_skb_verdict', 'sk_reuseport_select', 'sk_reuseport_select_or_migrate', 'perf_event',
-  'trace_kprobe_multi', 'lsm_cgroup', 'struct_ops', 'netfilter', 'tcx_ingress', 'tcx_egress', 'trace_uprobe_multi',
-  'cgroup_unix_connect', 'cgroup_unix_sendmsg', 'cgroup_unix_recvmsg', 'cgroup_unix_getpeername',
-  'cgroup_unix_getsockname', 'netkit_primary', 'netkit_peer', 'trace_kprobe_session', 'trace_uprobe_session',
-];
-
-/** Program type ids used by the checks. */
-export const PT = {
-  SOCKET_FILTER: 1, KPROBE: 2, SCHED_CLS: 3, SCHED_ACT: 4, TRACEPOINT: 5, XDP: 6, PERF_EVENT: 7, CGROUP_SKB: 8,
-  CGROUP_SOCK: 9, LWT_IN: 10, LWT_OUT: 11, LWT_XMIT: 12, SOCK_OPS: 13, SK_SKB: 14, CGROUP_DEVICE: 15, SK_MSG: 16,
-  RAW_TRACEPOINT: 17, CGROUP_SOCK_ADDR: 18, LWT_SEG6LOCAL: 19, LIRC_MODE2: 20, SK_REUSEPORT: 21, FLOW_DISSECTOR: 22, CGROUP_SYSCTL: 23,
-  RAW_TRACEPOINT_WRITABLE: 24, CGROUP_SOCKOPT: 25, TRACING: 26, STRUCT_OPS: 27, EXT: 28, LSM: 29, SK_LOOKUP: 30,
-  SYSCALL: 31, NETFILTER: 32,
-} as const;
 
 /** Result of a context access check. */
 export interface CtxAccessResult {
@@ -126,7 +94,7 @@ export function progTypeInfo(id: number, attach = 0): ProgTypeInfo {
   // know the attach point's arguments; it treats the context as an array of
   // up to 12 u64 arguments (read-only scalars) and gives them the helpers of
   // raw tracepoints.
-  const btfTyped = id === PT.TRACING || id === PT.LSM;
+  const btfTyped = id === ProgType.TRACING || id === ProgType.LSM;
   const table = CTX_ACCESS[variant] ?? CTX_ACCESS[name];
   const helperKey = btfTyped ? 'raw_tracepoint' : HELPERS_BY_TYPE[variant] ? variant : name;
   let beyond: (off: number, size: number, write: boolean) => boolean = never;
@@ -140,7 +108,7 @@ export function progTypeInfo(id: number, attach = 0): ProgTypeInfo {
     helpers: new Set(HELPERS_BY_TYPE[helperKey] ?? []),
     gplHelpers: new Set(GPL_ONLY_BY_TYPE[helperKey] ?? []),
     pkt: PKT[name] ?? 'none',
-    ldAbs: id === PT.SOCKET_FILTER || id === PT.SCHED_CLS || id === PT.SCHED_ACT,
+    ldAbs: id === ProgType.SOCKET_FILTER || id === ProgType.SCHED_CLS || id === ProgType.SCHED_ACT,
     convertCtx: name !== 'syscall',
     ctxAccess: btfTyped
       ? (off, size, write) => ({ ok: !write && size === 8 && off >= 0 && off % 8 === 0 && off < 96, regType: T.SCALAR })
@@ -153,29 +121,33 @@ export function progTypeInfo(id: number, attach = 0): ProgTypeInfo {
 /** Return value range enforced at program exit, or null when any value is allowed. */
 export function returnRange(progType: number, attach: number): { min: number; max: number; enforceTnum?: [number, number] } | null {
   switch (progType) {
-    case PT.CGROUP_SOCK_ADDR: {
-      const one = [19, 20, 51, 29, 30, 52, 31, 32, 53];
+    case ProgType.CGROUP_SOCK_ADDR: {
+      const one: number[] = [
+        AttachType.CGROUP_UDP4_RECVMSG, AttachType.CGROUP_UDP6_RECVMSG, AttachType.CGROUP_UNIX_RECVMSG,
+        AttachType.CGROUP_INET4_GETPEERNAME, AttachType.CGROUP_INET6_GETPEERNAME, AttachType.CGROUP_UNIX_GETPEERNAME,
+        AttachType.CGROUP_INET4_GETSOCKNAME, AttachType.CGROUP_INET6_GETSOCKNAME, AttachType.CGROUP_UNIX_GETSOCKNAME,
+      ];
       if (one.includes(attach)) return { min: 1, max: 1 };
-      if (attach === 8 || attach === 9) return { min: 0, max: 3 };
+      if (attach === AttachType.CGROUP_INET4_BIND || attach === AttachType.CGROUP_INET6_BIND) return { min: 0, max: 3 };
       return { min: 0, max: 1 };
     }
-    case PT.CGROUP_SKB:
-      if (attach === 1) return { min: 0, max: 3 };
+    case ProgType.CGROUP_SKB:
+      if (attach === AttachType.CGROUP_INET_EGRESS) return { min: 0, max: 3 };
       return { min: 0, max: 1 };
-    case PT.CGROUP_SOCK: case PT.SOCK_OPS: case PT.CGROUP_DEVICE: case PT.CGROUP_SYSCTL: case PT.CGROUP_SOCKOPT:
+    case ProgType.CGROUP_SOCK: case ProgType.SOCK_OPS: case ProgType.CGROUP_DEVICE: case ProgType.CGROUP_SYSCTL: case ProgType.CGROUP_SOCKOPT:
       return { min: 0, max: 1 };
-    case PT.TRACING:
-      if (attach === 24 || attach === 25) return { min: 0, max: 0 };
-      if (attach === 28) return { min: 0, max: 1 };
+    case ProgType.TRACING:
+      if (attach === AttachType.TRACE_FENTRY || attach === AttachType.TRACE_FEXIT) return { min: 0, max: 0 };
+      if (attach === AttachType.TRACE_ITER) return { min: 0, max: 1 };
       return null;
-    case PT.LSM:
+    case ProgType.LSM:
       return { min: -4095, max: 0 };
-    case PT.KPROBE:
-      if (attach === 56 || attach === 57) return { min: 0, max: 1 };
+    case ProgType.KPROBE:
+      if (attach === AttachType.TRACE_KPROBE_SESSION || attach === AttachType.TRACE_UPROBE_SESSION) return { min: 0, max: 1 };
       return null;
-    case PT.SK_LOOKUP:
+    case ProgType.SK_LOOKUP:
       return { min: 0, max: 1 };
-    case PT.NETFILTER:
+    case ProgType.NETFILTER:
       return { min: 0, max: 1 };
     default:
       return null;

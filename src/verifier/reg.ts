@@ -7,8 +7,7 @@
  */
 import type { Tnum } from './tnum.js';
 import {
-  TNUM_UNKNOWN, U32_MASK, U64_MAX, tnumCast, tnumClearSubreg, tnumConst, tnumConstSubreg, tnumIntersect,
-  tnumIsConst, tnumOr, tnumRange, tnumStep, tnumSubreg, tnumSubregIsConst,
+  TNUM_UNKNOWN, tnumCast, tnumClearSubreg, tnumConst, tnumConstSubreg, tnumIntersect, tnumIsConst, tnumOr, tnumRange, tnumStep, tnumSubreg, tnumSubregIsConst, U32_MASK, U64_MAX,
 } from './tnum.js';
 
 /** Base register types (`enum bpf_reg_type`, low byte). */

@@ -10,11 +10,11 @@
  */
 import type { Env, StateListEntry } from './env.js';
 import { BPF_COMPLEXITY_LIMIT_JMP_SEQ, printVerifierState } from './env.js';
-import { isMayGoto } from './insn.js';
+import { isMayGoto } from '../isa/raw.js';
 import type { Reg } from './reg.js';
-import { T, baseType, markNotInit, markUnknown, rangeWithin, regsEqualUpToId, regsEqualUpToVarOff } from './reg.js';
+import { baseType, markNotInit, markUnknown, rangeWithin, regsEqualUpToId, regsEqualUpToVarOff, T } from './reg.js';
 import type { FuncState, VState } from './state.js';
-import { REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, copyVState, isSpilledReg, isSpilledScalarReg64 } from './state.js';
+import { copyVState, isSpilledReg, isSpilledScalarReg64, REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from './state.js';
 import { tnumIn } from './tnum.js';
 import { markAllScalarsImprecise, markAllScalarsPrecise, markChainPrecisionFrom, pushJmpHistory } from './precision.js';
 

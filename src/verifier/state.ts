@@ -5,7 +5,7 @@
  * Mirrors `struct bpf_func_state` / `struct bpf_verifier_state`.
  */
 import type { Reg } from './reg.js';
-import { T, copyReg, markKnownZero, markNotInit, notInitReg } from './reg.js';
+import { copyReg, markKnownZero, markNotInit, notInitReg, T } from './reg.js';
 
 /** Stack byte kinds (`enum bpf_stack_slot_type`). */
 export const STACK_INVALID = 0;

@@ -8,17 +8,12 @@
  * attach point (bpf_d_path, the tracing flavour of bpf_sk_storage_*).
  */
 import type { Env } from './env.js';
-import { GPL_ONLY_BY_TYPE, HELPERS_BY_TYPE } from './helper-availability.js';
-import type { FuncProto } from './helpers.js';
-import { protoFor, tracingProto } from './helpers.js';
+import { AttachType, BpfFunc, GPL_ONLY_BY_TYPE, HELPERS_BY_TYPE, ProgType } from '../isa/uapi.js';
+import type { FuncProto } from '../isa/helper-protos.js';
+import { protoFor, tracingProto } from '../isa/helper-protos.js';
 import type { AttachTarget } from './attach.js';
-import { AT, hasTrampoline } from './attach.js';
-import { PT } from './prog-types.js';
+import { hasTrampoline } from './attach.js';
 
-const GET_FUNC_ARG = 183;
-const GET_FUNC_RET = 184;
-const GET_FUNC_ARG_CNT = 185;
-const GET_ATTACH_COOKIE = 174;
 
 /** LSM hooks on which a socket is locked / may be used unlocked (bpf_{g,s}etsockopt for lsm_cgroup). */
 const LSM_LOCKED_SOCKOPT = new Set(['bpf_lsm_socket_sock_rcv_skb', 'bpf_lsm_sock_graft', 'bpf_lsm_inet_csk_clone',
@@ -57,25 +52,25 @@ export interface HelperSets {
 
 /** The helpers a tracing or LSM program attached to `target` may call, and which are GPL-only. */
 export function tracingHelperSets(progType: number, attach: number, target: AttachTarget, sleepable: boolean): HelperSets {
-  const key = attach === AT.TRACE_ITER ? iterKey(target) : 'tracing';
+  const key = attach === AttachType.TRACE_ITER ? iterKey(target) : 'tracing';
   const helpers = new Set(HELPERS_BY_TYPE[key] ?? HELPERS_BY_TYPE['tracing'] ?? []);
   const gpl = new Set(GPL_ONLY_BY_TYPE[key] ?? GPL_ONLY_BY_TYPE['tracing'] ?? []);
   const trampoline = hasTrampoline(progType, attach);
   if (trampoline) {
-    helpers.add(GET_FUNC_ARG);
-    helpers.add(GET_FUNC_RET);
-    helpers.add(GET_FUNC_ARG_CNT);
-    helpers.add(GET_ATTACH_COOKIE);
-  } else if (attach !== AT.TRACE_RAW_TP) {
-    helpers.delete(GET_ATTACH_COOKIE);
+    helpers.add(BpfFunc.get_func_arg);
+    helpers.add(BpfFunc.get_func_ret);
+    helpers.add(BpfFunc.get_func_arg_cnt);
+    helpers.add(BpfFunc.get_attach_cookie);
+  } else if (attach !== AttachType.TRACE_RAW_TP) {
+    helpers.delete(BpfFunc.get_attach_cookie);
   }
-  if (progType === PT.LSM) {
+  if (progType === ProgType.LSM) {
     for (const id of [145, 146, 107, 108, 93, 94, 159]) helpers.add(id);
     for (const id of [161, 193]) {
       if (sleepable) helpers.add(id);
       else helpers.delete(id);
     }
-    const cgroup = attach === AT.LSM_CGROUP;
+    const cgroup = attach === AttachType.LSM_CGROUP;
     for (const id of [81, 186, 187]) {
       if (cgroup) helpers.add(id);
       else helpers.delete(id);
@@ -101,18 +96,18 @@ function iterKey(target: AttachTarget): string {
  */
 export function tracingHelperAllowed(funcId: number, progType: number, attach: number, target: AttachTarget): null | 'refused' | string {
   switch (funcId) {
-    case 147: // bpf_d_path
-      if (progType === PT.TRACING && attach === AT.TRACE_ITER) return null;
-      if (progType === PT.LSM) {
+    case BpfFunc.d_path: // bpf_d_path
+      if (progType === ProgType.TRACING && attach === AttachType.TRACE_ITER) return null;
+      if (progType === ProgType.LSM) {
         if (LSM_SLEEPABLE_HOOKS.has(target.funcName)) return null;
         return `tsbpf: bpf_d_path is allowed on sleepable LSM hooks only, and whether ${target.funcName} is one is not known to tsbpf`;
       }
-      return D_PATH_ALLOWLIST.has(target.funcName) && (attach === AT.TRACE_FENTRY || attach === AT.TRACE_FEXIT || attach === AT.MODIFY_RETURN)
+      return D_PATH_ALLOWLIST.has(target.funcName) && (attach === AttachType.TRACE_FENTRY || attach === AttachType.TRACE_FEXIT || attach === AttachType.MODIFY_RETURN)
         ? null : 'refused';
-    case 107: case 108: // bpf_sk_storage_get/delete, tracing flavour
-      if (progType !== PT.TRACING) return null;
-      if (attach === AT.TRACE_ITER || attach === AT.TRACE_RAW_TP) return null;
-      if (attach === AT.TRACE_FENTRY || attach === AT.TRACE_FEXIT) return target.funcName.startsWith('bpf_sk_storage') ? 'refused' : null;
+    case BpfFunc.sk_storage_get: case BpfFunc.sk_storage_delete: // bpf_sk_storage_get/delete, tracing flavour
+      if (progType !== ProgType.TRACING) return null;
+      if (attach === AttachType.TRACE_ITER || attach === AttachType.TRACE_RAW_TP) return null;
+      if (attach === AttachType.TRACE_FENTRY || attach === AttachType.TRACE_FEXIT) return target.funcName.startsWith('bpf_sk_storage') ? 'refused' : null;
       return 'refused';
     default:
       return null;

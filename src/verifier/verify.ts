@@ -8,15 +8,14 @@ import { TsbpfError } from '../errors.js';
 import type { ErrorLocation } from '../errors.js';
 import type { Instruction } from '../isa/instruction.js';
 import { encodeProgram } from '../isa/encode.js';
-import { MapType } from '../vm/maps/types.js';
-import { Env, VerifyAbort } from './env.js';
+import { BPF_COMPLEXITY_LIMIT_INSNS, Env, VerifyAbort } from './env.js';
 import type { GlobalArg } from './env.js';
-import { readInsns } from './insn.js';
+import { readInsns } from '../isa/raw.js';
 import { runChecks } from './check.js';
 import type { MapInfo } from './reg.js';
-import { PROG_TYPE_NAMES, PT, progTypeInfo } from './prog-types.js';
-import { BPF_COMPLEXITY_LIMIT_INSNS } from './env.js';
+import { progTypeInfo } from './prog-types.js';
 import type { KernelBtf } from './kbtf.js';
+import { MapType, PROG_TYPE_NAMES, ProgType } from '../isa/uapi.js';
 
 /** A map as the verifier needs it (a `MapSpec` from src/vm/maps or an object's map fits). */
 export interface VerifierMapSpec {
@@ -228,16 +227,16 @@ export function verify(program: VerifyProgram, options: VerifyOptions = {}): Ver
   }
   let errno: string | null = null;
   try {
-    if (program.progType <= 0 || program.progType >= PROG_TYPE_NAMES.length || program.progType === PT.LIRC_MODE2) {
+    if (program.progType <= 0 || program.progType >= PROG_TYPE_NAMES.length || program.progType === ProgType.LIRC_MODE2) {
       // the kernel refuses the type before verifying anything (no log); lirc_mode2 needs CONFIG_BPF_LIRC_MODE2
       env.fail(`tsbpf: program type ${PROG_TYPE_NAMES[program.progType] ?? program.progType} cannot be loaded (the kernel answers EINVAL without verifying it)`, 'EINVAL');
     }
-    if (program.progType === PT.SYSCALL && !sleepable) env.fail('Syscall programs can only be sleepable', 'EINVAL');
-    if (sleepable && program.progType !== PT.SYSCALL && program.progType !== PT.KPROBE && program.progType !== PT.TRACING
-      && program.progType !== PT.LSM && program.progType !== PT.STRUCT_OPS) {
+    if (program.progType === ProgType.SYSCALL && !sleepable) env.fail('Syscall programs can only be sleepable', 'EINVAL');
+    if (sleepable && program.progType !== ProgType.SYSCALL && program.progType !== ProgType.KPROBE && program.progType !== ProgType.TRACING
+      && program.progType !== ProgType.LSM && program.progType !== ProgType.STRUCT_OPS) {
       env.fail('Only fentry/fexit/fmod_ret, lsm, iter, uprobe, and struct_ops programs can be sleepable', 'EINVAL');
     }
-    if (program.progType === PT.EXT || program.progType === PT.STRUCT_OPS) {
+    if (program.progType === ProgType.EXT || program.progType === ProgType.STRUCT_OPS) {
       env.fail(`tsbpf: ${typeInfo.name} programs need kernel BTF (attach_btf_id), which tsbpf does not have`, 'ENOTSUPP');
     }
     runChecks(env);

@@ -5,9 +5,11 @@
  * bytes): r0..r10 as little-endian 64-bit words at `regs + 8 * n`.
  */
 import { VmError } from '../errors.js';
-import { helperName } from '../isa/helpers.js';
+import { helperId, helperName } from '../isa/helpers.js';
+import type { HelperName } from '../isa/helpers.js';
 import type { AddressSpace } from './memory.js';
 import type { PreparedProgram } from './program.js';
+import { LibbpfPoison, isPoisonedCall } from '../isa/uapi.js';
 
 /** The state a helper sees during one call. */
 export class HelperCall {
@@ -107,6 +109,11 @@ export interface Helper {
   readonly fn: HelperFn;
 }
 
+/** The id and name of Linux helper `name` (ids come from isa/uapi.ts, never spelled in a table). */
+export function helperIdentity(name: HelperName): { id: number; name: HelperName } {
+  return { id: helperId(name)!, name };
+}
+
 /**
  * A helper call that cannot run: a Linux helper this table does not provide
  * (user space cannot honour it, or the program type does not offer it), a
@@ -126,10 +133,6 @@ export class UnavailableHelperError extends VmError {
   }
 }
 
-/** Helper id libbpf writes into calls whose CO-RE relocation failed (`0xbad2310`). */
-const POISON_HELPER_ID = 195896080;
-/** libbpf writes `call POISON_KFUNC_BASE + n` for an unresolved weak kfunc. */
-const POISON_KFUNC_BASE = 2002000000;
 
 /** Helpers by id, as a program environment provides them. */
 export class HelperTable {
@@ -148,10 +151,10 @@ export class HelperTable {
    * has no such helper: both engines throw it when the call executes.
    */
   missing(id: number, pc: number): UnavailableHelperError {
-    if (id === POISON_HELPER_ID) {
+    if (id === LibbpfPoison.CORE_CALL) {
       return new UnavailableHelperError(id, pc, 'call poisoned by a failed CO-RE relocation (the field or type does not exist in the target BTF)');
     }
-    if (id >= POISON_KFUNC_BASE && id < POISON_KFUNC_BASE + 1_000_000) {
+    if (isPoisonedCall(id)) {
       return new UnavailableHelperError(id, pc, 'call to a weak kernel function (kfunc) that does not exist in user space');
     }
     if (helperName(id) === undefined) return new UnavailableHelperError(id, pc, 'no such helper');

@@ -18,7 +18,8 @@ import type { Cpu, Machine } from './machine.js';
 import { guardsBase, PageRights } from './memory.js';
 import type { AddressSpace } from './memory.js';
 import type { PreparedProgram } from './program.js';
-import { FUNC_POINTER_BASE, TAIL_CALL_HELPER_ID } from './program.js';
+import { FUNC_POINTER_BASE } from './program.js';
+import { BpfFunc } from '../isa/uapi.js';
 
 /** Instructions a checked run may execute before it is stopped. */
 export const DEFAULT_BUDGET = 10_000_000;
@@ -604,7 +605,7 @@ export class Execution {
               break;
             }
             const id = op === 0x85 ? I[pc]! : R[d]!;
-            if (id === TAIL_CALL_HELPER_ID) {
+            if (id === BpfFunc.tail_call) {
               const target = this.tailCallTarget(R);
               if (target === undefined) break; // a failed tail call falls through
               prog = target;

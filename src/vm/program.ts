@@ -9,6 +9,7 @@ import { decodeProgram } from '../isa/decode.js';
 import { checkStructure } from '../isa/structure.js';
 import { helperName } from '../isa/helpers.js';
 import type { HelperTable } from './helpers.js';
+import { BpfFunc } from '../isa/uapi.js';
 
 /**
  * Value a `lddw rX, func` (pseudo source 4) loads: this base plus the slot of
@@ -16,19 +17,6 @@ import type { HelperTable } from './helpers.js';
  * 1 GiB), so a function pointer can never be taken for data.
  */
 export const FUNC_POINTER_BASE = 0x4000_0000;
-
-/** Helper id libbpf writes into calls whose CO-RE relocation failed (`0xbad2310`): calling it is a run-time error. */
-export const POISON_HELPER_ID = 195896080;
-/** libbpf writes `call POISON_KFUNC_BASE + n` for an unresolved weak kfunc (extern number n). */
-export const POISON_KFUNC_BASE = 2002000000;
-
-/** Whether `id` is a call a loader poisoned rather than a helper. */
-export function isPoisonedCall(id: number): boolean {
-  return id === POISON_HELPER_ID || (id >= POISON_KFUNC_BASE && id < POISON_KFUNC_BASE + 1_000_000);
-}
-
-/** `bpf_tail_call`: implemented by the engines, not by a helper table. */
-export const TAIL_CALL_HELPER_ID = 12;
 
 /** Flat per-slot arrays of a prepared program. */
 export interface PreparedProgram {
@@ -96,7 +84,7 @@ export function prepareProgram(bytes: Uint8Array, options: PrepareOptions = {}):
     if (insn === undefined) continue;
     // A Linux helper the table lacks loads: calling it is a run-time error (HelperTable.missing), so a program that
     // never reaches the call runs. Only ids that are no helper at all are refused here.
-    if (insn.kind === 'call' && insn.src === 0 && insn.imm !== TAIL_CALL_HELPER_ID && options.helpers && !options.helpers.get(insn.imm)
+    if (insn.kind === 'call' && insn.src === 0 && insn.imm !== BpfFunc.tail_call && options.helpers && !options.helpers.get(insn.imm)
       && helperName(insn.imm) === undefined && !options.allowUnknownHelper?.(insn.imm)) {
       throw new VmError(`unknown helper #${insn.imm}: no such helper`, { insn: pc });
     }

@@ -14,7 +14,6 @@ import type { ObjectSpec } from '../../src/loader/spec.js';
 import { loadCollection } from '../../src/runtime/collection.js';
 import { applyMapInit, dumpMaps, toHex } from '../../src/runtime/map-io.js';
 import type { MapDumpEntry } from '../../src/runtime/map-io.js';
-import { MapType } from '../../src/vm/maps/types.js';
 import { engineByName } from '../../src/engines.js';
 import { interpreterEngine } from '../../src/vm/engine.js';
 import type { Engine } from '../../src/vm/engine.js';
@@ -22,6 +21,7 @@ import { kernelAvailable, normaliseMaps, runObjectInKernel } from '../support/bp
 import type { MapEntry } from '../support/bpftool.js';
 import { caseOptions, caseRuns, EXAMPLES_DIR, expectedDataOut, loadManifest, readPacket } from './manifest.js';
 import type { ManifestCase, ManifestExample } from './manifest.js';
+import { MapType } from '../../src/isa/uapi.js';
 
 const manifest = loadManifest();
 const kernel = kernelAvailable();

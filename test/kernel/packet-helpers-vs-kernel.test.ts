@@ -14,10 +14,10 @@ import { progTypeId } from '../../src/hooks/program-types.js';
 import { TestRunner } from '../../src/hooks/test-run.js';
 import { Machine } from '../../src/vm/machine.js';
 import { prepareProgram } from '../../src/vm/program.js';
-import { MapType } from '../../src/vm/maps/types.js';
 import { ask, kernelAvailable, toHex } from '../support/kernel-oracle.js';
 import { ENGINES, compareWithKernel, runOurs } from '../support/packet-cases.js';
 import type { PacketCase } from '../support/packet-cases.js';
+import { MapType } from '../../src/isa/uapi.js';
 
 const kernel = kernelAvailable();
 if (!kernel.ok) console.log(`skipping packet helper differential tests: ${kernel.reason}`);

@@ -7,7 +7,7 @@ import { parseObject } from '../../src/loader/index.js';
 import {
   VerifierError, assertVerified, kernelErrorLine, licenseIsGplCompatible, verify, verifyObjectProgram,
 } from '../../src/verifier/index.js';
-import { MapType } from '../../src/vm/maps/types.js';
+import { MapType } from '../../src/isa/uapi.js';
 
 const XDP = 6;
 const HASH = { type: MapType.HASH, keySize: 4, valueSize: 8, maxEntries: 16 };

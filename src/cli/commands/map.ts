@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { formatMapEntry, formattedToJson, formattedToJs } from '../../loader/value-format.js';
 import type { BpfMap } from '../../vm/maps/map.js';
-import { MapType } from '../../vm/maps/types.js';
 import { dumpMap, toHex } from '../../runtime/map-io.js';
 import { splitPerCpu } from '../../vm/maps/map.js';
 import type { Collection } from '../../runtime/collection.js';
@@ -14,6 +13,7 @@ import { out } from '../output.js';
 import { describePinning } from '../../loader/object.js';
 import { PlaceholderMap } from '../../vm/maps/unbacked.js';
 import { TsbpfError } from '../../errors.js';
+import { MapType } from '../../isa/uapi.js';
 
 /**
  * One line of `map list` / `prog load` for map `i`: type, sizes and flags as

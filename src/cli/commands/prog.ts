@@ -19,12 +19,12 @@ import { appendTraceLines, drainTraceLines } from '../../node/trace-pipe-file.js
 import { dumpMaps, toHex } from '../../runtime/map-io.js';
 import type { Collection } from '../../runtime/collection.js';
 import { addLoadOptions, addRunOptions, loadObject, printLoaderLog, runFromFlags, typeOverrides } from '../object-run.js';
-import { ATTACH_TYPE_NAMES } from '../../loader/sections.js';
 import type { LoadFlags, RunFlags } from '../object-run.js';
 import { inFile } from '../options.js';
 import { err, out } from '../output.js';
 import { parseLogLevel, printVerifierLog, verdictRow } from '../verifier-output.js';
 import { describeMap, formatMapLines } from './map.js';
+import { ATTACH_TYPE_NAMES } from '../../isa/uapi.js';
 
 /** Hex dump lines in `xxd` style: offset, 16 bytes. */
 export function hexDump(bytes: Uint8Array): string[] {

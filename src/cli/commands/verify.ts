@@ -15,9 +15,9 @@ import { attachTypeId, progTypeId } from '../../hooks/program-types.js';
 import { objectMapProblems, unbackedMapUse, withMapFailures } from '../../runtime/map-problems.js';
 import { printLoaderLog } from '../object-run.js';
 import type { VerifierMapSpec, VerifyResult } from '../../verifier/index.js';
-import { MapType } from '../../vm/maps/types.js';
 import { out } from '../output.js';
 import { parseLogLevel, printVerifierLog, verdictRow } from '../verifier-output.js';
+import { MapType } from '../../isa/uapi.js';
 
 interface VerifyFlags {
   progType?: string;

@@ -4,9 +4,9 @@
  * tsbpf's, shared with the verifier and the maps), plus the aliases people
  * type.
  */
-import { ATTACH_TYPE_NAMES, PROG_TYPE_NAMES } from '../../verifier/prog-types.js';
-import { MAP_TYPE_NAMES } from '../../vm/maps/types.js';
 import { lookupEnum } from './fields.js';
+import { MAP_TYPE_NAMES } from '../../isa/uapi.js';
+import { ATTACH_TYPE_NAMES, PROG_TYPE_NAMES } from '../../isa/uapi.js';
 
 export { PROG_TYPE_NAMES, MAP_TYPE_NAMES, ATTACH_TYPE_NAMES };
 

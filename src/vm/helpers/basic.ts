@@ -3,6 +3,7 @@
  * number and the identity of the "current task", with Linux's ids
  * (include/uapi/linux/bpf.h).
  */
+import { helperIdentity } from '../helpers.js';
 import type { Helper } from '../helpers.js';
 
 /** A monotonic clock in nanoseconds. */
@@ -56,13 +57,13 @@ export function standardHelpers(options: StandardHelperOptions = {}): Helper[] {
   const host = options.host ?? DEFAULT_HOST;
   const random = prandom(options.seed);
   return [
-    { id: 5, name: 'bpf_ktime_get_ns', fn: (c) => c.ret(clock()) },
-    { id: 7, name: 'bpf_get_prandom_u32', fn: (c) => c.ret(random()) },
-    { id: 8, name: 'bpf_get_smp_processor_id', fn: (c) => c.ret(c.cpu) },
-    { id: 14, name: 'bpf_get_current_pid_tgid', fn: (c) => c.ret((BigInt(host.tgid) << 32n) | BigInt(host.pid >>> 0)) },
-    { id: 15, name: 'bpf_get_current_uid_gid', fn: (c) => c.ret((BigInt(host.gid >>> 0) << 32n) | BigInt(host.uid >>> 0)) },
+    { ...helperIdentity('bpf_ktime_get_ns'), fn: (c) => c.ret(clock()) },
+    { ...helperIdentity('bpf_get_prandom_u32'), fn: (c) => c.ret(random()) },
+    { ...helperIdentity('bpf_get_smp_processor_id'), fn: (c) => c.ret(c.cpu) },
+    { ...helperIdentity('bpf_get_current_pid_tgid'), fn: (c) => c.ret((BigInt(host.tgid) << 32n) | BigInt(host.pid >>> 0)) },
+    { ...helperIdentity('bpf_get_current_uid_gid'), fn: (c) => c.ret((BigInt(host.gid >>> 0) << 32n) | BigInt(host.uid >>> 0)) },
     {
-      id: 16, name: 'bpf_get_current_comm', fn: (c) => {
+      ...helperIdentity('bpf_get_current_comm'), fn: (c) => {
         const size = c.u32(2);
         if (size === 0) return c.ret(-22);
         const addr = c.ptr(1, size, true);
@@ -73,10 +74,10 @@ export function standardHelpers(options: StandardHelperOptions = {}): Helper[] {
         c.ret(0);
       },
     },
-    { id: 42, name: 'bpf_get_numa_node_id', fn: (c) => c.ret(0) },
-    { id: 118, name: 'bpf_jiffies64', fn: (c) => c.ret(clock() / JIFFY_NS) },
-    { id: 125, name: 'bpf_ktime_get_boot_ns', fn: (c) => c.ret(clock()) },
-    { id: 160, name: 'bpf_ktime_get_coarse_ns', fn: (c) => c.ret((clock() / JIFFY_NS) * JIFFY_NS) },
-    { id: 208, name: 'bpf_ktime_get_tai_ns', fn: (c) => c.ret(clock()) },
+    { ...helperIdentity('bpf_get_numa_node_id'), fn: (c) => c.ret(0) },
+    { ...helperIdentity('bpf_jiffies64'), fn: (c) => c.ret(clock() / JIFFY_NS) },
+    { ...helperIdentity('bpf_ktime_get_boot_ns'), fn: (c) => c.ret(clock()) },
+    { ...helperIdentity('bpf_ktime_get_coarse_ns'), fn: (c) => c.ret((clock() / JIFFY_NS) * JIFFY_NS) },
+    { ...helperIdentity('bpf_ktime_get_tai_ns'), fn: (c) => c.ret(clock()) },
   ];
 }

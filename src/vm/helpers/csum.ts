@@ -1,4 +1,5 @@
 /** `bpf_csum_diff`: the one's complement difference of `from` and `to`, folded to 16 bits as Linux 6.11+ returns it. */
+import { helperIdentity } from '../helpers.js';
 import type { Helper } from '../helpers.js';
 
 /** Adds 32-bit words with end-around carry, starting from `seed`. */
@@ -28,7 +29,7 @@ export function csumHelpers(): Helper[] {
   return [
     {
       // Linux 6.11+ computes the difference arch-independently and folds it to 16 bits.
-      id: 28, name: 'bpf_csum_diff', fn: (c) => {
+      ...helperIdentity('bpf_csum_diff'), fn: (c) => {
         const fromSize = c.u32(2);
         const toSize = c.u32(4);
         const seed = c.u32(5);

@@ -1,4 +1,5 @@
 /** `bpf_loop`: calls a BPF callback up to `nr_loops` times (Linux 5.17+). */
+import { helperIdentity } from '../helpers.js';
 import type { Helper } from '../helpers.js';
 
 /** Largest `nr_loops` Linux accepts (BPF_MAX_LOOPS). */
@@ -8,7 +9,7 @@ export const BPF_MAX_LOOPS = 1 << 23;
 export function loopHelpers(): Helper[] {
   return [
     {
-      id: 181, name: 'bpf_loop', fn: (c) => {
+      ...helperIdentity('bpf_loop'), fn: (c) => {
         const nr = c.u32(1);
         const fn = c.u64(2);
         const ctx = c.u64(3);

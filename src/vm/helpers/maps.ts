@@ -11,6 +11,7 @@
  * `VmError`s quoting the verifier, never a silent misrun.
  */
 import { TsbpfError, VmError } from '../../errors.js';
+import { helperIdentity } from '../helpers.js';
 import type { Helper, HelperCall } from '../helpers.js';
 import { MapDirectory } from '../maps/directory.js';
 import { HelperRef, mapTypeName } from '../maps/map.js';
@@ -18,7 +19,9 @@ import type { BpfMap } from '../maps/map.js';
 import { PerfEventArrayMap } from '../maps/perf.js';
 import { RingBufMap } from '../maps/ringbuf.js';
 import { PlaceholderMap } from '../maps/unbacked.js';
-import { Errno, MapError, MapFlags, MapType } from '../maps/types.js';
+import { MapError } from '../maps/types.js';
+import { Errno, MapFlags, MapType } from '../../isa/uapi.js';
+import type { HelperName } from '../../isa/uapi.js';
 
 /** The map whose pointer is argument `n`, or a VmError naming `helper`. */
 function mapArg(c: HelperCall, n: number, helper: string): BpfMap {
@@ -52,9 +55,9 @@ function flagsArg(c: HelperCall, n: number): number {
  * instruction; a MapError (e.g. no memory for a new
  * element) becomes the -errno result, as the kernel's helper would return.
  */
-function helper(id: number, name: string, body: (c: HelperCall) => number): Helper {
+function helper(name: HelperName, body: (c: HelperCall) => number): Helper {
   return {
-    id, name, fn: (c) => {
+    ...helperIdentity(name), fn: (c) => {
       let r: number;
       try {
         r = body(c);
@@ -95,66 +98,66 @@ function recordRing(c: HelperCall, name: string): { ring: RingBufMap; sample: nu
 /** Every map helper. */
 export function mapHelpers(): Helper[] {
   return [
-    helper(1, 'bpf_map_lookup_elem', (c) => {
+    helper('bpf_map_lookup_elem', (c) => {
       const map = mapArg(c, 1, 'bpf_map_lookup_elem');
       return map.progLookup(c.ptr(2, map.keySize), c.cpu);
     }),
-    helper(2, 'bpf_map_update_elem', (c) => {
+    helper('bpf_map_update_elem', (c) => {
       const map = mapArg(c, 1, 'bpf_map_update_elem');
       checkWritable(map, HelperRef.update);
       return map.progUpdate(c.ptr(2, map.keySize), c.ptr(3, map.valueSize), flagsArg(c, 4), c.cpu);
     }),
-    helper(3, 'bpf_map_delete_elem', (c) => {
+    helper('bpf_map_delete_elem', (c) => {
       const map = mapArg(c, 1, 'bpf_map_delete_elem');
       checkWritable(map, HelperRef.delete);
       return map.progDelete(c.ptr(2, map.keySize), c.cpu);
     }),
-    helper(25, 'bpf_perf_event_output', (c) => {
+    helper('bpf_perf_event_output', (c) => {
       const map = mapArg(c, 2, 'bpf_perf_event_output');
       if (!(map instanceof PerfEventArrayMap)) return wrongType(map, HelperRef.perfEventOutput);
       const size = c.num(5);
       return map.output(c.cpu, c.u64(3), c.ptr(4, size), size);
     }),
-    helper(87, 'bpf_map_push_elem', (c) => {
+    helper('bpf_map_push_elem', (c) => {
       const map = mapArg(c, 1, 'bpf_map_push_elem');
       checkWritable(map, HelperRef.push);
       return map.progPush(c.ptr(2, map.valueSize), flagsArg(c, 3), c.cpu);
     }),
-    helper(88, 'bpf_map_pop_elem', (c) => {
+    helper('bpf_map_pop_elem', (c) => {
       const map = mapArg(c, 1, 'bpf_map_pop_elem');
       checkWritable(map, HelperRef.pop);
       return map.progPop(c.ptr(2, map.valueSize, true), c.cpu);
     }),
-    helper(89, 'bpf_map_peek_elem', (c) => {
+    helper('bpf_map_peek_elem', (c) => {
       const map = mapArg(c, 1, 'bpf_map_peek_elem');
       return map.progPeek(c.ptr(2, map.valueSize, map.type !== MapType.BLOOM_FILTER), c.cpu);
     }),
-    helper(130, 'bpf_ringbuf_output', (c) => {
+    helper('bpf_ringbuf_output', (c) => {
       const ring = ringArg(c, 1, 'bpf_ringbuf_output', HelperRef.ringbufOutput);
       const size = c.num(3);
       return ring.output(c.ptr(2, size), size, flagsArg(c, 4));
     }),
-    helper(131, 'bpf_ringbuf_reserve', (c) => {
+    helper('bpf_ringbuf_reserve', (c) => {
       const ring = ringArg(c, 1, 'bpf_ringbuf_reserve', HelperRef.ringbufReserve);
       if (c.u64(3) !== 0n) return 0;
       const size = c.u64(2);
       return size > 0xffffffffn ? 0 : ring.reserve(Number(size));
     }),
-    helper(132, 'bpf_ringbuf_submit', (c) => {
+    helper('bpf_ringbuf_submit', (c) => {
       const { ring, sample } = recordRing(c, 'bpf_ringbuf_submit');
       ring.commit(sample, false);
       return 0;
     }),
-    helper(133, 'bpf_ringbuf_discard', (c) => {
+    helper('bpf_ringbuf_discard', (c) => {
       const { ring, sample } = recordRing(c, 'bpf_ringbuf_discard');
       ring.commit(sample, true);
       return 0;
     }),
-    helper(134, 'bpf_ringbuf_query', (c) => {
+    helper('bpf_ringbuf_query', (c) => {
       const ring = ringArg(c, 1, 'bpf_ringbuf_query', HelperRef.ringbufQuery);
       return ring.query(flagsArg(c, 2));
     }),
-    helper(164, 'bpf_for_each_map_elem', (c) => {
+    helper('bpf_for_each_map_elem', (c) => {
       const map = mapArg(c, 1, 'bpf_for_each_map_elem');
       const callback = c.u64(2);
       const ctx = c.u64(3);
@@ -162,7 +165,7 @@ export function mapHelpers(): Helper[] {
       const mapPtr = BigInt(map.address);
       return map.progForEach(c.cpu, (key, value) => c.invoke(callback, [mapPtr, BigInt(key), BigInt(value), ctx]) !== 0n);
     }),
-    helper(195, 'bpf_map_lookup_percpu_elem', (c) => {
+    helper('bpf_map_lookup_percpu_elem', (c) => {
       const map = mapArg(c, 1, 'bpf_map_lookup_percpu_elem');
       const cpu = c.u64(3);
       return map.progLookupPercpu(c.ptr(2, map.keySize), cpu > 0xffffffffn ? 0xffffffff : Number(cpu));

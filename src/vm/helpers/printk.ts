@@ -3,6 +3,7 @@
  * go to a {@link TracePipe}, tsbpf's counterpart of
  * /sys/kernel/tracing/trace_pipe (the CLI's `tsbpf prog tracelog`).
  */
+import { helperIdentity } from '../helpers.js';
 import type { Helper, HelperCall } from '../helpers.js';
 import { bpfFormat, readCString } from './format.js';
 
@@ -87,7 +88,7 @@ export function printkHelpers({ pipe, clock }: PrintkOptions): Helper[] {
   };
   return [
     {
-      id: 6, name: 'bpf_trace_printk', fn: (c) => {
+      ...helperIdentity('bpf_trace_printk'), fn: (c) => {
         const fmt = formatArg(c, 1, c.u32(2));
         const text = fmt === null ? null : bpfFormat(fmt, [c.u64(3), c.u64(4), c.u64(5)].slice(0, MAX_TRACE_ARGS), c.space);
         if (text === null) return c.ret(EINVAL);
@@ -95,7 +96,7 @@ export function printkHelpers({ pipe, clock }: PrintkOptions): Helper[] {
       },
     },
     {
-      id: 177, name: 'bpf_trace_vprintk', fn: (c) => {
+      ...helperIdentity('bpf_trace_vprintk'), fn: (c) => {
         const fmt = formatArg(c, 1, c.u32(2));
         const args = varArgs(c, 3, c.u32(4));
         if (args === null && c.u32(4) / 8 > MAX_VARARGS) return c.ret(E2BIG);
@@ -105,7 +106,7 @@ export function printkHelpers({ pipe, clock }: PrintkOptions): Helper[] {
       },
     },
     {
-      id: 165, name: 'bpf_snprintf', fn: (c) => {
+      ...helperIdentity('bpf_snprintf'), fn: (c) => {
         const size = c.u32(2);
         const fmt = readCString(c.space, c.num(3), 4096);
         const args = varArgs(c, 4, c.u32(5));

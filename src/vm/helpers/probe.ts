@@ -4,6 +4,7 @@
  * read and fail with -EFAULT (zeroing the destination) elsewhere, as Linux
  * does on a fault.
  */
+import { helperIdentity } from '../helpers.js';
 import type { Helper, HelperCall } from '../helpers.js';
 
 const EFAULT = -14;
@@ -47,11 +48,11 @@ function copyString(c: HelperCall): void {
 /** The probe-read family. */
 export function probeHelpers(): Helper[] {
   return [
-    { id: 4, name: 'bpf_probe_read', fn: copy },
-    { id: 45, name: 'bpf_probe_read_str', fn: copyString },
-    { id: 112, name: 'bpf_probe_read_user', fn: copy },
-    { id: 113, name: 'bpf_probe_read_kernel', fn: copy },
-    { id: 114, name: 'bpf_probe_read_user_str', fn: copyString },
-    { id: 115, name: 'bpf_probe_read_kernel_str', fn: copyString },
+    { ...helperIdentity('bpf_probe_read'), fn: copy },
+    { ...helperIdentity('bpf_probe_read_str'), fn: copyString },
+    { ...helperIdentity('bpf_probe_read_user'), fn: copy },
+    { ...helperIdentity('bpf_probe_read_kernel'), fn: copy },
+    { ...helperIdentity('bpf_probe_read_user_str'), fn: copyString },
+    { ...helperIdentity('bpf_probe_read_kernel_str'), fn: copyString },
   ];
 }

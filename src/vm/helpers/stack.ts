@@ -8,9 +8,10 @@
  * Linux's.
  */
 import { VmError } from '../../errors.js';
+import { helperIdentity } from '../helpers.js';
 import type { Helper } from '../helpers.js';
 import { MapDirectory } from '../maps/directory.js';
-import { MapType } from '../maps/types.js';
+import { MapType } from '../../isa/uapi.js';
 
 const EINVAL = -22;
 const EFAULT = -14;
@@ -26,7 +27,7 @@ const BUILD_ID_SIZE = 32;
 export function stackHelpers(): Helper[] {
   return [
     {
-      id: 27, name: 'bpf_get_stackid', fn: (c) => {
+      ...helperIdentity('bpf_get_stackid'), fn: (c) => {
         const map = MapDirectory.of(c.space).byAddress(c.num(2));
         if (!map || map.type !== MapType.STACK_TRACE) {
           throw new VmError(`bpf_get_stackid: R2 = ${c.space.describe(c.num(2))} is not a stack trace map (the Linux verifier refuses this call)`, { insn: c.pc });
@@ -37,7 +38,7 @@ export function stackHelpers(): Helper[] {
       },
     },
     {
-      id: 67, name: 'bpf_get_stack', fn: (c) => {
+      ...helperIdentity('bpf_get_stack'), fn: (c) => {
         const size = c.u32(3);
         const buf = c.ptr(2, size, true);
         const flags = c.u64(4);

@@ -1,4 +1,5 @@
 /** `bpf_strtol`, `bpf_strtoul` and `bpf_strncmp`, with Linux's parsing rules and results. */
+import { helperIdentity } from '../helpers.js';
 import type { Helper, HelperCall } from '../helpers.js';
 
 const EINVAL = -22;
@@ -71,7 +72,7 @@ function source(c: HelperCall): Uint8Array {
 export function stringHelpers(): Helper[] {
   return [
     {
-      id: 105, name: 'bpf_strtol', fn: (c) => {
+      ...helperIdentity('bpf_strtol'), fn: (c) => {
         const r = parse(source(c), c.u32(3));
         if (typeof r === 'number') return c.ret(r);
         if (r.negative ? r.value > INT64_MAX + 1n : r.value > INT64_MAX) return c.ret(ERANGE);
@@ -80,7 +81,7 @@ export function stringHelpers(): Helper[] {
       },
     },
     {
-      id: 106, name: 'bpf_strtoul', fn: (c) => {
+      ...helperIdentity('bpf_strtoul'), fn: (c) => {
         const r = parse(source(c), c.u32(3));
         if (typeof r === 'number') return c.ret(r);
         if (r.negative) return c.ret(EINVAL);
@@ -89,7 +90,7 @@ export function stringHelpers(): Helper[] {
       },
     },
     {
-      id: 182, name: 'bpf_strncmp', fn: (c) => {
+      ...helperIdentity('bpf_strncmp'), fn: (c) => {
         const size = c.u32(2);
         const bytes = c.space.bytes;
         const a = size === 0 ? 0 : c.ptr(1, size);

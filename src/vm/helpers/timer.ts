@@ -6,6 +6,7 @@
  * (94) on the lock word inside a map value.
  */
 import { VmError } from '../../errors.js';
+import { helperIdentity } from '../helpers.js';
 import type { Helper, HelperCall } from '../helpers.js';
 import { MapDirectory } from '../maps/directory.js';
 import { MapTimers } from '../maps/timers.js';
@@ -24,7 +25,7 @@ const BPF_F_TIMER_CPU_PIN = 2n;
 export function timerHelpers(): Helper[] {
   return [
     {
-      id: 169, name: 'bpf_timer_init', fn: (c) => {
+      ...helperIdentity('bpf_timer_init'), fn: (c) => {
         const addr = c.ptr(1, 16, true);
         const map = MapDirectory.of(c.space).byAddress(c.num(2));
         const off = map?.spec.fields?.timer;
@@ -40,7 +41,7 @@ export function timerHelpers(): Helper[] {
       },
     },
     {
-      id: 170, name: 'bpf_timer_set_callback', fn: (c) => {
+      ...helperIdentity('bpf_timer_set_callback'), fn: (c) => {
         const t = MapTimers.of(c.space).get(c.ptr(1, 16, true));
         if (!t) return c.ret(EINVAL);
         const target = c.num(2);
@@ -53,7 +54,7 @@ export function timerHelpers(): Helper[] {
       },
     },
     {
-      id: 171, name: 'bpf_timer_start', fn: (c) => {
+      ...helperIdentity('bpf_timer_start'), fn: (c) => {
         const timers = MapTimers.of(c.space);
         const t = timers.get(c.ptr(1, 16, true));
         const flags = c.u64(3);
@@ -64,7 +65,7 @@ export function timerHelpers(): Helper[] {
       },
     },
     {
-      id: 172, name: 'bpf_timer_cancel', fn: (c) => {
+      ...helperIdentity('bpf_timer_cancel'), fn: (c) => {
         const timers = MapTimers.of(c.space);
         const addr = c.ptr(1, 16, true);
         const t = timers.get(addr);
@@ -76,8 +77,8 @@ export function timerHelpers(): Helper[] {
         c.ret(active ? 1 : 0);
       },
     },
-    { id: 93, name: 'bpf_spin_lock', fn: (c) => c.ret(spin(c, true)) },
-    { id: 94, name: 'bpf_spin_unlock', fn: (c) => c.ret(spin(c, false)) },
+    { ...helperIdentity('bpf_spin_lock'), fn: (c) => c.ret(spin(c, true)) },
+    { ...helperIdentity('bpf_spin_unlock'), fn: (c) => c.ret(spin(c, false)) },
   ];
 }
 

@@ -17,12 +17,8 @@ import type { Region } from '../memory.js';
 import { arrayNextKey, BpfMap, HelperRef, MapDescriptor, readU32, u32Bytes } from './map.js';
 import { MapError, MapFlags, MapType, UpdateFlags } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
+import { AttachType, ProgType } from '../../isa/uapi.js';
 
-/** `BPF_XDP_DEVMAP` and `BPF_XDP_CPUMAP` (`enum bpf_attach_type`): what programs in devmap/cpumap entries must be loaded for. */
-const ATTACH_XDP_DEVMAP = 33;
-const ATTACH_XDP_CPUMAP = 35;
-/** `BPF_PROG_TYPE_XDP`. */
-const PROG_TYPE_XDP = 6;
 /**
  * `NR_CPUS` of the reference kernel (Linux 6.18, x86_64 on the test
  * machines): a cpumap may have at most this many entries (E2BIG above).
@@ -97,8 +93,8 @@ export abstract class RedirectMap extends BpfMap {
   protected checkProgram(progId: number, attach: number, errno: 'EINVAL' | 'ENOMEM'): number {
     if ((progId | 0) <= 0) return 0;
     const attrs = this.machine.programs.attrs(progId);
-    if (this.machine.programs.get(progId) === undefined || attrs === undefined || attrs.type !== PROG_TYPE_XDP || attrs.expectedAttachType !== attach) {
-      throw new MapError(errno, `program ${progId} is not an XDP program loaded for ${attach === ATTACH_XDP_DEVMAP ? 'xdp/devmap' : 'xdp/cpumap'} (an entry's program must be one)`);
+    if (this.machine.programs.get(progId) === undefined || attrs === undefined || attrs.type !== ProgType.XDP || attrs.expectedAttachType !== attach) {
+      throw new MapError(errno, `program ${progId} is not an XDP program loaded for ${attach === AttachType.XDP_DEVMAP ? 'xdp/devmap' : 'xdp/cpumap'} (an entry's program must be one)`);
     }
     return progId;
   }
@@ -164,7 +160,7 @@ export class DevMap extends RedirectMap {
       return;
     }
     if (!this.machine.netDevice(ifindex)) throw new MapError('EINVAL', `no network device with ifindex ${ifindex}`);
-    const progId = this.checkProgram(prog, ATTACH_XDP_DEVMAP, 'EINVAL');
+    const progId = this.checkProgram(prog, AttachType.XDP_DEVMAP, 'EINVAL');
     this.writeSlot(index, ifindex, progId);
     this.used[index] = 1;
   }
@@ -242,7 +238,7 @@ export class DevMapHash extends RedirectMap {
     const old = this.slots.get(k);
     if (old !== undefined && flags & UpdateFlags.NOEXIST) throw new MapError('EEXIST', `key ${k} exists in ${this.label} (BPF_NOEXIST)`);
     if (!this.machine.netDevice(ifindex)) throw new MapError('EINVAL', `no network device with ifindex ${ifindex}`);
-    const progId = this.checkProgram(this.valueSize === 8 ? readU32(value.subarray(4)) : 0, ATTACH_XDP_DEVMAP, 'EINVAL');
+    const progId = this.checkProgram(this.valueSize === 8 ? readU32(value.subarray(4)) : 0, AttachType.XDP_DEVMAP, 'EINVAL');
     let slot = old;
     const chain = this.bucket(k);
     if (slot === undefined) {
@@ -337,7 +333,7 @@ export class CpuMap extends RedirectMap {
       this.clearSlot(cpu);
       return;
     }
-    const progId = this.checkProgram(this.valueSize === 8 ? readU32(value.subarray(4)) : 0, ATTACH_XDP_CPUMAP, 'ENOMEM');
+    const progId = this.checkProgram(this.valueSize === 8 ? readU32(value.subarray(4)) : 0, AttachType.XDP_CPUMAP, 'ENOMEM');
     this.writeSlot(cpu, qsize, progId);
     this.used[cpu] = 1;
   }

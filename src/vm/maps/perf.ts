@@ -16,12 +16,12 @@ import type { Machine } from '../machine.js';
 import type { Region } from '../memory.js';
 import { checkArraySpec } from './array.js';
 import { arrayNextKey, BpfMap, HelperRef, MapDescriptor, readU32, u32Bytes } from './map.js';
-import { Errno, MapError, MapFlags } from './types.js';
+import { Errno, MapError, MapFlags, MapType } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
 
 /** Linux's `fd_array_map_alloc_check` for perf event arrays. */
 export function checkFdArraySpec(spec: MapSpec): void {
-  if (spec.valueSize !== 4) throw new MapError('EINVAL', `value_size of a ${spec.type === 4 ? 'perf event' : 'file descriptor'} array must be 4, not ${spec.valueSize}`);
+  if (spec.valueSize !== 4) throw new MapError('EINVAL', `value_size of a ${spec.type === MapType.PERF_EVENT_ARRAY ? 'perf event' : 'file descriptor'} array must be 4, not ${spec.valueSize}`);
   if ((spec.flags ?? 0) & (MapFlags.RDONLY_PROG | MapFlags.WRONLY_PROG)) {
     throw new MapError('EINVAL', 'BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG are not supported for this map type');
   }

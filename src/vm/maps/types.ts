@@ -1,49 +1,15 @@
 /**
- * Map types, flags and the interface every map implementation provides.
- * Ids, flags and errno values are Linux's (include/uapi/linux/bpf.h).
+ * The interface every map implementation provides, and the errors maps
+ * fail with. Map types, flags and errno values are Linux's (isa/uapi.ts).
  */
 import { TsbpfError } from '../../errors.js';
 import type { ErrorLocation } from '../../errors.js';
+import { Errno } from '../../isa/uapi.js';
+import type { ErrnoName } from '../../isa/uapi.js';
 
-/** `enum bpf_map_type`. */
-export const MapType = {
-  UNSPEC: 0, HASH: 1, ARRAY: 2, PROG_ARRAY: 3, PERF_EVENT_ARRAY: 4, PERCPU_HASH: 5,
-  PERCPU_ARRAY: 6, STACK_TRACE: 7, CGROUP_ARRAY: 8, LRU_HASH: 9, LRU_PERCPU_HASH: 10,
-  LPM_TRIE: 11, ARRAY_OF_MAPS: 12, HASH_OF_MAPS: 13, DEVMAP: 14, SOCKMAP: 15, CPUMAP: 16,
-  XSKMAP: 17, SOCKHASH: 18, CGROUP_STORAGE: 19, REUSEPORT_SOCKARRAY: 20,
-  PERCPU_CGROUP_STORAGE: 21, QUEUE: 22, STACK: 23, SK_STORAGE: 24, DEVMAP_HASH: 25,
-  STRUCT_OPS: 26, RINGBUF: 27, INODE_STORAGE: 28, TASK_STORAGE: 29, BLOOM_FILTER: 30,
-  USER_RINGBUF: 31, CGRP_STORAGE: 32, ARENA: 33,
-} as const;
-
-/** Map type names as libbpf and bpftool print them, by id. */
-export const MAP_TYPE_NAMES: readonly string[] = [
-  'unspec', 'hash', 'array', 'prog_array', 'perf_event_array', 'percpu_hash', 'percpu_array',
-  'stack_trace', 'cgroup_array', 'lru_hash', 'lru_percpu_hash', 'lpm_trie', 'array_of_maps',
-  'hash_of_maps', 'devmap', 'sockmap', 'cpumap', 'xskmap', 'sockhash', 'cgroup_storage',
-  'reuseport_sockarray', 'percpu_cgroup_storage', 'queue', 'stack', 'sk_storage', 'devmap_hash',
-  'struct_ops', 'ringbuf', 'inode_storage', 'task_storage', 'bloom_filter', 'user_ringbuf',
-  'cgrp_storage', 'arena',
-];
-
-/** Map creation flags (`map_flags`). */
-export const MapFlags = {
-  NO_PREALLOC: 1 << 0, NO_COMMON_LRU: 1 << 1, NUMA_NODE: 1 << 2, RDONLY: 1 << 3, WRONLY: 1 << 4,
-  STACK_BUILD_ID: 1 << 5, ZERO_SEED: 1 << 6, RDONLY_PROG: 1 << 7, WRONLY_PROG: 1 << 8,
-  CLONE: 1 << 9, MMAPABLE: 1 << 10, PRESERVE_ELEMS: 1 << 11, INNER_MAP: 1 << 12,
-} as const;
-
-/** Flags of an element update. */
-export const UpdateFlags = { ANY: 0, NOEXIST: 1, EXIST: 2, F_LOCK: 4 } as const;
-
-/** errno values helpers return negated. */
-export const Errno = {
-  EPERM: 1, ENOENT: 2, E2BIG: 7, EBADF: 9, EAGAIN: 11, ENOMEM: 12, EACCES: 13, EFAULT: 14, EBUSY: 16, EEXIST: 17,
-  ENODEV: 19, EINVAL: 22, ENOSPC: 28, ERANGE: 34, EDEADLK: 35, EOVERFLOW: 75, ENOTSUPP: 524, EOPNOTSUPP: 95,
-} as const;
-
-/** Name of an errno value. */
-export type ErrnoName = keyof typeof Errno;
+// Linux's map vocabulary lives in isa/uapi.ts; re-exported for the map implementations.
+export { Errno, MAP_TYPE_NAMES, MapFlags, MapType, UpdateFlags } from '../../isa/uapi.js';
+export type { ErrnoName } from '../../isa/uapi.js';
 
 /** A map operation that failed the way Linux fails it (`errno` is the name, e.g. 'ENOENT'). */
 export class MapError extends TsbpfError {

@@ -5,8 +5,8 @@
  * into test/fixtures/verifier/handwritten.json.
  */
 import { localVmlinux, m, type OracleMap, type SourceProgram } from './common.js';
-import { HELPERS_BY_TYPE } from '../../../src/verifier/helper-availability.js';
-import { A, AF, PROTOS, protoFor } from '../../../src/verifier/helpers.js';
+import { HELPERS_BY_TYPE } from '../../../src/isa/uapi.js';
+import { A, AF, PROTOS, protoFor } from '../../../src/isa/helper-protos.js';
 
 type Raw = readonly [number, number, number, number, number];
 
