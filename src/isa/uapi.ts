@@ -8,6 +8,7 @@
  * is in helper-availability.ts (re-exported here); what each helper takes
  * and returns is in helper-protos.ts, which builds on this module.
  */
+import { MAX_CALL_FRAMES, STACK_SIZE } from './opcode.js';
 
 export { BpfFunc, HELPER_NAMES, MAX_HELPER_ID, funcIdName, helperId, helperName } from './helpers.js';
 export type { HelperName } from './helpers.js';
@@ -133,9 +134,9 @@ export const Limits = {
   /** Most iterations of `bpf_loop` (`BPF_MAX_LOOPS`). */
   LOOPS: 1 << 23,
   /** Bytes of stack of all frames of one call chain (`MAX_BPF_STACK`). */
-  STACK: 512,
+  STACK: STACK_SIZE,
   /** Most nested bpf-to-bpf calls (`MAX_CALL_FRAMES`). */
-  CALL_FRAMES: 8,
+  CALL_FRAMES: MAX_CALL_FRAMES,
   /** Most subprograms (`BPF_MAX_SUBPROGS`). */
   SUBPROGS: 256,
   /** Most maps one program may use (`MAX_USED_MAPS`). */

@@ -18,9 +18,9 @@ import { isSyncCallbackHelper, PROTOS } from '../isa/helper-protos.js';
 import { BpfFunc } from '../isa/helpers.js';
 import { envHelperProto, envHelperSets } from './tracing-helpers.js';
 import { addKfuncCall, checkPseudoBtfId, kfuncCallable } from './kfuncs.js';
-import { MapType, ProgType } from '../isa/uapi.js';
+import { Limits, MapType, ProgType } from '../isa/uapi.js';
 
-const BPF_MAX_SUBPROGS = 256;
+const BPF_MAX_SUBPROGS = Limits.SUBPROGS;
 
 function newSubprog(start: number): SubprogInfo {
   return {

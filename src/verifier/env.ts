@@ -21,6 +21,7 @@ import { Backtrack } from './precision.js';
 import { StackLiveness } from './liveness.js';
 import type { KernelBtf } from './kbtf.js';
 import type { AttachTarget } from './attach.js';
+import { Limits } from '../isa/uapi.js';
 
 /** Thrown to stop verification; the message is already in the log. */
 
@@ -138,9 +139,9 @@ export interface EnvConfig {
  */
 export const verifierHooks: { afterInsn: ((idx: number, env: Env) => void) | null } = { afterInsn: null };
 
-export const BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000;
-export const BPF_COMPLEXITY_LIMIT_JMP_SEQ = 8192;
-export const MAX_CALL_FRAMES = 8;
+export const BPF_COMPLEXITY_LIMIT_INSNS = Limits.COMPLEXITY_INSNS;
+export const BPF_COMPLEXITY_LIMIT_JMP_SEQ = Limits.COMPLEXITY_JMP_SEQ;
+export const MAX_CALL_FRAMES = Limits.CALL_FRAMES;
 
 export class Env {
   readonly insns: RawInsn[];

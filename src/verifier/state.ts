@@ -6,6 +6,7 @@
  */
 import type { Reg } from './reg.js';
 import { copyReg, markKnownZero, markNotInit, notInitReg, T } from './reg.js';
+import { Limits } from '../isa/uapi.js';
 
 /** Stack byte kinds (`enum bpf_stack_slot_type`). */
 export const STACK_INVALID = 0;
@@ -16,7 +17,7 @@ export const STACK_ZERO = 3;
 export const SLOT_CHARS = ['?', 'r', 'm', '0'];
 
 /** Bytes of one stack frame. */
-export const MAX_BPF_STACK = 512;
+export const MAX_BPF_STACK = Limits.STACK;
 export const REG_SIZE = 8;
 
 /** One function frame. */

@@ -19,7 +19,7 @@ import { guardsBase, PageRights } from './memory.js';
 import type { AddressSpace } from './memory.js';
 import type { PreparedProgram } from './program.js';
 import { FUNC_POINTER_BASE } from './program.js';
-import { BpfFunc } from '../isa/uapi.js';
+import { BpfFunc, Limits } from '../isa/uapi.js';
 
 /** Instructions a checked run may execute before it is stopped. */
 export const DEFAULT_BUDGET = 10_000_000;
@@ -90,7 +90,7 @@ const CHECK = 1;
 const GUARD_BASE = 2;
 
 /** Most tail calls one run may make (Linux MAX_TAIL_CALL_CNT). */
-export const MAX_TAIL_CALLS = 33;
+export const MAX_TAIL_CALLS = Limits.TAIL_CALLS;
 /** Return slot recorded for a frame entered from a helper callback. */
 const CALLBACK_RETURN = -1;
 

@@ -1,9 +1,10 @@
 /** `bpf_loop`: calls a BPF callback up to `nr_loops` times (Linux 5.17+). */
 import { helperIdentity } from '../helpers.js';
 import type { Helper } from '../helpers.js';
+import { Limits } from '../../isa/uapi.js';
 
 /** Largest `nr_loops` Linux accepts (BPF_MAX_LOOPS). */
-export const BPF_MAX_LOOPS = 1 << 23;
+export const BPF_MAX_LOOPS = Limits.LOOPS;
 
 /** `bpf_loop(nr_loops, callback_fn, callback_ctx, flags)`. */
 export function loopHelpers(): Helper[] {

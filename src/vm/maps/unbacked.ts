@@ -21,6 +21,7 @@ import { checkRingbufSpec } from './ringbuf.js';
 import { ACCESS_MASK, accessFlagsOk, BpfMap, MapDescriptor, mapTypeName, PCPU_MIN_UNIT_SIZE } from './map.js';
 import { MapError, MapFlags, MapType } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
+import { Limits } from '../../isa/uapi.js';
 
 /** A map type (or size) tsbpf cannot back, though Linux would create the map: bpf(2) has no such errno; tsbpf uses EOPNOTSUPP. */
 export class UnsupportedMapError extends MapError {
@@ -30,7 +31,7 @@ export class UnsupportedMapError extends MapError {
 }
 
 /** Linux's `MAX_BPF_STACK`: the largest sockhash key. */
-const MAX_BPF_STACK = 512;
+const MAX_BPF_STACK = Limits.STACK;
 const FLAGS_NUMA_ACCESS = MapFlags.NUMA_NODE | MapFlags.RDONLY | MapFlags.WRONLY;
 
 function einval(reason: string): never {
