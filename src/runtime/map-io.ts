@@ -101,11 +101,24 @@ export function parseMapInitJson(text: string, file: string): MapInitEntry[] {
   });
 }
 
+/** How {@link dumpMap} lists a map. */
+export interface DumpOptions {
+  /**
+   * Leave out the slots of array maps (array, per-CPU array) whose value is
+   * all zero bytes: an array holds every index, and the zero ones say
+   * nothing (the text output of `prog run` does the same). Without it a
+   * large array (Katran's 33-million-slot `ch_rings`) is listed in full.
+   */
+  skipZeroArrayEntries?: boolean;
+}
+
 /** Every element of `map` as raw hex, in the order bpf(2) iteration gives (bloom filters cannot be read: empty). */
-export function dumpMap(map: BpfMap): MapDumpEntry[] {
+export function dumpMap(map: BpfMap, options: DumpOptions = {}): MapDumpEntry[] {
   if (map.type === MapType.BLOOM_FILTER) return [];
   const keyless = map.type === MapType.QUEUE || map.type === MapType.STACK || map.type === MapType.RINGBUF;
-  return map.entries().map((e) => {
+  const array = map.type === MapType.ARRAY || map.type === MapType.PERCPU_ARRAY;
+  const entries = array && options.skipZeroArrayEntries ? map.nonZeroEntries() : map.entries();
+  return entries.map((e) => {
     const out: MapDumpEntry = keyless ? { value: '' } : { key: toHex(e.key), value: '' };
     if (map.percpu) {
       const values = splitPerCpu(e.value, map.valueSize, map.cpus).map(toHex);
@@ -119,10 +132,10 @@ export function dumpMap(map: BpfMap): MapDumpEntry[] {
 }
 
 /** Every map of the collection, by name. */
-export function dumpMaps(collection: Collection): Record<string, MapDumpEntry[]> {
+export function dumpMaps(collection: Collection, options: DumpOptions = {}): Record<string, MapDumpEntry[]> {
   const out: Record<string, MapDumpEntry[]> = {};
   collection.object.maps.forEach((spec, i) => {
-    out[spec.name] = dumpMap(collection.maps[i]!);
+    out[spec.name] = dumpMap(collection.maps[i]!, options);
   });
   return out;
 }

@@ -33,11 +33,6 @@ function spaced(hex: string): string {
   return hex.replace(/(..)(?!$)/g, '$1 ');
 }
 
-/** Whether every byte of an entry's value (all CPUs) is zero. */
-function isZero(value: Uint8Array): boolean {
-  return value.every((b) => b === 0);
-}
-
 /**
  * The lines `map dump` prints for `map`: with the object's BTF, each entry as
  * bpftool formats it (pretty JSON, or one compact line per entry); without,
@@ -49,9 +44,10 @@ export function formatMapLines(collection: Collection, map: BpfMap, options: { c
   const btf = collection.object.btf;
   if (map.type === MapType.BLOOM_FILTER) return ['(a bloom filter cannot be read element by element)'];
   const isArray = map.type === MapType.ARRAY || map.type === MapType.PERCPU_ARRAY;
-  let entries = map.entries();
-  const total = entries.length;
-  if (options.skipZeroArrayEntries && isArray) entries = entries.filter((e) => !isZero(e.value));
+  const skip = options.skipZeroArrayEntries === true && isArray;
+  // an array holds every index: count them, but never materialise the zero ones
+  const entries = skip ? map.nonZeroEntries() : map.entries();
+  const total = skip ? map.maxEntries : entries.length;
   const hidden = total - entries.length;
   const footer = hidden > 0 ? [`(${hidden} of ${total} entries hold only zeros and are not shown)`] : [];
   const typed = btf !== undefined && (spec.btfKeyTypeId || spec.btfValueTypeId)

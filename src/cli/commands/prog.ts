@@ -195,7 +195,7 @@ export function registerProg(program: Command): void {
     .argument('<objects...>', 'ELF object files')
     .option('--data-out <file>', 'write the packet after the run to a file')
     .option('--ctx-out <file>', 'write the context after the run to a file')
-    .option('--json', 'print {"retval":N,"duration_ns":N,"data_out":"hex","maps":{...}}, plus "redirect", "clones" and "tunnel" when the run has them (docs/hooks.md)'))
+    .option('--json', 'print {"retval":N,"duration_ns":N,"data_out":"hex","maps":{...}} (array maps without their all-zero slots), plus "redirect", "clones" and "tunnel" when the run has them (docs/hooks.md)'))
     .action((files: string[], flags: RunFlags & { json?: boolean; dataOut?: string; ctxOut?: string }) => {
       const { collection, program, result, timersFired } = inFile(files.join(' + '), () => runFromFlags(files, flags));
       flushTrace(collection, !flags.json);
@@ -209,7 +209,7 @@ export function registerProg(program: Command): void {
           ...(result.tunnel ? { tunnel: tunnelJson(result.tunnel) } : {}),
           ...(result.socketOptions ? { socket_options: result.socketOptions } : {}),
           ...(timersFired !== undefined ? { timers: { fired: timersFired, clock_ns: collection.timerClock.toString() } } : {}),
-          maps: dumpMaps(collection),
+          maps: dumpMaps(collection, { skipZeroArrayEntries: true }),
         }));
         return;
       }

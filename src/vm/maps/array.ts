@@ -93,6 +93,21 @@ export class ArrayMap extends BpfMap {
     return out;
   }
 
+  protected override usedEntries(): MapEntry[] {
+    const out: MapEntry[] = [];
+    const mem = this.mem;
+    for (let i = 0; i < this.maxEntries; i++) {
+      const at = this.valueAddress(i);
+      for (let b = at, end = at + this.userValueSize; b < end; b++) {
+        if (mem[b] !== 0) {
+          out.push({ key: u32Bytes(i), value: mem.slice(at, end) });
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
   protected override batchSupport(): { lookup: boolean; lookupAndDelete: boolean; update: boolean; delete: boolean } {
     return { lookup: true, lookupAndDelete: false, update: true, delete: false };
   }

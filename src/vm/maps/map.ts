@@ -367,6 +367,17 @@ export abstract class BpfMap {
     return this.allEntries();
   }
 
+  /**
+   * The entries whose value holds a non-zero byte (any CPU's, for per-CPU
+   * maps), in iteration order. For arrays, which always hold every key,
+   * that is what says anything; it never materialises the zero slots, so a
+   * 33-million-entry array costs only its used entries.
+   */
+  nonZeroEntries(): MapEntry[] {
+    this.checkRead();
+    return this.usedEntries();
+  }
+
   /** Looks up and deletes (pop for queue/stack); undefined when there is no such element (ENOENT). */
   lookupAndDelete(key: Uint8Array | null): Uint8Array | undefined {
     this.checkRead();
@@ -452,6 +463,11 @@ export abstract class BpfMap {
   protected abstract deleteElem(key: Uint8Array): void;
   protected abstract nextKeyOf(key: Uint8Array | null): Uint8Array | undefined;
   protected abstract allEntries(): MapEntry[];
+
+  /** {@link nonZeroEntries}; types whose storage can be scanned in place override it. */
+  protected usedEntries(): MapEntry[] {
+    return this.allEntries().filter((e) => e.value.some((b) => b !== 0));
+  }
 
   /** bpf(2) supports lookup-and-delete for hash maps and queue/stack only. */
   protected lookupAndDeleteElem(_key: Uint8Array): Uint8Array | undefined {
