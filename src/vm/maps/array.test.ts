@@ -157,6 +157,23 @@ describe('array maps', () => {
   });
 });
 
+describe('array maps without their zero slots (nonZeroEntries)', () => {
+  it('lists only the indexes holding a non-zero byte, in index order, and agrees with entries()', () => {
+    const m = mapMachine({ possibleCpus: 2 });
+    const map = m.maps.create(spec({ maxEntries: 1000 })) as ArrayMap;
+    map.update(u32(999), u64(1n << 56n));
+    map.update(u32(3), u64(5));
+    map.update(u32(4), u64(0));
+    expect(map.nonZeroEntries().map((e) => readU32(e.key))).toEqual([3, 999]);
+    expect(map.nonZeroEntries()).toEqual(map.entries().filter((e) => e.value.some((b) => b !== 0)));
+    const pcpu = m.maps.create(spec({ name: 'pcpu', type: MapType.PERCPU_ARRAY, valueSize: 4, maxEntries: 8 })) as ArrayMap;
+    const onlyCpu1 = new Uint8Array(16);
+    onlyCpu1[8] = 9;
+    pcpu.update(u32(6), onlyCpu1);
+    expect(pcpu.nonZeroEntries()).toEqual([{ key: u32(6), value: onlyCpu1 }]);
+  });
+});
+
 describe('per-CPU arrays', () => {
   const pspec = (over: Partial<MapSpec> = {}) => spec({ name: 'pcpu', type: MapType.PERCPU_ARRAY, valueSize: 4, ...over });
 
