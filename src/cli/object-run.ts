@@ -24,6 +24,7 @@ import { err } from './output.js';
 /** Flags of commands that load an object. */
 export interface LoadFlags {
   btf?: string;
+  kconfig?: string;
   cpus?: string;
   progType?: string;
   attachType?: string;
@@ -55,6 +56,7 @@ export interface RunFlags extends LoadFlags {
 export function addLoadOptions(cmd: Command): Command {
   return cmd
     .option('--btf <file>', 'BTF that CO-RE relocations are resolved against (e.g. /sys/kernel/btf/vmlinux; default: tsbpf\'s context types)')
+    .option('--kconfig <file>', 'kernel configuration for `.kconfig` externs: a .config file, or gzip-compressed like /proc/config.gz (default: tsbpf\'s built-in Linux 6.18 x86-64 values)')
     .option('--cpus <n>', 'number of possible CPUs, i.e. per-CPU map slots (default 1)')
     .option('--prog-type <type>', 'program type of every program, overriding the section\'s (xdp, sched_cls, socket_filter, kprobe, kretprobe, ...)')
     .option('--attach-type <type>', 'expected attach type of every program, overriding the section\'s (cgroup_inet_ingress, xdp, ...)')
@@ -102,7 +104,9 @@ export function printLoaderLog(lines: readonly string[], flags: Pick<LoadFlags, 
 export function loadObject(files: readonly string[], flags: LoadFlags): Collection {
   const cpus = flags.cpus !== undefined ? parseCount(flags.cpus, '--cpus') : 1;
   const { progType, attachType } = typeOverrides(flags);
-  const object = openObjects(files, { ...(flags.btf !== undefined ? { btf: flags.btf } : {}), possibleCpus: cpus });
+  const object = openObjects(files, {
+    ...(flags.btf !== undefined ? { btf: flags.btf } : {}), ...(flags.kconfig !== undefined ? { kconfig: flags.kconfig } : {}), possibleCpus: cpus,
+  });
   const level = parseLogLevel(flags.logLevel ?? '0');
   const collection = Collection.load(object, {
     possibleCpus: cpus,

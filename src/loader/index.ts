@@ -37,7 +37,7 @@ export {
 } from './sections.js';
 export { PROG_TYPE_NAMES, ProgType, ATTACH_TYPE_NAMES, AttachType, BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS } from '../isa/uapi.js';
 export type { SectionProgramType, SectionRuleKind, SectionRule, SectionTailCall } from './sections.js';
-export { DEFAULT_KCONFIG, TSBPF_KERNEL_VERSION, kernelVersion, setKconfigValue } from './kconfig.js';
+export { DEFAULT_KCONFIG, TSBPF_KERNEL_VERSION, kernelVersion, parseKconfig, setKconfigValue } from './kconfig.js';
 export type { KconfigValue, KcfgDesc, KcfgType } from './kconfig.js';
 export { parseObject, buildObject, readObjectParts, objectNameOf, internalMapName, adjustRingbufSize, describePinning } from './object.js';
 export type { ParseObjectOptions, ObjectParts } from './object.js';

@@ -128,3 +128,22 @@ export function setKconfigValue(ext: KcfgDesc, out: Uint8Array, value: KconfigVa
   const u = BigInt.asUintN(bits, num);
   for (let i = 0; i < ext.size; i++) out[i] = Number((u >> BigInt(8 * i)) & 0xffn);
 }
+
+/**
+ * The values of a kernel configuration file (`.config`, or /proc/config.gz
+ * once decompressed), as libbpf reads it: `CONFIG_NAME=value` lines, values
+ * kept in Kconfig syntax; `# CONFIG_NAME is not set` lines and comments are
+ * skipped (an unset option is an unresolved extern, as in libbpf). Errors
+ * name the line; the caller adds the file.
+ */
+export function parseKconfig(text: string): Record<string, KconfigValue> {
+  const out: Record<string, KconfigValue> = {};
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const m = /^(CONFIG_[A-Za-z0-9_]+)=(.*)$/.exec(line);
+    if (!m) throw new LoaderError(`line ${i + 1}: expected CONFIG_NAME=value, got '${line.slice(0, 60)}'`);
+    out[m[1]!] = m[2]!;
+  });
+  return out;
+}

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Btf } from './btf.js';
 import { readElf } from './elf.js';
 import { LoaderError } from './errors.js';
+import { parseKconfig } from './kconfig.js';
 import { internalMapName, objectNameOf, parseObject } from './object.js';
 import type { ObjectSpec } from './spec.js';
 import { programTypeOfSection } from './sections.js';
@@ -224,6 +225,15 @@ describe('maps, programs and relocations against libbpf', () => {
     expect(bad.externs.find((e) => e.name === 'CONFIG_BPF_SYSCALL')!.error?.message).toMatch(/extern \(kcfg\) 'CONFIG_BPF_SYSCALL': value 'm' implies tristate/);
     expect(bad.programs[0]!.loadError?.message).toMatch(/value 'm' implies tristate/);
     expect(parse('globals.o', { kconfig: { CONFIG_HZ: 2 ** 40 } }).programs[0]!.loadError?.message).toMatch(/doesn't fit in 4 bytes/);
+  });
+
+  it('a kernel .config file gives .kconfig values: set options, not unset ones; a bad line is named', () => {
+    const values = parseKconfig('# comment\nCONFIG_HZ=1000\n# CONFIG_MISSING_OPTION is not set\nCONFIG_DEFAULT_HOSTNAME="(none)"\n\nCONFIG_BPF_SYSCALL=y\n');
+    expect(values).toEqual({ CONFIG_HZ: '1000', CONFIG_DEFAULT_HOSTNAME: '"(none)"', CONFIG_BPF_SYSCALL: 'y' });
+    const kv = new DataView(parse('globals.o', { kconfig: values }).maps[6]!.initialData!.buffer);
+    expect(kv.getUint32(8, true)).toBe(1000);
+    expect(kv.getBigUint64(0, true)).toBe(0n); // unset: the weak extern stays 0
+    expect(() => parseKconfig('CONFIG_A=y\nCONFIG_B\n')).toThrow("line 2: expected CONFIG_NAME=value, got 'CONFIG_B'");
   });
 
   it('map_value relocations carry the offset; lddw bytes encode map indexes', () => {

@@ -1,10 +1,13 @@
 /** Host adapter: opens BPF object files (and BTF files) for the CLI. */
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { TsbpfError } from '../errors.js';
 import { parseBtf } from '../loader/btf.js';
 import type { Btf } from '../loader/btf.js';
 import { linkObjects } from '../loader/linker.js';
+import { parseKconfig } from '../loader/kconfig.js';
+import type { KconfigValue } from '../loader/kconfig.js';
 import { parseObject, readObjectParts } from '../loader/object.js';
 import type { ObjectSpec } from '../loader/spec.js';
 import { readFileBytes } from './files.js';
@@ -19,6 +22,26 @@ export interface OpenObjectOptions {
   possibleCpus?: number;
   /** The kernel BTF `.ksyms` externs (kfuncs, typed kernel variables) resolve against (see {@link kernelBtfSource}). */
   ksymTarget?: () => Btf | null;
+  /** A kernel configuration file (`.config`, or gzip-compressed like /proc/config.gz) for `.kconfig` externs. */
+  kconfig?: string;
+}
+
+/** Reads a kernel configuration file, plain or gzip-compressed (/proc/config.gz), as `.kconfig` values. */
+export function readKconfigFile(path: string): Record<string, KconfigValue> {
+  let bytes = readFileBytes(path);
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (err) {
+      throw new TsbpfError(`not a valid gzip file: ${err instanceof Error ? err.message : String(err)}`, { file: path });
+    }
+  }
+  try {
+    return parseKconfig(new TextDecoder().decode(bytes));
+  } catch (err) {
+    if (err instanceof TsbpfError && err.location.file === undefined) throw err.withLocation({ file: path });
+    throw err;
+  }
 }
 
 /** Reads a raw BTF file, or an ELF object's `.BTF`. */
@@ -46,6 +69,7 @@ export function openObjects(paths: readonly string[], options: OpenObjectOptions
     ...(coreTarget ? { coreTarget } : {}),
     ...(options.possibleCpus !== undefined ? { possibleCpus: options.possibleCpus } : {}),
     ...(options.ksymTarget ? { ksymTarget: options.ksymTarget } : {}),
+    ...(options.kconfig !== undefined ? { kconfig: readKconfigFile(options.kconfig) } : {}),
   };
   const withFile = <T>(file: string, fn: () => T): T => {
     try {

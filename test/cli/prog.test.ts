@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { tempDir, tsbpf, writeTemp } from '../support/cli.js';
@@ -59,7 +60,7 @@ describe('tsbpf prog load', () => {
 });
 
 describe('tsbpf prog run', () => {
-  it('gives the kernel-verified results of an example as JSON, every array entry included', () => {
+  it('gives the kernel-verified results of an example as JSON', () => {
     const r = tsbpf('prog', 'run', ex('global_config.o'), '--data-in', input('ipv4_tcp_telnet.bin'), '--json');
     const j = JSON.parse(r.stdout);
     expect(j.retval).toBe(1); // XDP_DROP: telnet is blocked by .rodata's blocked_port = 23
@@ -67,6 +68,24 @@ describe('tsbpf prog run', () => {
     expect(j.data_out).toBe(Buffer.from(readFileSync(input('ipv4_tcp_telnet.bin'))).toString('hex'));
     expect(j.maps['global_c.rodata']).toEqual([{ key: '00000000', value: '17000101' }]);
     expect(Object.keys(j.maps)).toEqual(['global_c.rodata', 'global_c.data', '.data.stats', 'global_c.bss', '.rodata.str1.1']);
+  });
+
+  it('--kconfig: .kconfig externs from a .config file, plain or gzip-compressed like /proc/config.gz', () => {
+    const obj = fileURLToPath(new URL('../fixtures/loader/globals.o', import.meta.url));
+    const counter = (args: string[]): string => {
+      const r = tsbpf('prog', 'run', obj, '--data-in', input('ipv4_tcp_syn.bin'), '--json', ...args);
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout).maps['globals.data'][0].value.slice(0, 8);
+    };
+    // counter = 7, then ++ and, with CONFIG_HZ > 100 and CONFIG_BPF_SYSCALL, += CONFIG_MISSING_OPTION (weak: 0 when unset)
+    const dir = tempDir();
+    expect(counter([])).toBe('08000000');
+    const text = 'CONFIG_HZ=1000\nCONFIG_BPF_SYSCALL=y\nCONFIG_MISSING_OPTION=5\n';
+    expect(counter(['--kconfig', writeTemp(dir, 'x.config', text)])).toBe('0d000000');
+    expect(counter(['--kconfig', writeTemp(dir, 'x.config.gz', gzipSync(text))])).toBe('0d000000');
+    const bad = tsbpf('prog', 'run', obj, '--kconfig', writeTemp(dir, 'bad.config', 'CONFIG_HZ=1000\nHZ\n'));
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/bad\.config: line 2: expected CONFIG_NAME=value, got 'HZ'/);
   });
 
   it('runs the same program repeatedly against the same maps (--repeat) and prints maps by BTF', () => {

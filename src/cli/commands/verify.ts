@@ -21,6 +21,7 @@ import { MapType } from '../../isa/uapi.js';
 
 interface VerifyFlags {
   progType?: string;
+  kconfig?: string;
   attachType?: string;
   attachTo?: string;
   logLevel: string;
@@ -74,6 +75,7 @@ export function registerVerify(program: Command): void {
     .option('--license <license>', 'license string (default GPL; objects: their license section)')
     .option('--map <spec>', 'a map for raw programs, by index: TYPE:KEY:VALUE:ENTRIES[:FLAGS] (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--btf <path>', 'kernel BTF (e.g. /sys/kernel/btf/vmlinux): CO-RE relocations of objects are resolved against it, and the verifier types kernel objects (tracing/LSM arguments, BTF pointers) with it; default for the verifier: /sys/kernel/btf/vmlinux when present')
+    .option('--kconfig <file>', 'objects: kernel configuration for `.kconfig` externs, a .config file or gzip-compressed like /proc/config.gz (default: tsbpf\'s built-in Linux 6.18 x86-64 values)')
     .option('--no-ptr-leaks', 'check pointer leaks as for a loader without CAP_PERFMON (R0 leaks addr as return value, ...)')
     .option('--syntax <syntax>', 'assembly syntax of text files: auto, llvm, conformance', 'auto')
     .option('--debug', 'objects: print the loader\'s log (libbpf-style debug lines) to stderr')
@@ -89,7 +91,7 @@ export function registerVerify(program: Command): void {
       const kernelSymbols = syms ? { kernelSymbols: syms } : {};
       if (isElf(file)) {
         const btfData = flags.btf !== undefined ? kernelBtf() ?? undefined : undefined;
-        const obj = openObjects([file], { ...(btfData ? { btfData } : {}), ksymTarget: kernelBtf });
+        const obj = openObjects([file], { ...(btfData ? { btfData } : {}), ...(flags.kconfig !== undefined ? { kconfig: flags.kconfig } : {}), ksymTarget: kernelBtf });
         printLoaderLog(obj.log, flags);
         if (obj.programs.length === 0) throw new TsbpfError('the object has no programs', { file });
         const license = flags.license ?? obj.license;
