@@ -7,7 +7,8 @@ program (as kernel-verify-objects.py does), run it once per packet with
 BPF_PROG_TEST_RUN on CPU 0 in a fresh network namespace (TEST_RUN.md's
 setup: only `lo`, down), read retval, data_out and every map the program can
 see; then run `tsbpf prog run OBJ --name PROG --data-in PKT --json` on the
-same packet and compare. Every run starts from a fresh load on both sides.
+same packet (with the machine's BTF and kernel configuration, which libbpf
+uses on the kernel side) and compare. Every run starts from a fresh load on both sides.
 Each kernel run is made twice: when the two differ (time, random numbers,
 cookies) the run is not deterministic and is counted apart.
 
@@ -16,7 +17,7 @@ per-CPU, LRU, LPM), arrays without their all-zero slots (as `tsbpf prog run
 --json` lists them); prog arrays, maps of maps, perf event arrays, ring
 buffers, queues, stacks, bloom filters and socket maps are left out.
 
-    compare-test-runs.py [--tsbpf CMD] [--packets all|first] [--report FILE] OBJ.o ...
+    compare-test-runs.py [--tsbpf CMD] [--packets all|NAME,...] [--prog-type T] [--report FILE] OBJ.o ...
 
 Needs root (CAP_BPF, CAP_SYS_ADMIN for the namespace), libbpf.so.1, Node and
 a built tsbpf (`npm run build`). Python standard library only. Prints one
@@ -44,6 +45,7 @@ for name, res, args in [
     ("bpf_program__set_autoload", ctypes.c_int, [V, ctypes.c_bool]),
     ("bpf_program__fd", ctypes.c_int, [V]),
     ("bpf_program__type", ctypes.c_int, [V]),
+    ("bpf_program__set_type", ctypes.c_int, [V, ctypes.c_int]),
     ("bpf_map__name", ctypes.c_char_p, [V]),
     ("bpf_map__fd", ctypes.c_int, [V]),
     ("bpf_map__type", ctypes.c_int, [V]),
@@ -86,6 +88,8 @@ PACKET_TYPES = {1: "socket_filter", 3: "sched_cls", 4: "sched_act", 6: "xdp", 8:
 # enum bpf_map_type ids user space reads element by element
 READABLE_MAPS = {1, 2, 5, 6, 9, 10, 11}
 PERCPU_MAPS = {5, 6, 10}
+# --prog-type: the type of programs whose section libbpf 1.x does not know (their own loader's)
+FALLBACK_TYPE = [0]
 # arrays hold every index: their all-zero slots are left out on both sides (as `tsbpf prog run --json` does)
 ARRAY_MAPS = {2, 6}
 
@@ -211,6 +215,8 @@ def kernel_run(path, index, data, ncpus):
         target = progs[index]
         for p in progs:
             libbpf.bpf_program__set_autoload(p, p == target)
+        if FALLBACK_TYPE[0] and libbpf.bpf_program__type(target) == 0:
+            libbpf.bpf_program__set_type(target, FALLBACK_TYPE[0])
         ptype = libbpf.bpf_program__type(target)
         if ptype not in PACKET_TYPES:
             return ptype, None
@@ -232,8 +238,13 @@ def kernel_run(path, index, data, ncpus):
         libbpf.bpf_object__close(obj)
 
 
+# what libbpf resolves CO-RE relocations and .kconfig externs against on the kernel side
+HOST_FILES = [("--btf", "/sys/kernel/btf/vmlinux"), ("--kconfig", "/proc/config.gz")]
+
+
 def tsbpf_run(cmd, path, name, pkt_file, ncpus):
-    p = subprocess.run(cmd + ["prog", "run", path, "--name", name, "--data-in", pkt_file, "--json", "--cpus", str(ncpus)],
+    host = [x for flag, f in HOST_FILES if os.path.exists(f) for x in (flag, f)]
+    p = subprocess.run(cmd + ["prog", "run", path, "--name", name, "--data-in", pkt_file, "--json", "--cpus", str(ncpus)] + host,
                        capture_output=True, text=True, timeout=300)
     if p.returncode != 0:
         return {"error": (p.stderr.strip().splitlines() or ["exit %d" % p.returncode])[-1]}
@@ -242,6 +253,8 @@ def tsbpf_run(cmd, path, name, pkt_file, ncpus):
     for mname, entries in (res.get("maps") or {}).items():
         rows = []
         for e in entries:
+            if "key" not in e:
+                continue  # queue, stack, ring buffer: not compared
             if "values" in e:
                 rows.append({"key": e["key"], "values": [v["value"] if isinstance(v, dict) else v for v in e["values"]]})
             else:
@@ -273,6 +286,7 @@ def main():
     ap.add_argument("--tsbpf", default="node " + os.path.join(os.path.dirname(__file__), "..", "dist", "cli", "main.js"))
     ap.add_argument("--packets", default="all", help="all, or a comma-separated list of packet names")
     ap.add_argument("--report")
+    ap.add_argument("--prog-type", help="type of programs in sections libbpf does not know (e.g. socket_filter for Suricata's)")
     ap.add_argument("objects", nargs="+")
     a = ap.parse_args()
     CLONE_NEWNET = 0x40000000
@@ -281,6 +295,8 @@ def main():
     os.sched_setaffinity(0, {0})
     ncpus = libbpf.libbpf_num_possible_cpus()
     cmd = a.tsbpf.split()
+    if a.prog_type:
+        FALLBACK_TYPE[0] = next(i for i, n in PACKET_TYPES.items() if n == a.prog_type)
     pkts = packets()
     chosen = list(pkts) if a.packets == "all" else a.packets.split(",")
     tmp = tempfile.mkdtemp(prefix="tsbpf-testrun-")

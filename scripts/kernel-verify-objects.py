@@ -8,12 +8,17 @@ the verifier's verdict, its error line and the number of processed
 instructions. Needs root (CAP_BPF) and libbpf.so.1; Python standard library
 only (ctypes).
 
-    kernel-verify-objects.py OBJ.o [OBJ.o ...]   -> JSON on stdout:
+    kernel-verify-objects.py [--prog-type TYPE] OBJ.o [OBJ.o ...]   -> JSON on stdout:
     [{"file": "...", "program": "name", "section": "sec", "accepted": true,
       "error": null | "last log line before 'processed'", "errno": 0,
       "insn_processed": N | null, "libbpf_error": null | "...",
       "libbpf_warnings": ["libbpf's warning lines of the load", ...],
       "verification_time_usec": N | null}]
+
+`--prog-type TYPE` (a libbpf name: socket_filter, sched_cls, ...) gives the
+programs whose section libbpf 1.x does not know (Suricata's `filter`,
+`loadbalancer`, iproute2's `classifier`...) the type their own loader gives
+them; other programs keep libbpf's.
 """
 import ctypes
 import json
@@ -31,6 +36,12 @@ libbpf.bpf_program__name.argtypes = [c_void_p]
 libbpf.bpf_program__section_name.restype = ctypes.c_char_p
 libbpf.bpf_program__section_name.argtypes = [c_void_p]
 libbpf.bpf_program__set_autoload.argtypes = [c_void_p, ctypes.c_bool]
+libbpf.bpf_program__type.restype = ctypes.c_int
+libbpf.bpf_program__type.argtypes = [c_void_p]
+libbpf.bpf_program__set_type.argtypes = [c_void_p, ctypes.c_int]
+PROG_TYPE_NAMES = ["unspec", "socket_filter", "kprobe", "sched_cls", "sched_act", "tracepoint", "xdp", "perf_event",
+                   "cgroup_skb", "cgroup_sock", "lwt_in", "lwt_out", "lwt_xmit", "sock_ops", "sk_skb"]
+FALLBACK_TYPE = [0]
 libbpf.bpf_program__autoload.restype = ctypes.c_bool
 libbpf.bpf_program__autoload.argtypes = [c_void_p]
 libbpf.bpf_program__set_log_level.argtypes = [c_void_p, ctypes.c_uint32]
@@ -96,6 +107,8 @@ def verify_one(path, index):
         section = libbpf.bpf_program__section_name(target).decode()
         for p in progs:
             libbpf.bpf_program__set_autoload(p, p == target)
+        if FALLBACK_TYPE[0] and libbpf.bpf_program__type(target) == 0:
+            libbpf.bpf_program__set_type(target, FALLBACK_TYPE[0])
         size = 64 << 20
         buf = ctypes.create_string_buffer(size)
         libbpf.bpf_program__set_log_buf(target, buf, size)
@@ -127,7 +140,11 @@ def verify_one(path, index):
 
 def main():
     results = []
-    for path in sys.argv[1:]:
+    args = sys.argv[1:]
+    if args[:1] == ["--prog-type"]:
+        FALLBACK_TYPE[0] = PROG_TYPE_NAMES.index(args[1])
+        args = args[2:]
+    for path in args:
         WARNINGS.clear()
         obj = libbpf.bpf_object__open_file(path.encode(), None)
         if not obj or libbpf.libbpf_get_error(obj):

@@ -74,7 +74,7 @@ export function registerVerify(program: Command): void {
     .option('--json', 'print {"programs":[{name, section, type, accepted, error, insns_processed}]}')
     .option('--license <license>', 'license string (default GPL; objects: their license section)')
     .option('--map <spec>', 'a map for raw programs, by index: TYPE:KEY:VALUE:ENTRIES[:FLAGS] (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
-    .option('--btf <path>', 'kernel BTF (e.g. /sys/kernel/btf/vmlinux): CO-RE relocations of objects are resolved against it, and the verifier types kernel objects (tracing/LSM arguments, BTF pointers) with it; default for the verifier: /sys/kernel/btf/vmlinux when present')
+    .option('--btf <path>', 'kernel BTF (e.g. /sys/kernel/btf/vmlinux): CO-RE relocations of objects are resolved against it, and the verifier types kernel objects (tracing/LSM arguments, BTF pointers) with it; default: /sys/kernel/btf/vmlinux when present (else tsbpf\'s context types)')
     .option('--kconfig <file>', 'objects: kernel configuration for `.kconfig` externs, a .config file or gzip-compressed like /proc/config.gz (default: tsbpf\'s built-in Linux 6.18 x86-64 values)')
     .option('--no-ptr-leaks', 'check pointer leaks as for a loader without CAP_PERFMON (R0 leaks addr as return value, ...)')
     .option('--syntax <syntax>', 'assembly syntax of text files: auto, llvm, conformance', 'auto')
@@ -90,7 +90,8 @@ export function registerVerify(program: Command): void {
       const syms = kernelSymbolsSource(flags.btf);
       const kernelSymbols = syms ? { kernelSymbols: syms } : {};
       if (isElf(file)) {
-        const btfData = flags.btf !== undefined ? kernelBtf() ?? undefined : undefined;
+        // CO-RE against the kernel BTF the verifier uses (the machine's by default), as libbpf resolves it on that kernel
+        const btfData = kernelBtf() ?? undefined;
         const obj = openObjects([file], { ...(btfData ? { btfData } : {}), ...(flags.kconfig !== undefined ? { kconfig: flags.kconfig } : {}), ksymTarget: kernelBtf });
         printLoaderLog(obj.log, flags);
         if (obj.programs.length === 0) throw new TsbpfError('the object has no programs', { file });
