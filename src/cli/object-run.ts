@@ -10,7 +10,7 @@ import type { TestRunResult } from '../hooks/test-run.js';
 import { NetNamespace } from '../hooks/net.js';
 import { parseTunnelJson } from '../hooks/tunnel-helpers.js';
 import { hostInfo } from '../node/host.js';
-import { openObjects } from '../node/objects.js';
+import { kernelBtfSource, kernelSymbolsSource, openObjects } from '../node/objects.js';
 import { readFileBytes, readTextFile } from '../node/files.js';
 import { Collection } from '../runtime/collection.js';
 import type { LoadedProgram } from '../runtime/collection.js';
@@ -55,7 +55,7 @@ export interface RunFlags extends LoadFlags {
 /** Adds the object-loading options. */
 export function addLoadOptions(cmd: Command): Command {
   return cmd
-    .option('--btf <file>', 'BTF that CO-RE relocations are resolved against (e.g. /sys/kernel/btf/vmlinux; default: tsbpf\'s context types)')
+    .option('--btf <file>', 'kernel BTF that CO-RE relocations, ksyms and the verifier\'s kernel types are resolved against (default: /sys/kernel/btf/vmlinux when present, else tsbpf\'s context types)')
     .option('--kconfig <file>', 'kernel configuration for `.kconfig` externs: a .config file, or gzip-compressed like /proc/config.gz (default: tsbpf\'s built-in Linux 6.18 x86-64 values)')
     .option('--cpus <n>', 'number of possible CPUs, i.e. per-CPU map slots (default 1)')
     .option('--prog-type <type>', 'program type of every program, overriding the section\'s (xdp, sched_cls, socket_filter, kprobe, kretprobe, ...)')
@@ -104,8 +104,12 @@ export function printLoaderLog(lines: readonly string[], flags: Pick<LoadFlags, 
 export function loadObject(files: readonly string[], flags: LoadFlags): Collection {
   const cpus = flags.cpus !== undefined ? parseCount(flags.cpus, '--cpus') : 1;
   const { progType, attachType } = typeOverrides(flags);
+  // As libbpf on the machine: CO-RE, ksyms and the verifier's kernel types from --btf, else the running kernel's BTF when there is one.
+  const kernelBtf = kernelBtfSource(flags.btf);
+  const btfData = kernelBtf() ?? undefined;
+  const symbols = kernelSymbolsSource(flags.btf);
   const object = openObjects(files, {
-    ...(flags.btf !== undefined ? { btf: flags.btf } : {}), ...(flags.kconfig !== undefined ? { kconfig: flags.kconfig } : {}), possibleCpus: cpus,
+    ...(btfData ? { btfData } : {}), ...(flags.kconfig !== undefined ? { kconfig: flags.kconfig } : {}), possibleCpus: cpus, ksymTarget: kernelBtf,
   });
   const level = parseLogLevel(flags.logLevel ?? '0');
   const collection = Collection.load(object, {
@@ -113,6 +117,8 @@ export function loadObject(files: readonly string[], flags: LoadFlags): Collecti
     host: hostInfo(),
     verify: flags.verify ?? true,
     verifierLogLevel: level === 2 ? 2 : 1,
+    kernelBtf,
+    ...(symbols ? { kernelSymbols: symbols } : {}),
     ...(progType !== undefined ? { progType, forceProgType: true } : {}),
     ...(attachType !== undefined ? { expectedAttachType: attachType } : {}),
   });

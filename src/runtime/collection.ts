@@ -33,7 +33,7 @@ import { PlaceholderMap } from '../vm/maps/unbacked.js';
 import { prepareProgram } from '../vm/program.js';
 import type { PreparedProgram } from '../vm/program.js';
 import { loaderRejection, verifyObjectProgram } from '../verifier/index.js';
-import type { VerifyResult } from '../verifier/index.js';
+import type { VerifyOptions, VerifyResult } from '../verifier/index.js';
 import { creationSpec, loaderMapProblem, mapProblemOf, unbackedMapUse, withMapFailures } from './map-problems.js';
 import type { MapProblem } from './map-problems.js';
 import { MapType, UpdateFlags } from '../isa/uapi.js';
@@ -115,6 +115,13 @@ export interface LoadOptions extends VmHelperOptions {
   verify?: boolean;
   /** Log level of the verification (default 1: the failing path of a rejected program). */
   verifierLogLevel?: 0 | 1 | 2;
+  /**
+   * The kernel BTF the verifier types kernel objects with (tracing and LSM
+   * arguments, BTF pointers, kfuncs), as for {@link verify}; read lazily.
+   */
+  kernelBtf?: VerifyOptions['kernelBtf'];
+  /** Whether the kernel has a symbol (`bpf_ksym_exists` on typeless ksyms), as for {@link verify}. */
+  kernelSymbols?: VerifyOptions['kernelSymbols'];
 }
 
 /** An object's programs and maps inside one machine. */
@@ -139,6 +146,7 @@ export class Collection {
   };
   private verifyAll = true;
   private logLevel: 0 | 1 | 2 = 1;
+  private kernel: Pick<LoadOptions, 'kernelBtf' | 'kernelSymbols'> = {};
 
   private constructor(readonly object: ObjectSpec, readonly machine: Machine, readonly contexts: HookContexts, tracePipe: TracePipe) {
     this.tracePipe = tracePipe;
@@ -157,6 +165,7 @@ export class Collection {
     const collection = new Collection(object, machine, new HookContexts(), tracePipe);
     collection.verifyAll = options.verify ?? true;
     collection.logLevel = options.verifierLogLevel ?? 1;
+    collection.kernel = { kernelBtf: options.kernelBtf, kernelSymbols: options.kernelSymbols };
     collection.createMaps();
     for (const spec of object.programs) collection.loadProgram(spec, { ...options, tracePipe });
     collection.initialiseMapValues();
@@ -349,6 +358,8 @@ export class Collection {
       // bpf_get_smp_processor_id() is bounded by the CPUs this collection can run on, not the host's.
       result = verifyObjectProgram(this.object, program.spec, {
         progType: program.typeId, logLevel: this.logLevel, nrCpus: this.machine.possibleCpus,
+        ...(this.kernel.kernelBtf !== undefined ? { kernelBtf: this.kernel.kernelBtf } : {}),
+        ...(this.kernel.kernelSymbols !== undefined ? { kernelSymbols: this.kernel.kernelSymbols } : {}),
       });
       if (result.accepted && program.loadError) {
         result = { ...result, accepted: false, error: program.loadError, errno: 'EINVAL', safeAccesses: new Set() };

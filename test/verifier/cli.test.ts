@@ -1,4 +1,6 @@
 /** `tsbpf verify`: raw and text programs, objects, JSON output, logs on stderr, exit status. */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { tempDir, tsbpf, writeTemp } from '../support/cli.js';
 
@@ -71,5 +73,29 @@ describe('tsbpf verify', () => {
     const r = tsbpf('verify', file, '--prog-type', 'nosuch');
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^tsbpf: unknown program type 'nosuch'/);
+  });
+});
+
+const VMLINUX = '/sys/kernel/btf/vmlinux';
+const haveVmlinux = existsSync(VMLINUX);
+if (!haveVmlinux) console.log(`skipping the default-BTF verify test: ${VMLINUX} is missing`);
+
+describe.skipIf(!haveVmlinux)('tsbpf verify on the machine\'s kernel BTF by default', () => {
+  const obj = fileURLToPath(new URL('../fixtures/verifier/objects/kprobe_core.o', import.meta.url));
+  const core = fileURLToPath(new URL('../fixtures/loader/core.o', import.meta.url));
+
+  it('resolves CO-RE on struct pt_regs as libbpf does (accepted, 14 insns like the kernel); another BTF leaves them unresolved', () => {
+    const r = tsbpf('verify', obj, '--json');
+    expect(JSON.parse(r.stdout).programs).toEqual([
+      { name: 'first_two_args', section: 'kprobe/do_sys_openat2', type: 'kprobe', accepted: true, error: null, insns_processed: 14 },
+    ]);
+    const other = tsbpf('verify', obj, '--json', '--btf', core);
+    expect(JSON.parse(other.stdout).programs[0].error).toBe('failed to resolve CO-RE relocation <byte_off> [16] struct pt_regs.di (0:0 @ offset 0)');
+  });
+
+  it('prog load types and relocates the same way', () => {
+    const r = tsbpf('prog', 'load', obj, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('"accepted":true');
   });
 });
