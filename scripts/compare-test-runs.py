@@ -164,8 +164,8 @@ def entry(key, raw, vs, ncpus, percpu):
 
 
 def dump_array(fd, ks, vs, vlen, ncpus, percpu):
-    """The non-zero slots of an array, read a million at a time (BPF_MAP_LOOKUP_BATCH)."""
-    chunk = 1 << 20
+    """The non-zero slots of an array, read in batches of up to 64 MiB (BPF_MAP_LOOKUP_BATCH)."""
+    chunk = max(1, min(1 << 20, (64 << 20) // vlen))  # at most 64 MiB of values per batch
     keys, vals = ctypes.create_string_buffer(ks * chunk), ctypes.create_string_buffer(vlen * chunk)
     token_in, token_out = ctypes.c_uint32(0), ctypes.c_uint32(0)
     first, out = True, []

@@ -14,6 +14,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerKernelOracle } from './commands/kernel-oracle.js';
 import { registerRun } from './commands/run.js';
 import { registerVerify } from './commands/verify.js';
+import { registerPackets } from './commands/packets.js';
 import { err } from './output.js';
 
 /** Exit status for a usage error (unknown flag, missing argument). */
@@ -38,6 +39,7 @@ export function buildCli(): Command {
   registerBtf(program);
   registerDemo(program);
   registerVerify(program);
+  registerPackets(program);
   registerKernelOracle(program);
   const override = (cmd: Command): void => {
     cmd.exitOverride();

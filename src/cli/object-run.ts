@@ -14,7 +14,7 @@ import { kernelBtfSource, kernelSymbolsSource, openObjects } from '../node/objec
 import { readFileBytes, readTextFile } from '../node/files.js';
 import { Collection } from '../runtime/collection.js';
 import type { LoadedProgram } from '../runtime/collection.js';
-import { applyMapInit, parseMapInitJson } from '../runtime/map-io.js';
+import { applyMapInit, parseMapInitJson, parseMapsJson } from '../runtime/map-io.js';
 import type { MapInitEntry } from '../runtime/map-io.js';
 import { parseCount, parseRepeat } from './options.js';
 import { printTraceStep } from './trace.js';
@@ -73,7 +73,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--data-in <file>', 'packet to run on (data_in)')
     .option('--ctx-in <file>', 'context to run with (ctx_in), e.g. a struct __sk_buff or pt_regs')
     .option('--repeat <n>', 'run this many times (0 to 4294967295; 0 runs once, as in the kernel); the duration is the average', '1')
-    .option('--map-init <name=file>', 'initial contents of a map from a JSON file [{"key":"hex","value":"hex"}...] (repeatable)', collect, [])
+    .option('--map-init <name=file>', 'initial contents of a map from a JSON file [{"key":"hex","value":"hex"}...], or of several maps from a file {"name":[...]} as --json prints them and --map-out writes (repeatable)', collect, [])
     .option('--engine <name>', 'execution engine: interp or jit', 'interp')
     .option('--budget <n>', 'instruction budget per run')
     .option('--unsafe', 'unchecked mode: accesses guarded by page rights only, no budget (only for programs known to be safe)')
@@ -131,7 +131,12 @@ export function mapInitFromFlags(specs: readonly string[]): Record<string, MapIn
   const init: Record<string, MapInitEntry[]> = {};
   for (const spec of specs) {
     const eq = spec.indexOf('=');
-    if (eq <= 0) throw new TsbpfError(`--map-init: expected NAME=FILE, got '${spec}'`);
+    if (eq < 0) {
+      // a whole --map-out document: every map it names
+      for (const [name, entries] of Object.entries(parseMapsJson(readTextFile(spec), spec))) init[name] = [...(init[name] ?? []), ...entries];
+      continue;
+    }
+    if (eq === 0) throw new TsbpfError(`--map-init: expected NAME=FILE or FILE, got '${spec}'`);
     const name = spec.slice(0, eq);
     const file = spec.slice(eq + 1);
     init[name] = [...(init[name] ?? []), ...parseMapInitJson(readTextFile(file), file)];

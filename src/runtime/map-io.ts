@@ -14,6 +14,8 @@ export interface MapInitEntry {
   /** Key as hex; left out for queue, stack and bloom filter maps (the value is pushed). */
   key?: string;
   value: string;
+  /** Per-CPU maps: every CPU's value, as a dump lists them (then `value` is ignored). */
+  values?: string[];
 }
 
 /** One dumped element, raw bytes as lowercase hex. */
@@ -64,6 +66,11 @@ export function applyMapInit(collection: Collection, init: Record<string, readon
         value = u32(collection.program({ name: entry.value.slice(5) }).id);
       } else if (entry.value.startsWith('map:')) {
         value = u32(collection.map(entry.value.slice(4)).id);
+      } else if (entry.values !== undefined && map.percpu) {
+        // bpf(2)'s layout: each CPU's value padded to 8 bytes
+        const step = (map.valueSize + 7) & ~7;
+        value = new Uint8Array(step * map.cpus);
+        entry.values.slice(0, map.cpus).forEach((v, cpu) => value.set(fromHex(v, `${where}.values[${cpu}]`).subarray(0, map.valueSize), cpu * step));
       } else {
         value = fromHex(entry.value, `${where}.value`);
       }
@@ -82,23 +89,45 @@ export function applyMapInit(collection: Collection, init: Record<string, readon
   }
 }
 
-/** Reads a `--map-init` JSON document: an array of entries for one map. */
-export function parseMapInitJson(text: string, file: string): MapInitEntry[] {
-  let doc: unknown;
+function parseJson(text: string, file: string): unknown {
   try {
-    doc = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new TsbpfError(`not JSON: ${err instanceof Error ? err.message : String(err)}`, { file });
   }
-  if (!Array.isArray(doc)) throw new TsbpfError('expected a JSON array of {"key":"hex","value":"hex"} entries', { file });
+}
+
+function parseEntries(doc: unknown, file: string, where: string): MapInitEntry[] {
+  if (!Array.isArray(doc)) throw new TsbpfError(`${where}expected a JSON array of {"key":"hex","value":"hex"} entries`, { file });
   return doc.map((e: unknown, i) => {
-    if (typeof e !== 'object' || e === null || typeof (e as { value?: unknown }).value !== 'string'
-      || ((e as { key?: unknown }).key !== undefined && typeof (e as { key?: unknown }).key !== 'string')) {
-      throw new TsbpfError(`entry ${i}: expected {"key":"hex","value":"hex"}`, { file });
+    const o = e as { key?: unknown; value?: unknown; values?: unknown };
+    if (typeof e !== 'object' || e === null || typeof o.value !== 'string' || (o.key !== undefined && typeof o.key !== 'string')
+      || (o.values !== undefined && !(Array.isArray(o.values) && o.values.every((v) => typeof v === 'string')))) {
+      throw new TsbpfError(`${where}entry ${i}: expected {"key":"hex","value":"hex"} (per-CPU maps may add "values":["hex",...])`, { file });
     }
-    const { key, value } = e as { key?: string; value: string };
-    return key === undefined ? { value } : { key, value };
+    return {
+      ...(o.key !== undefined ? { key: o.key as string } : {}), value: o.value as string,
+      ...(o.values !== undefined ? { values: o.values as string[] } : {}),
+    };
   });
+}
+
+/** Reads a `--map-init` JSON document: an array of entries for one map. */
+export function parseMapInitJson(text: string, file: string): MapInitEntry[] {
+  return parseEntries(parseJson(text, file), file, '');
+}
+
+/**
+ * Reads a document of several maps, `{"name":[entries...], ...}`: what
+ * `--map-out` writes (and `prog run --json` prints under "maps"), so state
+ * carries from one run to the next.
+ */
+export function parseMapsJson(text: string, file: string): Record<string, MapInitEntry[]> {
+  const doc = parseJson(text, file);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new TsbpfError('expected a JSON object {"map name":[entries...]}', { file });
+  const out: Record<string, MapInitEntry[]> = {};
+  for (const [name, entries] of Object.entries(doc)) out[name] = parseEntries(entries, file, `map '${name}': `);
+  return out;
 }
 
 /** How {@link dumpMap} lists a map. */

@@ -1,0 +1,149 @@
+/**
+ * `tsbpf xdp|tc|socket OBJ -r CAPTURE`: a packet program over every packet
+ * of a capture file, in order, maps kept between packets (src/runtime/
+ * packet-stream.ts); the packets that pass go to `-w`, the others to
+ * `--write-action` files; a summary (or `--json`) counts packets and bytes
+ * per action and prints the maps.
+ */
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { engineByName } from '../../engines.js';
+import { TsbpfError } from '../../errors.js';
+import { PROG_TYPE_NAMES } from '../../isa/uapi.js';
+import { CaptureFile, forEachCapturedPacket } from '../../node/capture/files.js';
+import { LinkType, toEthernet } from '../../node/capture/read.js';
+import type { CaptureFormat, CaptureInterface, CapturedPacket } from '../../node/capture/read.js';
+import type { Collection, LoadedProgram } from '../../runtime/collection.js';
+import { applyMapInit, dumpMaps } from '../../runtime/map-io.js';
+import { PacketStream, actionName, hookOfType, passes } from '../../runtime/packet-stream.js';
+import type { PacketHook } from '../../runtime/packet-stream.js';
+import { addLoadOptions, loadObject, mapInitFromFlags } from '../object-run.js';
+import type { LoadFlags } from '../object-run.js';
+import { inFile } from '../options.js';
+import { out } from '../output.js';
+import { formatMapLines } from './map.js';
+
+interface PacketFlags extends LoadFlags {
+  read: string;
+  write?: string;
+  writeAction: string[];
+  format?: string;
+  name?: string;
+  section?: string;
+  engine: string;
+  json?: boolean;
+  mapInit: string[];
+  mapOut?: string;
+}
+
+/** Every action name a hook can report, for checking `--write-action`. */
+function knownActions(hook: PacketHook): Set<string> {
+  if (hook === 'socket') return new Set(['KEEP', 'DROP']);
+  const values = hook === 'xdp' ? [0, 1, 2, 3, 4] : [-1, 0, 1, 2, 3, 4, 5, 6, 7, 8];
+  return new Set(values.map((v) => actionName(hook, v >>> 0)));
+}
+
+/** The program to run: by --name or --section, else the object's first program of the hook's type. */
+function chooseHookProgram(collection: Collection, hook: PacketHook, flags: PacketFlags): LoadedProgram {
+  if (flags.name !== undefined || flags.section !== undefined) {
+    return collection.program({ ...(flags.name !== undefined ? { name: flags.name } : {}), ...(flags.section !== undefined ? { section: flags.section } : {}) });
+  }
+  const p = collection.programs.find((x) => hookOfType(x.typeId) === hook);
+  if (!p) {
+    const types = collection.programs.map((x) => `${x.spec.name} (${PROG_TYPE_NAMES[x.typeId] ?? x.typeId})`).join(', ');
+    throw new TsbpfError(`the object has no ${hook} program (programs: ${types || 'none'}); choose one with --name or --section`);
+  }
+  return p;
+}
+
+function registerHook(program: Command, hook: PacketHook, what: string): void {
+  addLoadOptions(program.command(hook)
+    .description(`run ${what} over every packet of a capture (pcap or pcapng), maps kept between packets; prints packets and bytes per action and the maps`)
+    .argument('<objects...>', 'ELF object files')
+    .requiredOption('-r, --read <file>', 'capture to read (pcap or pcapng; Ethernet, raw IP, Linux SLL/SLL2 and loopback link types)')
+    .option('-w, --write <file>', `write the packets that pass (${hook === 'xdp' ? 'XDP_PASS' : hook === 'tc' ? 'TC_ACT_OK, TC_ACT_UNSPEC, TC_ACT_PIPE' : 'kept, cut to the bytes kept'}), with the program's changes`)
+    .option('--write-action <action=file>', 'write the packets of another action to a file (e.g. XDP_TX=tx.pcap; repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--format <format>', 'format of written captures: pcap or pcapng (default: the input\'s)')
+    .option('--section <name>', 'run the program in this ELF section')
+    .option('--name <function>', 'run the program with this function name')
+    .option('--engine <name>', 'execution engine: interp or jit', 'jit')
+    .option('--map-init <name=file>', 'initial map contents: NAME=FILE with [{"key":"hex","value":"hex"}...], or a --map-out file (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--map-out <file>', 'write every map after the last packet as JSON {"name":[...]} (a later --map-init takes it)')
+    .option('--json', 'print {"packets":N,"bytes":N,"actions":{"ACTION":N,...},"pps":N,"maps":{...}} (maps as prog run --json prints them)'))
+    .action((objects: string[], flags: PacketFlags) => {
+      const collection = inFile(objects.join(' + '), () => loadObject(objects, flags));
+      applyMapInit(collection, mapInitFromFlags(flags.mapInit));
+      const prog = inFile(objects.join(' + '), () => chooseHookProgram(collection, hook, flags));
+      const stream = inFile(objects.join(' + '), () => new PacketStream(collection, prog, hook, engineByName(flags.engine)));
+      if (flags.format !== undefined && flags.format !== 'pcap' && flags.format !== 'pcapng') {
+        throw new TsbpfError(`--format: expected pcap or pcapng, not '${flags.format}'`);
+      }
+      const actions = knownActions(hook);
+      const targets = new Map<string, string>();
+      for (const spec of flags.writeAction) {
+        const eq = spec.indexOf('=');
+        const action = spec.slice(0, eq);
+        if (eq <= 0 || eq === spec.length - 1) throw new TsbpfError(`--write-action: expected ACTION=FILE, got '${spec}'`);
+        if (!actions.has(action)) throw new TsbpfError(`--write-action: '${action}' is not a ${hook} action (${[...actions].join(', ')})`);
+        targets.set(action, spec.slice(eq + 1));
+      }
+      const files = new Map<string, CaptureFile>();
+      const open = (path: string, format: CaptureFormat, interfaces: readonly CaptureInterface[]): CaptureFile => {
+        let f = files.get(path);
+        if (!f) {
+          // what is written is what the program saw: Ethernet frames
+          const ifaces = interfaces.map((i) => ({ linkType: LinkType.ETHERNET, snapLen: i.snapLen, ...(i.name ? { name: i.name } : {}) }));
+          f = new CaptureFile(path, { format: flags.format === 'pcap' || flags.format === 'pcapng' ? flags.format : format, interfaces: ifaces.length ? ifaces : [{ linkType: 1, snapLen: 262144 }] });
+          files.set(path, f);
+        }
+        return f;
+      };
+      const started = performance.now();
+      let reader;
+      try {
+        reader = forEachCapturedPacket(flags.read, (p: CapturedPacket, index, r) => {
+          const frame = toEthernet(p);
+          if (!frame) throw new TsbpfError(`packet ${index}: link type ${p.linkType} cannot be given to a ${hook} program (Ethernet, raw IPv4/IPv6, Linux SLL/SLL2 and loopback can)`, { file: flags.read });
+          const outcome = stream.run(frame, index);
+          const path = passes(hook, outcome.retval) ? flags.write : targets.get(outcome.action);
+          if (path !== undefined) {
+            open(path, r.format ?? 'pcap', r.interfaces).write({ data: outcome.data, timestampNs: p.timestampNs, iface: p.iface, origLen: outcome.data.length + Math.max(0, p.origLen - p.data.length) });
+          }
+        });
+      } finally {
+        for (const f of files.values()) f.close();
+      }
+      // files named but never written to still exist, as tcpdump -w leaves an empty capture
+      for (const path of [flags.write, ...targets.values()]) {
+        if (path !== undefined && !files.has(path)) open(path, reader.format ?? 'pcap', reader.interfaces).close();
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const s = stream.summary;
+      const pps = seconds > 0 ? Math.round(s.packets / seconds) : 0;
+      const maps = dumpMaps(collection, { skipZeroArrayEntries: true });
+      if (flags.mapOut !== undefined) writeFileSync(flags.mapOut, JSON.stringify(maps) + '\n');
+      if (flags.json) {
+        out(JSON.stringify({
+          packets: s.packets, bytes: s.bytes,
+          actions: Object.fromEntries(Object.entries(s.actions).map(([a, c]) => [a, c.packets])),
+          pps, maps,
+        }));
+        return;
+      }
+      out(`${prog.spec.name} (${PROG_TYPE_NAMES[prog.typeId]}): ${s.packets} packets, ${s.bytes} bytes in ${(seconds * 1000).toFixed(1)} ms (${pps} packets/s)`);
+      for (const [a, c] of Object.entries(s.actions).sort((x, y) => y[1].packets - x[1].packets)) {
+        out(`  ${a.padEnd(18)} ${String(c.packets).padStart(10)} packets ${String(c.bytes).padStart(12)} bytes`);
+      }
+      for (const [i, map] of collection.maps.entries()) {
+        out(`map ${collection.object.maps[i]!.name} (${map.typeName}):`);
+        for (const l of formatMapLines(collection, map, { compact: true, skipZeroArrayEntries: true })) out('  ' + l);
+      }
+    });
+}
+
+/** Registers `xdp`, `tc` and `socket`. */
+export function registerPackets(program: Command): void {
+  registerHook(program, 'xdp', 'an XDP program');
+  registerHook(program, 'tc', 'a tc (sched_cls/sched_act) program');
+  registerHook(program, 'socket', 'a socket filter');
+}
