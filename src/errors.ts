@@ -59,6 +59,13 @@ export class AssemblerError extends TsbpfError {}
 /** A run-time fault: bad memory access, budget exhausted, bad call. */
 export class VmError extends TsbpfError {}
 
+/**
+ * A packet a program cannot be given, as the kernel's test run refuses it
+ * (EINVAL): shorter than its headers, larger than the buffer. A packet
+ * stream counts it and goes on.
+ */
+export class PacketRefusedError extends TsbpfError {}
+
 /** Formats `reason` with its location as `file:line:col: insn N: reason`. */
 export function formatLocated(reason: string, loc: ErrorLocation): string {
   const parts: string[] = [];

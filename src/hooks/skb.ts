@@ -5,7 +5,7 @@
  * on, the others from the network header on (the 14-byte MAC header is
  * pulled, and pushed back as zeros in `data_out`).
  */
-import { TsbpfError, VmError } from '../errors.js';
+import { PacketRefusedError, TsbpfError, VmError } from '../errors.js';
 import type { Machine } from '../vm/machine.js';
 import type { Region } from '../vm/memory.js';
 
@@ -114,13 +114,13 @@ export class SkbContext {
 
   /** Copies `frame` (an Ethernet frame) in and fills the context like the kernel's test run. */
   load(frame: Uint8Array, options: SkbLoadOptions = {}): void {
-    if (frame.length < ETH_HLEN) throw new TsbpfError(`frame of ${frame.length} bytes is shorter than an Ethernet header (14)`);
-    if (frame.length > SKB_MAX_FRAME) throw new TsbpfError(`frame of ${frame.length} bytes is larger than ${SKB_MAX_FRAME}`);
+    if (frame.length < ETH_HLEN) throw new PacketRefusedError(`frame of ${frame.length} bytes is shorter than an Ethernet header (14)`);
+    if (frame.length > SKB_MAX_FRAME) throw new PacketRefusedError(`frame of ${frame.length} bytes is larger than ${SKB_MAX_FRAME}`);
     // Linux gives the test-run skb a socket for IPv4/IPv6 and first pulls the whole IP header.
     const etherType = (frame[12]! << 8) | frame[13]!;
     const ipHeader = etherType === 0x0800 ? 20 : etherType === 0x86dd ? 40 : 0;
     if (frame.length - ETH_HLEN < ipHeader) {
-      throw new TsbpfError(`frame of ${frame.length} bytes is too short for its ${ipHeader === 20 ? 'IPv4' : 'IPv6'} header (EINVAL)`);
+      throw new PacketRefusedError(`frame of ${frame.length} bytes is too short for its ${ipHeader === 20 ? 'IPv4' : 'IPv6'} header (EINVAL)`);
     }
     const space = this.machine.space;
     space.bytes.fill(0, this.buffer.start, this.buffer.start + this.buffer.size);

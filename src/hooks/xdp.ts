@@ -4,7 +4,7 @@
  * program gets a `struct xdp_md` whose `data`/`data_end`/`data_meta` hold
  * address-space offsets (DESIGN.md: contexts need no rewriting).
  */
-import { TsbpfError, VmError } from '../errors.js';
+import { PacketRefusedError, VmError } from '../errors.js';
 import type { Machine } from '../vm/machine.js';
 import type { Region } from '../vm/memory.js';
 
@@ -47,9 +47,9 @@ export class XdpContext {
 
   /** Copies `frame` into the buffer and resets the context fields. */
   load(frame: Uint8Array, options: { ingressIfindex?: number; rxQueueIndex?: number } = {}): void {
-    if (frame.length < 14) throw new TsbpfError(`XDP frame of ${frame.length} bytes is shorter than an Ethernet header (14)`);
+    if (frame.length < 14) throw new PacketRefusedError(`XDP frame of ${frame.length} bytes is shorter than an Ethernet header (14)`);
     if (frame.length > XDP_MAX_FRAME) {
-      throw new TsbpfError(`XDP frame of ${frame.length} bytes is larger than the ${XDP_MAX_FRAME}-byte linear buffer`);
+      throw new PacketRefusedError(`XDP frame of ${frame.length} bytes is larger than the ${XDP_MAX_FRAME}-byte linear buffer`);
     }
     const space = this.machine.space;
     const data = this.buffer.start + XDP_HEADROOM;

@@ -9,7 +9,7 @@
  * The CLI (`tsbpf xdp|tc|socket`) is a shell over this; a library user
  * feeds packets from any source.
  */
-import { TsbpfError } from '../errors.js';
+import { PacketRefusedError, TsbpfError } from '../errors.js';
 import type { Engine } from '../vm/engine.js';
 import { ProgType, PROG_TYPE_NAMES, XdpAction } from '../isa/uapi.js';
 import type { Collection, LoadedProgram } from './collection.js';
@@ -56,6 +56,12 @@ export function passes(hook: PacketHook, retval: number): boolean {
 
 /** What one packet became. */
 export interface PacketOutcome {
+  /**
+   * Why the packet was not run: a packet the kernel's test run refuses
+   * (EINVAL: shorter than its headers, larger than the buffer). Its action
+   * is `REFUSED` and its retval 0.
+   */
+  refused?: string;
   /** The program's return value (32 bits, as the kernel reports it). */
   retval: number;
   /** {@link actionName} of it. */
@@ -91,26 +97,28 @@ export class PacketStream {
   /** Runs the program on one Ethernet frame; `index` names the packet in errors. */
   run(frame: Uint8Array, index = this.summary.packets): PacketOutcome {
     const started = performance.now();
-    let retval: number;
-    let out: Uint8Array;
+    let retval = 0;
+    let out = frame;
+    let refused: string | undefined;
     try {
       const r = this.collection.run(this.program, { dataIn: frame }, this.engine);
       retval = r.retval;
       out = this.hook === 'tc' || this.hook === 'xdp' ? r.dataOut : frame.subarray(0, Math.min(frame.length, r.retval >>> 0));
     } catch (err) {
-      if (err instanceof TsbpfError) throw new TsbpfError(`packet ${index}: ${err.reason}`, err.location);
-      throw err;
+      if (err instanceof PacketRefusedError) refused = err.reason;
+      else if (err instanceof TsbpfError) throw new TsbpfError(`packet ${index}: ${err.reason}`, err.location);
+      else throw err;
     } finally {
       this.summary.elapsedMs += performance.now() - started;
     }
-    const action = actionName(this.hook, retval);
+    const action = refused !== undefined ? 'REFUSED' : actionName(this.hook, retval);
     const s = this.summary;
     s.packets++;
     s.bytes += frame.length;
     const a = (s.actions[action] ??= { packets: 0, bytes: 0 });
     a.packets++;
     a.bytes += frame.length;
-    return { retval, action, data: out };
+    return { retval, action, data: out, ...(refused !== undefined ? { refused } : {}) };
   }
 }
 

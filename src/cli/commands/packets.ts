@@ -38,9 +38,9 @@ interface PacketFlags extends LoadFlags {
 
 /** Every action name a hook can report, for checking `--write-action`. */
 function knownActions(hook: PacketHook): Set<string> {
-  if (hook === 'socket') return new Set(['KEEP', 'DROP']);
+  if (hook === 'socket') return new Set(['KEEP', 'DROP', 'REFUSED']);
   const values = hook === 'xdp' ? [0, 1, 2, 3, 4] : [-1, 0, 1, 2, 3, 4, 5, 6, 7, 8];
-  return new Set(values.map((v) => actionName(hook, v >>> 0)));
+  return new Set([...values.map((v) => actionName(hook, v >>> 0)), 'REFUSED']);
 }
 
 /** The program to run: by --name or --section, else the object's first program of the hook's type. */
@@ -105,7 +105,7 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
           const frame = toEthernet(p);
           if (!frame) throw new TsbpfError(`packet ${index}: link type ${p.linkType} cannot be given to a ${hook} program (Ethernet, raw IPv4/IPv6, Linux SLL/SLL2 and loopback can)`, { file: flags.read });
           const outcome = stream.run(frame, index);
-          const path = passes(hook, outcome.retval) ? flags.write : targets.get(outcome.action);
+          const path = outcome.refused === undefined && passes(hook, outcome.retval) ? flags.write : targets.get(outcome.action);
           if (path !== undefined) {
             open(path, r.format ?? 'pcap', r.interfaces).write({ data: outcome.data, timestampNs: p.timestampNs, iface: p.iface, origLen: outcome.data.length + Math.max(0, p.origLen - p.data.length) });
           }
