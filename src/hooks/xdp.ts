@@ -31,8 +31,8 @@ export const XdpMd = {
   egress_ifindex: 20,
 } as const;
 
-/** XDP return codes. */
-export const XdpAction = { ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDIRECT: 4 } as const;
+// XDP verdicts are Linux's vocabulary (isa/uapi.ts).
+export { XdpAction } from '../isa/uapi.js';
 
 /** An XDP context and packet buffer inside a machine's address space. */
 export class XdpContext {

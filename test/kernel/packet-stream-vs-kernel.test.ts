@@ -10,8 +10,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CaptureReader } from '../../src/node/capture/read.js';
-import { CaptureWriter } from '../../src/node/capture/write.js';
+import { CaptureReader } from '../../src/capture/read.js';
+import { CaptureWriter } from '../../src/capture/write.js';
 import { parseObject } from '../../src/loader/object.js';
 import { loadCollection } from '../../src/runtime/collection.js';
 import { dumpMaps, toHex } from '../../src/runtime/map-io.js';

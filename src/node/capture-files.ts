@@ -1,10 +1,10 @@
-/** Host adapter: capture files on disk, read and written in chunks (see read.ts, write.ts). */
+/** Host adapter: capture files on disk, read and written in chunks (src/capture). */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { TsbpfError } from '../../errors.js';
-import { CaptureReader } from './read.js';
-import type { CapturedPacket } from './read.js';
-import { CaptureWriter } from './write.js';
-import type { CaptureWriterOptions, PacketToWrite } from './write.js';
+import { TsbpfError } from '../errors.js';
+import { CaptureReader } from '../capture/read.js';
+import type { CapturedPacket } from '../capture/read.js';
+import { CaptureWriter } from '../capture/write.js';
+import type { CaptureWriterOptions, PacketToWrite } from '../capture/write.js';
 
 /** Bytes read at a time: a capture streams through in chunks this size. */
 const CHUNK = 1 << 20;

@@ -14,7 +14,7 @@ import { CaptureError, CaptureReader, LinkType, toEthernet } from './read.js';
 import type { CapturedPacket } from './read.js';
 import { CaptureWriter } from './write.js';
 import type { CaptureWriterOptions, PacketToWrite } from './write.js';
-import { forEachCapturedPacket } from './files.js';
+import { forEachCapturedPacket } from '../node/capture-files.js';
 
 const ETH = new Uint8Array([
   0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,

@@ -5,13 +5,13 @@
  * sections and interfaces; either byte order). Bytes arrive in chunks of
  * any size, so a capture larger than memory streams through; packets come
  * out as soon as their record is complete. The code uses only ECMAScript
- * (it runs in a browser too); `files.ts` feeds it from disk.
+ * (it runs in a browser too); src/node/capture-files.ts feeds it from disk.
  *
  * A truncated or corrupt file gives a {@link CaptureError} naming the byte
  * offset and the index of the packet where it went wrong, after every
  * packet before it was delivered.
  */
-import { TsbpfError } from '../../errors.js';
+import { TsbpfError } from '../errors.js';
 
 /** One captured packet. */
 export interface CapturedPacket {
