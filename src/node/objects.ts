@@ -1,12 +1,13 @@
 /** Host adapter: opens BPF object files (and BTF files) for the CLI. */
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { release } from 'node:os';
 import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { TsbpfError } from '../errors.js';
 import { parseBtf } from '../loader/btf.js';
 import type { Btf } from '../loader/btf.js';
 import { linkObjects } from '../loader/linker.js';
-import { parseKconfig } from '../loader/kconfig.js';
+import { kernelVersion, parseKconfig } from '../loader/kconfig.js';
 import type { KconfigValue } from '../loader/kconfig.js';
 import { parseObject, readObjectParts } from '../loader/object.js';
 import type { ObjectSpec } from '../loader/spec.js';
@@ -22,8 +23,39 @@ export interface OpenObjectOptions {
   possibleCpus?: number;
   /** The kernel BTF `.ksyms` externs (kfuncs, typed kernel variables) resolve against (see {@link kernelBtfSource}). */
   ksymTarget?: () => Btf | null;
-  /** A kernel configuration file (`.config`, or gzip-compressed like /proc/config.gz) for `.kconfig` externs. */
+  /**
+   * A kernel configuration file (`.config`, or gzip-compressed like /proc/config.gz) for `.kconfig` externs;
+   * the running kernel's own /proc/config.gz also brings the host's `LINUX_*` values ({@link hostLinuxKconfig}).
+   */
   kconfig?: string;
+}
+
+/** Where the running kernel publishes its configuration. */
+export const PROC_CONFIG = '/proc/config.gz';
+
+/**
+ * The `LINUX_*` values libbpf computes from the running kernel rather than
+ * from its configuration: `LINUX_KERNEL_VERSION` from the release
+ * (`uname -r`), and `LINUX_HAS_SYSCALL_WRAPPER`, which libbpf finds by
+ * opening a kprobe on `__<arch>_sys_bpf`: without a kprobe PMU (and
+ * without the symbol) that fails, and the value is n.
+ */
+export function hostLinuxKconfig(): Record<string, KconfigValue> {
+  const out: Record<string, KconfigValue> = {};
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(release());
+  if (m) out.LINUX_KERNEL_VERSION = kernelVersion(Number(m[1]), Number(m[2]), Number(m[3] ?? 0));
+  const kprobes = existsSync('/sys/bus/event_source/devices/kprobe/type');
+  out.LINUX_HAS_SYSCALL_WRAPPER = kprobes && (readKallsyms()?.has('__x64_sys_bpf') ?? false) ? 'y' : 'n';
+  return out;
+}
+
+/** Whether `path` is the running kernel's own configuration (then the LINUX_* values come from the host too). */
+function isRunningKernelConfig(path: string): boolean {
+  try {
+    return realpathSync(path) === realpathSync(PROC_CONFIG);
+  } catch {
+    return false;
+  }
 }
 
 /** Reads a kernel configuration file, plain or gzip-compressed (/proc/config.gz), as `.kconfig` values. */
@@ -69,7 +101,7 @@ export function openObjects(paths: readonly string[], options: OpenObjectOptions
     ...(coreTarget ? { coreTarget } : {}),
     ...(options.possibleCpus !== undefined ? { possibleCpus: options.possibleCpus } : {}),
     ...(options.ksymTarget ? { ksymTarget: options.ksymTarget } : {}),
-    ...(options.kconfig !== undefined ? { kconfig: readKconfigFile(options.kconfig) } : {}),
+    ...(options.kconfig !== undefined ? { kconfig: { ...readKconfigFile(options.kconfig), ...(isRunningKernelConfig(options.kconfig) ? hostLinuxKconfig() : {}) } } : {}),
   };
   const withFile = <T>(file: string, fn: () => T): T => {
     try {

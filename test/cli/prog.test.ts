@@ -4,7 +4,8 @@
  * kernel-verified manifest, and bpftool itself where it is installed.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -83,6 +84,12 @@ describe('tsbpf prog run', () => {
     const text = 'CONFIG_HZ=1000\nCONFIG_BPF_SYSCALL=y\nCONFIG_MISSING_OPTION=5\n';
     expect(counter(['--kconfig', writeTemp(dir, 'x.config', text)])).toBe('0d000000');
     expect(counter(['--kconfig', writeTemp(dir, 'x.config.gz', gzipSync(text))])).toBe('0d000000');
+    if (existsSync('/proc/config.gz')) {
+      // the running kernel's configuration brings its LINUX_KERNEL_VERSION too: big_bss[queue] = (u8)LINUX_KERNEL_VERSION
+      const r = tsbpf('prog', 'run', obj, '--data-in', input('ipv4_tcp_syn.bin'), '--json', '--kconfig', '/proc/config.gz');
+      const patch = Math.min(255, Number(/^\d+\.\d+\.(\d+)/.exec(release())?.[1] ?? 0));
+      expect(JSON.parse(r.stdout).maps['.bss.extra'][0].value.slice(0, 2)).toBe(patch.toString(16).padStart(2, '0'));
+    }
     const bad = tsbpf('prog', 'run', obj, '--kconfig', writeTemp(dir, 'bad.config', 'CONFIG_HZ=1000\nHZ\n'));
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/bad\.config: line 2: expected CONFIG_NAME=value, got 'HZ'/);
