@@ -272,8 +272,9 @@ def differences(k, t):
     if k["data_out"] != t["data_out"]:
         out.append("data_out differs (kernel %d bytes, tsbpf %d)" % (len(k["data_out"]) // 2, len(t["data_out"]) // 2))
     for name, rows in k["maps"].items():
-        # libbpf shortens names of global data maps past 15 characters the same way on both sides
-        mine = t["maps"].get(name)
+        # custom data sections (.data.foo): libbpf 1.1 names the map after the whole section,
+        # newer libbpf (and tsbpf) after its first 15 characters, as the kernel does
+        mine = t["maps"].get(name, t["maps"].get(name[:15]))
         if mine is None:
             out.append("map %s missing in tsbpf" % name)
         elif mine != rows:

@@ -6,6 +6,7 @@
 import { TsbpfError } from '../errors.js';
 import type { BpfMap } from '../vm/maps/map.js';
 import { splitPerCpu } from '../vm/maps/map.js';
+import { PlaceholderMap } from '../vm/maps/unbacked.js';
 import type { Collection } from './collection.js';
 import { MapType, UpdateFlags } from '../isa/uapi.js';
 
@@ -160,10 +161,15 @@ export function dumpMap(map: BpfMap, options: DumpOptions = {}): MapDumpEntry[] 
   });
 }
 
-/** Every map of the collection, by name. */
+/**
+ * Every map of the collection, by name. A map tsbpf does not back (a
+ * placeholder: the programs that use it cannot run) has no contents to
+ * show and is left out, so a run of another program still reports its maps.
+ */
 export function dumpMaps(collection: Collection, options: DumpOptions = {}): Record<string, MapDumpEntry[]> {
   const out: Record<string, MapDumpEntry[]> = {};
   collection.object.maps.forEach((spec, i) => {
+    if (collection.maps[i] instanceof PlaceholderMap) return;
     out[spec.name] = dumpMap(collection.maps[i]!, options);
   });
   return out;
