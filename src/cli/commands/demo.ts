@@ -14,6 +14,10 @@ import { parseObject } from '../../loader/object.js';
 import { Collection } from '../../runtime/collection.js';
 import { toHex } from '../../runtime/map-io.js';
 import { formatMapLines } from './map.js';
+import { toEthernet } from '../../capture/read.js';
+import { jitEngine } from '../../jit/runtime.js';
+import { forEachCapturedPacket } from '../../node/capture-files.js';
+import { PacketStream } from '../../runtime/packet-stream.js';
 import { hex64, out } from '../output.js';
 
 /** The folder of the samples shipped with the package. */
@@ -72,6 +76,14 @@ function demoObjects(samples: string): void {
   for (const name of ['ipv4_tcp_syn.bin', 'ipv4_udp_dns.bin', 'ipv6_tcp_syn.bin']) events.run(tc, { dataIn: packet(name) });
   const ring = events.map('events');
   out(`ring buffer after 3 packets: ${ring.entries().length} records (one per SYN), ${ring.entries().map((e) => e.value.length).join(' and ')} bytes`);
+
+  section('samples/traffic.pcap through examples/global_config.o, as `tsbpf xdp` runs it');
+  const firewall = open('global_config.o');
+  const stream = new PacketStream(firewall, firewall.program(), 'xdp', jitEngine);
+  const reader = forEachCapturedPacket(join(samples, 'traffic.pcap'), (p) => stream.run(toEthernet(p) ?? p.data));
+  const actions = Object.entries(stream.summary.actions).map(([a, c]) => `${a} ${c.packets}`).join(', ');
+  out(`${stream.summary.packets} packets of a ${reader.format} capture (maps kept between packets, the JIT): ${actions}`);
+  out(`  .data.stats: ${formatMapLines(firewall, firewall.map('.data.stats'), { compact: true }).join(' ')}`);
 }
 
 const XDP_ACTIONS = ['XDP_ABORTED', 'XDP_DROP', 'XDP_PASS', 'XDP_TX', 'XDP_REDIRECT'];
@@ -112,6 +124,7 @@ export function registerDemo(program: Command): void {
       demoObjects(dir);
       out();
       out('Next: `tsbpf prog run examples/proto_count.o --data-in examples/inputs/ipv4_tcp_syn.bin`,');
-      out('`tsbpf prog dump examples/csum_loop.o --linum`, `tsbpf run FILE --trace`, `tsbpf conformance DIR`.');
+      out('`tsbpf xdp examples/global_config.o -r samples/traffic.pcap`, `tsbpf prog dump examples/csum_loop.o --linum`,');
+      out('`tsbpf run FILE --trace`, `tsbpf conformance DIR`.');
     });
 }
