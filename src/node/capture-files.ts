@@ -1,5 +1,5 @@
 /** Host adapter: capture files on disk, read and written in chunks (src/capture). */
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { TsbpfError } from '../errors.js';
 import { CaptureReader } from '../capture/read.js';
 import type { CapturedPacket } from '../capture/read.js';
@@ -17,11 +17,15 @@ function fileError(err: unknown, path: string): never {
 
 /**
  * Calls `visit` for every packet of the capture at `path`, in file order,
- * reading it in chunks. Returns the reader (format, interfaces). A
+ * reading it in chunks (`progress` hears of each: bytes read so far, file
+ * size). Returns the reader (format, interfaces). A
  * truncated or corrupt file throws after every packet before the damage
  * was visited; the error names the file, the byte offset and the packet.
  */
-export function forEachCapturedPacket(path: string, visit: (packet: CapturedPacket, index: number, reader: CaptureReader) => void): CaptureReader {
+export function forEachCapturedPacket(
+  path: string, visit: (packet: CapturedPacket, index: number, reader: CaptureReader) => void,
+  progress?: (bytesRead: number, fileSize: number) => void,
+): CaptureReader {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -31,6 +35,8 @@ export function forEachCapturedPacket(path: string, visit: (packet: CapturedPack
   const reader = new CaptureReader();
   const buf = new Uint8Array(CHUNK);
   let index = 0;
+  let done = 0;
+  const size = progress ? fstatSync(fd).size : 0;
   try {
     for (;;) {
       let n: number;
@@ -42,6 +48,8 @@ export function forEachCapturedPacket(path: string, visit: (packet: CapturedPack
       if (n === 0) break;
       // the visitor's own errors (a program failing on a packet) are not the file's
       for (const p of reader.push(buf.subarray(0, n))) visit(p, index++, reader);
+      done += n;
+      progress?.(done, size);
     }
     try {
       reader.end();

@@ -6,6 +6,7 @@
  * per action and prints the maps.
  */
 import { writeFileSync } from 'node:fs';
+import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { engineByName } from '../../engines.js';
 import { TsbpfError } from '../../errors.js';
@@ -99,6 +100,16 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
         return f;
       };
       const started = performance.now();
+      // a progress bar for long captures, on a terminal only (never in pipes or CI logs)
+      const bar = process.stderr.isTTY ? new SingleBar({ format: '{bar} {percentage}% | {value}/{total} MiB | {packets} packets', hideCursor: true, stream: process.stderr }) : undefined;
+      let lastBar = 0;
+      const progress = bar ? (done: number, size: number): void => {
+        const now = performance.now();
+        if (now - started < 1000 || now - lastBar < 200) return; // short captures show no bar
+        if (lastBar === 0) bar.start(Math.max(1, Math.round(size / 2 ** 20)), 0, { packets: 0 });
+        lastBar = now;
+        bar.update(Math.round(done / 2 ** 20), { packets: stream.summary.packets });
+      } : undefined;
       let reader;
       try {
         reader = forEachCapturedPacket(flags.read, (p: CapturedPacket, index, r) => {
@@ -109,9 +120,10 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
           if (path !== undefined) {
             open(path, r.format ?? 'pcap', r.interfaces).write({ data: outcome.data, timestampNs: p.timestampNs, iface: p.iface, origLen: outcome.data.length + Math.max(0, p.origLen - p.data.length) });
           }
-        });
+        }, progress);
       } finally {
         for (const f of files.values()) f.close();
+        if (lastBar !== 0) bar?.stop();
       }
       // files named but never written to still exist, as tcpdump -w leaves an empty capture
       for (const path of [flags.write, ...targets.values()]) {
