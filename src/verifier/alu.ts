@@ -489,8 +489,13 @@ function adjustScalar(env: Env, insn: RawInsn, d: Reg, src: Reg): void {
   regBoundsSync(d);
 }
 
-/** check_reg_sane_offset (6.18). */
-function checkRegSaneOffset(env: Env, reg: Reg, type: number): boolean {
+/**
+ * check_reg_sane_offset (6.18). `result`: the pointer an addition or
+ * subtraction produced, whose variable part out of range the kernel
+ * reports as a pointer offset (`map_value pointer offset N is not allowed`,
+ * N its smin as an int; measured on 6.18.44), not as a value.
+ */
+function checkRegSaneOffset(env: Env, reg: Reg, type: number, result = false): boolean {
   const known = tnumIsConst(reg.varOff);
   const val = s64(reg.varOff.value);
   const max = BigInt(BPF_MAX_VAR_OFF);
@@ -507,7 +512,8 @@ function checkRegSaneOffset(env: Env, reg: Reg, type: number): boolean {
     return false;
   }
   if (reg.smin >= max || reg.smin <= -max) {
-    env.note(`value ${reg.smin} makes ${regTypeStr(type)} pointer be out of bounds`);
+    if (result) env.note(`${regTypeStr(type)} pointer offset ${BigInt.asIntN(32, reg.smin)} is not allowed`);
+    else env.note(`value ${reg.smin} makes ${regTypeStr(type)} pointer be out of bounds`);
     return false;
   }
   return true;
@@ -656,7 +662,7 @@ function adjustPtr(env: Env, insn: RawInsn, ptr: Reg, off: Reg, dst: Reg): void 
   // comparison left it: moved (even by 0), it knows nothing (as the kernel;
   // keeping the marker after `r0 -= 1` decided `if r0 >= pkt_end` wrongly)
   if (isPktPointer(dst.type) && dst.range < 0) dst.range = 0;
-  if (!checkRegSaneOffset(env, dst, p.type)) env.abort('EINVAL');
+  if (!checkRegSaneOffset(env, dst, p.type, true)) env.abort('EINVAL');
   regBoundsSync(dst);
 }
 
