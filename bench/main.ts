@@ -8,8 +8,16 @@
  * of an XDP filter over a batch on one core. Only ratios count: machines
  * are noisy.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { cpus } from 'node:os';
+import { CaptureReader } from '../src/capture/read.js';
+import { CaptureWriter } from '../src/capture/write.js';
+import { parseObject } from '../src/loader/object.js';
+import { loadCollection } from '../src/runtime/collection.js';
+import { PacketStream } from '../src/runtime/packet-stream.js';
 import { fileURLToPath } from 'node:url';
 import { assemble } from '../src/asm/index.js';
 import { benchVerifier } from './verifier.js';
@@ -230,6 +238,7 @@ function main(): void {
     'program', 'insns/run', 'interp', 'interp ns/insn', 'JIT checked', 'JIT unchecked', 'JIT 1 run', 'kernel',
     'JIT/kernel unchecked', 'JIT/kernel checked', 'interp/JIT', 'compile ns/insn', 'r0',
   ]];
+  let aluKernelNsPerInsn: number | undefined;
   for (const b of benches) {
     const bytes = assemble(readFileSync(here(`programs/${b.file}`), 'utf8'), { file: b.file }).bytes;
     const ib = build(b, bytes);
@@ -255,6 +264,7 @@ function main(): void {
         agree += k.retval === Number(first.r0 & 0xffffffffn) ? ' (=)' : ` (kernel ${k.retval}!)`;
       }
     }
+    if (b.file === 'alu-loop.s' && kernelNs !== undefined) aluKernelNsPerInsn = kernelNs / first.insns;
     rows.push([
       b.name, String(first.insns), fmt(interpNs), fmt(interpNs / first.insns, 2), fmt(checkedNs), fmt(uncheckedNs), fmt(singleNs), fmt(kernelNs),
       ratio(uncheckedNs, kernelNs), ratio(checkedNs, kernelNs), ratio(interpNs, uncheckedNs), fmt(compile, 0), agree,
@@ -291,9 +301,64 @@ function main(): void {
     ['JIT, checked', `${(pps(true) / 1e6).toFixed(1)} M`],
     ['interpreter, checked', `${(interpPps / 1e6).toFixed(2)} M`],
   ]);
+  longSingleRun(aluKernelNsPerInsn);
+  captureStream();
   benchVerifier(table);
   console.log('\nKernel times are BPF_PROG_TEST_RUN averages (repeat 20000) and include the test-run loop overhead per repetition.');
   console.log('Checked = bounds checks against the regions + instruction budget (unverified programs); unchecked = programs the verifier accepted (what `tsbpf prog run` uses for them), every access but r10-relative ones guarded by its page\'s rights.');
+}
+
+/**
+ * The JIT on one long call: V8 compiles WebAssembly with a baseline
+ * compiler first and switches a function to optimized code only between
+ * calls, so a long first call is where a slow tier would show.
+ */
+function longSingleRun(kernelNsPerInsn: number | undefined): void {
+  const iterations = 20_000_000;
+  const src = readFileSync(here('programs/alu-loop.s'), 'utf8').replace('if r3 < 1000 goto loop', `if r3 < ${iterations} goto loop`);
+  const machine = new Machine({ helpers: new HelperTable(standardHelpers()) });
+  const prog = prepareProgram(assemble(src).bytes, { helpers: machine.helpers });
+  const ctx = machine.space.allocate('ctx', 'ctx', 64).start;
+  const runner = jitEngine.load(machine, prog);
+  const start = performance.now();
+  runner.run({ args: [ctx], checked: false });
+  const ns = ((performance.now() - start) * 1e6) / (9 * iterations);
+  console.log(`\nJIT, one call of the ALU loop with ${iterations.toLocaleString('en')} iterations on a freshly compiled module: ${ns.toFixed(3)} ns/insn`
+    + (kernelNsPerInsn !== undefined ? ` (kernel JIT in the table above: ${kernelNsPerInsn.toFixed(3)} ns/insn, ${(ns / kernelNsPerInsn).toFixed(2)}x)` : ''));
+}
+
+/**
+ * `tsbpf xdp` over a capture (PacketStream: one test run per packet, maps
+ * kept) next to `tcpdump -r FILE -w /dev/null` with the equivalent filter on
+ * the same file: the issue-12 goal is to be at least as fast.
+ */
+function captureStream(): void {
+  const obj = parseObject(new Uint8Array(readFileSync(here('../examples/xdp_firewall.o'))), { name: 'xdp_firewall.o' });
+  const inputs = ['ipv4_tcp_syn.bin', 'ipv4_udp_dns.bin', 'ipv6_tcp_syn.bin', 'ipv4_tcp_telnet.bin', 'arp_request.bin']
+    .map((f) => new Uint8Array(readFileSync(here(`../examples/inputs/${f}`))));
+  const count = 200_000;
+  const w = new CaptureWriter({ format: 'pcap', interfaces: [{ linkType: 1, snapLen: 65535 }] });
+  const parts = [w.header()];
+  for (let i = 0; i < count; i++) parts.push(w.packet({ data: inputs[i % inputs.length]!, timestampNs: BigInt(i) * 1000n }));
+  const file = join(mkdtempSync(join(tmpdir(), 'tsbpf-bench-')), 'capture.pcap');
+  writeFileSync(file, Buffer.concat(parts));
+  const collection = loadCollection(obj);
+  const stream = new PacketStream(collection, collection.program(), 'xdp', jitEngine);
+  const start = performance.now();
+  const reader = new CaptureReader();
+  for (const p of reader.push(new Uint8Array(readFileSync(file)))) stream.run(p.data);
+  reader.end();
+  const tsbpfPps = count / ((performance.now() - start) / 1000);
+  let line = `\nCapture stream: xdp_firewall.o over ${count.toLocaleString('en')} packets (PacketStream, the JIT, one core): ${(tsbpfPps / 1e3).toFixed(0)} k packets/s`;
+  const t0 = performance.now();
+  const td = spawnSync('tcpdump', ['-r', file, '-w', '/dev/null', 'tcp dst port 23 or tcp dst port 80'], { encoding: 'utf8' });
+  if (td.status === 0) {
+    const tcpdumpPps = count / ((performance.now() - t0) / 1000);
+    line += `; tcpdump -r FILE -w /dev/null with a filter: ${(tcpdumpPps / 1e6).toFixed(2)} M packets/s (tsbpf/tcpdump ${(tsbpfPps / tcpdumpPps).toFixed(2)}x)`;
+  } else {
+    line += '; tcpdump is not installed, no reference';
+  }
+  console.log(line);
 }
 
 main();
