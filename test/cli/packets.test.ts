@@ -102,12 +102,17 @@ describe('errors a user can cause', () => {
     if (haveTcpdump) expect(spawnSync('tcpdump', ['-r', out], { encoding: 'utf8' }).stdout.trim().split('\n')).toHaveLength(5);
   });
 
-  it('the wrong program type, an unknown action, a file that is not a capture', () => {
+  it('the wrong program type, an unknown action, a rejected program (judged before the first packet), a file that is not a capture', () => {
     const dir = tempDir();
     const cap = capture(dir, 'pcap');
     expect(tsbpf('tc', ex('proto_count.o'), '-r', cap).stderr).toContain('the object has no tc program (programs: proto_count (xdp)); choose one with --name or --section');
     expect(tsbpf('tc', ex('proto_count.o'), '-r', cap, '--name', 'proto_count').stderr).toContain("program 'proto_count' is xdp, not a sched_cls or sched_act program");
     expect(tsbpf('xdp', ex('proto_count.o'), '-r', cap, '--write-action', 'TC_ACT_SHOT=x.pcap').stderr).toContain("--write-action: 'TC_ACT_SHOT' is not a xdp action");
+    const rejected = tsbpf('tc', join(EXAMPLES_DIR, '../test/fixtures/verifier/objects/subprog_effects.o'), '--name', 'write_after_global_chain', '-r', cap);
+    expect(rejected.status).toBe(1);
+    expect(rejected.stderr).toContain('-- BEGIN PROG LOAD LOG --');
+    expect(rejected.stderr).toContain("program 'write_after_global_chain' was rejected by the verifier: R6 invalid mem access 'scalar'");
+    expect(rejected.stderr).not.toContain('packet 0');
     const r = tsbpf('xdp', ex('proto_count.o'), '-r', ex('proto_count.c'));
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/proto_count\.c: not a pcap or pcapng file \(magic 0x[0-9a-f]{8}\) at byte 0 \(packet 0\)/);

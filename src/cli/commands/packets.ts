@@ -14,6 +14,7 @@ import { PROG_TYPE_NAMES } from '../../isa/uapi.js';
 import { CaptureFile, forEachCapturedPacket } from '../../node/capture-files.js';
 import { LinkType, toEthernet } from '../../capture/read.js';
 import type { CaptureFormat, CaptureInterface, CapturedPacket } from '../../capture/read.js';
+import { RejectedProgramError } from '../../runtime/collection.js';
 import type { Collection, LoadedProgram } from '../../runtime/collection.js';
 import { applyMapInit, dumpMaps } from '../../runtime/map-io.js';
 import { PacketStream, actionName, hookOfType, passes } from '../../runtime/packet-stream.js';
@@ -22,6 +23,7 @@ import { addLoadOptions, loadObject, mapInitFromFlags } from '../object-run.js';
 import type { LoadFlags } from '../object-run.js';
 import { inFile } from '../options.js';
 import { out } from '../output.js';
+import { parseLogLevel, printVerifierLog } from '../verifier-output.js';
 import { formatMapLines } from './map.js';
 
 interface PacketFlags extends LoadFlags {
@@ -76,6 +78,12 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
       applyMapInit(collection, mapInitFromFlags(flags.mapInit));
       const prog = inFile(objects.join(' + '), () => chooseHookProgram(collection, hook, flags));
       const stream = inFile(objects.join(' + '), () => new PacketStream(collection, prog, hook, engineByName(flags.engine)));
+      if (collection.verifies) {
+        // judged before the first packet, with the verifier's log as prog run prints it
+        const verdict = collection.verify(prog);
+        printVerifierLog(prog.spec.name, verdict, parseLogLevel(flags.logLevel ?? '0'));
+        if (!verdict.accepted) throw new RejectedProgramError(prog, verdict);
+      }
       if (flags.format !== undefined && flags.format !== 'pcap' && flags.format !== 'pcapng') {
         throw new TsbpfError(`--format: expected pcap or pcapng, not '${flags.format}'`);
       }
