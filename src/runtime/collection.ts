@@ -421,6 +421,17 @@ export class Collection {
    * verifier proved gets the page guard, the rest the full region check).
    */
   run(program: LoadedProgram, input: TestRunInput, engine: Engine = interpreterEngine): TestRunResult {
+    return this.runnerFor(program, input, engine)(input);
+  }
+
+  /**
+   * What {@link run} checks once for a program (its verdict, the verdicts
+   * of the programs it can tail-call now, the context size they need),
+   * done once: the returned function runs it on input after input. For a
+   * stream of packets, between which only the program itself runs (user
+   * space changes no prog array), the checks hold for the whole stream.
+   */
+  runnerFor(program: LoadedProgram, input: Pick<TestRunInput, 'checked' | 'minCtxSize' | 'safeAccesses'>, engine: Engine = interpreterEngine): (input: TestRunInput) => TestRunResult {
     if (program.spec.loadError) throw new RejectedProgramError(program, loaderRejection(program.spec.loadError.message, program.spec.loadError.errno, program.spec.loadError));
     if (program.loadError) throw new TsbpfError(`program '${program.spec.name}' cannot run: ${program.loadError}`, { section: program.spec.section });
     let checked = input.checked;
@@ -437,9 +448,8 @@ export class Collection {
     }
     if (program.runError) throw new TsbpfError(`program '${program.spec.name}' cannot run in tsbpf: ${program.runError}`, { section: program.spec.section });
     const safe = this.verifyAll && checked === false && input.safeAccesses === undefined ? { safeAccesses: this.safeAccesses } : {};
-    return this.runner.run(program.prepared, program.typeId, engine, {
-      ...input, ...(checked !== undefined ? { checked } : {}), ...(minCtxSize !== undefined ? { minCtxSize } : {}), ...safe,
-    });
+    const fixed = { ...(checked !== undefined ? { checked } : {}), ...(minCtxSize !== undefined ? { minCtxSize } : {}), ...safe };
+    return (each) => this.runner.run(program.prepared, program.typeId, engine, { ...each, ...fixed });
   }
 }
 

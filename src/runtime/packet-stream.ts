@@ -11,6 +11,7 @@
  */
 import { PacketRefusedError, TsbpfError } from '../errors.js';
 import type { Engine } from '../vm/engine.js';
+import type { TestRunInput, TestRunResult } from '../hooks/test-run.js';
 import { ProgType, PROG_TYPE_NAMES, XdpAction } from '../isa/uapi.js';
 import type { Collection, LoadedProgram } from './collection.js';
 
@@ -82,6 +83,8 @@ export interface StreamSummary {
 /** Runs one packet program of a collection over packets, in order. */
 export class PacketStream {
   readonly summary: StreamSummary = { packets: 0, bytes: 0, actions: {}, elapsedMs: 0 };
+  /** The program's checks, made at the first packet (Collection.runnerFor): only the program runs between packets. */
+  private runOne: ((input: TestRunInput) => TestRunResult) | undefined;
 
   /**
    * `program` must be of a type `hook` runs (XDP for `xdp`, sched_cls or
@@ -101,7 +104,8 @@ export class PacketStream {
     let out = frame;
     let refused: string | undefined;
     try {
-      const r = this.collection.run(this.program, { dataIn: frame }, this.engine);
+      this.runOne ??= this.collection.runnerFor(this.program, {}, this.engine);
+      const r = this.runOne({ dataIn: frame });
       retval = r.retval;
       out = this.hook === 'tc' || this.hook === 'xdp' ? r.dataOut : frame.subarray(0, Math.min(frame.length, r.retval >>> 0));
     } catch (err) {
