@@ -20,10 +20,8 @@ import { mapTypeName } from '../vm/maps/map.js';
 import type { HookContexts } from './contexts.js';
 import { formatIp } from './net.js';
 import { XdpAction } from './xdp.js';
-import { MapType } from '../isa/uapi.js';
+import { MapType, TcAction } from '../isa/uapi.js';
 
-const TC_ACT_SHOT = 2;
-const TC_ACT_REDIRECT = 7;
 const BPF_F_INGRESS = 1n;
 /** `bpf_redirect_map` flags. */
 const BPF_F_BROADCAST = 1n << 3n;
@@ -200,23 +198,23 @@ export function skbRedirectHelpers(contexts: HookContexts): Helper[] {
       // Any flag but BPF_F_INGRESS (or an internal one) is TC_ACT_SHOT.
       ...helperIdentity('bpf_redirect'), fn: (c) => {
         const flags = c.u64(2);
-        if (flags & ~BPF_F_INGRESS) return c.ret(TC_ACT_SHOT);
+        if (flags & ~BPF_F_INGRESS) return c.ret(TcAction.SHOT);
         contexts.redirect = { tgtIndex: c.u32(1), kind: 'ifindex', ingress: flags !== 0n };
-        c.ret(TC_ACT_REDIRECT);
+        c.ret(TcAction.REDIRECT);
       },
     },
     {
       ...helperIdentity('bpf_redirect_peer'), fn: (c) => {
-        if (c.u64(2) !== 0n) return c.ret(TC_ACT_SHOT);
+        if (c.u64(2) !== 0n) return c.ret(TcAction.SHOT);
         contexts.redirect = { tgtIndex: c.u32(1), kind: 'ifindex', ingress: true, via: 'peer' };
-        c.ret(TC_ACT_REDIRECT);
+        c.ret(TcAction.REDIRECT);
       },
     },
     {
       // bpf_redirect_neigh(ifindex, params, plen, flags): params is a struct bpf_redir_neigh (20 bytes) or NULL.
       ...helperIdentity('bpf_redirect_neigh'), fn: (c) => {
         const plen = c.i32(3);
-        if ((plen !== 0 && plen < 20) || c.u64(4) !== 0n) return c.ret(TC_ACT_SHOT);
+        if ((plen !== 0 && plen < 20) || c.u64(4) !== 0n) return c.ret(TcAction.SHOT);
         let nexthop: string | undefined;
         if (plen !== 0) {
           const p = c.ptr(2, 20);
@@ -224,7 +222,7 @@ export function skbRedirectHelpers(contexts: HookContexts): Helper[] {
           nexthop = family === 2 ? formatIp(c.space.read(p + 4, 4)) : family === 10 ? formatIp(c.space.read(p + 4, 16)) : `family ${family}`;
         }
         contexts.redirect = { tgtIndex: c.u32(1), kind: 'ifindex', ingress: false, via: 'neigh', ...(nexthop ? { nexthop } : {}) };
-        c.ret(TC_ACT_REDIRECT);
+        c.ret(TcAction.REDIRECT);
       },
     },
   ];

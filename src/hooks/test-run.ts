@@ -20,7 +20,7 @@ import type { ClonedPacket, RedirectTarget } from './redirect.js';
 import { SkbContext } from './skb.js';
 import type { TunnelInfo } from './skb.js';
 import { XdpAction, XdpContext, XdpMd } from './xdp.js';
-import { ProgType } from '../isa/uapi.js';
+import { ProgType, TcAction } from '../isa/uapi.js';
 
 /** Input of one test run. */
 export interface TestRunInput {
@@ -81,8 +81,6 @@ export interface TestRunResult {
 
 /** Program types whose `TC_ACT_REDIRECT` / `BPF_REDIRECT` (7) return value carries out a redirect. */
 const SKB_REDIRECT_TYPES = new Set(['sched_cls', 'sched_act', 'lwt_xmit']);
-const TC_ACT_REDIRECT = 7;
-
 
 /** Largest `repeat` (the kernel's is a u32). */
 export const MAX_REPEAT = 0xffff_ffff;
@@ -183,7 +181,7 @@ export class TestRunner {
       const redirects = SKB_REDIRECT_TYPES.has(progTypeName(typeId));
       after = (retval) => ({
         tunnel: s.tunnel,
-        ...(redirects && retval === TC_ACT_REDIRECT ? { redirect: redirectTarget(this.contexts.redirect, this.contexts, 0) ?? null } : {}),
+        ...(redirects && retval === TcAction.REDIRECT ? { redirect: redirectTarget(this.contexts.redirect, this.contexts, 0) ?? null } : {}),
       });
     } else {
       const refusal = testRunRefusal(typeId);

@@ -121,6 +121,11 @@ export type ErrnoName = keyof typeof Errno;
 /** XDP program return values (`enum xdp_action`). */
 export const XdpAction = { ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDIRECT: 4 } as const;
 
+/** tc actions (`TC_ACT_*` of include/uapi/linux/pkt_cls.h). */
+export const TcAction = {
+  UNSPEC: -1, OK: 0, RECLASSIFY: 1, SHOT: 2, PIPE: 3, STOLEN: 4, QUEUED: 5, REPEAT: 6, REDIRECT: 7, TRAP: 8,
+} as const;
+
 /** The limits the kernel enforces on programs. */
 export const Limits = {
   /** Most instructions a privileged program may have, and most the verifier explores (`BPF_COMPLEXITY_LIMIT_INSNS`). */

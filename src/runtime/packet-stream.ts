@@ -12,7 +12,7 @@
 import { PacketRefusedError, TsbpfError } from '../errors.js';
 import type { Engine } from '../vm/engine.js';
 import type { TestRunInput, TestRunResult } from '../hooks/test-run.js';
-import { ProgType, PROG_TYPE_NAMES, XdpAction } from '../isa/uapi.js';
+import { ProgType, PROG_TYPE_NAMES, TcAction, XdpAction } from '../isa/uapi.js';
 import type { Collection, LoadedProgram } from './collection.js';
 
 /** The hooks a packet stream runs at. */
@@ -25,12 +25,9 @@ const HOOK_TYPES: Record<PacketHook, readonly number[]> = {
   socket: [ProgType.SOCKET_FILTER],
 };
 
-const XDP_NAMES = ['XDP_ABORTED', 'XDP_DROP', 'XDP_PASS', 'XDP_TX', 'XDP_REDIRECT'];
-/** `TC_ACT_*` by value; -1 is TC_ACT_UNSPEC. */
-const TC_NAMES: Record<number, string> = {
-  [-1]: 'TC_ACT_UNSPEC', 0: 'TC_ACT_OK', 1: 'TC_ACT_RECLASSIFY', 2: 'TC_ACT_SHOT', 3: 'TC_ACT_PIPE', 4: 'TC_ACT_STOLEN',
-  5: 'TC_ACT_QUEUED', 6: 'TC_ACT_REPEAT', 7: 'TC_ACT_REDIRECT', 8: 'TC_ACT_TRAP',
-};
+/** Verdict names by value, from uapi's tables: `XDP_PASS`, `TC_ACT_SHOT`. */
+const XDP_NAMES: Record<number, string> = Object.fromEntries(Object.entries(XdpAction).map(([n, v]) => [v, `XDP_${n}`]));
+const TC_NAMES: Record<number, string> = Object.fromEntries(Object.entries(TcAction).map(([n, v]) => [v, `TC_ACT_${n}`]));
 
 /**
  * The name of a program's verdict: `XDP_PASS`, `TC_ACT_SHOT`; socket
@@ -50,7 +47,7 @@ export function actionName(hook: PacketHook, retval: number): string {
 export function passes(hook: PacketHook, retval: number): boolean {
   switch (hook) {
     case 'xdp': return retval === XdpAction.PASS;
-    case 'tc': return retval === 0 || (retval | 0) === -1 || retval === 3; // OK, UNSPEC, PIPE
+    case 'tc': return retval === TcAction.OK || (retval | 0) === TcAction.UNSPEC || retval === TcAction.PIPE;
     case 'socket': return retval !== 0;
   }
 }
