@@ -113,6 +113,9 @@ describe('errors a user can cause', () => {
     expect(rejected.stderr).toContain('-- BEGIN PROG LOAD LOG --');
     expect(rejected.stderr).toContain("program 'write_after_global_chain' was rejected by the verifier: R6 invalid mem access 'scalar'");
     expect(rejected.stderr).not.toContain('packet 0');
+    const same = tsbpf('xdp', ex('proto_count.o'), '-r', cap, '-w', cap);
+    expect(same.stderr).toContain(`${cap}: the capture being read cannot also be written`);
+    expect(readFileSync(cap).length).toBeGreaterThan(24); // untouched
     const r = tsbpf('xdp', ex('proto_count.o'), '-r', ex('proto_count.c'));
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/proto_count\.c: not a pcap or pcapng file \(magic 0x[0-9a-f]{8}\) at byte 0 \(packet 0\)/);

@@ -6,6 +6,7 @@
  * per action and prints the maps.
  */
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { engineByName } from '../../engines.js';
@@ -95,6 +96,9 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
         if (eq <= 0 || eq === spec.length - 1) throw new TsbpfError(`--write-action: expected ACTION=FILE, got '${spec}'`);
         if (!actions.has(action)) throw new TsbpfError(`--write-action: '${action}' is not a ${hook} action (${[...actions].join(', ')})`);
         targets.set(action, spec.slice(eq + 1));
+      }
+      for (const path of [flags.write, ...targets.values()]) {
+        if (path !== undefined && resolve(path) === resolve(flags.read)) throw new TsbpfError(`${path}: the capture being read cannot also be written`);
       }
       const files = new Map<string, CaptureFile>();
       const open = (path: string, format: CaptureFormat, interfaces: readonly CaptureInterface[]): CaptureFile => {
