@@ -33,7 +33,7 @@ export interface CaptureInterface {
   snapLen: number;
   /** `if_name` (pcapng), when the file has one. */
   name?: string;
-  /** Nanoseconds per timestamp unit numerator/denominator (if_tsresol). */
+  /** Timestamp units per second (pcapng `if_tsresol`; 10^6 by default, 10^9 for nanosecond pcap). */
   tsUnitsPerSecond: bigint;
 }
 
@@ -156,8 +156,8 @@ export class CaptureReader {
       const major = this.u16(at + 4);
       if (major !== 2) this.fail(`unsupported pcap version ${major}.${this.u16(at + 6)}`, at + 4);
       const snapLen = this.u32(at + 16);
-      // The high bits of the link type field carry FCS information (pcap 2.4 "LinkType and additional information").
-      const linkType = this.u32(at + 20) & 0x0fffffff;
+      // The high bits of the link type field carry FCS information (libpcap's LT_LINKTYPE keeps the low 26).
+      const linkType = this.u32(at + 20) & 0x03ffffff;
       this.interfaces.push({ linkType, snapLen, tsUnitsPerSecond: this.nano ? 1_000_000_000n : 1_000_000n });
       return 24;
     }

@@ -17,8 +17,8 @@ export { GPL_ONLY_BY_TYPE, HELPERS_BY_TYPE } from './helper-availability.js';
 /** `{ NAME: id }` for a list of names indexed by id (`xdp` → `XDP`). */
 type EnumOf<N extends string> = { readonly [K in N as Uppercase<K>]: number };
 
-function enumOf<N extends string>(names: readonly N[], strip = ''): EnumOf<N> {
-  return Object.freeze(Object.fromEntries(names.map((n, i) => [n.slice(n.startsWith(strip) ? strip.length : 0).toUpperCase(), i]))) as EnumOf<N>;
+function enumOf<N extends string>(names: readonly N[]): EnumOf<N> {
+  return Object.freeze(Object.fromEntries(names.map((n, i) => [n.toUpperCase(), i]))) as EnumOf<N>;
 }
 
 const PROG_TYPES = [
