@@ -29,14 +29,7 @@ const PACKETS: PacketToWrite[] = [
 
 function write(options: CaptureWriterOptions, packets = PACKETS): Uint8Array {
   const w = new CaptureWriter(options);
-  const parts = [w.header(), ...packets.map((p) => w.packet(p))];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return new Uint8Array(Buffer.concat([w.header(), ...packets.map((p) => w.packet(p))]));
 }
 
 /** Reads `bytes` pushed in chunks of `chunk` bytes. */
