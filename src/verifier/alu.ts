@@ -493,7 +493,8 @@ function adjustScalar(env: Env, insn: RawInsn, d: Reg, src: Reg): void {
  * check_reg_sane_offset (6.18). `result`: the pointer an addition or
  * subtraction produced, whose variable part out of range the kernel
  * reports as a pointer offset (`map_value pointer offset N is not allowed`,
- * N its smin as an int; measured on 6.18.44), not as a value.
+ * N its 64-bit smin, S64_MIN included, and the fixed offset left out;
+ * measured on 6.18.44), not as a value or an unbounded minimum.
  */
 function checkRegSaneOffset(env: Env, reg: Reg, type: number, result = false): boolean {
   const known = tnumIsConst(reg.varOff);
@@ -507,13 +508,16 @@ function checkRegSaneOffset(env: Env, reg: Reg, type: number, result = false): b
     env.note(`${regTypeStr(type)} pointer offset ${reg.off} is not allowed`);
     return false;
   }
+  if (result && (reg.smin >= max || reg.smin <= -max)) {
+    env.note(`${regTypeStr(type)} pointer offset ${reg.smin} is not allowed`);
+    return false;
+  }
   if (reg.smin === S64_MIN) {
     env.note(`math between ${regTypeStr(type)} pointer and register with unbounded min value is not allowed`);
     return false;
   }
   if (reg.smin >= max || reg.smin <= -max) {
-    if (result) env.note(`${regTypeStr(type)} pointer offset ${BigInt.asIntN(32, reg.smin)} is not allowed`);
-    else env.note(`value ${reg.smin} makes ${regTypeStr(type)} pointer be out of bounds`);
+    env.note(`value ${reg.smin} makes ${regTypeStr(type)} pointer be out of bounds`);
     return false;
   }
   return true;
