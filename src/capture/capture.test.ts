@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CaptureError, CaptureReader, LinkType, toEthernet } from './read.js';
+import { CaptureError, CaptureReader, LinkType, splitTimestampNs, timestampNs, toEthernet } from './read.js';
 import type { CapturedPacket } from './read.js';
 import { CaptureWriter } from './write.js';
 import type { CaptureWriterOptions, PacketToWrite } from './write.js';
@@ -22,9 +22,9 @@ const ETH = new Uint8Array([
 ]);
 
 const PACKETS: PacketToWrite[] = [
-  { data: ETH, timestampNs: 1_700_000_000_123_456_789n, iface: 0 },
-  { data: ETH.subarray(0, 20), origLen: 34, timestampNs: 1_700_000_001_000_000_000n, iface: 1 },
-  { data: ETH.subarray(0, 6), timestampNs: 1_700_000_002_000_001_000n, iface: 0 },
+  { data: ETH, ...splitTimestampNs(1_700_000_000_123_456_789n), iface: 0 },
+  { data: ETH.subarray(0, 20), origLen: 34, ...splitTimestampNs(1_700_000_001_000_000_000n), iface: 1 },
+  { data: ETH.subarray(0, 6), ...splitTimestampNs(1_700_000_002_000_001_000n), iface: 0 },
 ];
 
 function write(options: CaptureWriterOptions, packets = PACKETS): Uint8Array {
@@ -53,8 +53,8 @@ describe('capture round trips', () => {
         expect(reader.format).toBe('pcap');
         expect(packets.map((p) => p.data)).toEqual(PACKETS.map((p) => p.data));
         expect(packets.map((p) => p.origLen)).toEqual([34, 34, 6]);
-        const ts = PACKETS.map((p) => (nanosecond ? p.timestampNs : (p.timestampNs / 1000n) * 1000n));
-        expect(packets.map((p) => p.timestampNs)).toEqual(ts);
+        const ts = PACKETS.map((p) => (nanosecond ? timestampNs(p) : (timestampNs(p) / 1000n) * 1000n));
+        expect(packets.map(timestampNs)).toEqual(ts);
         expect(packets.every((p) => p.iface === 0 && p.linkType === 1)).toBe(true);
       }
     }
@@ -65,7 +65,7 @@ describe('capture round trips', () => {
     const { reader, packets } = read(bytes, 5);
     expect(reader.format).toBe('pcapng');
     expect(reader.interfaces.map((i) => [i.name, i.snapLen])).toEqual([['eth0', 65535], ['eth1', 65535]]);
-    expect(packets.map((p) => [p.iface, p.timestampNs, p.origLen])).toEqual(PACKETS.map((p) => [p.iface, p.timestampNs, p.origLen ?? p.data.length]));
+    expect(packets.map((p) => [p.iface, timestampNs(p), p.origLen])).toEqual(PACKETS.map((p) => [p.iface, timestampNs(p), p.origLen ?? p.data.length]));
     expect(packets.map((p) => p.data)).toEqual(PACKETS.map((p) => p.data));
   });
 
@@ -82,7 +82,7 @@ describe('capture round trips', () => {
     be.setUint32(36, 40);
     new Uint8Array(be.buffer).set([0x45, 1, 2, 3], 40);
     const pcap = read(new Uint8Array(be.buffer), 3).packets;
-    expect(pcap).toEqual([{ data: new Uint8Array([0x45, 1, 2, 3]), origLen: 40, timestampNs: 5_000_007_000n, iface: 0, linkType: LinkType.RAW }]);
+    expect(pcap).toEqual([{ data: new Uint8Array([0x45, 1, 2, 3]), origLen: 40, sec: 5, nsec: 7000, iface: 0, linkType: LinkType.RAW }]);
 
     // pcapng, big-endian: SHB, IDB (no options), EPB (µs), SPB
     const blocks: number[][] = [];
@@ -93,7 +93,7 @@ describe('capture round trips', () => {
     blocks.push([...u32(6), ...u32(36), ...u32(0), ...u32(0), ...u32(2_000_000), ...u32(3), ...u32(3), 9, 8, 7, 0, ...u32(36)]);
     blocks.push([...u32(3), ...u32(20), ...u32(2), 1, 2, 0, 0, ...u32(20)]);
     const ng = read(new Uint8Array(blocks.flat()), 6).packets;
-    expect(ng.map((p) => [Array.from(p.data), p.timestampNs, p.origLen])).toEqual([[[9, 8, 7], 2_000_000_000n, 3], [[1, 2], 0n, 2]]);
+    expect(ng.map((p) => [Array.from(p.data), timestampNs(p), p.origLen])).toEqual([[[9, 8, 7], 2_000_000_000n, 3], [[1, 2], 0n, 2]]);
   });
 });
 
@@ -121,7 +121,7 @@ describe('damaged captures', () => {
   it('not a capture, an empty file, an unknown interface', () => {
     expect(() => read(new TextEncoder().encode('this is not a capture file'))).toThrow('not a pcap or pcapng file (magic 0x74686973) at byte 0 (packet 0)');
     expect(() => read(new Uint8Array(0))).toThrow('empty file: no capture header at byte 0 (packet 0)');
-    const one = write({ format: 'pcapng', interfaces: IFACES.slice(0, 1) }, [{ data: ETH, timestampNs: 0n, iface: 3 }]);
+    const one = write({ format: 'pcapng', interfaces: IFACES.slice(0, 1) }, [{ data: ETH, sec: 0, nsec: 0, iface: 3 }]);
     expect(() => read(one)).toThrow(/packet of interface 3, which no interface description block defines at byte \d+ \(packet 0\)/);
   });
 
@@ -136,7 +136,7 @@ describe('damaged captures', () => {
 
 describe('link types as Ethernet frames', () => {
   const ip = ETH.subarray(14);
-  const p = (linkType: number, data: Uint8Array): CapturedPacket => ({ data, origLen: data.length, timestampNs: 0n, iface: 0, linkType });
+  const p = (linkType: number, data: Uint8Array): CapturedPacket => ({ data, origLen: data.length, sec: 0, nsec: 0, iface: 0, linkType });
   it('raw IP, loopback and Linux cooked captures get an Ethernet header with their protocol', () => {
     const expected = new Uint8Array(14 + ip.length);
     expected.set([0x08, 0x00], 12);
@@ -184,6 +184,6 @@ describe.skipIf(!haveTcpdump)('libpcap (tcpdump) as the oracle', () => {
     expect(r.status, r.stderr).toBe(0);
     const { packets } = read(new Uint8Array(readFileSync(dst)));
     expect(packets.map((p) => p.data)).toEqual(PACKETS.map((p) => p.data));
-    expect(packets.map((p) => p.timestampNs)).toEqual(PACKETS.map((p) => p.timestampNs));
+    expect(packets.map(timestampNs)).toEqual(PACKETS.map(timestampNs));
   });
 });

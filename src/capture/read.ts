@@ -10,6 +10,9 @@
  * A truncated or corrupt file gives a {@link CaptureError} naming the byte
  * offset and the index of the packet where it went wrong, after every
  * packet before it was delivered.
+ *
+ * A packet's `data` is a view of the chunk it came in (no copy per
+ * packet); nothing ever writes to it, and keeping it keeps that chunk.
  */
 import { TsbpfError } from '../errors.js';
 
@@ -19,8 +22,10 @@ export interface CapturedPacket {
   data: Uint8Array;
   /** Length of the packet on the wire (`orig_len`). */
   origLen: number;
-  /** Capture time, nanoseconds since the epoch. */
-  timestampNs: bigint;
+  /** Capture time: whole seconds since the epoch... */
+  sec: number;
+  /** ...and nanoseconds into that second (numbers, not one bigint: a reader or writer per packet stays cheap). */
+  nsec: number;
   /** Interface index in the file (pcapng interface id; 0 for pcap). */
   iface: number;
   /** Link type of the interface (`LINKTYPE_*`). */
@@ -35,6 +40,43 @@ export interface CaptureInterface {
   name?: string;
   /** Timestamp units per second (pcapng `if_tsresol`; 10^6 by default, 10^9 for nanosecond pcap). */
   tsUnitsPerSecond: bigint;
+}
+
+/** A packet's capture time in nanoseconds since the epoch. */
+export function timestampNs(p: Pick<CapturedPacket, 'sec' | 'nsec'>): bigint {
+  return BigInt(p.sec) * 1_000_000_000n + BigInt(p.nsec);
+}
+
+/** Splits a time in nanoseconds since the epoch into {@link CapturedPacket}'s seconds and nanoseconds. */
+export function splitTimestampNs(ns: bigint): { sec: number; nsec: number } {
+  const sec = ns / 1_000_000_000n;
+  return { sec: Number(sec), nsec: Number(ns - sec * 1_000_000_000n) };
+}
+
+const TWO16 = 65536;
+
+/**
+ * A pcapng timestamp (`hi`:`lo` units of `1/units` s) as seconds and
+ * nanoseconds. Decimal resolutions up to nanoseconds divide exactly in
+ * doubles (16-bit long division keeps every step below 2^53); other
+ * resolutions take bigints.
+ */
+function splitUnits(hi: number, lo: number, units: bigint): { sec: number; nsec: number } {
+  const u = Number(units);
+  if (u <= 1e9 && 1e9 % u === 0) {
+    let rem = 0;
+    let sec = 0;
+    for (const limb of [hi >>> 16, hi & 0xffff, lo >>> 16, lo & 0xffff]) {
+      const cur = rem * TWO16 + limb;
+      const q = Math.floor(cur / u);
+      rem = cur - q * u;
+      sec = sec * TWO16 + q;
+    }
+    if (sec <= Number.MAX_SAFE_INTEGER) return { sec, nsec: rem * (1e9 / u) };
+  }
+  const ts = (BigInt(hi) << 32n) | BigInt(lo);
+  const sec = ts / units;
+  return { sec: Number(sec), nsec: Number(((ts - sec * units) * 1_000_000_000n) / units) };
 }
 
 /** The format of a capture file. */
@@ -86,7 +128,19 @@ export class CaptureReader {
    * here: the packets before it come out first, and {@link end} reports it.
    */
   push(chunk: Uint8Array): CapturedPacket[] {
-    if (this.damage) return [];
+    const out: CapturedPacket[] = [];
+    this.feed(chunk, (p) => out.push(p));
+    return out;
+  }
+
+  /**
+   * {@link push} without the array: `visit` hears each packet the bytes
+   * complete, as soon as its record is parsed (a packet's objects then die
+   * young, which is what keeps a long capture cheap). An error `visit`
+   * throws leaves the reader unusable.
+   */
+  feed(chunk: Uint8Array, visit: (packet: CapturedPacket) => void): void {
+    if (this.damage) return;
     if (chunk.length > 0) {
       const joined = new Uint8Array(this.buf.length + chunk.length);
       joined.set(this.buf);
@@ -94,11 +148,10 @@ export class CaptureReader {
       this.buf = joined;
       this.dv = new DataView(joined.buffer);
     }
-    const out: CapturedPacket[] = [];
     let at = 0;
     try {
       for (;;) {
-        const used = this.format === 'pcapng' ? this.block(at, out) : this.record(at, out);
+        const used = this.format === 'pcapng' ? this.block(at, visit) : this.record(at, visit);
         if (used === 0) break;
         at += used;
       }
@@ -109,7 +162,6 @@ export class CaptureReader {
     this.buf = this.buf.slice(at);
     this.dv = new DataView(this.buf.buffer);
     this.base += at;
-    return out;
   }
 
   /** The end of the file: fails when the file was damaged, or a record or header was cut short. */
@@ -137,7 +189,7 @@ export class CaptureReader {
   }
 
   /** pcap: the file header, or one packet record; returns the bytes used (0: need more). */
-  private record(at: number, out: CapturedPacket[]): number {
+  private record(at: number, out: (packet: CapturedPacket) => void): number {
     const avail = this.buf.length - at;
     if (this.format === undefined) {
       if (avail < 4) return 0;
@@ -166,19 +218,17 @@ export class CaptureReader {
     const origLen = this.u32(at + 12);
     if (caplen > MAX_RECORD) this.fail(`packet record of ${caplen} bytes is larger than ${MAX_RECORD}`, at + 8);
     if (avail < 16 + caplen) return 0;
-    const sec = BigInt(this.u32(at));
-    const frac = BigInt(this.u32(at + 4));
-    const iface = this.interfaces[0]!;
-    out.push({
-      data: this.buf.slice(at + 16, at + 16 + caplen), origLen, iface: 0, linkType: iface.linkType,
-      timestampNs: sec * 1_000_000_000n + (this.nano ? frac : frac * 1000n),
+    const frac = this.u32(at + 4);
+    out({
+      data: this.buf.subarray(at + 16, at + 16 + caplen), origLen, iface: 0, linkType: this.interfaces[0]!.linkType,
+      sec: this.u32(at), nsec: this.nano ? frac : frac * 1000,
     });
     this.packets++;
     return 16 + caplen;
   }
 
   /** pcapng: one block; returns the bytes used (0: need more). */
-  private block(at: number, out: CapturedPacket[]): number {
+  private block(at: number, out: (packet: CapturedPacket) => void): number {
     const avail = this.buf.length - at;
     if (avail < 12) return 0;
     if (this.dv.getUint32(at, true) === PCAPNG_SHB) {
@@ -221,13 +271,12 @@ export class CaptureReader {
         const ifaceId = type === 6 ? this.u32(body) : this.u16(body);
         const iface = this.interfaces[ifaceId];
         if (!iface) this.fail(`packet of interface ${ifaceId}, which no interface description block defines`, body);
-        const ts = (BigInt(this.u32(body + 4)) << 32n) | BigInt(this.u32(body + 8));
         const caplen = this.u32(body + 12);
         const origLen = this.u32(body + 16);
         if (caplen > bodyLen - 20) this.fail(`packet of ${caplen} bytes does not fit its block`, body + 12);
-        out.push({
-          data: this.buf.slice(body + 20, body + 20 + caplen), origLen, iface: ifaceId, linkType: iface.linkType,
-          timestampNs: (ts * 1_000_000_000n) / iface.tsUnitsPerSecond,
+        out({
+          data: this.buf.subarray(body + 20, body + 20 + caplen), origLen, iface: ifaceId, linkType: iface.linkType,
+          ...splitUnits(this.u32(body + 4), this.u32(body + 8), iface.tsUnitsPerSecond),
         });
         this.packets++;
         break;
@@ -238,7 +287,7 @@ export class CaptureReader {
         if (bodyLen < 4) this.fail('pcapng simple packet block too short', at);
         const origLen = this.u32(body);
         const caplen = Math.min(origLen, bodyLen - 4, iface.snapLen || origLen);
-        out.push({ data: this.buf.slice(body + 4, body + 4 + caplen), origLen, iface: 0, linkType: iface.linkType, timestampNs: 0n });
+        out({ data: this.buf.subarray(body + 4, body + 4 + caplen), origLen, iface: 0, linkType: iface.linkType, sec: 0, nsec: 0 });
         this.packets++;
         break;
       }
@@ -276,35 +325,39 @@ const ETH_P_IPV6 = 0x86dd;
  */
 export function toEthernet(p: CapturedPacket): Uint8Array | undefined {
   const d = p.data;
-  const frame = (proto: number, payload: Uint8Array, src?: Uint8Array): Uint8Array => {
-    const f = new Uint8Array(14 + payload.length);
-    if (src) f.set(src.subarray(0, 6), 6);
-    f[12] = proto >> 8;
-    f[13] = proto & 0xff;
-    f.set(payload, 14);
-    return f;
-  };
-  const byVersion = (payload: Uint8Array): Uint8Array | undefined => {
-    const v = payload.length > 0 ? payload[0]! >> 4 : 0;
-    return v === 4 ? frame(ETH_P_IP, payload) : v === 6 ? frame(ETH_P_IPV6, payload) : undefined;
-  };
   switch (p.linkType) {
     case LinkType.ETHERNET: return d;
-    case LinkType.RAW: return byVersion(d);
-    case LinkType.IPV4: return frame(ETH_P_IP, d);
-    case LinkType.IPV6: return frame(ETH_P_IPV6, d);
-    case LinkType.NULL: case LinkType.LOOP: return d.length >= 4 ? byVersion(d.subarray(4)) : undefined;
+    case LinkType.RAW: return framedByVersion(d);
+    case LinkType.IPV4: return framed(ETH_P_IP, d);
+    case LinkType.IPV6: return framed(ETH_P_IPV6, d);
+    case LinkType.NULL: case LinkType.LOOP: return d.length >= 4 ? framedByVersion(d.subarray(4)) : undefined;
     case LinkType.LINUX_SLL: {
       if (d.length < 16) return undefined;
       const hatype = (d[2]! << 8) | d[3]!;
       const addrLen = (d[4]! << 8) | d[5]!;
-      return frame((d[14]! << 8) | d[15]!, d.subarray(16), hatype === 1 && addrLen === 6 ? d.subarray(6, 12) : undefined);
+      return framed((d[14]! << 8) | d[15]!, d.subarray(16), hatype === 1 && addrLen === 6 ? d.subarray(6, 12) : undefined);
     }
     case LinkType.LINUX_SLL2: {
       if (d.length < 20) return undefined;
       const hatype = (d[8]! << 8) | d[9]!;
-      return frame((d[0]! << 8) | d[1]!, d.subarray(20), hatype === 1 && d[11] === 6 ? d.subarray(12, 18) : undefined);
+      return framed((d[0]! << 8) | d[1]!, d.subarray(20), hatype === 1 && d[11] === 6 ? d.subarray(12, 18) : undefined);
     }
     default: return undefined;
   }
+}
+
+/** An Ethernet frame around `payload`: zero destination, `src` or zero source, EtherType `proto`. */
+function framed(proto: number, payload: Uint8Array, src?: Uint8Array): Uint8Array {
+  const f = new Uint8Array(14 + payload.length);
+  if (src) f.set(src.subarray(0, 6), 6);
+  f[12] = proto >> 8;
+  f[13] = proto & 0xff;
+  f.set(payload, 14);
+  return f;
+}
+
+/** A raw IP packet framed by its version nibble (undefined when it is neither 4 nor 6). */
+function framedByVersion(payload: Uint8Array): Uint8Array | undefined {
+  const v = payload.length > 0 ? payload[0]! >> 4 : 0;
+  return v === 4 ? framed(ETH_P_IP, payload) : v === 6 ? framed(ETH_P_IPV6, payload) : undefined;
 }

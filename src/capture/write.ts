@@ -12,7 +12,9 @@ export interface PacketToWrite {
   data: Uint8Array;
   /** Length on the wire (default: the data's length). */
   origLen?: number;
-  timestampNs: bigint;
+  /** Capture time: seconds since the epoch and nanoseconds into the second (see `splitTimestampNs`). */
+  sec: number;
+  nsec: number;
   /** Interface index (pcapng); pcap has only interface 0. */
   iface?: number;
 }
@@ -81,33 +83,52 @@ export class CaptureWriter {
 
   /** The bytes of one packet record or block. */
   packet(p: PacketToWrite): Uint8Array {
-    const origLen = p.origLen ?? p.data.length;
-    if (this.options.format === 'pcap') {
-      const b = new Uint8Array(16 + p.data.length);
-      const v = new DataView(b.buffer);
-      const ns = p.timestampNs;
-      v.setUint32(0, Number(ns / 1_000_000_000n) >>> 0, true);
-      v.setUint32(4, Number(this.options.nanosecond ? ns % 1_000_000_000n : (ns % 1_000_000_000n) / 1000n), true);
-      v.setUint32(8, p.data.length, true);
-      v.setUint32(12, origLen, true);
-      b.set(p.data, 16);
-      return b;
-    }
-    const padded = (p.data.length + 3) & ~3;
-    const len = 32 + padded;
-    const b = new Uint8Array(len);
-    const v = new DataView(b.buffer);
-    v.setUint32(0, 6, true);
-    v.setUint32(4, len, true);
-    v.setUint32(8, p.iface ?? 0, true);
-    v.setUint32(12, Number(p.timestampNs >> 32n) >>> 0, true);
-    v.setUint32(16, Number(p.timestampNs & 0xffffffffn) >>> 0, true);
-    v.setUint32(20, p.data.length, true);
-    v.setUint32(24, origLen, true);
-    b.set(p.data, 28);
-    v.setUint32(len - 4, len, true);
+    const b = new Uint8Array(this.recordLength(p));
+    this.writeRecord(p, b, 0);
     return b;
   }
+
+  /** How many bytes {@link writeRecord} writes for `p`. */
+  recordLength(p: PacketToWrite): number {
+    return this.options.format === 'pcap' ? 16 + p.data.length : 32 + ((p.data.length + 3) & ~3);
+  }
+
+  /**
+   * Writes the record or block of `p` into `out` at `at` (which must have
+   * {@link recordLength} bytes of room): a file writer fills one buffer
+   * with many packets.
+   */
+  writeRecord(p: PacketToWrite, out: Uint8Array, at: number): void {
+    const origLen = p.origLen ?? p.data.length;
+    if (this.options.format === 'pcap') {
+      putU32(out, at, p.sec >>> 0);
+      putU32(out, at + 4, this.options.nanosecond ? p.nsec : Math.floor(p.nsec / 1000));
+      putU32(out, at + 8, p.data.length);
+      putU32(out, at + 12, origLen);
+      out.set(p.data, at + 16);
+      return;
+    }
+    const len = this.recordLength(p);
+    const ts = BigInt(p.sec) * 1_000_000_000n + BigInt(p.nsec);
+    putU32(out, at, 6);
+    putU32(out, at + 4, len);
+    putU32(out, at + 8, p.iface ?? 0);
+    putU32(out, at + 12, Number(ts >> 32n) >>> 0);
+    putU32(out, at + 16, Number(ts & 0xffffffffn) >>> 0);
+    putU32(out, at + 20, p.data.length);
+    putU32(out, at + 24, origLen);
+    out.set(p.data, at + 28);
+    out.fill(0, at + 28 + p.data.length, at + len - 4);
+    putU32(out, at + len - 4, len);
+  }
+}
+
+/** A little-endian u32 (a DataView per record would cost more than the record). */
+function putU32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v;
+  out[at + 1] = v >>> 8;
+  out[at + 2] = v >>> 16;
+  out[at + 3] = v >>> 24;
 }
 
 function option(code: number, value: Uint8Array): Uint8Array {

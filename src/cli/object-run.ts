@@ -106,10 +106,9 @@ export function loadObject(files: readonly string[], flags: LoadFlags): Collecti
   const { progType, attachType } = typeOverrides(flags);
   // As libbpf on the machine: CO-RE, ksyms and the verifier's kernel types from --btf, else the running kernel's BTF when there is one.
   const kernelBtf = kernelBtfSource(flags.btf);
-  const btfData = kernelBtf() ?? undefined;
   const symbols = kernelSymbolsSource(flags.btf);
   const object = openObjects(files, {
-    ...(btfData ? { btfData } : {}), ...(flags.kconfig !== undefined ? { kconfig: flags.kconfig } : {}), possibleCpus: cpus, ksymTarget: kernelBtf,
+    btfData: kernelBtf, ...(flags.kconfig !== undefined ? { kconfig: flags.kconfig } : {}), possibleCpus: cpus, ksymTarget: kernelBtf,
   });
   const level = parseLogLevel(flags.logLevel ?? '0');
   const collection = Collection.load(object, {

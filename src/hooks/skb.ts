@@ -110,6 +110,23 @@ export class SkbContext {
     const space = machine.space;
     this.buffer = space.allocate(`${name}.packet`, 'packet', SKB_HEADROOM + SKB_MAX_FRAME + 64, { align: 64 });
     this.ctx = space.allocate(`${name}.ctx`, 'ctx', SK_BUFF_SIZE);
+    this.dirtyLow = this.buffer.start;
+    this.dirtyHigh = this.buffer.start + this.buffer.size;
+  }
+
+  /**
+   * The part of the buffer a run may have written, [low, high): verified
+   * programs and the helpers write only between data and data_end (the
+   * MAC header included), which move only through {@link setBounds}, so
+   * {@link load} clears this part instead of the 80 KiB buffer.
+   */
+  private dirtyLow: number;
+  private dirtyHigh: number;
+
+  /** After a run whose accesses were checked only against the regions: it may have written anywhere in the buffer. */
+  assumeWritten(): void {
+    this.dirtyLow = this.buffer.start;
+    this.dirtyHigh = this.buffer.start + this.buffer.size;
   }
 
   /** Copies `frame` (an Ethernet frame) in and fills the context like the kernel's test run. */
@@ -123,15 +140,17 @@ export class SkbContext {
       throw new PacketRefusedError(`frame of ${frame.length} bytes is too short for its ${ipHeader === 20 ? 'IPv4' : 'IPv6'} header (EINVAL)`);
     }
     const space = this.machine.space;
-    space.bytes.fill(0, this.buffer.start, this.buffer.start + this.buffer.size);
+    space.bytes.fill(0, this.dirtyLow, this.dirtyHigh);
     space.bytes.fill(0, this.ctx.start, this.ctx.start + this.ctx.size);
     this.macHeader = this.buffer.start + SKB_HEADROOM;
+    this.dirtyLow = this.macHeader;
+    this.dirtyHigh = this.macHeader + frame.length;
     this.networkHeader = this.macHeader + ETH_HLEN;
     this.hashValid = false;
     this.encapsulation = false;
     this.tunnel = options.tunnel ?? null;
     this.socketCookie = 0n;
-    space.write(this.macHeader, frame);
+    space.bytes.set(frame, this.macHeader);
     const v = space.data;
     const c = this.ctx.start;
     if (options.ctxIn) this.applyCtxIn(options.ctxIn);
@@ -191,6 +210,8 @@ export class SkbContext {
     v.setUint32(c + SkBuff.data_end, end, true);
     v.setUint32(c + SkBuff.data_meta, data, true);
     v.setUint32(c + SkBuff.len, end - data, true);
+    if (data < this.dirtyLow) this.dirtyLow = data;
+    if (end > this.dirtyHigh) this.dirtyHigh = end;
   }
 
   /** Reads a u32 field of the `__sk_buff` (`SkBuff.protocol`, ...). */
@@ -236,6 +257,12 @@ export class SkbContext {
     const out = new Uint8Array(ETH_HLEN + bytes.length);
     out.set(bytes, ETH_HLEN);
     return out;
+  }
+
+  /** The bytes from `data` to `data_end` after a run: a view of the machine's memory, valid until the next load. */
+  packet(): Uint8Array {
+    const { data, end } = this.bounds();
+    return this.machine.space.bytes.subarray(data, end);
   }
 
   /** The context after a run (BPF_PROG_TEST_RUN's ctx_out). */

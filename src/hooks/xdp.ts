@@ -38,30 +38,49 @@ export { XdpAction } from '../isa/uapi.js';
 export class XdpContext {
   readonly ctx: Region;
   readonly buffer: Region;
+  /**
+   * The part of the buffer a run may have written, [low, high): a verified
+   * program and the helpers write only between data_meta and data_end, and
+   * those move only through {@link setPointers}, so {@link load} clears just
+   * this part instead of the whole buffer (each packet still starts from
+   * zeros, as the kernel's test run allocates a fresh buffer).
+   */
+  private dirtyLow: number;
+  private dirtyHigh: number;
 
   constructor(private readonly machine: Machine, name = 'xdp') {
     const space = machine.space;
     this.buffer = space.allocate(`${name}.packet`, 'packet', XDP_BUFFER_SIZE, { align: 64 });
     this.ctx = space.allocate(`${name}.ctx`, 'ctx', XDP_MD_SIZE, { writable: false });
+    this.dirtyLow = this.buffer.start;
+    this.dirtyHigh = this.buffer.start + this.buffer.size;
+  }
+
+  /** After a run whose accesses were checked only against the regions: it may have written anywhere in the buffer. */
+  assumeWritten(): void {
+    this.dirtyLow = this.buffer.start;
+    this.dirtyHigh = this.buffer.start + this.buffer.size;
   }
 
   /** Copies `frame` into the buffer and resets the context fields. */
-  load(frame: Uint8Array, options: { ingressIfindex?: number; rxQueueIndex?: number } = {}): void {
+  load(frame: Uint8Array, ingressIfindex = 1, rxQueueIndex = 0): void {
     if (frame.length < 14) throw new PacketRefusedError(`XDP frame of ${frame.length} bytes is shorter than an Ethernet header (14)`);
     if (frame.length > XDP_MAX_FRAME) {
       throw new PacketRefusedError(`XDP frame of ${frame.length} bytes is larger than the ${XDP_MAX_FRAME}-byte linear buffer`);
     }
     const space = this.machine.space;
     const data = this.buffer.start + XDP_HEADROOM;
-    space.bytes.fill(0, this.buffer.start, this.buffer.start + this.buffer.size);
-    space.write(data, frame);
+    space.bytes.fill(0, this.dirtyLow, this.dirtyHigh);
+    space.bytes.set(frame, data);
+    this.dirtyLow = data;
+    this.dirtyHigh = data + frame.length;
     const view = space.data;
     const c = this.ctx.start;
     view.setUint32(c + XdpMd.data, data, true);
     view.setUint32(c + XdpMd.data_end, data + frame.length, true);
     view.setUint32(c + XdpMd.data_meta, data, true);
-    view.setUint32(c + XdpMd.ingress_ifindex, options.ingressIfindex ?? 1, true);
-    view.setUint32(c + XdpMd.rx_queue_index, options.rxQueueIndex ?? 0, true);
+    view.setUint32(c + XdpMd.ingress_ifindex, ingressIfindex, true);
+    view.setUint32(c + XdpMd.rx_queue_index, rxQueueIndex, true);
     view.setUint32(c + XdpMd.egress_ifindex, 0, true);
   }
 
@@ -94,6 +113,8 @@ export class XdpContext {
     v.setUint32(c + XdpMd.data_meta, p.meta, true);
     v.setUint32(c + XdpMd.data, p.data, true);
     v.setUint32(c + XdpMd.data_end, p.end, true);
+    if (p.meta < this.dirtyLow) this.dirtyLow = p.meta;
+    if (p.end > this.dirtyHigh) this.dirtyHigh = p.end;
   }
 
   /** Lowest address `data_meta` may reach: the buffer start plus Linux's `struct xdp_frame` (40 bytes). */
@@ -108,7 +129,17 @@ export class XdpContext {
 
   /** The bytes from `data_meta` to `data_end`: what BPF_PROG_TEST_RUN returns as `data_out`. */
   dataOut(): Uint8Array {
-    const { meta, end } = this.pointers();
-    return this.machine.space.read(meta, end - meta);
+    return this.packet().slice();
+  }
+
+  /** {@link dataOut} as a view of the machine's memory, valid until the next load (no copy). */
+  packet(): Uint8Array {
+    const v = this.machine.space.data;
+    const c = this.ctx.start;
+    const meta = v.getUint32(c + XdpMd.data_meta, true);
+    const data = v.getUint32(c + XdpMd.data, true);
+    const end = v.getUint32(c + XdpMd.data_end, true);
+    if (meta < this.buffer.start || meta > data || data > end || end > this.buffer.start + this.buffer.size) this.pointers(); // throws the context's error
+    return this.machine.space.bytes.subarray(meta, end);
   }
 }

@@ -39,8 +39,13 @@ export interface ParseObjectOptions {
   name?: string;
   /** Object name, overriding the one derived from `name` (libbpf's `object_name` open option). */
   objectName?: string;
-  /** BTF that CO-RE relocations are resolved against (default: tsbpf's context types, {@link contextBtf}). */
-  coreTarget?: Btf;
+  /**
+   * BTF that CO-RE relocations are resolved against (default: tsbpf's
+   * context types, {@link contextBtf}); a function is called only when the
+   * object has CO-RE relocations (kernel BTF is large to parse), and null
+   * from it means the default.
+   */
+  coreTarget?: Btf | (() => Btf | null | undefined);
   /** Name of the CO-RE target in the log (default: the target's name, `vmlinux`, or `tsbpf`). */
   coreTargetName?: string;
   /** `.kconfig` values added to or replacing {@link DEFAULT_KCONFIG}. */
@@ -1344,8 +1349,9 @@ class ObjectBuilder {
   private applyCore(): void {
     const ext = this.btfExt;
     if (!ext || !ext.coreRelos.length || !this.btf) return;
-    const target = this.options.coreTarget ?? contextBtf();
-    const targetName = this.options.coreTargetName ?? (this.options.coreTarget ? (target.name || 'vmlinux') : 'tsbpf');
+    const given = typeof this.options.coreTarget === 'function' ? this.options.coreTarget() : this.options.coreTarget;
+    const target = given ?? contextBtf();
+    const targetName = this.options.coreTargetName ?? (given ? (target.name || 'vmlinux') : 'tsbpf');
     const ctx = coreContext(this.btf, target, targetName, this.log);
     for (const sec of ext.coreRelos) {
       if (sec.section === '') this.fail('CO-RE relocations for a section with an empty name', '.BTF.ext');

@@ -47,7 +47,7 @@ export function forEachCapturedPacket(
       }
       if (n === 0) break;
       // the visitor's own errors (a program failing on a packet) are not the file's
-      for (const p of reader.push(buf.subarray(0, n))) visit(p, index++, reader);
+      reader.feed(buf.subarray(0, n), (p) => visit(p, index++, reader));
       done += n;
       progress?.(done, size);
     }
@@ -62,10 +62,15 @@ export function forEachCapturedPacket(
   return reader;
 }
 
-/** A capture file being written. */
+/** Bytes a {@link CaptureFile} gathers before it writes them out. */
+const WRITE_BUFFER = 1 << 20;
+
+/** A capture file being written (buffered: call {@link close} to flush the last records). */
 export class CaptureFile {
   private readonly fd: number;
   private readonly writer: CaptureWriter;
+  private readonly buffer = new Uint8Array(WRITE_BUFFER);
+  private used = 0;
   /** Packets written so far. */
   count = 0;
 
@@ -81,16 +86,38 @@ export class CaptureFile {
 
   /** Appends one packet. */
   write(packet: PacketToWrite): void {
-    this.put(this.writer.packet(packet));
+    const n = this.writer.recordLength(packet);
+    if (this.used + n > WRITE_BUFFER) this.flush();
+    if (n > WRITE_BUFFER) {
+      this.put(this.writer.packet(packet));
+    } else {
+      this.writer.writeRecord(packet, this.buffer, this.used);
+      this.used += n;
+    }
     this.count++;
   }
 
+  /** Writes out what is buffered and closes the file. */
   close(): void {
-    closeSync(this.fd);
+    try {
+      this.flush();
+    } finally {
+      closeSync(this.fd);
+    }
+  }
+
+  private flush(): void {
+    const pending = this.buffer.subarray(0, this.used);
+    this.used = 0;
+    this.put(pending);
   }
 
   private put(bytes: Uint8Array): void {
     let at = 0;
-    while (at < bytes.length) at += writeSync(this.fd, bytes, at, bytes.length - at);
+    try {
+      while (at < bytes.length) at += writeSync(this.fd, bytes, at, bytes.length - at);
+    } catch (err) {
+      throw new TsbpfError(`cannot write file: ${err instanceof Error ? err.message : String(err)}`, { file: this.path });
+    }
   }
 }

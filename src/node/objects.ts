@@ -17,8 +17,8 @@ import { readFileBytes } from './files.js';
 export interface OpenObjectOptions {
   /** A BTF file CO-RE relocations are resolved against (e.g. /sys/kernel/btf/vmlinux); default: tsbpf's context types. */
   btf?: string;
-  /** The same, already read (`btf` is then ignored). */
-  btfData?: Btf;
+  /** The same, already read, or read on demand (only objects with CO-RE relocations ask); `btf` is then ignored. */
+  btfData?: Btf | (() => Btf | null);
   /** Number of possible CPUs (per-CPU maps, perf event arrays). */
   possibleCpus?: number;
   /** The kernel BTF `.ksyms` externs (kfuncs, typed kernel variables) resolve against (see {@link kernelBtfSource}). */

@@ -15,7 +15,7 @@ import { HookContexts } from '../hooks/contexts.js';
 import { helpersForType } from '../hooks/helpers.js';
 import type { NetNamespace } from '../hooks/net.js';
 import { TestRunner } from '../hooks/test-run.js';
-import type { TestRunInput, TestRunResult } from '../hooks/test-run.js';
+import type { PacketRunner, TestRunInput, TestRunResult } from '../hooks/test-run.js';
 import type { Engine } from '../vm/engine.js';
 import type { SafeAccesses } from '../vm/interpreter.js';
 import { interpreterEngine } from '../vm/engine.js';
@@ -432,6 +432,22 @@ export class Collection {
    * space changes no prog array), the checks hold for the whole stream.
    */
   runnerFor(program: LoadedProgram, input: Pick<TestRunInput, 'checked' | 'minCtxSize' | 'safeAccesses'>, engine: Engine = interpreterEngine): (input: TestRunInput) => TestRunResult {
+    const fixed = this.runSettings(program, input);
+    return (each) => this.runner.run(program.prepared, program.typeId, engine, { ...each, ...fixed });
+  }
+
+  /**
+   * A packet program (XDP, tc, socket filter) made ready for packet after
+   * packet, with the checks of {@link runnerFor} made once: the fast path
+   * under {@link PacketStream}.
+   */
+  packetRunnerFor(program: LoadedProgram, engine: Engine = interpreterEngine): PacketRunner {
+    const fixed = this.runSettings(program, {});
+    return this.runner.packetRunner(program.prepared, program.typeId, engine, fixed);
+  }
+
+  /** What {@link runnerFor} fixes for every run: the verdicts it needs, checked or not, the context size. */
+  private runSettings(program: LoadedProgram, input: Pick<TestRunInput, 'checked' | 'minCtxSize' | 'safeAccesses'>): Pick<TestRunInput, 'checked' | 'minCtxSize' | 'safeAccesses'> {
     if (program.spec.loadError) throw new RejectedProgramError(program, loaderRejection(program.spec.loadError.message, program.spec.loadError.errno, program.spec.loadError));
     if (program.loadError) throw new TsbpfError(`program '${program.spec.name}' cannot run: ${program.loadError}`, { section: program.spec.section });
     let checked = input.checked;
@@ -448,8 +464,7 @@ export class Collection {
     }
     if (program.runError) throw new TsbpfError(`program '${program.spec.name}' cannot run in tsbpf: ${program.runError}`, { section: program.spec.section });
     const safe = this.verifyAll && checked === false && input.safeAccesses === undefined ? { safeAccesses: this.safeAccesses } : {};
-    const fixed = { ...(checked !== undefined ? { checked } : {}), ...(minCtxSize !== undefined ? { minCtxSize } : {}), ...safe };
-    return (each) => this.runner.run(program.prepared, program.typeId, engine, { ...each, ...fixed });
+    return { ...(checked !== undefined ? { checked } : {}), ...(minCtxSize !== undefined ? { minCtxSize } : {}), ...safe };
   }
 }
 

@@ -11,7 +11,8 @@
  */
 import { PacketRefusedError, TsbpfError } from '../errors.js';
 import type { Engine } from '../vm/engine.js';
-import type { TestRunInput, TestRunResult } from '../hooks/test-run.js';
+import type { PacketRunner } from '../hooks/test-run.js';
+import type { RedirectTarget } from '../hooks/redirect.js';
 import { ProgType, PROG_TYPE_NAMES, TcAction, XdpAction } from '../isa/uapi.js';
 import type { Collection, LoadedProgram } from './collection.js';
 
@@ -66,6 +67,8 @@ export interface PacketOutcome {
   action: string;
   /** The packet after the program: the frame with its edits; a socket filter's frame cut to the bytes it keeps. */
   data: Uint8Array;
+  /** XDP_REDIRECT and TC_ACT_REDIRECT: where the packet went (null: no valid target, the kernel drops it). */
+  redirect?: RedirectTarget | null;
 }
 
 /** Packets and bytes per action, and the time spent in the program. */
@@ -73,15 +76,28 @@ export interface StreamSummary {
   packets: number;
   bytes: number;
   actions: Record<string, { packets: number; bytes: number }>;
-  /** Time spent running packets (milliseconds, wall clock). */
+  /** Time spent in {@link PacketStream.runBatch} and {@link PacketStream.run} (milliseconds, wall clock). */
   elapsedMs: number;
+}
+
+/** One packet into a stream: the frame and the interface it arrived on. */
+export interface PacketIn {
+  /** An Ethernet frame. */
+  data: Uint8Array;
+  /** The interface it arrived on, as `ingress_ifindex`/`ifindex` (default 1, the test run's `lo`). */
+  ifindex?: number;
 }
 
 /** Runs one packet program of a collection over packets, in order. */
 export class PacketStream {
   readonly summary: StreamSummary = { packets: 0, bytes: 0, actions: {}, elapsedMs: 0 };
-  /** The program's checks, made at the first packet (Collection.runnerFor): only the program runs between packets. */
-  private runOne: ((input: TestRunInput) => TestRunResult) | undefined;
+  /** The program's checks, made at the first packet (Collection.packetRunnerFor): only the program runs between packets. */
+  private runner: PacketRunner | undefined;
+  /** The outcome {@link step} hands out, reused from packet to packet. */
+  private readonly current: PacketOutcome = { retval: 0, action: '', data: new Uint8Array(0) };
+  /** Action names by return value, so naming and counting a verdict costs no string building. */
+  private readonly names = new Map<number, string>();
+  private readonly redirectAction: number;
 
   /**
    * `program` must be of a type `hook` runs (XDP for `xdp`, sched_cls or
@@ -92,35 +108,96 @@ export class PacketStream {
       throw new TsbpfError(`program '${program.spec.name}' is ${PROG_TYPE_NAMES[program.typeId] ?? `type ${program.typeId}`}, not a ${HOOK_TYPES[hook].map((t) => PROG_TYPE_NAMES[t]).join(' or ')} program`,
         { section: program.spec.section });
     }
+    this.redirectAction = hook === 'xdp' ? XdpAction.REDIRECT : hook === 'tc' ? TcAction.REDIRECT : -1;
   }
 
-  /** Runs the program on one Ethernet frame; `index` names the packet in errors. */
-  run(frame: Uint8Array, index = this.summary.packets): PacketOutcome {
+  /** Runs the program on one Ethernet frame; `index` names the packet in errors. The outcome's data is the stream's own copy. */
+  run(frame: Uint8Array, index = this.summary.packets, ifindex = 1): PacketOutcome {
     const started = performance.now();
-    let retval = 0;
-    let out = frame;
-    let refused: string | undefined;
     try {
-      this.runOne ??= this.collection.runnerFor(this.program, {}, this.engine);
-      const r = this.runOne({ dataIn: frame });
-      retval = r.retval;
-      out = this.hook === 'tc' || this.hook === 'xdp' ? r.dataOut : frame.subarray(0, Math.min(frame.length, r.retval >>> 0));
-    } catch (err) {
-      if (err instanceof PacketRefusedError) refused = err.reason;
-      else if (err instanceof TsbpfError) throw new TsbpfError(`packet ${index}: ${err.reason}`, err.location);
-      else throw err;
+      const o = this.step(frame, index, ifindex);
+      const out: PacketOutcome = { retval: o.retval, action: o.action, data: o.data.slice() };
+      if (o.refused !== undefined) out.refused = o.refused;
+      if (o.redirect !== undefined) out.redirect = o.redirect;
+      return out;
     } finally {
       this.summary.elapsedMs += performance.now() - started;
     }
-    const action = refused !== undefined ? 'REFUSED' : actionName(this.hook, retval);
+  }
+
+  /**
+   * Runs the program on each packet in order; `each` hears every outcome
+   * (its `data` a view valid only during the call: copy it to keep it).
+   * `firstIndex` is the index of the first packet, for errors.
+   */
+  runBatch(packets: readonly PacketIn[], each?: (outcome: PacketOutcome, index: number) => void, firstIndex = this.summary.packets): void {
+    const started = performance.now();
+    try {
+      for (let i = 0; i < packets.length; i++) {
+        const p = packets[i]!;
+        const o = this.step(p.data, firstIndex + i, p.ifindex ?? 1);
+        each?.(o, firstIndex + i);
+      }
+    } finally {
+      this.summary.elapsedMs += performance.now() - started;
+    }
+  }
+
+  /**
+   * One packet, at the least cost: the returned outcome is reused by the
+   * next call and its `data` is a view of the machine's memory, valid until
+   * then. The building block of {@link run} and {@link runBatch}.
+   */
+  step(frame: Uint8Array, index = this.summary.packets, ifindex = 1): PacketOutcome {
+    const o = this.current;
+    o.refused = undefined;
+    o.redirect = undefined;
+    let retval = 0;
+    try {
+      this.runner ??= this.collection.packetRunnerFor(this.program, this.engine);
+      retval = this.runner.run(frame, ifindex);
+      o.data = this.hook === 'socket' ? frame.subarray(0, Math.min(frame.length, retval >>> 0)) : this.runner.packet();
+      if (retval === this.redirectAction) o.redirect = this.runner.redirect();
+    } catch (err) {
+      if (err instanceof PacketRefusedError) {
+        o.refused = err.reason;
+        o.data = frame;
+      } else if (err instanceof TsbpfError) {
+        throw new TsbpfError(`packet ${index}: ${err.reason}`, err.location);
+      } else {
+        throw err;
+      }
+    }
+    o.retval = o.refused === undefined ? retval : 0;
+    o.action = o.refused !== undefined ? 'REFUSED' : this.nameOf(retval);
     const s = this.summary;
     s.packets++;
     s.bytes += frame.length;
-    const a = (s.actions[action] ??= { packets: 0, bytes: 0 });
+    const a = (s.actions[o.action] ??= { packets: 0, bytes: 0 });
     a.packets++;
     a.bytes += frame.length;
-    return { retval, action, data: out, ...(refused !== undefined ? { refused } : {}) };
+    return o;
   }
+
+  private nameOf(retval: number): string {
+    let name = this.names.get(retval);
+    if (name === undefined) this.names.set(retval, (name = actionName(this.hook, retval)));
+    return name;
+  }
+}
+
+/**
+ * The output ports a redirect sends a packet to, named for files and
+ * summaries: `if3` (a device: bpf_redirect, devmap and devmap_hash entries,
+ * one per device for a broadcast), `cpu2` (cpumap), `xsk0` (xskmap key).
+ * No valid target (the kernel drops the packet): none.
+ */
+export function redirectPorts(t: RedirectTarget | null | undefined): string[] {
+  if (!t) return [];
+  if (t.broadcast) return t.broadcast.ifindexes.map((i) => `if${i}`);
+  if (t.type === 'cpumap') return [`cpu${t.cpu ?? t.key ?? 0}`];
+  if (t.type === 'xskmap') return [`xsk${t.key ?? 0}`];
+  return t.ifindex !== undefined ? [`if${t.ifindex}`] : [];
 }
 
 /** Which hook runs programs of type `typeId`, or undefined. */

@@ -6,14 +6,17 @@
  * bad option), each naming what and where.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CaptureWriter } from '../../src/capture/write.js';
-import { tempDir, tsbpf } from '../support/cli.js';
+import { forEachCapturedPacket } from '../../src/node/capture-files.js';
+import { tempDir, tsbpf, writeTemp } from '../support/cli.js';
 import { EXAMPLES_DIR } from '../examples/manifest.js';
 
 const ex = (name: string) => join(EXAMPLES_DIR, name);
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 const input = (name: string) => new Uint8Array(readFileSync(join(EXAMPLES_DIR, 'inputs', name)));
 const NAMES = ['ipv4_tcp_syn.bin', 'ipv4_udp_dns.bin', 'ipv6_tcp_syn.bin', 'arp_request.bin', 'ipv4_tcp_telnet.bin', 'ipv4_tcp_syn.bin'];
 
@@ -21,7 +24,7 @@ const NAMES = ['ipv4_tcp_syn.bin', 'ipv4_udp_dns.bin', 'ipv6_tcp_syn.bin', 'arp_
 function capture(dir: string, format: 'pcap' | 'pcapng', names = NAMES): string {
   const w = new CaptureWriter({ format, interfaces: [{ linkType: 1, snapLen: 65535, name: 'eth0' }], nanosecond: true });
   const path = join(dir, `in.${format}`);
-  writeFileSync(path, Buffer.concat([w.header(), ...names.map((n, i) => w.packet({ data: input(n), timestampNs: 1_700_000_000_000_000_000n + BigInt(i) * 1_000_000_000n }))]));
+  writeFileSync(path, Buffer.concat([w.header(), ...names.map((n, i) => w.packet({ data: input(n), sec: 1_700_000_000 + i, nsec: 0 }))]));
   return path;
 }
 
@@ -72,6 +75,29 @@ describe('tsbpf xdp', () => {
     expect(r.status, r.stderr).toBe(0);
     const tcp = JSON.parse(r.stdout).maps.proto_stats.find((e: { key: string }) => e.key === '06000000');
     expect(parseInt(tcp.value.slice(0, 2), 16)).toBe(8);
+  });
+
+  it('writes redirected packets one file per output port, and counts them per port', () => {
+    const dir = tempDir();
+    // xdp_redirect (test/fixtures/pkt): TCP to cpumap entry saddr & 1 (both sources here are odd), UDP to devmap entry dport & 7 (53: 5)
+    const cpus = writeTemp(dir, 'cpus.json', JSON.stringify([{ key: '00000000', value: '0001000000000000' }, { key: '01000000', value: '0001000000000000' }]));
+    const tx = writeTemp(dir, 'tx.json', JSON.stringify([{ key: '05000000', value: '0100000000000000' }]));
+    const out = join(dir, 'red.pcap');
+    const r = tsbpf('xdp', fixture('pkt/xdp_redirect.o'), '-r', capture(dir, 'pcap'), '--cpus', '2', '--map-init', `cpus=${cpus}`, '--map-init', `tx_port=${tx}`,
+      '--write-action', `XDP_REDIRECT=${out}`, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.actions).toEqual({ XDP_REDIRECT: 4, XDP_PASS: 2 });
+    expect(j.ports).toEqual({ cpu1: 3, if1: 1 });
+    const read = (f: string) => {
+      const packets: Uint8Array[] = [];
+      forEachCapturedPacket(f, (p) => packets.push(p.data.slice()));
+      return packets.map((d) => Buffer.from(d).toString('hex'));
+    };
+    const hex = (n: string) => Buffer.from(input(n)).toString('hex');
+    expect(read(join(dir, 'red.cpu1.pcap'))).toEqual([hex('ipv4_tcp_syn.bin'), hex('ipv4_tcp_telnet.bin'), hex('ipv4_tcp_syn.bin')]);
+    expect(read(join(dir, 'red.if1.pcap'))).toEqual([hex('ipv4_udp_dns.bin')]);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('runs tc and socket programs too, every packet counted once', () => {

@@ -32,7 +32,7 @@ const frames = readdirSync(INPUTS).filter((f) => f.endsWith('.bin')).sort().map(
 /** The frames, twice over, as a pcapng capture read back: the stream sees what a file gives it. */
 function capture(): Uint8Array[] {
   const w = new CaptureWriter({ format: 'pcapng', interfaces: [{ linkType: 1, snapLen: 65535, name: 'eth0' }] });
-  const parts = [w.header(), ...[...frames, ...frames].map((data, i) => w.packet({ data, timestampNs: BigInt(i) * 1000n }))];
+  const parts = [w.header(), ...[...frames, ...frames].map((data, i) => w.packet({ data, sec: 0, nsec: i * 1000 }))];
   const r = new CaptureReader();
   const got = parts.flatMap((p) => r.push(p));
   r.end();

@@ -18,7 +18,7 @@ import type { CaptureFormat, CaptureInterface, CapturedPacket } from '../../capt
 import { RejectedProgramError } from '../../runtime/collection.js';
 import type { Collection, LoadedProgram } from '../../runtime/collection.js';
 import { applyMapInit, dumpMaps } from '../../runtime/map-io.js';
-import { PacketStream, actionName, hookOfType, passes } from '../../runtime/packet-stream.js';
+import { PacketStream, actionName, hookOfType, passes, redirectPorts } from '../../runtime/packet-stream.js';
 import type { PacketHook } from '../../runtime/packet-stream.js';
 import { addLoadOptions, loadObject, mapInitFromFlags } from '../object-run.js';
 import type { LoadFlags } from '../object-run.js';
@@ -47,6 +47,18 @@ function knownActions(hook: PacketHook): Set<string> {
   return new Set([...values.map((v) => actionName(hook, v >>> 0)), 'REFUSED']);
 }
 
+/** The redirect action of a hook: its packets go to one file per output port. */
+function isRedirect(hook: PacketHook, action: string): boolean {
+  return action === (hook === 'xdp' ? 'XDP_REDIRECT' : 'TC_ACT_REDIRECT');
+}
+
+/** The file of one output port: `out.pcap` and `if3` give `out.if3.pcap`. */
+export function portFile(path: string, port: string): string {
+  const slash = path.lastIndexOf('/');
+  const dot = path.lastIndexOf('.');
+  return dot > slash + 1 ? `${path.slice(0, dot)}.${port}${path.slice(dot)}` : `${path}.${port}`;
+}
+
 /** The program to run: by --name or --section, else the object's first program of the hook's type. */
 function chooseHookProgram(collection: Collection, hook: PacketHook, flags: PacketFlags): LoadedProgram {
   if (flags.name !== undefined || flags.section !== undefined) {
@@ -66,14 +78,14 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
     .argument('<objects...>', 'ELF object files')
     .requiredOption('-r, --read <file>', 'capture to read (pcap or pcapng; Ethernet, raw IP, Linux SLL/SLL2 and loopback link types)')
     .option('-w, --write <file>', `write the packets that pass (${hook === 'xdp' ? 'XDP_PASS' : hook === 'tc' ? 'TC_ACT_OK, TC_ACT_UNSPEC, TC_ACT_PIPE' : 'kept, cut to the bytes kept'}), with the program's changes`)
-    .option('--write-action <action=file>', 'write the packets of another action to a file (e.g. XDP_TX=tx.pcap; repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--write-action <action=file>', `write the packets of another action to a file (e.g. XDP_TX=tx.pcap; repeatable); ${hook === 'socket' ? '' : `${hook === 'xdp' ? 'XDP_REDIRECT' : 'TC_ACT_REDIRECT'}=out.pcap writes one file per output port (out.if3.pcap, out.cpu1.pcap, out.xsk0.pcap)`}`, (v: string, acc: string[]) => [...acc, v], [])
     .option('--format <format>', 'format of written captures: pcap or pcapng (default: the input\'s)')
     .option('--section <name>', 'run the program in this ELF section')
     .option('--name <function>', 'run the program with this function name')
     .option('--engine <name>', 'execution engine: interp or jit', 'jit')
     .option('--map-init <name=file>', 'initial map contents: NAME=FILE with [{"key":"hex","value":"hex"}...], or a --map-out file (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--map-out <file>', 'write every map after the last packet as JSON {"name":[...]} (a later --map-init takes it)')
-    .option('--json', 'print {"packets":N,"bytes":N,"actions":{"ACTION":N,...},"pps":N,"maps":{...}} (maps as prog run --json prints them)'))
+    .option('--json', 'print {"packets":N,"bytes":N,"actions":{"ACTION":N,...},"pps":N,"ports":{"if3":N,...},"maps":{...}} (ports: packets redirected to each output port; maps as prog run --json prints them)'))
     .action((objects: string[], flags: PacketFlags) => {
       const collection = inFile(objects.join(' + '), () => loadObject(objects, flags));
       applyMapInit(collection, mapInitFromFlags(flags.mapInit));
@@ -111,6 +123,7 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
         }
         return f;
       };
+      const ports = new Map<string, number>();
       const started = performance.now();
       // a progress bar for long captures, on a terminal only (never in pipes or CI logs)
       const bar = process.stderr.isTTY ? new SingleBar({ format: '{bar} {percentage}% | {value}/{total} MiB | {packets} packets', hideCursor: true, stream: process.stderr }) : undefined;
@@ -127,10 +140,19 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
         reader = forEachCapturedPacket(flags.read, (p: CapturedPacket, index, r) => {
           const frame = toEthernet(p);
           if (!frame) throw new TsbpfError(`packet ${index}: link type ${p.linkType} cannot be given to a ${hook} program (Ethernet, raw IPv4/IPv6, Linux SLL/SLL2 and loopback can)`, { file: flags.read });
-          const outcome = stream.run(frame, index);
+          // the capture's interfaces are the devices packets arrive on: ifindex 1, 2, ... in file order
+          const outcome = stream.step(frame, index, p.iface + 1);
+          if (outcome.redirect !== undefined) {
+            for (const port of redirectPorts(outcome.redirect)) ports.set(port, (ports.get(port) ?? 0) + 1);
+          }
           const path = outcome.refused === undefined && passes(hook, outcome.retval) ? flags.write : targets.get(outcome.action);
-          if (path !== undefined) {
-            open(path, r.format ?? 'pcap', r.interfaces).write({ data: outcome.data, timestampNs: p.timestampNs, iface: p.iface, origLen: outcome.data.length + Math.max(0, p.origLen - p.data.length) });
+          if (path === undefined) return;
+          const written = { data: outcome.data, sec: p.sec, nsec: p.nsec, iface: p.iface, origLen: outcome.data.length + Math.max(0, p.origLen - p.data.length) };
+          if (outcome.redirect === undefined) {
+            open(path, r.format ?? 'pcap', r.interfaces).write(written);
+          } else {
+            // one file per output port: XDP_REDIRECT=out.pcap writes out.if3.pcap, out.cpu1.pcap, ...
+            for (const port of redirectPorts(outcome.redirect)) open(portFile(path, port), r.format ?? 'pcap', r.interfaces).write(written);
           }
         }, progress);
       } finally {
@@ -138,8 +160,8 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
         if (lastBar !== 0) bar?.stop();
       }
       // files named but never written to still exist, as tcpdump -w leaves an empty capture
-      for (const path of [flags.write, ...targets.values()]) {
-        if (path !== undefined && !files.has(path)) open(path, reader.format ?? 'pcap', reader.interfaces).close();
+      for (const [action, path] of [['', flags.write], ...targets.entries()]) {
+        if (path !== undefined && !files.has(path) && !isRedirect(hook, action!)) open(path, reader.format ?? 'pcap', reader.interfaces).close();
       }
       const seconds = (performance.now() - started) / 1000;
       const s = stream.summary;
@@ -150,7 +172,7 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
         out(JSON.stringify({
           packets: s.packets, bytes: s.bytes,
           actions: Object.fromEntries(Object.entries(s.actions).map(([a, c]) => [a, c.packets])),
-          pps, maps,
+          pps, ...(ports.size ? { ports: Object.fromEntries(ports) } : {}), maps,
         }));
         return;
       }
@@ -158,6 +180,7 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
       for (const [a, c] of Object.entries(s.actions).sort((x, y) => y[1].packets - x[1].packets)) {
         out(`  ${a.padEnd(18)} ${String(c.packets).padStart(10)} packets ${String(c.bytes).padStart(12)} bytes`);
       }
+      if (ports.size) out(`  redirected to ${[...ports].map(([p, n]) => `${p}: ${n}`).join(', ')}`);
       for (const [i, map] of collection.maps.entries()) {
         out(`map ${collection.object.maps[i]!.name} (${map.typeName}):`);
         for (const l of formatMapLines(collection, map, { compact: true, skipZeroArrayEntries: true })) out('  ' + l);

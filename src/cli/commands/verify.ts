@@ -91,8 +91,7 @@ export function registerVerify(program: Command): void {
       const kernelSymbols = syms ? { kernelSymbols: syms } : {};
       if (isElf(file)) {
         // CO-RE against the kernel BTF the verifier uses (the machine's by default), as libbpf resolves it on that kernel
-        const btfData = kernelBtf() ?? undefined;
-        const obj = openObjects([file], { ...(btfData ? { btfData } : {}), ...(flags.kconfig !== undefined ? { kconfig: flags.kconfig } : {}), ksymTarget: kernelBtf });
+              const obj = openObjects([file], { btfData: kernelBtf, ...(flags.kconfig !== undefined ? { kconfig: flags.kconfig } : {}), ksymTarget: kernelBtf });
         printLoaderLog(obj.log, flags);
         if (obj.programs.length === 0) throw new TsbpfError('the object has no programs', { file });
         const license = flags.license ?? obj.license;
