@@ -15,6 +15,7 @@ import { registerKernelOracle } from './commands/kernel-oracle.js';
 import { registerRun } from './commands/run.js';
 import { registerVerify } from './commands/verify.js';
 import { registerPackets } from './commands/packets.js';
+import { UsageError } from './options.js';
 import { err } from './output.js';
 
 /** Exit status for a usage error (unknown flag, missing argument). */
@@ -58,6 +59,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return EXIT_USAGE;
+    }
+    if (e instanceof UsageError) {
+      err(`error: ${e.reason}`);
+      err('(run with --help for usage)');
       return EXIT_USAGE;
     }
     if (e instanceof TsbpfError) {

@@ -2,9 +2,9 @@
  * What `prog run`, `map dump` and `prog tracelog` share: opening an object,
  * loading it, choosing a program and running it with test-run inputs.
  */
+import { PROG_TYPE_NAMES } from '../isa/uapi.js';
 import type { Command } from 'commander';
-import { engineByName } from '../engines.js';
-import { TsbpfError } from '../errors.js';
+import { ENGINE_NAMES, engineByName } from '../engines.js';
 import { attachTypeId, progTypeId } from '../hooks/program-types.js';
 import type { TestRunResult } from '../hooks/test-run.js';
 import { NetNamespace } from '../hooks/net.js';
@@ -16,7 +16,7 @@ import { Collection } from '../runtime/collection.js';
 import type { LoadedProgram } from '../runtime/collection.js';
 import { applyMapInit, parseMapInitJson, parseMapsJson } from '../runtime/map-io.js';
 import type { MapInitEntry } from '../runtime/map-io.js';
-import { parseCount, parseRepeat } from './options.js';
+import { UsageError, parseCount, parseRepeat, validAttachType, validChoice, validCount, validLogLevel, validNanoseconds, validProgType, validRepeat } from './options.js';
 import { printTraceStep } from './trace.js';
 import { parseLogLevel, printVerifierLog } from './verifier-output.js';
 import { err } from './output.js';
@@ -57,12 +57,12 @@ export function addLoadOptions(cmd: Command): Command {
   return cmd
     .option('--btf <file>', 'kernel BTF that CO-RE relocations, ksyms and the verifier\'s kernel types are resolved against (default: /sys/kernel/btf/vmlinux when present, else tsbpf\'s context types)')
     .option('--kconfig <file>', 'kernel configuration for `.kconfig` externs: a .config file, or gzip-compressed like /proc/config.gz (default: tsbpf\'s built-in Linux 6.18 x86-64 values)')
-    .option('--cpus <n>', 'number of possible CPUs, i.e. per-CPU map slots (default 1)')
-    .option('--prog-type <type>', 'program type of every program, overriding the section\'s (xdp, sched_cls, socket_filter, kprobe, kretprobe, ...)')
-    .option('--attach-type <type>', 'expected attach type of every program, overriding the section\'s (cgroup_inet_ingress, xdp, ...)')
+    .option('--cpus <n>', 'number of possible CPUs, i.e. per-CPU map slots (default 1)', validCount)
+    .option('--prog-type <type>', 'program type of every program, overriding the section\'s (xdp, sched_cls, socket_filter, kprobe, kretprobe, ...)', validProgType)
+    .option('--attach-type <type>', 'expected attach type of every program, overriding the section\'s (cgroup_inet_ingress, xdp, ...)', validAttachType)
     .option('--debug', 'print the loader\'s log (what libbpf -d prints: maps, relocations, fix-ups, conventions) to stderr')
     .option('--no-verify', 'skip the verifier: programs then always run with bounds checks and a budget')
-    .option('--log-level <n>', 'verifier log on stderr: 1 the failing path, 2 every instruction (rejected programs always print level 1)', '0');
+    .option('--log-level <n>', 'verifier log on stderr: 1 the failing path, 2 every instruction (rejected programs always print level 1)', validLogLevel, '0');
 }
 
 /** Adds the program-running options. */
@@ -72,14 +72,14 @@ export function addRunOptions(cmd: Command): Command {
     .option('--name <function>', 'run the program with this function name')
     .option('--data-in <file>', 'packet to run on (data_in)')
     .option('--ctx-in <file>', 'context to run with (ctx_in), e.g. a struct __sk_buff or pt_regs')
-    .option('--repeat <n>', 'run this many times (0 to 4294967295; 0 runs once, as in the kernel); the duration is the average', '1')
+    .option('--repeat <n>', 'run this many times (0 to 4294967295; 0 runs once, as in the kernel); the duration is the average', validRepeat, '1')
     .option('--map-init <name=file>', 'initial contents of a map from a JSON file [{"key":"hex","value":"hex"}...], or of several maps from a file {"name":[...]} as --json prints them and --map-out writes (repeatable)', collect, [])
-    .option('--engine <name>', 'execution engine: interp or jit', 'interp')
-    .option('--budget <n>', 'instruction budget per run')
+    .option('--engine <name>', 'execution engine: interp or jit', validChoice(ENGINE_NAMES), 'interp')
+    .option('--budget <n>', 'instruction budget per run', validCount)
     .option('--unsafe', 'unchecked mode: accesses guarded by page rights only, no budget (only for programs known to be safe)')
     .option('--trace', 'print every executed instruction with the registers it changed to stderr (interpreter)')
     .option('--fib <file>', 'the network the run sees, as JSON: {"interfaces":[...],"routes":[...],"neighbours":[...]} (docs/hooks.md); default: the test-run namespace, lo alone and down')
-    .option('--advance-timers <ns>', 'after the run, move the timers\' virtual clock forward by this many nanoseconds, running the timer callbacks that expire (docs/helpers.md)')
+    .option('--advance-timers <ns>', 'after the run, move the timers\' virtual clock forward by this many nanoseconds, running the timer callbacks that expire (docs/helpers.md)', validNanoseconds)
     .option('--tunnel <file>', 'tunnel metadata the packet arrived with, as JSON: {"family":4,"id":N,"src":"ip","dst":"ip","tos":N,"ttl":N,"label":N} (__sk_buff programs)');
 }
 
@@ -135,7 +135,7 @@ export function mapInitFromFlags(specs: readonly string[]): Record<string, MapIn
       for (const [name, entries] of Object.entries(parseMapsJson(readTextFile(spec), spec))) init[name] = [...(init[name] ?? []), ...entries];
       continue;
     }
-    if (eq === 0) throw new TsbpfError(`--map-init: expected NAME=FILE or FILE, got '${spec}'`);
+    if (eq === 0) throw new UsageError(`--map-init: expected NAME=FILE or FILE, got '${spec}'`);
     const name = spec.slice(0, eq);
     const file = spec.slice(eq + 1);
     init[name] = [...(init[name] ?? []), ...parseMapInitJson(readTextFile(file), file)];
@@ -143,12 +143,25 @@ export function mapInitFromFlags(specs: readonly string[]): Record<string, MapIn
   return init;
 }
 
-/** Chooses the program: by --name, by --section, or the only/first one. */
+/**
+ * Chooses the program: by --name, by --section, or the only one. An object
+ * with several programs needs one of the flags: running the first would
+ * silently pick one the user may not mean (a tail-call target rather than
+ * the entry point).
+ */
 export function chooseProgram(collection: Collection, flags: RunFlags): LoadedProgram {
+  if (flags.name === undefined && flags.section === undefined && collection.programs.length > 1) {
+    throw new UsageError(`${collection.object.file ?? collection.object.name} holds ${collection.programs.length} programs: choose one with --name or --section (${programList(collection.programs)})`);
+  }
   return collection.program({
     ...(flags.name !== undefined ? { name: flags.name } : {}),
     ...(flags.section !== undefined ? { section: flags.section } : {}),
   });
+}
+
+/** `name [section, type]` of each program, for messages. */
+export function programList(programs: readonly LoadedProgram[]): string {
+  return programs.map((p) => `${p.spec.name} [${p.spec.section}, ${PROG_TYPE_NAMES[p.typeId] ?? p.typeId}]`).join(', ');
 }
 
 /** Loads, initialises maps, chooses and runs the program. */
@@ -173,7 +186,6 @@ export function runFromFlags(files: readonly string[], flags: RunFlags): { colle
     ...(flags.tunnel !== undefined ? { tunnel: parseTunnelJson(readTextFile(flags.tunnel), flags.tunnel) } : {}),
   }, flags.trace ? engineByName('interp') : engine);
   if (flags.advanceTimers !== undefined) {
-    if (!/^\d+$/.test(flags.advanceTimers)) throw new TsbpfError(`--advance-timers: expected a number of nanoseconds, not '${flags.advanceTimers}'`);
     return { collection, program, result, timersFired: collection.advanceTimers(BigInt(flags.advanceTimers), engine) };
   }
   return { collection, program, result };

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { tempDir, tsbpf, writeTemp } from '../support/cli.js';
 
@@ -91,9 +92,36 @@ describe('bad input gives one clear line and a non-zero exit', () => {
     expectCleanError(tsbpf('run', p, '--mem', '0g'), "tsbpf: --mem: '0g' at byte 0 is not hex");
   });
 
-  it('an unknown engine', () => {
+  it('bad option values are usage errors (exit 2) on every command, named before anything runs', () => {
     const p = text('r0 = 0\nexit\n');
-    expectCleanError(tsbpf('run', p, '--engine', 'warp'), "tsbpf: unknown engine 'warp' (choose one of: interp, jit)");
+    const obj = fileURLToPath(new URL('../../examples/proto_count.o', import.meta.url));
+    const cases: [string[], string][] = [
+      [['run', p, '--engine', 'warp'], "option '--engine <name>' argument 'warp' is invalid. choose one of: interp, jit"],
+      [['run', p, '--syntax', 'foo'], "option '--syntax <syntax>' argument 'foo' is invalid. choose one of: auto, llvm, conformance"],
+      [['verify', p, '--syntax', 'foo'], "argument 'foo' is invalid. choose one of: auto, llvm, conformance"],
+      [['asm', p, '-o', '/dev/null', '--syntax', 'x'], "argument 'x' is invalid"],
+      [['disasm', p, '--syntax', 'x'], "argument 'x' is invalid. choose one of: llvm, conformance, kernel"],
+      [['run', p, '--budget', '0'], "option '--budget <n>' argument '0' is invalid. expected a positive integer"],
+      [['prog', 'run', obj, '--repeat', 'abc'], "option '--repeat <n>' argument 'abc' is invalid. expected an integer from 0 to 4294967295"],
+      [['prog', 'run', obj, '--repeat', '4294967296'], "argument '4294967296' is invalid"],
+      [['prog', 'run', obj, '--engine', 'foo'], "argument 'foo' is invalid. choose one of: interp, jit"],
+      [['prog', 'run', obj, '--cpus', 'x'], "option '--cpus <n>' argument 'x' is invalid"],
+      [['prog', 'load', obj, '--log-level', '7'], "option '--log-level <n>' argument '7' is invalid. expected 0, 1 or 2"],
+      [['verify', obj, '--log-level', '7'], "argument '7' is invalid. expected 0, 1 or 2"],
+      [['verify', obj, '--prog-type', 'bogus'], "argument 'bogus' is invalid. unknown program type 'bogus'"],
+      [['prog', 'run', obj, '--attach-type', 'bogus'], "argument 'bogus' is invalid. unknown attach type 'bogus'"],
+      [['conformance', '--engine', 'x'], "argument 'x' is invalid. choose one of: interp, jit"],
+      [['xdp', obj, '-r', p, '--format', 'pcapx'], "argument 'pcapx' is invalid. choose one of: pcap, pcapng"],
+      [['xdp', obj, '-r', p, '--write-action', 'XDP_DROP'], '--write-action: expected ACTION=FILE, got'],
+      [['prog', 'run', obj, '--map-init', '=x'], '--map-init: expected NAME=FILE or FILE'],
+    ];
+    for (const [args, message] of cases) {
+      const r = tsbpf(...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/^error: /);
+      expect(r.stderr, args.join(' ')).toContain(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
   });
 
   it('usage errors exit with 2', () => {
@@ -101,6 +129,13 @@ describe('bad input gives one clear line and a non-zero exit', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("missing required argument 'file'");
     expect(tsbpf('frobnicate').status).toBe(2);
+  });
+
+  it('an object with several programs and neither --name nor --section lists them instead of running the first', () => {
+    const obj = fileURLToPath(new URL('../../examples/tail_dispatch.o', import.meta.url));
+    const r = tsbpf('prog', 'run', obj, '--data-in', fileURLToPath(new URL('../../examples/inputs/ipv4_gre.bin', import.meta.url)));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('tail_dispatch.o holds 4 programs: choose one with --name or --section (handle_icmp [xdp, xdp], handle_tcp [xdp, xdp], handle_udp [xdp, xdp], xdp_dispatch [xdp, xdp])');
   });
 });
 

@@ -131,7 +131,10 @@ describe('errors a user can cause', () => {
   it('the wrong program type, an unknown action, a rejected program (judged before the first packet), a file that is not a capture', () => {
     const dir = tempDir();
     const cap = capture(dir, 'pcap');
-    expect(tsbpf('tc', ex('proto_count.o'), '-r', cap).stderr).toContain('the object has no tc program (programs: proto_count (xdp)); choose one with --name or --section');
+    expect(tsbpf('tc', ex('proto_count.o'), '-r', cap).stderr).toContain('the object has no tc program (programs: proto_count [xdp, xdp]); choose one with --name or --section');
+    const several = tsbpf('xdp', ex('tail_dispatch.o'), '-r', cap);
+    expect(several.status).toBe(2);
+    expect(several.stderr).toContain('error: the object has 4 xdp programs: choose one with --name or --section (handle_icmp [xdp, xdp], handle_tcp [xdp, xdp], handle_udp [xdp, xdp], xdp_dispatch [xdp, xdp])');
     expect(tsbpf('tc', ex('proto_count.o'), '-r', cap, '--name', 'proto_count').stderr).toContain("program 'proto_count' is xdp, not a sched_cls or sched_act program");
     expect(tsbpf('xdp', ex('proto_count.o'), '-r', cap, '--write-action', 'TC_ACT_SHOT=x.pcap').stderr).toContain("--write-action: 'TC_ACT_SHOT' is not a xdp action");
     const rejected = tsbpf('tc', join(EXAMPLES_DIR, '../test/fixtures/verifier/objects/subprog_effects.o'), '--name', 'write_after_global_chain', '-r', cap);

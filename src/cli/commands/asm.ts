@@ -7,7 +7,7 @@ import { TsbpfError } from '../../errors.js';
 import { programToWat } from '../../jit/index.js';
 import { prepareProgram } from '../../vm/program.js';
 import { loadProgramFile, readTextFile } from '../../node/files.js';
-import { inFile } from '../options.js';
+import { inFile, validChoice } from '../options.js';
 import { out } from '../output.js';
 
 const SYNTAXES: readonly Syntax[] = ['llvm', 'conformance', 'kernel'];
@@ -19,9 +19,8 @@ export function registerAsm(program: Command): void {
     .description('assemble a text program (llvm or conformance syntax) into raw instructions')
     .argument('<in>', 'assembly file')
     .requiredOption('-o, --output <out.bin>', 'where to write the raw little-endian instructions')
-    .option('--syntax <syntax>', 'auto, llvm, conformance', 'auto')
+    .option('--syntax <syntax>', 'auto, llvm, conformance', validChoice(['auto', 'llvm', 'conformance']), 'auto')
     .action((input: string, flags: { output: string; syntax: 'auto' | 'llvm' | 'conformance' }) => {
-      if (!['auto', 'llvm', 'conformance'].includes(flags.syntax)) throw new TsbpfError(`--syntax: unknown syntax '${flags.syntax}' (auto, llvm, conformance)`);
       const { bytes } = assemble(readTextFile(input), { syntax: flags.syntax, file: input });
       try {
         writeFileSync(flags.output, bytes);
@@ -35,7 +34,7 @@ export function registerAsm(program: Command): void {
     .command('disasm')
     .description('disassemble a program (raw .bin, or text that is assembled first)')
     .argument('<file>', 'program file')
-    .option('--syntax <syntax>', 'llvm (llvm-objdump), conformance, kernel (verifier log)', 'llvm')
+    .option('--syntax <syntax>', 'llvm (llvm-objdump), conformance, kernel (verifier log)', validChoice(SYNTAXES), 'llvm')
     .option('--labels', 'print jump targets as labels instead of offsets')
     .option('--no-addresses', 'omit the slot numbers')
     .option('--wat', 'print the WebAssembly module the JIT generates (WAT text) instead')
@@ -46,7 +45,6 @@ export function registerAsm(program: Command): void {
         process.stdout.write(wat);
         return;
       }
-      if (!SYNTAXES.includes(flags.syntax)) throw new TsbpfError(`--syntax: unknown syntax '${flags.syntax}' (${SYNTAXES.join(', ')})`);
       const text = inFile(file, () => disassemble(loadProgramFile(file).bytes, { syntax: flags.syntax, labels: flags.labels ?? false, addresses: flags.addresses }));
       process.stdout.write(text);
     });

@@ -1,8 +1,9 @@
 /** `tsbpf conformance PATHS…`: runs files of the eBPF conformance format. */
+import { validChoice } from '../options.js';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { runConformanceText } from '../../conformance/run.js';
-import { engineByName } from '../../engines.js';
+import { ENGINE_NAMES, engineByName } from '../../engines.js';
 import type { Engine } from '../../vm/engine.js';
 import { collectFiles, readTextFile } from '../../node/files.js';
 import { out } from '../output.js';
@@ -13,7 +14,7 @@ export function registerConformance(program: Command): void {
     .command('conformance')
     .description('run eBPF conformance tests (.data files or folders of them); prints each failure and "N passed, M failed"')
     .argument('<paths...>', 'test files or folders')
-    .option('--engine <name>', 'execution engine: interp, jit', 'interp')
+    .option('--engine <name>', 'execution engine: interp, jit', validChoice(ENGINE_NAMES), 'interp')
     .option('--unsafe', 'run in unchecked mode (accesses guarded by page rights only, no budget)')
     .option('-v, --verbose', 'print passing tests too')
     .action((paths: string[], flags: { engine: string; verbose?: boolean; unsafe?: boolean }) => {

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { engineByName } from '../../engines.js';
+import { ENGINE_NAMES, engineByName } from '../../engines.js';
 import { TsbpfError } from '../../errors.js';
 import { PROG_TYPE_NAMES } from '../../isa/uapi.js';
 import { CaptureFile, forEachCapturedPacket } from '../../node/capture-files.js';
@@ -20,9 +20,9 @@ import type { Collection, LoadedProgram } from '../../runtime/collection.js';
 import { applyMapInit, dumpMaps } from '../../runtime/map-io.js';
 import { PacketStream, actionName, hookOfType, passes, redirectPorts } from '../../runtime/packet-stream.js';
 import type { PacketHook } from '../../runtime/packet-stream.js';
-import { addLoadOptions, loadObject, mapInitFromFlags } from '../object-run.js';
+import { addLoadOptions, loadObject, mapInitFromFlags, programList } from '../object-run.js';
 import type { LoadFlags } from '../object-run.js';
-import { inFile } from '../options.js';
+import { UsageError, inFile, validChoice } from '../options.js';
 import { out } from '../output.js';
 import { parseLogLevel, printVerifierLog } from '../verifier-output.js';
 import { formatMapLines } from './map.js';
@@ -59,17 +59,17 @@ export function portFile(path: string, port: string): string {
   return dot > slash + 1 ? `${path.slice(0, dot)}.${port}${path.slice(dot)}` : `${path}.${port}`;
 }
 
-/** The program to run: by --name or --section, else the object's first program of the hook's type. */
+/** The program to run: by --name or --section, else the object's only program of the hook's type. */
 function chooseHookProgram(collection: Collection, hook: PacketHook, flags: PacketFlags): LoadedProgram {
   if (flags.name !== undefined || flags.section !== undefined) {
     return collection.program({ ...(flags.name !== undefined ? { name: flags.name } : {}), ...(flags.section !== undefined ? { section: flags.section } : {}) });
   }
-  const p = collection.programs.find((x) => hookOfType(x.typeId) === hook);
-  if (!p) {
-    const types = collection.programs.map((x) => `${x.spec.name} (${PROG_TYPE_NAMES[x.typeId] ?? x.typeId})`).join(', ');
-    throw new TsbpfError(`the object has no ${hook} program (programs: ${types || 'none'}); choose one with --name or --section`);
+  const candidates = collection.programs.filter((x) => hookOfType(x.typeId) === hook);
+  if (candidates.length === 0) {
+    throw new TsbpfError(`the object has no ${hook} program (programs: ${programList(collection.programs) || 'none'}); choose one with --name or --section`);
   }
-  return p;
+  if (candidates.length > 1) throw new UsageError(`the object has ${candidates.length} ${hook} programs: choose one with --name or --section (${programList(candidates)})`);
+  return candidates[0]!;
 }
 
 function registerHook(program: Command, hook: PacketHook, what: string): void {
@@ -79,10 +79,10 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
     .requiredOption('-r, --read <file>', 'capture to read (pcap or pcapng; Ethernet, raw IP, Linux SLL/SLL2 and loopback link types)')
     .option('-w, --write <file>', `write the packets that pass (${hook === 'xdp' ? 'XDP_PASS' : hook === 'tc' ? 'TC_ACT_OK, TC_ACT_UNSPEC, TC_ACT_PIPE' : 'kept, cut to the bytes kept'}), with the program's changes`)
     .option('--write-action <action=file>', `write the packets of another action to a file (e.g. XDP_TX=tx.pcap; repeatable); ${hook === 'socket' ? '' : `${hook === 'xdp' ? 'XDP_REDIRECT' : 'TC_ACT_REDIRECT'}=out.pcap writes one file per output port (out.if3.pcap, out.cpu1.pcap, out.xsk0.pcap)`}`, (v: string, acc: string[]) => [...acc, v], [])
-    .option('--format <format>', 'format of written captures: pcap or pcapng (default: the input\'s)')
+    .option('--format <format>', 'format of written captures: pcap or pcapng (default: the input\'s)', validChoice(['pcap', 'pcapng']))
     .option('--section <name>', 'run the program in this ELF section')
     .option('--name <function>', 'run the program with this function name')
-    .option('--engine <name>', 'execution engine: interp or jit', 'jit')
+    .option('--engine <name>', 'execution engine: interp or jit', validChoice(ENGINE_NAMES), 'jit')
     .option('--map-init <name=file>', 'initial map contents: NAME=FILE with [{"key":"hex","value":"hex"}...], or a --map-out file (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--map-out <file>', 'write every map after the last packet as JSON {"name":[...]} (a later --map-init takes it)')
     .option('--json', 'print {"packets":N,"bytes":N,"actions":{"ACTION":N,...},"pps":N,"ports":{"if3":N,...},"maps":{...}} (ports: packets redirected to each output port; maps as prog run --json prints them)'))
@@ -97,16 +97,13 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
         printVerifierLog(prog.spec.name, verdict, parseLogLevel(flags.logLevel ?? '0'));
         if (!verdict.accepted) throw new RejectedProgramError(prog, verdict);
       }
-      if (flags.format !== undefined && flags.format !== 'pcap' && flags.format !== 'pcapng') {
-        throw new TsbpfError(`--format: expected pcap or pcapng, not '${flags.format}'`);
-      }
       const actions = knownActions(hook);
       const targets = new Map<string, string>();
       for (const spec of flags.writeAction) {
         const eq = spec.indexOf('=');
         const action = spec.slice(0, eq);
-        if (eq <= 0 || eq === spec.length - 1) throw new TsbpfError(`--write-action: expected ACTION=FILE, got '${spec}'`);
-        if (!actions.has(action)) throw new TsbpfError(`--write-action: '${action}' is not a ${hook} action (${[...actions].join(', ')})`);
+        if (eq <= 0 || eq === spec.length - 1) throw new UsageError(`--write-action: expected ACTION=FILE, got '${spec}'`);
+        if (!actions.has(action)) throw new UsageError(`--write-action: '${action}' is not a ${hook} action (${[...actions].join(', ')})`);
         targets.set(action, spec.slice(eq + 1));
       }
       for (const path of [flags.write, ...targets.values()]) {

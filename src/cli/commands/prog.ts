@@ -20,7 +20,7 @@ import { dumpMaps, toHex } from '../../runtime/map-io.js';
 import type { Collection } from '../../runtime/collection.js';
 import { addLoadOptions, addRunOptions, loadObject, printLoaderLog, runFromFlags, typeOverrides } from '../object-run.js';
 import type { LoadFlags, RunFlags } from '../object-run.js';
-import { inFile } from '../options.js';
+import { inFile, validChoice } from '../options.js';
 import { err, out } from '../output.js';
 import { parseLogLevel, printVerifierLog, verdictRow } from '../verifier-output.js';
 import { describeMap, formatMapLines } from './map.js';
@@ -138,12 +138,11 @@ export function registerProg(program: Command): void {
     .option('--section <name>', 'only the programs of this section')
     .option('--name <function>', 'only this program')
     .option('--linum', 'show file:line of each source line')
-    .option('--syntax <syntax>', 'llvm (llvm-objdump) or kernel (verifier log)', 'llvm')
+    .option('--syntax <syntax>', 'llvm (llvm-objdump) or kernel (verifier log)', validChoice(['llvm', 'kernel']), 'llvm')
     .option('--opcodes', 'show the raw bytes of each instruction')
     .option('--wat', 'print the WebAssembly module the JIT generates, as text')
     .option('--unsafe', 'with --wat: the unchecked module (page guards for what the verifier proved, region checks for the rest, no budget)'))
     .action((files: string[], flags: LoadFlags & { section?: string; name?: string; linum?: boolean; syntax: Syntax; opcodes?: boolean; wat?: boolean; unsafe?: boolean }) => {
-      if (flags.syntax !== 'llvm' && flags.syntax !== 'kernel') throw new TsbpfError(`--syntax: choose llvm or kernel, not '${flags.syntax}'`);
       if (flags.wat) {
         const collection = inFile(files.join(' + '), () => loadObject(files, flags));
         const chosen = collection.programs.filter((p) => (flags.name === undefined || p.spec.name === flags.name) && (flags.section === undefined || p.spec.section === flags.section));

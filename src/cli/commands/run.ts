@@ -1,6 +1,6 @@
 /** `tsbpf run FILE`: runs a raw or assembled program with the conformance convention. */
 import type { Command } from 'commander';
-import { engineByName } from '../../engines.js';
+import { ENGINE_NAMES, engineByName } from '../../engines.js';
 import { TsbpfError } from '../../errors.js';
 import { HelperTable } from '../../vm/helpers.js';
 import { Machine } from '../../vm/machine.js';
@@ -9,7 +9,7 @@ import { standardHelpers } from '../../vm/helpers/basic.js';
 import { loadProgramFile, parseHex, readFileBytes } from '../../node/files.js';
 import { hex64, out } from '../output.js';
 import { printTraceStep } from '../trace.js';
-import { inFile, parseCount } from '../options.js';
+import { inFile, parseCount, validChoice, validCount } from '../options.js';
 
 interface RunFlags {
   mem?: string;
@@ -30,12 +30,12 @@ export function registerRun(program: Command): void {
     .argument('<file>', 'program file')
     .option('--mem <hex>', 'input memory as hex bytes')
     .option('--mem-file <path>', 'input memory from a file')
-    .option('--engine <name>', 'execution engine: interp, jit', 'interp')
+    .option('--engine <name>', 'execution engine: interp, jit', validChoice(ENGINE_NAMES), 'interp')
     .option('--unsafe', 'unchecked mode: accesses guarded by page rights only, no default budget (only for programs a verifier accepted)')
     .option('--json', 'print {"r0":"0x…","insns":N}')
     .option('--trace', 'print every executed instruction with the registers it changed to stderr')
-    .option('--budget <n>', 'stop after this many instructions (default 10000000)')
-    .option('--syntax <syntax>', 'assembly syntax of text files: auto, llvm, conformance', 'auto')
+    .option('--budget <n>', 'stop after this many instructions (default 10000000)', validCount)
+    .option('--syntax <syntax>', 'assembly syntax of text files: auto, llvm, conformance', validChoice(['auto', 'llvm', 'conformance']), 'auto')
     .action((file: string, flags: RunFlags) => {
       if (flags.mem !== undefined && flags.memFile !== undefined) throw new TsbpfError('give --mem or --mem-file, not both');
       const engine = engineByName(flags.engine);

@@ -5,6 +5,7 @@
  * Exit status 1 when any program is rejected; a rejected program's log goes
  * to stderr the way libbpf/bpftool print the verifier log.
  */
+import { UsageError, validAttachType, validChoice, validLogLevel, validProgType } from '../options.js';
 import type { Command } from 'commander';
 import { basename } from 'node:path';
 import { TsbpfError } from '../../errors.js';
@@ -51,7 +52,7 @@ function parseMap(spec: string): VerifierMapSpec {
   const t = type === undefined ? NaN : /^\d+$/.test(type) ? Number(type) : types[type.toUpperCase()];
   const nums = [key, value, entries].map((x) => (x !== undefined && /^\d+$/.test(x) ? Number(x) : NaN));
   if (t === undefined || Number.isNaN(t) || nums.some((n) => Number.isNaN(n))) {
-    throw new TsbpfError(`--map ${spec}: expected TYPE:KEY_SIZE:VALUE_SIZE:MAX_ENTRIES[:FLAGS] (e.g. hash:4:8:16)`);
+    throw new UsageError(`--map ${spec}: expected TYPE:KEY_SIZE:VALUE_SIZE:MAX_ENTRIES[:FLAGS] (e.g. hash:4:8:16)`);
   }
   return { type: t, keySize: nums[0]!, valueSize: nums[1]!, maxEntries: nums[2]!, flags: flags !== undefined ? Number(flags) : 0 };
 }
@@ -67,17 +68,17 @@ export function registerVerify(program: Command): void {
     .command('verify')
     .description('verify a program (.s/.asm text, raw .bin instructions) or every program of a BPF object like the Linux verifier')
     .argument('<file>', 'program or object file')
-    .option('--prog-type <type>', 'program type (xdp, socket_filter, sched_cls, kprobe, ...); objects: overrides the section\'s type')
-    .option('--attach-type <type>', 'expected attach type (cgroup_inet_ingress, trace_fentry, trace_raw_tp, ...)')
+    .option('--prog-type <type>', 'program type (xdp, socket_filter, sched_cls, kprobe, ...); objects: overrides the section\'s type', validProgType)
+    .option('--attach-type <type>', 'expected attach type (cgroup_inet_ingress, trace_fentry, trace_raw_tp, ...)', validAttachType)
     .option('--attach-to <name>', 'raw tracing/LSM programs: the attach point (function, tp_btf tracepoint, LSM hook or iterator name), found in the kernel BTF')
-    .option('--log-level <n>', '0, 1 (the failing path) or 2 (every instruction); logs go to stderr', '0')
+    .option('--log-level <n>', '0, 1 (the failing path) or 2 (every instruction); logs go to stderr', validLogLevel, '0')
     .option('--json', 'print {"programs":[{name, section, type, accepted, error, insns_processed}]}')
     .option('--license <license>', 'license string (default GPL; objects: their license section)')
     .option('--map <spec>', 'a map for raw programs, by index: TYPE:KEY:VALUE:ENTRIES[:FLAGS] (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--btf <path>', 'kernel BTF (e.g. /sys/kernel/btf/vmlinux): CO-RE relocations of objects are resolved against it, and the verifier types kernel objects (tracing/LSM arguments, BTF pointers) with it; default: /sys/kernel/btf/vmlinux when present (else tsbpf\'s context types)')
     .option('--kconfig <file>', 'objects: kernel configuration for `.kconfig` externs, a .config file or gzip-compressed like /proc/config.gz (default: tsbpf\'s built-in Linux 6.18 x86-64 values)')
     .option('--no-ptr-leaks', 'check pointer leaks as for a loader without CAP_PERFMON (R0 leaks addr as return value, ...)')
-    .option('--syntax <syntax>', 'assembly syntax of text files: auto, llvm, conformance', 'auto')
+    .option('--syntax <syntax>', 'assembly syntax of text files: auto, llvm, conformance', validChoice(['auto', 'llvm', 'conformance']), 'auto')
     .option('--debug', 'objects: print the loader\'s log (libbpf-style debug lines) to stderr')
     .action((file: string, flags: VerifyFlags) => {
       const level = parseLogLevel(flags.logLevel);
