@@ -176,6 +176,8 @@ export function runFromFlags(files: readonly string[], flags: RunFlags): { colle
     const verdict = collection.verify(program);
     printVerifierLog(program.spec.name, verdict, parseLogLevel(flags.logLevel ?? '0'));
   }
+  // the JIT has no per-instruction hook: say so instead of silently switching engines
+  if (flags.trace && flags.engine === 'jit') err('note: --trace runs the program on the interpreter (the JIT cannot trace instructions)');
   const result = collection.run(program, {
     ...(flags.dataIn !== undefined ? { dataIn: readFileBytes(flags.dataIn) } : {}),
     ...(flags.ctxIn !== undefined ? { ctxIn: readFileBytes(flags.ctxIn) } : {}),

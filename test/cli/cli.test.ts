@@ -131,6 +131,13 @@ describe('bad input gives one clear line and a non-zero exit', () => {
     expect(tsbpf('frobnicate').status).toBe(2);
   });
 
+  it('--trace with --engine jit says that the interpreter runs the program', () => {
+    const r = tsbpf('run', text('r0 = 1\nexit\n'), '--trace', '--engine', 'jit');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('note: --trace runs the program on the interpreter (the JIT cannot trace instructions)');
+    expect(r.stdout).toContain('r0 = 0x1');
+  });
+
   it('an object with several programs and neither --name nor --section lists them instead of running the first', () => {
     const obj = fileURLToPath(new URL('../../examples/tail_dispatch.o', import.meta.url));
     const r = tsbpf('prog', 'run', obj, '--data-in', fileURLToPath(new URL('../../examples/inputs/ipv4_gre.bin', import.meta.url)));

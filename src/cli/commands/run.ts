@@ -7,7 +7,7 @@ import { Machine } from '../../vm/machine.js';
 import { prepareProgram } from '../../vm/program.js';
 import { standardHelpers } from '../../vm/helpers/basic.js';
 import { loadProgramFile, parseHex, readFileBytes } from '../../node/files.js';
-import { hex64, out } from '../output.js';
+import { err, hex64, out } from '../output.js';
 import { printTraceStep } from '../trace.js';
 import { inFile, parseCount, validChoice, validCount } from '../options.js';
 
@@ -51,6 +51,8 @@ export function registerRun(program: Command): void {
       const prog = inFile(file, () => prepareProgram(bytes, { name: file, helpers: machine.helpers }));
       const budget = flags.budget !== undefined ? parseCount(flags.budget, '--budget') : undefined;
       const trace = flags.trace ? printTraceStep : undefined;
+      // the JIT has no per-instruction hook: say so instead of silently switching engines
+      if (trace && flags.engine === 'jit') err('note: --trace runs the program on the interpreter (the JIT cannot trace instructions)');
       const runner = engine.load(machine, prog);
       const checked = !flags.unsafe;
       const result = inFile(file, () => runner.run({ args: [r1, mem?.length ?? 0], checked, ...(budget !== undefined ? { budget } : {}), ...(trace ? { trace } : {}) }));
