@@ -42,7 +42,7 @@ export function printVerifierLog(name: string, result: VerifyResult, level: 0 | 
     const errno = result.errno ?? 'EINVAL';
     err(`prog '${name}': BPF program load failed: ${ERRNO_TEXT[errno] ?? errno}`);
     err(`prog '${name}': -- BEGIN PROG LOAD LOG --`);
-    process.stderr.write(result.log);
+    process.stderr.write(level > 0 ? result.log : logTail(result.log));
     err('-- END PROG LOAD LOG --');
     err(`prog '${name}': failed to load: -${ERRNO_NUM[errno] ?? 22}`);
   } else if (level > 0) {
@@ -50,6 +50,21 @@ export function printVerifierLog(name: string, result: VerifyResult, level: 0 | 
     process.stderr.write(result.log);
     err('-- END PROG LOAD LOG --');
   }
+}
+
+/** Lines of a rejected program's log shown without `--log-level`: the end, where the failure is. */
+export const LOG_TAIL_LINES = 40;
+
+/**
+ * The last {@link LOG_TAIL_LINES} lines of a log, after a line saying how
+ * many came before: a program over the complexity limit logs a million
+ * lines, and the reason is at the end.
+ */
+export function logTail(log: string): string {
+  const lines = log.endsWith('\n') ? log.slice(0, -1).split('\n') : log.split('\n');
+  if (lines.length <= LOG_TAIL_LINES) return log;
+  const skipped = lines.length - LOG_TAIL_LINES;
+  return `... ${skipped} earlier line${skipped === 1 ? '' : 's'} (--log-level 1 prints the whole log)\n${lines.slice(skipped).join('\n')}\n`;
 }
 
 /** Parses `--log-level`. */

@@ -131,6 +131,18 @@ describe('bad input gives one clear line and a non-zero exit', () => {
     expect(tsbpf('frobnicate').status).toBe(2);
   });
 
+  it('a rejected program prints the end of its log; --log-level 1 prints all of it', () => {
+    const p = text([...Array<string>(60).fill('r0 = 0'), 'r0 = *(u64 *)(r10 + 8)', 'exit', ''].join('\n'));
+    const short = tsbpf('verify', p, '--prog-type', 'socket_filter');
+    expect(short.status).toBe(1);
+    expect(short.stderr).toContain('... 24 earlier lines (--log-level 1 prints the whole log)');
+    expect(short.stderr).toContain('60: (79) r0 = *(u64 *)(r10 +8)\ninvalid read from stack R10 off=8 size=8');
+    expect(short.stderr).not.toContain('\n0: (b7) r0 = 0');
+    const all = tsbpf('verify', p, '--prog-type', 'socket_filter', '--log-level', '1');
+    expect(all.stderr).toContain('\n0: (b7) r0 = 0');
+    expect(all.stderr).not.toContain('earlier lines');
+  });
+
   it('--trace with --engine jit says that the interpreter runs the program', () => {
     const r = tsbpf('run', text('r0 = 1\nexit\n'), '--trace', '--engine', 'jit');
     expect(r.status).toBe(0);
