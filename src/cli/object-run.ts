@@ -23,6 +23,8 @@ import { err } from './output.js';
 
 /** Flags of commands that load an object. */
 export interface LoadFlags {
+  /** Link several objects into one (`--link`). */
+  link?: boolean;
   btf?: string;
   kconfig?: string;
   cpus?: string;
@@ -60,6 +62,7 @@ export function addLoadOptions(cmd: Command): Command {
     .option('--cpus <n>', 'number of possible CPUs, i.e. per-CPU map slots (default 1)', validCount)
     .option('--prog-type <type>', 'program type of every program, overriding the section\'s (xdp, sched_cls, socket_filter, kprobe, kretprobe, ...)', validProgType)
     .option('--attach-type <type>', 'expected attach type of every program, overriding the section\'s (cgroup_inet_ingress, xdp, ...)', validAttachType)
+    .option('--link', 'link several object files into one (like `bpftool gen object`); without it, only prog load and prog show take several objects, side by side')
     .option('--debug', 'print the loader\'s log (what libbpf -d prints: maps, relocations, fix-ups, conventions) to stderr')
     .option('--no-verify', 'skip the verifier: programs then always run with bounds checks and a budget')
     .option('--log-level <n>', 'verifier log on stderr: 1 the failing path, 2 every instruction (rejected programs always print level 1)', validLogLevel, '0');
@@ -102,6 +105,9 @@ export function printLoaderLog(lines: readonly string[], flags: Pick<LoadFlags, 
 
 /** Opens and loads the object files. */
 export function loadObject(files: readonly string[], flags: LoadFlags): Collection {
+  if (files.length > 1 && !flags.link) {
+    throw new UsageError(`${files.length} object files given: --link links them into one (like bpftool gen object)`);
+  }
   const cpus = flags.cpus !== undefined ? parseCount(flags.cpus, '--cpus') : 1;
   const { progType, attachType } = typeOverrides(flags);
   // As libbpf on the machine: CO-RE, ksyms and the verifier's kernel types from --btf, else the running kernel's BTF when there is one.

@@ -143,6 +143,19 @@ describe('bad input gives one clear line and a non-zero exit', () => {
     expect(all.stderr).not.toContain('earlier lines');
   });
 
+  it('several objects load side by side; linking them is --link', () => {
+    const a = fileURLToPath(new URL('../../examples/xdp_firewall.o', import.meta.url));
+    const b = fileURLToPath(new URL('../../examples/proto_count.o', import.meta.url));
+    const both = tsbpf('prog', 'load', a, b, '--json');
+    expect(both.status, both.stderr).toBe(0);
+    expect(JSON.parse(both.stdout).programs.map((p: { object: string; name: string }) => [p.object, p.name])).toEqual([[a, 'xdp_firewall'], [b, 'proto_count']]);
+    const text = tsbpf('prog', 'load', a, b).stdout;
+    expect(text).toMatch(/^object xdp_firewall: [^]*^object proto_count: /m);
+    const run = tsbpf('prog', 'run', a, b);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('error: 2 object files given: --link links them into one (like bpftool gen object)');
+  });
+
   it('--trace with --engine jit says that the interpreter runs the program', () => {
     const r = tsbpf('run', text('r0 = 1\nexit\n'), '--trace', '--engine', 'jit');
     expect(r.status).toBe(0);

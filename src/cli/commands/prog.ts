@@ -68,46 +68,75 @@ function flushTrace(collection: Collection, echo: boolean): string[] {
   return lines;
 }
 
+/**
+ * Verifies every program of a loaded collection and prints what `prog load`
+ * shows of it (nothing with --json: the rows are returned for the caller to
+ * print); a rejected program sets exit status 1.
+ */
+function listLoaded(collection: Collection, flags: LoadFlags & { json?: boolean }): object[] {
+  const o = collection.object;
+  const level = parseLogLevel(flags.logLevel ?? '0');
+  const verdicts = collection.programs.map((p) => (collection.verifies ? collection.verify(p) : null));
+  collection.programs.forEach((p, i) => {
+    const v = verdicts[i];
+    if (v) printVerifierLog(p.spec.name, v, level);
+  });
+  if (verdicts.some((v) => v !== null && !v.accepted)) process.exitCode = 1;
+  if (flags.json) {
+    return collection.programs.map((p, i) => {
+      const v = verdicts[i];
+      return v
+        ? verdictRow(p.spec.name, p.spec.section, progTypeName(p.typeId), v)
+        : { name: p.spec.name, section: p.spec.section, type: progTypeName(p.typeId), accepted: null, error: null, insns_processed: null };
+    });
+  }
+  out(`object ${o.name}: license '${o.license}', ${o.btf ? `BTF (${o.btf.ownTypes.length} types)` : 'no BTF'}${o.btfExt ? ', BTF.ext' : ''}`);
+  collection.programs.forEach((p, i) => {
+    const subs = p.spec.functions.slice(1).map((f) => f.name);
+    const v = verdicts[i];
+    const verdict = v === null ? (p.spec.loadError ? `NOT LOADED: ${p.spec.loadError.message}` : 'not verified')
+      : v.accepted ? `verified (${v.insnsProcessed} insns processed)` : v.stage === 'loader' ? `NOT LOADED: ${v.error}` : `REJECTED: ${v.error}`;
+    const slots = p.spec.insns.length / 8;
+    const cannotRun = p.runError && (v === null || v.accepted) ? `  cannot run in tsbpf: ${p.runError}` : '';
+    out(`prog ${i}: ${progTypeName(p.typeId)}  name ${p.spec.name}  section ${p.spec.section}  ${slots} insns (${slots * 8} bytes)${subs.length ? `  subprograms ${subs.join(', ')}` : ''}  ${verdict}${cannotRun}`);
+  });
+  collection.maps.forEach((_m, i) => out(describeMap(collection, i)));
+  return [];
+}
+
+/** The rows `prog show` prints for a collection (printed here without --json; returned for the caller with it). */
+function showPrograms(collection: Collection, flags: { json?: boolean }): object[] {
+  const rows = collection.programs.map((p) => ({
+    name: p.spec.name, section: p.spec.section, type: progTypeName(p.typeId),
+    expected_attach_type: p.spec.expectedAttachTypeName ?? null, rule: p.spec.sectionRule, loader: p.spec.sectionRuleKind,
+    tail_call: p.spec.tailCall ?? null, load_error: p.spec.loadError?.message ?? null, run_error: p.runError ?? null,
+  }));
+  if (flags.json) return rows;
+  rows.forEach((r, i) => {
+    const tail = r.tail_call ? `  tail call: key ${r.tail_call.key} of ${r.tail_call.mapId !== undefined ? `the prog array with id ${r.tail_call.mapId}` : r.tail_call.map !== undefined ? `prog array '${r.tail_call.map}'` : 'the last prog array'} (${r.tail_call.loader})` : '';
+    out(`prog ${i}: ${r.type}${r.expected_attach_type ? `/${r.expected_attach_type}` : ''}  name ${r.name}  section ${r.section}  rule ${r.rule || '(none)'} (${r.loader})${tail}${r.load_error ? `  NOT LOADED: ${r.load_error}` : ''}${r.run_error ? `  cannot run in tsbpf: ${r.run_error}` : ''}`);
+  });
+  collection.maps.forEach((_m, i) => out(describeMap(collection, i)));
+  return [];
+}
+
 /** Registers `prog` and its subcommands. */
 export function registerProg(program: Command): void {
   const prog = program.command('prog').description('load, inspect and run the programs of BPF object files (like bpftool prog)');
 
   addLoadOptions(prog.command('load')
-    .description('load object files (several are linked like `bpftool gen object`), verify every program, and list programs and maps')
+    .description('load object files (side by side; with --link, linked into one like `bpftool gen object`), verify every program, and list programs and maps')
     .argument('<objects...>', 'ELF object files built by clang -target bpf')
-    .option('--json', 'print {"programs":[{"name","section","type","accepted","error","insns_processed"}]}'))
+    .option('--json', 'print {"programs":[{"name","section","type","accepted","error","insns_processed"}]} (with "object" on each row when several objects load side by side)'))
     .action((files: string[], flags: LoadFlags & { json?: boolean }) => {
-      const collection = inFile(files.join(' + '), () => loadObject(files, flags));
-      const o = collection.object;
-      const level = parseLogLevel(flags.logLevel ?? '0');
-      const verdicts = collection.programs.map((p) => (collection.verifies ? collection.verify(p) : null));
-      collection.programs.forEach((p, i) => {
-        const v = verdicts[i];
-        if (v) printVerifierLog(p.spec.name, v, level);
-      });
-      if (verdicts.some((v) => v !== null && !v.accepted)) process.exitCode = 1;
-      if (flags.json) {
-        out(JSON.stringify({
-          programs: collection.programs.map((p, i) => {
-            const v = verdicts[i];
-            return v
-              ? verdictRow(p.spec.name, p.spec.section, progTypeName(p.typeId), v)
-              : { name: p.spec.name, section: p.spec.section, type: progTypeName(p.typeId), accepted: null, error: null, insns_processed: null };
-          }),
-        }));
-        return;
+      const groups = flags.link || files.length === 1 ? [files] : files.map((f) => [f]);
+      const rows: object[] = [];
+      for (const group of groups) {
+        const collection = inFile(group.join(' + '), () => loadObject(group, flags));
+        const listed = listLoaded(collection, flags);
+        rows.push(...(groups.length > 1 ? listed.map((r) => ({ object: group[0], ...r })) : listed));
       }
-      out(`object ${o.name}: license '${o.license}', ${o.btf ? `BTF (${o.btf.ownTypes.length} types)` : 'no BTF'}${o.btfExt ? ', BTF.ext' : ''}`);
-      collection.programs.forEach((p, i) => {
-        const subs = p.spec.functions.slice(1).map((f) => f.name);
-        const v = verdicts[i];
-        const verdict = v === null ? (p.spec.loadError ? `NOT LOADED: ${p.spec.loadError.message}` : 'not verified')
-          : v.accepted ? `verified (${v.insnsProcessed} insns processed)` : v.stage === 'loader' ? `NOT LOADED: ${v.error}` : `REJECTED: ${v.error}`;
-        const slots = p.spec.insns.length / 8;
-        const cannotRun = p.runError && (v === null || v.accepted) ? `  cannot run in tsbpf: ${p.runError}` : '';
-        out(`prog ${i}: ${progTypeName(p.typeId)}  name ${p.spec.name}  section ${p.spec.section}  ${slots} insns (${slots * 8} bytes)${subs.length ? `  subprograms ${subs.join(', ')}` : ''}  ${verdict}${cannotRun}`);
-      });
-      collection.maps.forEach((_m, i) => out(describeMap(collection, i)));
+      if (flags.json) out(JSON.stringify({ programs: rows }));
     });
 
   addLoadOptions(prog.command('show')
@@ -115,21 +144,14 @@ export function registerProg(program: Command): void {
     .argument('<objects...>', 'ELF object files')
     .option('--json', 'print [{"name","section","type","expected_attach_type","rule","loader","tail_call","load_error","run_error"}]'))
     .action((files: string[], flags: LoadFlags & { json?: boolean }) => {
-      const collection = inFile(files.join(' + '), () => loadObject(files, { ...flags, verify: false }));
-      const rows = collection.programs.map((p) => ({
-        name: p.spec.name, section: p.spec.section, type: progTypeName(p.typeId),
-        expected_attach_type: p.spec.expectedAttachTypeName ?? null, rule: p.spec.sectionRule, loader: p.spec.sectionRuleKind,
-        tail_call: p.spec.tailCall ?? null, load_error: p.spec.loadError?.message ?? null, run_error: p.runError ?? null,
-      }));
-      if (flags.json) {
-        out(JSON.stringify(rows));
-        return;
+      const groups = flags.link || files.length === 1 ? [files] : files.map((f) => [f]);
+      const all: object[] = [];
+      for (const group of groups) {
+        const collection = inFile(group.join(' + '), () => loadObject(group, { ...flags, verify: false }));
+        const rows = showPrograms(collection, flags);
+        all.push(...(groups.length > 1 ? rows.map((r) => ({ object: group[0], ...r })) : rows));
       }
-      rows.forEach((r, i) => {
-        const tail = r.tail_call ? `  tail call: key ${r.tail_call.key} of ${r.tail_call.mapId !== undefined ? `the prog array with id ${r.tail_call.mapId}` : r.tail_call.map !== undefined ? `prog array '${r.tail_call.map}'` : 'the last prog array'} (${r.tail_call.loader})` : '';
-        out(`prog ${i}: ${r.type}${r.expected_attach_type ? `/${r.expected_attach_type}` : ''}  name ${r.name}  section ${r.section}  rule ${r.rule || '(none)'} (${r.loader})${tail}${r.load_error ? `  NOT LOADED: ${r.load_error}` : ''}${r.run_error ? `  cannot run in tsbpf: ${r.run_error}` : ''}`);
-      });
-      collection.maps.forEach((_m, i) => out(describeMap(collection, i)));
+      if (flags.json) out(JSON.stringify(all));
     });
 
   addLoadOptions(prog.command('dump')
