@@ -85,6 +85,25 @@ function randomProgram(r: () => number, n: number): CbpfInsn[] {
   return prog;
 }
 
+describe('corner cases', () => {
+  const one = { data: Uint8Array.from([1, 2, 3, 4, 5, 6]), wireLen: 6 };
+  const alu = (a: number, o: number, x: number) => runCompiled([insn(Class.LD | Mode.IMM, a), insn(Class.LDX | Mode.IMM, x), insn(Class.ALU | o | Src.X), insn(Class.RET | RetVal.A)], [one])[0];
+  it('shifts by an X of 32 or more give 0; by 31 they shift; division by an X of 0 rejects', () => {
+    expect([alu(1, AluOp.LSH, 31), alu(1, AluOp.LSH, 32), alu(0x80000000, AluOp.RSH, 31), alu(0x80000000, AluOp.RSH, 32), alu(5, AluOp.LSH, 0xffffffff)]).toEqual([0x80000000, 0, 1, 0, 0]);
+    expect([alu(7, AluOp.DIV, 0), alu(7, AluOp.MOD, 0), alu(0xffffffff, AluOp.DIV, 2), alu(7, AluOp.MOD, 4)]).toEqual([0, 0, 0x7fffffff, 3]);
+  });
+  it('loads: big-endian, bounded by the captured length without wrap-around', () => {
+    const ld = (code: number, k: number, x = 0) => runCompiled([insn(Class.LDX | Mode.IMM, x), insn(code, k), insn(Class.RET | RetVal.A)], [one])[0];
+    expect([ld(Class.LD | Size.W | Mode.ABS, 2), ld(Class.LD | Size.H | Mode.ABS, 4), ld(Class.LD | Size.B | Mode.ABS, 5)]).toEqual([0x03040506, 0x0506, 6]);
+    expect([ld(Class.LD | Size.W | Mode.ABS, 3), ld(Class.LD | Size.B | Mode.ABS, 6), ld(Class.LD | Size.B | Mode.ABS, 0xffffffff)]).toEqual([0, 0, 0]);
+    expect([ld(Class.LD | Size.H | Mode.IND, 1, 3), ld(Class.LD | Size.B | Mode.IND, 1, 0xffffffff), ld(Class.LD | Size.B | Mode.IND, 0xffffffff, 1)]).toEqual([0x0506, 0, 0]);
+  });
+  it('refuses what it cannot compile, naming the instruction', () => {
+    expect(() => compileClassic([insn(Class.LD | Mode.IMM, 1), insn(0xff)])).toThrow('unknown opcode 0xff (insn 1)');
+    expect(() => compileClassic([insn(Class.JMP | JmpOp.JA, 5), insn(Class.RET)])).toThrow('jump to 6 outside the program (or backwards) (insn 0)');
+  });
+});
+
 describe('random classic programs: compiled = interpreted', () => {
   it('2,000 programs over 8 packets each', () => {
     const r = rng(13);
