@@ -99,7 +99,7 @@ const PCAP_MAGIC_NS = 0xa1b23c4d;
 const PCAPNG_SHB = 0x0a0d0d0a;
 const PCAPNG_BOM = 0x1a2b3c4d;
 /** Largest record tsbpf accepts (256 KiB, libpcap's MAXIMUM_SNAPLEN). */
-const MAX_RECORD = 262144;
+export const MAX_RECORD = 262144;
 /** Largest pcapng block (16 MiB, libpcap's limit). */
 const MAX_BLOCK = 16 * 1024 * 1024;
 
@@ -119,6 +119,16 @@ export class CaptureReader {
   private little = true;
   private nano = false;
   private packets = 0;
+
+  /** Whether the file's fields are little-endian (pcap: from its magic; pcapng: the current section's). */
+  get littleEndian(): boolean {
+    return this.little;
+  }
+
+  /** pcap: whether timestamps are in nanoseconds (magic 0xa1b23c4d) rather than microseconds. */
+  get nanosecond(): boolean {
+    return this.nano;
+  }
 
   /** The damage found, reported by {@link end} once the packets before it are out. */
   private damage: CaptureError | undefined;

@@ -1,0 +1,207 @@
+/**
+ * A classic filter (a tcpdump expression compiled by src/cbpf/filter) over
+ * a capture file, as `tcpdump -r FILE EXPR` runs it. The fast path, for
+ * pcap files and the JIT: the file is read in chunks straight into the
+ * compiled filter's WebAssembly memory and the records are walked in place,
+ * so a packet costs a header read and one call, with nothing copied or
+ * allocated. pcapng files, the interpreter, and programs the compiler
+ * leaves to the interpreter (backward jumps) take the general path through
+ * the capture reader.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { TsbpfError } from '../errors.js';
+import { CaptureError, CaptureReader, MAX_RECORD } from '../capture/read.js';
+import type { CaptureFormat, CaptureInterface } from '../capture/read.js';
+import type { CbpfInsn } from '../cbpf/insn.js';
+import { runClassic } from '../cbpf/interpreter.js';
+import { compileClassic, hasBackwardJump } from '../jit/classic.js';
+
+/** A packet the filter accepted, as `onMatch` hears it. */
+export interface MatchedPacket {
+  /** 0-based index of the packet in the file. */
+  index: number;
+  /** The captured bytes: a view valid only during the call. */
+  data: Uint8Array;
+  origLen: number;
+  sec: number;
+  nsec: number;
+  iface: number;
+}
+
+/** Options of {@link filterCaptureFile}. */
+export interface FilterFileOptions {
+  /** `jit` (default): the filter compiled to WebAssembly; `interp`: the classic interpreter. */
+  engine?: 'interp' | 'jit';
+  /** Hears every accepted packet, in file order. */
+  onMatch?: (packet: MatchedPacket) => void;
+  /** Bytes read at a time (default 1 MiB; small values exercise records cut by chunk ends). */
+  chunkSize?: number;
+}
+
+/** What a filtered capture held. */
+export interface FilterFileResult {
+  format: CaptureFormat;
+  interfaces: readonly CaptureInterface[];
+  /** The link type the filter was compiled for. */
+  linkType: number;
+  packets: number;
+  matched: number;
+}
+
+/** Bytes read at a time. */
+const CHUNK = 1 << 20;
+
+function fileError(err: unknown, path: string): never {
+  if (err instanceof TsbpfError) throw err.location.file === undefined ? err.withLocation({ file: path }) : err;
+  const code = (err as NodeJS.ErrnoException).code;
+  throw new TsbpfError(code === 'ENOENT' ? 'cannot read file: no such file' : `cannot read file: ${err instanceof Error ? err.message : String(err)}`, { file: path });
+}
+
+/**
+ * Runs the filter `compile(linkType)` gives (called once, with the
+ * capture's link type) over every packet of the capture at `path`. A
+ * damaged file throws after every packet before the damage was filtered,
+ * naming the file, the byte offset and the packet.
+ */
+export function filterCaptureFile(path: string, compile: (linkType: number) => readonly CbpfInsn[], options: FilterFileOptions = {}): FilterFileResult {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    fileError(err, path);
+  }
+  try {
+    return filterFd(fd, compile, options);
+  } catch (err) {
+    if (err instanceof TsbpfError && err.location.file === undefined) throw err.withLocation({ file: path });
+    throw err;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function filterFd(fd: number, compile: (linkType: number) => readonly CbpfInsn[], options: FilterFileOptions): FilterFileResult {
+  const first = new Uint8Array(24);
+  const n = readSync(fd, first, 0, 24, 0);
+  const reader = new CaptureReader();
+  // the pcap file header alone tells format, byte order and link type
+  reader.feed(first.subarray(0, Math.min(n, 24)), () => undefined);
+  if (reader.format === 'pcap' && reader.interfaces.length === 1) {
+    const linkType = reader.interfaces[0]!.linkType;
+    const prog = compile(linkType);
+    if ((options.engine ?? 'jit') === 'jit' && !hasBackwardJump(prog)) {
+      return { format: 'pcap', interfaces: reader.interfaces, linkType, ...scanPcap(fd, prog, reader, options) };
+    }
+    return general(fd, prog, linkType, options);
+  }
+  // pcapng (or too short to tell): the reader finds the interfaces; libpcap wants one link type for all of them
+  let prog: readonly CbpfInsn[] | undefined;
+  let linkType = -1;
+  const r = new CaptureReader();
+  let packets = 0;
+  let matched = 0;
+  const chunk = options.chunkSize ?? CHUNK;
+  const buf = new Uint8Array(chunk);
+  for (let pos = 0; ;) {
+    const got = readSync(fd, buf, 0, chunk, pos);
+    if (got === 0) break;
+    pos += got;
+    r.feed(buf.subarray(0, got), (p) => {
+      if (prog === undefined) {
+        linkType = p.linkType;
+        prog = compile(linkType);
+      } else if (p.linkType !== linkType) {
+        throw new CaptureError(`interface ${p.iface} has link type ${p.linkType}, not ${linkType} like the first: a filter is compiled for one link type (libpcap refuses such files too)`, pos, packets);
+      }
+      if (runClassic(prog, p.data, { wireLen: p.origLen }) !== 0) {
+        matched++;
+        options.onMatch?.({ index: packets, data: p.data, origLen: p.origLen, sec: p.sec, nsec: p.nsec, iface: p.iface });
+      }
+      packets++;
+    });
+  }
+  r.end();
+  if (prog === undefined) linkType = r.interfaces[0]?.linkType ?? 1;
+  return { format: r.format ?? 'pcapng', interfaces: r.interfaces, linkType, packets, matched };
+}
+
+/** The interpreter over the capture reader's packets (pcap files the fast path does not take). */
+function general(fd: number, prog: readonly CbpfInsn[], linkType: number, options: FilterFileOptions): FilterFileResult {
+  const r = new CaptureReader();
+  const chunk = options.chunkSize ?? CHUNK;
+  const buf = new Uint8Array(chunk);
+  let packets = 0;
+  let matched = 0;
+  for (let pos = 0; ;) {
+    const got = readSync(fd, buf, 0, chunk, pos);
+    if (got === 0) break;
+    pos += got;
+    r.feed(buf.subarray(0, got), (p) => {
+      if (runClassic(prog, p.data, { wireLen: p.origLen }) !== 0) {
+        matched++;
+        options.onMatch?.({ index: packets, data: p.data, origLen: p.origLen, sec: p.sec, nsec: p.nsec, iface: p.iface });
+      }
+      packets++;
+    });
+  }
+  r.end();
+  return { format: 'pcap', interfaces: r.interfaces, linkType, packets, matched };
+}
+
+/**
+ * pcap records walked in the compiled filter's memory: each chunk is read
+ * after what was left of the previous one (a record cut by the chunk end),
+ * and each complete record runs where it lies.
+ */
+function scanPcap(fd: number, prog: readonly CbpfInsn[], reader: CaptureReader, options: FilterFileOptions): { packets: number; matched: number } {
+  const chunk = options.chunkSize ?? CHUNK;
+  const filter = compileClassic(prog, 2 * Math.max(chunk, MAX_RECORD + 16) + 65536);
+  const little = reader.littleEndian;
+  const nano = reader.nanosecond;
+  const onMatch = options.onMatch;
+  let bytes = new Uint8Array(filter.memory.buffer);
+  let view = new DataView(filter.memory.buffer);
+  let packets = 0;
+  let matched = 0;
+  let filePos = 24; // the file offset of memory byte 0 of the current window
+  let have = 0; // bytes of the window in memory
+  let atEof = false;
+  for (;;) {
+    if (!atEof) {
+      // room for a whole record after a cut one, whatever the chunk size
+      const room = Math.max(chunk, MAX_RECORD + 16);
+      if (have + room > bytes.length) {
+        filter.ensure(have + room);
+        bytes = new Uint8Array(filter.memory.buffer);
+        view = new DataView(filter.memory.buffer);
+      }
+      const got = readSync(fd, bytes, have, room, filePos + have);
+      if (got === 0) atEof = true;
+      have += got;
+    }
+    let at = 0;
+    while (at + 16 <= have) {
+      const caplen = view.getUint32(at + 8, little);
+      if (caplen > MAX_RECORD) throw new CaptureError(`packet record of ${caplen} bytes is larger than ${MAX_RECORD}`, filePos + at + 8, packets);
+      if (at + 16 + caplen > have) break;
+      const origLen = view.getUint32(at + 12, little);
+      if (filter.run(at + 16, caplen, origLen) !== 0) {
+        matched++;
+        if (onMatch) {
+          const frac = view.getUint32(at + 4, little);
+          onMatch({ index: packets, data: bytes.subarray(at + 16, at + 16 + caplen), origLen, sec: view.getUint32(at, little), nsec: nano ? frac : frac * 1000, iface: 0 });
+        }
+      }
+      packets++;
+      at += 16 + caplen;
+    }
+    if (atEof) {
+      if (at < have) throw new CaptureError(`truncated packet record (${have - at} bytes left)`, filePos + at, packets);
+      return { packets, matched };
+    }
+    // keep the cut record: move it to the front and read the next chunk after it
+    bytes.copyWithin(0, at, have);
+    filePos += at;
+    have -= at;
+  }
+}
