@@ -58,6 +58,18 @@ export class ClassicRunError extends TsbpfError {
 
 const OUT = Symbol('out of bounds');
 
+// The opcode fields as plain module constants: the hot loop then reads no imported bindings (which some
+// module loaders turn into getters).
+const C_LD = Class.LD, C_LDX = Class.LDX, C_ST = Class.ST, C_STX = Class.STX, C_ALU = Class.ALU, C_JMP = Class.JMP, C_RET = Class.RET, C_MISC = Class.MISC;
+const M_ABS = Mode.ABS, M_IND = Mode.IND, M_LEN = Mode.LEN, M_IMM = Mode.IMM, M_MEM = Mode.MEM, M_MSH = Mode.MSH;
+const S_W = Size.W, S_H = Size.H, S_B = Size.B;
+const R_K = RetVal.K, R_A = RetVal.A, R_X = RetVal.X;
+const SRC_X = Src.X;
+const A_ADD = AluOp.ADD, A_SUB = AluOp.SUB, A_MUL = AluOp.MUL, A_DIV = AluOp.DIV, A_MOD = AluOp.MOD, A_OR = AluOp.OR, A_AND = AluOp.AND,
+  A_XOR = AluOp.XOR, A_LSH = AluOp.LSH, A_RSH = AluOp.RSH, A_NEG = AluOp.NEG;
+const J_JA = JmpOp.JA, J_JEQ = JmpOp.JEQ, J_JGT = JmpOp.JGT, J_JGE = JmpOp.JGE, J_JSET = JmpOp.JSET;
+const X_TAX = MiscOp.TAX, X_TXA = MiscOp.TXA;
+
 /** Runs `prog` on `packet`; returns the filter's result (u32: 0 rejects, else the bytes to keep). */
 export function runClassic(prog: readonly CbpfInsn[], packet: Uint8Array, options: ClassicRunOptions = {}): number {
   const buflen = packet.length;
@@ -67,62 +79,49 @@ export function runClassic(prog: readonly CbpfInsn[], packet: Uint8Array, option
   let a = 0;
   let x = 0;
   let budget = options.budget ?? 1_000_000;
-  /** A load of `size` bytes at `k` (u32 arithmetic as in C), or OUT. */
-  const load = (k: number, bytes: number): number | typeof OUT => {
-    if (linux && (k | 0) < 0) return special(k | 0, bytes);
-    if (k > buflen || bytes > buflen - k) return OUT;
-    return read(packet, k, bytes);
-  };
-  const special = (off: number, bytes: number): number | typeof OUT => {
-    const m = linux!;
-    if (off >= SKF_AD_OFF && off < SKF_AD_OFF + SKF_AD_MAX) return ancillary(m, off - SKF_AD_OFF, a, x);
-    const base = off >= SKF_NET_OFF && off < SKF_AD_OFF ? (m.networkOffset ?? 14) + (off - SKF_NET_OFF) : off >= SKF_LL_OFF && off < SKF_NET_OFF ? off - SKF_LL_OFF : -1;
-    if (base < 0 || base + bytes > buflen) return OUT;
-    return read(packet, base, bytes);
-  };
   for (let pc = 0; ; pc++) {
     if (pc < 0 || pc >= prog.length) throw new ClassicRunError('jump out of the program', pc);
     if (--budget < 0) throw new ClassicRunError(`instruction budget of ${options.budget ?? 1_000_000} spent`, pc);
     const { code, k } = prog[pc]!;
     switch (code & 0x07) {
-      case Class.RET:
+      case C_RET:
         switch (code & 0x18) {
-          case RetVal.K: return k >>> 0;
-          case RetVal.A: return a >>> 0;
-          case RetVal.X: return x >>> 0;
+          case R_K: return k >>> 0;
+          case R_A: return a >>> 0;
+          case R_X: return x >>> 0;
           default: throw new ClassicRunError(`unknown opcode 0x${code.toString(16)}`, pc);
         }
-      case Class.LD: {
+      case C_LD: {
         const bytes = loadBytes(code);
         switch (code & 0xe0) {
-          case Mode.ABS: {
-            const v = load(k >>> 0, bytes);
+          case M_ABS: {
+            const v = linux && (k | 0) < 0 ? special(linux, packet, k | 0, bytes, a, x) : bounded(packet, k >>> 0, bytes);
             if (v === OUT) return 0;
             a = v;
             break;
           }
-          case Mode.IND: {
+          case M_IND: {
             // libpcap: k > buflen, X > buflen - k, or the bytes past the end fail (u32 arithmetic, no wrap-around)
             if (linux && ((x + k) | 0) < 0) {
-              const v = special((x + k) | 0, bytes);
+              const v = special(linux, packet, (x + k) | 0, bytes, a, x);
               if (v === OUT) return 0;
               a = v;
               break;
             }
             if (k >>> 0 > buflen || x >>> 0 > buflen - (k >>> 0)) return 0;
-            const v = load((x + k) >>> 0, bytes);
+            const v = bounded(packet, (x + k) >>> 0, bytes);
             if (v === OUT) return 0;
             a = v;
             break;
           }
-          case Mode.LEN:
-            if ((code & 0x18) !== Size.W) throw new ClassicRunError(`unknown opcode 0x${code.toString(16)}`, pc);
+          case M_LEN:
+            if ((code & 0x18) !== S_W) throw new ClassicRunError(`unknown opcode 0x${code.toString(16)}`, pc);
             a = wirelen;
             break;
-          case Mode.IMM:
+          case M_IMM:
             a = k;
             break;
-          case Mode.MEM:
+          case M_MEM:
             if (k >>> 0 >= MEMWORDS) throw new ClassicRunError(`scratch slot M[${k >>> 0}] out of range`, pc);
             a = mem[k]!;
             break;
@@ -131,17 +130,17 @@ export function runClassic(prog: readonly CbpfInsn[], packet: Uint8Array, option
         }
         break;
       }
-      case Class.LDX:
+      case C_LDX:
         switch (code & 0xe0) {
-          case Mode.IMM: x = k; break;
-          case Mode.LEN: x = wirelen; break;
-          case Mode.MEM:
+          case M_IMM: x = k; break;
+          case M_LEN: x = wirelen; break;
+          case M_MEM:
             if (k >>> 0 >= MEMWORDS) throw new ClassicRunError(`scratch slot M[${k >>> 0}] out of range`, pc);
             x = mem[k]!;
             break;
-          case Mode.MSH: {
-            if ((code & 0x18) !== Size.B) throw new ClassicRunError(`unknown opcode 0x${code.toString(16)}`, pc);
-            const v = load(k >>> 0, 1);
+          case M_MSH: {
+            if ((code & 0x18) !== S_B) throw new ClassicRunError(`unknown opcode 0x${code.toString(16)}`, pc);
+            const v = linux && (k | 0) < 0 ? special(linux, packet, k | 0, 1, a, x) : bounded(packet, k >>> 0, 1);
             if (v === OUT) return 0;
             x = (v & 0xf) << 2;
             break;
@@ -150,57 +149,57 @@ export function runClassic(prog: readonly CbpfInsn[], packet: Uint8Array, option
             throw new ClassicRunError(`unknown opcode 0x${code.toString(16)}`, pc);
         }
         break;
-      case Class.ST:
-      case Class.STX:
+      case C_ST:
+      case C_STX:
         if (k >>> 0 >= MEMWORDS) throw new ClassicRunError(`scratch slot M[${k >>> 0}] out of range`, pc);
-        mem[k] = (code & 0x07) === Class.ST ? a : x;
+        mem[k] = (code & 0x07) === C_ST ? a : x;
         break;
-      case Class.ALU: {
-        const v = (code & 0x08) === Src.X ? x >>> 0 : k >>> 0;
+      case C_ALU: {
+        const v = (code & 0x08) === SRC_X ? x >>> 0 : k >>> 0;
         switch (code & 0xf0) {
-          case AluOp.ADD: a = (a + v) >>> 0; break;
-          case AluOp.SUB: a = (a - v) >>> 0; break;
-          case AluOp.MUL: a = Math.imul(a, v) >>> 0; break;
-          case AluOp.DIV:
+          case A_ADD: a = (a + v) >>> 0; break;
+          case A_SUB: a = (a - v) >>> 0; break;
+          case A_MUL: a = Math.imul(a, v) >>> 0; break;
+          case A_DIV:
             if (v === 0) return 0;
             a = Math.floor((a >>> 0) / v) >>> 0;
             break;
-          case AluOp.MOD:
+          case A_MOD:
             if (v === 0) return 0;
             a = ((a >>> 0) % v) >>> 0;
             break;
-          case AluOp.OR: a = (a | v) >>> 0; break;
-          case AluOp.AND: a = (a & v) >>> 0; break;
-          case AluOp.XOR: a = (a ^ v) >>> 0; break;
-          case AluOp.LSH: a = v < 32 ? (a << v) >>> 0 : 0; break;
-          case AluOp.RSH: a = v < 32 ? (a >>> 0) >>> v : 0; break;
-          case AluOp.NEG: a = (-a) >>> 0; break;
+          case A_OR: a = (a | v) >>> 0; break;
+          case A_AND: a = (a & v) >>> 0; break;
+          case A_XOR: a = (a ^ v) >>> 0; break;
+          case A_LSH: a = v < 32 ? (a << v) >>> 0 : 0; break;
+          case A_RSH: a = v < 32 ? (a >>> 0) >>> v : 0; break;
+          case A_NEG: a = (-a) >>> 0; break;
           default: throw new ClassicRunError(`unknown opcode 0x${code.toString(16)}`, pc);
         }
         break;
       }
-      case Class.JMP: {
+      case C_JMP: {
         const o = code & 0xf0;
-        if (o === JmpOp.JA) {
+        if (o === J_JA) {
           pc += k | 0;
           break;
         }
-        const v = (code & 0x08) === Src.X ? x >>> 0 : k >>> 0;
+        const v = (code & 0x08) === SRC_X ? x >>> 0 : k >>> 0;
         const av = a >>> 0;
         let taken: boolean;
         switch (o) {
-          case JmpOp.JEQ: taken = av === v; break;
-          case JmpOp.JGT: taken = av > v; break;
-          case JmpOp.JGE: taken = av >= v; break;
-          case JmpOp.JSET: taken = (av & v) !== 0; break;
+          case J_JEQ: taken = av === v; break;
+          case J_JGT: taken = av > v; break;
+          case J_JGE: taken = av >= v; break;
+          case J_JSET: taken = (av & v) !== 0; break;
           default: throw new ClassicRunError(`unknown opcode 0x${code.toString(16)}`, pc);
         }
         pc += taken ? prog[pc]!.jt : prog[pc]!.jf;
         break;
       }
-      case Class.MISC:
-        if ((code & 0xf8) === MiscOp.TAX) x = a;
-        else if ((code & 0xf8) === MiscOp.TXA) a = x;
+      case C_MISC:
+        if ((code & 0xf8) === X_TAX) x = a;
+        else if ((code & 0xf8) === X_TXA) a = x;
         else throw new ClassicRunError(`unknown opcode 0x${code.toString(16)}`, pc);
         break;
       default:
@@ -209,12 +208,26 @@ export function runClassic(prog: readonly CbpfInsn[], packet: Uint8Array, option
   }
 }
 
+/** A load of `bytes` at `k` (u32 arithmetic as libpcap's C), or OUT past the captured bytes. */
+function bounded(packet: Uint8Array, k: number, bytes: number): number | typeof OUT {
+  if (k > packet.length || bytes > packet.length - k) return OUT;
+  return read(packet, k, bytes);
+}
+
+/** Linux's special offsets: ancillary data, or bytes relative to the network or link-layer header. */
+function special(m: SkbMetadata, packet: Uint8Array, off: number, bytes: number, a: number, x: number): number | typeof OUT {
+  if (off >= SKF_AD_OFF && off < SKF_AD_OFF + SKF_AD_MAX) return ancillary(m, off - SKF_AD_OFF, a, x);
+  const base = off >= SKF_NET_OFF && off < SKF_AD_OFF ? (m.networkOffset ?? 14) + (off - SKF_NET_OFF) : off >= SKF_LL_OFF && off < SKF_NET_OFF ? off - SKF_LL_OFF : -1;
+  if (base < 0 || base + bytes > packet.length) return OUT;
+  return read(packet, base, bytes);
+}
+
 /** Bytes a load of this size reads. */
 function loadBytes(code: number): number {
   switch (code & 0x18) {
-    case Size.W: return 4;
-    case Size.H: return 2;
-    case Size.B: return 1;
+    case S_W: return 4;
+    case S_H: return 2;
+    case S_B: return 1;
     default: return 0;
   }
 }
