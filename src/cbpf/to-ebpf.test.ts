@@ -1,0 +1,128 @@
+/**
+ * The classic-to-eBPF translation against the classic interpreter: tcpdump
+ * programs (libpcap rules, so protochain's backward jumps too) translated
+ * and run as tc (`sched_cls`) programs over the sample capture, on the
+ * interpreter and the JIT, must return for every frame exactly what
+ * runClassic returns (0 or the length to keep). tc, because its
+ * `__sk_buff` data starts at the Ethernet header, as a classic filter on a
+ * packet socket sees it; a socket filter's test run starts at the network
+ * header (docs/classic.md). Hand-made programs pin the rest: ancillary
+ * loads, division by an X of 0, constants of 2^31 and more, scratch memory.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CaptureReader } from '../capture/read.js';
+import { PacketRefusedError } from '../errors.js';
+import { HookContexts } from '../hooks/contexts.js';
+import { helpersForType } from '../hooks/helpers.js';
+import { progTypeId } from '../hooks/program-types.js';
+import { SkBuff } from '../hooks/skb.js';
+import { TestRunner } from '../hooks/test-run.js';
+import { encodeProgram } from '../isa/encode.js';
+import { jitEngine } from '../jit/runtime.js';
+import type { Engine } from '../vm/engine.js';
+import { interpreterEngine } from '../vm/engine.js';
+import { Machine } from '../vm/machine.js';
+import { prepareProgram } from '../vm/program.js';
+import { assembleClassic } from './assemble.js';
+import { AluOp, Ancillary, Class, JmpOp, Mode, RetVal, SKF_AD_OFF, SKF_NET_OFF, Size, Src, insn } from './insn.js';
+import type { CbpfInsn } from './insn.js';
+import { runClassic } from './interpreter.js';
+import { LISTING_EXPRESSIONS } from './testing/expressions.js';
+import { SK_BUFF_FIELDS, classicToEbpf } from './to-ebpf.js';
+
+const SAMPLE = new URL('../../samples/traffic.pcap', import.meta.url);
+const frames = (() => {
+  const r = new CaptureReader();
+  const out = r.push(new Uint8Array(readFileSync(SAMPLE)));
+  r.end();
+  return out.map((p) => p.data.slice());
+})();
+
+const ENGINES: [string, Engine][] = [['interpreter', interpreterEngine], ['jit', jitEngine]];
+
+/** Runs the translation of `prog` as sched_cls over `packets`; null where the test run refuses the frame. */
+function runTranslated(prog: readonly CbpfInsn[], packets: Uint8Array[], engine: Engine, rules: 'linux' | 'libpcap' = 'linux'): (number | null)[] {
+  const contexts = new HookContexts();
+  const runner = new TestRunner(new Machine(), contexts);
+  const type = progTypeId('sched_cls');
+  const prepared = prepareProgram(encodeProgram(classicToEbpf(prog, { rules })), { helpers: helpersForType(type, contexts) });
+  const packetRunner = runner.packetRunner(prepared, type, engine);
+  return packets.map((f) => {
+    try {
+      return packetRunner.run(f);
+    } catch (e) {
+      if (e instanceof PacketRefusedError) return null;
+      throw e;
+    }
+  });
+}
+
+const haveTcpdump = spawnSync('tcpdump', ['--version']).status === 0;
+if (!haveTcpdump) console.log('skipping the translation of tcpdump programs: tcpdump is not installed');
+
+describe.skipIf(!haveTcpdump)('classic to eBPF: tcpdump programs over the sample capture', () => {
+  let accepted = 0;
+  it.each(LISTING_EXPRESSIONS)('%s', (expr) => {
+    const prog = assembleClassic(spawnSync('tcpdump', ['-ddd', '-y', 'EN10MB', expr], { encoding: 'utf8' }).stdout);
+    const expected = frames.map((f) => runClassic(prog, f));
+    for (const [, engine] of ENGINES) {
+      // The test run refuses frames too short for the header their EtherType announces (the sample's 24-byte IPv4 frames).
+      const ours = runTranslated(prog, frames, engine, 'libpcap');
+      expect(ours.map((r, i) => (r === null ? frames[i]!.length : -1)).filter((n) => n >= 0)).toEqual([24, 24, 24, 24]);
+      expect(ours.map((r, i) => r ?? expected[i])).toEqual(expected);
+    }
+    accepted += expected.filter((r) => r).length;
+  });
+  it('the expressions accept some packets', () => {
+    expect(accepted).toBeGreaterThan(100);
+  });
+});
+
+const ld = (k: number): CbpfInsn => insn(Class.LD | Mode.IMM, k);
+const RETA = insn(Class.RET | RetVal.A);
+const anc = (off: number, size: number = Size.W): CbpfInsn => insn(Class.LD | size | Mode.ABS, SKF_AD_OFF + off);
+
+describe.each(ENGINES)('classic to eBPF: hand-made programs (%s)', (_name, engine) => {
+  const frame = Uint8Array.from({ length: 60 }, (_v, i) => i);
+  frame.set([0x08, 0x00], 12);
+  const one = (prog: CbpfInsn[], f = frame) => runTranslated(prog, [f], engine)[0];
+  it('ALU, jumps with constants of 2^31 and more, division by an X of 0, scratch memory, ret x', () => {
+    expect(one([ld(0x80000001), insn(Class.JMP | JmpOp.JGT | Src.K, 0x80000000, 0, 1), insn(Class.RET, 1), insn(Class.RET, 2)])).toBe(1);
+    expect(one([ld(0x7fffffff), insn(Class.JMP | JmpOp.JGE | Src.K, 0x80000000, 0, 1), insn(Class.RET, 1), insn(Class.RET, 2)])).toBe(2);
+    expect(one([ld(0xffffffff), insn(Class.JMP | JmpOp.JEQ | Src.K, 0xffffffff, 1, 0), insn(Class.RET, 1), insn(Class.RET, 2)])).toBe(2);
+    expect(one([ld(7), insn(Class.ALU | AluOp.DIV | Src.X), insn(Class.RET, 5)])).toBe(0);
+    expect(one([ld(7), insn(Class.LDX | Mode.IMM, 2), insn(Class.ALU | AluOp.MOD | Src.X), RETA])).toBe(1);
+    expect(one([ld(5), insn(Class.ALU | AluOp.NEG), insn(Class.ALU | AluOp.RSH, 28), RETA])).toBe(0xf);
+    expect(one([ld(9), insn(Class.ST, 15), ld(1), insn(Class.LDX | Mode.MEM, 15), insn(Class.ALU | AluOp.ADD | Src.X), RETA])).toBe(10);
+    expect(one([insn(Class.LDX | Size.B | Mode.MSH, 14), insn(Class.MISC | 0x80), RETA])).toBe(4 * (14 & 0xf));
+    expect(one([insn(Class.LD | Size.W | Mode.LEN), insn(Class.LDX | Size.W | Mode.LEN), insn(Class.ALU | AluOp.ADD | Src.X), RETA])).toBe(120);
+    expect(one([insn(Class.LD | Size.H | Mode.ABS, 12), insn(Class.JMP | JmpOp.JSET | Src.K, 0x800, 0, 1), insn(Class.RET, 7), insn(Class.RET, 8)])).toBe(7);
+    expect(one([insn(Class.LDX | Mode.IMM, 50), insn(Class.LD | Size.W | Mode.IND, 10), insn(Class.RET, 9)])).toBe(0);
+  });
+  it('ancillary loads read the __sk_buff (protocol in host order)', () => {
+    expect(one([anc(Ancillary.PROTOCOL), RETA])).toBe(0x0800);
+    expect(one([anc(Ancillary.PROTOCOL, Size.H), RETA])).toBe(0x0800);
+    expect(one([anc(Ancillary.IFINDEX), RETA])).toBe(1);
+    expect(one([anc(Ancillary.VLAN_TAG_PRESENT), RETA])).toBe(0);
+    expect(one([anc(Ancillary.MARK), RETA])).toBe(0);
+    expect(one([ld(6), insn(Class.LDX | Mode.IMM, 3), anc(Ancillary.ALU_XOR_X), RETA])).toBe(5);
+    expect(one([anc(Ancillary.CPU), RETA])).toBe(0);
+    const pktType = one([anc(Ancillary.PKTTYPE), RETA]);
+    expect([0, 1, 2, 3]).toContain(pktType);
+  });
+});
+
+describe('classic to eBPF: what it refuses', () => {
+  it('checks the program first and names the instruction it cannot translate', () => {
+    expect(() => classicToEbpf([ld(0), insn(Class.JMP | JmpOp.JA, -2 >>> 0), RETA])).toThrow('insn 1: ja +4294967294');
+    expect(() => classicToEbpf([ld(0), anc(Ancillary.HATYPE), RETA])).toThrow('insn 1: ancillary load [hatype] (SKF_AD_OFF + 28) has no __sk_buff field or helper in tsbpf');
+    expect(() => classicToEbpf([anc(Ancillary.PAY_OFFSET), RETA])).toThrow('insn 0: ancillary load [poff]');
+    expect(() => classicToEbpf([insn(Class.LD | Size.B | Mode.ABS, SKF_NET_OFF + 9), RETA]))
+      .toThrow("insn 0: load at SKF_NET_OFF + 9: tsbpf's legacy packet loads do not read relative to the link-layer or network header");
+  });
+  it('reads the __sk_buff fields at their UAPI offsets', () => {
+    for (const [name, off] of Object.entries(SK_BUFF_FIELDS)) expect(SkBuff[name as keyof typeof SkBuff]).toBe(off);
+  });
+});
