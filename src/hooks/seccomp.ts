@@ -100,7 +100,7 @@ export class SeccompFilterError extends ClassicCheckError {}
  * Checks `prog` as `seccomp(SECCOMP_SET_MODE_FILTER)` does: Linux's classic
  * rules first, then seccomp's own: the only loads of data are aligned
  * 32-bit absolute loads inside `struct seccomp_data` (`len` is the
- * constant 64), and only the instructions of {@link SECCOMP_OPCODES}.
+ * constant 64), and no `mod`, packet loads or `ldxb 4*([k]&0xf)`.
  */
 export function checkSeccompFilter(prog: readonly CbpfInsn[]): void {
   checkClassic(prog);
