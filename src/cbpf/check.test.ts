@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { assembleClassic } from './assemble.js';
 import { checkClassic, findClassicProblem } from './check.js';
 import type { ClassicRule } from './check.js';
-import { LISTING_EXPRESSIONS } from './testing/expressions.js';
+import { LISTING_EXPRESSIONS, LIVE_EXPRESSIONS } from './testing/expressions.js';
 import { AluOp, Ancillary, Class, JmpOp, MAXINSNS, Mode, RetVal, SKF_AD_OFF, SKF_NET_OFF, Size, Src, insn } from './insn.js';
 import type { CbpfInsn } from './insn.js';
 
@@ -79,9 +79,12 @@ function kernelVerdicts(progs: CbpfInsn[][]): number[] | string {
 }
 
 const tcpdump = spawnSync('tcpdump', ['--version']).status === 0;
-const tcpdumpProgs = tcpdump
-  ? LISTING_EXPRESSIONS.map((e) => [e, assembleClassic(spawnSync('tcpdump', ['-ddd', '-y', 'EN10MB', e], { encoding: 'utf8' }).stdout)] as const)
-  : [];
+const live = tcpdump && spawnSync('tcpdump', ['-d', '-i', 'lo', 'vlan']).status === 0;
+// Programs for a capture file, and for a live interface (with ancillary loads) where tcpdump can open lo.
+const tcpdumpProgs = [
+  ...(tcpdump ? LISTING_EXPRESSIONS.map((e) => [e, assembleClassic(spawnSync('tcpdump', ['-ddd', '-y', 'EN10MB', e], { encoding: 'utf8' }).stdout)] as const) : []),
+  ...(live ? LIVE_EXPRESSIONS.map((e) => [`${e} (live)`, assembleClassic(spawnSync('tcpdump', ['-ddd', '-i', 'lo', e], { encoding: 'utf8' }).stdout)] as const) : []),
+];
 const verdicts = kernelVerdicts([...CASES.map((c) => c[1]), ...tcpdumpProgs.map((t) => t[1])]);
 if (typeof verdicts === 'string') console.log(`skipping the comparison of the classic checker with the kernel: ${verdicts}`);
 

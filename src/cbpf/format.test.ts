@@ -15,7 +15,7 @@ import { assembleClassic } from './assemble.js';
 import { formatClassic, formatClassicInsn } from './format.js';
 import { AluOp, Class, JmpOp, Mode, RetVal, SKF_AD_OFF, Size, insn } from './insn.js';
 import type { CbpfInsn } from './insn.js';
-import { LISTING_EXPRESSIONS } from './testing/expressions.js';
+import { LISTING_EXPRESSIONS, LIVE_EXPRESSIONS } from './testing/expressions.js';
 
 const haveTcpdump = spawnSync('tcpdump', ['--version'], { encoding: 'utf8' }).status === 0;
 if (!haveTcpdump) console.log('skipping the comparisons of classic listings with tcpdump: tcpdump is not installed');
@@ -29,20 +29,23 @@ function shownFields(i: CbpfInsn, n: number): CbpfInsn {
   return { code: i.code, jt: jumps ? i.jt : 0, jf: jumps ? i.jf : 0, k };
 }
 
-function tcpdumpListing(flag: string, expr: string): string {
-  const r = spawnSync('tcpdump', [flag, '-y', 'EN10MB', expr], { encoding: 'utf8' });
+function tcpdumpListing(flag: string, expr: string, live = false): string {
+  const r = spawnSync('tcpdump', [flag, ...(live ? ['-i', 'lo'] : ['-y', 'EN10MB']), expr], { encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
   return r.stdout;
 }
 
-describe.skipIf(!haveTcpdump)('classic listings vs tcpdump -d/-dd/-ddd', () => {
-  it.each(LISTING_EXPRESSIONS)('%s', (expr) => {
-    const ddd = tcpdumpListing('-ddd', expr);
+const haveLive = haveTcpdump && spawnSync('tcpdump', ['-d', '-i', 'lo', 'vlan']).status === 0;
+if (haveTcpdump && !haveLive) console.log("skipping tcpdump's listings for a live interface: tcpdump -i lo cannot open lo");
+
+describe.each([[false, LISTING_EXPRESSIONS], [true, LIVE_EXPRESSIONS]] as const)('classic listings vs tcpdump -d/-dd/-ddd (live on lo: %s)', (live, expressions) => {
+  it.skipIf(!(live ? haveLive : haveTcpdump)).each(expressions)('%s', (expr) => {
+    const ddd = tcpdumpListing('-ddd', expr, live);
     const prog = assembleClassic(ddd);
     expect(formatClassic(prog, 'ddd')).toBe(ddd);
-    const dd = tcpdumpListing('-dd', expr);
+    const dd = tcpdumpListing('-dd', expr, live);
     expect(formatClassic(prog, 'dd')).toBe(dd);
-    const d = tcpdumpListing('-d', expr);
+    const d = tcpdumpListing('-d', expr, live);
     expect(formatClassic(prog, 'd')).toBe(d);
     // tcpdump leaves stray constants in instructions that do not print them (its tax may carry k = 8): -d cannot keep those.
     expect(assembleClassic(d)).toEqual(prog.map(shownFields));

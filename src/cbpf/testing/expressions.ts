@@ -12,3 +12,11 @@ export const LISTING_EXPRESSIONS = [
   'tcp[0:2] % 7 = 3 or ip[1] ^ 3 == 1 or ip[4:2] - len > 0 or ip[0]>>2 = 1 or -ip[3] = 3',
   'ether[0] & 1 = 0 and ip[16] >= 224', 'pppoes and tcp', 'geneve', 'ip6 protochain 17 or ip protochain 6',
 ];
+
+/**
+ * Expressions compiled for a live Linux interface (`tcpdump -d -i lo`),
+ * where libpcap uses the kernel's ancillary loads: `[vlanp]`, `[vlan_tci]`
+ * (byte loads), `[type]`, `[ifidx]`.
+ */
+export const LIVE_EXPRESSIONS = ['vlan', 'vlan 100 and tcp', 'not vlan and udp', 'inbound', 'outbound', 'ifindex 1', 'vlan and vlan 200'];
+
