@@ -35,7 +35,7 @@ type Operand = (k: number, n: number) => string;
 
 // C's printf("%d") of a u32 shows it as signed; "%x" shows it unsigned.
 const dec: Operand = (k) => String(k | 0);
-const hex: Operand = (k) => (k >>> 0).toString(16);
+const hex = (k: number): string => (k >>> 0).toString(16);
 const none: Operand = () => '';
 const absOperand: Operand = (k) => {
   const u = k >>> 0;
@@ -59,8 +59,8 @@ for (const [sz, name] of [[Size.W, 'ld'], [Size.H, 'ldh'], [Size.B, 'ldb']] as c
   def(Class.LD | sz | Mode.IND, name, (k) => `[x + ${k | 0}]`);
 }
 def(Class.LD | Size.W | Mode.LEN, 'ld', () => '#pktlen');
-def(Class.LD | Mode.IMM, 'ld', (k) => `#0x${hex(k, 0)}`);
-def(Class.LDX | Mode.IMM, 'ldx', (k) => `#0x${hex(k, 0)}`);
+def(Class.LD | Mode.IMM, 'ld', (k) => `#0x${hex(k)}`);
+def(Class.LDX | Mode.IMM, 'ldx', (k) => `#0x${hex(k)}`);
 def(Class.LDX | Size.B | Mode.MSH, 'ldxb', (k) => `4*([${k | 0}]&0xf)`);
 def(Class.LD | Mode.MEM, 'ld', (k) => `M[${k | 0}]`);
 def(Class.LDX | Mode.MEM, 'ldx', (k) => `M[${k | 0}]`);
@@ -68,12 +68,12 @@ def(Class.ST, 'st', (k) => `M[${k | 0}]`);
 def(Class.STX, 'stx', (k) => `M[${k | 0}]`);
 def(Class.JMP | JmpOp.JA, 'ja', (k, n) => String((n + 1 + k) | 0));
 for (const [o, name] of [[JmpOp.JGT, 'jgt'], [JmpOp.JGE, 'jge'], [JmpOp.JEQ, 'jeq'], [JmpOp.JSET, 'jset']] as const) {
-  def(Class.JMP | o | Src.K, name, (k) => `#0x${hex(k, 0)}`);
+  def(Class.JMP | o | Src.K, name, (k) => `#0x${hex(k)}`);
   def(Class.JMP | o | Src.X, name, () => 'x');
 }
 const ALU: readonly [number, string, Operand][] = [
   [AluOp.ADD, 'add', dec], [AluOp.SUB, 'sub', dec], [AluOp.MUL, 'mul', dec], [AluOp.DIV, 'div', dec], [AluOp.MOD, 'mod', dec],
-  [AluOp.AND, 'and', (k) => `0x${hex(k, 0)}`], [AluOp.OR, 'or', (k) => `0x${hex(k, 0)}`], [AluOp.XOR, 'xor', (k) => `0x${hex(k, 0)}`],
+  [AluOp.AND, 'and', (k) => `0x${hex(k)}`], [AluOp.OR, 'or', (k) => `0x${hex(k)}`], [AluOp.XOR, 'xor', (k) => `0x${hex(k)}`],
   [AluOp.LSH, 'lsh', dec], [AluOp.RSH, 'rsh', dec],
 ];
 for (const [o, name, operand] of ALU) {

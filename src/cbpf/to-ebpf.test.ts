@@ -6,7 +6,9 @@
  * runClassic returns (0 or the length to keep). tc, because its
  * `__sk_buff` data starts at the Ethernet header, as a classic filter on a
  * packet socket sees it; a socket filter's test run starts at the network
- * header (docs/classic.md). Hand-made programs pin the rest: ancillary
+ * header (docs/classic.md). The translations (but protochain's) must also
+ * pass tsbpf's verifier and the running kernel's, and the kernel's test run
+ * must return the same. Hand-made programs pin the rest: ancillary
  * loads, division by an X of 0, constants of 2^31 and more, scratch memory.
  */
 import { spawnSync } from 'node:child_process';
@@ -25,12 +27,14 @@ import type { Engine } from '../vm/engine.js';
 import { interpreterEngine } from '../vm/engine.js';
 import { Machine } from '../vm/machine.js';
 import { prepareProgram } from '../vm/program.js';
+import { verify } from '../verifier/index.js';
 import { assembleClassic } from './assemble.js';
 import { AluOp, Ancillary, Class, JmpOp, Mode, RetVal, SKF_AD_OFF, SKF_NET_OFF, Size, Src, insn } from './insn.js';
 import type { CbpfInsn } from './insn.js';
 import { runClassic } from './interpreter.js';
 import type { SkbMetadata } from './interpreter.js';
 import { LISTING_EXPRESSIONS, LIVE_EXPRESSIONS } from './testing/expressions.js';
+import { ask, kernelAvailable, toHex } from '../../test/support/kernel-oracle.js';
 import { SK_BUFF_FIELDS, classicToEbpf } from './to-ebpf.js';
 
 const SAMPLE = new URL('../../samples/traffic.pcap', import.meta.url);
@@ -99,6 +103,30 @@ describe.skipIf(!haveLive)('classic to eBPF: tcpdump programs for a live interfa
       const ours = runTranslated(prog, frames, engine, 'libpcap');
       expect(ours.map((r, i) => r ?? expected[i])).toEqual(expected);
     }
+  });
+});
+
+const kernel = kernelAvailable();
+if (!kernel.ok) console.log(`skipping the translation's runs in the kernel: ${kernel.reason}`);
+
+describe.skipIf(!haveTcpdump || !kernel.ok)("classic to eBPF: tsbpf's verifier and the running kernel's accept the translations, the kernel runs them", () => {
+  // The frames the test run accepts (not the sample's 24-byte IPv4 frames, which Linux's test run refuses too).
+  const accepted = frames.filter((f) => runTranslated([insn(Class.RET | RetVal.K, 1)], [f], interpreterEngine)[0] !== null);
+  const programs = [
+    ...LISTING_EXPRESSIONS.filter((e) => !e.includes('protochain')).map((e) => [e, ['-y', 'EN10MB']] as const),
+    ...(haveLive ? LIVE_EXPRESSIONS.map((e) => [e, ['-i', 'lo']] as const) : []),
+  ];
+  it.each(programs)('%s', (expr, where) => {
+    const prog = assembleClassic(spawnSync('tcpdump', ['-ddd', ...where, expr], { encoding: 'utf8' }).stdout);
+    // Linux's verifier refuses the backward jumps of protochain (an unbounded loop to it), hence Linux's rules here.
+    const ebpf = encodeProgram(classicToEbpf(prog));
+    const verdict = verify({ insns: ebpf, progType: progTypeId('sched_cls') });
+    expect(verdict.accepted, verdict.log).toBe(true);
+    const insns = toHex(ebpf);
+    const [reply] = ask([{ cmd: 'run', prog_type: 'sched_cls', insns, inputs: accepted.map((f) => ({ data_in: toHex(f) })) }]);
+    expect(reply!.ok, `${reply!.error}\n${reply!.log}`).toBe(true);
+    const results = (reply!['results'] as { retval: number }[]).map((r) => r.retval >>> 0);
+    expect(results).toEqual(accepted.map((f) => runClassic(prog, f, { linux: testRunMetadata(f) })));
   });
 });
 

@@ -64,6 +64,8 @@ interface Pending {
   insn: Instruction;
   /** Classic instruction index the jump goes to. */
   target?: number;
+  /** The classic instruction it comes from. */
+  from: number;
 }
 
 const scratch = (k: number): number => -4 * (k + 1);
@@ -77,12 +79,14 @@ const scratch = (k: number): number => -4 * (k + 1);
 export function classicToEbpf(prog: readonly CbpfInsn[], options: TranslateOptions = {}): Instruction[] {
   checkClassic(prog, { rules: options.rules ?? 'linux' });
   const out: Pending[] = [];
+  let from = -1;
   const emit = (insn: Instruction, target?: number): void => {
-    out.push(target === undefined ? { insn } : { insn, target });
+    out.push(target === undefined ? { insn, from } : { insn, target, from });
   };
-  // Classic starts with A = X = 0; the context stays in a register the legacy loads use.
-  emit(alu('xor', A, { reg: A }));
-  emit(alu('xor', X, { reg: X }));
+  // Classic starts with A = X = 0 (Linux clears them with xor, which its verifier, skipped for classic programs,
+  // would refuse as a read of an unset register: mov passes it); the context stays where the legacy loads use it.
+  emit(alu('mov', A, { imm: 0 }));
+  emit(alu('mov', X, { imm: 0 }));
   emit(alu('mov', CTX, { reg: 1 }, true));
   if (options.rules === 'libpcap') {
     // libpcap's checker lets a program read scratch words it never wrote; they read as 0 there, so they must here.
@@ -91,14 +95,15 @@ export function classicToEbpf(prog: readonly CbpfInsn[], options: TranslateOptio
   }
   const starts: number[] = [];
   prog.forEach((ci, pc) => {
+    from = pc;
     starts.push(out.length);
     translateOne(ci, pc, emit);
   });
   // Resolve jump targets: classic index -> first eBPF instruction of it.
-  return out.map(({ insn, target }, at) => {
+  return out.map(({ insn, target, from: pc }, at) => {
     if (target === undefined) return insn;
     const off = starts[target]! - (at + 1);
-    if (off < -32768 || off > 32767) throw new ClassicTranslateError(`the jump does not fit in eBPF's 16-bit offset (${off})`, target);
+    if (off < -32768 || off > 32767) throw new ClassicTranslateError(`the jump to ${target} does not fit in eBPF's 16-bit offset (${off})`, pc);
     return { ...insn, off } as Instruction;
   });
 }
