@@ -21,6 +21,7 @@ import {
   runSeccompStack, seccompVerdict, syscallNumber,
 } from './seccomp.js';
 import type { SeccompPolicy, SeccompVerdict } from './seccomp.js';
+import { findClassicProblem } from '../cbpf/check.js';
 import { SYSCALLS_AARCH64, SYSCALLS_X86_64 } from './seccomp-syscalls.js';
 
 const RUNNER_C = `
@@ -131,13 +132,22 @@ function kernelOutcomes(prog: readonly CbpfInsn[] | null, calls: Call[]): string
 function predicted(v: SeccompVerdict, unfiltered: string): string {
   switch (v.action) {
     case 'allow': case 'log': return unfiltered;
-    case 'errno': return `ret -1 errno ${v.errno}`;
+    case 'errno': return v.errno === 0 ? 'ret ok' : `ret -1 errno ${v.errno}`; // errno 0: skipped, returns 0
     case 'trace': case 'user_notif': return 'ret -1 errno 38'; // no tracer, no listener: ENOSYS
     default: return 'signal 31'; // kill_process, kill_thread (the only thread), trap (SIGSYS not handled)
   }
 }
 
 const X = SYSCALLS_X86_64;
+/** The reason a filter cannot be installed, or null. */
+const findProblem = (prog: CbpfInsn[]): unknown => {
+  try {
+    checkSeccompFilter(prog);
+    return findClassicProblem(prog);
+  } catch (e) {
+    return e;
+  }
+};
 const nrOf = (name: string): number => X[name]!;
 const call = (name: string, ...args: bigint[]): Call => ({ nr: nrOf(name), args });
 
@@ -211,6 +221,68 @@ describe.skipIf(!runnerPath)('seccomp filters in the running kernel', () => {
     check([...prelude, insn(Class.LD | Size.W | Mode.LEN), insn(Class.LDX | Size.W | Mode.LEN), insn(Class.ALU | AluOp.ADD | Src.X), insn(Class.ALU | AluOp.OR | Src.K, SeccompRet.ERRNO), insn(Class.RET | RetVal.A)]);
     // An unknown action (0x00010000) kills the process.
     check([...prelude, insn(Class.RET | RetVal.K, 0x00010000)]);
+  });
+  it('100 seeded random filters computing an errno from seccomp_data: the kernel returns what runSeccomp computes', () => {
+    let seed = 0x9e3779b9;
+    const rand = (n: number): number => {
+      seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    const rand32 = (): number => (rand(0x10000) * 0x10000 + rand(0x10000)) >>> 0;
+    // Words of seccomp_data whose values the test knows (not the instruction pointer).
+    const words = [0, 4, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60];
+    const aluOps = [AluOp.ADD, AluOp.SUB, AluOp.MUL, AluOp.DIV, AluOp.AND, AluOp.OR, AluOp.XOR, AluOp.LSH, AluOp.RSH];
+    const prelude = [
+      insn(Class.LD | Mode.ABS, 0), insn(Class.JMP | JmpOp.JEQ | Src.K, nrOf('write'), 1, 0), insn(Class.JMP | JmpOp.JEQ | Src.K, nrOf('exit_group'), 0, 1),
+      insn(Class.RET | RetVal.K, SeccompRet.ALLOW),
+    ];
+    const outcomes: [string, string][] = [];
+    for (let f = 0; f < 100; f++) {
+      const body: CbpfInsn[] = [];
+      const written = new Set<number>();
+      const len = 4 + rand(12);
+      for (let i = 0; i < len; i++) {
+        const left = len - i - 1; // instructions after this one in the body; the tail follows
+        switch (rand(9)) {
+          case 0: case 1: body.push(insn(Class.LD | Mode.ABS, words[rand(words.length)]!)); break;
+          case 2: body.push(rand(2) ? insn(Class.LDX | Mode.IMM, rand(3) ? rand(40) : rand32()) : insn(Class.MISC | (rand(2) ? 0 : 0x80))); break;
+          case 3: case 4: {
+            const o = aluOps[rand(aluOps.length)]!;
+            const byX = rand(3) === 0;
+            const k = o === AluOp.LSH || o === AluOp.RSH ? rand(32) : o === AluOp.DIV ? 1 + rand(9) : rand32();
+            body.push(insn(Class.ALU | o | (byX ? Src.X : Src.K), byX ? 0 : k));
+            break;
+          }
+          case 5: {
+            const slot = rand(16);
+            written.add(slot);
+            body.push(insn(rand(2) ? Class.ST : Class.STX, slot));
+            break;
+          }
+          case 6:
+            if (written.size) body.push(insn(rand(2) ? Class.LD | Mode.MEM : Class.LDX | Mode.MEM, [...written][rand(written.size)]!));
+            else body.push(insn(Class.ALU | AluOp.NEG));
+            break;
+          default: {
+            const o = [JmpOp.JEQ, JmpOp.JGT, JmpOp.JGE, JmpOp.JSET][rand(4)]!;
+            // Only forward, inside the body or to the tail; the jumped-over stores make the scratch rule matter.
+            written.clear();
+            body.push(insn(Class.JMP | o | (rand(3) === 0 ? Src.X : Src.K), rand(2) ? rand(0x100) : rand32(), rand(left + 1), rand(left + 1)));
+          }
+        }
+      }
+      const tail = [insn(Class.ALU | AluOp.AND | Src.K, 0xffff), insn(Class.ALU | AluOp.OR | Src.K, SeccompRet.ERRNO), insn(Class.RET | RetVal.A)];
+      const prog = [...prelude, ...body, ...tail];
+      if (findProblem(prog)) continue;
+      const calls = [0, 1, 2].map(() => ({ nr: nrOf('getppid'), args: Array.from({ length: 6 }, () => (BigInt(rand32()) << 32n) | BigInt(rand32())) }));
+      const kernel = kernelOutcomes(prog, calls);
+      calls.forEach((c, i) => {
+        const v = runSeccomp(prog, { nr: c.nr, arch: AUDIT_ARCH.x86_64!, args: c.args });
+        outcomes.push([`${formatClassic(prog, 'dd').replace(/\n/g, ' ')} args ${c.args.join(',')}: ${kernel[i]}`, `${formatClassic(prog, 'dd').replace(/\n/g, ' ')} args ${c.args.join(',')}: ${predicted(v, 'ret ok')}`]);
+      });
+    }
+    expect(outcomes.length).toBeGreaterThan(150);
+    expect(outcomes.map((o) => o[0])).toEqual(outcomes.map((o) => o[1]));
   });
   it('refuses to install exactly the filters checkSeccompFilter refuses', () => {
     const RET = insn(Class.RET | RetVal.K, SeccompRet.ALLOW);
