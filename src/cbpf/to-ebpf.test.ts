@@ -29,9 +29,11 @@ import { Machine } from '../vm/machine.js';
 import { prepareProgram } from '../vm/program.js';
 import { verify } from '../verifier/index.js';
 import { assembleClassic } from './assemble.js';
-import { AluOp, Ancillary, Class, JmpOp, Mode, RetVal, SKF_AD_OFF, SKF_NET_OFF, Size, Src, insn } from './insn.js';
+import { AluOp, Ancillary, Class, JmpOp, Mode, RetVal, SKF_AD_OFF, SKF_LL_OFF, SKF_NET_OFF, Size, Src, insn } from './insn.js';
 import type { CbpfInsn } from './insn.js';
 import { runClassic } from './interpreter.js';
+import { findClassicProblem } from './check.js';
+import { formatClassic } from './format.js';
 import type { SkbMetadata } from './interpreter.js';
 import { LISTING_EXPRESSIONS, LIVE_EXPRESSIONS } from './testing/expressions.js';
 import { ask, kernelAvailable, toHex } from '../../test/support/kernel-oracle.js';
@@ -127,6 +129,89 @@ describe.skipIf(!haveTcpdump || !kernel.ok)("classic to eBPF: tsbpf's verifier a
     expect(reply!.ok, `${reply!.error}\n${reply!.log}`).toBe(true);
     const results = (reply!['results'] as { retval: number }[]).map((r) => r.retval >>> 0);
     expect(results).toEqual(accepted.map((f) => runClassic(prog, f, { linux: testRunMetadata(f) })));
+  });
+});
+
+/**
+ * Seeded random programs Linux accepts: packet loads of every kind at
+ * offsets around the frames' ends, ALU (shifts by X kept below 32, where
+ * eBPF and libpcap differ), scratch memory, forward jumps, every return.
+ */
+function randomPrograms(count: number, seed0: number): CbpfInsn[][] {
+  let seed = seed0;
+  const rand = (n: number): number => {
+    seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
+    return (seed >>> 0) % n;
+  };
+  const rand32 = (): number => (rand(0x10000) * 0x10000 + rand(0x10000)) >>> 0;
+  const out: CbpfInsn[][] = [];
+  while (out.length < count) {
+    const len = 3 + rand(14);
+    const prog: CbpfInsn[] = [];
+    for (let i = 0; i < len; i++) {
+      const left = len - i - 1;
+      const size = [Size.W, Size.H, Size.B][rand(3)]!;
+      switch (rand(12)) {
+        // Large offsets, but not Linux's special ones (SKF_LL_OFF and up), which the translation refuses.
+        case 0: case 1: prog.push(insn(Class.LD | size | Mode.ABS, rand(4) ? rand(80) : [0x7fffffff, 0x80000000, 0x80001234, (SKF_LL_OFF - 1) >>> 0][rand(4)]!)); break;
+        case 2: prog.push(insn(Class.LD | size | Mode.IND, rand(4) ? rand(60) : rand32())); break;
+        case 3: prog.push(insn(Class.LDX | Size.B | Mode.MSH, rand(70))); break;
+        case 4: prog.push(rand(2) ? insn(Class.LDX | Mode.IMM, rand(3) ? rand(31) : rand32()) : insn(Class.MISC | (rand(2) ? 0 : 0x80))); break;
+        case 5: prog.push(rand(2) ? insn(Class.LD | Size.W | Mode.LEN) : insn(Class.LDX | Size.W | Mode.LEN)); break;
+        case 6: case 7: {
+          const o = [AluOp.ADD, AluOp.SUB, AluOp.MUL, AluOp.DIV, AluOp.MOD, AluOp.AND, AluOp.OR, AluOp.XOR, AluOp.LSH, AluOp.RSH, AluOp.NEG][rand(11)]!;
+          if (o === AluOp.NEG) prog.push(insn(Class.ALU | AluOp.NEG));
+          else if ((o === AluOp.LSH || o === AluOp.RSH) && rand(2)) prog.push(insn(Class.ALU | AluOp.AND | Src.K, 31), insn(Class.MISC | 0), insn(Class.LD | Mode.IMM, rand32()), insn(Class.ALU | o | Src.X));
+          else if (o === AluOp.LSH || o === AluOp.RSH) prog.push(insn(Class.ALU | o | Src.K, rand(32)));
+          else prog.push(insn(Class.ALU | o | (rand(3) === 0 ? Src.X : Src.K), o === AluOp.DIV || o === AluOp.MOD ? 1 + rand(rand(2) ? 7 : 0xffff) : rand32()));
+          break;
+        }
+        case 8: {
+          const slot = rand(4);
+          prog.push(insn(rand(2) ? Class.ST : Class.STX, slot), insn(rand(2) ? Class.LD | Mode.MEM : Class.LDX | Mode.MEM, slot));
+          break;
+        }
+        case 9: prog.push(insn(Class.RET | (rand(2) ? RetVal.A : RetVal.K), rand32())); break;
+        default: {
+          const o = [JmpOp.JEQ, JmpOp.JGT, JmpOp.JGE, JmpOp.JSET, JmpOp.JA][rand(5)]!;
+          prog.push(insn(Class.JMP | o | (o !== JmpOp.JA && rand(3) === 0 ? Src.X : Src.K), o === JmpOp.JA ? rand(left + 1) : rand(3) ? rand(0x900) : rand32(), rand(left + 1), rand(left + 1)));
+        }
+      }
+    }
+    prog.push(insn(Class.RET | RetVal.A));
+    if (!findClassicProblem(prog)) out.push(prog);
+  }
+  return out;
+}
+
+describe('classic to eBPF: seeded random programs over the sample frames', () => {
+  const programs = randomPrograms(150, 0x1234567);
+  const sample = frames.filter((_f, i) => i % 9 === 0);
+  it.each(ENGINES)('%s returns what runClassic returns', (_name, engine) => {
+    const differ: string[] = [];
+    for (const prog of programs) {
+      const ours = runTranslated(prog, sample, engine);
+      const expected = sample.map((f) => runClassic(prog, f, { linux: testRunMetadata(f) }));
+      if (ours.some((r, i) => (r ?? expected[i]) !== expected[i])) differ.push(formatClassic(prog));
+    }
+    expect(differ).toEqual([]);
+  });
+  it("tsbpf's verifier accepts their translations", () => {
+    const refused = programs.map((prog) => verify({ insns: encodeProgram(classicToEbpf(prog)), progType: progTypeId('sched_cls') }))
+      .filter((v) => !v.accepted).map((v) => v.error);
+    expect(refused).toEqual([]);
+  });
+  it.skipIf(!kernel.ok)('the kernel verifies them and returns the same', () => {
+    const accepted = sample.filter((f) => runTranslated([insn(Class.RET | RetVal.K, 1)], [f], interpreterEngine)[0] !== null);
+    const replies = ask(programs.map((prog) => ({ cmd: 'run', prog_type: 'sched_cls', insns: toHex(encodeProgram(classicToEbpf(prog))), inputs: accepted.map((f) => ({ data_in: toHex(f) })) })));
+    const differ: string[] = [];
+    programs.forEach((prog, p) => {
+      const reply = replies[p]!;
+      const got = reply.ok ? (reply['results'] as { retval: number }[]).map((r) => r.retval >>> 0) : `${reply.error} ${String(reply.log).trim().split('\n').slice(-2, -1)[0]}`;
+      const expected = accepted.map((f) => runClassic(prog, f, { linux: testRunMetadata(f) }));
+      if (JSON.stringify(got) !== JSON.stringify(expected)) differ.push(`${formatClassic(prog)}kernel ${JSON.stringify(got)}, runClassic ${JSON.stringify(expected)}`);
+    });
+    expect(differ).toEqual([]);
   });
 });
 

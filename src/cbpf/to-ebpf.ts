@@ -94,10 +94,12 @@ export function classicToEbpf(prog: readonly CbpfInsn[], options: TranslateOptio
     for (const k of used) emit({ kind: 'st', size: 4, dst: 10, off: scratch(k), imm: 0 });
   }
   const starts: number[] = [];
+  const live = reachable(prog);
   prog.forEach((ci, pc) => {
     from = pc;
     starts.push(out.length);
-    translateOne(ci, pc, emit);
+    // Instructions no path reaches are left out: they change nothing, and an eBPF verifier refuses unreachable code.
+    if (live[pc]) translateOne(ci, pc, emit);
   });
   // Resolve jump targets: classic index -> first eBPF instruction of it.
   return out.map(({ insn, target, from: pc }, at) => {
@@ -106,6 +108,26 @@ export function classicToEbpf(prog: readonly CbpfInsn[], options: TranslateOptio
     if (off < -32768 || off > 32767) throw new ClassicTranslateError(`the jump to ${target} does not fit in eBPF's 16-bit offset (${off})`, pc);
     return { ...insn, off } as Instruction;
   });
+}
+
+/** Which instructions some path from the first one reaches (jumps as the interpreter takes them; `ja` signed). */
+function reachable(prog: readonly CbpfInsn[]): boolean[] {
+  const seen = new Array<boolean>(prog.length).fill(false);
+  const work = [0];
+  while (work.length) {
+    const pc = work.pop()!;
+    if (pc < 0 || pc >= prog.length || seen[pc]) continue;
+    seen[pc] = true;
+    const { code, k, jt, jf } = prog[pc]!;
+    if ((code & 0x07) === Class.RET) continue;
+    if ((code & 0x07) === Class.JMP) {
+      if ((code & 0xf0) === JmpOp.JA) work.push(pc + 1 + (k | 0));
+      else work.push(pc + 1 + jt, pc + 1 + jf);
+    } else {
+      work.push(pc + 1);
+    }
+  }
+  return seen;
 }
 
 function translateOne(ci: CbpfInsn, pc: number, emit: (insn: Instruction, target?: number) => void): void {
