@@ -137,10 +137,10 @@ function assembleDLine(l: Line, n: number): CbpfInsn {
   const operand: Piece = rest.length ? { text: rest.map((p) => p.text).join(''), column: rest[0]!.column } : { text: '', column: end + 1 };
   const extra = (): never => l.fail(`'${name}' takes no operand here, found '${operand.text}'`, operand.column);
   const need = (what: string): never => l.fail(`'${name}' needs ${what}${operand.text ? `, not '${operand.text}'` : ''}`, operand.column);
-  if (targets && !(name in CONDITIONS)) l.fail(`only conditional jumps have jt/jf targets, not '${name}'`, targets[0].column);
+  if (targets && !Object.hasOwn(CONDITIONS, name)) l.fail(`only conditional jumps have jt/jf targets, not '${name}'`, targets[0].column);
   const num = (text: string, column: number, what: string): number => integer(l, { text, column }, what);
 
-  if (name in CONDITIONS) {
+  if (Object.hasOwn(CONDITIONS, name)) {
     if (!targets) l.fail(`'${name}' needs 'jt N jf M' targets`, operand.column + operand.text.length);
     const rel = (p: Piece, what: string): number => {
       const target = integer(l, p, `the ${what} target`) | 0;
@@ -155,7 +155,7 @@ function assembleDLine(l: Line, n: number): CbpfInsn {
     if (!operand.text.startsWith('#')) need("'#k' or 'x'");
     return insn(code | Src.K, num(operand.text.slice(1), operand.column + 1, 'the constant'), jt, jf);
   }
-  if (name in ALU_OPS) {
+  if (Object.hasOwn(ALU_OPS, name)) {
     const code = Class.ALU | ALU_OPS[name]!;
     if (operand.text.toLowerCase() === 'x') return insn(code | Src.X);
     if (!operand.text.startsWith('#')) need("'#k' or 'x'");

@@ -112,5 +112,6 @@ describe('classic listings', () => {
     expect(() => assembleClassic('1\n6 0 0\n')).toThrow("line 2:5: expected 'code jt jf k' (four numbers), found 3 fields");
     expect(() => assembleClassic('{ 0x6, 0, 999, 0x00000000 },')).toThrow('line 1:11: jf 999 is larger than 255');
     expect(() => assembleClassic('(000) unimp    0xe')).toThrow("line 1:7: 'unimp 0xe' cannot be assembled");
+    expect(() => assembleClassic('constructor #1')).toThrow("line 1:1: unknown mnemonic 'constructor'");
   });
 });
