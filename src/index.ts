@@ -54,3 +54,30 @@ export { verify, verifyObjectProgram, assertVerified, VerifierError, kernelError
 export type { VerifyProgram, VerifyOptions, VerifyResult, VerifyStats, VerifierMapSpec } from './verifier/index.js';
 export { RejectedProgramError } from './runtime/collection.js';
 export { jitEngine, programToWat, compileToWasm } from './jit/index.js';
+/**
+ * Classic BPF (cBPF): instructions and opcode fields (under `classic`, as
+ * eBPF's share their names), the libpcap interpreter, tcpdump's three
+ * listings and their assembler, Linux's and libpcap's structural checks,
+ * and the translation to eBPF (docs/classic.md).
+ */
+export * as classic from './cbpf/insn.js';
+export type { CbpfInsn } from './cbpf/insn.js';
+export { runClassic, ClassicRunError } from './cbpf/interpreter.js';
+export type { ClassicRunOptions, SkbMetadata } from './cbpf/interpreter.js';
+export { formatClassic, formatClassicInsn, classicMnemonic, ANCILLARY_NAMES } from './cbpf/format.js';
+export type { ClassicFormat, FormatOptions as ClassicFormatOptions } from './cbpf/format.js';
+export { assembleClassic } from './cbpf/assemble.js';
+export type { AssembleOptions as ClassicAssembleOptions } from './cbpf/assemble.js';
+export { checkClassic, findClassicProblem, ClassicCheckError, LINUX_CLASSIC_OPCODES } from './cbpf/check.js';
+export type { ClassicRule, CheckOptions as ClassicCheckOptions } from './cbpf/check.js';
+export { classicToEbpf, ClassicTranslateError, ClassicRegs, SK_BUFF_FIELDS } from './cbpf/to-ebpf.js';
+export type { TranslateOptions as ClassicTranslateOptions } from './cbpf/to-ebpf.js';
+/** seccomp filters: seccomp_data, the kernel's checks, runs, actions, architectures and a policy compiler (docs/classic.md). */
+export {
+  SECCOMP_DATA_SIZE, SeccompDataOffset, SeccompRet, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_DATA, MAX_ERRNO, AUDIT_ARCH, SYSCALL_TABLES,
+  syscallNumber, encodeSeccompData, checkSeccompFilter, SeccompFilterError, seccompVerdict, runSeccomp, runSeccompStack,
+  seccompActionValue, compileSeccompPolicy, SeccompPolicyError,
+} from './hooks/seccomp.js';
+export type {
+  SeccompData, SeccompActionName, SeccompVerdict, SeccompRunOptions, SeccompPolicy, SeccompPolicyAction, SeccompRule, SeccompArgCheck,
+} from './hooks/seccomp.js';
