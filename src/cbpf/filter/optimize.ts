@@ -1,0 +1,5 @@
+import type { Block } from './codegen.js';
+/** placeholder */
+export function optimizeBlocks(root: Block): Block {
+  return root;
+}
