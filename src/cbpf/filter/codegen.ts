@@ -236,10 +236,13 @@ class Gen {
         return type === ETHERTYPE.IPV6 ? TRUE : FALSE;
       case 'null':
       case 'loop': {
-        const af = type === ETHERTYPE.IP ? 2 : type === ETHERTYPE.IPV6 ? 10 : undefined;
-        if (af === undefined) return FALSE;
-        // DLT_NULL carries the address family in the capturing host's byte order (libpcap assumes little-endian here).
-        return cmp(0, 4, this.link.kind === 'null' ? swap32(af) : af);
+        // DLT_NULL carries the address family in the capturing host's byte order (here little-endian, as the
+        // captures tsbpf writes); AF_INET6 differs between systems, and libpcap reading a capture file accepts
+        // the BSD values 24, 28 and 30.
+        const order = (af: number): number => (this.link.kind === 'null' ? swap32(af) : af);
+        if (type === ETHERTYPE.IP) return cmp(0, 4, order(2));
+        if (type === ETHERTYPE.IPV6) return or(cmp(0, 4, order(24)), cmp(0, 4, order(28)), cmp(0, 4, order(30)));
+        return FALSE;
       }
     }
   }
@@ -261,7 +264,7 @@ class Gen {
   private mpls(label: number | undefined, pos: number): Cond {
     let c: Cond;
     if (this.mplsDepth > 0) c = cmp(this.nl - 2, 1, 0, 0x01);
-    else if (this.link.kind === 'ether' || this.link.kind === 'sll' || this.link.kind === 'sll2') c = cmp(this.offLinktype!, 2, ETHERTYPE.MPLS);
+    else if (this.link.kind === 'ether') c = cmp(this.offLinktype!, 2, ETHERTYPE.MPLS);
     else throw new FilterError(`no MPLS support for ${this.link.name}`, pos);
     if (label !== undefined) {
       if (label > 0xfffff) throw new FilterError(`MPLS label ${label} greater than maximum 1048575`, pos);
@@ -359,15 +362,12 @@ class Gen {
         return this.linktype(v, id.pos);
       case 'ip':
         v = byName(IP_PROTOCOLS, 'ip proto');
-        if (v > 255) throw new FilterError(`protocol number ${v} is too big`, id.pos);
         return this.ipProto(v, id.pos);
       case 'ip6':
         v = byName(IP_PROTOCOLS, 'ip proto');
-        if (v > 255) throw new FilterError(`protocol number ${v} is too big`, id.pos);
         return this.ip6Proto(v, id.pos);
       case 'default':
         v = byName(IP_PROTOCOLS, 'ip proto');
-        if (v > 255) throw new FilterError(`protocol number ${v} is too big`, id.pos);
         return or(this.ipProto(v, id.pos), this.ip6Proto(v, id.pos));
       default:
         throw new FilterError(`'${q.proto}' proto qualifier not supported`, id.pos);
@@ -572,7 +572,7 @@ class Gen {
         if (q.proto === 'ether') throw new FilterError(`unknown ether host '${id.text}'`, pos);
         throw new FilterError(`unknown host '${id.text}'`, pos);
       case 'eid':
-        if ((q.addr === 'host' || q.addr === 'default') && (q.proto === 'ether' || q.proto === 'default')) return this.ehost(parseMac(id.text), q.dir, pos);
+        if ((q.addr === 'host' || q.addr === 'default') && q.proto === 'ether') return this.ehost(parseMac(id.text), q.dir, pos);
         throw new FilterError('ethernet address used in non-ether expression', pos);
       case 'hid6':
       {
@@ -647,6 +647,8 @@ class Gen {
       and(this.linktype(type, pos), this.dir(q.dir, (src) => cmp(this.nl + (src ? srcOff : dstOff), 4, v, mask)));
     switch (q.proto) {
       case 'default':
+        // Over MPLS only IPv4 is looked at.
+        if (this.mplsDepth > 0) return one(ETHERTYPE.IP, 12, 16);
         return or(one(ETHERTYPE.IP, 12, 16), one(ETHERTYPE.ARP, 14, 24), one(ETHERTYPE.RARP, 14, 24));
       case 'ip':
         return one(ETHERTYPE.IP, 12, 16);
@@ -713,7 +715,6 @@ class Gen {
         let transport = false;
         switch (a.proto) {
           case 'ether':
-            if (this.link.kind === 'raw' || this.link.kind === 'ipv4' || this.link.kind === 'ipv6') throw new FilterError('link layer applied in wrong context', a.pos);
             base = 0;
             break;
           case 'ip':

@@ -46,6 +46,18 @@ export function parseNumber(text: string): number | undefined {
   return v;
 }
 
+/** The word starting at `i` (empty if none): colons stay only in MAC and IPv6 addresses; no trailing '.' or '-'. */
+function wordAt(expr: string, i: number): string {
+  let j = i;
+  while (j < expr.length && /[A-Za-z0-9_.:-]/.test(expr[j]!)) j++;
+  let word = expr.slice(i, j);
+  if (word.includes(':') && !MAC.test(word) && !(IPV6.test(word) && word.split(':').length >= 3)) {
+    word = word.slice(0, word.indexOf(':'));
+  }
+  while (word.length > 1 && /[.-]$/.test(word)) word = word.slice(0, -1);
+  return word;
+}
+
 /** Splits `expr` into tokens, ending with an `end` token. */
 export function tokenize(expr: string): Token[] {
   const out: Token[] = [];
@@ -56,20 +68,12 @@ export function tokenize(expr: string): Token[] {
     const start = i;
     let escaped = false;
     if (c === '\\') { escaped = true; i++; }
-    if (i < expr.length && /[A-Za-z0-9_:]/.test(expr[i]!)) {
-      // Take the longest run that can be one word; colons only stay if the word is a MAC or IPv6 address.
-      let j = i;
-      while (j < expr.length && /[A-Za-z0-9_.:-]/.test(expr[j]!)) j++;
-      let word = expr.slice(i, j);
-      if (word.includes(':') && !MAC.test(word) && !(IPV6.test(word) && word.split(':').length >= 3)) {
-        word = word.slice(0, word.indexOf(':'));
-      }
-      // A word does not end in '.' or '-' (those are then operators or errors, as in libpcap).
-      while (word.length > 1 && /[.-]$/.test(word)) word = word.slice(0, -1);
-      if (word.length === 0) throw new FilterError('syntax error', start);
+    if (i < expr.length && /[A-Za-z0-9_:]/.test(expr[i]!) && wordAt(expr, i).length > 0) {
+      const word = wordAt(expr, i);
       i += word.length;
       const lower = word.toLowerCase();
       if (!escaped && KEYWORDS.has(lower)) out.push({ kind: 'kw', text: lower, pos: start });
+      else if (/^[0-9a-f]{12}$/i.test(word) || /^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$/i.test(word) || (MAC.test(word) && /[:.-]/.test(word) && !/^[0-9]+(\.[0-9]+){1,3}$/.test(word))) out.push({ kind: 'eid', text: word, pos: start });
       else if (/^(0x[0-9a-f]+|[0-9]+)$/i.test(word)) {
         const v = parseNumber(word);
         if (v === undefined) throw new FilterError('syntax error', start);

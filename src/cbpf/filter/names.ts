@@ -29,7 +29,7 @@ export const SERVICES: ReadonlyMap<string, { port: number; protos: readonly Serv
 export const IP_PROTOCOLS: ReadonlyMap<string, number> = new Map([
   ['icmp', 1], ['igmp', 2], ['ggp', 3], ['ipencap', 4], ['tcp', 6], ['egp', 8], ['igp', 9], ['pup', 12], ['udp', 17],
   ['hmp', 20], ['rdp', 27], ['ipv6', 41], ['ipv6-route', 43], ['ipv6-frag', 44], ['rsvp', 46], ['gre', 47],
-  ['esp', 50], ['ah', 51], ['icmp6', 58], ['ipv6-icmp', 58], ['ipv6-nonxt', 59], ['ipv6-opts', 60], ['ospf', 89],
+  ['esp', 50], ['ah', 51], ['ipv6-icmp', 58], ['ipv6-nonxt', 59], ['ipv6-opts', 60], ['ospf', 89],
   ['vrrp', 112], ['l2tp', 115], ['sctp', 132], ['pim', 103], ['ipcomp', 108],
 ]);
 
