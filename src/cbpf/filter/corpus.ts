@@ -69,7 +69,7 @@ export const ETHERNET_CORPUS: readonly string[] = [
   'ip[6:2] & 0x1fff != 0', 'ip[6] & 0x20 != 0', 'ip[12:4] = 0x0a000001', 'ip[16] >= 224', 'ip[1] = 0', 'ip[0] >> 4 = 4',
   'ip[0] << 1 = 0x8a', 'ip[2:2] % 7 = 3', 'ip[2:2] - 20 > 30', 'ip[8] * 2 = 128', 'ip[8] | 1 = 65', 'ip[8] ^ 0xff = 0xbf',
   'ip[2:2] + 14 = len', 'len - 14 = ip[2:2]', 'ip[2:2] > len', 'ip[ip[0] & 0xf] = 0', 'ip[1+1:2] > 40', 'ip[-1] = 0',
-  '-ip[8] = 0xffffffc0', 'ip[8] = 64 and ip[9] = 6', 'ip[0]=1^2|3', 'ip[1:3] = 1', 'ip[2:2] / 0 = 1', 'ip[8] % 0 = 1',
+  'ip[8] > 0 and -ip[8] = 0xffffffc0', 'ip[8] = 64 and ip[9] = 6', 'ip[0]=1^2|3', 'ip[1:3] = 1', 'ip[2:2] / 0 = 1', 'ip[8] % 0 = 1',
   'ip[0] << 32 = 0', 'tcp[13] & 2 != 0', 'tcp[13] = 0x12', 'tcp[tcpflags] & tcp-syn != 0', 'tcp[tcpflags] & (tcp-syn|tcp-ack) = tcp-syn',
   'tcp[tcpflags] & tcp-fin != 0', 'tcp[tcpflags] & tcp-rst != 0', 'tcp[tcpflags] & tcp-push != 0', 'tcp[tcpflags] & tcp-ack = 0',
   'tcp[tcpflags] & tcp-urg != 0', 'tcp[tcpflags] & (tcp-ece|tcp-cwr) != 0', 'tcp[0:2] = 80', 'tcp[2:2] = 80',
