@@ -81,4 +81,19 @@ describe.skipIf(!haveTcpdump)('filter grammar fuzzer vs libpcap', () => {
       expect(got).toEqual(expected);
     }
   });
+  // Unoptimized programs keep every load, as libpcap's do with -O: the same packets, truncated ones included.
+  it.each(exprs.slice(0, 40))('unoptimized: %s', (expr) => {
+    const expected = tcpdumpMatches(file, packets, expr, dir, true);
+    let prog;
+    try {
+      prog = compileFilter(expr, 1, { optimize: false });
+    } catch (e) {
+      if (!(e instanceof TsbpfError)) throw e;
+      expect('error' in expected ? expected.error : 'tcpdump accepted it', e.message).not.toBe('tcpdump accepted it');
+      return;
+    }
+    if ('error' in expected) throw new Error(`we compile what tcpdump refuses: ${expected.error}`);
+    const got = packets.flatMap((p, i) => (runClassic(prog, p.data, { wireLen: p.origLen }) !== 0 ? [i] : []));
+    expect(got).toEqual(expected);
+  });
 });

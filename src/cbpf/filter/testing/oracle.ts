@@ -32,10 +32,10 @@ export function writeCapture(path: string, linkType: number, packets: readonly T
   writeFileSync(path, Buffer.concat(parts));
 }
 
-/** The indexes of the packets of `file` that tcpdump keeps for `expr`, or tcpdump's error. */
-export function tcpdumpMatches(file: string, packets: readonly TestPacket[], expr: string, dir: string): number[] | { error: string } {
+/** The indexes of the packets of `file` that tcpdump keeps for `expr` (optimized unless `unoptimized`, tcpdump -O), or tcpdump's error. */
+export function tcpdumpMatches(file: string, packets: readonly TestPacket[], expr: string, dir: string, unoptimized = false): number[] | { error: string } {
   const out = join(dir, 'out.pcap');
-  const r = spawnSync('tcpdump', ['-r', file, '-w', out, expr], { encoding: 'utf8' });
+  const r = spawnSync('tcpdump', [...(unoptimized ? ['-O'] : []), '-r', file, '-w', out, expr], { encoding: 'utf8' });
   if (r.status !== 0) return { error: r.stderr.trim() };
   const kept = readPackets(new Uint8Array(readFileSync(out))).map((p) => Buffer.from(p.data).toString('hex') + '/' + p.origLen);
   // Map back to indexes in order (identical packets match in order).
