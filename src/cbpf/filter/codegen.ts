@@ -526,12 +526,12 @@ class Gen {
         default: return or(src(), dst());
       }
     };
-    const v6 = and(this.linktype(ETHERTYPE.IPV6, pos), or(...protos.map((p) => cmp(this.nl + 6, 1, p))), dirs(this.nl + 40));
+    // One copy of the port tests per transport protocol, as libpcap generates them: on each copy's paths
+    // the protocol is known exactly, which lets the optimizer skip later protocol tests.
+    const v6 = and(this.linktype(ETHERTYPE.IPV6, pos), or(...protos.map((p) => and(cmp(this.nl + 6, 1, p), dirs(this.nl + 40)))));
     const v4 = and(
       this.linktype(ETHERTYPE.IP, pos),
-      or(...protos.map((p) => cmp(this.nl + 9, 1, p))),
-      this.notFrag(),
-      this.withIpHeaderLength(dirs(this.nl)),
+      or(...protos.map((p) => and(cmp(this.nl + 9, 1, p), this.notFrag(), this.withIpHeaderLength(dirs(this.nl))))),
     );
     return or(v6, v4);
   }
