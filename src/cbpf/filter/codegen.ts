@@ -225,6 +225,10 @@ class Gen {
           // An 802.3 length field: the value is an LLC SAP.
           return and(not(test([insn(LD[2], this.offLinktype!)], JGT, 1500)), cmp(this.offLinktype! + 2, 1, type));
         }
+        if (type <= 1500 && this.link.kind === 'sll') {
+          // Linux cooked captures mark 802.2 LLC frames with protocol 4 (LINUX_SLL_P_802_2); the SAP follows.
+          return and(cmp(this.offLinktype!, 2, 4), cmp(this.nl, 1, type));
+        }
         return cmp(this.offLinktype!, 2, type);
       case 'raw':
         if (type === ETHERTYPE.IP) return cmp(this.nl, 1, 0x40, 0xf0);

@@ -71,12 +71,13 @@ export function tokenize(expr: string): Token[] {
     if (i < expr.length && /[A-Za-z0-9_:]/.test(expr[i]!) && wordAt(expr, i).length > 0) {
       const word = wordAt(expr, i);
       i += word.length;
-      const lower = word.toLowerCase();
-      if (!escaped && KEYWORDS.has(lower)) out.push({ kind: 'kw', text: lower, pos: start });
+      // Keywords are case-sensitive, as in libpcap (`TCP` is not `tcp`).
+      if (!escaped && KEYWORDS.has(word)) out.push({ kind: 'kw', text: word, pos: start });
       else if (/^[0-9a-f]{12}$/i.test(word) || /^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$/i.test(word) || (MAC.test(word) && /[:.-]/.test(word) && !/^[0-9]+(\.[0-9]+){1,3}$/.test(word))) out.push({ kind: 'eid', text: word, pos: start });
       else if (/^(0x[0-9a-f]+|[0-9]+)$/i.test(word)) {
+        if (/^0[0-9]*[89]/.test(word)) throw new FilterError(`number ${word} contains non-octal digit`, start);
         const v = parseNumber(word);
-        if (v === undefined) throw new FilterError('syntax error', start);
+        if (v === undefined || v > 0xffffffff) throw new FilterError(`number ${word} overflows 32 bits`, start);
         out.push({ kind: 'num', text: word, pos: start, value: v });
       } else if (/^[0-9]+(\.[0-9]+){1,3}$/.test(word)) out.push({ kind: 'hid', text: word, pos: start });
       else if (MAC.test(word) && (word.includes(':') || word.includes('.') || word.includes('-'))) out.push({ kind: 'eid', text: word, pos: start });

@@ -169,6 +169,9 @@ export function linkPackets(linkType: number): TestPacket[] {
     add(wrap(0x0806, arpBody, 0));
     add(wrap(0x8100, bytes(u16(100), u16(0x0800), n[0]!.data), 1));
     add(wrap(0x8847, bytes(u32((3 << 12) | 0x100 | 64), n[0]!.data), 2));
+    // 802.2 LLC (SLL protocol 4) with SAP 0x42, and an 802.3 length-like protocol value.
+    add(wrap(4, [0x42, 0x42, 0x03, 0, 0, 0, 0], 3));
+    add(wrap(100, [0x64, 0x64, 0x03, 0, 0, 0, 0], 4));
   }
   if (linkType === 0) add(bytes([0, 0, 0, 2], n[0]!.data));
   add(wrap(n[0]!.type, n[0]!.data, 0), 30);
