@@ -844,50 +844,42 @@ export function emit(root: Block): CbpfInsn[] {
   // Leaves at the end, accept before reject, like libpcap's listings.
   const leaves = order.filter((b) => !b.jmp).sort((a, b) => (a.ret === 0 ? 1 : 0) - (b.ret === 0 ? 1 : 0));
   const blocks = [...order.filter((b) => b.jmp), ...leaves];
+  // Conditional jumps reach 255 instructions; a farther target gets a `ja` right after the jump. Adding
+  // hops moves code, so repeat until every conditional jump is in reach.
+  const hops = new Map<Block, Block[]>(blocks.map((b) => [b, []]));
+  const start = new Map<Block, number>();
   for (;;) {
-    const start = new Map<Block, number>();
     let pc = 0;
-    const extra = new Map<Block, number>();
     for (const b of blocks) {
       start.set(b, pc);
-      pc += b.stmts.length + 1;
+      pc += b.stmts.length + 1 + hops.get(b)!.length;
     }
-    // Long conditional jumps get a `ja` after the block (one per far target).
     let grew = false;
-    const out: CbpfInsn[] = [];
-    const hops: Block[][] = blocks.map(() => []);
-    blocks.forEach((b, i) => {
-      if (!b.jmp) return;
-      const endPc = start.get(b)! + b.stmts.length;
-      for (const s of [b.jt!, b.jf!]) if (start.get(s)! - endPc - 1 > 255 && !hops[i]!.includes(s)) hops[i]!.push(s);
-    });
-    if (hops.some((h) => h.length)) {
-      pc = 0;
-      blocks.forEach((b, i) => {
-        start.set(b, pc);
-        pc += b.stmts.length + 1 + hops[i]!.length;
-      });
-    }
-    blocks.forEach((b, i) => {
-      out.push(...b.stmts.map((s) => ({ ...s })));
-      if (!b.jmp) {
-        out.push(insn(Class.RET | RetVal.K, b.ret!));
-        return;
+    for (const b of blocks) {
+      if (!b.jmp) continue;
+      const jumpPc = start.get(b)! + b.stmts.length;
+      const hs = hops.get(b)!;
+      for (const s of [b.jt!, b.jf!]) {
+        if (!hs.includes(s) && start.get(s)! - jumpPc - 1 > 255) {
+          hs.push(s);
+          grew = true;
+        }
       }
-      const at = out.length;
-      const hopAt = (s: Block): number | undefined => {
-        const h = hops[i]!.indexOf(s);
-        return h < 0 ? undefined : at + 1 + h;
-      };
-      const rel = (s: Block): number => (hopAt(s) ?? start.get(s)!) - at - 1;
-      const jt = rel(b.jt!);
-      const jf = rel(b.jf!);
-      if (jt > 255 || jf > 255) grew = true;
-      out.push({ code: b.jmp.code, jt, jf, k: b.jmp.k });
-      for (const s of hops[i]!) out.push(insn(Class.JMP | JmpOp.JA, start.get(s)! - out.length - 1));
-      extra.set(b, hops[i]!.length);
-    });
-    if (!grew) return out;
-    throw new FilterError('expression too complex', 0);
+    }
+    if (!grew) break;
   }
+  const out: CbpfInsn[] = [];
+  for (const b of blocks) {
+    out.push(...b.stmts.map((s) => ({ ...s })));
+    if (!b.jmp) {
+      out.push(insn(Class.RET | RetVal.K, b.ret!));
+      continue;
+    }
+    const at = out.length;
+    const hs = hops.get(b)!;
+    const rel = (s: Block): number => (hs.includes(s) ? at + 1 + hs.indexOf(s) : start.get(s)!) - at - 1;
+    out.push({ code: b.jmp.code, jt: rel(b.jt!), jf: rel(b.jf!), k: b.jmp.k });
+    for (const s of hs) out.push(insn(Class.JMP | JmpOp.JA, start.get(s)! - out.length - 1));
+  }
+  return out;
 }

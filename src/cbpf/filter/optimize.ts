@@ -43,6 +43,7 @@ export function optimizeBlocks(root: Block): Block {
     opt.analyze(top);
     if (opt.thread(top)) continue;
     if (opt.deadStatements(top)) continue;
+    if (opt.pullup(top)) continue;
     if (opt.intern(top)) continue;
     break;
   }
@@ -366,6 +367,66 @@ class Optimizer {
       b.stmts = keep.reverse();
     }
     return changed;
+  }
+
+  /**
+   * libpcap's or_pullup and and_pullup: in a chain of tests sharing their
+   * true exit (an "or" chain, linked by false edges; "and" chains are the
+   * mirror image), a test of the value the chain starts with that comes
+   * after tests of other values moves up next to the first, where the value
+   * is still in A, so its load goes away. Done only where the moved and
+   * skipped-over blocks see the same register values as before and every
+   * chain block has one predecessor; true after one change.
+   */
+  pullup(top: Block): boolean {
+    for (let i = this.order.length - 1; i >= 0; i--) {
+      const b = this.order[i]!;
+      if (b === top || !b.jmp || b.raw) continue;
+      if (this.pullChain(b, 'jf', 'jt') || this.pullChain(b, 'jt', 'jf')) return true;
+    }
+    return false;
+  }
+
+  private pullChain(b: Block, next: 'jt' | 'jf', same: 'jt' | 'jf'): boolean {
+    const info = (x: Block): Info => this.info.get(x)!;
+    const preds = info(b).preds;
+    if (preds.length === 0 || preds.some((p) => p.raw)) return false;
+    const val = info(preds[0]!).exit[A]!;
+    if (preds.some((p) => info(p).exit[A] !== val)) return false;
+    const exit = b[same];
+    const inChain = (x: Block, first: boolean): boolean =>
+      !!x.jmp && !x.raw && x[same] === exit && x.jt !== x.jf && (first || info(x).preds.length === 1);
+    let prev: Block | undefined;
+    let d = b;
+    for (;;) {
+      if (!inChain(d, d === b)) return false;
+      if (info(d).exit[A] !== val) break;
+      prev = d;
+      d = d[next]!;
+    }
+    let samePrev = d;
+    let s = d[next]!;
+    for (;;) {
+      if (!inChain(s, false)) return false;
+      if (info(s).exit[A] === val) break;
+      samePrev = s;
+      s = s[next]!;
+    }
+    const after = s[next]!;
+    const fits = (to: Block, from: Block[]): boolean =>
+      [...info(to).liveIn].every((atom) => from.every((f) => info(f).exit[atom] === info(to).entry[atom]));
+    // s now follows the chain's head (or the predecessors), d follows s, and s's old successor follows samePrev.
+    if (!fits(s, prev ? [prev] : preds) || !fits(d, [s]) || !fits(after, [samePrev])) return false;
+    samePrev[next] = after;
+    s[next] = d;
+    if (prev) prev[next] = s;
+    else {
+      for (const p of preds) {
+        if (p.jt === b) p.jt = s;
+        if (p.jf === b) p.jf = s;
+      }
+    }
+    return true;
   }
 
   /** Merges identical blocks (same code, same successors); true if any merged. */
