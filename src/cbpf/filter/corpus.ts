@@ -105,6 +105,10 @@ export const ETHERNET_CORPUS: readonly string[] = [
   'ip[2:2] > 1000 and udp', 'len > 1000 and not ip6', 'ip6[4:2] > 20', 'ip[3] = 0x2c or ip6[5] = 0x14',
   'src net 10.0.0.0 mask 255.255.255.0', 'dst net 10.1.0.0/16 and tcp', 'not src net 10.0.0.0/8', 'net 127', 'host 127.0.0.1',
   'ip host 10.0.0.1 or arp host 10.0.0.1', 'ip src 10.0.0.1 and ip dst 10.0.0.2', 'src 10.0.0.1 or dst 10.0.0.1',
+  // long or-chains (jumps farther than 255 instructions go through ja)
+  `port ${Array.from({ length: 60 }, (_, i) => 1 + i).join(' or ')}`,
+  `host ${Array.from({ length: 90 }, (_, i) => `10.0.0.${1 + i}`).join(' or ')}`,
+  `tcp and (${Array.from({ length: 40 }, (_, i) => `dst port ${1000 + 7 * i}`).join(' or ')}) and not src net 10.2.0.0/16`,
   // syntax errors
   '', 'ip and', 'and', 'tcp port', 'port', '(ip', 'ip)', 'ip[', 'ip[0', 'host', '10.0.0.1', '80', 'tcp port 80 443', 'foo',
   'ip proto', 'len >', '= 1', 'ip[0] = ', 'host 10.0.0.1 or', 'vlan vlan', 'ip host', 'not', 'tcp[0:3] = 1',

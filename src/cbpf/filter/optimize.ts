@@ -412,13 +412,16 @@ class Optimizer {
       samePrev = s;
       s = s[next]!;
     }
-    const after = s[next]!;
+    // The run of tests of the value starting at s moves as a whole (its later tests rely on A from the first).
+    let last = s;
+    while (inChain(last[next]!, false) && info(last[next]!).exit[A] === val) last = last[next]!;
+    const after = last[next]!;
     const fits = (to: Block, from: Block[]): boolean =>
       [...info(to).liveIn].every((atom) => from.every((f) => info(f).exit[atom] === info(to).entry[atom]));
-    // s now follows the chain's head (or the predecessors), d follows s, and s's old successor follows samePrev.
-    if (!fits(s, prev ? [prev] : preds) || !fits(d, [s]) || !fits(after, [samePrev])) return false;
+    // The run now follows the chain's head (or the predecessors), d follows the run, and what followed the run follows samePrev.
+    if (!fits(s, prev ? [prev] : preds) || !fits(d, [last]) || !fits(after, [samePrev])) return false;
     samePrev[next] = after;
-    s[next] = d;
+    last[next] = d;
     if (prev) prev[next] = s;
     else {
       for (const p of preds) {
