@@ -81,3 +81,11 @@ export {
 export type {
   SeccompData, SeccompActionName, SeccompVerdict, SeccompRunOptions, SeccompPolicy, SeccompPolicyAction, SeccompRule, SeccompArgCheck,
 } from './hooks/seccomp.js';
+/**
+ * The pcap-filter language (`tcp port 80 and host 10.0.0.1`) compiled to
+ * classic BPF as libpcap does, for Ethernet, raw IP, Linux SLL/SLL2 and
+ * null/loopback link types; errors are {@link FilterError}s with the
+ * character offset. See docs/filter.md.
+ */
+export { compileFilter, FilterError, SUPPORTED_LINK_TYPES } from './cbpf/filter/index.js';
+export type { CompileFilterOptions } from './cbpf/filter/index.js';
