@@ -15,6 +15,7 @@ import { registerKernelOracle } from './commands/kernel-oracle.js';
 import { registerRun } from './commands/run.js';
 import { registerVerify } from './commands/verify.js';
 import { registerPackets } from './commands/packets.js';
+import { registerFilter } from './commands/filter.js';
 import { UsageError } from './options.js';
 import { err } from './output.js';
 
@@ -41,6 +42,7 @@ export function buildCli(): Command {
   registerDemo(program);
   registerVerify(program);
   registerPackets(program);
+  registerFilter(program);
   registerKernelOracle(program);
   const override = (cmd: Command): void => {
     cmd.exitOverride();

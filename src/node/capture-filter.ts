@@ -32,6 +32,8 @@ export interface MatchedPacket {
 export interface FilterFileOptions {
   /** `jit` (default): the filter compiled to WebAssembly; `interp`: the classic interpreter. */
   engine?: 'interp' | 'jit';
+  /** Hears, before the first packet, the capture's format, interfaces and the link type the filter was compiled for. */
+  onStart?: (capture: { format: CaptureFormat; interfaces: readonly CaptureInterface[]; linkType: number }) => void;
   /** Hears every accepted packet, in file order. */
   onMatch?: (packet: MatchedPacket) => void;
   /** Bytes read at a time (default 1 MiB; small values exercise records cut by chunk ends). */
@@ -73,7 +75,9 @@ export function filterCaptureFile(path: string, compile: (linkType: number) => r
   try {
     return filterFd(fd, compile, options);
   } catch (err) {
-    if (err instanceof TsbpfError && err.location.file === undefined) throw err.withLocation({ file: path });
+    // the file's own damage names the file; a filter that does not compile is not the file's fault
+    if (err instanceof CaptureError && err.location.file === undefined) throw err.withLocation({ file: path });
+    if (!(err instanceof TsbpfError) && typeof (err as NodeJS.ErrnoException).code === 'string') fileError(err, path); // a read failed
     throw err;
   } finally {
     closeSync(fd);
@@ -89,6 +93,7 @@ function filterFd(fd: number, compile: (linkType: number) => readonly CbpfInsn[]
   if (reader.format === 'pcap' && reader.interfaces.length === 1) {
     const linkType = reader.interfaces[0]!.linkType;
     const prog = compile(linkType);
+    options.onStart?.({ format: 'pcap', interfaces: reader.interfaces, linkType });
     if ((options.engine ?? 'jit') === 'jit' && !hasBackwardJump(prog)) {
       return { format: 'pcap', interfaces: reader.interfaces, linkType, ...scanPcap(fd, prog, reader, options) };
     }
@@ -110,6 +115,7 @@ function filterFd(fd: number, compile: (linkType: number) => readonly CbpfInsn[]
       if (prog === undefined) {
         linkType = p.linkType;
         prog = compile(linkType);
+        options.onStart?.({ format: r.format ?? 'pcapng', interfaces: r.interfaces, linkType });
       } else if (p.linkType !== linkType) {
         throw new CaptureError(`interface ${p.iface} has link type ${p.linkType}, not ${linkType} like the first: a filter is compiled for one link type (libpcap refuses such files too)`, pos, packets);
       }
