@@ -14,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { CaptureFile, forEachCapturedPacket } from '../src/node/capture-files.js';
+import { filterCaptureFile } from '../src/node/capture-filter.js';
+import { compileFilter } from '../src/cbpf/filter/index.js';
 import { parseObject } from '../src/loader/object.js';
 import { loadCollection } from '../src/runtime/collection.js';
 import { PacketStream, passes } from '../src/runtime/packet-stream.js';
@@ -301,7 +303,7 @@ function main(): void {
     ['interpreter, checked', `${(interpPps / 1e6).toFixed(2)} M`],
   ]);
   longSingleRun(aluKernelNsPerInsn);
-  captureStream();
+  filterCaptures(captureStream());
   benchVerifier(table);
   console.log('\nKernel times are BPF_PROG_TEST_RUN averages (repeat 20000) and include the test-run loop overhead per repetition.');
   console.log('Checked = bounds checks against the regions + instruction budget (unverified programs); unchecked = programs the verifier accepted (what `tsbpf prog run` uses for them), every access but r10-relative ones guarded by its page\'s rights.');
@@ -332,7 +334,7 @@ function longSingleRun(kernelNsPerInsn: number | undefined): void {
  * pass written) next to `tcpdump -r FILE -w /dev/null` with the equivalent
  * filter on the same file: the issue-12 goal is to be at least as fast.
  */
-function captureStream(): void {
+function captureStream(): string {
   const obj = parseObject(new Uint8Array(readFileSync(here('../examples/xdp_firewall.o'))), { name: 'xdp_firewall.o' });
   const inputs = ['ipv4_tcp_syn.bin', 'ipv4_udp_dns.bin', 'ipv6_tcp_syn.bin', 'ipv4_tcp_telnet.bin', 'arp_request.bin']
     .map((f) => new Uint8Array(readFileSync(here(`../examples/inputs/${f}`))));
@@ -362,6 +364,30 @@ function captureStream(): void {
     line += '; tcpdump is not installed, no reference';
   }
   console.log(line);
+  return file;
+}
+
+/**
+ * `tsbpf filter -c EXPR -r FILE` (what the command runs: the expression
+ * compiled as libpcap would, the program compiled to WebAssembly, the pcap
+ * walked in place) next to `tcpdump -r FILE -w /dev/null EXPR` on the same
+ * 1,000,000-packet file: the issue-13 goal is to be faster.
+ */
+function filterCaptures(file: string): void {
+  const rows: string[][] = [];
+  for (const expr of ['tcp dst port 23 or tcp dst port 80', 'ip and not net 10.0.0.0/8', 'ip6 or (udp and port 53) or arp']) {
+    const start = performance.now();
+    const r = filterCaptureFile(file, (linkType) => compileFilter(expr, linkType));
+    const ours = r.packets / ((performance.now() - start) / 1000);
+    const t0 = performance.now();
+    const td = spawnSync('tcpdump', ['-r', file, '-w', '/dev/null', expr], { encoding: 'utf8' });
+    const theirs = td.status === 0 ? r.packets / ((performance.now() - t0) / 1000) : undefined;
+    rows.push([expr, `${(ours / 1e6).toFixed(1)} M`, theirs !== undefined ? `${(theirs / 1e6).toFixed(1)} M` : 'no tcpdump', theirs !== undefined ? `${(ours / theirs).toFixed(2)}x` : '-', String(r.matched)]);
+  }
+  console.log(`\nFilters over the same ${'1,000,000'}-packet pcap (packets/s; goal: tsbpf faster than tcpdump)`);
+  const widths = [40, 10, 12, 10, 8];
+  console.log(['expression', 'tsbpf', 'tcpdump', 'ratio', 'matched'].map((h, i) => h.padEnd(widths[i]!)).join(' '));
+  for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join(' '));
 }
 
 main();

@@ -16,6 +16,7 @@ import { registerRun } from './commands/run.js';
 import { registerVerify } from './commands/verify.js';
 import { registerPackets } from './commands/packets.js';
 import { registerFilter } from './commands/filter.js';
+import { registerSeccomp } from './commands/seccomp.js';
 import { UsageError } from './options.js';
 import { err } from './output.js';
 
@@ -43,6 +44,7 @@ export function buildCli(): Command {
   registerVerify(program);
   registerPackets(program);
   registerFilter(program);
+  registerSeccomp(program);
   registerKernelOracle(program);
   const override = (cmd: Command): void => {
     cmd.exitOverride();
