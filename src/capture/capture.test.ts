@@ -97,6 +97,21 @@ describe('capture round trips', () => {
   });
 });
 
+describe('snapshot length', () => {
+  it('a record longer than its snapshot length is cut to it, as libpcap reads it (0 means 256 KiB)', () => {
+    for (const [snapLen, kept] of [[20, 20], [0, 34], [65535, 34]] as const) {
+      const w = new CaptureWriter({ format: 'pcap', interfaces: [{ linkType: 1, snapLen }] });
+      const bytes = new Uint8Array(Buffer.concat([w.header(), w.packet({ data: ETH, sec: 1, nsec: 0 })]));
+      if (snapLen === 0) new DataView(bytes.buffer).setUint32(16, 0, true);
+      const [p] = read(bytes).packets;
+      expect([p!.data.length, p!.origLen]).toEqual([kept, 34]);
+      expect(Array.from(p!.data)).toEqual(Array.from(ETH.subarray(0, kept)));
+    }
+    const ng = read(write({ format: 'pcapng', interfaces: [{ linkType: 1, snapLen: 10 }] }, [{ data: ETH, sec: 0, nsec: 0, iface: 0 }])).packets;
+    expect(ng.map((p) => p.data.length)).toEqual([10]);
+  });
+});
+
 describe('damaged captures', () => {
   it('a truncated record: the packets before it come out, then the byte offset and packet index', () => {
     const bytes = write({ format: 'pcap', interfaces: IFACES });

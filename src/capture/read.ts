@@ -42,6 +42,16 @@ export interface CaptureInterface {
   tsUnitsPerSecond: bigint;
 }
 
+/**
+ * The bytes of a record libpcap hands out: a record longer than its
+ * interface's snapshot length is cut to it (a snapshot length of 0 or above
+ * 256 KiB counts as 256 KiB, as libpcap adjusts it).
+ */
+export function keptLength(caplen: number, snapLen: number): number {
+  const snapshot = snapLen > 0 && snapLen <= MAX_RECORD ? snapLen : MAX_RECORD;
+  return caplen > snapshot ? snapshot : caplen;
+}
+
 /** A packet's capture time in nanoseconds since the epoch. */
 export function timestampNs(p: Pick<CapturedPacket, 'sec' | 'nsec'>): bigint {
   return BigInt(p.sec) * 1_000_000_000n + BigInt(p.nsec);
@@ -229,8 +239,9 @@ export class CaptureReader {
     if (caplen > MAX_RECORD) this.fail(`packet record of ${caplen} bytes is larger than ${MAX_RECORD}`, at + 8);
     if (avail < 16 + caplen) return 0;
     const frac = this.u32(at + 4);
+    const iface = this.interfaces[0]!;
     out({
-      data: this.buf.subarray(at + 16, at + 16 + caplen), origLen, iface: 0, linkType: this.interfaces[0]!.linkType,
+      data: this.buf.subarray(at + 16, at + 16 + keptLength(caplen, iface.snapLen)), origLen, iface: 0, linkType: iface.linkType,
       sec: this.u32(at), nsec: this.nano ? frac : frac * 1000,
     });
     this.packets++;
@@ -285,7 +296,7 @@ export class CaptureReader {
         const origLen = this.u32(body + 16);
         if (caplen > bodyLen - 20) this.fail(`packet of ${caplen} bytes does not fit its block`, body + 12);
         out({
-          data: this.buf.subarray(body + 20, body + 20 + caplen), origLen, iface: ifaceId, linkType: iface.linkType,
+          data: this.buf.subarray(body + 20, body + 20 + keptLength(caplen, iface.snapLen)), origLen, iface: ifaceId, linkType: iface.linkType,
           ...splitUnits(this.u32(body + 4), this.u32(body + 8), iface.tsUnitsPerSecond),
         });
         this.packets++;

@@ -10,7 +10,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { TsbpfError } from '../errors.js';
-import { CaptureError, CaptureReader, MAX_RECORD } from '../capture/read.js';
+import { CaptureError, CaptureReader, MAX_RECORD, keptLength } from '../capture/read.js';
 import type { CaptureFormat, CaptureInterface } from '../capture/read.js';
 import type { CbpfInsn } from '../cbpf/insn.js';
 import { runClassic } from '../cbpf/interpreter.js';
@@ -163,6 +163,7 @@ function scanPcap(fd: number, prog: readonly CbpfInsn[], reader: CaptureReader, 
   const chunk = options.chunkSize ?? CHUNK;
   const filter = compileClassic(prog, 2 * Math.max(chunk, MAX_RECORD + 16) + 65536);
   const little = reader.littleEndian;
+  const snapLen = reader.interfaces[0]!.snapLen;
   const nano = reader.nanosecond;
   const onMatch = options.onMatch;
   let bytes = new Uint8Array(filter.memory.buffer);
@@ -191,11 +192,12 @@ function scanPcap(fd: number, prog: readonly CbpfInsn[], reader: CaptureReader, 
       if (caplen > MAX_RECORD) throw new CaptureError(`packet record of ${caplen} bytes is larger than ${MAX_RECORD}`, filePos + at + 8, packets);
       if (at + 16 + caplen > have) break;
       const origLen = view.getUint32(at + 12, little);
-      if (filter.run(at + 16, caplen, origLen) !== 0) {
+      const kept = keptLength(caplen, snapLen);
+      if (filter.run(at + 16, kept, origLen) !== 0) {
         matched++;
         if (onMatch) {
           const frac = view.getUint32(at + 4, little);
-          onMatch({ index: packets, data: bytes.subarray(at + 16, at + 16 + caplen), origLen, sec: view.getUint32(at, little), nsec: nano ? frac : frac * 1000, iface: 0 });
+          onMatch({ index: packets, data: bytes.subarray(at + 16, at + 16 + kept), origLen, sec: view.getUint32(at, little), nsec: nano ? frac : frac * 1000, iface: 0 });
         }
       }
       packets++;
