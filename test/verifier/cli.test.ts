@@ -67,12 +67,12 @@ describe('tsbpf verify', () => {
     expect(r.stdout).toBe('leak.s (xdp): rejected: R0 leaks addr as return value\n');
   });
 
-  it('refuses an unknown program type with one line', () => {
+  it('refuses an unknown program type as a usage error (exit 2)', () => {
     const dir = tempDir();
     const file = writeTemp(dir, 'ok.s', 'r0 = 0\nexit\n');
     const r = tsbpf('verify', file, '--prog-type', 'nosuch');
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^tsbpf: unknown program type 'nosuch'/);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^error: option '--prog-type <type>' argument 'nosuch' is invalid\. unknown program type 'nosuch'/);
   });
 });
 
