@@ -43,7 +43,13 @@ export function optimizeBlocks(root: Block): Block {
     opt.analyze(top);
     if (opt.thread(top)) continue;
     if (opt.deadStatements(top)) continue;
-    if (opt.pullup(top)) continue;
+    // Pull-ups need no facts: repeat them on a lighter analysis, then thread again.
+    let pulled = false;
+    while (opt.pullup(top)) {
+      pulled = true;
+      opt.analyze(top, false);
+    }
+    if (pulled) continue;
     if (opt.intern(top)) continue;
     break;
   }
@@ -183,7 +189,7 @@ class Optimizer {
   }
 
   /** Value numbers, jump operands, liveness and the facts known on entry to each block. */
-  analyze(top: Block): void {
+  analyze(top: Block, withFacts = true): void {
     this.order = this.topo(top);
     this.info = new Map();
     for (const b of this.order) this.info.set(b, { entry: [], exit: [], av: 0, ov: 0, liveIn: new Set(), facts: new Map(), preds: [] });
@@ -219,7 +225,7 @@ class Optimizer {
       }
     }
     // Facts: the intersection over predecessors of what their paths knew plus the edge taken.
-    for (const b of this.order) {
+    for (const b of withFacts ? this.order : []) {
       const inf = this.info.get(b)!;
       let facts: Map<string, boolean> | undefined;
       for (const p of inf.preds) {
@@ -307,12 +313,14 @@ class Optimizer {
             p.jf = target;
           } else p[which] = target;
           changed = true;
+          // Going bottom-up, a change here only alters what later-in-order blocks computed (still done with
+          // valid values and facts) and the liveness of this block and its ancestors, which is redone.
+          this.liveness();
         }
       }
-      if (changed) return true;
     }
     void top;
-    return false;
+    return changed;
   }
 
   /** How far the path from `p` into `s` can skip: the farthest block whose inputs stay the same. */
@@ -435,6 +443,7 @@ class Optimizer {
   /** Merges identical blocks (same code, same successors); true if any merged. */
   intern(top: Block): boolean {
     const canon = new Map<string, Block>();
+    const byId = new Map<number, Block>();
     const ids = new Map<Block, number>();
     let changed = false;
     for (let i = this.order.length - 1; i >= 0; i--) {
@@ -443,8 +452,8 @@ class Optimizer {
       if (b.jmp) {
         const jt = b.jt!;
         const jf = b.jf!;
-        b.jt = this.resolve(jt, canon, ids);
-        b.jf = this.resolve(jf, canon, ids);
+        b.jt = this.resolve(jt, byId, ids);
+        b.jf = this.resolve(jf, byId, ids);
         if (b.jt !== jt || b.jf !== jf) changed = true;
       }
       const key = b.jmp
@@ -454,10 +463,11 @@ class Optimizer {
       if (c) ids.set(b, ids.get(c)!);
       else {
         canon.set(key, b);
+        byId.set(ids.size, b);
         ids.set(b, ids.size);
       }
     }
-    const rt = this.resolve(top.jt!, canon, ids);
+    const rt = this.resolve(top.jt!, byId, ids);
     if (rt !== top.jt) {
       top.jt = rt;
       top.jf = rt;
@@ -466,10 +476,9 @@ class Optimizer {
     return changed;
   }
 
-  private resolve(b: Block, canon: Map<string, Block>, ids: Map<Block, number>): Block {
+  private resolve(b: Block, byId: Map<number, Block>, ids: Map<Block, number>): Block {
     const id = ids.get(b);
-    for (const c of canon.values()) if (ids.get(c) === id) return c;
-    return b;
+    return id === undefined ? b : byId.get(id) ?? b;
   }
 }
 
