@@ -37,11 +37,11 @@ export function compileFilter(expression: string, linkType: number, options: Com
   const snaplen = options.snaplen ?? 262144;
   const ast = parseFilter(expression);
   if (!ast) return [insn(Class.RET | RetVal.K, snaplen)];
-  const cond = generate(ast, linkType, { netmask: options.netmask ?? 0 });
+  const { cond, optimizable } = generate(ast, linkType, { netmask: options.netmask ?? 0 });
   const accept: Block = { stmts: [], ret: snaplen };
   const reject: Block = { stmts: [], ret: 0 };
   let root = materialize(cond, accept, reject);
-  if (options.optimize ?? true) {
+  if ((options.optimize ?? true) && optimizable) {
     root = optimizeBlocks(root);
     if (!root.jmp && root.ret === 0) throw new FilterError('expression rejects all packets', 0);
   }
