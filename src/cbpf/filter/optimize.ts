@@ -16,6 +16,7 @@
 import { AluOp, Class, JmpOp, Mode, Src } from '../insn.js';
 import type { CbpfInsn } from '../insn.js';
 import { fold } from './codegen.js';
+import { FilterError } from './lexer.js';
 import type { Block } from './codegen.js';
 
 /** Atoms: A, X, M[0..15]. */
@@ -157,7 +158,11 @@ class Optimizer {
           }
           let ov = (s.code & 0x08) === Src.X ? vals[X]! : this.constNum(s.k);
           const oc = this.consts.get(ov);
-          if (oc !== undefined && (s.code & 0x08) === Src.X && alter && !((op === AluOp.DIV || op === AluOp.MOD) && oc === 0)) {
+          if (oc === 0 && alter && (op === AluOp.DIV || op === AluOp.MOD)) {
+            // libpcap's optimizer refuses a division it finds to be by zero.
+            throw new FilterError(op === AluOp.DIV ? 'division by zero' : 'modulus by zero', 0);
+          }
+          if (oc !== undefined && (s.code & 0x08) === Src.X && alter) {
             s = { code: Class.ALU | op | Src.K, jt: 0, jf: 0, k: oc };
             ov = this.constNum(oc);
           }
@@ -176,7 +181,7 @@ class Optimizer {
             const r = fold(op, ac, oc);
             if (alter) s = { code: Class.LD | Mode.IMM, jt: 0, jf: 0, k: r };
             set(A, this.constNum(r));
-          } else if (op === AluOp.AND && oc === 0 && alter) {
+          } else if ((op === AluOp.AND || op === AluOp.MUL) && oc === 0 && alter) {
             s = { code: Class.LD | Mode.IMM, jt: 0, jf: 0, k: 0 };
             set(A, this.constNum(0));
           } else set(A, this.num(`alu${op}:${vals[A]}:${ov}`));
@@ -273,14 +278,16 @@ class Optimizer {
     const op = code & 0xf0;
     const exact = facts.get(`${av}:${code & 0xf8}:${ov}`);
     if (exact !== undefined) return exact;
-    let ac = this.consts.get(av);
+    const ac = this.consts.get(av);
     const oc = this.consts.get(ov);
-    if (ac === undefined) {
-      // A known equal to a constant on this path.
+    if (ac === undefined && (code & 0xf8) === (JmpOp.JEQ | Src.K)) {
+      // A known equal to another constant on this path: not equal to this one. Only equality tests are
+      // decided this way, as libpcap's optimizer does (it would not decide `jgt #1500` after `jeq #0x800`);
+      // deciding more would drop loads libpcap keeps, and truncated packets would be judged differently.
       for (const [k, v] of facts) {
         if (!v) continue;
         const [fa, fcode, fo] = k.split(':').map(Number);
-        if (fa === av && fcode === (JmpOp.JEQ | Src.K)) ac = this.consts.get(fo!);
+        if (fa === av && fcode === (JmpOp.JEQ | Src.K) && fo !== ov) return false;
       }
     }
     if (ac === undefined || oc === undefined) return undefined;
