@@ -19,6 +19,14 @@ import { fold } from './codegen.js';
 import { FilterError } from './lexer.js';
 import type { Block } from './codegen.js';
 
+/**
+ * What the tests on the way decided: for each edge that dominates (lies on
+ * every path), the test it took (value, operation, operand) and the
+ * outcome. Keyed by the edge itself, as libpcap's edge dominators are: two
+ * different paths that tested the same thing do not combine.
+ */
+type Facts = Map<string, [string, boolean]>;
+
 /** Atoms: A, X, M[0..15]. */
 const A = 0;
 const X = 1;
@@ -32,7 +40,8 @@ interface Info {
   av: number;
   ov: number;
   liveIn: Set<number>;
-  facts: Map<string, boolean>;
+  /** Facts known on entry, by the edge that established them: edge id -> [test key, outcome]. */
+  facts: Facts;
   preds: Block[];
 }
 
@@ -221,7 +230,7 @@ class Optimizer {
         }
         inf.ov = (b.jmp.code & 0x08) === Src.X ? vals[X]! : this.constNum(b.jmp.k);
         // Facts on entry: what every path to this block has decided.
-        const d = this.decide(inf.av, b.jmp.code, inf.ov, new Map());
+        const d = this.decide(inf.av, b.jmp.code, inf.ov, new Map() as Facts);
         if (d !== undefined && b.jt !== b.jf) {
           const t = d ? b.jt! : b.jf!;
           b.jt = t;
@@ -232,23 +241,34 @@ class Optimizer {
     // Facts: the intersection over predecessors of what their paths knew plus the edge taken.
     for (const b of withFacts ? this.order : []) {
       const inf = this.info.get(b)!;
-      let facts: Map<string, boolean> | undefined;
+      let facts: Facts | undefined;
       for (const p of inf.preds) {
-        const pf = new Map(this.info.get(p)!.facts);
+        const pf: Facts = new Map(this.info.get(p)!.facts);
         const e = this.edgeFact(p, b);
-        if (e) pf.set(e[0], e[1]);
+        if (e) pf.set(e[0], [e[1], e[2]]);
         if (!facts) facts = pf;
-        else for (const [k, v] of facts) if (pf.get(k) !== v) facts.delete(k);
+        else for (const k of facts.keys()) if (!pf.has(k)) facts.delete(k);
       }
       inf.facts = facts ?? new Map();
     }
     this.liveness();
   }
 
-  private edgeFact(p: Block, s: Block): [string, boolean] | undefined {
+  private edgeFact(p: Block, s: Block): [string, string, boolean] | undefined {
     if (!p.jmp || p.jt === p.jf || p.raw) return undefined;
     const pi = this.info.get(p)!;
-    return [`${pi.av}:${p.jmp.code & 0xf8}:${pi.ov}`, s === p.jt];
+    const taken = s === p.jt;
+    return [`${this.blockId(p)}${taken ? 't' : 'f'}`, `${pi.av}:${p.jmp.code & 0xf8}:${pi.ov}`, taken];
+  }
+
+  private ids = new Map<Block, number>();
+  private blockId(b: Block): number {
+    let id = this.ids.get(b);
+    if (id === undefined) {
+      id = this.ids.size;
+      this.ids.set(b, id);
+    }
+    return id;
   }
 
   private liveness(): void {
@@ -274,17 +294,17 @@ class Optimizer {
   }
 
   /** The outcome of a jump on A (value `av`) against `ov`, if constants or the known facts decide it. */
-  private decide(av: number, code: number, ov: number, facts: Map<string, boolean>): boolean | undefined {
+  private decide(av: number, code: number, ov: number, facts: Facts): boolean | undefined {
     const op = code & 0xf0;
-    const exact = facts.get(`${av}:${code & 0xf8}:${ov}`);
-    if (exact !== undefined) return exact;
+    const key = `${av}:${code & 0xf8}:${ov}`;
+    for (const [k, v] of facts.values()) if (k === key) return v;
     const ac = this.consts.get(av);
     const oc = this.consts.get(ov);
     if (ac === undefined && (code & 0xf8) === (JmpOp.JEQ | Src.K)) {
       // A known equal to another constant on this path: not equal to this one. Only equality tests are
       // decided this way, as libpcap's optimizer does (it would not decide `jgt #1500` after `jeq #0x800`);
       // deciding more would drop loads libpcap keeps, and truncated packets would be judged differently.
-      for (const [k, v] of facts) {
+      for (const [k, v] of facts.values()) {
         if (!v) continue;
         const [fa, fcode, fo] = k.split(':').map(Number);
         if (fa === av && fcode === (JmpOp.JEQ | Src.K) && fo !== ov) return false;
@@ -310,9 +330,9 @@ class Optimizer {
       const edges: ('jt' | 'jf')[] = p.jt === p.jf ? ['jt'] : ['jt', 'jf'];
       for (const which of edges) {
         const s = p[which]!;
-        const facts = new Map(pi.facts);
+        const facts: Facts = new Map(pi.facts);
         const e = this.edgeFact(p, s);
-        if (e) facts.set(e[0], e[1]);
+        if (e) facts.set(e[0], [e[1], e[2]]);
         const target = this.skip(p, s, facts);
         if (target && target !== s) {
           if (p.jt === p.jf) {
@@ -331,7 +351,7 @@ class Optimizer {
   }
 
   /** How far the path from `p` into `s` can skip: the farthest block whose inputs stay the same. */
-  private skip(p: Block, s: Block, facts: Map<string, boolean>): Block | undefined {
+  private skip(p: Block, s: Block, facts: Facts): Block | undefined {
     const start = this.info.get(p)!.exit;
     const vals = [...start];
     let cur = s;
@@ -346,7 +366,7 @@ class Optimizer {
         const ov = (cur.jmp.code & 0x08) === Src.X ? vals[X]! : this.constNum(cur.jmp.k);
         const d = this.decide(av, cur.jmp.code, ov, facts);
         if (d === undefined) break;
-        facts.set(`${av}:${cur.jmp.code & 0xf8}:${ov}`, d);
+        facts.set(`path${steps}`, [`${av}:${cur.jmp.code & 0xf8}:${ov}`, d]);
         next = d ? cur.jt! : cur.jf!;
       }
       const live = this.info.get(next)!.liveIn;
