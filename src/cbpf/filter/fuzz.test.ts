@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { TsbpfError } from '../../errors.js';
 import { runClassic } from '../interpreter.js';
 import { compileFilter } from './index.js';
-import { ethernetPackets } from './testing/packets.js';
+import { ethernetPackets, linkPackets } from './testing/packets.js';
 import type { TestPacket } from './testing/packets.js';
 import { haveTcpdump, readPackets, tcpdumpMatches, writeCapture } from './testing/oracle.js';
 
@@ -106,6 +106,26 @@ describe.skipIf(!haveTcpdump)('filter grammar fuzzer vs libpcap', () => {
       const got = ps.flatMap((p, i) => (runClassic(prog, p.data, { wireLen: p.origLen }) !== 0 ? [i] : []));
       expect(got).toEqual(expected);
     }
+  });
+  // The other link types: 20 expressions each, on the same network packets under their headers.
+  const linkCases = [101, 113, 276, 0, 108].flatMap((lt) => {
+    const f = join(dir, `link${lt}.pcap`);
+    const ps = linkPackets(lt);
+    writeCapture(f, lt, ps);
+    return Array.from({ length: 20 }, (): [string, number, string, TestPacket[]] => [expression(2), lt, f, ps]);
+  });
+  it.each(linkCases)('%s (link type %i)', (expr, lt, f, ps) => {
+    const expected = tcpdumpMatches(f, ps, expr, dir);
+    let prog;
+    try {
+      prog = compileFilter(expr, lt);
+    } catch (e) {
+      if (!(e instanceof TsbpfError)) throw e;
+      expect('error' in expected ? expected.error : 'tcpdump accepted it', e.message).not.toBe('tcpdump accepted it');
+      return;
+    }
+    if ('error' in expected) throw new Error(`we compile what tcpdump refuses: ${expected.error}`);
+    expect(ps.flatMap((p, i) => (runClassic(prog, p.data, { wireLen: p.origLen }) !== 0 ? [i] : []))).toEqual(expected);
   });
   // Unoptimized programs keep every load, as libpcap's do with -O: the same packets, truncated ones included.
   it.each(exprs.slice(0, 40))('unoptimized: %s', (expr) => {
