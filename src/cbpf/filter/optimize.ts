@@ -51,7 +51,7 @@ export function optimizeBlocks(root: Block): Block {
   const opt = new Optimizer();
   for (let round = 0; round < 10000; round++) {
     opt.analyze(top);
-    if (opt.thread(top)) continue;
+    if (opt.thread()) continue;
     if (opt.deadStatements(top)) continue;
     // Pull-ups need no facts: repeat them on a lighter analysis, then thread again.
     let pulled = false;
@@ -321,11 +321,11 @@ class Optimizer {
   }
 
   /** Jump threading: retarget one block's edges past tests already decided on the way; true if something changed. */
-  thread(top: Block): boolean {
+  thread(): boolean {
     let changed = false;
     for (let i = this.order.length - 1; i >= 0; i--) {
       const p = this.order[i]!;
-      if (!p.jmp || p.raw && false) continue;
+      if (!p.jmp) continue;
       const pi = this.info.get(p)!;
       const edges: ('jt' | 'jf')[] = p.jt === p.jf ? ['jt'] : ['jt', 'jf'];
       for (const which of edges) {
@@ -346,7 +346,6 @@ class Optimizer {
         }
       }
     }
-    void top;
     return changed;
   }
 
