@@ -320,7 +320,7 @@ class Optimizer {
     }
   }
 
-  /** Jump threading: retarget one block's edges past tests already decided on the way; true if something changed. */
+  /** Jump threading: retarget edges past tests already decided on the way, bottom-up; true if something changed. */
   thread(): boolean {
     let changed = false;
     for (let i = this.order.length - 1; i >= 0; i--) {
