@@ -147,8 +147,8 @@ function parseMac(text: string): number[] {
 
 /** Options of code generation. */
 export interface CodegenOptions {
-  /** The network's netmask for `ip broadcast` (tcpdump reading a file uses 0). */
-  netmask?: number;
+  /** The network's netmask for `ip broadcast` (tcpdump reading a file uses 0); null: unknown, `ip broadcast` is refused. */
+  netmask?: number | null;
 }
 
 /**
@@ -160,7 +160,7 @@ export interface CodegenOptions {
 export function generate(filter: Filter, linkType: number, options: CodegenOptions = {}): { cond: Cond; optimizable: boolean } {
   const link = LINKS[linkType];
   if (!link) throw new FilterError(`unsupported link type ${linkType}`, 0);
-  const gen = new Gen(link, options.netmask ?? 0);
+  const gen = new Gen(link, options.netmask === undefined ? 0 : options.netmask);
   const cond = gen.filter(filter);
   return { cond, optimizable: !gen.usesProtochain };
 }
@@ -173,7 +173,7 @@ class Gen {
   /** Set once a protochain loop is generated. */
   usesProtochain = false;
 
-  constructor(private readonly link: { kind: LinkKind; name: string; linktype: number | null; nl: number }, private readonly netmask: number) {
+  constructor(private readonly link: { kind: LinkKind; name: string; linktype: number | null; nl: number }, private readonly netmask: number | null) {
     this.offLinktype = link.linktype;
     this.nl = link.nl;
   }
@@ -331,6 +331,7 @@ class Gen {
     }
     if (proto === 'ip') {
       if (kind === 'multicast') return and(this.linktype(ETHERTYPE.IP, pos), test([insn(LD[1], this.nl + 16)], JGE, 224));
+      if (this.netmask === null) throw new FilterError("netmask not known, so 'ip broadcast' not supported", pos);
       const hostmask = ~this.netmask >>> 0;
       return and(this.linktype(ETHERTYPE.IP, pos), or(cmp(this.nl + 16, 4, 0, hostmask), cmp(this.nl + 16, 4, hostmask, hostmask)));
     }
