@@ -45,6 +45,17 @@ describe('compileFilter', () => {
     expect(runClassic(prog, ipv4)).toBe(0);
   });
 
+  it('ip broadcast uses the netmask; an unknown netmask refuses it, as libpcap does', () => {
+    expect(() => compileFilter('ip broadcast', 1, { netmask: null })).toThrow("netmask not known, so 'ip broadcast' not supported");
+    const prog = compileFilter('ip broadcast', 1, { netmask: 0xffffff00 });
+    const frame = new Uint8Array(34);
+    frame[12] = 0x08;
+    frame.set([10, 0, 0, 255], 30);
+    expect(runClassic(prog, frame)).not.toBe(0);
+    frame[33] = 7;
+    expect(runClassic(prog, frame)).toBe(0);
+  });
+
   it('an empty filter accepts everything; snaplen is what accepting returns', () => {
     expect(compileFilter('', 1)).toEqual([insn(Class.RET | RetVal.K, 262144)]);
     expect(compileFilter('  ', 1, { snaplen: 96 })).toEqual([insn(Class.RET | RetVal.K, 96)]);

@@ -147,15 +147,22 @@ function parseMac(text: string): number[] {
 
 /** Options of code generation. */
 export interface CodegenOptions {
-  /** The network's netmask for `ip broadcast` (tcpdump reading a file uses 0). */
-  netmask?: number;
+  /** The network's netmask for `ip broadcast` (tcpdump reading a file uses 0); null: unknown, `ip broadcast` is refused. */
+  netmask?: number | null;
 }
 
-/** Generates the condition of a whole filter for `linkType`. */
-export function generate(filter: Filter, linkType: number, options: CodegenOptions = {}): Cond {
+/**
+ * Generates the condition of a whole filter for `linkType`. `optimizable`
+ * is false when the filter uses protochain: libpcap then turns its
+ * optimizer off for the whole filter, which decides what happens to
+ * truncated packets and which filters it refuses, so we do the same.
+ */
+export function generate(filter: Filter, linkType: number, options: CodegenOptions = {}): { cond: Cond; optimizable: boolean } {
   const link = LINKS[linkType];
   if (!link) throw new FilterError(`unsupported link type ${linkType}`, 0);
-  return new Gen(link, options.netmask ?? 0).filter(filter);
+  const gen = new Gen(link, options.netmask === undefined ? 0 : options.netmask);
+  const cond = gen.filter(filter);
+  return { cond, optimizable: !gen.usesProtochain };
 }
 
 class Gen {
@@ -163,8 +170,10 @@ class Gen {
   private nl: number;
   private mplsDepth = 0;
   private nextScratch = 0;
+  /** Set once a protochain loop is generated. */
+  usesProtochain = false;
 
-  constructor(private readonly link: { kind: LinkKind; name: string; linktype: number | null; nl: number }, private readonly netmask: number) {
+  constructor(private readonly link: { kind: LinkKind; name: string; linktype: number | null; nl: number }, private readonly netmask: number | null) {
     this.offLinktype = link.linktype;
     this.nl = link.nl;
   }
@@ -322,6 +331,7 @@ class Gen {
     }
     if (proto === 'ip') {
       if (kind === 'multicast') return and(this.linktype(ETHERTYPE.IP, pos), test([insn(LD[1], this.nl + 16)], JGE, 224));
+      if (this.netmask === null) throw new FilterError("netmask not known, so 'ip broadcast' not supported", pos);
       const hostmask = ~this.netmask >>> 0;
       return and(this.linktype(ETHERTYPE.IP, pos), or(cmp(this.nl + 16, 4, 0, hostmask), cmp(this.nl + 16, 4, hostmask, hostmask)));
     }
@@ -404,6 +414,7 @@ class Gen {
     if (this.mplsDepth > 0 || this.link.kind === 'null' || this.link.kind === 'loop' || this.link.kind === 'ipv4' || this.link.kind === 'ipv6' || this.link.kind === 'raw') {
       // libpcap supports only link types whose network-layer offset it knows as a constant; these do too.
     }
+    this.usesProtochain = true;
     const reg = this.scratch();
     const nl = this.nl;
     const s: CbpfInsn[] = [];
@@ -704,7 +715,9 @@ class Gen {
           if ((op === AluOp.DIV || op === AluOp.MOD) && r.value === 0) throw new FilterError(op === AluOp.DIV ? 'division by zero' : 'modulus by zero', a.pos);
           if ((op === AluOp.LSH || op === AluOp.RSH) && r.value > 31) throw new FilterError('shift by more than 31 bits', a.pos);
         }
-        const checks = [...l.checks, ...r.checks];
+        // libpcap keeps only the left operand's protocol checks (gen_arth returns the left operand):
+        // in `ip[0] + tcp[0]` nothing checks for TCP.
+        const checks = l.checks;
         if (l.value !== undefined && r.value !== undefined) return { stmts: [], checks, value: fold(op, l.value, r.value) };
         const left = l.value !== undefined ? [insn(Class.LD | Mode.IMM, l.value)] : l.stmts;
         if (r.value !== undefined) return { stmts: [...left, insn(Class.ALU | op | Src.K, r.value)], checks };

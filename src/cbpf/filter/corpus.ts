@@ -105,6 +105,9 @@ export const ETHERNET_CORPUS: readonly string[] = [
   'ip[2:2] > 1000 and udp', 'len > 1000 and not ip6', 'ip6[4:2] > 20', 'ip[3] = 0x2c or ip6[5] = 0x14',
   'src net 10.0.0.0 mask 255.255.255.0', 'dst net 10.1.0.0/16 and tcp', 'not src net 10.0.0.0/8', 'net 127', 'host 127.0.0.1',
   'ip host 10.0.0.1 or arp host 10.0.0.1', 'ip src 10.0.0.1 and ip dst 10.0.0.2', 'src 10.0.0.1 or dst 10.0.0.1',
+  // % and ^ have no precedence in libpcap's grammar (they take everything after them)
+  'ip[0] = 7 % 4 * 2', 'ip[0] = 7 * 4 % 5', 'ip[0] = 7 + 4 % 3', 'ip[0] = 5 ^ 3 & 1', 'ip[0] = 7 % 4 & 2', 'ip[0] = -7 % 4 + 1',
+  'ip[0] % 3 + 1 = 2', 'len % len << 1 < len - 5', 'ip[8] ^ ip[9] | 1 = 0x47', 'ip[0] * 2 % 7 = 3',
   // long or-chains (jumps farther than 255 instructions go through ja)
   `port ${Array.from({ length: 60 }, (_, i) => 1 + i).join(' or ')}`,
   `host ${Array.from({ length: 90 }, (_, i) => `10.0.0.${1 + i}`).join(' or ')}`,

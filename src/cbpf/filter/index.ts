@@ -20,8 +20,12 @@ export interface CompileFilterOptions {
   optimize?: boolean;
   /** What an accepting program returns (default 262144, libpcap's default snapshot length). */
   snaplen?: number;
-  /** The netmask `ip broadcast` uses (default 0, as tcpdump reading a capture file). */
-  netmask?: number;
+  /**
+   * The netmask `ip broadcast` uses: default 0, as tcpdump reading a
+   * capture file; null when it is not known (libpcap on an interface
+   * without an IPv4 address), which makes `ip broadcast` an error.
+   */
+  netmask?: number | null;
 }
 
 /**
@@ -37,11 +41,11 @@ export function compileFilter(expression: string, linkType: number, options: Com
   const snaplen = options.snaplen ?? 262144;
   const ast = parseFilter(expression);
   if (!ast) return [insn(Class.RET | RetVal.K, snaplen)];
-  const cond = generate(ast, linkType, { netmask: options.netmask ?? 0 });
+  const { cond, optimizable } = generate(ast, linkType, { netmask: options.netmask === undefined ? 0 : options.netmask });
   const accept: Block = { stmts: [], ret: snaplen };
   const reject: Block = { stmts: [], ret: 0 };
   let root = materialize(cond, accept, reject);
-  if (options.optimize ?? true) {
+  if ((options.optimize ?? true) && optimizable) {
     root = optimizeBlocks(root);
     if (!root.jmp && root.ret === 0) throw new FilterError('expression rejects all packets', 0);
   }

@@ -16,7 +16,16 @@
 import { AluOp, Class, JmpOp, Mode, Src } from '../insn.js';
 import type { CbpfInsn } from '../insn.js';
 import { fold } from './codegen.js';
+import { FilterError } from './lexer.js';
 import type { Block } from './codegen.js';
+
+/**
+ * What the tests on the way decided: for each edge that dominates (lies on
+ * every path), the test it took (value, operation, operand) and the
+ * outcome. Keyed by the edge itself, as libpcap's edge dominators are: two
+ * different paths that tested the same thing do not combine.
+ */
+type Facts = Map<string, [string, boolean]>;
 
 /** Atoms: A, X, M[0..15]. */
 const A = 0;
@@ -31,7 +40,8 @@ interface Info {
   av: number;
   ov: number;
   liveIn: Set<number>;
-  facts: Map<string, boolean>;
+  /** Facts known on entry, by the edge that established them: edge id -> [test key, outcome]. */
+  facts: Facts;
   preds: Block[];
 }
 
@@ -41,9 +51,15 @@ export function optimizeBlocks(root: Block): Block {
   const opt = new Optimizer();
   for (let round = 0; round < 10000; round++) {
     opt.analyze(top);
-    if (opt.thread(top)) continue;
+    if (opt.thread()) continue;
     if (opt.deadStatements(top)) continue;
-    if (opt.pullup(top)) continue;
+    // Pull-ups need no facts: repeat them on a lighter analysis, then thread again.
+    let pulled = false;
+    while (opt.pullup(top)) {
+      pulled = true;
+      opt.analyze(top, false);
+    }
+    if (pulled) continue;
     if (opt.intern(top)) continue;
     break;
   }
@@ -151,7 +167,11 @@ class Optimizer {
           }
           let ov = (s.code & 0x08) === Src.X ? vals[X]! : this.constNum(s.k);
           const oc = this.consts.get(ov);
-          if (oc !== undefined && (s.code & 0x08) === Src.X && alter && !((op === AluOp.DIV || op === AluOp.MOD) && oc === 0)) {
+          if (oc === 0 && alter && (op === AluOp.DIV || op === AluOp.MOD)) {
+            // libpcap's optimizer refuses a division it finds to be by zero.
+            throw new FilterError(op === AluOp.DIV ? 'division by zero' : 'modulus by zero', 0);
+          }
+          if (oc !== undefined && (s.code & 0x08) === Src.X && alter) {
             s = { code: Class.ALU | op | Src.K, jt: 0, jf: 0, k: oc };
             ov = this.constNum(oc);
           }
@@ -170,7 +190,7 @@ class Optimizer {
             const r = fold(op, ac, oc);
             if (alter) s = { code: Class.LD | Mode.IMM, jt: 0, jf: 0, k: r };
             set(A, this.constNum(r));
-          } else if (op === AluOp.AND && oc === 0 && alter) {
+          } else if ((op === AluOp.AND || op === AluOp.MUL) && oc === 0 && alter) {
             s = { code: Class.LD | Mode.IMM, jt: 0, jf: 0, k: 0 };
             set(A, this.constNum(0));
           } else set(A, this.num(`alu${op}:${vals[A]}:${ov}`));
@@ -183,7 +203,7 @@ class Optimizer {
   }
 
   /** Value numbers, jump operands, liveness and the facts known on entry to each block. */
-  analyze(top: Block): void {
+  analyze(top: Block, withFacts = true): void {
     this.order = this.topo(top);
     this.info = new Map();
     for (const b of this.order) this.info.set(b, { entry: [], exit: [], av: 0, ov: 0, liveIn: new Set(), facts: new Map(), preds: [] });
@@ -210,7 +230,7 @@ class Optimizer {
         }
         inf.ov = (b.jmp.code & 0x08) === Src.X ? vals[X]! : this.constNum(b.jmp.k);
         // Facts on entry: what every path to this block has decided.
-        const d = this.decide(inf.av, b.jmp.code, inf.ov, new Map());
+        const d = this.decide(inf.av, b.jmp.code, inf.ov, new Map() as Facts);
         if (d !== undefined && b.jt !== b.jf) {
           const t = d ? b.jt! : b.jf!;
           b.jt = t;
@@ -219,25 +239,36 @@ class Optimizer {
       }
     }
     // Facts: the intersection over predecessors of what their paths knew plus the edge taken.
-    for (const b of this.order) {
+    for (const b of withFacts ? this.order : []) {
       const inf = this.info.get(b)!;
-      let facts: Map<string, boolean> | undefined;
+      let facts: Facts | undefined;
       for (const p of inf.preds) {
-        const pf = new Map(this.info.get(p)!.facts);
+        const pf: Facts = new Map(this.info.get(p)!.facts);
         const e = this.edgeFact(p, b);
-        if (e) pf.set(e[0], e[1]);
+        if (e) pf.set(e[0], [e[1], e[2]]);
         if (!facts) facts = pf;
-        else for (const [k, v] of facts) if (pf.get(k) !== v) facts.delete(k);
+        else for (const k of facts.keys()) if (!pf.has(k)) facts.delete(k);
       }
       inf.facts = facts ?? new Map();
     }
     this.liveness();
   }
 
-  private edgeFact(p: Block, s: Block): [string, boolean] | undefined {
+  private edgeFact(p: Block, s: Block): [string, string, boolean] | undefined {
     if (!p.jmp || p.jt === p.jf || p.raw) return undefined;
     const pi = this.info.get(p)!;
-    return [`${pi.av}:${p.jmp.code & 0xf8}:${pi.ov}`, s === p.jt];
+    const taken = s === p.jt;
+    return [`${this.blockId(p)}${taken ? 't' : 'f'}`, `${pi.av}:${p.jmp.code & 0xf8}:${pi.ov}`, taken];
+  }
+
+  private ids = new Map<Block, number>();
+  private blockId(b: Block): number {
+    let id = this.ids.get(b);
+    if (id === undefined) {
+      id = this.ids.size;
+      this.ids.set(b, id);
+    }
+    return id;
   }
 
   private liveness(): void {
@@ -263,18 +294,20 @@ class Optimizer {
   }
 
   /** The outcome of a jump on A (value `av`) against `ov`, if constants or the known facts decide it. */
-  private decide(av: number, code: number, ov: number, facts: Map<string, boolean>): boolean | undefined {
+  private decide(av: number, code: number, ov: number, facts: Facts): boolean | undefined {
     const op = code & 0xf0;
-    const exact = facts.get(`${av}:${code & 0xf8}:${ov}`);
-    if (exact !== undefined) return exact;
-    let ac = this.consts.get(av);
+    const key = `${av}:${code & 0xf8}:${ov}`;
+    for (const [k, v] of facts.values()) if (k === key) return v;
+    const ac = this.consts.get(av);
     const oc = this.consts.get(ov);
-    if (ac === undefined) {
-      // A known equal to a constant on this path.
-      for (const [k, v] of facts) {
+    if (ac === undefined && (code & 0xf8) === (JmpOp.JEQ | Src.K)) {
+      // A known equal to another constant on this path: not equal to this one. Only equality tests are
+      // decided this way, as libpcap's optimizer does (it would not decide `jgt #1500` after `jeq #0x800`);
+      // deciding more would drop loads libpcap keeps, and truncated packets would be judged differently.
+      for (const [k, v] of facts.values()) {
         if (!v) continue;
         const [fa, fcode, fo] = k.split(':').map(Number);
-        if (fa === av && fcode === (JmpOp.JEQ | Src.K)) ac = this.consts.get(fo!);
+        if (fa === av && fcode === (JmpOp.JEQ | Src.K) && fo !== ov) return false;
       }
     }
     if (ac === undefined || oc === undefined) return undefined;
@@ -287,19 +320,19 @@ class Optimizer {
     }
   }
 
-  /** Jump threading: retarget one block's edges past tests already decided on the way; true if something changed. */
-  thread(top: Block): boolean {
+  /** Jump threading: retarget edges past tests already decided on the way, bottom-up; true if something changed. */
+  thread(): boolean {
     let changed = false;
     for (let i = this.order.length - 1; i >= 0; i--) {
       const p = this.order[i]!;
-      if (!p.jmp || p.raw && false) continue;
+      if (!p.jmp) continue;
       const pi = this.info.get(p)!;
       const edges: ('jt' | 'jf')[] = p.jt === p.jf ? ['jt'] : ['jt', 'jf'];
       for (const which of edges) {
         const s = p[which]!;
-        const facts = new Map(pi.facts);
+        const facts: Facts = new Map(pi.facts);
         const e = this.edgeFact(p, s);
-        if (e) facts.set(e[0], e[1]);
+        if (e) facts.set(e[0], [e[1], e[2]]);
         const target = this.skip(p, s, facts);
         if (target && target !== s) {
           if (p.jt === p.jf) {
@@ -307,16 +340,17 @@ class Optimizer {
             p.jf = target;
           } else p[which] = target;
           changed = true;
+          // Going bottom-up, a change here only alters what later-in-order blocks computed (still done with
+          // valid values and facts) and the liveness of this block and its ancestors, which is redone.
+          this.liveness();
         }
       }
-      if (changed) return true;
     }
-    void top;
-    return false;
+    return changed;
   }
 
   /** How far the path from `p` into `s` can skip: the farthest block whose inputs stay the same. */
-  private skip(p: Block, s: Block, facts: Map<string, boolean>): Block | undefined {
+  private skip(p: Block, s: Block, facts: Facts): Block | undefined {
     const start = this.info.get(p)!.exit;
     const vals = [...start];
     let cur = s;
@@ -331,7 +365,7 @@ class Optimizer {
         const ov = (cur.jmp.code & 0x08) === Src.X ? vals[X]! : this.constNum(cur.jmp.k);
         const d = this.decide(av, cur.jmp.code, ov, facts);
         if (d === undefined) break;
-        facts.set(`${av}:${cur.jmp.code & 0xf8}:${ov}`, d);
+        facts.set(`path${steps}`, [`${av}:${cur.jmp.code & 0xf8}:${ov}`, d]);
         next = d ? cur.jt! : cur.jf!;
       }
       const live = this.info.get(next)!.liveIn;
@@ -435,6 +469,7 @@ class Optimizer {
   /** Merges identical blocks (same code, same successors); true if any merged. */
   intern(top: Block): boolean {
     const canon = new Map<string, Block>();
+    const byId = new Map<number, Block>();
     const ids = new Map<Block, number>();
     let changed = false;
     for (let i = this.order.length - 1; i >= 0; i--) {
@@ -443,8 +478,8 @@ class Optimizer {
       if (b.jmp) {
         const jt = b.jt!;
         const jf = b.jf!;
-        b.jt = this.resolve(jt, canon, ids);
-        b.jf = this.resolve(jf, canon, ids);
+        b.jt = this.resolve(jt, byId, ids);
+        b.jf = this.resolve(jf, byId, ids);
         if (b.jt !== jt || b.jf !== jf) changed = true;
       }
       const key = b.jmp
@@ -454,10 +489,11 @@ class Optimizer {
       if (c) ids.set(b, ids.get(c)!);
       else {
         canon.set(key, b);
+        byId.set(ids.size, b);
         ids.set(b, ids.size);
       }
     }
-    const rt = this.resolve(top.jt!, canon, ids);
+    const rt = this.resolve(top.jt!, byId, ids);
     if (rt !== top.jt) {
       top.jt = rt;
       top.jf = rt;
@@ -466,10 +502,9 @@ class Optimizer {
     return changed;
   }
 
-  private resolve(b: Block, canon: Map<string, Block>, ids: Map<Block, number>): Block {
+  private resolve(b: Block, byId: Map<number, Block>, ids: Map<Block, number>): Block {
     const id = ids.get(b);
-    for (const c of canon.values()) if (ids.get(c) === id) return c;
-    return b;
+    return id === undefined ? b : byId.get(id) ?? b;
   }
 }
 

@@ -58,9 +58,15 @@ const PROTOS: Record<string, Proto> = {
 };
 const AQUAL = new Set(['host', 'net', 'port', 'portrange', 'gateway']);
 const RELOPS = new Set(['>', '>=', '<', '<=', '=', '==', '!=']);
-/** Binary arithmetic operators by precedence (libpcap: ^ below |, below &, shifts, + -, * / %). */
-const LEVELS: readonly (readonly string[])[] = [['^'], ['|'], ['&'], ['<<', '>>'], ['+', '-'], ['*', '/', '%']];
-const ARITH_OPS = new Set(LEVELS.flat());
+/**
+ * Binary arithmetic operators by precedence, lowest first, as libpcap's
+ * grammar declares them. `%` and `^` have no declared precedence there, so
+ * yacc always shifts on them: they take only the operand just before them
+ * and everything after them (`7 * 4 % 5` is 7 * (4 % 5), `7 % 4 * 2` is
+ * 7 % (4 * 2)).
+ */
+const LEVELS: readonly (readonly string[])[] = [['|'], ['&'], ['<<', '>>'], ['+', '-'], ['*', '/']];
+const ARITH_OPS = new Set([...LEVELS.flat(), '%', '^']);
 
 /** Parses a filter expression; an empty expression is undefined (it accepts everything). */
 export function parseFilter(expr: string): Filter | undefined {
@@ -326,6 +332,16 @@ class Parser {
   }
 
   private unary(): Arth {
+    const left = this.primary();
+    const t = this.peek();
+    if (t.kind === 'op' && (t.text === '%' || t.text === '^')) {
+      this.next();
+      return { kind: 'bin', op: t.text, left, right: this.arth(0), pos: t.pos };
+    }
+    return left;
+  }
+
+  private primary(): Arth {
     const t = this.peek();
     if (this.is('-')) {
       this.next();
