@@ -104,6 +104,9 @@ const SKB_REDIRECT_TYPES = new Set(['sched_cls', 'sched_act', 'lwt_xmit']);
 
 /** Largest `repeat` (the kernel's is a u32). */
 export const MAX_REPEAT = 0xffff_ffff;
+/** A budget no run exhausts: given to unchecked first runs so the JIT counts instructions as the interpreter does. */
+const COUNTING_BUDGET = Number.MAX_SAFE_INTEGER;
+
 /** Runs per engine batch call when repeating. */
 const REPEAT_BATCH = 1 << 16;
 
@@ -308,7 +311,10 @@ export class TestRunner {
       ...(input.trace ? { trace: input.trace } : {}),
     };
     let start = performance.now();
-    let result = runner.run(options);
+    // The first run counts its instructions on every engine (an unchecked JIT run counts only under a budget,
+    // so it gets one that never runs out); repetitions run as fast as the engine can.
+    const counted = options.budget === undefined && !(options.checked ?? true) ? { ...options, budget: COUNTING_BUDGET } : options;
+    let result = runner.run(counted);
     let elapsed = performance.now() - start;
     if (repeat > 1) {
       // Like the kernel's test-run loop, the repetitions run back to back inside the engine when it can batch

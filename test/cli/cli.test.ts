@@ -156,6 +156,12 @@ describe('bad input gives one clear line and a non-zero exit', () => {
     expect(run.stderr).toContain('error: 2 object files given: --link links them into one (like bpftool gen object)');
   });
 
+  it('the JIT counts instructions as the interpreter does, unchecked runs too', () => {
+    const p = text('r0 = 0\nr1 = 5\nloop:\nr0 += r1\nr1 -= 1\nif r1 != 0 goto loop\nexit\n');
+    const outs = ['interp', 'jit'].flatMap((engine) => [[], ['--unsafe']].map((extra) => tsbpf('run', p, '--engine', engine, ...extra).stdout.trim()));
+    expect(outs).toEqual(Array(4).fill('r0 = 0xf (15), 18 instructions'));
+  });
+
   it('--trace with --engine jit says that the interpreter runs the program', () => {
     const r = tsbpf('run', text('r0 = 1\nexit\n'), '--trace', '--engine', 'jit');
     expect(r.status).toBe(0);

@@ -55,8 +55,9 @@ export function registerRun(program: Command): void {
       if (trace && flags.engine === 'jit') err('note: --trace runs the program on the interpreter (the JIT cannot trace instructions)');
       const runner = engine.load(machine, prog);
       const checked = !flags.unsafe;
-      const result = inFile(file, () => runner.run({ args: [r1, mem?.length ?? 0], checked, ...(budget !== undefined ? { budget } : {}), ...(trace ? { trace } : {}) }));
-      // An unchecked JIT run without a budget does not count instructions (insns is -1).
+      // an unchecked JIT run counts instructions only under a budget: give it one that never runs out
+      const limit = budget ?? (checked ? undefined : Number.MAX_SAFE_INTEGER);
+      const result = inFile(file, () => runner.run({ args: [r1, mem?.length ?? 0], checked, ...(limit !== undefined ? { budget: limit } : {}), ...(trace ? { trace } : {}) }));
       const counted = result.insns >= 0;
       if (flags.json) out(JSON.stringify(counted ? { r0: hex64(result.r0), insns: result.insns } : { r0: hex64(result.r0) }));
       else out(`r0 = ${hex64(result.r0)} (${result.r0})${counted ? `, ${result.insns} instructions` : ''}`);
