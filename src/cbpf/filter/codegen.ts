@@ -200,6 +200,11 @@ class Gen {
       case 'broadcast':
       case 'multicast':
         return this.cast(f.kind, f.proto, f.pos);
+      case 'inbound':
+      case 'outbound':
+        return this.direction(f.kind === 'outbound', f.pos);
+      case 'ifindex':
+        return this.ifindex(f.value, f.pos);
       case 'vlan':
         return this.vlan(f.id, f.pos);
       case 'mpls':
@@ -212,6 +217,24 @@ class Gen {
   }
 
   // ---- link layer ----
+
+  /**
+   * `inbound`/`outbound`: Linux cooked captures record the packet type
+   * (4 = PACKET_OUTGOING; SLL: a u16 at 0, SLL2: a byte at 10). Other link
+   * types have no direction in a capture file, and libpcap refuses them
+   * when it reads one.
+   */
+  private direction(outbound: boolean, pos: number): Cond {
+    const outgoing = this.link.kind === 'sll' ? cmp(0, 2, 4) : this.link.kind === 'sll2' ? cmp(10, 1, 4) : undefined;
+    if (!outgoing) throw new FilterError(`inbound/outbound not supported on ${this.link.name} when reading savefiles`, pos);
+    return outbound ? outgoing : not(outgoing);
+  }
+
+  /** `ifindex N`: only Linux cooked v2 captures record the interface (a u32 at 4). */
+  private ifindex(value: number, pos: number): Cond {
+    if (this.link.kind !== 'sll2') throw new FilterError(`ifindex not supported on ${this.link.name} when reading savefiles`, pos);
+    return cmp(4, 4, value);
+  }
 
   private requireEther(pos: number): void {
     if (this.link.kind !== 'ether') throw new FilterError('ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel', pos);

@@ -50,6 +50,8 @@ export type Filter =
   | { kind: 'broadcast' | 'multicast'; proto: Proto | 'default'; pos: number }
   | { kind: 'less' | 'greater'; value: number; pos: number }
   | { kind: 'vlan' | 'mpls'; id?: number; pos: number }
+  | { kind: 'inbound' | 'outbound'; pos: number }
+  | { kind: 'ifindex'; value: number; pos: number }
   | { kind: 'rel'; op: string; left: Arth; right: Arth; pos: number };
 
 const PROTOS: Record<string, Proto> = {
@@ -197,6 +199,19 @@ class Parser {
           this.next();
           this.carry = null;
           return { kind: t.text, proto: 'default', pos: t.pos };
+        case 'inbound':
+        case 'outbound':
+          this.next();
+          this.carry = null;
+          return { kind: t.text, pos: t.pos };
+        case 'ifindex': {
+          this.next();
+          const n = this.peek();
+          if (n.kind !== 'num') this.fail();
+          this.next();
+          this.carry = null;
+          return { kind: 'ifindex', value: n.value!, pos: t.pos };
+        }
       }
       if (t.text in PROTOS) {
         const proto = PROTOS[t.text]!;
