@@ -160,12 +160,35 @@ describe('tsbpf prog dump', () => {
 });
 
 describe('tsbpf map dump and btf dump', () => {
-  it('dumps a map after a run, as JSON with raw bytes and BTF-formatted entries', () => {
-    const r = tsbpf('map', 'dump', ex('global_config.o'), 'global_c.bss', '--data-in', input('ipv4_tcp_telnet.bin'), '--json');
+  it('dumps a map after a run, as JSON with raw bytes (--hex: as hex strings) and BTF-formatted entries', () => {
+    const r = tsbpf('map', 'dump', ex('global_config.o'), 'global_c.bss', '--data-in', input('ipv4_tcp_telnet.bin'), '--hex');
     const [entry] = JSON.parse(r.stdout);
     expect(entry.key).toBe('00000000');
     expect(entry.value).toMatch(/^[0-9a-f]{32}$/);
     expect(entry.formatted.value['.bss']).toBeDefined();
+    const [bytes] = JSON.parse(tsbpf('map', 'dump', ex('global_config.o'), 'global_c.bss', '--data-in', input('ipv4_tcp_telnet.bin'), '--json').stdout);
+    expect(bytes.key).toEqual(['0x00', '0x00', '0x00', '0x00']);
+    expect(bytes.value.map((b: string) => b.slice(2)).join('')).toBe(entry.value);
+    expect(bytes.formatted).toEqual(entry.formatted);
+  });
+
+  it.skipIf(!haveBpftool || process.getuid?.() !== 0)('map dump --json prints what bpftool -j map dump prints for the same object loaded in the kernel', () => {
+    const pins = `/sys/fs/bpf/tsbpf-mapdump-${process.pid}`;
+    for (const [obj, map] of [['xdp_firewall.o', 'verdicts'], ['proto_count.o', 'l2_stats'], ['queue_stack.o', 'history'], ['queue_stack.o', 'pending_syns']] as const) {
+      spawnSync('rm', ['-rf', `${pins}-p`, `${pins}-m`]);
+      const load = spawnSync('bpftool', ['prog', 'loadall', ex(obj), `${pins}-p`, 'pinmaps', `${pins}-m`], { encoding: 'utf8' });
+      if (load.status !== 0) {
+        console.log(`skipping the bpftool map dump comparison: bpftool cannot load ${obj} here (${load.stderr.trim().split('\n').at(-1)})`);
+        return;
+      }
+      try {
+        const theirs = spawnSync('bpftool', ['-j', 'map', 'dump', 'pinned', `${pins}-m/${map}`], { encoding: 'utf8' }).stdout;
+        const cpus = JSON.parse(theirs)[0]?.values?.length ?? 1;
+        expect(tsbpf('map', 'dump', ex(obj), map, '--json', '--cpus', String(cpus)).stdout.trim(), `${obj} ${map}`).toBe(theirs.trim());
+      } finally {
+        spawnSync('rm', ['-rf', `${pins}-p`, `${pins}-m`]);
+      }
+    }
   });
 
   it.skipIf(!haveBpftool)('btf dump prints what `bpftool btf dump file` prints for every example', () => {

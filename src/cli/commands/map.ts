@@ -8,6 +8,7 @@ import type { Collection } from '../../runtime/collection.js';
 import { addLoadOptions, addRunOptions, loadObject, mapInitFromFlags, runFromFlags } from '../object-run.js';
 import type { LoadFlags, RunFlags } from '../object-run.js';
 import { applyMapInit } from '../../runtime/map-io.js';
+import type { MapDumpEntry } from '../../runtime/map-io.js';
 import { inFile } from '../options.js';
 import { out } from '../output.js';
 import { describePinning } from '../../loader/object.js';
@@ -69,6 +70,21 @@ export function formatMapLines(collection: Collection, map: BpfMap, options: { c
   return lines.length ? [...lines, ...footer] : total === 0 ? ['(empty)'] : footer;
 }
 
+/** `"0x.."` strings of hex bytes, as bpftool prints raw keys and values. */
+function byteArray(hex: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < hex.length; i += 2) out.push(`0x${hex.slice(i, i + 2)}`);
+  return out;
+}
+
+/** A dumped entry in `bpftool -j map dump`'s shape: byte arrays, per-CPU values with their CPU. */
+function bpftoolEntry(e: MapDumpEntry): Record<string, unknown> {
+  return {
+    ...(e.key !== undefined ? { key: byteArray(e.key) } : {}),
+    ...(e.values !== undefined ? { values: e.values.map((v, cpu) => ({ cpu, value: byteArray(v) })) } : { value: byteArray(e.value) }),
+  };
+}
+
 /** Registers `map` and its subcommands. */
 export function registerMap(program: Command): void {
   const map = program.command('map').description('inspect the maps of BPF object files (like bpftool map)');
@@ -98,8 +114,9 @@ export function registerMap(program: Command): void {
     .argument('<object>', 'ELF object file')
     .argument('<name>', 'map name as libbpf names it (e.g. counts, obj.bss)')
     .option('--run', 'run the program first (implied by --data-in and --ctx-in)')
-    .option('--json', 'print JSON: [{"key":"hex","value":"hex"}...] plus "formatted" entries when the map has BTF'))
-    .action((file: string, name: string, flags: RunFlags & { run?: boolean; json?: boolean }) => {
+    .option('--json', 'print JSON as `bpftool -j map dump` does: [{"key":["0x00",...],"value":[...]} (per-CPU maps: "values":[{"cpu":N,"value":[...]}]) plus "formatted" when the map has BTF]')
+    .option('--hex', 'print JSON with bytes as hex strings (tsbpf\'s form, as prog run --json and --map-init use): [{"key":"hex","value":"hex","values":["hex"...]}...] plus "formatted"'))
+    .action((file: string, name: string, flags: RunFlags & { run?: boolean; json?: boolean; hex?: boolean }) => {
       const running = flags.run || flags.dataIn !== undefined || flags.ctxIn !== undefined;
       const collection = inFile(file, () => {
         if (running) return runFromFlags([file], flags).collection;
@@ -109,7 +126,7 @@ export function registerMap(program: Command): void {
       });
       const m = inFile(file, () => collection.map(name));
       if (m instanceof PlaceholderMap) throw new TsbpfError(m.message, { file });
-      if (flags.json) {
+      if (flags.json || flags.hex) {
         const spec = collection.object.maps[collection.maps.indexOf(m)]!;
         const btf = collection.object.btf;
         const raw = dumpMap(m);
@@ -118,7 +135,7 @@ export function registerMap(program: Command): void {
           const formatted = btf && (spec.btfKeyTypeId || spec.btfValueTypeId) && entries[i]
             ? { formatted: formattedToJs(formatMapEntry(btf, spec, entries[i].key, entries[i].value, { cpus: m.cpus })) }
             : {};
-          return { ...e, ...formatted };
+          return flags.hex ? { ...e, ...formatted } : { ...bpftoolEntry(e), ...formatted };
         })));
         return;
       }
