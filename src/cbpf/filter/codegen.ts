@@ -711,8 +711,11 @@ class Gen {
         const l = this.arth(a.left);
         const r = this.arth(a.right);
         const op = { '+': AluOp.ADD, '-': AluOp.SUB, '*': AluOp.MUL, '/': AluOp.DIV, '%': AluOp.MOD, '&': AluOp.AND, '|': AluOp.OR, '^': AluOp.XOR, '<<': AluOp.LSH, '>>': AluOp.RSH }[a.op]!;
+        // libpcap refuses a divisor whose code starts by loading the constant 0 (`x / (0 | len)` too).
+        if ((op === AluOp.DIV || op === AluOp.MOD) && (r.value === 0 || leftmostConst(a.right) === 0)) {
+          throw new FilterError(op === AluOp.DIV ? 'division by zero' : 'modulus by zero', a.pos);
+        }
         if (r.value !== undefined) {
-          if ((op === AluOp.DIV || op === AluOp.MOD) && r.value === 0) throw new FilterError(op === AluOp.DIV ? 'division by zero' : 'modulus by zero', a.pos);
           if ((op === AluOp.LSH || op === AluOp.RSH) && r.value > 31) throw new FilterError('shift by more than 31 bits', a.pos);
         }
         // libpcap keeps only the left operand's protocol checks (gen_arth returns the left operand):
@@ -809,6 +812,18 @@ function constCompare(stmts: CbpfInsn[], op: string, k: number): Cond {
     case '<=': return not(test(stmts, JGT, k));
     case '=': return test(stmts, JEQ, k);
     default: return not(test(stmts, JEQ, k));
+  }
+}
+
+/** The constant an arithmetic expression's code starts with, if it starts with one. */
+function leftmostConst(a: Arth): number | undefined {
+  switch (a.kind) {
+    case 'const': return a.value;
+    case 'bin': return leftmostConst(a.left);
+    case 'neg': return leftmostConst(a.arg);
+    // A load's code starts with its index (`x / ip[0]` is refused too).
+    case 'load': return leftmostConst(a.index);
+    default: return undefined;
   }
 }
 

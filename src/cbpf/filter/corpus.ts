@@ -108,6 +108,8 @@ export const ETHERNET_CORPUS: readonly string[] = [
   // % and ^ have no precedence in libpcap's grammar (they take everything after them)
   'ip[0] = 7 % 4 * 2', 'ip[0] = 7 * 4 % 5', 'ip[0] = 7 + 4 % 3', 'ip[0] = 5 ^ 3 & 1', 'ip[0] = 7 % 4 & 2', 'ip[0] = -7 % 4 + 1',
   'ip[0] % 3 + 1 = 2', 'len % len << 1 < len - 5', 'ip[8] ^ ip[9] | 1 = 0x47', 'ip[0] * 2 % 7 = 3',
+  'ip[0] % (0 + 5) = 1', 'ip[0] / (0 | len) = 1', 'ip[0] / -0 = 1', '0 >> len = 0', '(0 >> len % len & 31) != len',
+  'ip[0] % len = 1', '0 / ip[0] = 0', '0 / ip[1] = 0', 'len / ip[0] = 0', 'len / ip[1] = 0', '0 | len = len', 'ip[0] / (5 - 5) = 1', 'ip[0] + tcp[0] = 5', '5 = ip6[0] + tcp[0]',
   // long or-chains (jumps farther than 255 instructions go through ja)
   `port ${Array.from({ length: 60 }, (_, i) => 1 + i).join(' or ')}`,
   `host ${Array.from({ length: 90 }, (_, i) => `10.0.0.${1 + i}`).join(' or ')}`,

@@ -176,6 +176,18 @@ class Optimizer {
             ov = this.constNum(oc);
           }
           const ac = this.consts.get(vals[A]!);
+          if (ac === 0 && oc === undefined && alter) {
+            // 0 op X: libpcap makes it 0 (or X for + | ^), so a division by X no longer faults.
+            if (op === AluOp.ADD || op === AluOp.OR || op === AluOp.XOR) {
+              s = { code: Class.MISC | 0x80, jt: 0, jf: 0, k: 0 };
+              set(A, vals[X]!);
+            } else {
+              s = { code: Class.LD | Mode.IMM, jt: 0, jf: 0, k: 0 };
+              set(A, this.constNum(0));
+            }
+            if (!(drop && alter)) keep.push(s);
+            continue;
+          }
           const k = (s.code & 0x08) === Src.K ? s.k >>> 0 : oc;
           if (k !== undefined && (s.code & 0x08) === Src.K && alter) {
             // Identities leave A as it is.
