@@ -23,11 +23,17 @@ export interface Block {
   jf?: Block;
   /** The value a leaf returns. */
   ret?: number;
+  /**
+   * A comparison of constants that needed arithmetic: libpcap folds it only
+   * in its last phase, which no longer moves jumps, so the block stays
+   * (both branches to one place) unless it is at the top.
+   */
+  sticky?: boolean;
 }
 
 /** A condition under construction: tests combined by and/or/not, materialized into blocks at the end. */
 export type Cond =
-  | { t: 'test'; stmts: CbpfInsn[]; code: number; k: number; raw?: boolean }
+  | { t: 'test'; stmts: CbpfInsn[]; code: number; k: number; raw?: boolean; sticky?: boolean }
   | { t: 'and' | 'or'; a: Cond; b: Cond }
   | { t: 'not'; a: Cond }
   | { t: 'const'; v: boolean };
@@ -773,7 +779,13 @@ class Gen {
     const rel = (a: number, b: number): boolean =>
       op === '>' ? a > b : op === '>=' ? a >= b : op === '<' ? a < b : op === '<=' ? a <= b : op === '=' ? a === b : a !== b;
     let c: Cond;
-    if (l.value !== undefined && r.value !== undefined) c = rel(l.value, r.value) ? TRUE : FALSE;
+    if (l.value !== undefined && r.value !== undefined) {
+      if (left.kind === 'const' && right.kind === 'const') c = rel(l.value, r.value) ? TRUE : FALSE;
+      else {
+        const t = constCompare([insn(Class.LD | Mode.IMM, l.value)], op, r.value);
+        c = markSticky(t);
+      }
+    }
     else if (r.value !== undefined || l.value !== undefined) {
       // Compare with a constant; a constant on the left swaps the operands.
       const swap = r.value === undefined;
@@ -815,6 +827,12 @@ function constCompare(stmts: CbpfInsn[], op: string, k: number): Cond {
   }
 }
 
+function markSticky(c: Cond): Cond {
+  if (c.t === 'test') return { ...c, sticky: true };
+  if (c.t === 'not') return { t: 'not', a: markSticky(c.a) };
+  return c;
+}
+
 /** The constant an arithmetic expression's code starts with, if it starts with one. */
 function leftmostConst(a: Arth): number | undefined {
   switch (a.kind) {
@@ -851,7 +869,8 @@ export function materialize(c: Cond, t: Block, f: Block): Block {
     case 'not': return materialize(c.a, f, t);
     case 'and': return materialize(c.a, materialize(c.b, t, f), f);
     case 'or': return materialize(c.a, t, materialize(c.b, t, f));
-    case 'test': return { stmts: c.stmts.map((s) => ({ ...s })), ...(c.raw ? { raw: true } : {}), jmp: { code: c.code, k: c.k }, jt: t, jf: f };
+    case 'test':
+      return { stmts: c.stmts.map((s) => ({ ...s })), ...(c.raw ? { raw: true } : {}), ...(c.sticky ? { sticky: true } : {}), jmp: { code: c.code, k: c.k }, jt: t, jf: f };
   }
 }
 

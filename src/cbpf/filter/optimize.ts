@@ -49,6 +49,7 @@ interface Info {
 export function optimizeBlocks(root: Block): Block {
   const top: Block = { stmts: [], jmp: { code: Class.JMP | JmpOp.JEQ | Src.K, k: 0 }, jt: root, jf: root };
   const opt = new Optimizer();
+  opt.top = top;
   for (let round = 0; round < 10000; round++) {
     opt.analyze(top);
     if (opt.thread()) continue;
@@ -72,6 +73,9 @@ class Optimizer {
   private nextVal = 1;
   private info = new Map<Block, Info>();
   private order: Block[] = [];
+
+  /** The block above the root (skipping a sticky block is allowed from there only, like libpcap's opt_root). */
+  top: Block | undefined;
 
   private fresh(): number {
     return this.nextVal++;
@@ -368,7 +372,7 @@ class Optimizer {
     let cur = s;
     let best: Block | undefined;
     for (let steps = 0; steps < 1000; steps++) {
-      if (!cur.jmp || cur.raw) break;
+      if (!cur.jmp || cur.raw || (cur.sticky && p !== this.top)) break;
       this.run(cur, vals, false);
       let next: Block;
       if (cur.jt === cur.jf) next = cur.jt!;
@@ -391,7 +395,7 @@ class Optimizer {
   deadStatements(top: Block): boolean {
     let changed = false;
     for (const b of this.order) {
-      if (!b.jmp || b.raw || b === top) continue;
+      if (!b.jmp || b.raw || b.sticky || b === top) continue;
       const live = new Set<number>();
       for (const a of this.info.get(b.jt!)!.liveIn) live.add(a);
       for (const a of this.info.get(b.jf!)!.liveIn) live.add(a);
