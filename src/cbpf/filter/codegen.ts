@@ -417,9 +417,6 @@ class Gen {
    * current offset, exactly as libpcap does.
    */
   private protochain(v: number, which: 'ip' | 'ip6', pos: number): Cond {
-    if (this.mplsDepth > 0 || this.link.kind === 'null' || this.link.kind === 'loop' || this.link.kind === 'ipv4' || this.link.kind === 'ipv6' || this.link.kind === 'raw') {
-      // libpcap supports only link types whose network-layer offset it knows as a constant; these do too.
-    }
     this.usesProtochain = true;
     const reg = this.scratch();
     const nl = this.nl;
@@ -563,26 +560,24 @@ class Gen {
 
   /** Turns absolute loads at the network layer into loads at X + offset, with X the IPv4 header length, set first. */
   private withIpHeaderLength(c: Cond): Cond {
-    const map = (c: Cond, first: { done: boolean }): Cond => {
+    // Every test sets X itself; the optimizer drops the repeated loads.
+    const map = (c: Cond): Cond => {
       switch (c.t) {
         case 'test': {
           const stmts = c.stmts.map((s) => ((s.code & 0xe0) === Mode.ABS && (s.code & 0x07) === Class.LD ? insn(LDI[(s.code & 0x18) === Size.H ? 2 : (s.code & 0x18) === Size.B ? 1 : 4], s.k) : s));
           stmts.unshift(insn(MSH, this.nl));
-          first.done = true;
           return { ...c, stmts };
         }
         case 'and':
-        case 'or': {
-          const a = map(c.a, first);
-          return { t: c.t, a, b: map(c.b, first) };
-        }
+        case 'or':
+          return { t: c.t, a: map(c.a), b: map(c.b) };
         case 'not':
-          return { t: 'not', a: map(c.a, first) };
+          return { t: 'not', a: map(c.a) };
         case 'const':
           return c;
       }
     };
-    return map(c, { done: false });
+    return map(c);
   }
 
   private hostOrNet(q: Qual, id: IdNode): Cond {
@@ -599,7 +594,7 @@ class Gen {
       {
         const a = parseIp6(id.text);
         if (!a) throw new FilterError(`invalid IPv6 address '${id.text}'`, pos);
-        let len = id.len ?? 128;
+        const len = id.len ?? 128;
         if (id.len !== undefined && q.addr !== 'net') throw new FilterError(`mask syntax for networks only`, pos);
         if (len > 128) throw new FilterError(`mask length must be <= 128`, pos);
         const m = [0, 1, 2, 3].map((i) => {
@@ -608,7 +603,6 @@ class Gen {
         });
         if (a.some((w, i) => (w & ~m[i]!) >>> 0 !== 0)) throw new FilterError('non-network bits set in "' + id.text + (id.len !== undefined ? '/' + id.len : '') + '"', pos);
         if (q.proto !== 'default' && q.proto !== 'ip6') throw new FilterError(`'${q.proto}' modifier applied to ip6 ${q.addr === 'net' ? 'net' : 'host'}`, pos);
-        len = 0;
         return and(this.linktype(ETHERTYPE.IPV6, pos), this.dir(q.dir, (src) => this.ip6Words(this.nl + (src ? 8 : 24), a, m)));
       }
       default: {
