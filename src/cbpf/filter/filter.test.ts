@@ -1,7 +1,7 @@
 /**
  * The filter compiler against libpcap: for every corpus expression and
  * every test capture (the sample capture, hand-built Ethernet frames, the
- * same packets under raw IP, Linux SLL/SLL2, null and loopback headers),
+ * same packets under raw IP, IPv4, IPv6, Linux SLL/SLL2, null and loopback headers),
  * the packets our program accepts are the packets `tcpdump -r FILE -w OUT
  * EXPR` writes, in order; what tcpdump refuses, we refuse. Program lengths
  * are compared with `tcpdump -d`.
