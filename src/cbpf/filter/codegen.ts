@@ -711,17 +711,18 @@ class Gen {
         const l = this.arth(a.left);
         const r = this.arth(a.right);
         const op = { '+': AluOp.ADD, '-': AluOp.SUB, '*': AluOp.MUL, '/': AluOp.DIV, '%': AluOp.MOD, '&': AluOp.AND, '|': AluOp.OR, '^': AluOp.XOR, '<<': AluOp.LSH, '>>': AluOp.RSH }[a.op]!;
-        // libpcap refuses a divisor whose code starts by loading the constant 0 (`x / (0 | len)` too).
-        if ((op === AluOp.DIV || op === AluOp.MOD) && (r.value === 0 || leftmostConst(a.right) === 0)) {
-          throw new FilterError(op === AluOp.DIV ? 'division by zero' : 'modulus by zero', a.pos);
-        }
-        if (r.value !== undefined) {
-          if ((op === AluOp.LSH || op === AluOp.RSH) && r.value > 31) throw new FilterError('shift by more than 31 bits', a.pos);
-        }
+        // libpcap checks the first instruction of the right operand's code: a divisor that starts by loading
+        // the constant 0 (`x / (0 | len)`, `x / ip[0]`) or a shift count that starts with a constant above 31
+        // is refused. A divisor only found to be 0 by folding is the optimizer's error (see optimize.ts).
+        const first = leftmostConst(a.right);
+        if ((op === AluOp.DIV || op === AluOp.MOD) && first === 0) throw new FilterError(op === AluOp.DIV ? 'division by zero' : 'modulus by zero', a.pos);
+        if ((op === AluOp.LSH || op === AluOp.RSH) && first !== undefined && first > 31) throw new FilterError('shift by more than 31 bits', a.pos);
         // libpcap keeps only the left operand's protocol checks (gen_arth returns the left operand):
         // in `ip[0] + tcp[0]` nothing checks for TCP.
         const checks = l.checks;
-        if (l.value !== undefined && r.value !== undefined) return { stmts: [], checks, value: fold(op, l.value, r.value) };
+        if (l.value !== undefined && r.value !== undefined && !((op === AluOp.DIV || op === AluOp.MOD) && r.value === 0)) {
+          return { stmts: [], checks, value: fold(op, l.value, r.value) };
+        }
         const left = l.value !== undefined ? [insn(Class.LD | Mode.IMM, l.value)] : l.stmts;
         if (r.value !== undefined) return { stmts: [...left, insn(Class.ALU | op | Src.K, r.value)], checks };
         const reg = this.scratch();

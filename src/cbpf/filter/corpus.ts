@@ -113,6 +113,7 @@ export const ETHERNET_CORPUS: readonly string[] = [
   // constant relations: decided at once when both sides are literals, kept as a test when arithmetic was needed
   'ip and 1 + 1 = 3', 'ip and 2 * 2 = 4', '1 + 1 = 3', '1 + 1 = 2', 'ip and 1 = 2', 'ip and 13 < 20 * 15', 'ip and not 13 < 20 * 15',
   'ip and -1 = 1', 'ip and 20 * 15 < 13', 'tcp or 1 = 2', 'ip and len < 0', 'ip and 2 < 1', 'ip and 1 != 1',
+  '(16 >> tcp[40:1] % 56) != 1', 'len | 5 >> (2 - 17) >= len', 'ip[0] >> (40 - 10) = 0', 'ip[0] >> (10 - 40) = 0',
   // long or-chains (jumps farther than 255 instructions go through ja)
   `port ${Array.from({ length: 60 }, (_, i) => 1 + i).join(' or ')}`,
   `host ${Array.from({ length: 90 }, (_, i) => `10.0.0.${1 + i}`).join(' or ')}`,

@@ -171,6 +171,9 @@ class Optimizer {
           }
           let ov = (s.code & 0x08) === Src.X ? vals[X]! : this.constNum(s.k);
           const oc = this.consts.get(ov);
+          if (oc !== undefined && oc > 31 && alter && (op === AluOp.LSH || op === AluOp.RSH)) {
+            throw new FilterError('shift by more than 31 bits', 0);
+          }
           if (oc === 0 && alter && (op === AluOp.DIV || op === AluOp.MOD)) {
             // libpcap's optimizer refuses a division it finds to be by zero.
             throw new FilterError(op === AluOp.DIV ? 'division by zero' : 'modulus by zero', 0);
