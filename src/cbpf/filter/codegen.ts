@@ -23,11 +23,17 @@ export interface Block {
   jf?: Block;
   /** The value a leaf returns. */
   ret?: number;
+  /**
+   * A comparison of constants that needed arithmetic: libpcap folds it only
+   * in its last phase, which no longer moves jumps, so the block stays
+   * (both branches to one place) unless it is at the top.
+   */
+  sticky?: boolean;
 }
 
 /** A condition under construction: tests combined by and/or/not, materialized into blocks at the end. */
 export type Cond =
-  | { t: 'test'; stmts: CbpfInsn[]; code: number; k: number; raw?: boolean }
+  | { t: 'test'; stmts: CbpfInsn[]; code: number; k: number; raw?: boolean; sticky?: boolean }
   | { t: 'and' | 'or'; a: Cond; b: Cond }
   | { t: 'not'; a: Cond }
   | { t: 'const'; v: boolean };
@@ -434,9 +440,6 @@ class Gen {
    * current offset, exactly as libpcap does.
    */
   private protochain(v: number, which: 'ip' | 'ip6', pos: number): Cond {
-    if (this.mplsDepth > 0 || this.link.kind === 'null' || this.link.kind === 'loop' || this.link.kind === 'ipv4' || this.link.kind === 'ipv6' || this.link.kind === 'raw') {
-      // libpcap supports only link types whose network-layer offset it knows as a constant; these do too.
-    }
     this.usesProtochain = true;
     const reg = this.scratch();
     const nl = this.nl;
@@ -580,26 +583,24 @@ class Gen {
 
   /** Turns absolute loads at the network layer into loads at X + offset, with X the IPv4 header length, set first. */
   private withIpHeaderLength(c: Cond): Cond {
-    const map = (c: Cond, first: { done: boolean }): Cond => {
+    // Every test sets X itself; the optimizer drops the repeated loads.
+    const map = (c: Cond): Cond => {
       switch (c.t) {
         case 'test': {
           const stmts = c.stmts.map((s) => ((s.code & 0xe0) === Mode.ABS && (s.code & 0x07) === Class.LD ? insn(LDI[(s.code & 0x18) === Size.H ? 2 : (s.code & 0x18) === Size.B ? 1 : 4], s.k) : s));
           stmts.unshift(insn(MSH, this.nl));
-          first.done = true;
           return { ...c, stmts };
         }
         case 'and':
-        case 'or': {
-          const a = map(c.a, first);
-          return { t: c.t, a, b: map(c.b, first) };
-        }
+        case 'or':
+          return { t: c.t, a: map(c.a), b: map(c.b) };
         case 'not':
-          return { t: 'not', a: map(c.a, first) };
+          return { t: 'not', a: map(c.a) };
         case 'const':
           return c;
       }
     };
-    return map(c, { done: false });
+    return map(c);
   }
 
   private hostOrNet(q: Qual, id: IdNode): Cond {
@@ -616,7 +617,7 @@ class Gen {
       {
         const a = parseIp6(id.text);
         if (!a) throw new FilterError(`invalid IPv6 address '${id.text}'`, pos);
-        let len = id.len ?? 128;
+        const len = id.len ?? 128;
         if (id.len !== undefined && q.addr !== 'net') throw new FilterError(`mask syntax for networks only`, pos);
         if (len > 128) throw new FilterError(`mask length must be <= 128`, pos);
         const m = [0, 1, 2, 3].map((i) => {
@@ -625,7 +626,6 @@ class Gen {
         });
         if (a.some((w, i) => (w & ~m[i]!) >>> 0 !== 0)) throw new FilterError('non-network bits set in "' + id.text + (id.len !== undefined ? '/' + id.len : '') + '"', pos);
         if (q.proto !== 'default' && q.proto !== 'ip6') throw new FilterError(`'${q.proto}' modifier applied to ip6 ${q.addr === 'net' ? 'net' : 'host'}`, pos);
-        len = 0;
         return and(this.linktype(ETHERTYPE.IPV6, pos), this.dir(q.dir, (src) => this.ip6Words(this.nl + (src ? 8 : 24), a, m)));
       }
       default: {
@@ -734,14 +734,18 @@ class Gen {
         const l = this.arth(a.left);
         const r = this.arth(a.right);
         const op = { '+': AluOp.ADD, '-': AluOp.SUB, '*': AluOp.MUL, '/': AluOp.DIV, '%': AluOp.MOD, '&': AluOp.AND, '|': AluOp.OR, '^': AluOp.XOR, '<<': AluOp.LSH, '>>': AluOp.RSH }[a.op]!;
-        if (r.value !== undefined) {
-          if ((op === AluOp.DIV || op === AluOp.MOD) && r.value === 0) throw new FilterError(op === AluOp.DIV ? 'division by zero' : 'modulus by zero', a.pos);
-          if ((op === AluOp.LSH || op === AluOp.RSH) && r.value > 31) throw new FilterError('shift by more than 31 bits', a.pos);
-        }
+        // libpcap checks the first instruction of the right operand's code: a divisor that starts by loading
+        // the constant 0 (`x / (0 | len)`, `x / ip[0]`) or a shift count that starts with a constant above 31
+        // is refused. A divisor only found to be 0 by folding is the optimizer's error (see optimize.ts).
+        const first = leftmostConst(a.right);
+        if ((op === AluOp.DIV || op === AluOp.MOD) && first === 0) throw new FilterError(op === AluOp.DIV ? 'division by zero' : 'modulus by zero', a.pos);
+        if ((op === AluOp.LSH || op === AluOp.RSH) && first !== undefined && first > 31) throw new FilterError('shift by more than 31 bits', a.pos);
         // libpcap keeps only the left operand's protocol checks (gen_arth returns the left operand):
         // in `ip[0] + tcp[0]` nothing checks for TCP.
         const checks = l.checks;
-        if (l.value !== undefined && r.value !== undefined) return { stmts: [], checks, value: fold(op, l.value, r.value) };
+        if (l.value !== undefined && r.value !== undefined && !((op === AluOp.DIV || op === AluOp.MOD) && r.value === 0)) {
+          return { stmts: [], checks, value: fold(op, l.value, r.value) };
+        }
         const left = l.value !== undefined ? [insn(Class.LD | Mode.IMM, l.value)] : l.stmts;
         if (r.value !== undefined) return { stmts: [...left, insn(Class.ALU | op | Src.K, r.value)], checks };
         const reg = this.scratch();
@@ -793,7 +797,13 @@ class Gen {
     const rel = (a: number, b: number): boolean =>
       op === '>' ? a > b : op === '>=' ? a >= b : op === '<' ? a < b : op === '<=' ? a <= b : op === '=' ? a === b : a !== b;
     let c: Cond;
-    if (l.value !== undefined && r.value !== undefined) c = rel(l.value, r.value) ? TRUE : FALSE;
+    if (l.value !== undefined && r.value !== undefined) {
+      if (left.kind === 'const' && right.kind === 'const') c = rel(l.value, r.value) ? TRUE : FALSE;
+      else {
+        const t = constCompare([insn(Class.LD | Mode.IMM, l.value)], op, r.value);
+        c = markSticky(t);
+      }
+    }
     else if (r.value !== undefined || l.value !== undefined) {
       // Compare with a constant; a constant on the left swaps the operands.
       const swap = r.value === undefined;
@@ -835,6 +845,24 @@ function constCompare(stmts: CbpfInsn[], op: string, k: number): Cond {
   }
 }
 
+function markSticky(c: Cond): Cond {
+  if (c.t === 'test') return { ...c, sticky: true };
+  if (c.t === 'not') return { t: 'not', a: markSticky(c.a) };
+  return c;
+}
+
+/** The constant an arithmetic expression's code starts with, if it starts with one. */
+function leftmostConst(a: Arth): number | undefined {
+  switch (a.kind) {
+    case 'const': return a.value;
+    case 'bin': return leftmostConst(a.left);
+    case 'neg': return leftmostConst(a.arg);
+    // A load's code starts with its index (`x / ip[0]` is refused too).
+    case 'load': return leftmostConst(a.index);
+    default: return undefined;
+  }
+}
+
 /** u32 arithmetic of two constants. */
 export function fold(op: number, a: number, b: number): number {
   switch (op) {
@@ -859,7 +887,8 @@ export function materialize(c: Cond, t: Block, f: Block): Block {
     case 'not': return materialize(c.a, f, t);
     case 'and': return materialize(c.a, materialize(c.b, t, f), f);
     case 'or': return materialize(c.a, t, materialize(c.b, t, f));
-    case 'test': return { stmts: c.stmts.map((s) => ({ ...s })), ...(c.raw ? { raw: true } : {}), jmp: { code: c.code, k: c.k }, jt: t, jf: f };
+    case 'test':
+      return { stmts: c.stmts.map((s) => ({ ...s })), ...(c.raw ? { raw: true } : {}), ...(c.sticky ? { sticky: true } : {}), jmp: { code: c.code, k: c.k }, jt: t, jf: f };
   }
 }
 

@@ -108,6 +108,12 @@ export const ETHERNET_CORPUS: readonly string[] = [
   // % and ^ have no precedence in libpcap's grammar (they take everything after them)
   'ip[0] = 7 % 4 * 2', 'ip[0] = 7 * 4 % 5', 'ip[0] = 7 + 4 % 3', 'ip[0] = 5 ^ 3 & 1', 'ip[0] = 7 % 4 & 2', 'ip[0] = -7 % 4 + 1',
   'ip[0] % 3 + 1 = 2', 'len % len << 1 < len - 5', 'ip[8] ^ ip[9] | 1 = 0x47', 'ip[0] * 2 % 7 = 3',
+  'ip[0] % (0 + 5) = 1', 'ip[0] / (0 | len) = 1', 'ip[0] / -0 = 1', '0 >> len = 0', '(0 >> len % len & 31) != len',
+  'ip[0] % len = 1', '0 / ip[0] = 0', '0 / ip[1] = 0', 'len / ip[0] = 0', 'len / ip[1] = 0', '0 | len = len', 'ip[0] / (5 - 5) = 1', 'ip[0] + tcp[0] = 5', '5 = ip6[0] + tcp[0]',
+  // constant relations: decided at once when both sides are literals, kept as a test when arithmetic was needed
+  'ip and 1 + 1 = 3', 'ip and 2 * 2 = 4', '1 + 1 = 3', '1 + 1 = 2', 'ip and 1 = 2', 'ip and 13 < 20 * 15', 'ip and not 13 < 20 * 15',
+  'ip and -1 = 1', 'ip and 20 * 15 < 13', 'tcp or 1 = 2', 'ip and len < 0', 'ip and 2 < 1', 'ip and 1 != 1',
+  '(16 >> tcp[40:1] % 56) != 1', 'len | 5 >> (2 - 17) >= len', 'ip[0] >> (40 - 10) = 0', 'ip[0] >> (10 - 40) = 0',
   // long or-chains (jumps farther than 255 instructions go through ja)
   `port ${Array.from({ length: 60 }, (_, i) => 1 + i).join(' or ')}`,
   `host ${Array.from({ length: 90 }, (_, i) => `10.0.0.${1 + i}`).join(' or ')}`,

@@ -1,7 +1,7 @@
 /**
  * The filter compiler against libpcap: for every corpus expression and
  * every test capture (the sample capture, hand-built Ethernet frames, the
- * same packets under raw IP, Linux SLL/SLL2, null and loopback headers),
+ * same packets under raw IP, IPv4, IPv6, Linux SLL/SLL2, null and loopback headers),
  * the packets our program accepts are the packets `tcpdump -r FILE -w OUT
  * EXPR` writes, in order; what tcpdump refuses, we refuse. Program lengths
  * are compared with `tcpdump -d`.
@@ -21,6 +21,8 @@ import { haveTcpdump, readPackets, tcpdumpLength, tcpdumpMatches, writeCapture }
 if (!haveTcpdump) console.log('skipping libpcap comparisons of the filter compiler: tcpdump is not installed');
 
 const SAMPLE = new URL('../../../samples/traffic.pcap', import.meta.url).pathname;
+/** The link types besides Ethernet that the corpus runs on. */
+const LINK_TYPES = [101, 228, 229, 113, 276, 0, 108];
 
 interface Capture {
   name: string;
@@ -37,7 +39,7 @@ function captures(dir: string): Capture[] {
     out.push({ name, linkType, file, packets });
   };
   add('ethernet', 1, ethernetPackets());
-  for (const lt of [101, 113, 276, 0, 108]) add(`link${lt}`, lt, linkPackets(lt));
+  for (const lt of LINK_TYPES) add(`link${lt}`, lt, linkPackets(lt));
   return out;
 }
 
@@ -56,7 +58,7 @@ describe.skipIf(!haveTcpdump)('filter compiler vs libpcap (tcpdump)', () => {
   const caps = captures(dir);
   let mine = 0;
   let theirs = 0;
-  const cases: [string, number][] = [...ETHERNET_CORPUS.map((e): [string, number] => [e, 1]), ...LINK_CORPUS.flatMap((e) => [101, 113, 276, 0, 108].map((lt): [string, number] => [e, lt]))];
+  const cases: [string, number][] = [...ETHERNET_CORPUS.map((e): [string, number] => [e, 1]), ...LINK_CORPUS.flatMap((e) => LINK_TYPES.map((lt): [string, number] => [e, lt]))];
   it('has at least 300 expressions', () => {
     expect(ETHERNET_CORPUS.length + LINK_CORPUS.length).toBeGreaterThanOrEqual(300);
   });

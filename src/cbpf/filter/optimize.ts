@@ -49,6 +49,7 @@ interface Info {
 export function optimizeBlocks(root: Block): Block {
   const top: Block = { stmts: [], jmp: { code: Class.JMP | JmpOp.JEQ | Src.K, k: 0 }, jt: root, jf: root };
   const opt = new Optimizer();
+  opt.top = top;
   for (let round = 0; round < 10000; round++) {
     opt.analyze(top);
     if (opt.thread()) continue;
@@ -72,6 +73,9 @@ class Optimizer {
   private nextVal = 1;
   private info = new Map<Block, Info>();
   private order: Block[] = [];
+
+  /** The block above the root (skipping a sticky block is allowed from there only, like libpcap's opt_root). */
+  top: Block | undefined;
 
   private fresh(): number {
     return this.nextVal++;
@@ -167,6 +171,9 @@ class Optimizer {
           }
           let ov = (s.code & 0x08) === Src.X ? vals[X]! : this.constNum(s.k);
           const oc = this.consts.get(ov);
+          if (oc !== undefined && oc > 31 && alter && (op === AluOp.LSH || op === AluOp.RSH)) {
+            throw new FilterError('shift by more than 31 bits', 0);
+          }
           if (oc === 0 && alter && (op === AluOp.DIV || op === AluOp.MOD)) {
             // libpcap's optimizer refuses a division it finds to be by zero.
             throw new FilterError(op === AluOp.DIV ? 'division by zero' : 'modulus by zero', 0);
@@ -176,6 +183,18 @@ class Optimizer {
             ov = this.constNum(oc);
           }
           const ac = this.consts.get(vals[A]!);
+          if (ac === 0 && oc === undefined && alter) {
+            // 0 op X: libpcap makes it 0 (or X for + | ^), so a division by X no longer faults.
+            if (op === AluOp.ADD || op === AluOp.OR || op === AluOp.XOR) {
+              s = { code: Class.MISC | 0x80, jt: 0, jf: 0, k: 0 };
+              set(A, vals[X]!);
+            } else {
+              s = { code: Class.LD | Mode.IMM, jt: 0, jf: 0, k: 0 };
+              set(A, this.constNum(0));
+            }
+            if (!(drop && alter)) keep.push(s);
+            continue;
+          }
           const k = (s.code & 0x08) === Src.K ? s.k >>> 0 : oc;
           if (k !== undefined && (s.code & 0x08) === Src.K && alter) {
             // Identities leave A as it is.
@@ -356,7 +375,7 @@ class Optimizer {
     let cur = s;
     let best: Block | undefined;
     for (let steps = 0; steps < 1000; steps++) {
-      if (!cur.jmp || cur.raw) break;
+      if (!cur.jmp || cur.raw || (cur.sticky && p !== this.top)) break;
       this.run(cur, vals, false);
       let next: Block;
       if (cur.jt === cur.jf) next = cur.jt!;
@@ -379,7 +398,7 @@ class Optimizer {
   deadStatements(top: Block): boolean {
     let changed = false;
     for (const b of this.order) {
-      if (!b.jmp || b.raw || b === top) continue;
+      if (!b.jmp || b.raw || b.sticky || b === top) continue;
       const live = new Set<number>();
       for (const a of this.info.get(b.jt!)!.liveIn) live.add(a);
       for (const a of this.info.get(b.jf!)!.liveIn) live.add(a);

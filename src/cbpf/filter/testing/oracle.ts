@@ -14,7 +14,7 @@ import type { TestPacket } from './packets.js';
 export const haveTcpdump = spawnSync('tcpdump', ['--version'], { encoding: 'utf8' }).status === 0;
 
 /** tcpdump's -y names of the link types. */
-export const DLT_NAME: Record<number, string> = { 1: 'EN10MB', 101: 'RAW', 113: 'LINUX_SLL', 276: 'LINUX_SLL2', 0: 'NULL', 108: 'LOOP' };
+export const DLT_NAME: Record<number, string> = { 1: 'EN10MB', 101: 'RAW', 228: 'IPV4', 229: 'IPV6', 113: 'LINUX_SLL', 276: 'LINUX_SLL2', 0: 'NULL', 108: 'LOOP' };
 
 /** Reads the packets of a capture file's bytes. */
 export function readPackets(bytes: Uint8Array): TestPacket[] {

@@ -138,7 +138,7 @@ export function ethernetPackets(): TestPacket[] {
   return out;
 }
 
-/** The network packets under another link-layer header (`linkType`: 101 raw, 113 SLL, 276 SLL2, 0 null, 108 loop). */
+/** The network packets under another link-layer header (`linkType`: 101 raw, 228 IPv4, 229 IPv6, 113 SLL, 276 SLL2, 0 null, 108 loop). */
 export function linkPackets(linkType: number): TestPacket[] {
   const out: TestPacket[] = [];
   const n = networkPackets();
@@ -149,6 +149,8 @@ export function linkPackets(linkType: number): TestPacket[] {
   const wrap = (type: number, data: number[], i: number): number[] => {
     switch (linkType) {
       case 101:
+      case 228:
+      case 229:
         return data;
       case 113:
         return bytes(u16(i % 5), u16(1), u16(6), mac(MAC_A), [0, 0], u16(type), data);
@@ -164,7 +166,9 @@ export function linkPackets(linkType: number): TestPacket[] {
         throw new Error(`no test packets for link type ${linkType}`);
     }
   };
-  for (const [i, p] of n.entries()) add(wrap(p.type, p.data, i));
+  // The IPv4-only and IPv6-only link types carry only their own version.
+  const fits = (type: number): boolean => (linkType === 228 ? type === 0x0800 : linkType === 229 ? type === 0x86dd : true);
+  for (const [i, p] of n.entries()) if (fits(p.type)) add(wrap(p.type, p.data, i));
   if (linkType === 113 || linkType === 276) {
     add(wrap(0x0806, arpBody, 0));
     add(wrap(0x8100, bytes(u16(100), u16(0x0800), n[0]!.data), 1));
@@ -174,7 +178,7 @@ export function linkPackets(linkType: number): TestPacket[] {
     add(wrap(100, [0x64, 0x64, 0x03, 0, 0, 0, 0], 4));
   }
   if (linkType === 0) add(bytes([0, 0, 0, 2], n[0]!.data));
-  add(wrap(n[0]!.type, n[0]!.data, 0), 30);
-  add(wrap(n[16]!.type, n[16]!.data, 0), 44);
+  if (fits(n[0]!.type)) add(wrap(n[0]!.type, n[0]!.data, 0), 30);
+  if (fits(n[16]!.type)) add(wrap(n[16]!.type, n[16]!.data, 0), 44);
   return out;
 }
