@@ -13,6 +13,7 @@ import { AluOp, Class, JmpOp, Mode, RetVal, Size, Src, insn } from '../cbpf/insn
 import type { CbpfInsn } from '../cbpf/insn.js';
 import { runClassic } from '../cbpf/interpreter.js';
 import { compileClassic, hasBackwardJump } from './classic.js';
+import { rng } from '../../test/support/random-programs.js';
 
 /** Runs `prog` compiled on `packet` (copied to offset 64, as a caller with a chunk at an offset would). */
 function runCompiled(prog: CbpfInsn[], packets: { data: Uint8Array; wireLen: number }[]): number[] {
@@ -46,18 +47,6 @@ describe.skipIf(!haveTcpdump)('tcpdump programs compiled to WebAssembly', () => 
     }
   });
 });
-
-/** A small seeded generator (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random valid classic program of `n` instructions ending in `ret a`. */
 function randomProgram(r: () => number, n: number): CbpfInsn[] {
