@@ -9,7 +9,8 @@ import type { CaptureWriterOptions, PacketToWrite } from '../capture/write.js';
 /** Bytes read at a time: a capture streams through in chunks this size. */
 const CHUNK = 1 << 20;
 
-function fileError(err: unknown, path: string): never {
+/** Throws what reading `path` failed with, as a TsbpfError naming the file. */
+export function fileError(err: unknown, path: string): never {
   if (err instanceof TsbpfError) throw err.location.file === undefined ? err.withLocation({ file: path }) : err;
   const code = (err as NodeJS.ErrnoException).code;
   throw new TsbpfError(code === 'ENOENT' ? 'cannot read file: no such file' : `cannot read file: ${err instanceof Error ? err.message : String(err)}`, { file: path });

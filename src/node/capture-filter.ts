@@ -9,6 +9,7 @@
  * the capture reader.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { fileError, forEachCapturedPacket } from './capture-files.js';
 import { TsbpfError } from '../errors.js';
 import { CaptureError, CaptureReader, MAX_RECORD, keptLength } from '../capture/read.js';
 import type { CaptureFormat, CaptureInterface } from '../capture/read.js';
@@ -36,8 +37,6 @@ export interface FilterFileOptions {
   onStart?: (capture: { format: CaptureFormat; interfaces: readonly CaptureInterface[]; linkType: number }) => void;
   /** Hears every accepted packet, in file order. */
   onMatch?: (packet: MatchedPacket) => void;
-  /** Bytes read at a time (default 1 MiB; small values exercise records cut by chunk ends). */
-  chunkSize?: number;
 }
 
 /** What a filtered capture held. */
@@ -53,12 +52,6 @@ export interface FilterFileResult {
 /** Bytes read at a time. */
 const CHUNK = 1 << 20;
 
-function fileError(err: unknown, path: string): never {
-  if (err instanceof TsbpfError) throw err.location.file === undefined ? err.withLocation({ file: path }) : err;
-  const code = (err as NodeJS.ErrnoException).code;
-  throw new TsbpfError(code === 'ENOENT' ? 'cannot read file: no such file' : `cannot read file: ${err instanceof Error ? err.message : String(err)}`, { file: path });
-}
-
 /**
  * Runs the filter `compile(linkType)` gives (called once, with the
  * capture's link type) over every packet of the capture at `path`. A
@@ -66,6 +59,43 @@ function fileError(err: unknown, path: string): never {
  * naming the file, the byte offset and the packet.
  */
 export function filterCaptureFile(path: string, compile: (linkType: number) => readonly CbpfInsn[], options: FilterFileOptions = {}): FilterFileResult {
+  const header = readHeader(path);
+  let prog: readonly CbpfInsn[] | undefined;
+  let linkType = -1;
+  if (header.format === 'pcap' && header.interfaces.length === 1) {
+    // the pcap file header alone tells byte order and link type
+    linkType = header.interfaces[0]!.linkType;
+    const compiled = compile(linkType);
+    prog = compiled;
+    options.onStart?.({ format: 'pcap', interfaces: header.interfaces, linkType });
+    if ((options.engine ?? 'jit') === 'jit' && !hasBackwardJump(compiled)) {
+      return { format: 'pcap', interfaces: header.interfaces, linkType, ...withFile(path, () => scanPcap(path, compiled, header, options)) };
+    }
+  }
+  // pcapng, the interpreter, backward jumps: the capture reader's packets, compiled for the first one's link type
+  let packets = 0;
+  let matched = 0;
+  const reader = forEachCapturedPacket(path, (p, index, r) => {
+    if (prog === undefined) {
+      linkType = p.linkType;
+      prog = compile(linkType);
+      options.onStart?.({ format: r.format ?? 'pcapng', interfaces: r.interfaces, linkType });
+    } else if (p.linkType !== linkType) {
+      // libpcap refuses such files too
+      throw new TsbpfError(`packet ${index}: interface ${p.iface} has link type ${p.linkType}, not ${linkType} like the first: a filter is compiled for one link type`, { file: path });
+    }
+    if (runClassic(prog, p.data, { wireLen: p.origLen }) !== 0) {
+      matched++;
+      options.onMatch?.({ index, data: p.data, origLen: p.origLen, sec: p.sec, nsec: p.nsec, iface: p.iface });
+    }
+    packets++;
+  });
+  if (prog === undefined) linkType = reader.interfaces[0]?.linkType ?? 1;
+  return { format: reader.format ?? 'pcapng', interfaces: reader.interfaces, linkType, packets, matched };
+}
+
+/** The capture reader after the file's first 24 bytes: the format, and for pcap the byte order and the interface. */
+function readHeader(path: string): CaptureReader {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -73,85 +103,30 @@ export function filterCaptureFile(path: string, compile: (linkType: number) => r
     fileError(err, path);
   }
   try {
-    return filterFd(fd, compile, options);
-  } catch (err) {
-    // the file's own damage names the file; a filter that does not compile is not the file's fault
-    if (err instanceof CaptureError && err.location.file === undefined) throw err.withLocation({ file: path });
-    if (!(err instanceof TsbpfError) && typeof (err as NodeJS.ErrnoException).code === 'string') fileError(err, path); // a read failed
-    throw err;
+    const first = new Uint8Array(24);
+    let n: number;
+    try {
+      n = readSync(fd, first, 0, 24, 0);
+    } catch (err) {
+      fileError(err, path);
+    }
+    const reader = new CaptureReader();
+    reader.feed(first.subarray(0, n), () => undefined);
+    return reader;
   } finally {
     closeSync(fd);
   }
 }
 
-function filterFd(fd: number, compile: (linkType: number) => readonly CbpfInsn[], options: FilterFileOptions): FilterFileResult {
-  const first = new Uint8Array(24);
-  const n = readSync(fd, first, 0, 24, 0);
-  const reader = new CaptureReader();
-  // the pcap file header alone tells format, byte order and link type
-  reader.feed(first.subarray(0, Math.min(n, 24)), () => undefined);
-  if (reader.format === 'pcap' && reader.interfaces.length === 1) {
-    const linkType = reader.interfaces[0]!.linkType;
-    const prog = compile(linkType);
-    options.onStart?.({ format: 'pcap', interfaces: reader.interfaces, linkType });
-    if ((options.engine ?? 'jit') === 'jit' && !hasBackwardJump(prog)) {
-      return { format: 'pcap', interfaces: reader.interfaces, linkType, ...scanPcap(fd, prog, reader, options) };
-    }
-    return general(fd, prog, linkType, options);
+/** Runs `fn`, naming `path` in the capture damage and read failures it throws (a filter that does not compile is not the file's fault). */
+function withFile<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof CaptureError && err.location.file === undefined) throw err.withLocation({ file: path });
+    if (!(err instanceof TsbpfError) && typeof (err as NodeJS.ErrnoException).code === 'string') fileError(err, path);
+    throw err;
   }
-  // pcapng (or too short to tell): the reader finds the interfaces; libpcap wants one link type for all of them
-  let prog: readonly CbpfInsn[] | undefined;
-  let linkType = -1;
-  const r = new CaptureReader();
-  let packets = 0;
-  let matched = 0;
-  const chunk = options.chunkSize ?? CHUNK;
-  const buf = new Uint8Array(chunk);
-  for (let pos = 0; ;) {
-    const got = readSync(fd, buf, 0, chunk, pos);
-    if (got === 0) break;
-    pos += got;
-    r.feed(buf.subarray(0, got), (p) => {
-      if (prog === undefined) {
-        linkType = p.linkType;
-        prog = compile(linkType);
-        options.onStart?.({ format: r.format ?? 'pcapng', interfaces: r.interfaces, linkType });
-      } else if (p.linkType !== linkType) {
-        throw new CaptureError(`interface ${p.iface} has link type ${p.linkType}, not ${linkType} like the first: a filter is compiled for one link type (libpcap refuses such files too)`, pos, packets);
-      }
-      if (runClassic(prog, p.data, { wireLen: p.origLen }) !== 0) {
-        matched++;
-        options.onMatch?.({ index: packets, data: p.data, origLen: p.origLen, sec: p.sec, nsec: p.nsec, iface: p.iface });
-      }
-      packets++;
-    });
-  }
-  r.end();
-  if (prog === undefined) linkType = r.interfaces[0]?.linkType ?? 1;
-  return { format: r.format ?? 'pcapng', interfaces: r.interfaces, linkType, packets, matched };
-}
-
-/** The interpreter over the capture reader's packets (pcap files the fast path does not take). */
-function general(fd: number, prog: readonly CbpfInsn[], linkType: number, options: FilterFileOptions): FilterFileResult {
-  const r = new CaptureReader();
-  const chunk = options.chunkSize ?? CHUNK;
-  const buf = new Uint8Array(chunk);
-  let packets = 0;
-  let matched = 0;
-  for (let pos = 0; ;) {
-    const got = readSync(fd, buf, 0, chunk, pos);
-    if (got === 0) break;
-    pos += got;
-    r.feed(buf.subarray(0, got), (p) => {
-      if (runClassic(prog, p.data, { wireLen: p.origLen }) !== 0) {
-        matched++;
-        options.onMatch?.({ index: packets, data: p.data, origLen: p.origLen, sec: p.sec, nsec: p.nsec, iface: p.iface });
-      }
-      packets++;
-    });
-  }
-  r.end();
-  return { format: 'pcap', interfaces: r.interfaces, linkType, packets, matched };
 }
 
 /**
@@ -159,9 +134,19 @@ function general(fd: number, prog: readonly CbpfInsn[], linkType: number, option
  * after what was left of the previous one (a record cut by the chunk end),
  * and each complete record runs where it lies.
  */
-function scanPcap(fd: number, prog: readonly CbpfInsn[], reader: CaptureReader, options: FilterFileOptions): { packets: number; matched: number } {
-  const chunk = options.chunkSize ?? CHUNK;
-  const filter = compileClassic(prog, 2 * Math.max(chunk, MAX_RECORD + 16) + 65536);
+function scanPcap(path: string, prog: readonly CbpfInsn[], reader: CaptureReader, options: FilterFileOptions): { packets: number; matched: number } {
+  const fd = openSync(path, 'r');
+  try {
+    return scanPcapFd(fd, prog, reader, options);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function scanPcapFd(fd: number, prog: readonly CbpfInsn[], reader: CaptureReader, options: FilterFileOptions): { packets: number; matched: number } {
+  // room for a whole record after one the chunk end cut
+  const room = Math.max(CHUNK, MAX_RECORD + 16);
+  const filter = compileClassic(prog, 2 * room + 65536);
   const little = reader.littleEndian;
   const snapLen = reader.interfaces[0]!.snapLen;
   const nano = reader.nanosecond;
@@ -175,8 +160,6 @@ function scanPcap(fd: number, prog: readonly CbpfInsn[], reader: CaptureReader, 
   let atEof = false;
   for (;;) {
     if (!atEof) {
-      // room for a whole record after a cut one, whatever the chunk size
-      const room = Math.max(chunk, MAX_RECORD + 16);
       if (have + room > bytes.length) {
         filter.ensure(have + room);
         bytes = new Uint8Array(filter.memory.buffer);
