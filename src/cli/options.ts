@@ -5,6 +5,7 @@
  * the same way for every command.
  */
 import { InvalidArgumentError } from 'commander';
+import type { ClassicFormat } from '../cbpf/format.js';
 import { TsbpfError } from '../errors.js';
 import { attachTypeId, progTypeId } from '../hooks/program-types.js';
 import { MAX_REPEAT } from '../hooks/test-run.js';
@@ -81,3 +82,14 @@ export const validAttachType = validator(attachTypeId);
 export const validNanoseconds = validator((v) => {
   if (!/^\d+$/.test(v)) throw new Error(`expected a number of nanoseconds, not '${v}'`);
 });
+
+/** Counts `-d` flags as tcpdump does: `-d`, `-dd` (two), `-ddd` (three). */
+export function countFlag(_value: string, count: number): number {
+  return count + 1;
+}
+
+/** The classic listing `-d` given `count` times asks for (none: `-d`'s). */
+export function listingFormat(count: number): ClassicFormat {
+  if (count > 3) throw new UsageError('-d, -dd or -ddd: at most three d');
+  return count === 2 ? 'dd' : count === 3 ? 'ddd' : 'd';
+}

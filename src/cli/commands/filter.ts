@@ -14,7 +14,7 @@ import type { CbpfInsn } from '../../cbpf/insn.js';
 import { TsbpfError } from '../../errors.js';
 import { CaptureFile } from '../../node/capture-files.js';
 import { filterCaptureFile } from '../../node/capture-filter.js';
-import { UsageError, validChoice } from '../options.js';
+import { UsageError, countFlag, listingFormat, validChoice } from '../options.js';
 import { out } from '../output.js';
 
 interface FilterFlags {
@@ -51,7 +51,7 @@ export function registerFilter(program: Command): void {
     .option('-w, --write <file>', 'write the matching packets to a capture of the input\'s format')
     .option('-c, --count', 'print only the number of matching packets')
     .option('-y, --linktype <type>', 'link type to compile for without -r: EN10MB, RAW, IPV4, IPV6, LINUX_SLL, LINUX_SLL2, NULL, LOOP or a number', 'EN10MB')
-    .option('-d', 'print the program as tcpdump -d does (-dd: as C initialisers, -ddd: as decimal numbers) and exit', (_v: string, n: number) => n + 1, 0)
+    .option('-d', 'print the program as tcpdump -d does (-dd: as C initialisers, -ddd: as decimal numbers) and exit', countFlag, 0)
     .option('-O', 'do not run the optimizer (tcpdump -O)')
     .option('--json', 'print {"packets":N,"matched":N,"indices":[1-based indices of the matching packets]}')
     .option('--engine <name>', 'interp (the classic interpreter) or jit (the program compiled to WebAssembly)', validChoice(['interp', 'jit']), 'jit')
@@ -59,9 +59,8 @@ export function registerFilter(program: Command): void {
       const expression = words.join(' ');
       const compile = (linkType: number): CbpfInsn[] => compileFilter(expression, linkType, { optimize: !flags.O });
       if (flags.d > 0) {
-        if (flags.d > 3) throw new UsageError('-d, -dd or -ddd: at most three d');
-        const prog = compile(linkTypeOf(flags.linktype));
-        out(formatClassic(prog, flags.d === 1 ? 'd' : flags.d === 2 ? 'dd' : 'ddd').replace(/\n$/, ''));
+        const format = listingFormat(flags.d);
+        out(formatClassic(compile(linkTypeOf(flags.linktype)), format).replace(/\n$/, ''));
         return;
       }
       if (flags.read === undefined) throw new UsageError('nothing to do: give -r FILE to filter a capture, or -d/-dd/-ddd to print the program');

@@ -10,7 +10,7 @@ import { formatClassic } from '../../cbpf/format.js';
 import type { CbpfInsn } from '../../cbpf/insn.js';
 import { AUDIT_ARCH, checkSeccompFilter, compileSeccompPolicy, runSeccomp, syscallNumber } from '../../hooks/seccomp.js';
 import { readTextFile } from '../../node/files.js';
-import { UsageError, inFile } from '../options.js';
+import { UsageError, countFlag, inFile, listingFormat } from '../options.js';
 import { out } from '../output.js';
 
 /** The filter in `file`: a JSON policy (compiled), or a `tcpdump -d`/`-dd`/`-ddd` listing. */
@@ -34,12 +34,12 @@ export function registerSeccomp(program: Command): void {
   seccomp.command('compile')
     .description('compile a JSON policy ({"arch","default","rules":[{"syscall","action","args"}]}, docs/classic.md) into a classic seccomp filter, printed as tcpdump -d prints programs')
     .argument('<policy>', 'the policy (JSON)')
-    .option('-d', 'listing: -d (default), -dd (C initialisers) or -ddd (decimal)', (_v: string, n: number) => n + 1, 0)
+    .option('-d', 'listing: -d (default), -dd (C initialisers) or -ddd (decimal)', countFlag, 0)
     .option('-o, --output <file>', 'also write the filter as raw struct sock_filter bytes (8 per instruction, little-endian), as seccomp(2) takes it')
     .action((file: string, flags: { d: number; output?: string }) => {
-      if (flags.d > 3) throw new UsageError('-d, -dd or -ddd: at most three d');
+      const format = listingFormat(flags.d);
       const prog = inFile(file, () => compileSeccompPolicy(readTextFile(file)));
-      out(formatClassic(prog, flags.d === 2 ? 'dd' : flags.d === 3 ? 'ddd' : 'd').replace(/\n$/, ''));
+      out(formatClassic(prog, format).replace(/\n$/, ''));
       if (flags.output !== undefined) {
         const bytes = new Uint8Array(prog.length * 8);
         const v = new DataView(bytes.buffer);
