@@ -48,10 +48,9 @@ export type Filter =
   | { kind: 'prim'; qual: Qual; id: IdNode; pos: number }
   | { kind: 'proto'; proto: Proto; pos: number }
   | { kind: 'broadcast' | 'multicast'; proto: Proto | 'default'; pos: number }
-  | { kind: 'less' | 'greater'; value: number; pos: number }
+  | { kind: 'less' | 'greater' | 'ifindex'; value: number; pos: number }
   | { kind: 'vlan' | 'mpls'; id?: number; pos: number }
   | { kind: 'inbound' | 'outbound'; pos: number }
-  | { kind: 'ifindex'; value: number; pos: number }
   | { kind: 'rel'; op: string; left: Arth; right: Arth; pos: number };
 
 const PROTOS: Record<string, Proto> = {
@@ -175,7 +174,8 @@ class Parser {
     if (t.kind === 'kw') {
       switch (t.text) {
         case 'less':
-        case 'greater': {
+        case 'greater':
+        case 'ifindex': {
           this.next();
           const n = this.peek();
           if (n.kind !== 'num') this.fail();
@@ -204,14 +204,6 @@ class Parser {
           this.next();
           this.carry = null;
           return { kind: t.text, pos: t.pos };
-        case 'ifindex': {
-          this.next();
-          const n = this.peek();
-          if (n.kind !== 'num') this.fail();
-          this.next();
-          this.carry = null;
-          return { kind: 'ifindex', value: n.value!, pos: t.pos };
-        }
       }
       if (t.text in PROTOS) {
         const proto = PROTOS[t.text]!;
