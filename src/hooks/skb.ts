@@ -251,9 +251,8 @@ export class SkbContext {
    * for the others.
    */
   dataOut(): Uint8Array {
-    const { data, end } = this.bounds();
-    const bytes = this.machine.space.read(data, Math.max(0, end - data));
-    if (this.l2) return bytes;
+    const bytes = this.packet();
+    if (this.l2) return bytes.slice();
     const out = new Uint8Array(ETH_HLEN + bytes.length);
     out.set(bytes, ETH_HLEN);
     return out;
