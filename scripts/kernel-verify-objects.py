@@ -8,12 +8,12 @@ the verifier's verdict, its error line and the number of processed
 instructions. Needs root (CAP_BPF) and libbpf.so.1; Python standard library
 only (ctypes).
 
-    kernel-verify-objects.py [--prog-type TYPE] OBJ.o [OBJ.o ...]   -> JSON on stdout:
+    kernel-verify-objects.py [--prog-type TYPE] [--log-level 1|2] OBJ.o [OBJ.o ...]   -> JSON on stdout:
     [{"file": "...", "program": "name", "section": "sec", "accepted": true,
       "error": null | "last log line before 'processed'", "errno": 0,
       "insn_processed": N | null, "libbpf_error": null | "...",
       "libbpf_warnings": ["libbpf's warning lines of the load", ...],
-      "verification_time_usec": N | null}]
+      "verification_time_usec": N | null, "log": "..." (with --log-level)}]
 
 `--prog-type TYPE` (a libbpf name: socket_filter, sched_cls, ...) gives the
 programs whose section libbpf 1.x does not know (Suricata's `filter`,
@@ -42,6 +42,8 @@ libbpf.bpf_program__set_type.argtypes = [c_void_p, ctypes.c_int]
 PROG_TYPE_NAMES = ["unspec", "socket_filter", "kprobe", "sched_cls", "sched_act", "tracepoint", "xdp", "perf_event",
                    "cgroup_skb", "cgroup_sock", "lwt_in", "lwt_out", "lwt_xmit", "sock_ops", "sk_skb"]
 FALLBACK_TYPE = [0]
+# --log-level N: also report the whole log at that level (1 or 2) as "log"
+LOG_LEVEL = [0]
 libbpf.bpf_program__autoload.restype = ctypes.c_bool
 libbpf.bpf_program__autoload.argtypes = [c_void_p]
 libbpf.bpf_program__set_log_level.argtypes = [c_void_p, ctypes.c_uint32]
@@ -87,7 +89,8 @@ def error_line(log):
     m = STATS.search(log)
     head = log[:m.start()] if m else log
     lines = [l for l in head.split("\n") if l]
-    while lines and re.match(r"^((cur|old) state:|verification time \d+ usec|stack depth )", lines[-1]):
+    # also skipped: the source line ("; x = ctx->y; @ file.c:12") printed after a context access error
+    while lines and re.match(r"^((cur|old) state:|verification time \d+ usec|stack depth )|^; .* @ [^ ]*:\d+$", lines[-1]):
         lines.pop()
     return lines[-1] if lines else ""
 
@@ -113,7 +116,7 @@ def verify_one(path, index):
         buf = ctypes.create_string_buffer(size)
         libbpf.bpf_program__set_log_buf(target, buf, size)
         # 1: the failing path; 4: statistics, with "verification time N usec".
-        libbpf.bpf_program__set_log_level(target, 1 | 4)
+        libbpf.bpf_program__set_log_level(target, (LOG_LEVEL[0] or 1) | 4)
         err = libbpf.bpf_object__load(obj)
         log = buf.value.decode("utf-8", "replace")
         m = STATS.search(log)
@@ -122,6 +125,8 @@ def verify_one(path, index):
                "insn_processed": int(m.group(1)) if m else None, "libbpf_error": None,
                "libbpf_warnings": [w for w in WARNINGS if not w.startswith("libbpf: prog '") or "BEGIN PROG LOAD LOG" not in w],
                "verification_time_usec": int(t.group(1)) if (t := VTIME.search(log)) else None}
+        if LOG_LEVEL[0]:
+            res["log"] = log
         if err != 0:
             if m and error_line(log) == "":
                 # the verifier accepted it; libbpf failed afterwards (e.g. filling a
@@ -141,8 +146,11 @@ def verify_one(path, index):
 def main():
     results = []
     args = sys.argv[1:]
-    if args[:1] == ["--prog-type"]:
-        FALLBACK_TYPE[0] = PROG_TYPE_NAMES.index(args[1])
+    while args[:1] in (["--prog-type"], ["--log-level"]):
+        if args[0] == "--prog-type":
+            FALLBACK_TYPE[0] = PROG_TYPE_NAMES.index(args[1])
+        else:
+            LOG_LEVEL[0] = int(args[1])
         args = args[2:]
     for path in args:
         WARNINGS.clear()

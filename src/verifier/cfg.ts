@@ -211,7 +211,10 @@ export function checkCfg(env: Env): void {
   const pushInsn = (t: number, w: number, e: number): number => {
     if (e === FALLTHROUGH && state[t]! >= (DISCOVERED | FALLTHROUGH)) return 0;
     if (e === BRANCH && state[t]! >= (DISCOVERED | BRANCH)) return 0;
-    if (w < 0 || w >= env.len) env.fail(`jump out of range from insn ${t} to ${w}`, 'EINVAL');
+    if (w < 0 || w >= env.len) {
+      env.verboseLinfo(t, `${t}: `);
+      env.fail(`jump out of range from insn ${t} to ${w}`, 'EINVAL');
+    }
     if (e === BRANCH) {
       aux[w]!.prunePoint = true;
       aux[w]!.jmpPoint = true;

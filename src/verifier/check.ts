@@ -229,6 +229,7 @@ export function doCheck(env: Env): void {
       }
       if (env.logLevel) {
         if (env.stateScratched) printInsnState(env, env.cur, env.cur.curframe);
+        env.verboseLinfo(idx, '; ');
         env.prevLogPos = env.log.pos;
         env.verbose(`${idx}: ${env.formatKernelSlot(idx)}\n`);
         env.prevInsnPrintPos = env.log.pos - env.prevLogPos;

@@ -109,6 +109,29 @@ export interface StateListEntry {
   freed: boolean;
 }
 
+/** A BTF line info record: the source line that produced the code from `insnOff`. */
+export interface SourceLine {
+  insnOff: number;
+  /** The source file as the compiler named it (the log shows its last component). */
+  file: string;
+  line: number;
+  /** The text of the line. */
+  source: string;
+}
+
+/** find_linfo: the last record starting at or before `insnOff` (records are sorted by offset). */
+function findLinfo(lines: readonly SourceLine[], insnOff: number): SourceLine | null {
+  let l = 0;
+  let r = lines.length - 1;
+  if (lines[0]!.insnOff > insnOff) return null;
+  while (l < r) {
+    const m = l + ((r - l + 1) >> 1);
+    if (lines[m]!.insnOff <= insnOff) l = m;
+    else r = m - 1;
+  }
+  return lines[l]!;
+}
+
 /** Options the environment is built from. */
 export interface EnvConfig {
   insns: RawInsn[];
@@ -120,6 +143,8 @@ export interface EnvConfig {
   logLevel: number;
   sleepable: boolean;
   funcInfo: FuncInfoEntry[] | null;
+  /** BTF line info in instruction order (null: the program has none). */
+  lineInfo: readonly SourceLine[] | null;
   /** The kernel's BTF (or a function that reads it when first needed). */
   kernelBtf?: KernelBtf | (() => KernelBtf | null | undefined) | null;
   /** Whether the kernel has an address for a symbol (kallsyms). */
@@ -226,6 +251,7 @@ export class Env {
     this.logLevel = cfg.logLevel;
     this.sleepable = cfg.sleepable;
     this.funcInfo = cfg.funcInfo;
+    this.lineInfo = cfg.lineInfo && cfg.lineInfo.length > 0 ? cfg.lineInfo : null;
     this.attachBtfId = cfg.attachBtfId;
     this.attachTo = cfg.attachTo;
     this.kbtfSource = cfg.kernelBtf ?? null;
@@ -253,6 +279,27 @@ export class Env {
   /** Appends to the log when logging is on (`verbose`). */
   verbose(s: string): void {
     if (this.logLevel) this.log.write(s);
+  }
+
+  /** BTF line info of the program, in instruction order. */
+  readonly lineInfo: readonly SourceLine[] | null;
+  /** The line info record printed last (the kernel's `prev_linfo`): kept across paths. */
+  private prevLinfo: SourceLine | null = null;
+
+  /**
+   * verbose_linfo: prints `prefix` and the source line covering `insnOff`
+   * (`; x = 1; @ file.c:12`), unless it is the line printed last.
+   */
+  verboseLinfo(insnOff: number, prefix: string): void {
+    if (!this.logLevel || !this.lineInfo || insnOff >= this.len) return;
+    const linfo = findLinfo(this.lineInfo, insnOff);
+    const prev = this.prevLinfo;
+    if (!linfo || linfo === prev) return;
+    // Records that differ only in their column print the same text: shown once.
+    if (prev && linfo.file === prev.file && linfo.line === prev.line) return;
+    const slash = linfo.file.lastIndexOf('/');
+    this.log.write(`${prefix}${linfo.source.replace(/^[ \t\n\v\f\r]+/, '')} @ ${linfo.file.slice(slash + 1)}:${linfo.line}\n`);
+    this.prevLinfo = linfo;
   }
 
   /** The last error message logged (the kernel's last log line before the statistics). */

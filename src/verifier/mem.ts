@@ -451,7 +451,9 @@ function checkCtxAccess(env: Env, off: number, size: number, t: AccessType, isLd
     env.maxCtxOffset = Math.max(env.maxCtxOffset, off + size);
     return res.regType;
   }
-  env.fail(`invalid bpf_context access off=${off} size=${size}`);
+  env.note(`invalid bpf_context access off=${off} size=${size}`);
+  env.verboseLinfo(env.insnIdx, '; ');
+  env.abort('EACCES');
 }
 
 /**
@@ -460,7 +462,11 @@ function checkCtxAccess(env: Env, off: number, size: number, t: AccessType, isLd
  */
 function checkBtfCtxAccess(env: Env, regs: Reg[], off: number, size: number, t: AccessType, valueRegno: number): void {
   const res = btfCtxAccess(env.attach!, env.progType, env.expectedAttachType, off, size, t === 'write', (s) => env.verbose(s));
-  if (!res.ok) env.fail(`invalid bpf_context access off=${off} size=${size}`);
+  if (!res.ok) {
+    env.note(`invalid bpf_context access off=${off} size=${size}`);
+    env.verboseLinfo(env.insnIdx, '; ');
+    env.abort('EACCES');
+  }
   env.maxCtxOffset = Math.max(env.maxCtxOffset, off + size);
   if (t !== 'read' || valueRegno < 0) return;
   const dst = regs[valueRegno]!;

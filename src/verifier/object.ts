@@ -48,6 +48,8 @@ export interface ObjectProgramLike {
   flags: number;
   functions: readonly { name: string; slot: number }[];
   funcInfo: readonly { slot: number; name: string; typeId?: number }[];
+  /** BTF line info by slot, in slot order (the log's `; source @ file:line` lines). */
+  lineInfo?: readonly { slot: number; file: string; line: number; source: string }[];
   /** Tracing/LSM: the attach point the section names (`tp_btf/sched_wakeup` → `sched_wakeup`). */
   attachTo?: string;
   /** The loader's relocation records: poisoned slots explain themselves as libbpf explains them. */
@@ -255,6 +257,9 @@ export function verifyObjectProgram(object: ObjectLike, program: ObjectProgramLi
     flags: program.flags,
     mapFdsIndexMaps: false,
     ...(funcInfo ? { funcInfo } : {}),
+    ...(program.lineInfo && program.lineInfo.length > 0
+      ? { lineInfo: program.lineInfo.map((l) => ({ insnOff: l.slot, file: l.file, line: l.line, source: l.source })) }
+      : {}),
     ...(program.attachTo !== undefined ? { attachTo: program.attachTo } : {}),
   }, options));
 }

@@ -481,6 +481,7 @@ export function isStateVisited(env: Env, insnIdx: number): boolean {
       if (!hit) {
         if (!skipInf && statesMaybeLooping(sl.state, cur) && statesEqual(env, sl.state, cur, 'exact')
           && sl.state.mayGotoDepth === cur.mayGotoDepth && sl.state.callbackUnrollDepth === cur.callbackUnrollDepth) {
+          env.verboseLinfo(insnIdx, '; ');
           env.note(`infinite loop detected at insn ${insnIdx}`);
           env.verbose('cur state:');
           printVerifierState(env, cur, cur.curframe, true);

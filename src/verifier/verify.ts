@@ -9,7 +9,7 @@ import type { ErrorLocation } from '../errors.js';
 import type { Instruction } from '../isa/instruction.js';
 import { encodeProgram } from '../isa/encode.js';
 import { BPF_COMPLEXITY_LIMIT_INSNS, Env, VerifyAbort } from './env.js';
-import type { GlobalArg } from './env.js';
+import type { GlobalArg, SourceLine } from './env.js';
 import { readInsns } from '../isa/raw.js';
 import { runChecks } from './check.js';
 import type { MapInfo } from './reg.js';
@@ -65,6 +65,12 @@ export interface VerifyProgram {
    */
   mapFdsIndexMaps?: boolean;
   funcInfo?: readonly { insnOff: number; name: string; global?: boolean; args?: readonly GlobalArg[]; argsError?: string; scalarReturn?: boolean }[];
+  /**
+   * BTF line info (from `.BTF.ext`), in instruction order: the log prints
+   * `; <source line> @ <file>:<line>` before the instructions a line
+   * produced, as the kernel does when a program is loaded with line info.
+   */
+  lineInfo?: readonly SourceLine[];
   /**
    * Tracing and LSM programs: the attach point's id in the kernel BTF
    * (`attach_btf_id`: a `btf_trace_*` typedef for tp_btf, the function for
@@ -203,6 +209,7 @@ export function verify(program: VerifyProgram, options: VerifyOptions = {}): Ver
   const env = new Env({
     insns, progType: program.progType, typeInfo, expectedAttachType: program.expectedAttachType ?? 0,
     gpl: licenseIsGplCompatible(license), maps, logLevel, sleepable,
+    lineInfo: program.lineInfo ?? null,
     funcInfo: program.funcInfo ? program.funcInfo.map((f) => ({
       insnOff: f.insnOff, name: f.name, global: f.global === true,
       ...(f.args ? { args: f.args } : {}), ...(f.argsError !== undefined ? { argsError: f.argsError } : {}),
@@ -303,7 +310,9 @@ export function kernelErrorLine(log: string): string {
   const stats = /processed \d+ insns \(limit \d+\)/.exec(log);
   const lines = (stats ? log.slice(0, stats.index) : log).split('\n');
   const before = lines.filter((l) => l.length > 0);
-  while (before.length && /^(cur|old) state:/.test(before[before.length - 1]!)) before.pop();
+  // Skipped: the state dumps after "infinite loop detected", and the source
+  // line (`; x = ctx->y; @ file.c:12`) printed after a context access error.
+  while (before.length && /^(cur|old) state:|^; .* @ [^ ]*:\d+$/.test(before[before.length - 1]!)) before.pop();
   const last = before[before.length - 1] ?? '';
   // At level 1 a message printed right after a pending branch is popped can
   // land on the jump's own line ("2: (55) if r0 != 0xa goto pc-2 infinite loop ...").
