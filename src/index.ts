@@ -1,59 +1,83 @@
 /**
- * tsbpf: a BPF system in TypeScript. This entry point exports the portable
- * core (no Node built-ins): the instruction set, the assembler and
- * disassembler, the address space, the interpreter and the hooks.
+ * tsbpf: a BPF system in TypeScript. This is the library's public surface
+ * (docs/api.md): assemble and disassemble programs, load the objects clang
+ * builds, verify them as Linux does, run them on the interpreter or the
+ * WebAssembly JIT with their maps, over packets and captures; classic BPF,
+ * pcap filters and seccomp. Everything here runs in browsers too (no Node
+ * built-ins).
+ *
+ * Deeper layers have entry points of their own: `tsbpf/isa` (every opcode,
+ * instruction type and Linux constant), `tsbpf/loader` (ELF, BTF, CO-RE,
+ * sections, the linker), `tsbpf/maps` (the map implementations),
+ * `tsbpf/low-level` (the address space, helper tables, contexts, the JIT's
+ * WebAssembly), and `tsbpf/node` (files, captures on disk, the kernel's
+ * `bpf(2)`).
  */
-export * from './errors.js';
-export * from './isa/index.js';
+
+// ---- Errors ---------------------------------------------------------------
+export { TsbpfError, InstructionError, AssemblerError, VmError, PacketRefusedError, formatLocated } from './errors.js';
+export type { ErrorLocation } from './errors.js';
+
+// ---- Instructions: assembly, disassembly, encoding ------------------------
 export { assemble, disassemble, formatInstruction } from './asm/index.js';
 export type { AssembledProgram, Syntax } from './asm/index.js';
-export { AddressSpace, GUARD_SIZE, WASM_PAGE } from './vm/memory.js';
-export type { AddressSpaceOptions, Region, RegionKind } from './vm/memory.js';
-export { Machine, Cpu, REGFILE_SIZE } from './vm/machine.js';
+export { decodeProgram, encodeProgram } from './isa/index.js';
+export type { Instruction } from './isa/index.js';
+
+// ---- Linux's BPF vocabulary -----------------------------------------------
+export {
+  ProgType, AttachType, MapType, MapFlags, UpdateFlags, XdpAction, TcAction, BpfFunc,
+  PROG_TYPE_NAMES, ATTACH_TYPE_NAMES, MAP_TYPE_NAMES, helperName, helperId,
+} from './isa/uapi.js';
+export { progTypeId, progTypeName } from './hooks/program-types.js';
+
+// ---- Objects --------------------------------------------------------------
+export { parseObject, linkObjects, parseBtf, Btf, LoaderError } from './loader/index.js';
+export type { ParseObjectOptions, ObjectSpec, ProgramSpec, ObjectMapSpec, LoadFailure } from './loader/index.js';
+
+// ---- Verifier -------------------------------------------------------------
+export { verify, verifyObjectProgram, assertVerified, VerifierError, kernelErrorLine } from './verifier/index.js';
+export type { VerifyProgram, VerifyOptions, VerifyResult, VerifyStats, VerifierMapSpec } from './verifier/index.js';
+
+// ---- Running programs -----------------------------------------------------
+export { Machine } from './vm/machine.js';
 export type { MachineOptions } from './vm/machine.js';
-export { HelperCall, HelperTable } from './vm/helpers.js';
-export type { Helper, HelperFn } from './vm/helpers.js';
-export { standardHelpers, monotonicClock } from './vm/helpers/basic.js';
-export type { Clock } from './vm/helpers/basic.js';
 export { prepareProgram } from './vm/program.js';
 export type { PreparedProgram, PrepareOptions } from './vm/program.js';
-export { interpret, Execution, DEFAULT_BUDGET, MAY_GOTO_BUDGET } from './vm/interpreter.js';
+export { interpret } from './vm/interpreter.js';
 export type { RunOptions, RunResult, TraceStep } from './vm/interpreter.js';
 export { interpreterEngine } from './vm/engine.js';
 export type { Engine, LoadedRunner } from './vm/engine.js';
+export { jitEngine } from './jit/index.js';
 export { engineByName, ENGINE_NAMES } from './engines.js';
-export { XdpContext, XdpMd, XdpAction, XDP_HEADROOM, XDP_MAX_FRAME } from './hooks/xdp.js';
-export { parseConformance, rawToBytes } from './conformance/format.js';
-export type { ConformanceTest } from './conformance/format.js';
-export { runConformanceText } from './conformance/run.js';
-export type { ConformanceOutcome } from './conformance/run.js';
-export * from './loader/index.js';
-export * from './vm/maps/index.js';
-export { mapHelpers } from './vm/helpers/maps.js';
-export { vmHelpers, helperTable, TracePipe, formatTraceLine, DEFAULT_HOST } from './vm/helpers/index.js';
-export type { VmHelperOptions, TraceLine, HostInfo } from './vm/helpers/index.js';
-export { HookContexts } from './hooks/contexts.js';
-export { SkbContext, SkBuff, SK_BUFF_SIZE } from './hooks/skb.js';
-export { helpersForType } from './hooks/helpers.js';
-export { progTypeId, progTypeName, contextKind } from './hooks/program-types.js';
-export { TestRunner } from './hooks/test-run.js';
-export type { PacketRunner, TestRunInput, TestRunResult } from './hooks/test-run.js';
-export { Collection, loadCollection } from './runtime/collection.js';
+export type { EngineName } from './engines.js';
+export { Collection, loadCollection, RejectedProgramError } from './runtime/collection.js';
 export type { LoadedProgram, LoadOptions } from './runtime/collection.js';
+export type { PacketRunner, TestRunInput, TestRunResult } from './hooks/test-run.js';
+
+// ---- Maps from user space -------------------------------------------------
+export { BpfMap, MapError, MapBatchError, RingBuffer, PerfBuffer } from './vm/maps/index.js';
+export type {
+  MapEntry, MapSpec, BatchResult, RingBufferCallback, PerfBufferOptions, PerfSampleCallback, PerfLostCallback, PerfRecord,
+} from './vm/maps/index.js';
 export { applyMapInit, dumpMap, dumpMaps, parseMapInitJson, parseMapsJson } from './runtime/map-io.js';
+export type { MapInitEntry, MapDumpEntry } from './runtime/map-io.js';
+
+// ---- Packets and captures -------------------------------------------------
 export { PacketStream, actionName, hookOfType, passes, redirectPorts } from './runtime/packet-stream.js';
 export type { PacketIn, PacketOutcome, PacketHook, StreamSummary } from './runtime/packet-stream.js';
 export { CaptureReader, CaptureError, LinkType, toEthernet } from './capture/read.js';
 export type { CapturedPacket, CaptureInterface, CaptureFormat } from './capture/read.js';
 export { CaptureWriter } from './capture/write.js';
 export type { CaptureWriterOptions, PacketToWrite } from './capture/write.js';
-export type { MapInitEntry, MapDumpEntry } from './runtime/map-io.js';
-export { objectMapProblems, mapProblemOf, withMapFailures, unbackedMapUse, mapsUsedBy } from './runtime/map-problems.js';
-export type { MapProblem } from './runtime/map-problems.js';
-export { verify, verifyObjectProgram, assertVerified, VerifierError, kernelErrorLine } from './verifier/index.js';
-export type { VerifyProgram, VerifyOptions, VerifyResult, VerifyStats, VerifierMapSpec } from './verifier/index.js';
-export { RejectedProgramError } from './runtime/collection.js';
-export { jitEngine, programToWat, compileToWasm } from './jit/index.js';
+
+// ---- Conformance ----------------------------------------------------------
+export { parseConformance } from './conformance/format.js';
+export type { ConformanceTest } from './conformance/format.js';
+export { runConformanceText } from './conformance/run.js';
+export type { ConformanceOutcome } from './conformance/run.js';
+
+// ---- Classic BPF, pcap filters, seccomp ----------------------------------
 /**
  * Classic BPF (cBPF): instructions and opcode fields (under `classic`, as
  * eBPF's share their names), the libpcap interpreter, tcpdump's three
@@ -64,23 +88,14 @@ export * as classic from './cbpf/insn.js';
 export type { CbpfInsn } from './cbpf/insn.js';
 export { runClassic, ClassicRunError } from './cbpf/interpreter.js';
 export type { ClassicRunOptions, SkbMetadata } from './cbpf/interpreter.js';
-export { formatClassic, formatClassicInsn, classicMnemonic, ANCILLARY_NAMES } from './cbpf/format.js';
+export { formatClassic, formatClassicInsn } from './cbpf/format.js';
 export type { ClassicFormat, FormatOptions as ClassicFormatOptions } from './cbpf/format.js';
 export { assembleClassic } from './cbpf/assemble.js';
 export type { AssembleOptions as ClassicAssembleOptions } from './cbpf/assemble.js';
-export { checkClassic, findClassicProblem, ClassicCheckError, LINUX_CLASSIC_OPCODES } from './cbpf/check.js';
+export { checkClassic, ClassicCheckError } from './cbpf/check.js';
 export type { ClassicRule, CheckOptions as ClassicCheckOptions } from './cbpf/check.js';
-export { classicToEbpf, ClassicTranslateError, ClassicRegs, SK_BUFF_FIELDS } from './cbpf/to-ebpf.js';
+export { classicToEbpf, ClassicTranslateError } from './cbpf/to-ebpf.js';
 export type { TranslateOptions as ClassicTranslateOptions } from './cbpf/to-ebpf.js';
-/** seccomp filters: seccomp_data, the kernel's checks, runs, actions, architectures and a policy compiler (docs/classic.md). */
-export {
-  SECCOMP_DATA_SIZE, SeccompDataOffset, SeccompRet, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_DATA, MAX_ERRNO, AUDIT_ARCH, SYSCALL_TABLES,
-  syscallNumber, encodeSeccompData, checkSeccompFilter, SeccompFilterError, seccompVerdict, runSeccomp, runSeccompStack,
-  seccompActionValue, compileSeccompPolicy, SeccompPolicyError,
-} from './hooks/seccomp.js';
-export type {
-  SeccompData, SeccompActionName, SeccompVerdict, SeccompRunOptions, SeccompPolicy, SeccompPolicyAction, SeccompRule, SeccompArgCheck,
-} from './hooks/seccomp.js';
 /**
  * The pcap-filter language (`tcp port 80 and host 10.0.0.1`) compiled to
  * classic BPF as libpcap does, for Ethernet, raw IP, Linux SLL/SLL2 and
@@ -89,3 +104,11 @@ export type {
  */
 export { compileFilter, FilterError, SUPPORTED_LINK_TYPES } from './cbpf/filter/index.js';
 export type { CompileFilterOptions } from './cbpf/filter/index.js';
+/** seccomp filters: seccomp_data, the kernel's checks, runs, actions, architectures and a policy compiler (docs/classic.md). */
+export {
+  SeccompRet, AUDIT_ARCH, syscallNumber, encodeSeccompData, checkSeccompFilter, SeccompFilterError, seccompVerdict, runSeccomp, runSeccompStack,
+  compileSeccompPolicy, SeccompPolicyError,
+} from './hooks/seccomp.js';
+export type {
+  SeccompData, SeccompActionName, SeccompVerdict, SeccompRunOptions, SeccompPolicy, SeccompPolicyAction, SeccompRule, SeccompArgCheck,
+} from './hooks/seccomp.js';

@@ -12,9 +12,9 @@ const SRC = fileURLToPath(new URL('../src/', import.meta.url));
 /** Rank of each top-level part of src/; a file may import equal or lower ranks only. */
 const RANK: Record<string, number> = {
   'errors.ts': 0, isa: 0, asm: 1, cbpf: 2, vm: 3, jit: 4, verifier: 5, loader: 6, capture: 7, hooks: 7,
-  conformance: 8, runtime: 8, 'engines.ts': 8, 'index.ts': 9, node: 10, cli: 11,
+  conformance: 8, runtime: 8, 'engines.ts': 8, 'index.ts': 9, 'low-level.ts': 9, node: 10, cli: 11,
 };
-const CORE = new Set(['errors.ts', 'isa', 'asm', 'cbpf', 'vm', 'jit', 'verifier', 'loader', 'capture', 'hooks', 'conformance', 'runtime', 'engines.ts', 'index.ts']);
+const CORE = new Set(['errors.ts', 'isa', 'asm', 'cbpf', 'vm', 'jit', 'verifier', 'loader', 'capture', 'hooks', 'conformance', 'runtime', 'engines.ts', 'index.ts', 'low-level.ts']);
 
 function sources(dir: string): string[] {
   const out: string[] = [];

@@ -27,11 +27,15 @@ export const SymbolBind = { LOCAL: 0, GLOBAL: 1, WEAK: 2 } as const;
 /** Symbol visibilities (`ELF64_ST_VISIBILITY`). */
 export const SymbolVisibility = { DEFAULT: 0, INTERNAL: 1, HIDDEN: 2, PROTECTED: 3 } as const;
 
-/** Special section indexes. */
+/** Special section index: an undefined symbol. */
 export const SHN_UNDEF = 0;
+/** Special section indexes start here. */
 export const SHN_LORESERVE = 0xff00;
+/** Special section index: an absolute symbol (no section). */
 export const SHN_ABS = 0xfff1;
+/** Special section index: a common (unallocated) symbol. */
 export const SHN_COMMON = 0xfff2;
+/** Special section index: the real index is in `.symtab_shndx`. */
 export const SHN_XINDEX = 0xffff;
 
 /** `e_machine` of BPF objects. */

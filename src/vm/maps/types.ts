@@ -46,13 +46,16 @@ export const RingbufFlags = {
   PROD_POS: 3,
 } as const;
 
-/** Ring buffer record header bits (`BPF_RINGBUF_BUSY_BIT`, `BPF_RINGBUF_DISCARD_BIT`) and size. */
+/** Ring buffer record header bit: the record is being written (`BPF_RINGBUF_BUSY_BIT`). */
 export const RINGBUF_BUSY_BIT = 0x80000000;
+/** Ring buffer record header bit: the record was discarded (`BPF_RINGBUF_DISCARD_BIT`). */
 export const RINGBUF_DISCARD_BIT = 0x40000000;
+/** Bytes of a ring buffer record header (`BPF_RINGBUF_HDR_SZ`). */
 export const RINGBUF_HDR_SIZE = 8;
 
-/** `bpf_perf_event_output` flags: the index mask and "the current CPU". */
+/** `bpf_perf_event_output` flags: the mask of the CPU index. */
 export const BPF_F_INDEX_MASK = 0xffffffff;
+/** `bpf_perf_event_output` flags: "the current CPU". */
 export const BPF_F_CURRENT_CPU = 0xffffffff;
 
 /** What a map is: its definition as a loader or a user gives it. */
@@ -96,8 +99,9 @@ export interface MapValueFields {
   timer?: number;
 }
 
-/** Sizes of `struct bpf_spin_lock` and `struct bpf_timer`. */
+/** Size of `struct bpf_spin_lock`. */
 export const SPIN_LOCK_SIZE = 4;
+/** Size of `struct bpf_timer`. */
 export const TIMER_SIZE = 16;
 
 /**
