@@ -15,7 +15,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ask, kernelAvailable } from '../test/support/kernel-oracle.js';
-import { HELPER_NAMES } from '../src/isa/helpers.js';
+import { HELPER_NAMES } from '../src/isa/helper-ids.js';
 import { parseBtf } from '../src/loader/btf.js';
 
 /**

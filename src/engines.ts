@@ -1,6 +1,6 @@
 /** The engines by command-line name. */
 import { TsbpfError } from './errors.js';
-import { jitEngine } from './jit/runtime.js';
+import { jitEngine } from './jit/jit-engine.js';
 import { interpreterEngine } from './vm/engine.js';
 import type { Engine } from './vm/engine.js';
 

@@ -42,8 +42,8 @@ export type { VerifyProgram, VerifyOptions, VerifyResult, VerifyStats, VerifierM
 // ---- Running programs -----------------------------------------------------
 export { Machine } from './vm/machine.js';
 export type { MachineOptions } from './vm/machine.js';
-export { prepareProgram } from './vm/program.js';
-export type { PreparedProgram, PrepareOptions } from './vm/program.js';
+export { prepareProgram } from './vm/prepared-program.js';
+export type { PreparedProgram, PrepareOptions } from './vm/prepared-program.js';
 export { interpret } from './vm/interpreter.js';
 export type { RunOptions, RunResult, TraceStep } from './vm/interpreter.js';
 export { interpreterEngine } from './vm/engine.js';
@@ -72,8 +72,8 @@ export { CaptureWriter } from './capture/write.js';
 export type { CaptureWriterOptions, PacketToWrite } from './capture/write.js';
 
 // ---- Conformance ----------------------------------------------------------
-export { parseConformance } from './conformance/format.js';
-export type { ConformanceTest } from './conformance/format.js';
+export { parseConformance } from './conformance/data-format.js';
+export type { ConformanceTest } from './conformance/data-format.js';
 export { runConformanceText } from './conformance/run.js';
 export type { ConformanceOutcome } from './conformance/run.js';
 
@@ -88,8 +88,8 @@ export * as classic from './cbpf/insn.js';
 export type { CbpfInsn } from './cbpf/insn.js';
 export { runClassic, ClassicRunError } from './cbpf/interpreter.js';
 export type { ClassicRunOptions, SkbMetadata } from './cbpf/interpreter.js';
-export { formatClassic, formatClassicInsn } from './cbpf/format.js';
-export type { ClassicFormat, FormatOptions as ClassicFormatOptions } from './cbpf/format.js';
+export { formatClassic, formatClassicInsn } from './cbpf/listings.js';
+export type { ClassicFormat, FormatOptions as ClassicFormatOptions } from './cbpf/listings.js';
 export { assembleClassic } from './cbpf/assemble.js';
 export type { AssembleOptions as ClassicAssembleOptions } from './cbpf/assemble.js';
 export { checkClassic, ClassicCheckError } from './cbpf/check.js';

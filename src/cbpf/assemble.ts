@@ -1,6 +1,6 @@
 /**
  * Classic programs read back from the three listings `tcpdump` prints
- * (see format.ts): `-d` text with mnemonics and absolute jump targets,
+ * (see listings.ts): `-d` text with mnemonics and absolute jump targets,
  * `-dd` C initialisers and `-ddd` decimal numbers. A listing that
  * tcpdump printed assembles to exactly the instructions it came from;
  * anything malformed is an AssemblerError naming the line and column.
@@ -8,8 +8,8 @@
 import { AssemblerError } from '../errors.js';
 import { AluOp, Class, JmpOp, MiscOp, Mode, RetVal, SKF_AD_OFF, Size, Src, insn } from './insn.js';
 import type { CbpfInsn } from './insn.js';
-import { ANCILLARY_NAMES } from './format.js';
-import type { ClassicFormat } from './format.js';
+import { ANCILLARY_NAMES } from './listings.js';
+import type { ClassicFormat } from './listings.js';
 
 /** Options of {@link assembleClassic}. */
 export interface AssembleOptions {

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { assembleClassic } from './assemble.js';
 import { LINUX_CLASSIC_OPCODES, checkClassic, findClassicProblem } from './check.js';
-import { formatClassic } from './format.js';
+import { formatClassic } from './listings.js';
 import type { ClassicRule } from './check.js';
 import { LISTING_EXPRESSIONS, LIVE_EXPRESSIONS } from './testing/expressions.js';
 import { AluOp, Ancillary, Class, JmpOp, MAXINSNS, Mode, RetVal, SKF_AD_OFF, SKF_NET_OFF, Size, Src, insn } from './insn.js';

@@ -15,7 +15,7 @@ import { Ancillary, AluOp, Class, JmpOp, MiscOp, Mode, RetVal, SKF_AD_OFF, SKF_L
 import type { CbpfInsn } from './insn.js';
 import { checkClassic } from './check.js';
 import type { CheckOptions } from './check.js';
-import { ANCILLARY_NAMES } from './format.js';
+import { ANCILLARY_NAMES } from './listings.js';
 
 /** A classic instruction with no eBPF equivalent in tsbpf. */
 export class ClassicTranslateError extends TsbpfError {

@@ -5,7 +5,7 @@
  * the same way for every command.
  */
 import { InvalidArgumentError } from 'commander';
-import type { ClassicFormat } from '../cbpf/format.js';
+import type { ClassicFormat } from '../cbpf/listings.js';
 import { TsbpfError } from '../errors.js';
 import { attachTypeId, progTypeId } from '../hooks/program-types.js';
 import { MAX_REPEAT } from '../hooks/test-run.js';

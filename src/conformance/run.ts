@@ -5,12 +5,12 @@
  */
 import { assemble } from '../asm/index.js';
 import { TsbpfError } from '../errors.js';
-import { HelperTable } from '../vm/helpers.js';
+import { HelperTable } from '../vm/helper-call.js';
 import { Machine } from '../vm/machine.js';
-import { prepareProgram } from '../vm/program.js';
+import { prepareProgram } from '../vm/prepared-program.js';
 import type { Engine } from '../vm/engine.js';
 import { standardHelpers } from '../vm/helpers/basic.js';
-import { parseConformance, rawToBytes } from './format.js';
+import { parseConformance, rawToBytes } from './data-format.js';
 
 /** The outcome of one test file. */
 export interface ConformanceOutcome {

@@ -5,8 +5,8 @@
  * pointer in r1 through {@link HookContexts}.
  */
 import { VmError } from '../errors.js';
-import { helperIdentity } from '../vm/helpers.js';
-import type { Helper, HelperCall } from '../vm/helpers.js';
+import { helperIdentity } from '../vm/helper-call.js';
+import type { Helper, HelperCall } from '../vm/helper-call.js';
 import { csumAdd } from '../vm/helpers/csum.js';
 import type { HookContexts } from './contexts.js';
 import { BPF_SKB_MAX_LEN, ETH_HLEN, SkBuff } from './skb.js';

@@ -7,12 +7,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../asm/index.js';
-import { jitEngine } from '../jit/runtime.js';
+import { jitEngine } from '../jit/jit-engine.js';
 import { interpreterEngine } from '../vm/engine.js';
 import { Machine } from '../vm/machine.js';
-import { prepareProgram } from '../vm/program.js';
+import { prepareProgram } from '../vm/prepared-program.js';
 import { HookContexts } from './contexts.js';
-import { helpersForType } from './helpers.js';
+import { helpersForType } from './type-helpers.js';
 import { progTypeId } from './program-types.js';
 import { TestRunner } from './test-run.js';
 

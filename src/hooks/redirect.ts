@@ -11,8 +11,8 @@
  * these clones.
  */
 import { VmError } from '../errors.js';
-import { helperIdentity } from '../vm/helpers.js';
-import type { Helper, HelperCall } from '../vm/helpers.js';
+import { helperIdentity } from '../vm/helper-call.js';
+import type { Helper, HelperCall } from '../vm/helper-call.js';
 import { MapDirectory } from '../vm/maps/directory.js';
 import { RedirectMap } from '../vm/maps/devmap.js';
 import type { RedirectEntry } from '../vm/maps/devmap.js';

@@ -5,8 +5,8 @@
  * run sees the kernel test run's empty namespace: `lo` alone, which does
  * not forward, so a lookup from it answers `BPF_FIB_LKUP_RET_FWD_DISABLED`.
  */
-import { helperIdentity } from '../vm/helpers.js';
-import type { Helper, HelperCall } from '../vm/helpers.js';
+import { helperIdentity } from '../vm/helper-call.js';
+import type { Helper, HelperCall } from '../vm/helper-call.js';
 import type { HookContexts } from './contexts.js';
 import { FibResult, readFibParams, writeFibParams } from './net.js';
 import type { NetInterface } from './net.js';

@@ -13,7 +13,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatClassic } from '../cbpf/format.js';
+import { formatClassic } from '../cbpf/listings.js';
 import { AluOp, Class, JmpOp, Mode, RetVal, Size, Src, insn } from '../cbpf/insn.js';
 import type { CbpfInsn } from '../cbpf/insn.js';
 import {

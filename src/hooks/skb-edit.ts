@@ -12,8 +12,8 @@
  * second push moves the first tag into the packet. A test run's output
  * packet therefore shows a tag only from the second push on.
  */
-import { helperIdentity } from '../vm/helpers.js';
-import type { Helper, HelperCall } from '../vm/helpers.js';
+import { helperIdentity } from '../vm/helper-call.js';
+import type { Helper, HelperCall } from '../vm/helper-call.js';
 import { jhash2 } from '../vm/maps/hash-function.js';
 import type { HookContexts } from './contexts.js';
 import { skbOf } from './packet-helpers.js';

@@ -6,8 +6,8 @@
  * `bpf_sock_ops_cb_flags_set` (59) and `bpf_get_socket_cookie` (46).
  */
 import { VmError } from '../errors.js';
-import { helperIdentity } from '../vm/helpers.js';
-import type { Helper, HelperCall } from '../vm/helpers.js';
+import { helperIdentity } from '../vm/helper-call.js';
+import type { Helper, HelperCall } from '../vm/helper-call.js';
 import type { HookContexts } from './contexts.js';
 
 /** Helpers any program type may be offered. */

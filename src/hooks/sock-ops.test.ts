@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { jitEngine } from '../jit/runtime.js';
+import { jitEngine } from '../jit/jit-engine.js';
 import { parseObject } from '../loader/object.js';
 import { loadCollection } from '../runtime/collection.js';
 import { interpreterEngine } from '../vm/engine.js';

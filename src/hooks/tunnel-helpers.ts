@@ -11,8 +11,8 @@
  * set therefore swaps the two addresses, in tsbpf as in Linux.
  */
 import { TsbpfError } from '../errors.js';
-import { helperIdentity } from '../vm/helpers.js';
-import type { Helper } from '../vm/helpers.js';
+import { helperIdentity } from '../vm/helper-call.js';
+import type { Helper } from '../vm/helper-call.js';
 import { formatIp, parseIp } from './net.js';
 import type { HookContexts } from './contexts.js';
 import { skbOf } from './packet-helpers.js';

@@ -4,7 +4,7 @@
  * may call which helpers, and which are GPL-only, is in
  * helper-availability.ts (measured on the kernel).
  */
-import { BpfFunc } from './helpers.js';
+import { BpfFunc } from './helper-ids.js';
 import { ProgType } from './uapi.js';
 
 /** Base argument types (`enum bpf_arg_type`). */

@@ -10,8 +10,8 @@
  */
 import { MAX_CALL_FRAMES, STACK_SIZE } from './opcode.js';
 
-export { BpfFunc, HELPER_NAMES, MAX_HELPER_ID, funcIdName, helperId, helperName } from './helpers.js';
-export type { HelperName } from './helpers.js';
+export { BpfFunc, HELPER_NAMES, MAX_HELPER_ID, funcIdName, helperId, helperName } from './helper-ids.js';
+export type { HelperName } from './helper-ids.js';
 export { GPL_ONLY_BY_TYPE, HELPERS_BY_TYPE } from './helper-availability.js';
 
 /** `{ NAME: id }` for a list of names indexed by id (`xdp` → `XDP`). */

@@ -1,7 +1,7 @@
 /** The control-flow analysis and the choice of translation, on small hand-made graphs. */
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../asm/index.js';
-import { prepareProgram } from '../vm/program.js';
+import { prepareProgram } from '../vm/prepared-program.js';
 import { buildGraph, loopBlocks } from './cfg.js';
 import { compileToWasm } from './index.js';
 

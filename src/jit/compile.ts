@@ -8,7 +8,7 @@
  *   the callee (caller's - 512) and the registers: all of them in checked
  *   mode (exactly as the interpreter), r1..r5 in and r0 out in unchecked
  *   mode (the verifier's rules).
- * - Control flow goes through `structure.ts` (dominator-tree translation,
+ * - Control flow goes through `structured-flow.ts` (dominator-tree translation,
  *   dispatch loop for irreducible graphs).
  * - Helpers are imports; arguments and results travel through the CPU's
  *   register file in memory, so every helper works unchanged. Map lookups
@@ -34,14 +34,14 @@ import { STACK_SIZE } from '../isa/opcode.js';
 import { MAX_TAIL_CALLS, MAY_GOTO_BUDGET } from '../vm/interpreter.js';
 import { guardsBase, PAGE_TABLE, PageRights } from '../vm/memory.js';
 import { BpfFunc, MapType, helperId } from '../isa/uapi.js';
-import type { PreparedProgram } from '../vm/program.js';
-import { accessInfo, BUDGET_LEFT_OFFSET, callbackExport, ENV, ExportName, guardInfo, helperImport, ImportName } from './abi.js';
-import type { JitVariant } from './abi.js';
+import type { PreparedProgram } from '../vm/prepared-program.js';
+import { accessInfo, BUDGET_LEFT_OFFSET, callbackExport, ENV, ExportName, guardInfo, helperImport, ImportName } from './module-abi.js';
+import type { JitVariant } from './module-abi.js';
 import { buildGraph, loopBlocks } from './cfg.js';
 import type { BasicBlock } from './cfg.js';
 import { emitHashLookup, emitLpmLookup, emitRegionFind, MAX_INLINE_KEY, RegionAccess } from './inline.js';
-import { emitStructured } from './structure.js';
-import type { BlockEmitter } from './structure.js';
+import { emitStructured } from './structured-flow.js';
+import type { BlockEmitter } from './structured-flow.js';
 import { Code } from './wasm/code.js';
 import type { FuncRef, GlobalRef } from './wasm/code.js';
 import { ModuleBuilder } from './wasm/module.js';

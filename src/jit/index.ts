@@ -4,18 +4,18 @@
  * docs/jit.md.
  */
 import type { Machine } from '../vm/machine.js';
-import type { PreparedProgram } from '../vm/program.js';
-import type { JitVariant } from './abi.js';
+import type { PreparedProgram } from '../vm/prepared-program.js';
+import type { JitVariant } from './module-abi.js';
 import { compileProgram } from './compile.js';
 import { mapFacts } from './facts.js';
 import type { CompiledModule } from './compile.js';
 import { moduleToWat } from './wasm/wat.js';
 
-export { jitEngine } from './runtime.js';
-export type { BatchOptions, JitRunner } from './runtime.js';
+export { jitEngine } from './jit-engine.js';
+export type { BatchOptions, JitRunner } from './jit-engine.js';
 export { compileProgram } from './compile.js';
 export type { CompiledModule, CompileEnv, CompileStats, MapFacts } from './compile.js';
-export type { JitVariant } from './abi.js';
+export type { JitVariant } from './module-abi.js';
 export { moduleToWat } from './wasm/wat.js';
 
 /** Options of {@link compileToWasm} and {@link programToWat}. */

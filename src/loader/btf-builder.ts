@@ -5,7 +5,7 @@
  * one parsed from an object file. tsbpf describes its built-in context
  * structures this way (see ctx-btf.ts).
  */
-import { LoaderError } from './errors.js';
+import { LoaderError } from './loader-error.js';
 import type { BtfMember, BtfType } from './btf.js';
 import { Btf, encodeBtf, parseBtf } from './btf.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Btf } from './btf.js';
 import { parseBtfExt } from './btf-ext.js';
 import { readElf } from './elf.js';
-import { LoaderError } from './errors.js';
+import { LoaderError } from './loader-error.js';
 import { parseObject } from './object.js';
 import { fixture, fixturePath, kernelUnavailable, libbpfLoad, run } from './testing/tools.js';
 

@@ -6,7 +6,7 @@ import { BtfBuilder } from './btf-builder.js';
 import { dumpBtf } from './btf-dump.js';
 import { contextBtf, CONTEXT_STRUCT_NAMES } from './ctx-btf.js';
 import { readElf } from './elf.js';
-import { LoaderError } from './errors.js';
+import { LoaderError } from './loader-error.js';
 import { fixture, fixtureObjects, fixturePath, missing, run, tempDir, vmlinuxBytes } from './testing/tools.js';
 
 function objectBtf(name: string): Btf | undefined {

@@ -7,7 +7,7 @@
  * (Documentation/bpf/btf.rst).
  */
 import type { ErrorLocation } from '../errors.js';
-import { LoaderError } from './errors.js';
+import { LoaderError } from './loader-error.js';
 import { ByteReader, cString, decodeUtf8, encodeUtf8 } from './reader.js';
 
 /** `BTF_KIND_*` numbers. */

@@ -14,7 +14,7 @@ import type { Btf, BtfType } from './btf.js';
 import { describeKind, isAnyEnum, isComposite } from './btf.js';
 import type { CoreRelo } from './btf-ext.js';
 import { CoreReloKind } from './btf-ext.js';
-import { LoaderError } from './errors.js';
+import { LoaderError } from './loader-error.js';
 import { LibbpfPoison } from '../isa/uapi.js';
 
 /** The immediate of a poisoned instruction: `call 0xbad2310` ("bad relo"). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LoaderError } from './errors.js';
+import { LoaderError } from './loader-error.js';
 import { readElf } from './elf.js';
 import { fixture, fixtureObjects, fixturePath, missing, run } from './testing/tools.js';
 

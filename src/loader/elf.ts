@@ -6,7 +6,7 @@
  * malformed file gives a {@link LoaderError} naming the file, the section
  * and the byte offset, never an exception from a typed array.
  */
-import { LoaderError } from './errors.js';
+import { LoaderError } from './loader-error.js';
 import { ByteReader, cString } from './reader.js';
 
 /** Section header types (`sh_type`). */

@@ -3,7 +3,7 @@
  * {@link ObjectSpec}s (programs, maps, relocations, BTF, CO-RE), as
  * libbpf would open and relocate them. See docs/loader.md and docs/btf.md.
  */
-export { LoaderError } from './errors.js';
+export { LoaderError } from './loader-error.js';
 export {
   readElf, sectionByName, SectionType, SectionFlags, SymbolType, SymbolBind, SymbolVisibility, RelocType, RELOC_TYPE_NAMES,
   EM_BPF, ET_REL, SHN_UNDEF, SHN_ABS, SHN_COMMON, SHN_XINDEX,

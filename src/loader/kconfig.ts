@@ -7,7 +7,7 @@
  * extend. Values follow Kconfig syntax: `y`, `n`, `m`, numbers, quoted
  * strings.
  */
-import { LoaderError } from './errors.js';
+import { LoaderError } from './loader-error.js';
 
 /** A Kconfig value: `'y' | 'n' | 'm'`, a number, or a string. */
 export type KconfigValue = string | number | bigint | boolean;

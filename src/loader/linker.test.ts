@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LoaderError } from './errors.js';
+import { LoaderError } from './loader-error.js';
 import { linkObjects } from './linker.js';
 import { parseObject } from './object.js';
 import type { ObjectSpec } from './spec.js';

@@ -9,7 +9,7 @@
  * by the same code that parses a single object. Unlike libbpf, the
  * merged BTF is not deduplicated (see docs/loader.md).
  */
-import { LoaderError } from './errors.js';
+import { LoaderError } from './loader-error.js';
 import type { Btf, BtfDatasec, BtfType, BtfVarSecinfo } from './btf.js';
 import { Btf as BtfClass, BtfFuncLinkage, BtfVarLinkage, encodeBtf, parseBtf } from './btf.js';
 import type { BtfExt, BtfExtSection, CoreRelo, FuncInfo, LineInfo } from './btf-ext.js';

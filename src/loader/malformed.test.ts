@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TsbpfError } from '../errors.js';
 import { readElf } from './elf.js';
-import { LoaderError } from './errors.js';
+import { LoaderError } from './loader-error.js';
 import { linkObjects } from './linker.js';
 import { parseObject } from './object.js';
 import { fixture, fixtureObjects } from './testing/tools.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Btf } from './btf.js';
 import { readElf } from './elf.js';
-import { LoaderError } from './errors.js';
+import { LoaderError } from './loader-error.js';
 import { parseKconfig } from './kconfig.js';
 import { internalMapName, objectNameOf, parseObject } from './object.js';
 import type { ObjectSpec } from './spec.js';

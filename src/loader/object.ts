@@ -21,7 +21,7 @@ import { coreContext, coreTypesAreCompat, essentialName, patchCoreInsn, resolveC
 import { contextBtf } from './ctx-btf.js';
 import type { ElfFile, ElfRelocation, ElfSection, ElfSymbol } from './elf.js';
 import { RELOC_TYPE_NAMES, RelocType, SHN_LORESERVE, SHN_UNDEF, SectionFlags, SectionType, SymbolBind, SymbolType, SymbolVisibility, readElf } from './elf.js';
-import { LoaderError } from './errors.js';
+import { LoaderError } from './loader-error.js';
 import type { KcfgDesc, KcfgType, KconfigValue } from './kconfig.js';
 import { DEFAULT_KCONFIG, setKconfigValue } from './kconfig.js';
 import { programTypeOfSection, samplesTailCallKey } from './sections.js';

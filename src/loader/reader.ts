@@ -4,7 +4,7 @@
  * absolute byte offset, never an exception from a typed array.
  */
 import type { ErrorLocation } from '../errors.js';
-import { LoaderError } from './errors.js';
+import { LoaderError } from './loader-error.js';
 
 /** A window on `bytes[start, start + length)` with checked reads. */
 export class ByteReader {

@@ -10,7 +10,7 @@
  * See docs/btf.md for the rules and the few deliberate differences.
  */
 import type { Btf, BtfType } from './btf.js';
-import { LoaderError } from './errors.js';
+import { LoaderError } from './loader-error.js';
 import { MapType } from '../isa/uapi.js';
 
 /** A formatted value: a tree that serializes to bpftool's text. */

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseObject } from '../loader/object.js';
-import { jitEngine } from '../jit/runtime.js';
+import { jitEngine } from '../jit/jit-engine.js';
 import { interpreterEngine } from '../vm/engine.js';
 import type { Engine } from '../vm/engine.js';
 import { MapTimers } from '../vm/maps/timers.js';

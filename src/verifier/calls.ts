@@ -9,7 +9,7 @@ import type { Env, SubprogInfo } from './env.js';
 import { BPF_COMPLEXITY_LIMIT_JMP_SEQ, checkRegArg, MAX_CALL_FRAMES, printVerifierState, VerifyAbort } from './env.js';
 import type { RawInsn } from '../isa/raw.js';
 import { BPF_DW, mode, PSEUDO_FUNC, size } from '../isa/raw.js';
-import { BpfFunc, funcIdName } from '../isa/helpers.js';
+import { BpfFunc, funcIdName } from '../isa/helper-ids.js';
 import type { FuncProto } from '../isa/helper-protos.js';
 import { A, AF, R, RF } from '../isa/helper-protos.js';
 import type { MapInfo, Reg } from './reg.js';

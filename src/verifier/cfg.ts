@@ -15,7 +15,7 @@ import type { RawInsn } from '../isa/raw.js';
 import { checkSubprogBounds } from '../isa/structure.js';
 import type { MapInfo } from './reg.js';
 import { isSyncCallbackHelper, PROTOS } from '../isa/helper-protos.js';
-import { BpfFunc } from '../isa/helpers.js';
+import { BpfFunc } from '../isa/helper-ids.js';
 import { envHelperProto, envHelperSets } from './tracing-helpers.js';
 import { addKfuncCall, checkPseudoBtfId, kfuncCallable } from './kfuncs.js';
 import { Limits, MapType, ProgType } from '../isa/uapi.js';

@@ -7,7 +7,7 @@
 import type { Env } from './env.js';
 import { parseRanges } from './prog-types.js';
 import { SOCK_ACCESS, SOCK_CONVERSION_FAILS } from './sock-access.js';
-import { mapCaps } from './maps.js';
+import { mapCaps } from './map-flags.js';
 import type { Reg } from './reg.js';
 import {
   baseType, coerceRegToSize, coerceRegToSizeSx, F, isNullReg, isPktPointer, isSkPointer, markConstScalar, markKnown, markKnownZero, markUnknown, mayBeNull, regTypeStr, regWidth, T,

@@ -18,7 +18,7 @@ import { INSN_F_DST_REG_STACK, INSN_F_SRC_REG_STACK, INSN_F_STACK_ACCESS, isSpil
 import { tnumIsConst } from './tnum.js';
 import { findSubprog } from './cfg.js';
 import { isSyncCallbackHelper } from '../isa/helper-protos.js';
-import { BpfFunc } from '../isa/helpers.js';
+import { BpfFunc } from '../isa/helper-ids.js';
 
 const MAX_FRAMES = 8;
 const ARGS_MASK = 0x3e;

@@ -4,7 +4,7 @@
  * CLI take any engine.
  */
 import type { Machine } from './machine.js';
-import type { PreparedProgram } from './program.js';
+import type { PreparedProgram } from './prepared-program.js';
 import { Execution, runExecution } from './interpreter.js';
 import type { RunOptions, RunResult } from './interpreter.js';
 

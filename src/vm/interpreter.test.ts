@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { encodeProgram } from '../isa/encode.js';
 import { lddw } from '../isa/instruction.js';
 import type { AluOpName, Instruction, JmpOpName } from '../isa/instruction.js';
-import { HelperTable } from './helpers.js';
+import { HelperTable } from './helper-call.js';
 import { helperTable } from './helpers/index.js';
 import { interpret } from './interpreter.js';
 import { Machine } from './machine.js';
-import { prepareProgram } from './program.js';
+import { prepareProgram } from './prepared-program.js';
 
 const M64 = (1n << 64n) - 1n;
 const u64 = (v: bigint) => BigInt.asUintN(64, v);

@@ -17,8 +17,8 @@ import { divmod64, mulhiU32, pairToBig } from './int64.js';
 import type { Cpu, Machine } from './machine.js';
 import { guardsBase, PageRights } from './memory.js';
 import type { AddressSpace } from './memory.js';
-import type { PreparedProgram } from './program.js';
-import { FUNC_POINTER_BASE } from './program.js';
+import type { PreparedProgram } from './prepared-program.js';
+import { FUNC_POINTER_BASE } from './prepared-program.js';
 import { BpfFunc, Limits } from '../isa/uapi.js';
 
 /** Instructions a checked run may execute before it is stopped. */

@@ -4,10 +4,10 @@
  * space; per-CPU maps index their slots by CPU number.
  */
 import { MAX_CALL_FRAMES, STACK_SIZE } from '../isa/opcode.js';
-import { HelperCall, HelperTable } from './helpers.js';
+import { HelperCall, HelperTable } from './helper-call.js';
 import { AddressSpace } from './memory.js';
-import type { PreparedProgram } from './program.js';
-import { ProgramRegistry } from './programs.js';
+import type { PreparedProgram } from './prepared-program.js';
+import { ProgramRegistry } from './loaded-programs.js';
 import { MapRegistry } from './maps/registry.js';
 import type { AddressSpaceOptions, Region } from './memory.js';
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { compileToWasm } from '../../src/jit/index.js';
 import { Machine } from '../../src/vm/machine.js';
-import { prepareProgram } from '../../src/vm/program.js';
+import { prepareProgram } from '../../src/vm/prepared-program.js';
 
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');

@@ -11,9 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { encodeProgram } from '../../src/isa/encode.js';
 import type { Instruction } from '../../src/isa/instruction.js';
 import { lddw } from '../../src/isa/instruction.js';
-import { jitEngine } from '../../src/jit/runtime.js';
+import { jitEngine } from '../../src/jit/jit-engine.js';
 import { interpreterEngine } from '../../src/vm/engine.js';
-import { prepareProgram } from '../../src/vm/program.js';
+import { prepareProgram } from '../../src/vm/prepared-program.js';
 import { differential, fuzzPrepared } from './differential.js';
 import { fuzzMachine, MIX_HELPER, outcome } from './random-programs.js';
 

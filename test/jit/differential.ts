@@ -4,10 +4,10 @@
  * its own identical machine. Returns a description of the first divergence.
  */
 import { encodeProgram } from '../../src/isa/encode.js';
-import { jitEngine } from '../../src/jit/runtime.js';
+import { jitEngine } from '../../src/jit/jit-engine.js';
 import { interpreterEngine } from '../../src/vm/engine.js';
-import { prepareProgram } from '../../src/vm/program.js';
-import type { PreparedProgram } from '../../src/vm/program.js';
+import { prepareProgram } from '../../src/vm/prepared-program.js';
+import type { PreparedProgram } from '../../src/vm/prepared-program.js';
 import { fuzzMachine, outcome, randomProgram } from './random-programs.js';
 import type { FuzzMachine, GenOptions, Outcome } from './random-programs.js';
 

@@ -3,12 +3,12 @@
  * machine, and captures what they did.
  */
 import { VmError } from '../../src/errors.js';
-import { jitEngine } from '../../src/jit/runtime.js';
+import { jitEngine } from '../../src/jit/jit-engine.js';
 import { interpreterEngine } from '../../src/vm/engine.js';
 import type { Engine } from '../../src/vm/engine.js';
 import type { RunOptions } from '../../src/vm/interpreter.js';
 import type { Machine } from '../../src/vm/machine.js';
-import type { PreparedProgram } from '../../src/vm/program.js';
+import type { PreparedProgram } from '../../src/vm/prepared-program.js';
 
 /** A machine with a program on it, and what to observe afterwards. */
 export interface Setup {

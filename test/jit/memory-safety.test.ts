@@ -13,10 +13,10 @@ import { encodeProgram } from '../../src/isa/encode.js';
 import type { AccessSize, Instruction } from '../../src/isa/instruction.js';
 import { lddw } from '../../src/isa/instruction.js';
 import { FIND_CACHE } from '../../src/jit/inline.js';
-import { jitEngine } from '../../src/jit/runtime.js';
+import { jitEngine } from '../../src/jit/jit-engine.js';
 import { GUARD_SIZE, PAGE_GAP, PageRights, WASM_PAGE } from '../../src/vm/memory.js';
 import { interpreterEngine } from '../../src/vm/engine.js';
-import { prepareProgram } from '../../src/vm/program.js';
+import { prepareProgram } from '../../src/vm/prepared-program.js';
 import { fuzzMachine, outcome, rng } from './random-programs.js';
 import type { FuzzMachine } from './random-programs.js';
 
@@ -68,7 +68,7 @@ function accessProgram(seed: number, fm: FuzzMachine, pageEdges = false): Instru
 /**
  * Every byte outside writable regions, less the engines' own state: the
  * CPU's register file and the JIT's region table and search cache (upper
- * half of the guard page, see runtime.ts).
+ * half of the guard page, see jit-engine.ts).
  */
 function protectedBytes(fm: FuzzMachine): Uint8Array {
   const space = fm.machine.space;

@@ -10,11 +10,11 @@
 import { VmError } from '../../src/errors.js';
 import type { AccessSize, AluOpName, AtomicOpName, Instruction, JmpOpName } from '../../src/isa/instruction.js';
 import { lddw } from '../../src/isa/instruction.js';
-import { HelperTable } from '../../src/vm/helpers.js';
-import type { Helper } from '../../src/vm/helpers.js';
+import { HelperTable } from '../../src/vm/helper-call.js';
+import type { Helper } from '../../src/vm/helper-call.js';
 import { standardHelpers } from '../../src/vm/helpers/basic.js';
 import { loopHelpers } from '../../src/vm/helpers/loop.js';
-import { mapHelpers } from '../../src/vm/helpers/maps.js';
+import { mapHelpers } from '../../src/vm/helpers/map-helpers.js';
 import { Machine } from '../../src/vm/machine.js';
 import { lpmKey, MapFlags, MapType } from '../../src/vm/maps/index.js';
 import type { BpfMap } from '../../src/vm/maps/index.js';

@@ -6,12 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { HookContexts } from '../../src/hooks/contexts.js';
-import { helpersForType } from '../../src/hooks/helpers.js';
+import { helpersForType } from '../../src/hooks/type-helpers.js';
 import { progTypeId } from '../../src/hooks/program-types.js';
 import { TestRunner } from '../../src/hooks/test-run.js';
 import { interpreterEngine } from '../../src/vm/engine.js';
 import { Machine } from '../../src/vm/machine.js';
-import { prepareProgram } from '../../src/vm/program.js';
+import { prepareProgram } from '../../src/vm/prepared-program.js';
 import { ask, kernelAvailable, toHex } from '../support/kernel-oracle.js';
 
 const kernel = kernelAvailable();

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeProgram } from '../../src/isa/encode.js';
 import { XdpContext } from '../../src/hooks/xdp.js';
 import { Machine } from '../../src/vm/machine.js';
-import { prepareProgram } from '../../src/vm/program.js';
+import { prepareProgram } from '../../src/vm/prepared-program.js';
 import { interpret } from '../../src/vm/interpreter.js';
 import { ask, kernelAvailable, toHex } from '../support/kernel-oracle.js';
 import { randomStateProgram, STATE_BYTES } from '../support/random-programs.js';

@@ -8,12 +8,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
-import { helpersForType } from '../../src/hooks/helpers.js';
+import { helpersForType } from '../../src/hooks/type-helpers.js';
 import { NetNamespace } from '../../src/hooks/net.js';
 import { progTypeId } from '../../src/hooks/program-types.js';
 import { TestRunner } from '../../src/hooks/test-run.js';
 import { Machine } from '../../src/vm/machine.js';
-import { prepareProgram } from '../../src/vm/program.js';
+import { prepareProgram } from '../../src/vm/prepared-program.js';
 import { ask, kernelAvailable, toHex } from '../support/kernel-oracle.js';
 import { ENGINES, compareWithKernel, runOurs } from '../support/packet-cases.js';
 import type { PacketCase } from '../support/packet-cases.js';

@@ -18,7 +18,7 @@ import { dumpMaps, toHex } from '../../src/runtime/map-io.js';
 import { PacketStream } from '../../src/runtime/packet-stream.js';
 import type { PacketHook } from '../../src/runtime/packet-stream.js';
 import { interpreterEngine } from '../../src/vm/engine.js';
-import { jitEngine } from '../../src/jit/runtime.js';
+import { jitEngine } from '../../src/jit/jit-engine.js';
 import { kernelAvailable, normaliseMaps, runObjectInKernel } from '../support/bpftool.js';
 import { EXAMPLES_DIR } from '../examples/manifest.js';
 

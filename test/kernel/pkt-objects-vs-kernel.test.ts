@@ -16,7 +16,7 @@ import { parseObject } from '../../src/loader/object.js';
 import { loadCollection } from '../../src/runtime/collection.js';
 import { applyMapInit, dumpMaps, toHex } from '../../src/runtime/map-io.js';
 import { interpreterEngine } from '../../src/vm/engine.js';
-import { jitEngine } from '../../src/jit/runtime.js';
+import { jitEngine } from '../../src/jit/jit-engine.js';
 import { kernelAvailable, normaliseMaps, runObjectInKernel } from '../support/bpftool.js';
 import type { MapInit } from '../support/bpftool.js';
 

@@ -488,7 +488,7 @@ function drain(map: PinnedMap, verb: 'dequeue' | 'pop'): MapEntry[] {
  * Reads the records of a ring buffer that a consumer would get now, without
  * consuming them: BPF_OBJ_GET on the pin, then the consumer page and the
  * (double-mapped) data pages mapped read-only, as libbpf's ring_buffer does
- * (src/node/bpf/ringbuf.ts).
+ * (src/node/bpf/ringbuf-read.ts).
  */
 function readRingbuf(map: PinnedMap): MapEntry[] {
   let fd = -1;

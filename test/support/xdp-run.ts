@@ -1,10 +1,10 @@
 /** Runs raw program bytes as XDP in tsbpf the way BPF_PROG_TEST_RUN does, for differential tests. */
 import { XdpContext } from '../../src/hooks/xdp.js';
 import { helperTable } from '../../src/vm/helpers/index.js';
-import type { Helper } from '../../src/vm/helpers.js';
+import type { Helper } from '../../src/vm/helper-call.js';
 import { interpret } from '../../src/vm/interpreter.js';
 import { Machine } from '../../src/vm/machine.js';
-import { prepareProgram } from '../../src/vm/program.js';
+import { prepareProgram } from '../../src/vm/prepared-program.js';
 
 /** Result of one run: return value (u32 as the kernel reports it) and the packet after the run. */
 export interface XdpRunResult {

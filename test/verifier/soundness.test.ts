@@ -14,7 +14,7 @@ import { XdpContext } from '../../src/hooks/xdp.js';
 import { helperTable } from '../../src/vm/helpers/index.js';
 import { interpret } from '../../src/vm/interpreter.js';
 import { Machine } from '../../src/vm/machine.js';
-import { prepareProgram } from '../../src/vm/program.js';
+import { prepareProgram } from '../../src/vm/prepared-program.js';
 import { rng } from '../support/random-programs.js';
 import { verifyEntry, sourceBytes, toHex, verifierMap } from './corpus/common.js';
 import { randomVerifierProgram } from './corpus/random.js';

@@ -5,7 +5,7 @@ import { assemble, disassemble } from '../../asm/index.js';
 import type { Syntax } from '../../asm/index.js';
 import { TsbpfError } from '../../errors.js';
 import { programToWat } from '../../jit/index.js';
-import { prepareProgram } from '../../vm/program.js';
+import { prepareProgram } from '../../vm/prepared-program.js';
 import { loadProgramFile, readTextFile } from '../../node/files.js';
 import { inFile, validChoice } from '../options.js';
 import { out } from '../output.js';

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { LinkType } from '../../capture/read.js';
 import type { CaptureInterface } from '../../capture/read.js';
 import { compileFilter } from '../../cbpf/filter/index.js';
-import { formatClassic } from '../../cbpf/format.js';
+import { formatClassic } from '../../cbpf/listings.js';
 import type { CbpfInsn } from '../../cbpf/insn.js';
 import { TsbpfError } from '../../errors.js';
 import { CaptureFile } from '../../node/capture-files.js';

@@ -6,7 +6,7 @@ import type { Syntax } from '../../asm/index.js';
 import { TsbpfError } from '../../errors.js';
 import { decodeProgram } from '../../isa/decode.js';
 import { programToWat } from '../../jit/index.js';
-import { helperName } from '../../isa/helpers.js';
+import { helperName } from '../../isa/helper-ids.js';
 import type { Instruction } from '../../isa/instruction.js';
 import { PseudoSrc } from '../../isa/opcode.js';
 import { progTypeName } from '../../hooks/program-types.js';

@@ -2,9 +2,9 @@
 import type { Command } from 'commander';
 import { ENGINE_NAMES, engineByName } from '../../engines.js';
 import { TsbpfError } from '../../errors.js';
-import { HelperTable } from '../../vm/helpers.js';
+import { HelperTable } from '../../vm/helper-call.js';
 import { Machine } from '../../vm/machine.js';
-import { prepareProgram } from '../../vm/program.js';
+import { prepareProgram } from '../../vm/prepared-program.js';
 import { standardHelpers } from '../../vm/helpers/basic.js';
 import { loadProgramFile, parseHex, readFileBytes } from '../../node/files.js';
 import { err, hex64, out } from '../output.js';

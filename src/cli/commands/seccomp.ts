@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { assembleClassic } from '../../cbpf/assemble.js';
-import { formatClassic } from '../../cbpf/format.js';
+import { formatClassic } from '../../cbpf/listings.js';
 import type { CbpfInsn } from '../../cbpf/insn.js';
 import { AUDIT_ARCH, checkSeccompFilter, compileSeccompPolicy, runSeccomp, syscallNumber } from '../../hooks/seccomp.js';
 import { readTextFile } from '../../node/files.js';

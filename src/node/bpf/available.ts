@@ -3,7 +3,7 @@
  * system call number, and the kernel willing to create a map for us (root
  * or CAP_BPF; `kernel.unprivileged_bpf_disabled` decides for the rest).
  */
-import { AttrSize, BpfCommand } from './abi.js';
+import { AttrSize, BpfCommand } from './syscall-abi.js';
 import { Attr } from './attr.js';
 import { Errno, errnoText } from './errno.js';
 import { libc, libcStatus } from './libc.js';

@@ -8,7 +8,7 @@
  * so this needs no privilege beyond what the process has). Only the calling
  * thread changes: Node's other threads keep theirs.
  */
-import { BpfSyscallError } from './errors.js';
+import { BpfSyscallError } from './syscall-errors.js';
 import { libc } from './libc.js';
 
 /** Capability numbers (include/uapi/linux/capability.h). */

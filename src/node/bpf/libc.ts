@@ -6,8 +6,8 @@
  * functions are missing there.
  */
 import { createRequire } from 'node:module';
-import { BPF_SYSCALL_NR } from './abi.js';
-import { BpfUnavailableError } from './errors.js';
+import { BPF_SYSCALL_NR } from './syscall-abi.js';
+import { BpfUnavailableError } from './syscall-errors.js';
 
 /** The functions of the C library the backend uses, bound for this machine. */
 export interface Libc {

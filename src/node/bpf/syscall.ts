@@ -2,7 +2,7 @@
  * bpf(2) itself: one call with a `union bpf_attr` buffer, and closing the
  * file descriptors it returns.
  */
-import { BpfSyscallError } from './errors.js';
+import { BpfSyscallError } from './syscall-errors.js';
 import { libc } from './libc.js';
 
 /**

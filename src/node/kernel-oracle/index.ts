@@ -12,7 +12,7 @@ export type { KernelOracleOptions } from './oracle.js';
 export type {
   OracleRequest, OracleReply, OracleMapSpec, OracleProgramFields, OracleRunInput, OracleMapInit, OracleRunResult, OracleMapDump,
 } from './protocol.js';
-export { probe } from './probe.js';
+export { probe } from './oracle-probe.js';
 
 let shared: KernelOracle | undefined;
 

@@ -10,17 +10,17 @@
 import { Capability, withCapabilitiesLowered } from '../bpf/capabilities.js';
 import { possibleCpus } from '../bpf/cpus.js';
 import { errnoName, errnoText } from '../bpf/errno.js';
-import { BpfSyscallError, BpfUnavailableError } from '../bpf/errors.js';
+import { BpfSyscallError, BpfUnavailableError } from '../bpf/syscall-errors.js';
 import { libcStatus } from '../bpf/libc.js';
 import { closeFd } from '../bpf/syscall.js';
 import { OracleFailure, inputError } from './failure.js';
 import { isObject, repr, type Fields } from './fields.js';
-import { createMaps, dumpMap, initMaps, mapsKey, parseMaps, type OracleMap } from './maps.js';
-import { progTypeNum } from './names.js';
-import { loadFromRequest, type Loaded } from './programs.js';
-import { probe } from './probe.js';
+import { createMaps, dumpMap, initMaps, mapsKey, parseMaps, type OracleMap } from './oracle-maps.js';
+import { progTypeNum } from './oracle-names.js';
+import { loadFromRequest, type Loaded } from './oracle-programs.js';
+import { probe } from './oracle-probe.js';
 import type { OracleReply, OracleRunResult } from './protocol.js';
-import { runInput } from './test-run.js';
+import { runInput } from './oracle-test-run.js';
 
 /** How a {@link KernelOracle} works. */
 export interface KernelOracleOptions {

@@ -3,8 +3,8 @@
  * number and the identity of the "current task", with Linux's ids
  * (include/uapi/linux/bpf.h).
  */
-import { helperIdentity } from '../helpers.js';
-import type { Helper } from '../helpers.js';
+import { helperIdentity } from '../helper-call.js';
+import type { Helper } from '../helper-call.js';
 
 /** A monotonic clock in nanoseconds. */
 export type Clock = () => bigint;

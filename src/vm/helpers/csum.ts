@@ -1,6 +1,6 @@
 /** `bpf_csum_diff`: the one's complement difference of `from` and `to`, folded to 16 bits as Linux 6.11+ returns it. */
-import { helperIdentity } from '../helpers.js';
-import type { Helper } from '../helpers.js';
+import { helperIdentity } from '../helper-call.js';
+import type { Helper } from '../helper-call.js';
 
 /** Adds 32-bit words with end-around carry, starting from `seed`. */
 export function csumAdd(seed: number, words: Iterable<number>): number {

@@ -2,15 +2,15 @@
  * Every helper the vm layer provides, as one table. Hooks add the packet
  * helpers of their program types on top.
  */
-import { HelperTable } from '../helpers.js';
-import type { Helper } from '../helpers.js';
+import { HelperTable } from '../helper-call.js';
+import type { Helper } from '../helper-call.js';
 import { monotonicClock, standardHelpers } from './basic.js';
 import type { StandardHelperOptions } from './basic.js';
 import { csumHelpers } from './csum.js';
 import { loopHelpers } from './loop.js';
-import { mapHelpers } from './maps.js';
+import { mapHelpers } from './map-helpers.js';
 import { printkHelpers, TracePipe } from './printk.js';
-import { probeHelpers } from './probe.js';
+import { probeHelpers } from './probe-read.js';
 import { stackHelpers } from './stack.js';
 import { stringHelpers } from './strings.js';
 import { timerHelpers } from './timer.js';

@@ -1,6 +1,6 @@
 /** `bpf_loop`: calls a BPF callback up to `nr_loops` times (Linux 5.17+). */
-import { helperIdentity } from '../helpers.js';
-import type { Helper } from '../helpers.js';
+import { helperIdentity } from '../helper-call.js';
+import type { Helper } from '../helper-call.js';
 import { Limits } from '../../isa/uapi.js';
 
 /** Largest `nr_loops` Linux accepts (BPF_MAX_LOOPS). */

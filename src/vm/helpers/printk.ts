@@ -3,9 +3,9 @@
  * go to a {@link TracePipe}, tsbpf's counterpart of
  * /sys/kernel/tracing/trace_pipe (the CLI's `tsbpf prog tracelog`).
  */
-import { helperIdentity } from '../helpers.js';
-import type { Helper, HelperCall } from '../helpers.js';
-import { bpfFormat, readCString } from './format.js';
+import { helperIdentity } from '../helper-call.js';
+import type { Helper, HelperCall } from '../helper-call.js';
+import { bpfFormat, readCString } from './printf-format.js';
 
 /** One line written by a program. */
 export interface TraceLine {

@@ -8,8 +8,8 @@
  * Linux's.
  */
 import { VmError } from '../../errors.js';
-import { helperIdentity } from '../helpers.js';
-import type { Helper } from '../helpers.js';
+import { helperIdentity } from '../helper-call.js';
+import type { Helper } from '../helper-call.js';
 import { MapDirectory } from '../maps/directory.js';
 import { MapType } from '../../isa/uapi.js';
 

@@ -1,6 +1,6 @@
 /** `bpf_strtol`, `bpf_strtoul` and `bpf_strncmp`, with Linux's parsing rules and results. */
-import { helperIdentity } from '../helpers.js';
-import type { Helper, HelperCall } from '../helpers.js';
+import { helperIdentity } from '../helper-call.js';
+import type { Helper, HelperCall } from '../helper-call.js';
 
 const EINVAL = -22;
 const ERANGE = -34;

@@ -6,11 +6,11 @@
  * (94) on the lock word inside a map value.
  */
 import { VmError } from '../../errors.js';
-import { helperIdentity } from '../helpers.js';
-import type { Helper, HelperCall } from '../helpers.js';
+import { helperIdentity } from '../helper-call.js';
+import type { Helper, HelperCall } from '../helper-call.js';
 import { MapDirectory } from '../maps/directory.js';
 import { MapTimers } from '../maps/timers.js';
-import { FUNC_POINTER_BASE } from '../program.js';
+import { FUNC_POINTER_BASE } from '../prepared-program.js';
 
 const EINVAL = -22;
 const EBUSY = -16;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { VmError } from '../../errors.js';
 import type { Instruction } from '../../isa/instruction.js';
-import { mapHelpers } from '../helpers/maps.js';
-import type { HelperCall } from '../helpers.js';
+import { mapHelpers } from '../helpers/map-helpers.js';
+import type { HelperCall } from '../helper-call.js';
 import { ArrayMap } from './array.js';
 import { HashMap } from './hash.js';
 import { MapType } from './types.js';

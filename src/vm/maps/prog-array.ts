@@ -11,8 +11,8 @@
  * can resolve a tail call without JavaScript.
  */
 import type { Machine } from '../machine.js';
-import type { ProgramAttrs } from '../programs.js';
-import { describeProgramAttrs, sameProgramAttrs } from '../programs.js';
+import type { ProgramAttrs } from '../loaded-programs.js';
+import { describeProgramAttrs, sameProgramAttrs } from '../loaded-programs.js';
 import type { Region } from '../memory.js';
 import { arrayNextKey, BpfMap, HelperRef, MapDescriptor, readU32, u32Bytes } from './map.js';
 import { MapError } from './types.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeProgram } from '../../isa/encode.js';
-import { prepareProgram } from '../program.js';
+import { prepareProgram } from '../prepared-program.js';
 import { ArrayMap } from './array.js';
 import { MapDescriptor, mapTypeName } from './map.js';
 import { ProgArrayMap } from './prog-array.js';

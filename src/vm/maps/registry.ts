@@ -4,7 +4,7 @@
  * the kernel's errno), and lookups by id and by map pointer.
  */
 import type { Machine } from '../machine.js';
-import type { PreparedProgram } from '../program.js';
+import type { PreparedProgram } from '../prepared-program.js';
 import { ArrayMap, checkArraySpec } from './array.js';
 import { BloomFilterMap, checkBloomSpec } from './bloom.js';
 import { MapDirectory } from './directory.js';

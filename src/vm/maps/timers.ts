@@ -12,7 +12,7 @@
  * `bpf_ktime_get_ns`, which reads the host's clock (docs/helpers.md).
  */
 import type { AddressSpace } from '../memory.js';
-import type { PreparedProgram } from '../program.js';
+import type { PreparedProgram } from '../prepared-program.js';
 import type { BpfMap } from './map.js';
 
 /** One timer. */

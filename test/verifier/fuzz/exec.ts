@@ -6,14 +6,14 @@
  * false accept: the verifier let through a program that misbehaves.
  */
 import { HookContexts } from '../../../src/hooks/contexts.js';
-import { helpersForType } from '../../../src/hooks/helpers.js';
+import { helpersForType } from '../../../src/hooks/type-helpers.js';
 import { progTypeId } from '../../../src/hooks/program-types.js';
 import { TestRunner } from '../../../src/hooks/test-run.js';
 import { interpreterEngine } from '../../../src/vm/engine.js';
 import { Machine } from '../../../src/vm/machine.js';
 import type { ArrayMap } from '../../../src/vm/maps/array.js';
 import type { BpfMap } from '../../../src/vm/maps/map.js';
-import { prepareProgram } from '../../../src/vm/program.js';
+import { prepareProgram } from '../../../src/vm/prepared-program.js';
 import { VmError } from '../../../src/errors.js';
 import { verifierMap, type OracleMap } from '../corpus/common.js';
 import { Rand } from './gen.js';

@@ -5,11 +5,11 @@
 import { encodeProgram } from '../../../isa/encode.js';
 import { lddw } from '../../../isa/instruction.js';
 import type { AccessSize, Instruction, JmpOpName } from '../../../isa/instruction.js';
-import { HelperTable } from '../../helpers.js';
-import { mapHelpers } from '../../helpers/maps.js';
+import { HelperTable } from '../../helper-call.js';
+import { mapHelpers } from '../../helpers/map-helpers.js';
 import { interpret } from '../../interpreter.js';
 import { Machine } from '../../machine.js';
-import { prepareProgram } from '../../program.js';
+import { prepareProgram } from '../../prepared-program.js';
 import type { BpfMap } from '../map.js';
 
 export { lddw };

@@ -6,7 +6,7 @@
  * positions are read. Nothing is consumed: the consumer position is left as
  * it was.
  */
-import { BpfSyscallError } from './errors.js';
+import { BpfSyscallError } from './syscall-errors.js';
 import { libc, MAP_FAILED } from './libc.js';
 
 const PROT_READ = 1;

@@ -4,8 +4,8 @@
  * read and fail with -EFAULT (zeroing the destination) elsewhere, as Linux
  * does on a fault.
  */
-import { helperIdentity } from '../helpers.js';
-import type { Helper, HelperCall } from '../helpers.js';
+import { helperIdentity } from '../helper-call.js';
+import type { Helper, HelperCall } from '../helper-call.js';
 
 const EFAULT = -14;
 

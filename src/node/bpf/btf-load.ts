@@ -2,7 +2,7 @@
  * BTF through bpf(2): BPF_BTF_LOAD of a raw `.BTF` blob, with the kernel's
  * BTF verifier log.
  */
-import { AttrSize, BpfCommand, MAX_LOG_SIZE, MIN_LOG_SIZE } from './abi.js';
+import { AttrSize, BpfCommand, MAX_LOG_SIZE, MIN_LOG_SIZE } from './syscall-abi.js';
 import { Attr } from './attr.js';
 import { addressOf, bpfRaw } from './syscall.js';
 

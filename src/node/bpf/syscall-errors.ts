@@ -3,7 +3,7 @@
  * errno), and a machine on which bpf(2) cannot be reached at all.
  */
 import { TsbpfError } from '../../errors.js';
-import { commandName } from './abi.js';
+import { commandName } from './syscall-abi.js';
 import { errnoName, errnoText } from './errno.js';
 
 /** The kernel answered a bpf(2) (or related) system call with an error. */

@@ -4,10 +4,10 @@
  * Keys and values are byte buffers of the map's sizes; the caller owns the
  * returned file descriptor (close it with `closeFd`).
  */
-import { AttrSize, BpfCommand } from './abi.js';
+import { AttrSize, BpfCommand } from './syscall-abi.js';
 import { Attr } from './attr.js';
 import { Errno } from './errno.js';
-import { BpfSyscallError } from './errors.js';
+import { BpfSyscallError } from './syscall-errors.js';
 import { addressOf, bpf, bpfRaw } from './syscall.js';
 
 /** What BPF_MAP_CREATE takes (`union bpf_attr`'s map-create struct). */

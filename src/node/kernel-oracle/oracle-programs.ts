@@ -4,13 +4,13 @@
  * attach type.
  */
 import { release } from 'node:os';
-import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, LDDW_OPCODE } from '../bpf/abi.js';
+import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, LDDW_OPCODE } from '../bpf/syscall-abi.js';
 import { Errno } from '../bpf/errno.js';
-import { DEFAULT_LOG_SIZE, clampLogSize, loadProgram } from '../bpf/programs.js';
+import { DEFAULT_LOG_SIZE, clampLogSize, loadProgram } from '../bpf/prog-commands.js';
 import { inputError } from './failure.js';
 import { field, has, intField, parseHex, text, type Fields } from './fields.js';
-import type { OracleMap } from './maps.js';
-import { PROG_FLAGS, attachTypeNum, progTypeNum } from './names.js';
+import type { OracleMap } from './oracle-maps.js';
+import { PROG_FLAGS, attachTypeNum, progTypeNum } from './oracle-names.js';
 import { flagsNum } from './fields.js';
 
 /** What the kernel said about one program. */

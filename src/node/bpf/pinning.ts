@@ -3,7 +3,7 @@
  * mounted bpffs (usually /sys/fs/bpf), BPF_OBJ_GET opens a pinned object
  * again as a new fd.
  */
-import { AttrSize, BpfCommand } from './abi.js';
+import { AttrSize, BpfCommand } from './syscall-abi.js';
 import { Attr } from './attr.js';
 import { addressOf, bpf } from './syscall.js';
 

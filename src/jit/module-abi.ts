@@ -2,7 +2,7 @@
  * The contract between compiled modules and the JavaScript runtime: import
  * names, signatures, how slow-path arguments are packed, and the variants
  * a program is compiled in. Kept in one place so `compile.ts` and
- * `runtime.ts` cannot drift apart.
+ * `jit-engine.ts` cannot drift apart.
  */
 
 /** How a program is compiled. */

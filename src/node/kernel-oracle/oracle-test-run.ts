@@ -3,11 +3,11 @@
  * and context in, the return value, duration, data and context out.
  */
 import { Errno, ENOTSUPP, errnoText } from '../bpf/errno.js';
-import { BpfSyscallError } from '../bpf/errors.js';
-import { testRun } from '../bpf/programs.js';
+import { BpfSyscallError } from '../bpf/syscall-errors.js';
+import { testRun } from '../bpf/prog-commands.js';
 import { OracleFailure } from './failure.js';
 import { hex, intField, parseHex, type Fields } from './fields.js';
-import { NO_REPEAT_PROGS, progTypeName } from './names.js';
+import { NO_REPEAT_PROGS, progTypeName } from './oracle-names.js';
 import type { OracleRunResult } from './protocol.js';
 
 /** Runs program `progFd` (of type `progType`) once with input `inp`. */

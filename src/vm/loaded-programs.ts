@@ -2,7 +2,7 @@
  * The programs loaded into a machine, by id: what prog arrays hold and what
  * `bpf_tail_call` jumps to.
  */
-import type { PreparedProgram } from './program.js';
+import type { PreparedProgram } from './prepared-program.js';
 
 /**
  * What Linux fixes in a prog array with the first program that uses it or

@@ -11,8 +11,8 @@
  * `VmError`s quoting the verifier, never a silent misrun.
  */
 import { TsbpfError, VmError } from '../../errors.js';
-import { helperIdentity } from '../helpers.js';
-import type { Helper, HelperCall } from '../helpers.js';
+import { helperIdentity } from '../helper-call.js';
+import type { Helper, HelperCall } from '../helper-call.js';
 import { MapDirectory } from '../maps/directory.js';
 import { HelperRef, mapTypeName } from '../maps/map.js';
 import type { BpfMap } from '../maps/map.js';

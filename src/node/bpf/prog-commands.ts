@@ -2,11 +2,11 @@
  * Programs through bpf(2): BPF_PROG_LOAD with the verifier's log (grown and
  * retried while the kernel says ENOSPC) and BPF_PROG_TEST_RUN.
  */
-import { AttrSize, BpfCommand, MAX_LOG_SIZE, MIN_LOG_SIZE } from './abi.js';
+import { AttrSize, BpfCommand, MAX_LOG_SIZE, MIN_LOG_SIZE } from './syscall-abi.js';
 import { Attr } from './attr.js';
 import { Errno } from './errno.js';
-import { BpfSyscallError } from './errors.js';
-import { nameBytes } from './maps.js';
+import { BpfSyscallError } from './syscall-errors.js';
+import { nameBytes } from './map-commands.js';
 import { addressOf, bpfRaw } from './syscall.js';
 
 /** Default size of the first verifier log buffer: 16 MiB. */

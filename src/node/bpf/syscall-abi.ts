@@ -2,7 +2,7 @@
  * The bpf(2) ABI this backend speaks (include/uapi/linux/bpf.h, Linux 6.x):
  * command numbers, the size of each command's part of `union bpf_attr`, and
  * the system call number per architecture. Attribute offsets live beside the
- * code that fills them (maps.ts, programs.ts, ...).
+ * code that fills them (map-commands.ts, prog-commands.ts, ...).
  */
 
 /** bpf(2) commands (`enum bpf_cmd`) used by this backend. */

@@ -3,15 +3,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { machine, release } from 'node:os';
-import { AttrSize, BpfCommand } from '../bpf/abi.js';
+import { AttrSize, BpfCommand } from '../bpf/syscall-abi.js';
 import { Attr } from '../bpf/attr.js';
 import { Errno, errnoText } from '../bpf/errno.js';
 import { libc, libcStatus } from '../bpf/libc.js';
 import { closeFd } from '../bpf/syscall.js';
 import { OracleFailure } from './failure.js';
-import { loadFromRequest } from './programs.js';
+import { loadFromRequest } from './oracle-programs.js';
 import type { OracleReply } from './protocol.js';
-import { runInput } from './test-run.js';
+import { runInput } from './oracle-test-run.js';
 
 /** An integer sysctl (null when unreadable). */
 export function readSysctl(path: string): number | null {

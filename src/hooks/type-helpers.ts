@@ -6,8 +6,8 @@
  * the helper and the instruction (HelperTable.missing).
  */
 import { HELPERS_BY_TYPE } from '../isa/uapi.js';
-import { HelperTable } from '../vm/helpers.js';
-import type { Helper } from '../vm/helpers.js';
+import { HelperTable } from '../vm/helper-call.js';
+import type { Helper } from '../vm/helper-call.js';
 import { vmHelpers } from '../vm/helpers/index.js';
 import type { VmHelperOptions } from '../vm/helpers/index.js';
 import type { HookContexts } from './contexts.js';

@@ -5,10 +5,10 @@
  * bytes): r0..r10 as little-endian 64-bit words at `regs + 8 * n`.
  */
 import { VmError } from '../errors.js';
-import { helperId, helperName } from '../isa/helpers.js';
-import type { HelperName } from '../isa/helpers.js';
+import { helperId, helperName } from '../isa/helper-ids.js';
+import type { HelperName } from '../isa/helper-ids.js';
 import type { AddressSpace } from './memory.js';
-import type { PreparedProgram } from './program.js';
+import type { PreparedProgram } from './prepared-program.js';
 import { LibbpfPoison, isPoisonedCall } from '../isa/uapi.js';
 
 /** The state a helper sees during one call. */

@@ -7,8 +7,8 @@ import { VmError } from '../errors.js';
 import type { Instruction } from '../isa/instruction.js';
 import { decodeProgram } from '../isa/decode.js';
 import { checkStructure } from '../isa/structure.js';
-import { helperName } from '../isa/helpers.js';
-import type { HelperTable } from './helpers.js';
+import { helperName } from '../isa/helper-ids.js';
+import type { HelperTable } from './helper-call.js';
 import { BpfFunc } from '../isa/uapi.js';
 
 /**

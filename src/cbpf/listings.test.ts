@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assembleClassic } from './assemble.js';
-import { formatClassic, formatClassicInsn } from './format.js';
+import { formatClassic, formatClassicInsn } from './listings.js';
 import { AluOp, Class, JmpOp, Mode, RetVal, SKF_AD_OFF, Size, insn } from './insn.js';
 import type { CbpfInsn } from './insn.js';
 import { LISTING_EXPRESSIONS, LIVE_EXPRESSIONS } from './testing/expressions.js';

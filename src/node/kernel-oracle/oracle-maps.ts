@@ -2,14 +2,14 @@
  * The maps of a request: parsing `maps`, creating them in the kernel,
  * storing `map_init` elements, and reading every map back after a run.
  */
-import { BpfCommand } from '../bpf/abi.js';
+import { BpfCommand } from '../bpf/syscall-abi.js';
 import { Errno, errnoMessage, errnoText } from '../bpf/errno.js';
-import { BpfSyscallError } from '../bpf/errors.js';
-import { createMap, mapElemCommand, nameBytes } from '../bpf/maps.js';
-import { readRingbuf } from '../bpf/ringbuf.js';
+import { BpfSyscallError } from '../bpf/syscall-errors.js';
+import { createMap, mapElemCommand, nameBytes } from '../bpf/map-commands.js';
+import { readRingbuf } from '../bpf/ringbuf-read.js';
 import { OracleFailure, inputError } from './failure.js';
 import { flagsNum, has, hex, intField, isObject, parseHex, text, type Fields } from './fields.js';
-import { FD_MAPS, KEYLESS_MAPS, MAP_FLAGS, PERCPU_MAPS, POP_MAPS, mapTypeName, mapTypeNum } from './names.js';
+import { FD_MAPS, KEYLESS_MAPS, MAP_FLAGS, PERCPU_MAPS, POP_MAPS, mapTypeName, mapTypeNum } from './oracle-names.js';
 import type { OracleMapDump } from './protocol.js';
 
 /** A map of a request, as parsed, with its fd once created. */
