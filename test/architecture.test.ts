@@ -21,7 +21,7 @@ function sources(dir: string): string[] {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) {
-      if (name !== 'testing') out.push(...sources(p));
+      out.push(...sources(p));
     } else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) {
       out.push(p);
     }

@@ -11,11 +11,11 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeAt, encodeProgram } from '../isa/index.js';
 import type { Instruction } from '../isa/index.js';
-import { arbProgram } from '../isa/testing/arbitrary.js';
+import { arbProgram } from '../../test/support/arbitrary-instructions.js';
 import { assemble, disassemble } from './index.js';
 import { formatLlvm } from './llvm-printer.js';
-import { llvmMcAccepts, missingLlvmTools, objdump, objdumpView, run } from './testing/llvm.js';
-import type { ObjdumpLine } from './testing/llvm.js';
+import { llvmMcAccepts, missingLlvmTools, objdump, objdumpView, run } from '../../test/support/llvm-tools.js';
+import type { ObjdumpLine } from '../../test/support/llvm-tools.js';
 
 const missing = missingLlvmTools();
 if (missing.length) console.log(`LLVM oracle tests skipped: ${missing.join(', ')} not found`);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeProgram } from '../isa/index.js';
 import type { Instruction } from '../isa/index.js';
-import { arbProgram } from '../isa/testing/arbitrary.js';
+import { arbProgram } from '../../test/support/arbitrary-instructions.js';
 import { assemble, disassemble } from './index.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

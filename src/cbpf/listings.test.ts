@@ -15,7 +15,7 @@ import { assembleClassic } from './assemble.js';
 import { formatClassic, formatClassicInsn } from './listings.js';
 import { AluOp, Class, JmpOp, Mode, RetVal, SKF_AD_OFF, Size, insn } from './insn.js';
 import type { CbpfInsn } from './insn.js';
-import { LISTING_EXPRESSIONS, LIVE_EXPRESSIONS } from './testing/expressions.js';
+import { LISTING_EXPRESSIONS, LIVE_EXPRESSIONS } from '../../test/support/filter-expressions.js';
 
 const haveTcpdump = spawnSync('tcpdump', ['--version'], { encoding: 'utf8' }).status === 0;
 if (!haveTcpdump) console.log('skipping the comparisons of classic listings with tcpdump: tcpdump is not installed');

@@ -35,7 +35,7 @@ import { runClassic } from './interpreter.js';
 import { findClassicProblem } from './check.js';
 import { formatClassic } from './listings.js';
 import type { SkbMetadata } from './interpreter.js';
-import { LISTING_EXPRESSIONS, LIVE_EXPRESSIONS } from './testing/expressions.js';
+import { LISTING_EXPRESSIONS, LIVE_EXPRESSIONS } from '../../test/support/filter-expressions.js';
 import { ask, kernelAvailable, toHex } from '../../test/support/kernel-oracle.js';
 import { SK_BUFF_FIELDS, classicToEbpf } from './to-ebpf.js';
 

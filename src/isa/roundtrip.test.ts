@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeProgram, encode, encodeProgram } from './index.js';
-import { arbInstruction, arbProgram } from './testing/arbitrary.js';
+import { arbInstruction, arbProgram } from '../../test/support/arbitrary-instructions.js';
 
 describe('encode/decode', () => {
   it('decode(encode(x)) == x for every instruction form', () => {

@@ -4,7 +4,7 @@ import { parseBtfExt } from './btf-ext.js';
 import { readElf } from './elf.js';
 import { LoaderError } from './loader-error.js';
 import { parseObject } from './object.js';
-import { fixture, fixturePath, kernelUnavailable, libbpfLoad, run } from './testing/tools.js';
+import { fixture, fixturePath, kernelUnavailable, libbpfLoad, run } from '../../test/support/loader-tools.js';
 
 function parts(name: string): { btf: Btf; ext: Uint8Array } {
   const elf = readElf(fixture(name));

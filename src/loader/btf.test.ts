@@ -7,7 +7,7 @@ import { dumpBtf } from './btf-dump.js';
 import { contextBtf, CONTEXT_STRUCT_NAMES } from './ctx-btf.js';
 import { readElf } from './elf.js';
 import { LoaderError } from './loader-error.js';
-import { fixture, fixtureObjects, fixturePath, missing, run, tempDir, vmlinuxBytes } from './testing/tools.js';
+import { fixture, fixtureObjects, fixturePath, missing, run, tempDir, vmlinuxBytes } from '../../test/support/loader-tools.js';
 
 function objectBtf(name: string): Btf | undefined {
   const elf = readElf(fixture(name), { file: name });

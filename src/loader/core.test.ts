@@ -5,7 +5,7 @@ import { Btf, encodeBtf } from './btf.js';
 import { BtfBuilder } from './btf-builder.js';
 import { CORE_POISON_IMM, essentialName, essentialNameLength } from './core.js';
 import { parseObject } from './object.js';
-import { fixture, fixturePath, kernelUnavailable, libbpfLoad, missing, run, tempDir, vmlinuxBytes } from './testing/tools.js';
+import { fixture, fixturePath, kernelUnavailable, libbpfLoad, missing, run, tempDir, vmlinuxBytes } from '../../test/support/loader-tools.js';
 
 const CORE_LINE = /^(CO-RE relocating|prog '[^']*': relo #|sec '[^']*': found \d+ CO-RE)/;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LoaderError } from './loader-error.js';
 import { readElf } from './elf.js';
-import { fixture, fixtureObjects, fixturePath, missing, run } from './testing/tools.js';
+import { fixture, fixtureObjects, fixturePath, missing, run } from '../../test/support/loader-tools.js';
 
 interface ReadelfJson {
   Sections: { Section: { Index: number; Name: { Name: string }; Type: { Value: number }; Flags: { Value: number }; Offset: number; Size: number; Link: number; Info: number; AddressAlignment: number; EntrySize: number } }[];

@@ -5,7 +5,7 @@ import { LoaderError } from './loader-error.js';
 import { linkObjects } from './linker.js';
 import { parseObject } from './object.js';
 import type { ObjectSpec } from './spec.js';
-import { fixture, fixturePath, missing, run, tempDir } from './testing/tools.js';
+import { fixture, fixturePath, missing, run, tempDir } from '../../test/support/loader-tools.js';
 
 /** What must agree between two specs: programs (after linking and relocation) and maps. */
 function essence(spec: ObjectSpec): unknown {

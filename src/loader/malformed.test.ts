@@ -4,7 +4,7 @@ import { readElf } from './elf.js';
 import { LoaderError } from './loader-error.js';
 import { linkObjects } from './linker.js';
 import { parseObject } from './object.js';
-import { fixture, fixtureObjects } from './testing/tools.js';
+import { fixture, fixtureObjects } from '../../test/support/loader-tools.js';
 
 /** A seeded generator (mulberry32). */
 function rng(seed: number): () => number {

@@ -10,7 +10,7 @@ import { programTypeOfSection } from './sections.js';
 import {
   FIXTURES, fixture, fixtureObjects, fixturePath, indexOfBytes, kernelUnavailable, libbpfLoad, lightSkeletonData,
   missing, run, tempDir, vmlinuxBytes,
-} from './testing/tools.js';
+} from '../../test/support/loader-tools.js';
 
 const MAP_TYPE_NAMES = ['unspec', 'hash', 'array', 'prog_array', 'perf_event_array', 'percpu_hash', 'percpu_array',
   'stack_trace', 'cgroup_array', 'lru_hash', 'lru_percpu_hash', 'lpm_trie', 'array_of_maps', 'hash_of_maps', 'devmap',

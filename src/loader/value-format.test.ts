@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BtfBuilder } from './btf-builder.js';
 import { parseObject } from './object.js';
 import type { ObjectMapSpec, ObjectSpec } from './spec.js';
-import { fixture, fixturePath, kernelUnavailable, libbpfLoad, run } from './testing/tools.js';
+import { fixture, fixturePath, kernelUnavailable, libbpfLoad, run } from '../../test/support/loader-tools.js';
 import type { FormattedValue } from './value-format.js';
 import { formatBtfValue, formatMapEntry, formattedToJs, formattedToJson, isPerCpuMapType, mapDumpEntry } from './value-format.js';
 

@@ -14,9 +14,9 @@ import { TsbpfError } from '../../errors.js';
 import { runClassic } from '../interpreter.js';
 import { ETHERNET_CORPUS, LINK_CORPUS } from './corpus.js';
 import { compileFilter } from './index.js';
-import { ethernetPackets, linkPackets } from './testing/packets.js';
-import type { TestPacket } from './testing/packets.js';
-import { haveTcpdump, readPackets, tcpdumpLength, tcpdumpMatches, writeCapture } from './testing/oracle.js';
+import { ethernetPackets, linkPackets } from '../../../test/support/filter-packets.js';
+import type { TestPacket } from '../../../test/support/filter-packets.js';
+import { haveTcpdump, readPackets, tcpdumpLength, tcpdumpMatches, writeCapture } from '../../../test/support/tcpdump-oracle.js';
 
 if (!haveTcpdump) console.log('skipping libpcap comparisons of the filter compiler: tcpdump is not installed');
 

@@ -13,9 +13,9 @@ import { describe, expect, it } from 'vitest';
 import { TsbpfError } from '../../errors.js';
 import { runClassic } from '../interpreter.js';
 import { compileFilter } from './index.js';
-import { ethernetPackets, linkPackets } from './testing/packets.js';
-import type { TestPacket } from './testing/packets.js';
-import { haveTcpdump, readPackets, tcpdumpMatches, writeCapture } from './testing/oracle.js';
+import { ethernetPackets, linkPackets } from '../../../test/support/filter-packets.js';
+import type { TestPacket } from '../../../test/support/filter-packets.js';
+import { haveTcpdump, readPackets, tcpdumpMatches, writeCapture } from '../../../test/support/tcpdump-oracle.js';
 
 /** A seeded xorshift generator. */
 function rng(seed: number): () => number {

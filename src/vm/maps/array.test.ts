@@ -3,7 +3,7 @@ import { ArrayMap } from './array.js';
 import { MapDescriptor } from './map.js';
 import { MapBatchError, MapError, MapFlags, MapType, UpdateFlags } from './types.js';
 import type { MapSpec } from './types.js';
-import { add, call, exit, jmp, ldmap, ldx, mapMachine, mov, movr, readU32, readU64, run, signed, st, stx, u32, u64 } from './testing/programs.js';
+import { add, call, exit, jmp, ldmap, ldx, mapMachine, mov, movr, readU32, readU64, run, signed, st, stx, u32, u64 } from '../../../test/support/map-programs.js';
 import type { Machine } from '../machine.js';
 
 const spec = (over: Partial<MapSpec> = {}): MapSpec => ({ name: 'arr', type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 4, ...over });

@@ -3,7 +3,7 @@ import { BloomFilterMap, bloomBitset } from './bloom.js';
 import { PerfBuffer, PerfEventArrayMap } from './perf.js';
 import { MapError, MapType } from './types.js';
 import type { MapSpec } from './types.js';
-import { add, call, exit, ldmap, lddw, mapMachine, mov, movr, run, signed, st, u32, u64 } from './testing/programs.js';
+import { add, call, exit, ldmap, lddw, mapMachine, mov, movr, run, signed, st, u32, u64 } from '../../../test/support/map-programs.js';
 
 function errno(fn: () => unknown): string {
   try {

@@ -7,7 +7,7 @@ import { LruHashMap } from './lru.js';
 import { MapDescriptor } from './map.js';
 import { MapBatchError, MapError, MapFlags, MapType, UpdateFlags } from './types.js';
 import type { MapSpec } from './types.js';
-import { add, call, exit, jmp, ldmap, ldx, mapMachine, mov, movr, readU32, readU64, run, signed, st, stx, u32, u64, hex } from './testing/programs.js';
+import { add, call, exit, jmp, ldmap, ldx, mapMachine, mov, movr, readU32, readU64, run, signed, st, stx, u32, u64, hex } from '../../../test/support/map-programs.js';
 
 const hspec = (over: Partial<MapSpec> = {}): MapSpec => ({ name: 'h', type: MapType.HASH, keySize: 4, valueSize: 8, maxEntries: 8, hashSeed: 0, ...over });
 

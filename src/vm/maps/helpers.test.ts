@@ -6,7 +6,7 @@ import type { HelperCall } from '../helper-call.js';
 import { ArrayMap } from './array.js';
 import { HashMap } from './hash.js';
 import { MapType } from './types.js';
-import { add, call, exit, ldmap, ldx, lddw, mapMachine, mov, movr, run, signed, st, stx, u32, u64 } from './testing/programs.js';
+import { add, call, exit, ldmap, ldx, lddw, mapMachine, mov, movr, run, signed, st, stx, u32, u64 } from '../../../test/support/map-programs.js';
 import type { Machine } from '../machine.js';
 
 const helper = (id: number) => mapHelpers().find((h) => h.id === id)!;

@@ -22,8 +22,8 @@ import { RingBufMap } from './ringbuf.js';
 import { lpmKey } from './lpm.js';
 import { MapError, MapFlags, MapType } from './types.js';
 import type { MapSpec } from './types.js';
-import { CREATE_CASES } from './testing/specs.js';
-import { add, call, exit, hex, jmp, lddw, ldx, mapMachine, mov, movr, run, st, stx, u32, u64 } from './testing/programs.js';
+import { CREATE_CASES } from '../../../test/support/map-specs.js';
+import { add, call, exit, hex, jmp, lddw, ldx, mapMachine, mov, movr, run, st, stx, u32, u64 } from '../../../test/support/map-programs.js';
 
 const kernel = kernelAvailable();
 if (!kernel.ok) console.log(`skipping map tests against the kernel: ${kernel.reason}`);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { lpmKey, LpmTrieMap } from './lpm.js';
 import { MapError, MapFlags, MapType, UpdateFlags } from './types.js';
 import type { MapSpec } from './types.js';
-import { add, call, exit, jmp, ldmap, ldx, mapMachine, mov, movr, readU32, run, st, stx, u32 } from './testing/programs.js';
+import { add, call, exit, jmp, ldmap, ldx, mapMachine, mov, movr, readU32, run, st, stx, u32 } from '../../../test/support/map-programs.js';
 
 const v4spec = (over: Partial<MapSpec> = {}): MapSpec => ({ name: 'routes', type: MapType.LPM_TRIE, keySize: 8, valueSize: 4, maxEntries: 64, flags: MapFlags.NO_PREALLOC, ...over });
 const ip4 = (s: string) => s.split('.').map(Number);

@@ -3,7 +3,7 @@ import { ArrayMap } from './array.js';
 import { ArrayOfMapsMap, HashOfMapsMap } from './map-of-maps.js';
 import { MapError, MapFlags, MapType } from './types.js';
 import type { MapSpec } from './types.js';
-import { add, call, exit, jmp, ldmap, ldx, mapMachine, mov, movr, readU32, readU64, run, signed, st, u32, u64 } from './testing/programs.js';
+import { add, call, exit, jmp, ldmap, ldx, mapMachine, mov, movr, readU32, readU64, run, signed, st, u32, u64 } from '../../../test/support/map-programs.js';
 
 function errno(fn: () => unknown): string {
   try {

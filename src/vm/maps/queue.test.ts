@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { QueueStackMap } from './queue.js';
 import { MapError, MapType, UpdateFlags } from './types.js';
 import type { MapSpec } from './types.js';
-import { add, call, exit, ldmap, ldx, mapMachine, mov, movr, readU32, run, signed, st, u32 } from './testing/programs.js';
+import { add, call, exit, ldmap, ldx, mapMachine, mov, movr, readU32, run, signed, st, u32 } from '../../../test/support/map-programs.js';
 
 const qspec = (type: number, over: Partial<MapSpec> = {}): MapSpec => ({ name: type === MapType.QUEUE ? 'q' : 's', type, keySize: 0, valueSize: 4, maxEntries: 3, ...over });
 

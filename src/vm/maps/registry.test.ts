@@ -5,8 +5,8 @@ import { ArrayMap } from './array.js';
 import { MapDescriptor, mapTypeName } from './map.js';
 import { ProgArrayMap } from './prog-array.js';
 import { MapError, MapType } from './types.js';
-import { CREATE_CASES } from './testing/specs.js';
-import { exit, mapMachine, mov, readU32, u32 } from './testing/programs.js';
+import { CREATE_CASES } from '../../../test/support/map-specs.js';
+import { exit, mapMachine, mov, readU32, u32 } from '../../../test/support/map-programs.js';
 
 function errno(fn: () => unknown): string {
   try {

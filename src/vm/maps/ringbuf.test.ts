@@ -3,7 +3,7 @@ import { VmError } from '../../errors.js';
 import { RingBufMap, RingBuffer } from './ringbuf.js';
 import { MapError, MapType, RINGBUF_BUSY_BIT, RINGBUF_DISCARD_BIT } from './types.js';
 import type { MapSpec } from './types.js';
-import { add, call, exit, jmp, ldmap, mapMachine, mov, movr, run, signed, st } from './testing/programs.js';
+import { add, call, exit, jmp, ldmap, mapMachine, mov, movr, run, signed, st } from '../../../test/support/map-programs.js';
 
 const rspec = (size = 4096): MapSpec => ({ name: 'events', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: size });
 

@@ -3,8 +3,8 @@
  * for the LLVM syntax, and what llvm-objdump-19 prints for an instruction.
  */
 import { spawnSync } from 'node:child_process';
-import type { Instruction } from '../../isa/index.js';
-import { formatLlvm, llvmHex } from '../llvm-printer.js';
+import type { Instruction } from '../../src/isa/index.js';
+import { formatLlvm, llvmHex } from '../../src/asm/llvm-printer.js';
 
 /** The tools the LLVM oracle tests need. */
 export const LLVM_TOOLS = ['clang-19', 'llvm-mc-19', 'llvm-objdump-19', 'llvm-objcopy-19'] as const;

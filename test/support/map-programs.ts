@@ -2,15 +2,15 @@
  * Small program builders for the map tests: typed instructions, a machine
  * with the map helpers, and a runner.
  */
-import { encodeProgram } from '../../../isa/encode.js';
-import { lddw } from '../../../isa/instruction.js';
-import type { AccessSize, Instruction, JmpOpName } from '../../../isa/instruction.js';
-import { HelperTable } from '../../helper-call.js';
-import { mapHelpers } from '../../helpers/map-helpers.js';
-import { interpret } from '../../interpreter.js';
-import { Machine } from '../../machine.js';
-import { prepareProgram } from '../../prepared-program.js';
-import type { BpfMap } from '../map.js';
+import { encodeProgram } from '../../src/isa/encode.js';
+import { lddw } from '../../src/isa/instruction.js';
+import type { AccessSize, Instruction, JmpOpName } from '../../src/isa/instruction.js';
+import { HelperTable } from '../../src/vm/helper-call.js';
+import { mapHelpers } from '../../src/vm/helpers/map-helpers.js';
+import { interpret } from '../../src/vm/interpreter.js';
+import { Machine } from '../../src/vm/machine.js';
+import { prepareProgram } from '../../src/vm/prepared-program.js';
+import type { BpfMap } from '../../src/vm/maps/map.js';
 
 export { lddw };
 

@@ -6,9 +6,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CaptureReader } from '../../../capture/read.js';
-import { CaptureWriter } from '../../../capture/write.js';
-import type { TestPacket } from './packets.js';
+import { CaptureReader } from '../../src/capture/read.js';
+import { CaptureWriter } from '../../src/capture/write.js';
+import type { TestPacket } from './filter-packets.js';
 
 /** Is tcpdump installed? */
 export const haveTcpdump = spawnSync('tcpdump', ['--version'], { encoding: 'utf8' }).status === 0;

@@ -6,8 +6,8 @@
 import fc from 'fast-check';
 import type {
   AccessSize, AluOpName, AtomicOpName, Instruction, JmpOpName, LddwInsn,
-} from '../instruction.js';
-import { branchTarget, slotCount } from '../instruction.js';
+} from '../../src/isa/instruction.js';
+import { branchTarget, slotCount } from '../../src/isa/instruction.js';
 
 const INT32 = fc.integer({ min: -0x80000000, max: 0x7fffffff });
 const INT16 = fc.integer({ min: -0x8000, max: 0x7fff });

@@ -3,8 +3,8 @@
  * running kernel by kernel-oracle.test.ts, and against tsbpf by
  * registry.test.ts). `tsbpf` is set where tsbpf deliberately differs.
  */
-import { MapFlags as F, MapType as T } from '../types.js';
-import type { MapSpec } from '../types.js';
+import { MapFlags as F, MapType as T } from '../../src/vm/maps/types.js';
+import type { MapSpec } from '../../src/vm/maps/types.js';
 
 /** One creation case. */
 export interface CreateCase {
