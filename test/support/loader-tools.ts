@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** test/fixtures/loader. */
-export const FIXTURES = fileURLToPath(new URL('../fixtures/loader', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('../fixtures/loader/', import.meta.url));
 
 /** Bytes of a committed fixture object. */
 export function fixture(name: string): Uint8Array {
