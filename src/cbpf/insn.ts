@@ -82,9 +82,7 @@ export const Ancillary = {
 } as const;
 /** End of the ancillary area (SKF_AD_MAX). */
 export const SKF_AD_MAX = 64;
-/** Loads at `SKF_NET_OFF + n` read from the network header, at `SKF_LL_OFF + n` from the link-layer header (Linux). */
-export const SKF_NET_OFF = -0x100000;
-export const SKF_LL_OFF = -0x200000;
+export { SKF_NET_OFF, SKF_LL_OFF } from '../isa/uapi.js';
 
 /** Builds an instruction (jt/jf default 0). */
 export function insn(code: number, k = 0, jt = 0, jf = 0): CbpfInsn {

@@ -8,9 +8,11 @@
 import { PacketRefusedError, TsbpfError, VmError } from '../errors.js';
 import type { Machine } from '../vm/machine.js';
 import type { Region } from '../vm/memory.js';
+import { SKB_CTX_BYTES, SkbWords } from '../vm/legacy-load.js';
 
 /** Size of `struct __sk_buff`. */
 export const SK_BUFF_SIZE = 192;
+
 /** Ethernet header length. */
 export const ETH_HLEN = 14;
 /**
@@ -90,9 +92,23 @@ export class SkbContext {
   readonly ctx: Region;
   readonly buffer: Region;
   /** Where the MAC header of the current frame starts (`skb_mac_header`). */
-  macHeader = 0;
+  get macHeader(): number {
+    return this.machine.space.data.getUint32(this.ctx.start + SkbWords.macHeader, true);
+  }
+
+  set macHeader(at: number) {
+    this.machine.space.data.setUint32(this.ctx.start + SkbWords.macHeader, at, true);
+  }
+
   /** Where the network header starts (`skb_network_header`). */
-  networkHeader = 0;
+  get networkHeader(): number {
+    return this.machine.space.data.getUint32(this.ctx.start + SkbWords.networkHeader, true);
+  }
+
+  set networkHeader(at: number) {
+    this.machine.space.data.setUint32(this.ctx.start + SkbWords.networkHeader, at, true);
+  }
+
   /** `skb->l4_hash || skb->sw_hash`: the hash in `__sk_buff.hash` is valid, `bpf_get_hash_recalc` returns it. */
   hashValid = false;
   /** `skb->encapsulation` (set by an encapsulating `bpf_skb_adjust_room`). */
@@ -109,7 +125,7 @@ export class SkbContext {
   constructor(private readonly machine: Machine, readonly l2: boolean, name = 'skb') {
     const space = machine.space;
     this.buffer = space.allocate(`${name}.packet`, 'packet', SKB_HEADROOM + SKB_MAX_FRAME + 64, { align: 64 });
-    this.ctx = space.allocate(`${name}.ctx`, 'ctx', SK_BUFF_SIZE);
+    this.ctx = space.allocate(`${name}.ctx`, 'ctx', SKB_CTX_BYTES);
     this.dirtyLow = this.buffer.start;
     this.dirtyHigh = this.buffer.start + this.buffer.size;
   }
@@ -143,6 +159,7 @@ export class SkbContext {
     space.bytes.fill(0, this.dirtyLow, this.dirtyHigh);
     space.bytes.fill(0, this.ctx.start, this.ctx.start + this.ctx.size);
     this.macHeader = this.buffer.start + SKB_HEADROOM;
+    space.data.setUint32(this.ctx.start + SkbWords.head, this.buffer.start, true);
     this.dirtyLow = this.macHeader;
     this.dirtyHigh = this.macHeader + frame.length;
     this.networkHeader = this.macHeader + ETH_HLEN;

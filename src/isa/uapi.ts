@@ -127,6 +127,11 @@ export const TcAction = {
 } as const;
 
 /** The limits the kernel enforces on programs. */
+/** Packet loads (`ldabs`/`ldind`) at `SKF_NET_OFF + n` read from the network header (include/uapi/linux/filter.h). */
+export const SKF_NET_OFF = -0x100000;
+/** Packet loads at `SKF_LL_OFF + n` read from the link-layer (MAC) header. */
+export const SKF_LL_OFF = -0x200000;
+
 export const Limits = {
   /** Most instructions a privileged program may have, and most the verifier explores (`BPF_COMPLEXITY_LIMIT_INSNS`). */
   COMPLEXITY_INSNS: 1_000_000,

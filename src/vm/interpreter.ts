@@ -20,6 +20,7 @@ import type { AddressSpace } from './memory.js';
 import type { PreparedProgram } from './prepared-program.js';
 import { FUNC_POINTER_BASE } from './prepared-program.js';
 import { BpfFunc, Limits } from '../isa/uapi.js';
+import { SkbWords, legacyLoadAddress } from './legacy-load.js';
 
 /** Instructions a checked run may execute before it is stopped. */
 export const DEFAULT_BUDGET = 10_000_000;
@@ -786,19 +787,19 @@ export class Execution {
 
   /**
    * Legacy `ldabs`/`ldind`: reads big-endian data from the packet of the
-   * socket buffer in r6 (`__sk_buff.data` at offset 76, `data_end` at 80).
+   * socket buffer in r6 (vm/legacy-load.ts: from `__sk_buff.data`, or from
+   * the network or MAC header for `SKF_NET_OFF`/`SKF_LL_OFF` offsets).
    * Returns false when the access is outside the packet: the program then
    * exits with r0 = 0, as in Linux.
    */
   private legacyLoad(op: number, s: number, imm: number, R: Int32Array, dv: DataView): boolean {
     const pc = this.pc;
-    const at = this.access(R[12]!, R[13]!, 76, 8, PageRights.read, pc);
-    const data = dv.getUint32(at, true);
-    const end = dv.getUint32(at + 4, true);
+    const at = this.access(R[12]!, R[13]!, SkbWords.data, 8, PageRights.read, pc);
     const size = (op & 0x18) === 0 ? 4 : (op & 0x18) === 0x08 ? 2 : 1;
     const offset = (op & 0xe0) === 0x40 ? (R[s]! + imm) | 0 : imm;
-    const a = data + offset;
-    if (offset < 0 || a + size > end) {
+    if (offset < 0) this.access(R[12]!, R[13]!, SkbWords.macHeader, SkbWords.head + 4 - SkbWords.macHeader, PageRights.read, pc);
+    const a = legacyLoadAddress(dv, at - SkbWords.data, offset, size);
+    if (a < 0) {
       R[0] = 0;
       R[1] = 0;
       return false;

@@ -80,6 +80,26 @@ describe.skipIf(!kernel.ok)('hooks vs Linux kernel', () => {
     compare(cases);
   });
 
+  it('legacy loads relative to the network and MAC headers (SKF_NET_OFF, SKF_LL_OFF) read like Linux', () => {
+    const NET = -0x100000;
+    const LL = -0x200000;
+    const cases: Case[] = [];
+    for (const type of ['socket_filter', 'sched_cls']) {
+      for (const [i, packet] of [UDP, VLAN].entries()) {
+        const load = (what: string, asm: string): void => { cases.push({ name: `${type} ${what} packet ${i}`, type, packet, asm: `r6 = r1\n${asm}\nexit` }); };
+        load('network header protocol', `r0 = *(u8 *)skb[${NET + 9}]`);
+        load('MAC header ethertype', `r0 = *(u16 *)skb[${LL + 12}]`);
+        load('MAC header first word', `r0 = *(u32 *)skb[${LL}]`);
+        load('network header through a register', `r7 = ${NET + 12}\nr0 = *(u32 *)skb[r7 + 4]`);
+        load('MAC header to the last byte', `r0 = *(u8 *)skb[${LL + packet.length - 1}]\nr0 += 5`);
+        load('MAC header past the end', `r0 = *(u8 *)skb[${LL + packet.length}]\nr0 = 9`);
+        load('below SKF_LL_OFF', `r0 = *(u8 *)skb[${LL - 1}]\nr0 = 9`);
+        load('in the ancillary range', `r0 = *(u32 *)skb[-4096]\nr0 = 9`);
+      }
+    }
+    compare(cases);
+  });
+
   it('bpf_skb_load_bytes, store_bytes and the checksum helpers rewrite like Linux', () => {
     const cases: Case[] = [];
     for (const type of ['sched_cls', 'socket_filter']) {
