@@ -126,12 +126,12 @@ export const TcAction = {
   UNSPEC: -1, OK: 0, RECLASSIFY: 1, SHOT: 2, PIPE: 3, STOLEN: 4, QUEUED: 5, REPEAT: 6, REDIRECT: 7, TRAP: 8,
 } as const;
 
-/** The limits the kernel enforces on programs. */
 /** Packet loads (`ldabs`/`ldind`) at `SKF_NET_OFF + n` read from the network header (include/uapi/linux/filter.h). */
 export const SKF_NET_OFF = -0x100000;
 /** Packet loads at `SKF_LL_OFF + n` read from the link-layer (MAC) header. */
 export const SKF_LL_OFF = -0x200000;
 
+/** The limits the kernel enforces on programs. */
 export const Limits = {
   /** Most instructions a privileged program may have, and most the verifier explores (`BPF_COMPLEXITY_LIMIT_INSNS`). */
   COMPLEXITY_INSNS: 1_000_000,
