@@ -39,7 +39,8 @@ export { PROG_TYPE_NAMES, ProgType, ATTACH_TYPE_NAMES, AttachType, BPF_F_SLEEPAB
 export type { SectionProgramType, SectionRuleKind, SectionRule, SectionTailCall } from './sections.js';
 export { DEFAULT_KCONFIG, TSBPF_KERNEL_VERSION, kernelVersion, parseKconfig, setKconfigValue } from './kconfig.js';
 export type { KconfigValue, KcfgDesc, KcfgType } from './kconfig.js';
-export { parseObject, buildObject, readObjectParts, objectNameOf, internalMapName, adjustRingbufSize, describePinning } from './object.js';
+export { parseObject, buildObject, readObjectParts, objectNameOf } from './object.js';
+export { internalMapName, adjustRingbufSize, describePinning } from './object-maps.js';
 export type { ParseObjectOptions, ObjectParts } from './object.js';
 export { linkObjects, linkParts } from './linker.js';
 export type { LinkInput } from './linker.js';

@@ -4,7 +4,8 @@ import { Btf } from './btf.js';
 import { readElf } from './elf.js';
 import { LoaderError } from './loader-error.js';
 import { parseKconfig } from './kconfig.js';
-import { internalMapName, objectNameOf, parseObject } from './object.js';
+import { objectNameOf, parseObject } from './object.js';
+import { internalMapName } from './object-maps.js';
 import type { ObjectSpec } from './spec.js';
 import { programTypeOfSection } from './sections.js';
 import {

@@ -11,7 +11,7 @@ import { applyMapInit } from '../../runtime/map-io.js';
 import type { MapDumpEntry } from '../../runtime/map-io.js';
 import { inFile } from '../options.js';
 import { out } from '../output.js';
-import { describePinning } from '../../loader/object.js';
+import { describePinning } from '../../loader/object-maps.js';
 import { PlaceholderMap } from '../../vm/maps/unbacked.js';
 import { TsbpfError } from '../../errors.js';
 import { MapType } from '../../isa/uapi.js';
