@@ -152,8 +152,9 @@ function randomPrograms(count: number, seed0: number): CbpfInsn[][] {
       const left = len - i - 1;
       const size = [Size.W, Size.H, Size.B][rand(3)]!;
       switch (rand(12)) {
-        // Large offsets, but not Linux's special ones (SKF_LL_OFF and up), which the translation refuses.
-        case 0: case 1: prog.push(insn(Class.LD | size | Mode.ABS, rand(4) ? rand(80) : [0x7fffffff, 0x80000000, 0x80001234, (SKF_LL_OFF - 1) >>> 0][rand(4)]!)); break;
+        // Large offsets, and Linux's loads relative to the network and MAC headers.
+        case 0: case 1: prog.push(insn(Class.LD | size | Mode.ABS, rand(4) ? rand(80)
+          : [0x7fffffff, 0x80000000, 0x80001234, (SKF_LL_OFF - 1) >>> 0, (SKF_NET_OFF + rand(40)) >>> 0, (SKF_LL_OFF + rand(80)) >>> 0][rand(6)]!)); break;
         case 2: prog.push(insn(Class.LD | size | Mode.IND, rand(4) ? rand(60) : rand32())); break;
         case 3: prog.push(insn(Class.LDX | Size.B | Mode.MSH, rand(70))); break;
         case 4: prog.push(rand(2) ? insn(Class.LDX | Mode.IMM, rand(3) ? rand(31) : rand32()) : insn(Class.MISC | (rand(2) ? 0 : 0x80))); break;
@@ -254,8 +255,6 @@ describe('classic to eBPF: what it refuses', () => {
     expect(() => classicToEbpf([ld(0), insn(Class.JMP | JmpOp.JA, -2 >>> 0), RETA])).toThrow('insn 1: ja +4294967294');
     expect(() => classicToEbpf([ld(0), anc(Ancillary.HATYPE), RETA])).toThrow('insn 1: ancillary load [hatype] (SKF_AD_OFF + 28) has no __sk_buff field or helper in tsbpf');
     expect(() => classicToEbpf([anc(Ancillary.PAY_OFFSET), RETA])).toThrow('insn 0: ancillary load [poff]');
-    expect(() => classicToEbpf([insn(Class.LD | Size.B | Mode.ABS, SKF_NET_OFF + 9), RETA]))
-      .toThrow("insn 0: load at SKF_NET_OFF + 9: tsbpf's legacy packet loads do not read relative to the link-layer or network header");
   });
   it('reads the __sk_buff fields at their UAPI offsets', () => {
     for (const [name, off] of Object.entries(SK_BUFF_FIELDS)) expect(SkBuff[name as keyof typeof SkBuff]).toBe(off);

@@ -11,7 +11,7 @@
  */
 import { TsbpfError } from '../errors.js';
 import type { AluOpName, Instruction, JmpOpName } from '../isa/instruction.js';
-import { Ancillary, AluOp, Class, JmpOp, MiscOp, Mode, RetVal, SKF_AD_OFF, SKF_LL_OFF, SKF_NET_OFF, Size, Src } from './insn.js';
+import { Ancillary, AluOp, Class, JmpOp, MiscOp, Mode, RetVal, SKF_AD_OFF, Size, Src } from './insn.js';
 import type { CbpfInsn } from './insn.js';
 import { checkClassic } from './check.js';
 import type { CheckOptions } from './check.js';
@@ -142,11 +142,8 @@ function translateOne(ci: CbpfInsn, pc: number, emit: (insn: Instruction, target
       switch (code & 0xe0) {
         case Mode.ABS:
           if (k >= SKF_AD_OFF >>> 0) return ancillary(k - (SKF_AD_OFF >>> 0), emit, fail);
-          if ((k | 0) < 0 && (k | 0) >= SKF_LL_OFF) {
-            const [base, name] = (k | 0) >= SKF_NET_OFF ? [SKF_NET_OFF, 'SKF_NET_OFF'] : [SKF_LL_OFF, 'SKF_LL_OFF'];
-            return fail(`load at ${name} + ${(k | 0) - base}: tsbpf's legacy packet loads do not read relative to the link-layer or network header`);
-          }
-          // Other offsets of 2^31 and more are negative to eBPF too: out of bounds, 0, in both.
+          // Offsets of 2^31 and more are negative to eBPF too: SKF_NET_OFF + n and
+          // SKF_LL_OFF + n read relative to the headers in both, the others fail in both.
           emit({ kind: 'ldabs', size: bytes as 1 | 2 | 4, imm: k | 0 });
           return;
         case Mode.IND:

@@ -16,6 +16,7 @@ import type { LdAbsInsn, LdIndInsn } from '../isa/instruction.js';
 import { STACK_SIZE } from '../isa/opcode.js';
 import { BpfFunc, MapType, helperId } from '../isa/uapi.js';
 import { MAX_TAIL_CALLS } from '../vm/interpreter.js';
+import { SkbWords } from '../vm/legacy-load.js';
 import { PageRights } from '../vm/memory.js';
 import type { MapFacts } from './compile.js';
 import { emitBswap16, emitBswap32 } from './emit-alu.js';
@@ -405,7 +406,9 @@ export function emitLegacyLoad(e: FnEmitter, i: LdAbsInsn | LdIndInsn, pc: numbe
     c.localSet(ctx);
     emitGuard(e, ctx, 8, PageRights.read, pc, () => e.get(6), 76);
   }
-  // a = data + offset; fail when offset < 0 or a + size > data_end.
+  // a = data + offset, or -1 when a + size > data_end; a negative offset
+  // reads relative to the headers (vm/legacy-load.ts, through an import);
+  // the load fails when a is -1.
   c.localGet(ctx);
   c.mem('i64.load32_u', 0, 0);
   c.localSet(data);
@@ -422,6 +425,27 @@ export function emitLegacyLoad(e: FnEmitter, i: LdAbsInsn | LdIndInsn, pc: numbe
   c.localTee(off);
   c.i64(0);
   c.op('i64.lt_s');
+  c.if(BLOCK_I64);
+  {
+    const at = e.temp('legacy', 'i32');
+    c.localGet(ctx);
+    c.i32(SkbWords.data);
+    c.op('i32.sub');
+    c.localGet(off);
+    c.op('i32.wrap_i64');
+    c.i32(size);
+    c.call(e.pc.importFunc(ImportName.legacyAddress, ['i32', 'i32', 'i32'], ['i32']));
+    c.localTee(at);
+    c.i32(-1);
+    c.op('i32.eq');
+    c.if(BLOCK_I64);
+    c.i64(-1);
+    c.else();
+    c.localGet(at);
+    c.op('i64.extend_i32_u');
+    c.end();
+  }
+  c.else();
   c.localGet(data);
   c.localGet(off);
   c.op('i64.add');
@@ -431,7 +455,15 @@ export function emitLegacyLoad(e: FnEmitter, i: LdAbsInsn | LdIndInsn, pc: numbe
   c.localGet(ctx);
   c.mem('i64.load32_u', 0, 4);
   c.op('i64.gt_u');
-  c.op('i32.or');
+  c.if(BLOCK_I64);
+  c.i64(-1);
+  c.else();
+  c.localGet(a);
+  c.end();
+  c.end();
+  c.localTee(a);
+  c.i64(0);
+  c.op('i64.lt_s');
   c.if();
   c.i64(0);
   e.set(0);

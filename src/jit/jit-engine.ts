@@ -16,6 +16,7 @@ import { interpreterEngine } from '../vm/engine.js';
 import { DEFAULT_BUDGET, guardFault } from '../vm/interpreter.js';
 import type { RunOptions, RunResult, SafeAccesses } from '../vm/interpreter.js';
 import type { Cpu, Machine } from '../vm/machine.js';
+import { legacyLoadAddress, SKB_CTX_BYTES } from '../vm/legacy-load.js';
 import { GUARD_SIZE } from '../vm/memory.js';
 import type { AddressSpace, Region } from '../vm/memory.js';
 import { FUNC_POINTER_BASE } from '../vm/prepared-program.js';
@@ -400,6 +401,11 @@ class JitContext {
     };
     env[ImportName.abortRun] = (pc: number): never => {
       throw new AbortRun(pc);
+    };
+    env[ImportName.legacyAddress] = (ctx: number, offset: number, size: number): number => {
+      const dv = machine.space.data;
+      // r6 was checked only for its data/data_end words: the words after them must exist too
+      return (ctx >>> 0) + SKB_CTX_BYTES > dv.byteLength ? -1 : legacyLoadAddress(dv, ctx >>> 0, offset, size);
     };
     env[ImportName.tailCall] = (mapLo: number, mapHi: number, index: number): number => {
       if (mapHi !== 0) return -1;

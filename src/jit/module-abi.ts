@@ -84,6 +84,8 @@ export const ImportName = {
   callx: 'callx',
   /** (pc i32): a legacy packet load failed: ends the whole run with r0 = 0 (throws a marker). */
   abortRun: 'abortRun',
+  /** (skb context i32, offset i32, size i32) -> i32: where a legacy load at a negative offset (SKF_NET_OFF, SKF_LL_OFF) reads, or -1. */
+  legacyAddress: 'legacyAddress',
   /** mut i64: the pointer register of an access whose page guard failed (set just before the trap). */
   faultReg: 'faultReg',
   /** mut i32: its offset. */

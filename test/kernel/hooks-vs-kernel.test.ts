@@ -9,7 +9,9 @@ import { HookContexts } from '../../src/hooks/contexts.js';
 import { helpersForType } from '../../src/hooks/type-helpers.js';
 import { progTypeId } from '../../src/hooks/program-types.js';
 import { TestRunner } from '../../src/hooks/test-run.js';
+import { jitEngine } from '../../src/jit/index.js';
 import { interpreterEngine } from '../../src/vm/engine.js';
+import type { Engine } from '../../src/vm/engine.js';
 import { Machine } from '../../src/vm/machine.js';
 import { prepareProgram } from '../../src/vm/prepared-program.js';
 import { ask, kernelAvailable, toHex } from '../support/kernel-oracle.js';
@@ -31,14 +33,14 @@ interface Case {
   asm: string;
 }
 
-function ours(c: Case): { retval: number; data: string } {
+function ours(c: Case, engine: Engine): { retval: number; data: string } {
   const machine = new Machine();
   const contexts = new HookContexts();
   const typeId = progTypeId(c.type);
   const helpers = helpersForType(typeId, contexts);
   const runner = new TestRunner(machine, contexts);
   const prog = prepareProgram(assemble(c.asm).bytes, { helpers });
-  const r = runner.run(prog, typeId, interpreterEngine, { dataIn: c.packet });
+  const r = runner.run(prog, typeId, engine, { dataIn: c.packet });
   return { retval: r.retval, data: toHex(r.dataOut) };
 }
 
@@ -47,7 +49,9 @@ function compare(cases: Case[]): void {
   cases.forEach((c, i) => {
     const reply = replies[i]!;
     expect(reply.ok, `${c.name}: ${reply.error}\n${reply.log}`).toBe(true);
-    expect({ name: c.name, ...ours(c) }).toEqual({ name: c.name, retval: reply.retval, data: reply.data_out });
+    for (const engine of [interpreterEngine, jitEngine]) {
+      expect({ name: c.name, engine: engine.name, ...ours(c, engine) }).toEqual({ name: c.name, engine: engine.name, retval: reply.retval, data: reply.data_out });
+    }
   });
 }
 
@@ -215,7 +219,7 @@ describe.skipIf(!kernel.ok)('hooks vs Linux kernel', () => {
     const [reply] = ask([{ cmd: 'run', prog_type: 'xdp', insns: 'b7000000020000009500000000000000', data_in: toHex(runt) }]);
     expect(reply!.errno_name).toBe('EINVAL');
     for (const type of ['xdp', 'sched_cls', 'socket_filter']) {
-      expect(() => ours({ name: 'runt', type, packet: runt, asm: 'r0 = 2\nexit' })).toThrow('shorter than an Ethernet header');
+      expect(() => ours({ name: 'runt', type, packet: runt, asm: 'r0 = 2\nexit' }, interpreterEngine)).toThrow('shorter than an Ethernet header');
     }
   });
 

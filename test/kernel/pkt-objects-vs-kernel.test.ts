@@ -1,5 +1,6 @@
 /**
- * C programs that use the packet helpers of issue 11 (test/fixtures/pkt,
+ * C programs that use the packet helpers of issue 11 and legacy loads
+ * relative to the headers (test/fixtures/pkt,
  * built by its build.sh), loaded the way libbpf loads them: in the kernel
  * through bpftool (`prog loadall` + `prog run` in the reference setup's
  * namespace: lo alone, down) and in tsbpf through a collection, verified,
@@ -65,6 +66,10 @@ const CASES: Case[] = [
   { name: 'tunnel an IPv4 packet', object: 'tc_tunnel', program: 'tc_tunnel', packet: UDP(0x1bb), maps: ['results'], redirect: { type: 'ifindex', ifindex: 1, device: 'lo', ingress: false } },
   { name: 'tunnel a VLAN-tagged packet', object: 'tc_tunnel', program: 'tc_tunnel', packet: VLAN, maps: ['results'], redirect: { type: 'ifindex', ifindex: 1, device: 'lo', ingress: false } },
   { name: 'leave ARP alone', object: 'tc_tunnel', program: 'tc_tunnel', packet: ARP, maps: ['results'] },
+  { name: 'socket filter: loads relative to the headers', object: 'header_loads', program: 'socket_header_loads', packet: UDP(0x1bb), maps: ['seen'] },
+  { name: 'socket filter: loads relative to the headers of a VLAN frame', object: 'header_loads', program: 'socket_header_loads', packet: VLAN, maps: ['seen'] },
+  { name: 'tc: loads relative to the headers', object: 'header_loads', program: 'tc_header_loads', packet: UDP(0x1bb), maps: ['seen'] },
+  { name: 'tc: loads relative to the headers of an ARP frame', object: 'header_loads', program: 'tc_header_loads', packet: ARP, maps: ['seen'] },
   { name: 'spin-locked counter', object: 'locks_timers', program: 'locked_count', packet: UDP(0x1bb), repeat: 3, maps: ['counters'] },
   { name: 'timer callbacks', object: 'locks_timers', program: 'arm_timer', packet: UDP(0x1bb), maps: ['results', 'ticks'], advanceNs: 1_000_000_000 },
 ];
