@@ -23,6 +23,7 @@
  */
 import { VmError } from '../../errors.js';
 import type { Machine } from '../machine.js';
+import { lockWord, unlockWord } from '../memory.js';
 import type { Region } from '../memory.js';
 import { mapHash, randomSeed } from './hash-function.js';
 import { ACCESS_MASK, accessFlagsOk, BpfMap, KMALLOC_MAX_SIZE, MapDescriptor, PCPU_MIN_UNIT_SIZE, readU32, roundUp8, u32Bytes } from './map.js';
@@ -86,7 +87,9 @@ export class HashMap extends BpfMap {
     super(machine, spec, id, { percpu: options.percpu, ...(options.maxEntries !== undefined ? { maxEntries: options.maxEntries } : {}) });
     const max = this.maxEntries;
     this.nBuckets = roundUpPow2(max);
-    this.seed = spec.hashSeed !== undefined ? spec.hashSeed >>> 0 : (this.flags & MapFlags.ZERO_SEED) ? 0 : randomSeed();
+    // A thread attaching to another's memory takes the seed the original drew (its descriptor holds it), or no key would be found.
+    this.seed = spec.hashSeed !== undefined ? spec.hashSeed >>> 0 : (this.flags & MapFlags.ZERO_SEED) ? 0
+      : machine.space.replaying ? this.field(MapDescriptor.seed) : randomSeed();
     this.entrySize = HASH_ENTRY_HEADER + roundUp8(spec.keySize);
     this.valueStride = this.cpus * this.stride;
     this.buckets = this.allocate('.buckets', 'internal', this.nBuckets * 4, { readable: false, writable: false });
@@ -104,6 +107,27 @@ export class HashMap extends BpfMap {
   /** Number of elements. */
   get count(): number {
     return this.field(MapDescriptor.count);
+  }
+
+  /**
+   * Runs `fn` holding the map's lock when worker threads share the memory
+   * (`space.concurrent`): every change of the table (chains, free list,
+   * count, LRU list) happens under it, so concurrent inserts are never
+   * lost. Lookups do not take it: a new element is complete before the
+   * bucket word that links it is written, and the word is written with an
+   * atomic store, so a reader sees the chain before or after the insert.
+   * The lock is not reentrant: only the entry points below take it.
+   */
+  protected exclusive<T>(fn: () => T): T {
+    const space = this.machine.space;
+    if (!space.concurrent) return fn();
+    const word = this.descriptor.start + MapDescriptor.lock;
+    lockWord(space, word);
+    try {
+      return fn();
+    } finally {
+      unlockWord(space, word);
+    }
   }
 
   // ---- the table ------------------------------------------------------------
@@ -164,7 +188,9 @@ export class HashMap extends BpfMap {
     const dv = this.dv;
     const b = this.bucketAddr(hash);
     dv.setUint32(e + HashEntry.next, dv.getUint32(b, true), true);
-    dv.setUint32(b, e, true);
+    // Atomic (sequentially consistent) store: the entry's key and value, written before, are visible to a reader that sees the link.
+    if (this.machine.space.concurrent) Atomics.store(this.machine.space.i32, b >>> 2, e);
+    else dv.setUint32(b, e, true);
   }
 
   /** Removes `e` from its bucket chain. */
@@ -330,7 +356,7 @@ export class HashMap extends BpfMap {
 
   protected updateElem(key: Uint8Array, value: Uint8Array, flags: number): void {
     const stored = this.storedValue(value);
-    const r = this.put(key.slice(), stored.slice(), flags, -1);
+    const r = this.exclusive(() => this.put(key.slice(), stored.slice(), flags, -1));
     if (r !== 0) throw this.updateError(r, flags);
   }
 
@@ -345,15 +371,17 @@ export class HashMap extends BpfMap {
   }
 
   protected deleteElem(key: Uint8Array): void {
-    if (this.remove(key) !== 0) throw new MapError('ENOENT', `key not found in ${this.label}`);
+    if (this.exclusive(() => this.remove(key)) !== 0) throw new MapError('ENOENT', `key not found in ${this.label}`);
   }
 
   protected override lookupAndDeleteElem(key: Uint8Array): Uint8Array | undefined {
-    const e = this.find(key, this.hashOf(key));
-    if (e === 0) return undefined;
-    const value = this.userValue(e);
-    this.removeEntry(e);
-    return value;
+    return this.exclusive(() => {
+      const e = this.find(key, this.hashOf(key));
+      if (e === 0) return undefined;
+      const value = this.userValue(e);
+      this.removeEntry(e);
+      return value;
+    });
   }
 
   /** Linux's `htab_map_get_next_key`: the next key in the same chain, else the first key of the following buckets. */
@@ -394,6 +422,10 @@ export class HashMap extends BpfMap {
    * non-empty bucket has more elements than `count`.
    */
   protected override lookupBatchElems(inBatch: Uint8Array | null, count: number, del: boolean): BatchResult {
+    return del ? this.exclusive(() => this.lookupBatchLocked(inBatch, count, del)) : this.lookupBatchLocked(inBatch, count, del);
+  }
+
+  private lookupBatchLocked(inBatch: Uint8Array | null, count: number, del: boolean): BatchResult {
     let b = 0;
     if (inBatch !== null) {
       if (inBatch.length !== 4) throw new MapError('EINVAL', `the batch token of ${this.label} is a 4-byte bucket index`);
@@ -431,11 +463,12 @@ export class HashMap extends BpfMap {
     // Copies: taking an entry may grow the memory, which detaches views of it.
     const key = mem.slice(keyAddr, keyAddr + this.keySize);
     const value = mem.slice(valueAddr, valueAddr + this.valueSize);
-    return this.put(key, value, flags, this.percpu ? cpu : -1);
+    return this.exclusive(() => this.put(key, value, flags, this.percpu ? cpu : -1));
   }
 
   progDelete(keyAddr: number, _cpu: number): number {
-    return this.remove(this.mem.slice(keyAddr, keyAddr + this.keySize));
+    const key = this.mem.slice(keyAddr, keyAddr + this.keySize);
+    return this.exclusive(() => this.remove(key));
   }
 
   override progLookupPercpu(keyAddr: number, targetCpu: number): number {
