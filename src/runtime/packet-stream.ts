@@ -116,6 +116,15 @@ export class PacketStream {
     this.redirectAction = hook === 'xdp' ? XdpAction.REDIRECT : hook === 'tc' ? TcAction.REDIRECT : -1;
   }
 
+  /**
+   * Makes the checks of the first packet now (the verdict, the engine's
+   * compilation): their errors are thrown here rather than at the first
+   * packet.
+   */
+  prepare(): void {
+    this.runner ??= this.collection.packetRunnerFor(this.program, this.engine, this.cpu);
+  }
+
   /** Runs the program on one Ethernet frame; `index` names the packet in errors. The outcome's data is the stream's own copy. */
   run(frame: Uint8Array, index = this.summary.packets, ifindex = 1): PacketOutcome {
     const started = performance.now();
