@@ -132,12 +132,22 @@ export function hookFrame(p: CapturedPacket, index: number, hook: PacketHook, fi
   return frame;
 }
 
-/** Where the worker script is: next to this module, as .js when built, as .ts under tsx (which a worker must load too). */
-function workerScript(): { url: URL; execArgv?: string[] } {
-  const source = import.meta.url.endsWith('.ts');
-  return source
-    ? { url: new URL('./packet-worker.ts', import.meta.url), execArgv: [...process.execArgv.filter((a) => !a.startsWith('--input-type')), '--import', 'tsx'] }
-    : { url: new URL('./packet-worker.js', import.meta.url) };
+/**
+ * How to start a worker: the script next to this module (.js in dist/);
+ * from the TypeScript sources (under tsx) a bootstrap that registers tsx's
+ * loader in the worker first, since Node 20 workers do not take
+ * `--import tsx` from `execArgv`.
+ */
+function workerScript(): { script: string | URL; eval: boolean } {
+  if (!import.meta.url.endsWith('.ts')) return { script: new URL('./packet-worker.js', import.meta.url), eval: false };
+  let api: string;
+  try {
+    api = import.meta.resolve('tsx/esm/api');
+  } catch {
+    throw new TsbpfError('worker threads need the built package (dist/) or tsx to load their TypeScript sources');
+  }
+  const entry = new URL('./packet-worker.ts', import.meta.url).href;
+  return { script: `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`, eval: true };
 }
 
 /** The packets dealt out and not yet handed to `onPacket`, in capture order (a growable ring). */
@@ -312,7 +322,7 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
       load: options.load, space, program: programIndex, hook: options.hook, engine: options.engine, cpu,
       keepPassing: options.keepPassing ?? false, keepActions: [...(options.keepActions ?? [])],
     };
-    const worker = new Worker(script.url, { workerData: init, ...(script.execArgv ? { execArgv: script.execArgv } : {}) });
+    const worker = new Worker(script.script, { workerData: init, eval: script.eval });
     const link: Link = { worker, buffer: new ArrayBuffer(0), bytes: empty, view: new DataView(new ArrayBuffer(0)), used: 0, count: 0, inFlight: 0, results: [], ready: false };
     newBatch(link);
     worker.on('message', (msg: WorkerMessage) => {
