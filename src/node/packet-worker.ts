@@ -9,7 +9,7 @@ import { TsbpfError } from '../errors.js';
 import { PacketStream, passes } from '../runtime/packet-stream.js';
 import { loadObjectFiles } from './objects.js';
 import { ResultFlag } from './packet-workers.js';
-import type { PacketBatchMessage, PacketWorkerInit, ResultBatchMessage, WorkerMessage } from './packet-workers.js';
+import type { EndMessage, PacketBatchMessage, PacketWorkerInit, ResultBatchMessage, WorkerMessage } from './packet-workers.js';
 
 const port = parentPort;
 if (port === null) throw new Error('packet-worker.ts runs as a worker thread (node/packet-workers.ts starts it)');
@@ -75,10 +75,14 @@ function run(s: PacketStream, batch: PacketBatchMessage): void {
     meta[3 * k + 2] = keep ? o.data.length : 0;
   }
   const data = out.slice(0, used);
-  post({ type: 'results', meta, data, extras }, [meta.buffer, data.buffer]);
+  post({ type: 'results', meta, data, extras, batch: batch.buffer }, [meta.buffer, data.buffer, batch.buffer]);
 }
 
-port.on('message', (msg: PacketBatchMessage) => {
+port.on('message', (msg: PacketBatchMessage | EndMessage) => {
+  if (msg.type === 'end') {
+    port.close();
+    return;
+  }
   if (stream === undefined) return;
   try {
     run(stream, msg);

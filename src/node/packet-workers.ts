@@ -66,6 +66,11 @@ export interface PacketBatchMessage {
   readonly count: number;
 }
 
+/** No more batches (main → worker): the worker closes its port and ends. */
+export interface EndMessage {
+  readonly type: 'end';
+}
+
 /** The outcomes of one batch (worker → main), in the batch's order. */
 export interface ResultBatchMessage {
   readonly type: 'results';
@@ -75,6 +80,8 @@ export interface ResultBatchMessage {
   readonly data: Uint8Array;
   /** For each packet flagged refused or redirect, in order: why it was refused, where it went. */
   readonly extras: { refused?: string; redirect?: RedirectTarget | null }[];
+  /** The batch's buffer, handed back for the next batch (allocating a fresh one per batch costs more than the packets). */
+  readonly batch: ArrayBuffer;
 }
 
 /** A worker's failure (worker → main). */
@@ -150,6 +157,20 @@ function workerScript(): { script: string | URL; eval: boolean } {
   return { script: `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`, eval: true };
 }
 
+/**
+ * Ends a worker. After a clean run it is asked to finish (it closes its
+ * port and its thread ends on its own): `terminate()` while V8 is still
+ * optimising code in the background for that thread has crashed Node 20
+ * (`NodePlatform::ForIsolate` assertion); a failed run terminates it.
+ */
+function stop(worker: Worker, failed: boolean): Promise<void> {
+  return new Promise<void>((resolve) => {
+    worker.once('exit', () => resolve());
+    if (failed) void worker.terminate();
+    else worker.postMessage({ type: 'end' } satisfies EndMessage);
+  });
+}
+
 /** The packets dealt out and not yet handed to `onPacket`, in capture order (a growable ring). */
 class Pending {
   private cap = 1024;
@@ -213,13 +234,15 @@ interface Link {
   used: number;
   count: number;
   inFlight: number;
+  /** Batch buffers the worker handed back, for reuse. */
+  readonly spare: ArrayBuffer[];
   /** Result batches not yet merged, oldest first, with how far the first is read. */
   readonly results: { msg: ResultBatchMessage; next: number; dataAt: number; extra: number }[];
   ready: boolean;
 }
 
-function newBatch(link: Pick<Link, 'buffer' | 'bytes' | 'view' | 'used' | 'count'>): void {
-  link.buffer = new ArrayBuffer(BATCH_BYTES);
+function newBatch(link: Pick<Link, 'buffer' | 'bytes' | 'view' | 'used' | 'count' | 'spare'>): void {
+  link.buffer = link.spare.pop() ?? new ArrayBuffer(BATCH_BYTES);
   link.bytes = new Uint8Array(link.buffer);
   link.view = new DataView(link.buffer);
   link.used = 0;
@@ -323,13 +346,14 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
       keepPassing: options.keepPassing ?? false, keepActions: [...(options.keepActions ?? [])],
     };
     const worker = new Worker(script.script, { workerData: init, eval: script.eval });
-    const link: Link = { worker, buffer: new ArrayBuffer(0), bytes: empty, view: new DataView(new ArrayBuffer(0)), used: 0, count: 0, inFlight: 0, results: [], ready: false };
+    const link: Link = { worker, buffer: new ArrayBuffer(0), bytes: empty, view: new DataView(new ArrayBuffer(0)), used: 0, count: 0, inFlight: 0, spare: [], results: [], ready: false };
     newBatch(link);
     worker.on('message', (msg: WorkerMessage) => {
       if (msg.type === 'ready') {
         link.ready = true;
       } else if (msg.type === 'results') {
         link.inFlight--;
+        if (msg.batch.byteLength === BATCH_BYTES) link.spare.push(msg.batch);
         link.results.push({ msg, next: 0, dataAt: 0, extra: 0 });
         try {
           merge();
@@ -424,7 +448,7 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
     if (fd !== undefined) closeSync(fd);
     // Results are merged only after the worker posted them, so every map change they made is visible here.
     closing = true;
-    await Promise.all(links.map((l) => l.worker.terminate()));
+    await Promise.all(links.map((l) => stop(l.worker, failure !== undefined)));
   }
   summary.elapsedMs = performance.now() - started;
   return { summary, reader };
