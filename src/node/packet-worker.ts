@@ -1,14 +1,15 @@
 /**
  * The worker-thread side of {@link runCaptureOnWorkers}: loads the object
  * attached to the shared memory, then runs every batch of packets it is
- * sent as CPU `cpu` and sends the outcomes back, batch for batch.
+ * sent as CPU `cpu`, and sends back per batch the counts and the packets
+ * the caller keeps.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { engineByName } from '../engines.js';
 import { TsbpfError } from '../errors.js';
-import { PacketStream, passes } from '../runtime/packet-stream.js';
+import { PacketStream, passes, redirectPorts } from '../runtime/packet-stream.js';
 import { loadObjectFiles } from './objects.js';
-import { ResultFlag } from './packet-workers.js';
+import { KEPT_FIELDS, RECORD_HEADER, ResultFlag } from './packet-workers.js';
 import type { EndMessage, PacketBatchMessage, PacketWorkerInit, ResultBatchMessage, WorkerMessage } from './packet-workers.js';
 
 const port = parentPort;
@@ -29,7 +30,7 @@ try {
   const { collection } = loadObjectFiles(init.load, init.space);
   const program = collection.programs[init.program]!;
   stream = new PacketStream(collection, program, init.hook, engineByName(init.engine), { cpu: init.cpu });
-  // The checks (verdict, JIT compilation) now, not at the first packet: a failure stops the run before any packet.
+  // The checks (verdict, compilation) now, not at the first packet: a failure stops the run before any packet.
   stream.prepare();
   post({ type: 'ready' });
 } catch (err) {
@@ -38,26 +39,28 @@ try {
 
 const keepActions = new Set(init.keepActions);
 let out = new Uint8Array(1 << 18);
+let kept = new Float64Array(KEPT_FIELDS * 1024);
 
 function run(s: PacketStream, batch: PacketBatchMessage): void {
   const view = new DataView(batch.buffer);
   const bytes = new Uint8Array(batch.buffer);
-  const meta = new Int32Array(3 * batch.count);
   const extras: ResultBatchMessage['extras'] = [];
+  const ports: Record<string, number> = {};
+  // The stream counts per action: what it counted in this batch is the difference.
+  const before = new Map(Object.entries(s.summary.actions).map(([a, c]) => [a, { packets: c.packets, bytes: c.bytes }]));
   let at = 0;
   let used = 0;
+  let nKept = 0;
+  let last = -1;
   for (let k = 0; k < batch.count; k++) {
     const index = view.getUint32(at, true);
-    const ifindex = view.getUint32(at + 4, true);
     const len = view.getUint32(at + 8, true);
-    const frame = bytes.subarray(at + 12, at + 12 + len);
-    at += 12 + ((len + 3) & ~3);
-    const o = s.step(frame, index, ifindex);
-    let flags = 0;
+    const frame = bytes.subarray(at + RECORD_HEADER, at + RECORD_HEADER + len);
+    const o = s.step(frame, index, view.getUint32(at + 4, true));
+    last = index;
+    if (o.redirect !== undefined) for (const p of redirectPorts(o.redirect)) ports[p] = (ports[p] ?? 0) + 1;
     // what the caller writes: the packets that pass (-w) and those of the actions it names
-    const keep = o.refused === undefined && passes(init.hook, o.retval) ? init.keepPassing : keepActions.has(o.action);
-    if (keep) {
-      flags |= ResultFlag.data;
+    if (o.refused === undefined && passes(init.hook, o.retval) ? init.keepPassing : keepActions.has(o.action)) {
       if (used + o.data.length > out.length) {
         const bigger = new Uint8Array(Math.max(out.length * 2, used + o.data.length));
         bigger.set(out.subarray(0, used));
@@ -65,17 +68,37 @@ function run(s: PacketStream, batch: PacketBatchMessage): void {
       }
       out.set(o.data, used);
       used += o.data.length;
+      if ((nKept + 1) * KEPT_FIELDS > kept.length) {
+        const bigger = new Float64Array(kept.length * 2);
+        bigger.set(kept);
+        kept = bigger;
+      }
+      let flags = 0;
+      if (o.refused !== undefined || o.redirect !== undefined) {
+        flags = o.refused !== undefined ? ResultFlag.refused : ResultFlag.redirect;
+        extras.push({ ...(o.refused !== undefined ? { refused: o.refused } : {}), ...(o.redirect !== undefined ? { redirect: o.redirect } : {}) });
+      }
+      const f = nKept * KEPT_FIELDS;
+      kept[f] = index;
+      kept[f + 1] = o.retval;
+      kept[f + 2] = flags;
+      kept[f + 3] = o.data.length;
+      kept[f + 4] = view.getFloat64(at + 24, true);
+      kept[f + 5] = view.getUint32(at + 16, true);
+      kept[f + 6] = view.getUint32(at + 4, true) - 1;
+      kept[f + 7] = view.getUint32(at + 12, true);
+      nKept++;
     }
-    if (o.refused !== undefined || o.redirect !== undefined) {
-      flags |= o.refused !== undefined ? ResultFlag.refused : ResultFlag.redirect;
-      extras.push({ ...(o.refused !== undefined ? { refused: o.refused } : {}), ...(o.redirect !== undefined ? { redirect: o.redirect } : {}) });
-    }
-    meta[3 * k] = o.retval | 0;
-    meta[3 * k + 1] = flags;
-    meta[3 * k + 2] = keep ? o.data.length : 0;
+    at += RECORD_HEADER + ((len + 7) & ~7);
+  }
+  const actions: ResultBatchMessage['actions'] = {};
+  for (const [a, c] of Object.entries(s.summary.actions)) {
+    const b = before.get(a);
+    if (b === undefined || c.packets !== b.packets) actions[a] = { packets: c.packets - (b?.packets ?? 0), bytes: c.bytes - (b?.bytes ?? 0) };
   }
   const data = out.slice(0, used);
-  post({ type: 'results', meta, data, extras, batch: batch.buffer }, [meta.buffer, data.buffer, batch.buffer]);
+  const keptOut = kept.slice(0, nKept * KEPT_FIELDS);
+  post({ type: 'results', last, actions, ports, kept: keptOut, data, extras, batch: batch.buffer }, [keptOut.buffer, data.buffer, batch.buffer]);
 }
 
 port.on('message', (msg: PacketBatchMessage | EndMessage) => {

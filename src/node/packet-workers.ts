@@ -9,9 +9,12 @@
  * maps' contents untouched) and runs its packets as CPU `i`: per-CPU maps
  * have a slot per worker, `bpf_get_smp_processor_id` is the worker's
  * index, BPF atomics are real atomics and hash maps change under a lock.
- * Results come back in batches, and the calling thread hands them to
- * `onPacket` in capture order (a merge by sequence: it knows which worker
- * each packet went to), so what is written is in the capture's order.
+ * Workers count packets, bytes and ports per action themselves and send
+ * back, per batch, those counts and only the packets the caller keeps
+ * (the ones it writes); the calling thread hands those to `onPacket` in
+ * capture order: a packet is handed over once every other worker has
+ * reported past its index, so what is written is in the capture's order
+ * while the calling thread does no work per packet that is not written.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
@@ -30,18 +33,24 @@ import { fileError } from './capture-files.js';
 import type { ObjectFilesLoad } from './objects.js';
 
 /** Packets per batch sent to a worker (fewer when {@link BATCH_BYTES} fill first). */
-const BATCH_PACKETS = 256;
-/** Bytes of a batch buffer: frames and their 12-byte record headers. */
+const BATCH_PACKETS = 1024;
+/** Bytes of a batch buffer: frames and their record headers. */
 const BATCH_BYTES = 1 << 18;
 /** Batches a worker may have outstanding before the reader waits for it. */
 const MAX_IN_FLIGHT = 4;
 /** Bytes read from the capture at a time. */
 const CHUNK = 1 << 20;
-/** Bytes of a record header in a batch: index, ifindex, length (u32 each). */
-const RECORD_HEADER = 12;
+/**
+ * Bytes of a record header in a batch: index, ifindex, frame length, bytes
+ * the capture cut off (wire length - captured length), nsec (u32 each),
+ * padding, sec (f64); the frame follows, padded to 8 bytes.
+ */
+export const RECORD_HEADER = 32;
+/** Numbers per kept packet in {@link ResultBatchMessage.kept}. */
+export const KEPT_FIELDS = 8;
 
-/** Result flags of one packet (worker → main). */
-export const ResultFlag = { refused: 1, data: 2, redirect: 4 } as const;
+/** Result flags of a kept packet (worker → main). */
+export const ResultFlag = { refused: 1, redirect: 2 } as const;
 
 /** What a worker is started with (`workerData`). */
 export interface PacketWorkerInit {
@@ -53,13 +62,13 @@ export interface PacketWorkerInit {
   readonly engine: string;
   /** The worker's index: its CPU. */
   readonly cpu: number;
-  /** Whether packets that pass need their bytes back (`-w`). */
+  /** Whether packets that pass are kept (sent back with their bytes: `-w`). */
   readonly keepPassing: boolean;
-  /** Actions whose packets need their bytes back (`--write-action`). */
+  /** Actions whose packets are kept (`--write-action`). */
   readonly keepActions: readonly string[];
 }
 
-/** A batch of packets (main → worker): `count` records of {@link RECORD_HEADER} bytes and the frame, 4-byte aligned. */
+/** A batch of packets (main → worker): `count` records ({@link RECORD_HEADER}). */
 export interface PacketBatchMessage {
   readonly type: 'batch';
   readonly buffer: ArrayBuffer;
@@ -71,14 +80,24 @@ export interface EndMessage {
   readonly type: 'end';
 }
 
-/** The outcomes of one batch (worker → main), in the batch's order. */
+/** What one batch did (worker → main). */
 export interface ResultBatchMessage {
   readonly type: 'results';
-  /** Per packet: retval, {@link ResultFlag} bits, bytes of data in {@link data}. */
-  readonly meta: Int32Array;
-  /** The packets that need their bytes, one after another. */
+  /** Index of the batch's last packet: the worker is done with every packet of its own up to it. */
+  readonly last: number;
+  /** Packets and bytes per action. */
+  readonly actions: Record<string, { packets: number; bytes: number }>;
+  /** Packets redirected to each output port (see redirectPorts). */
+  readonly ports: Record<string, number>;
+  /**
+   * The kept packets, {@link KEPT_FIELDS} numbers each: index, retval,
+   * {@link ResultFlag} bits, bytes in {@link data}, sec, nsec, capture
+   * interface, bytes the capture cut off.
+   */
+  readonly kept: Float64Array;
+  /** The kept packets' bytes, one after another. */
   readonly data: Uint8Array;
-  /** For each packet flagged refused or redirect, in order: why it was refused, where it went. */
+  /** For each kept packet flagged refused or redirect, in order: why it was refused, where it went. */
   readonly extras: { refused?: string; redirect?: RedirectTarget | null }[];
   /** The batch's buffer, handed back for the next batch (allocating a fresh one per batch costs more than the packets). */
   readonly batch: ArrayBuffer;
@@ -96,7 +115,7 @@ export interface WorkerErrorMessage {
 /** What workers send. */
 export type WorkerMessage = { readonly type: 'ready' } | ResultBatchMessage | WorkerErrorMessage;
 
-/** What {@link runCaptureOnWorkers} tells `onPacket` about a packet besides its outcome. */
+/** What {@link runCaptureOnWorkers} tells `onPacket` about a kept packet besides its outcome. */
 export interface WorkerPacketInfo {
   /** Index in the capture. */
   readonly index: number;
@@ -104,10 +123,8 @@ export interface WorkerPacketInfo {
   readonly nsec: number;
   /** The capture interface it arrived on (ifindex - 1). */
   readonly iface: number;
-  /** Length on the wire, as captured. */
-  readonly origLen: number;
-  /** Bytes captured (before link-layer conversion). */
-  readonly capturedLength: number;
+  /** Bytes of the packet the capture did not keep (length on the wire - bytes captured). */
+  readonly cutOff: number;
 }
 
 /** Options of {@link runCaptureOnWorkers}. */
@@ -122,14 +139,24 @@ export interface CaptureOnWorkersOptions {
   readonly workers: number;
   /** The capture file to read. */
   readonly capture: string;
-  /** Whether `onPacket` needs the bytes of packets that pass; otherwise their `data` is empty. */
+  /** Keep the packets that pass (XDP_PASS, ...: what `-w` writes). */
   readonly keepPassing?: boolean;
-  /** Actions whose packets `onPacket` needs the bytes of. */
+  /** Keep the packets of these actions (`--write-action`). */
   readonly keepActions?: readonly string[];
-  /** Hears every packet's outcome, in capture order (`data` valid during the call only). */
+  /** Hears every kept packet's outcome, in capture order (`data` valid during the call only). */
   readonly onPacket?: (outcome: PacketOutcome, packet: WorkerPacketInfo, reader: CaptureReader) => void;
   /** Hears of reading: bytes read, file size, packets done. */
   readonly progress?: (bytesRead: number, fileSize: number, packets: number) => void;
+}
+
+/** What {@link runCaptureOnWorkers} returns. */
+export interface WorkersResult {
+  /** Packets and bytes per action, as {@link PacketStream}'s summary. */
+  readonly summary: StreamSummary;
+  /** Packets redirected to each output port (`if3`, `cpu1`, `xsk0`). */
+  readonly ports: Record<string, number>;
+  /** The capture's reader (format, interfaces). */
+  readonly reader: CaptureReader;
 }
 
 /** The Ethernet frame a packet hook is given, or an error naming the packet. */
@@ -171,59 +198,6 @@ function stop(worker: Worker, failed: boolean): Promise<void> {
   });
 }
 
-/** The packets dealt out and not yet handed to `onPacket`, in capture order (a growable ring). */
-class Pending {
-  private cap = 1024;
-  private head = 0;
-  size = 0;
-  worker = new Uint16Array(this.cap);
-  sec = new Float64Array(this.cap);
-  nsec = new Uint32Array(this.cap);
-  iface = new Uint32Array(this.cap);
-  origLen = new Uint32Array(this.cap);
-  capLen = new Uint32Array(this.cap);
-  frameLen = new Uint32Array(this.cap);
-
-  push(worker: number, p: CapturedPacket, frameLen: number): void {
-    if (this.size === this.cap) this.grow();
-    const i = (this.head + this.size) % this.cap;
-    this.worker[i] = worker;
-    this.sec[i] = p.sec;
-    this.nsec[i] = p.nsec;
-    this.iface[i] = p.iface;
-    this.origLen[i] = p.origLen;
-    this.capLen[i] = p.data.length;
-    this.frameLen[i] = frameLen;
-    this.size++;
-  }
-
-  /** Slot of the oldest packet. */
-  get first(): number {
-    return this.head;
-  }
-
-  shift(): void {
-    this.head = (this.head + 1) % this.cap;
-    this.size--;
-  }
-
-  private grow(): void {
-    const cap = this.cap * 2;
-    const order = (a: Uint16Array | Uint32Array | Float64Array, b: Uint16Array | Uint32Array | Float64Array): void => {
-      for (let k = 0; k < this.size; k++) b[k] = a[(this.head + k) % this.cap]!;
-    };
-    const w = new Uint16Array(cap); order(this.worker, w); this.worker = w;
-    const s = new Float64Array(cap); order(this.sec, s); this.sec = s;
-    const ns = new Uint32Array(cap); order(this.nsec, ns); this.nsec = ns;
-    const f = new Uint32Array(cap); order(this.iface, f); this.iface = f;
-    const o = new Uint32Array(cap); order(this.origLen, o); this.origLen = o;
-    const c = new Uint32Array(cap); order(this.capLen, c); this.capLen = c;
-    const l = new Uint32Array(cap); order(this.frameLen, l); this.frameLen = l;
-    this.head = 0;
-    this.cap = cap;
-  }
-}
-
 /** One worker as the dealing thread sees it. */
 interface Link {
   readonly worker: Worker;
@@ -236,13 +210,17 @@ interface Link {
   inFlight: number;
   /** Batch buffers the worker handed back, for reuse. */
   readonly spare: ArrayBuffer[];
-  /** Result batches not yet merged, oldest first, with how far the first is read. */
+  /** Index of the last packet dealt to it (-1: none). */
+  dealt: number;
+  /** Index of the last packet it is done with (-1: none). */
+  done: number;
+  /** Result batches with kept packets not yet handed over, oldest first, with how far the first is read. */
   readonly results: { msg: ResultBatchMessage; next: number; dataAt: number; extra: number }[];
   ready: boolean;
 }
 
-function newBatch(link: Pick<Link, 'buffer' | 'bytes' | 'view' | 'used' | 'count' | 'spare'>): void {
-  link.buffer = link.spare.pop() ?? new ArrayBuffer(BATCH_BYTES);
+function newBatch(link: Pick<Link, 'buffer' | 'bytes' | 'view' | 'used' | 'count' | 'spare'>, size = BATCH_BYTES): void {
+  link.buffer = (size === BATCH_BYTES ? link.spare.pop() : undefined) ?? new ArrayBuffer(size);
   link.bytes = new Uint8Array(link.buffer);
   link.view = new DataView(link.buffer);
   link.used = 0;
@@ -256,10 +234,9 @@ function newBatch(link: Pick<Link, 'buffer' | 'bytes' | 'view' | 'used' | 'count
  * and at least `workers` possible CPUs; its maps hold the result when the
  * promise resolves. A map the program uses that is not safe on several
  * threads (runtime/concurrency.ts) fails before any packet runs, naming
- * it. Returns the summary (as {@link PacketStream}'s) and the reader
- * (format, interfaces).
+ * it.
  */
-export async function runCaptureOnWorkers(collection: Collection, options: CaptureOnWorkersOptions): Promise<{ summary: StreamSummary; reader: CaptureReader }> {
+export async function runCaptureOnWorkers(collection: Collection, options: CaptureOnWorkersOptions): Promise<WorkersResult> {
   const n = options.workers;
   if (!Number.isInteger(n) || n < 1) throw new TsbpfError(`the number of workers must be a positive integer, not ${n}`);
   if (n > collection.machine.possibleCpus) throw new TsbpfError(`${n} workers need ${n} possible CPUs: the collection has ${collection.machine.possibleCpus} (load it with possibleCpus >= ${n})`);
@@ -273,9 +250,9 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
   if (programIndex < 0) throw new TsbpfError(`program '${options.program.spec.name}' is not a program of this collection`);
   const space = collection.machine.space.share();
   const summary: StreamSummary = { packets: 0, bytes: 0, actions: {}, elapsedMs: 0 };
+  const ports: Record<string, number> = {};
   const started = performance.now();
   const reader = new CaptureReader();
-  const pending = new Pending();
   const script = workerScript();
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
@@ -293,19 +270,32 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
   const names = new Map<number, string>();
   let index = 0;
   let closing = false;
+  const links: Link[] = [];
 
-  /** Hands every packet whose result is in to `onPacket`, in capture order. */
-  const merge = (): void => {
-    while (pending.size > 0) {
-      const slot = pending.first;
-      const link = links[pending.worker[slot]!]!;
-      const r = link.results[0];
-      if (r === undefined) return;
-      const k = r.next++;
-      const retval = r.msg.meta[3 * k]!;
-      const flags = r.msg.meta[3 * k + 1]!;
-      const len = r.msg.meta[3 * k + 2]!;
-      outcome.retval = retval >>> 0;
+  /**
+   * Hands kept packets to `onPacket` in capture order: the lowest index
+   * any worker holds goes once every other worker is done past it (or has
+   * nothing left), since a worker reports its packets in order.
+   */
+  const handOver = (): void => {
+    for (;;) {
+      let best: Link | undefined;
+      let bestIndex = Infinity;
+      for (const l of links) {
+        const r = l.results[0];
+        if (r !== undefined && r.msg.kept[r.next * KEPT_FIELDS]! < bestIndex) {
+          best = l;
+          bestIndex = r.msg.kept[r.next * KEPT_FIELDS]!;
+        }
+      }
+      if (best === undefined) return;
+      for (const l of links) if (l !== best && l.done < l.dealt && l.done < bestIndex) return;
+      const r = best.results[0]!;
+      const at = r.next * KEPT_FIELDS;
+      const kept = r.msg.kept;
+      const flags = kept[at + 2]!;
+      const len = kept[at + 3]!;
+      outcome.retval = kept[at + 1]!;
       outcome.refused = undefined;
       outcome.redirect = undefined;
       if (flags & (ResultFlag.refused | ResultFlag.redirect)) {
@@ -315,53 +305,53 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
       }
       if (outcome.refused !== undefined) {
         outcome.action = 'REFUSED';
-        outcome.retval = 0;
       } else {
         let name = names.get(outcome.retval);
         if (name === undefined) names.set(outcome.retval, (name = actionName(options.hook, outcome.retval)));
         outcome.action = name;
       }
-      outcome.data = flags & ResultFlag.data ? r.msg.data.subarray(r.dataAt, r.dataAt + len) : empty;
-      r.dataAt += flags & ResultFlag.data ? len : 0;
-      if (r.next === r.msg.meta.length / 3) link.results.shift();
-      const frameLen = pending.frameLen[slot]!;
-      summary.packets++;
-      summary.bytes += frameLen;
-      const a = (summary.actions[outcome.action] ??= { packets: 0, bytes: 0 });
-      a.packets++;
-      a.bytes += frameLen;
-      const info: WorkerPacketInfo = {
-        index: summary.packets - 1, sec: pending.sec[slot]!, nsec: pending.nsec[slot]!, iface: pending.iface[slot]!,
-        origLen: pending.origLen[slot]!, capturedLength: pending.capLen[slot]!,
-      };
-      pending.shift();
-      options.onPacket?.(outcome, info, reader);
+      outcome.data = r.msg.data.subarray(r.dataAt, r.dataAt + len);
+      r.dataAt += len;
+      if (++r.next === kept.length / KEPT_FIELDS) best.results.shift();
+      options.onPacket?.(outcome, { index: bestIndex, sec: kept[at + 4]!, nsec: kept[at + 5]!, iface: kept[at + 6]!, cutOff: kept[at + 7]! }, reader);
     }
   };
 
-  const links: Link[] = [];
+  const received = (link: Link, msg: ResultBatchMessage): void => {
+    link.inFlight--;
+    link.done = msg.last;
+    if (msg.batch.byteLength === BATCH_BYTES) link.spare.push(msg.batch);
+    for (const [action, c] of Object.entries(msg.actions)) {
+      const a = (summary.actions[action] ??= { packets: 0, bytes: 0 });
+      a.packets += c.packets;
+      a.bytes += c.bytes;
+      summary.packets += c.packets;
+      summary.bytes += c.bytes;
+    }
+    for (const [port, c] of Object.entries(msg.ports)) ports[port] = (ports[port] ?? 0) + c;
+    if (msg.kept.length) link.results.push({ msg, next: 0, dataAt: 0, extra: 0 });
+    handOver();
+  };
+
   for (let cpu = 0; cpu < n; cpu++) {
     const init: PacketWorkerInit = {
       load: options.load, space, program: programIndex, hook: options.hook, engine: options.engine, cpu,
       keepPassing: options.keepPassing ?? false, keepActions: [...(options.keepActions ?? [])],
     };
     const worker = new Worker(script.script, { workerData: init, eval: script.eval });
-    const link: Link = { worker, buffer: new ArrayBuffer(0), bytes: empty, view: new DataView(new ArrayBuffer(0)), used: 0, count: 0, inFlight: 0, spare: [], results: [], ready: false };
+    const link: Link = {
+      worker, buffer: new ArrayBuffer(0), bytes: empty, view: new DataView(new ArrayBuffer(0)), used: 0, count: 0, inFlight: 0,
+      spare: [], dealt: -1, done: -1, results: [], ready: false,
+    };
     newBatch(link);
     worker.on('message', (msg: WorkerMessage) => {
-      if (msg.type === 'ready') {
-        link.ready = true;
-      } else if (msg.type === 'results') {
-        link.inFlight--;
-        if (msg.batch.byteLength === BATCH_BYTES) link.spare.push(msg.batch);
-        link.results.push({ msg, next: 0, dataAt: 0, extra: 0 });
-        try {
-          merge();
-        } catch (err) {
-          fail(err instanceof Error ? err : new Error(String(err)));
-        }
-      } else {
-        fail(msg.internal ? new Error(`worker ${cpu}: ${msg.reason}`) : new TsbpfError(msg.reason, msg.location ?? {}));
+      try {
+        if (msg.type === 'ready') link.ready = true;
+        else if (msg.type === 'results') received(link, msg);
+        else fail(msg.internal ? new Error(`worker ${cpu}: ${msg.reason}`) : new TsbpfError(msg.reason, msg.location ?? {}));
+      } catch (err) {
+        // what onPacket threw (a file that cannot be written)
+        fail(err instanceof Error ? err : new Error(String(err)));
       }
       notify();
     });
@@ -389,25 +379,26 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
 
   const deal = (p: CapturedPacket): void => {
     const frame = hookFrame(p, index, options.hook, options.capture);
-    const w = n === 1 ? 0 : flowHash(frame) % n;
-    const link = links[w]!;
-    const need = RECORD_HEADER + ((frame.length + 3) & ~3);
-    if (link.used + need > link.bytes.length) send(link);
-    if (need > link.bytes.length) {
+    const link = links[n === 1 ? 0 : flowHash(frame) % n]!;
+    const need = RECORD_HEADER + ((frame.length + 7) & ~7);
+    if (link.used + need > link.bytes.length) {
+      send(link);
       // a frame larger than a batch travels alone
-      link.buffer = new ArrayBuffer(need);
-      link.bytes = new Uint8Array(link.buffer);
-      link.view = new DataView(link.buffer);
+      if (need > BATCH_BYTES) newBatch(link, need);
     }
-    link.view.setUint32(link.used, index, true);
-    link.view.setUint32(link.used + 4, p.iface + 1, true); // the capture's interfaces are ifindex 1, 2, ...
-    link.view.setUint32(link.used + 8, frame.length, true);
-    link.bytes.set(frame, link.used + RECORD_HEADER);
+    const v = link.view;
+    const at = link.used;
+    v.setUint32(at, index, true);
+    v.setUint32(at + 4, p.iface + 1, true); // the capture's interfaces are ifindex 1, 2, ...
+    v.setUint32(at + 8, frame.length, true);
+    v.setUint32(at + 12, Math.max(0, p.origLen - p.data.length), true);
+    v.setUint32(at + 16, p.nsec, true);
+    v.setFloat64(at + 24, p.sec, true);
+    link.bytes.set(frame, at + RECORD_HEADER);
     link.used += need;
-    link.count++;
-    pending.push(w, p, frame.length);
+    link.dealt = index;
     index++;
-    if (link.count === BATCH_PACKETS) send(link);
+    if (++link.count === BATCH_PACKETS) send(link);
   };
 
   let fd: number | undefined;
@@ -421,7 +412,7 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
     }
     const size = options.progress ? fstatSync(fd).size : 0;
     const chunk = new Uint8Array(CHUNK);
-    let done = 0;
+    let read = 0;
     for (;;) {
       let got: number;
       try {
@@ -431,8 +422,10 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
       }
       if (got === 0) break;
       reader.feed(chunk.subarray(0, got), deal);
-      done += got;
-      options.progress?.(done, size, summary.packets);
+      read += got;
+      // Partly filled batches go too: a worker with few packets must not hold back the others' kept packets for long.
+      for (const link of links) send(link);
+      options.progress?.(read, size, summary.packets);
       // the reader runs ahead of the slowest worker by a few batches, no more
       while (links.some((l) => l.inFlight >= MAX_IN_FLIGHT)) await nextEvent();
     }
@@ -442,14 +435,14 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
       fileError(err, options.capture);
     }
     for (const link of links) send(link);
-    while (pending.size > 0) await nextEvent();
+    while (links.some((l) => l.inFlight > 0)) await nextEvent();
     if (failure) throw failure;
   } finally {
     if (fd !== undefined) closeSync(fd);
-    // Results are merged only after the worker posted them, so every map change they made is visible here.
+    // Every result was received after the worker posted it, so every map change they made is visible here.
     closing = true;
     await Promise.all(links.map((l) => stop(l.worker, failure !== undefined)));
   }
   summary.elapsedMs = performance.now() - started;
-  return { summary, reader };
+  return { summary, ports, reader };
 }

@@ -132,26 +132,21 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
       };
       const ports = new Map<string, number>();
       const started = performance.now();
-      let done = 0;
       // a progress bar for long captures, on a terminal only (never in pipes or CI logs)
       const bar = process.stderr.isTTY ? new SingleBar({ format: '{bar} {percentage}% | {value}/{total} MiB | {packets} packets', hideCursor: true, stream: process.stderr }) : undefined;
       let lastBar = 0;
-      const progress = bar ? (read: number, size: number): void => {
+      const progress = bar ? (read: number, size: number, packets: number): void => {
         const now = performance.now();
         if (now - started < 1000 || now - lastBar < 200) return; // short captures show no bar
         if (lastBar === 0) bar.start(Math.max(1, Math.round(size / 2 ** 20)), 0, { packets: 0 });
         lastBar = now;
-        bar.update(Math.round(read / 2 ** 20), { packets: done });
+        bar.update(Math.round(read / 2 ** 20), { packets });
       } : undefined;
-      /** Counts a packet's output ports and writes it where its action goes. */
-      const handle = (outcome: PacketOutcome, p: Pick<WorkerPacketInfo, 'sec' | 'nsec' | 'iface' | 'origLen' | 'capturedLength'>, r: CaptureReader): void => {
-        done++;
-        if (outcome.redirect !== undefined) {
-          for (const port of redirectPorts(outcome.redirect)) ports.set(port, (ports.get(port) ?? 0) + 1);
-        }
+      /** Writes a packet where its action goes. */
+      const handle = (outcome: PacketOutcome, p: Pick<WorkerPacketInfo, 'sec' | 'nsec' | 'iface' | 'cutOff'>, r: CaptureReader): void => {
         const path = outcome.refused === undefined && passes(hook, outcome.retval) ? flags.write : targets.get(outcome.action);
         if (path === undefined) return;
-        const written = { data: outcome.data, sec: p.sec, nsec: p.nsec, iface: p.iface, origLen: outcome.data.length + Math.max(0, p.origLen - p.capturedLength) };
+        const written = { data: outcome.data, sec: p.sec, nsec: p.nsec, iface: p.iface, origLen: outcome.data.length + p.cutOff };
         if (outcome.redirect === undefined) {
           open(path, r.format ?? 'pcap', r.interfaces).write(written);
         } else {
@@ -167,15 +162,20 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
           reader = forEachCapturedPacket(flags.read, (p: CapturedPacket, index, r) => {
             // the capture's interfaces are the devices packets arrive on: ifindex 1, 2, ... in file order
             const outcome = stream.step(hookFrame(p, index, hook, flags.read), index, p.iface + 1);
-            handle(outcome, { sec: p.sec, nsec: p.nsec, iface: p.iface, origLen: p.origLen, capturedLength: p.data.length }, r);
-          }, progress);
+            if (outcome.redirect !== undefined) {
+              for (const port of redirectPorts(outcome.redirect)) ports.set(port, (ports.get(port) ?? 0) + 1);
+            }
+            handle(outcome, { sec: p.sec, nsec: p.nsec, iface: p.iface, cutOff: Math.max(0, p.origLen - p.data.length) }, r);
+          }, progress ? (read, size) => progress(read, size, stream.summary.packets) : undefined);
           summary = stream.summary;
         } else {
-          ({ reader, summary } = await runCaptureOnWorkers(collection, {
+          let counted: Record<string, number>;
+          ({ reader, summary, ports: counted } = await runCaptureOnWorkers(collection, {
             load, program: prog, hook, engine: flags.engine, workers, capture: flags.read,
             keepPassing: flags.write !== undefined, keepActions: [...targets.keys()],
             onPacket: handle, ...(progress ? { progress } : {}),
           }));
+          for (const [port, n] of Object.entries(counted)) ports.set(port, n);
         }
       } finally {
         for (const f of files.values()) f.close();
