@@ -45,9 +45,8 @@ function run(s: PacketStream, batch: PacketBatchMessage): void {
   const view = new DataView(batch.buffer);
   const bytes = new Uint8Array(batch.buffer);
   const extras: ResultBatchMessage['extras'] = [];
-  const ports: Record<string, number> = {};
-  // The stream counts per action: what it counted in this batch is the difference.
-  const before = new Map(Object.entries(s.summary.actions).map(([a, c]) => [a, { packets: c.packets, bytes: c.bytes }]));
+  const ports: ResultBatchMessage['ports'] = {};
+  const actions: ResultBatchMessage['actions'] = {};
   let at = 0;
   let used = 0;
   let nKept = 0;
@@ -58,7 +57,10 @@ function run(s: PacketStream, batch: PacketBatchMessage): void {
     const frame = bytes.subarray(at + RECORD_HEADER, at + RECORD_HEADER + len);
     const o = s.step(frame, index, view.getUint32(at + 4, true));
     last = index;
-    if (o.redirect !== undefined) for (const p of redirectPorts(o.redirect)) ports[p] = (ports[p] ?? 0) + 1;
+    const a = (actions[o.action] ??= { packets: 0, bytes: 0, first: index });
+    a.packets++;
+    a.bytes += len;
+    if (o.redirect !== undefined) for (const p of redirectPorts(o.redirect)) (ports[p] ??= { packets: 0, first: index }).packets++;
     // what the caller writes: the packets that pass (-w) and those of the actions it names
     if (o.refused === undefined && passes(init.hook, o.retval) ? init.keepPassing : keepActions.has(o.action)) {
       if (used + o.data.length > out.length) {
@@ -90,11 +92,6 @@ function run(s: PacketStream, batch: PacketBatchMessage): void {
       nKept++;
     }
     at += RECORD_HEADER + ((len + 7) & ~7);
-  }
-  const actions: ResultBatchMessage['actions'] = {};
-  for (const [a, c] of Object.entries(s.summary.actions)) {
-    const b = before.get(a);
-    if (b === undefined || c.packets !== b.packets) actions[a] = { packets: c.packets - (b?.packets ?? 0), bytes: c.bytes - (b?.bytes ?? 0) };
   }
   const data = out.slice(0, used);
   const keptOut = kept.slice(0, nKept * KEPT_FIELDS);

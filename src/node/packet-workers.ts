@@ -85,10 +85,10 @@ export interface ResultBatchMessage {
   readonly type: 'results';
   /** Index of the batch's last packet: the worker is done with every packet of its own up to it. */
   readonly last: number;
-  /** Packets and bytes per action. */
-  readonly actions: Record<string, { packets: number; bytes: number }>;
-  /** Packets redirected to each output port (see redirectPorts). */
-  readonly ports: Record<string, number>;
+  /** Packets and bytes per action, and the index of the batch's first packet of that action. */
+  readonly actions: Record<string, { packets: number; bytes: number; first: number }>;
+  /** Packets redirected to each output port (see redirectPorts), and the index of the first. */
+  readonly ports: Record<string, { packets: number; first: number }>;
   /**
    * The kept packets, {@link KEPT_FIELDS} numbers each: index, retval,
    * {@link ResultFlag} bits, bytes in {@link data}, sec, nsec, capture
@@ -251,6 +251,9 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
   const space = collection.machine.space.share();
   const summary: StreamSummary = { packets: 0, bytes: 0, actions: {}, elapsedMs: 0 };
   const ports: Record<string, number> = {};
+  // Where each action and port first appeared: the result lists them in that order, as one thread does.
+  const firstAction = new Map<string, number>();
+  const firstPort = new Map<string, number>();
   const started = performance.now();
   const reader = new CaptureReader();
   const script = workerScript();
@@ -327,8 +330,12 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
       a.bytes += c.bytes;
       summary.packets += c.packets;
       summary.bytes += c.bytes;
+      firstAction.set(action, Math.min(firstAction.get(action) ?? Infinity, c.first));
     }
-    for (const [port, c] of Object.entries(msg.ports)) ports[port] = (ports[port] ?? 0) + c;
+    for (const [port, c] of Object.entries(msg.ports)) {
+      ports[port] = (ports[port] ?? 0) + c.packets;
+      firstPort.set(port, Math.min(firstPort.get(port) ?? Infinity, c.first));
+    }
     if (msg.kept.length) link.results.push({ msg, next: 0, dataAt: 0, extra: 0 });
     handOver();
   };
@@ -444,5 +451,7 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
     await Promise.all(links.map((l) => stop(l.worker, failure !== undefined)));
   }
   summary.elapsedMs = performance.now() - started;
-  return { summary, ports, reader };
+  const byFirst = (first: Map<string, number>) => (a: [string, unknown], b: [string, unknown]): number => first.get(a[0])! - first.get(b[0])!;
+  summary.actions = Object.fromEntries(Object.entries(summary.actions).sort(byFirst(firstAction)));
+  return { summary, ports: Object.fromEntries(Object.entries(ports).sort(byFirst(firstPort))), reader };
 }
