@@ -179,6 +179,26 @@ describe('--workers', () => {
     }, 180_000);
   }
 
+  it('counts redirects per port and writes one file per port, as one thread does', () => {
+    const files = [1, 2].map((workers) => {
+      const out = join(dir, `redirect-w${workers}.pcap`);
+      const j = run('xdp', FLOW_COUNT, TRAFFIC, workers, '--write-action', `XDP_REDIRECT=${out}`);
+      // flow_count sends UDP to port 53 to ifindex 1
+      expect(j.actions).toEqual({ XDP_PASS: 100, XDP_REDIRECT: 8 });
+      expect(j.ports).toEqual({ if1: 8 });
+      return readFileSync(join(dir, `redirect-w${workers}.if1.pcap`)).toString('hex');
+    });
+    expect(files[1]).toBe(files[0]);
+  });
+
+  it('the interpreter\'s atomics and hash inserts lose nothing on 2 workers either', () => {
+    const j = run('xdp', FLOW_COUNT, flows, 2, '--engine', 'interp');
+    expect(normalise(j.maps.totals!)['00000000']).toBe((6000).toString(16));
+    for (const name of ['flows', 'lru_flows', 'protos']) {
+      expect(Object.values(normalise(j.maps[name]!)).reduce((n, v) => n + parseInt(v, 16), 0), name).toBe(6000);
+    }
+  });
+
   it('refuses bad worker counts as usage errors', () => {
     for (const bad of ['0', '-1', '1.5', 'two']) {
       const r = tsbpf('xdp', ex('proto_count.o'), '-r', TRAFFIC, '--workers', bad);
