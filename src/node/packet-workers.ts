@@ -408,6 +408,13 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
     if (++link.count === BATCH_PACKETS) send(link);
   };
 
+  /** Sends what is dealt and waits until every worker is done with it. */
+  const finish = async (): Promise<void> => {
+    for (const link of links) send(link);
+    while (links.some((l) => l.inFlight > 0)) await nextEvent();
+    if (failure) throw failure;
+  };
+
   let fd: number | undefined;
   try {
     // every worker loaded, verified and attached before the first packet goes out
@@ -428,7 +435,13 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
         fileError(err, options.capture);
       }
       if (got === 0) break;
-      reader.feed(chunk.subarray(0, got), deal);
+      try {
+        reader.feed(chunk.subarray(0, got), deal);
+      } catch (err) {
+        // Damage in the capture (or a packet no hook takes): as on one thread, every packet before it runs first.
+        await finish();
+        throw err;
+      }
       read += got;
       // Partly filled batches go too: a worker with few packets must not hold back the others' kept packets for long.
       for (const link of links) send(link);
@@ -439,11 +452,10 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
     try {
       reader.end();
     } catch (err) {
+      await finish();
       fileError(err, options.capture);
     }
-    for (const link of links) send(link);
-    while (links.some((l) => l.inFlight > 0)) await nextEvent();
-    if (failure) throw failure;
+    await finish();
   } finally {
     if (fd !== undefined) closeSync(fd);
     // Every result was received after the worker posted it, so every map change they made is visible here.

@@ -199,6 +199,21 @@ describe('--workers', () => {
     }
   });
 
+  it('a truncated capture: every packet before the damage runs and is written, then the file, offset and packet are named', () => {
+    const cut = join(dir, 'cut.pcap');
+    const bytes = readFileSync(flows);
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 10));
+    const outputs = [1, 2].map((workers) => {
+      const out = join(dir, `cut-w${workers}.pcap`);
+      const r = tsbpf('xdp', ex('proto_count.o'), '-r', cut, '-w', out, '--workers', String(workers));
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/: truncated packet record \(\d+ bytes left\) at byte \d+ \(packet 5999\)$/m);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      return createHash('sha256').update(readFileSync(out)).digest('hex');
+    });
+    expect(outputs[1]).toBe(outputs[0]);
+  });
+
   it('refuses bad worker counts as usage errors', () => {
     for (const bad of ['0', '-1', '1.5', 'two']) {
       const r = tsbpf('xdp', ex('proto_count.o'), '-r', TRAFFIC, '--workers', bad);
