@@ -144,7 +144,7 @@ describe('--workers', () => {
       expect(seen.map(([cpu]) => cpu).sort()).toEqual([...Array(workers).keys()]);
       expect(seen.reduce((n, [, c]) => n + c, 0)).toBe(6000);
       // hash inserts (per flow: one worker each; per protocol: every worker inserts the same keys) and LRU updates lose nothing
-      for (const name of ['flows', 'lru_flows', 'protos']) {
+      for (const name of ['flows', 'lru_flows', 'protos', 'sizes']) {
         const m = normalise(j.maps[name]!);
         expect(Object.values(m).reduce((n, v) => n + parseInt(v, 16), 0), name).toBe(6000);
         expect(m, name).toEqual(normalise(single.maps[name]!));
@@ -194,7 +194,7 @@ describe('--workers', () => {
   it('the interpreter\'s atomics and hash inserts lose nothing on 2 workers either', () => {
     const j = run('xdp', FLOW_COUNT, flows, 2, '--engine', 'interp');
     expect(normalise(j.maps.totals!)['00000000']).toBe((6000).toString(16));
-    for (const name of ['flows', 'lru_flows', 'protos']) {
+    for (const name of ['flows', 'lru_flows', 'protos', 'sizes']) {
       expect(Object.values(normalise(j.maps[name]!)).reduce((n, v) => n + parseInt(v, 16), 0), name).toBe(6000);
     }
   });

@@ -7,7 +7,7 @@
  * - buckets: `n_buckets` = max_entries rounded up to a power of two, one
  *   u32 each: the address of the first entry of the chain, 0 when empty;
  * - entries, from an {@link EntryPool}, in internal pages: a 24-byte header
- *   `{ u32 next; u32 hash; u32 lru_prev; u32 lru_next; u32 value; u32 pad }`
+ *   `{ u32 next; u32 hash; u32 lru_prev; u32 lru_next; u32 value; u32 free_next }`
  *   and the key padded to 8 bytes;
  * - values, parallel to the entries in pages of the map's value class
  *   (read-write, read-only for BPF_F_RDONLY_PROG, write-only for
@@ -35,7 +35,7 @@ import type { BatchResult, MapEntry, MapSpec } from './types.js';
 export const HASH_ENTRY_HEADER = 24;
 
 /** Offsets inside a hash entry (`value`: the address of its value). */
-export const HashEntry = { next: 0, hash: 4, lruPrev: 8, lruNext: 12, value: 16, key: 24 } as const;
+export const HashEntry = { next: 0, hash: 4, lruPrev: 8, lruNext: 12, value: 16, freeNext: 20, key: 24 } as const;
 
 /** Flags hash maps accept (`HTAB_CREATE_FLAG_MASK`). */
 const HTAB_CREATE_FLAG_MASK = MapFlags.NO_PREALLOC | MapFlags.NO_COMMON_LRU | MapFlags.NUMA_NODE | ACCESS_MASK | MapFlags.ZERO_SEED;
@@ -101,7 +101,7 @@ export class HashMap extends BpfMap {
     const prealloc = (this.flags & MapFlags.NO_PREALLOC) === 0;
     this.pool = new EntryPool(this.machine.space, (suffix, size) => this.allocate(suffix, 'internal', size, { readable: false, writable: false }),
       this.entrySize, max, this.descriptor.start + MapDescriptor.state0, prealloc,
-      { allocate: (suffix, size) => this.allocate(suffix, 'map', size, access), stride: this.valueStride, slot: HashEntry.value });
+      { allocate: (suffix, size) => this.allocate(suffix, 'map', size, access), stride: this.valueStride, slot: HashEntry.value }, HashEntry.freeNext);
   }
 
   /** Number of elements. */
@@ -241,9 +241,15 @@ export class HashMap extends BpfMap {
     return this.pool.alloc();
   }
 
-  /** Whether an update of an existing element moves it to the head of its bucket (Linux replaces the element there; per-CPU maps update in place). */
+  /**
+   * Whether an update of an existing element moves it to the head of its
+   * bucket (Linux replaces the element there; per-CPU maps update in
+   * place). Not when threads share the memory: Linux links the new element
+   * before it unlinks the old one, so a concurrent lookup always finds the
+   * key, while moving one entry leaves a moment without it.
+   */
   protected get updateMovesToHead(): boolean {
-    return !this.percpu;
+    return !this.percpu && !this.machine.space.concurrent;
   }
 
   // ---- the operations, shared by user space and programs --------------------
