@@ -28,6 +28,12 @@ function report(err: unknown): void {
 let stream: PacketStream | undefined;
 try {
   const { collection } = loadObjectFiles(init.load, init.space);
+  // The replay must have put every map where the calling thread has it, or the two would work on different bytes.
+  const moved = collection.maps.findIndex((m, i) => m.address !== init.mapAddresses[i]);
+  if (moved >= 0 || collection.maps.length !== init.mapAddresses.length) {
+    const name = moved >= 0 ? `map '${collection.object.maps[moved]!.name}' is at 0x${collection.maps[moved]!.address.toString(16)}, not 0x${init.mapAddresses[moved]!.toString(16)}` : 'the number of maps differs';
+    throw new TsbpfError(`worker ${init.cpu} laid the object out differently from the calling thread (${name}): was it loaded from the same files with the same options?`);
+  }
   const program = collection.programs[init.program]!;
   stream = new PacketStream(collection, program, init.hook, engineByName(init.engine), { cpu: init.cpu });
   // The checks (verdict, compilation) now, not at the first packet: a failure stops the run before any packet.

@@ -65,6 +65,15 @@ describe('runCaptureOnWorkers', () => {
     await expect(run).rejects.toThrow(/no-such-engine/);
   });
 
+  it('a worker that lays the object out differently (other load options) stops the run before any packet', async () => {
+    const { collection } = loadObjectFiles({ files: [FLOW_COUNT], possibleCpus: 2, shared: true });
+    // per-CPU maps with 4 slots each: everything after the first one moves
+    const load = { files: [FLOW_COUNT], possibleCpus: 4, shared: true };
+    const run = runCaptureOnWorkers(collection, { load, program: collection.program(), hook: 'xdp', engine: 'jit', workers: 2, capture: TRAFFIC });
+    await expect(run).rejects.toThrow(/laid the object out differently|layout/);
+    expect(u64(collection.map('totals').lookup(u32(0)))).toBe(0);
+  });
+
   it('refuses a program whose maps workers cannot share, naming the map', async () => {
     const load = { files: [FIREWALL], possibleCpus: 2, shared: true };
     const { collection } = loadObjectFiles(load);

@@ -66,6 +66,8 @@ export interface PacketWorkerInit {
   readonly keepPassing: boolean;
   /** Actions whose packets are kept (`--write-action`). */
   readonly keepActions: readonly string[];
+  /** The address of every map in the calling thread: the worker's must be the same. */
+  readonly mapAddresses: readonly number[];
 }
 
 /** A batch of packets (main → worker): `count` records ({@link RECORD_HEADER}). */
@@ -344,6 +346,7 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
     const init: PacketWorkerInit = {
       load: options.load, space, program: programIndex, hook: options.hook, engine: options.engine, cpu,
       keepPassing: options.keepPassing ?? false, keepActions: [...(options.keepActions ?? [])],
+      mapAddresses: collection.maps.map((m) => m.address),
     };
     const worker = new Worker(script.script, { workerData: init, eval: script.eval });
     const link: Link = {

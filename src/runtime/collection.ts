@@ -172,7 +172,7 @@ export class Collection {
   static load(object: ObjectSpec, options: LoadOptions = {}): Collection {
     const machine = new Machine({
       possibleCpus: options.possibleCpus ?? 1, ...(options.shared ? { shared: true } : {}),
-      ...(options.attach ? { attach: options.attach.memory, maximumPages: options.attach.maximumPages } : {}),
+      ...(options.attach ? { attach: options.attach.memory, attachLayout: options.attach.layout, maximumPages: options.attach.maximumPages } : {}),
     });
     const tracePipe = options.tracePipe ?? new TracePipe();
     const collection = new Collection(object, machine, new HookContexts(), tracePipe);
@@ -183,8 +183,10 @@ export class Collection {
     for (const spec of object.programs) collection.loadProgram(spec, { ...options, tracePipe });
     collection.initialiseMapValues();
     for (const [i, map] of collection.maps.entries()) if (object.maps[i]!.frozen && !(map instanceof PlaceholderMap)) map.freeze();
-    // The maps are in place: from here on this thread works on the shared bytes.
+    // The maps are in place: from here on this thread works on the shared bytes;
+    // or this is the original, whose layout at this point others attaching must reproduce.
     if (options.attach) machine.space.endReplay();
+    else machine.space.markLayout();
     return collection;
   }
 

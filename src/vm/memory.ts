@@ -78,6 +78,18 @@ export interface AddressSpaceOptions {
    * switches to the shared memory. `maximumPages` must be the original's.
    */
   attach?: WebAssembly.Memory;
+  /** With `attach`: the layout the replay must reproduce ({@link SharedSpace.layout}). */
+  attachLayout?: SpaceLayout;
+}
+
+/**
+ * A fingerprint of the allocations made so far: their number and a hash of
+ * every region's start and size in allocation order. Two spaces with the
+ * same layout put the same things at the same addresses.
+ */
+export interface SpaceLayout {
+  readonly allocations: number;
+  readonly hash: number;
 }
 
 /** Bytes of one WebAssembly page. */
@@ -132,6 +144,8 @@ interface Views {
 export interface SharedSpace {
   readonly memory: WebAssembly.Memory;
   readonly maximumPages: number;
+  /** The layout an attaching thread's replay must reproduce (what {@link AddressSpace.markLayout} recorded). */
+  readonly layout: SpaceLayout;
 }
 
 /** A class's current chunk: `[next, end)` is free. */
@@ -173,14 +187,21 @@ export class AddressSpace {
    */
   private readonly topWord: number = 0;
   private concurrentMode = false;
+  private layoutHash = 0;
+  /** What {@link markLayout} recorded. */
+  private marked: SpaceLayout | undefined;
+  /** The layout an attaching space must reproduce. */
+  private readonly expected: SpaceLayout | undefined;
 
   constructor(options: AddressSpaceOptions = {}) {
     this.shared = options.shared ?? options.attach !== undefined;
     this.maximumPages = Math.min(PAGE_TABLE_SIZE - 1, options.maximumPages ?? 16384);
     if (options.attach !== undefined) {
       const buffer: unknown = options.attach.buffer;
-      if (!(buffer instanceof SharedArrayBuffer)) throw new VmError('only a shared memory can be attached to');
+      // (a browser page that is not cross-origin isolated has no SharedArrayBuffer at all)
+      if (typeof SharedArrayBuffer === 'undefined' || !(buffer instanceof SharedArrayBuffer)) throw new VmError('only a shared memory can be attached to');
       this.memory = options.attach;
+      this.expected = options.attachLayout;
       // Writes during the replay must not reach the shared bytes (other threads' maps live there): a private copy takes them.
       this.replayCopy = new Uint8Array(buffer.byteLength);
       this.replayCopy.set(new Uint8Array(buffer));
@@ -223,7 +244,21 @@ export class AddressSpace {
       Atomics.store(this.i32, this.topWord >>> 2, this.top / WASM_PAGE);
       this.enterConcurrent();
     }
-    return { memory: this.memory, maximumPages: this.maximumPages };
+    return { memory: this.memory, maximumPages: this.maximumPages, layout: this.marked ?? this.layout };
+  }
+
+  /** The fingerprint of the allocations so far. */
+  get layout(): SpaceLayout {
+    return { allocations: this.allocations, hash: this.layoutHash };
+  }
+
+  /**
+   * Records the layout as it is now (a collection once loaded): what a
+   * thread attaching later must reproduce, whatever this thread allocates
+   * in between.
+   */
+  markLayout(): void {
+    this.marked = this.layout;
   }
 
   /**
@@ -236,8 +271,9 @@ export class AddressSpace {
     this.replayCopy = null;
     this.views = null;
     const sharedTop = Atomics.load(this.i32, this.topWord >>> 2) * WASM_PAGE;
-    if (sharedTop < this.top || sharedTop === 0) {
-      throw new VmError(`the attached memory's layout differs from this thread's (it ends at 0x${sharedTop.toString(16)}, the replay at 0x${this.top.toString(16)}): attach to a space built from the same object with the same options`);
+    const e = this.expected;
+    if (sharedTop < this.top || sharedTop === 0 || (e !== undefined && (e.allocations !== this.allocations || e.hash !== this.layoutHash))) {
+      throw new VmError(`the attached memory's layout differs from this thread's (${e ? `${e.allocations} regions there, ${this.allocations} here` : `it ends at 0x${sharedTop.toString(16)}, the replay at 0x${this.top.toString(16)}`}${e && e.allocations === this.allocations ? ', at other addresses' : ''}): attach to a space built from the same object with the same options`);
     }
     this.enterConcurrent();
   }
@@ -359,6 +395,7 @@ export class AddressSpace {
     const region: Region = { name, kind, start, size, readable, writable };
     this.insert(region);
     this.allocations++;
+    this.layoutHash = Math.imul(Math.imul(this.layoutHash ^ start, 0x9e3779b1) ^ size, 0x85ebca6b) >>> 0;
     // A replay keeps the original's bytes in its copy: what the original wrote there (a hash seed) can be read back.
     if (this.replayCopy === null) this.bytes.fill(0, start, start + size);
     return region;
