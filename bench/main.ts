@@ -304,6 +304,7 @@ function main(): void {
   ]);
   longSingleRun(aluKernelNsPerInsn);
   filterCaptures(captureStream());
+  workerStreams();
   benchVerifier(table);
   console.log('\nKernel times are BPF_PROG_TEST_RUN averages (repeat 20000) and include the test-run loop overhead per repetition.');
   console.log('Checked = bounds checks against the regions + instruction budget (unverified programs); unchecked = programs the verifier accepted (what `tsbpf prog run` uses for them), every access but r10-relative ones guarded by its page\'s rights.');
@@ -365,6 +366,45 @@ function captureStream(): string {
   }
   console.log(line);
   return file;
+}
+
+/**
+ * `tsbpf xdp --workers N` (the built command, the whole run: workers
+ * started, each loading, verifying and compiling, the capture read and
+ * dealt out by flow hash, results merged back in order) with 1 and 2
+ * workers, over a 1,000,000-packet capture of 4096 IPv4 flows (the
+ * example inputs with the source address varied): how much a second
+ * worker adds, with the reading thread in the loop.
+ */
+function workerStreams(): void {
+  const cli = here('../dist/cli/main.js');
+  const inputs = ['ipv4_tcp_syn.bin', 'ipv4_udp_dns.bin', 'ipv4_tcp_telnet.bin']
+    .map((f) => new Uint8Array(readFileSync(here(`../examples/inputs/${f}`))));
+  const count = 1_000_000;
+  const file = join(mkdtempSync(join(tmpdir(), 'tsbpf-bench-')), 'flows.pcap');
+  const w = new CaptureFile(file, { format: 'pcap', interfaces: [{ linkType: 1, snapLen: 65535 }] });
+  for (let i = 0; i < count; i++) {
+    const frame = inputs[i % inputs.length]!.slice();
+    new DataView(frame.buffer).setUint32(26, 0x0a000000 + (i % 4096)); // the IPv4 source: 4096 flows
+    w.write({ data: frame, sec: Math.floor(i / 1e6), nsec: (i % 1e6) * 1000 });
+  }
+  w.close();
+  const rows: string[][] = [['workers', 'packets/s', 'vs 1 worker']];
+  let one = 0;
+  for (const workers of [1, 2]) {
+    const r = spawnSync(process.execPath, [cli, 'xdp', here('../examples/proto_count.o'), '-r', file, '--json', '--workers', String(workers)], { encoding: 'utf8' });
+    if (r.status !== 0) {
+      console.log(`
+tsbpf xdp --workers ${workers} failed (is dist/ built? npm run build): ${r.stderr.trim()}`);
+      return;
+    }
+    const pps = (JSON.parse(r.stdout) as { pps: number }).pps;
+    if (workers === 1) one = pps;
+    rows.push([String(workers), `${(pps / 1e6).toFixed(2)} M`, `${(pps / one).toFixed(2)}x`]);
+  }
+  console.log(`
+tsbpf xdp proto_count.o over ${count.toLocaleString('en')} packets of 4096 flows, the whole command (${cpus().length} cores):`);
+  table(rows);
 }
 
 /**

@@ -6,7 +6,7 @@
  * execution object, and the JIT's WebAssembly output.
  */
 export { AddressSpace, GUARD_SIZE, WASM_PAGE } from './vm/memory.js';
-export type { AddressSpaceOptions, Region, RegionKind } from './vm/memory.js';
+export type { AddressSpaceOptions, Region, RegionKind, SharedSpace, SpaceLayout } from './vm/memory.js';
 export { Machine, Cpu, REGFILE_SIZE } from './vm/machine.js';
 export type { MachineOptions } from './vm/machine.js';
 export { HelperCall, HelperTable } from './vm/helper-call.js';
@@ -25,4 +25,6 @@ export { jitEngine, compileProgram, compileToWasm, programToWat, moduleToWat } f
 export type { BatchOptions, JitRunner, CompiledModule, CompileEnv, CompileStats, JitVariant, WasmOutputOptions } from './jit/index.js';
 export { objectMapProblems, mapProblemOf, withMapFailures, unbackedMapUse, mapsUsedBy } from './runtime/map-problems.js';
 export type { MapProblem } from './runtime/map-problems.js';
+export { concurrencyProblem, workerProblems } from './runtime/concurrency.js';
+export { flowHash } from './runtime/flow-hash.js';
 export { rawToBytes } from './conformance/data-format.js';

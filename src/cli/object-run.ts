@@ -9,11 +9,10 @@ import { attachTypeId, progTypeId } from '../hooks/program-types.js';
 import type { TestRunResult } from '../hooks/test-run.js';
 import { NetNamespace } from '../hooks/net.js';
 import { parseTunnelJson } from '../hooks/tunnel-helpers.js';
-import { hostInfo } from '../node/host.js';
-import { kernelBtfSource, kernelSymbolsSource, openObjects } from '../node/objects.js';
+import { loadObjectFiles } from '../node/objects.js';
+import type { ObjectFilesLoad } from '../node/objects.js';
 import { readFileBytes, readTextFile } from '../node/files.js';
-import { Collection } from '../runtime/collection.js';
-import type { LoadedProgram } from '../runtime/collection.js';
+import type { Collection, LoadedProgram } from '../runtime/collection.js';
 import { applyMapInit, parseMapInitJson, parseMapsJson } from '../runtime/map-io.js';
 import type { MapInitEntry } from '../runtime/map-io.js';
 import { UsageError, parseCount, parseRepeat, validAttachType, validChoice, validCount, validLogLevel, validNanoseconds, validProgType, validRepeat } from './options.js';
@@ -103,31 +102,28 @@ export function printLoaderLog(lines: readonly string[], flags: Pick<LoadFlags, 
   if (flags.debug) for (const l of lines) err(`libbpf: ${l}`);
 }
 
-/** Opens and loads the object files. */
-export function loadObject(files: readonly string[], flags: LoadFlags): Collection {
+/** The object-loading flags as {@link loadObjectFiles} takes them (what a worker thread is given too). */
+export function objectLoad(files: readonly string[], flags: LoadFlags, extra: { possibleCpus?: number; shared?: boolean } = {}): ObjectFilesLoad {
   if (files.length > 1 && !flags.link) {
     throw new UsageError(`${files.length} object files given: --link links them into one (like bpftool gen object)`);
   }
-  const cpus = flags.cpus !== undefined ? parseCount(flags.cpus, '--cpus') : 1;
+  const cpus = Math.max(flags.cpus !== undefined ? parseCount(flags.cpus, '--cpus') : 1, extra.possibleCpus ?? 1);
   const { progType, attachType } = typeOverrides(flags);
-  // As libbpf on the machine: CO-RE, ksyms and the verifier's kernel types from --btf, else the running kernel's BTF when there is one.
-  const kernelBtf = kernelBtfSource(flags.btf);
-  const symbols = kernelSymbolsSource(flags.btf);
-  const object = openObjects(files, {
-    btfData: kernelBtf, ...(flags.kconfig !== undefined ? { kconfig: flags.kconfig } : {}), possibleCpus: cpus, ksymTarget: kernelBtf,
-  });
   const level = parseLogLevel(flags.logLevel ?? '0');
-  const collection = Collection.load(object, {
-    possibleCpus: cpus,
-    host: hostInfo(),
-    verify: flags.verify ?? true,
-    verifierLogLevel: level === 2 ? 2 : 1,
-    kernelBtf,
-    ...(symbols ? { kernelSymbols: symbols } : {}),
-    ...(progType !== undefined ? { progType, forceProgType: true } : {}),
-    ...(attachType !== undefined ? { expectedAttachType: attachType } : {}),
-  });
-  printLoaderLog([...object.log, ...collection.log], flags);
+  return {
+    files, possibleCpus: cpus, verify: flags.verify ?? true, verifierLogLevel: level === 2 ? 2 : 1,
+    ...(flags.btf !== undefined ? { btf: flags.btf } : {}),
+    ...(flags.kconfig !== undefined ? { kconfig: flags.kconfig } : {}),
+    ...(progType !== undefined ? { progType } : {}),
+    ...(attachType !== undefined ? { attachType } : {}),
+    ...(extra.shared ? { shared: true } : {}),
+  };
+}
+
+/** Opens and loads the object files. */
+export function loadObject(files: readonly string[], flags: LoadFlags): Collection {
+  const { collection, log } = loadObjectFiles(objectLoad(files, flags));
+  printLoaderLog(log, flags);
   return collection;
 }
 

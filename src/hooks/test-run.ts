@@ -191,17 +191,18 @@ export class TestRunner {
    * a copy. For streams of packets (a capture), where per-run overhead is
    * what counts.
    */
-  packetRunner(program: PreparedProgram, typeId: number, engine: Engine, fixed: Pick<TestRunInput, 'checked' | 'safeAccesses' | 'budget'> = {}): PacketRunner {
+  packetRunner(program: PreparedProgram, typeId: number, engine: Engine, fixed: Pick<TestRunInput, 'checked' | 'safeAccesses' | 'budget' | 'cpu'> = {}): PacketRunner {
     const kind = contextKind(typeId);
     if (kind !== 'xdp' && kind !== 'skb-l2' && kind !== 'skb-l3') {
       throw new TsbpfError(`a ${progTypeName(typeId)} program does not run on packets (XDP, tc, socket filter and other __sk_buff programs do)`);
     }
+    const cpu = this.checkCpu(fixed.cpu ?? 0);
     const runner = this.loaded(engine, program);
     const checked = fixed.checked ?? true;
     const packet = kind === 'xdp' ? this.xdpContext() : this.skbContext(kind === 'skb-l2');
     const options: RunOptions = {
       args: [packet.ctx.start],
-      cpu: 0,
+      cpu,
       checked,
       ...(fixed.safeAccesses !== undefined ? { safeAccesses: fixed.safeAccesses } : {}),
       ...(fixed.budget !== undefined ? { budget: fixed.budget } : {}),
@@ -233,14 +234,19 @@ export class TestRunner {
     };
   }
 
-  /** Runs `program` (of kernel program type `typeId`) with `input` on `engine`. */
-  run(program: PreparedProgram, typeId: number, engine: Engine, input: TestRunInput = {}): TestRunResult {
-    const repeat = checkRepeat(input.repeat ?? 1);
-    const cpu = input.cpu ?? 0;
+  /** `cpu` when it is one of the machine's possible CPUs. */
+  private checkCpu(cpu: number): number {
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.machine.possibleCpus) {
       // Per-CPU maps have a slot per possible CPU, and the verifier bounds bpf_get_smp_processor_id() by them.
       throw new TsbpfError(`CPU ${cpu} is not one of the ${this.machine.possibleCpus} possible CPU${this.machine.possibleCpus === 1 ? '' : 's'} of this collection (load it with more)`);
     }
+    return cpu;
+  }
+
+  /** Runs `program` (of kernel program type `typeId`) with `input` on `engine`. */
+  run(program: PreparedProgram, typeId: number, engine: Engine, input: TestRunInput = {}): TestRunResult {
+    const repeat = checkRepeat(input.repeat ?? 1);
+    const cpu = this.checkCpu(input.cpu ?? 0);
     const kind = contextKind(typeId);
     let ctxAddr: number;
     let dataOut: () => Uint8Array;

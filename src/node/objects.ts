@@ -11,7 +11,10 @@ import { kernelVersion, parseKconfig } from '../loader/kconfig.js';
 import type { KconfigValue } from '../loader/kconfig.js';
 import { parseObject, readObjectParts } from '../loader/object.js';
 import type { ObjectSpec } from '../loader/spec.js';
+import { Collection } from '../runtime/collection.js';
+import type { SharedSpace } from '../vm/memory.js';
 import { readFileBytes } from './files.js';
+import { hostInfo } from './host.js';
 
 /** Options for opening objects. */
 export interface OpenObjectOptions {
@@ -183,4 +186,58 @@ export function kernelSymbolsSource(path?: string): ((name: string) => boolean) 
   }
   if (!existsSync(KALLSYMS)) return undefined;
   return (name) => readKallsyms()?.has(name) ?? false;
+}
+
+/**
+ * How to load object files into a collection: plain data, so a worker
+ * thread can be given the same and load the same ({@link loadObjectFiles}).
+ */
+export interface ObjectFilesLoad {
+  /** The object files (several are linked into one). */
+  readonly files: readonly string[];
+  /** Kernel BTF file (`--btf`); default: the running kernel's when present. */
+  readonly btf?: string;
+  /** Kernel configuration file for `.kconfig` externs (`--kconfig`). */
+  readonly kconfig?: string;
+  /** Per-CPU slots of per-CPU maps (default 1). */
+  readonly possibleCpus?: number;
+  /** Program type of every program, overriding the sections'. */
+  readonly progType?: number;
+  /** `expected_attach_type` of every program. */
+  readonly attachType?: number;
+  /** false: nothing is verified and every run is checked. */
+  readonly verify?: boolean;
+  /** Verifier log level of rejections (1 or 2). */
+  readonly verifierLogLevel?: 1 | 2;
+  /** Back the memory with a SharedArrayBuffer (worker threads). */
+  readonly shared?: boolean;
+}
+
+/**
+ * Opens and loads object files as libbpf on this machine would: CO-RE,
+ * ksyms and the verifier's kernel types from `btf`, else the running
+ * kernel's BTF when there is one; the current process as the current task.
+ * `attach` loads into another thread's shared memory (Collection's
+ * `attach`). Returns the collection and the loader's log.
+ */
+export function loadObjectFiles(load: ObjectFilesLoad, attach?: SharedSpace): { collection: Collection; log: string[] } {
+  const cpus = load.possibleCpus ?? 1;
+  const kernelBtf = kernelBtfSource(load.btf);
+  const symbols = kernelSymbolsSource(load.btf);
+  const object = openObjects(load.files, {
+    btfData: kernelBtf, ...(load.kconfig !== undefined ? { kconfig: load.kconfig } : {}), possibleCpus: cpus, ksymTarget: kernelBtf,
+  });
+  const collection = Collection.load(object, {
+    possibleCpus: cpus,
+    host: hostInfo(),
+    verify: load.verify ?? true,
+    verifierLogLevel: load.verifierLogLevel ?? 1,
+    kernelBtf,
+    ...(symbols ? { kernelSymbols: symbols } : {}),
+    ...(load.progType !== undefined ? { progType: load.progType, forceProgType: true } : {}),
+    ...(load.attachType !== undefined ? { expectedAttachType: load.attachType } : {}),
+    ...(load.shared || attach ? { shared: true } : {}),
+    ...(attach ? { attach } : {}),
+  });
+  return { collection, log: [...object.log, ...collection.log] };
 }

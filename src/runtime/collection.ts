@@ -22,6 +22,7 @@ import { interpreterEngine } from '../vm/engine.js';
 import type { VmHelperOptions } from '../vm/helpers/index.js';
 import { TracePipe } from '../vm/helpers/index.js';
 import { Machine } from '../vm/machine.js';
+import type { SharedSpace } from '../vm/memory.js';
 import { ArrayMap } from '../vm/maps/array.js';
 import { MapTimers } from '../vm/maps/timers.js';
 import { ProgArrayMap } from '../vm/maps/prog-array.js';
@@ -101,6 +102,15 @@ export interface LoadOptions extends VmHelperOptions {
   possibleCpus?: number;
   /** Back the memory with a SharedArrayBuffer (for worker threads). */
   shared?: boolean;
+  /**
+   * Load into the shared memory another thread loaded the same object into
+   * with the same options (what its `machine.space.share()` returned),
+   * without touching what that memory holds: the maps are laid out at the
+   * same addresses and keep their contents (AddressSpace's replay). A
+   * different object or options fail with an error; so does a map whose
+   * layout depends on something drawn at random (see the hash seed).
+   */
+  attach?: SharedSpace;
   /** Program type for programs whose section does not tell it (or to override it). */
   progType?: number;
   /** Override the type even when the section tells it. */
@@ -160,7 +170,10 @@ export class Collection {
    * `loadError` (its verdict) and one tsbpf cannot run a `runError`.
    */
   static load(object: ObjectSpec, options: LoadOptions = {}): Collection {
-    const machine = new Machine({ possibleCpus: options.possibleCpus ?? 1, ...(options.shared ? { shared: true } : {}) });
+    const machine = new Machine({
+      possibleCpus: options.possibleCpus ?? 1, ...(options.shared ? { shared: true } : {}),
+      ...(options.attach ? { attach: options.attach.memory, attachLayout: options.attach.layout, maximumPages: options.attach.maximumPages } : {}),
+    });
     const tracePipe = options.tracePipe ?? new TracePipe();
     const collection = new Collection(object, machine, new HookContexts(), tracePipe);
     collection.verifyAll = options.verify ?? true;
@@ -170,6 +183,10 @@ export class Collection {
     for (const spec of object.programs) collection.loadProgram(spec, { ...options, tracePipe });
     collection.initialiseMapValues();
     for (const [i, map] of collection.maps.entries()) if (object.maps[i]!.frozen && !(map instanceof PlaceholderMap)) map.freeze();
+    // The maps are in place: from here on this thread works on the shared bytes;
+    // or this is the original, whose layout at this point others attaching must reproduce.
+    if (options.attach) machine.space.endReplay();
+    else machine.space.markLayout();
     return collection;
   }
 
@@ -439,11 +456,12 @@ export class Collection {
   /**
    * A packet program (XDP, tc, socket filter) made ready for packet after
    * packet, with the checks of {@link runnerFor} made once: the fast path
-   * under {@link PacketStream}.
+   * under {@link PacketStream}. `cpu` is the CPU it runs on (per-CPU slots,
+   * `bpf_get_smp_processor_id`): a worker thread's index.
    */
-  packetRunnerFor(program: LoadedProgram, engine: Engine = interpreterEngine): PacketRunner {
+  packetRunnerFor(program: LoadedProgram, engine: Engine = interpreterEngine, cpu = 0): PacketRunner {
     const fixed = this.runSettings(program, {});
-    return this.runner.packetRunner(program.prepared, program.typeId, engine, fixed);
+    return this.runner.packetRunner(program.prepared, program.typeId, engine, { ...fixed, cpu });
   }
 
   /** What {@link runnerFor} fixes for every run: the verdicts it needs, checked or not, the context size. */

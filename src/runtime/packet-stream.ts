@@ -101,14 +101,28 @@ export class PacketStream {
 
   /**
    * `program` must be of a type `hook` runs (XDP for `xdp`, sched_cls or
-   * sched_act for `tc`, socket_filter for `socket`).
+   * sched_act for `tc`, socket_filter for `socket`); `options.cpu` is the
+   * CPU it runs on (default 0), below the collection's possible CPUs.
    */
-  constructor(readonly collection: Collection, readonly program: LoadedProgram, readonly hook: PacketHook, readonly engine: Engine) {
+  /** The CPU the program runs on (`bpf_get_smp_processor_id`, the per-CPU slot): a worker thread's index. */
+  readonly cpu: number;
+
+  constructor(readonly collection: Collection, readonly program: LoadedProgram, readonly hook: PacketHook, readonly engine: Engine, options: { cpu?: number } = {}) {
+    this.cpu = options.cpu ?? 0;
     if (!HOOK_TYPES[hook].includes(program.typeId)) {
       throw new TsbpfError(`program '${program.spec.name}' is ${PROG_TYPE_NAMES[program.typeId] ?? `type ${program.typeId}`}, not a ${HOOK_TYPES[hook].map((t) => PROG_TYPE_NAMES[t]).join(' or ')} program`,
         { section: program.spec.section });
     }
     this.redirectAction = hook === 'xdp' ? XdpAction.REDIRECT : hook === 'tc' ? TcAction.REDIRECT : -1;
+  }
+
+  /**
+   * Makes the checks of the first packet now (the verdict, the engine's
+   * compilation): their errors are thrown here rather than at the first
+   * packet.
+   */
+  prepare(): void {
+    this.runner ??= this.collection.packetRunnerFor(this.program, this.engine, this.cpu);
   }
 
   /** Runs the program on one Ethernet frame; `index` names the packet in errors. The outcome's data is the stream's own copy. */
@@ -154,7 +168,7 @@ export class PacketStream {
     o.redirect = undefined;
     let retval = 0;
     try {
-      this.runner ??= this.collection.packetRunnerFor(this.program, this.engine);
+      this.runner ??= this.collection.packetRunnerFor(this.program, this.engine, this.cpu);
       retval = this.runner.run(frame, ifindex);
       o.data = this.hook === 'socket' ? frame.subarray(0, Math.min(frame.length, retval >>> 0)) : this.runner.packet();
       if (retval === this.redirectAction) o.redirect = this.runner.redirect();

@@ -67,6 +67,29 @@ export interface AddressSpaceOptions {
   initialPages?: number;
   /** Largest size in pages (default 16384 = 1 GiB; at most 65535). */
   maximumPages?: number;
+  /**
+   * Attach to the shared memory of a space another thread built (see
+   * {@link AddressSpace.share}) instead of creating one. The new space
+   * starts in replay mode: allocations follow the same deterministic order
+   * as the original's (the same loader code run on the same object) and
+   * get the same addresses, but every write goes to a private copy of the
+   * memory, so the maps' contents are never re-initialised;
+   * {@link AddressSpace.endReplay} then checks the layout matched and
+   * switches to the shared memory. `maximumPages` must be the original's.
+   */
+  attach?: WebAssembly.Memory;
+  /** With `attach`: the layout the replay must reproduce ({@link SharedSpace.layout}). */
+  attachLayout?: SpaceLayout;
+}
+
+/**
+ * A fingerprint of the allocations made so far: their number and a hash of
+ * every region's start and size in allocation order. Two spaces with the
+ * same layout put the same things at the same addresses.
+ */
+export interface SpaceLayout {
+  readonly allocations: number;
+  readonly hash: number;
 }
 
 /** Bytes of one WebAssembly page. */
@@ -109,6 +132,22 @@ export function guardsBase(off: number, size: number): boolean {
   return off >= 0 && off + size <= PAGE_GAP;
 }
 
+/** The cached views of the memory. */
+interface Views {
+  buffer: ArrayBuffer | SharedArrayBuffer;
+  bytes: Uint8Array;
+  data: DataView;
+  i32: Int32Array;
+}
+
+/** What a thread needs to attach to a shared space ({@link AddressSpace.share}); both can be posted to a worker. */
+export interface SharedSpace {
+  readonly memory: WebAssembly.Memory;
+  readonly maximumPages: number;
+  /** The layout an attaching thread's replay must reproduce (what {@link AddressSpace.markLayout} recorded). */
+  readonly layout: SpaceLayout;
+}
+
 /** A class's current chunk: `[next, end)` is free. */
 interface Chunk {
   next: number;
@@ -139,15 +178,118 @@ export class AddressSpace {
   private readonly pageClasses = new Map<number, PageClass>();
   private sorted: Region[] = [];
   private allocations = 0;
-  private views: { buffer: ArrayBuffer | SharedArrayBuffer; bytes: Uint8Array; data: DataView } | null = null;
+  private views: Views | null = null;
+  /** Replay mode (an attaching space before {@link endReplay}): the private copy every view is on. */
+  private replayCopy: Uint8Array | null = null;
+  /**
+   * Shared spaces: the word that holds the top of the allocated pages once
+   * several threads allocate ({@link share}); 0 for private spaces.
+   */
+  private readonly topWord: number = 0;
+  private concurrentMode = false;
+  private layoutHash = 0;
+  /** What {@link markLayout} recorded. */
+  private marked: SpaceLayout | undefined;
+  /** The layout an attaching space must reproduce. */
+  private readonly expected: SpaceLayout | undefined;
 
   constructor(options: AddressSpaceOptions = {}) {
-    this.shared = options.shared ?? false;
+    this.shared = options.shared ?? options.attach !== undefined;
     this.maximumPages = Math.min(PAGE_TABLE_SIZE - 1, options.maximumPages ?? 16384);
-    const initial = Math.min(this.maximumPages, Math.max(3, options.initialPages ?? 4));
-    this.memory = new WebAssembly.Memory({ initial, maximum: this.maximumPages, shared: this.shared });
+    if (options.attach !== undefined) {
+      const buffer: unknown = options.attach.buffer;
+      // (a browser page that is not cross-origin isolated has no SharedArrayBuffer at all)
+      if (typeof SharedArrayBuffer === 'undefined' || !(buffer instanceof SharedArrayBuffer)) throw new VmError('only a shared memory can be attached to');
+      this.memory = options.attach;
+      this.expected = options.attachLayout;
+      // Writes during the replay must not reach the shared bytes (other threads' maps live there): a private copy takes them.
+      this.replayCopy = new Uint8Array(buffer.byteLength);
+      this.replayCopy.set(new Uint8Array(buffer));
+    } else {
+      const initial = Math.min(this.maximumPages, Math.max(3, options.initialPages ?? 4));
+      this.memory = new WebAssembly.Memory({ initial, maximum: this.maximumPages, shared: this.shared });
+    }
     this.pageClasses.set(0, 'internal');
     this.pageClasses.set(PAGE_TABLE / WASM_PAGE, 'internal');
+    // The first allocation, so an attaching space finds it at the same address.
+    if (this.shared) this.topWord = this.allocate('allocator', 'internal', 8, { readable: false, writable: false }).start;
+  }
+
+  /** Whether this space is replaying another thread's layout (attached, before {@link endReplay}). */
+  get replaying(): boolean {
+    return this.replayCopy !== null;
+  }
+
+  /**
+   * Whether several threads may use the memory now ({@link share} or
+   * {@link endReplay} was called): maps then take their locks.
+   */
+  get concurrent(): boolean {
+    return this.concurrentMode;
+  }
+
+  /**
+   * Readies a shared space for other threads: they attach with
+   * `{ attach: memory, maximumPages }` and replay the same allocations.
+   * From now on every thread (this one included) takes fresh pages for
+   * what it allocates, from a top kept in the memory, so no two threads
+   * ever hand out the same bytes: what a thread allocates after this (its
+   * stacks, contexts, compiled code's areas) is its own. Returns what an
+   * attaching thread needs.
+   */
+  share(): SharedSpace {
+    if (!this.shared) throw new VmError('the address space is not shared: load the collection with shared: true');
+    if (this.replayCopy !== null) throw new VmError('an address space that is still replaying cannot be shared');
+    if (!this.concurrentMode) {
+      Atomics.store(this.i32, this.topWord >>> 2, this.top / WASM_PAGE);
+      this.enterConcurrent();
+    }
+    return { memory: this.memory, maximumPages: this.maximumPages, layout: this.marked ?? this.layout };
+  }
+
+  /** The fingerprint of the allocations so far. */
+  get layout(): SpaceLayout {
+    return { allocations: this.allocations, hash: this.layoutHash };
+  }
+
+  /**
+   * Records the layout as it is now (a collection once loaded): what a
+   * thread attaching later must reproduce, whatever this thread allocates
+   * in between.
+   */
+  markLayout(): void {
+    this.marked = this.layout;
+  }
+
+  /**
+   * Ends the replay of an attaching space: checks that it allocated exactly
+   * what the original had when it was shared (else the layouts differ and
+   * nothing may run), then moves every view to the shared memory.
+   */
+  endReplay(): void {
+    if (this.replayCopy === null) return;
+    this.replayCopy = null;
+    this.views = null;
+    const sharedTop = Atomics.load(this.i32, this.topWord >>> 2) * WASM_PAGE;
+    const e = this.expected;
+    if (sharedTop < this.top || sharedTop === 0 || (e !== undefined && (e.allocations !== this.allocations || e.hash !== this.layoutHash))) {
+      throw new VmError(`the attached memory's layout differs from this thread's (${e ? `${e.allocations} regions there, ${this.allocations} here` : `it ends at 0x${sharedTop.toString(16)}, the replay at 0x${this.top.toString(16)}`}${e && e.allocations === this.allocations ? ', at other addresses' : ''}): attach to a space built from the same object with the same options`);
+    }
+    this.enterConcurrent();
+  }
+
+  private enterConcurrent(): void {
+    // Chunks left from before hold bytes every thread thinks it may hand out: drop them.
+    for (const chunk of Object.values(this.chunks)) {
+      chunk.next = 0;
+      chunk.end = 0;
+    }
+    this.concurrentMode = true;
+  }
+
+  /** An Int32Array over the whole memory, for `Atomics` (replaced when the memory grows). */
+  get i32(): Int32Array {
+    return (this.views ?? this.refresh()).i32;
   }
 
   /** Current size in bytes. */
@@ -176,9 +318,9 @@ export class AddressSpace {
    * through {@link allocate} refreshes them. Call this after another thread
    * grew a shared memory.
    */
-  refresh(): { buffer: ArrayBuffer | SharedArrayBuffer; bytes: Uint8Array; data: DataView } {
-    const buffer = this.memory.buffer;
-    this.views = { buffer, bytes: new Uint8Array(buffer), data: new DataView(buffer) };
+  refresh(): Views {
+    const buffer = this.replayCopy !== null ? this.replayCopy.buffer : this.memory.buffer;
+    this.views = { buffer, bytes: new Uint8Array(buffer), data: new DataView(buffer), i32: new Int32Array(buffer, 0, buffer.byteLength >>> 2) };
     return this.views;
   }
 
@@ -227,12 +369,20 @@ export class AddressSpace {
     let start = Math.ceil(chunk.next / align) * align;
     if (chunk.end === 0 || start + size > chunk.end) {
       // Fresh pages from the top, the first PAGE_GAP bytes left unused (see PAGE_GAP).
-      const run = this.top;
-      start = Math.ceil((run + PAGE_GAP) / align) * align;
-      const end = start + size;
-      const runEnd = Math.max(run + WASM_PAGE, Math.ceil(end / WASM_PAGE) * WASM_PAGE);
+      let run = this.top;
+      let runEnd = 0;
+      let end = 0;
+      for (;;) {
+        if (this.concurrentMode) run = Atomics.load(this.i32, this.topWord >>> 2) * WASM_PAGE;
+        start = Math.ceil((run + PAGE_GAP) / align) * align;
+        end = start + size;
+        runEnd = Math.max(run + WASM_PAGE, Math.ceil(end / WASM_PAGE) * WASM_PAGE);
+        if (runEnd + PAGE_GAP > this.maximumPages * WASM_PAGE) break; // ensure() says why
+        // Several threads: the run is ours only if no other thread moved the top meanwhile.
+        if (!this.concurrentMode || Atomics.compareExchange(this.i32, this.topWord >>> 2, run / WASM_PAGE, runEnd / WASM_PAGE) === run / WASM_PAGE) break;
+      }
       this.ensure(runEnd + PAGE_GAP, name);
-      this.top = runEnd;
+      this.top = Math.max(this.top, runEnd);
       this.claim(run, runEnd, cls);
       // Keep whichever chunk has more room left: the new run's tail or the old chunk.
       if (chunk.end === 0 || runEnd - end > chunk.end - chunk.next) {
@@ -245,7 +395,9 @@ export class AddressSpace {
     const region: Region = { name, kind, start, size, readable, writable };
     this.insert(region);
     this.allocations++;
-    this.bytes.fill(0, start, start + size);
+    this.layoutHash = Math.imul(Math.imul(this.layoutHash ^ start, 0x9e3779b1) ^ size, 0x85ebca6b) >>> 0;
+    // A replay keeps the original's bytes in its copy: what the original wrote there (a hash seed) can be read back.
+    if (this.replayCopy === null) this.bytes.fill(0, start, start + size);
     return region;
   }
 
@@ -275,14 +427,29 @@ export class AddressSpace {
   }
 
   private ensure(end: number, name: string): void {
+    if (this.replayCopy !== null) {
+      // The original grew the memory for the same allocations; needing more means the layouts differ.
+      if (end > this.replayCopy.length) throw new VmError(`${name} lies beyond the attached memory (0x${this.replayCopy.length.toString(16)} bytes): the layouts differ`);
+      return;
+    }
     const have = this.memory.buffer.byteLength;
-    if (end <= have) return;
-    const pages = Math.ceil((end - have) / WASM_PAGE);
-    const current = have / WASM_PAGE;
-    if (current + pages > this.maximumPages) {
+    // Another thread may have grown a shared memory: views shorter than what we hand out must be renewed.
+    if (end <= have) {
+      if (this.views !== null && this.views.bytes.length < end) this.refresh();
+      return;
+    }
+    if (Math.ceil(end / WASM_PAGE) > this.maximumPages) {
       throw new VmError(`out of memory: ${name} needs ${end - have} more bytes beyond the ${this.maximumPages * WASM_PAGE}-byte limit`);
     }
-    this.memory.grow(pages);
+    // Another thread may grow it between the size read and grow(): read again until it is large enough.
+    for (let now = have; now < end; now = this.memory.buffer.byteLength) {
+      try {
+        this.memory.grow(Math.ceil((end - now) / WASM_PAGE));
+      } catch {
+        // a concurrent grow took the last pages; what matters is whether ours fit
+        if (this.memory.buffer.byteLength < end) throw new VmError(`out of memory: ${name} does not fit in the ${this.maximumPages * WASM_PAGE}-byte limit`);
+      }
+    }
     this.refresh();
   }
 
@@ -319,5 +486,42 @@ export class AddressSpace {
     if (addr < GUARD_SIZE) return `${hex} (NULL guard page)`;
     if (addr >= PAGE_TABLE && addr < PAGE_TABLE + PAGE_TABLE_SIZE) return `${hex} (page table)`;
     return `${hex} (unmapped)`;
+  }
+}
+
+/** Spins before a waiter sleeps: map critical sections last microseconds. */
+const LOCK_SPINS = 200;
+
+/**
+ * Takes the mutex in the i32 word at `addr` of a shared memory (0: free,
+ * 1: held, 2: held and someone may be waiting), the futex-style mutex of
+ * Drepper's "Futexes Are Tricky": what serialises the writers of a map
+ * across worker threads. Where the thread may not block
+ * (`Atomics.wait` throws on a browser's main thread), it spins.
+ */
+export function lockWord(space: AddressSpace, addr: number): void {
+  const i32 = space.i32;
+  const i = addr >>> 2;
+  let c = Atomics.compareExchange(i32, i, 0, 1);
+  for (let n = 0; c !== 0 && n < LOCK_SPINS; n++) c = Atomics.compareExchange(i32, i, 0, 1);
+  if (c === 0) return;
+  if (c !== 2) c = Atomics.exchange(i32, i, 2);
+  while (c !== 0) {
+    try {
+      Atomics.wait(i32, i, 2, 1);
+    } catch {
+      // no blocking here: spin
+    }
+    c = Atomics.exchange(i32, i, 2);
+  }
+}
+
+/** Releases the mutex {@link lockWord} took, waking one waiter. */
+export function unlockWord(space: AddressSpace, addr: number): void {
+  const i32 = space.i32;
+  const i = addr >>> 2;
+  if (Atomics.sub(i32, i, 1) !== 1) {
+    Atomics.store(i32, i, 0);
+    Atomics.notify(i32, i, 1);
   }
 }

@@ -13,16 +13,19 @@ import { ENGINE_NAMES, engineByName } from '../../engines.js';
 import { TsbpfError } from '../../errors.js';
 import { PROG_TYPE_NAMES } from '../../isa/uapi.js';
 import { CaptureFile, forEachCapturedPacket } from '../../node/capture-files.js';
-import { LinkType, toEthernet } from '../../capture/read.js';
-import type { CaptureFormat, CaptureInterface, CapturedPacket } from '../../capture/read.js';
+import { loadObjectFiles } from '../../node/objects.js';
+import { hookFrame, runCaptureOnWorkers } from '../../node/packet-workers.js';
+import type { WorkerPacketInfo } from '../../node/packet-workers.js';
+import { LinkType } from '../../capture/read.js';
+import type { CaptureFormat, CaptureInterface, CapturedPacket, CaptureReader } from '../../capture/read.js';
 import { RejectedProgramError } from '../../runtime/collection.js';
 import type { Collection, LoadedProgram } from '../../runtime/collection.js';
 import { applyMapInit, dumpMaps } from '../../runtime/map-io.js';
 import { PacketStream, actionName, hookOfType, passes, redirectPorts } from '../../runtime/packet-stream.js';
-import type { PacketHook } from '../../runtime/packet-stream.js';
-import { addLoadOptions, loadObject, mapInitFromFlags, programList } from '../object-run.js';
+import type { PacketHook, PacketOutcome, StreamSummary } from '../../runtime/packet-stream.js';
+import { addLoadOptions, mapInitFromFlags, objectLoad, printLoaderLog, programList } from '../object-run.js';
 import type { LoadFlags } from '../object-run.js';
-import { UsageError, inFile, validChoice } from '../options.js';
+import { UsageError, inFile, parseCount, validChoice, validCount } from '../options.js';
 import { out } from '../output.js';
 import { parseLogLevel, printVerifierLog } from '../verifier-output.js';
 import { formatMapLines } from './map.js';
@@ -38,6 +41,7 @@ interface PacketFlags extends LoadFlags {
   json?: boolean;
   mapInit: string[];
   mapOut?: string;
+  workers: string;
 }
 
 /** Every action name a hook can report, for checking `--write-action`. */
@@ -85,12 +89,18 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
     .option('--engine <name>', 'execution engine: interp or jit', validChoice(ENGINE_NAMES), 'jit')
     .option('--map-init <name=file>', 'initial map contents: NAME=FILE with [{"key":"hex","value":"hex"}...], or a --map-out file (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--map-out <file>', 'write every map after the last packet as JSON {"name":[...]} (a later --map-init takes it)')
+    .option('--workers <n>', 'run on N worker threads over one shared memory, packets dealt by flow hash; per-CPU maps get a slot per worker (docs/hooks.md)', validCount, '1')
     .option('--json', 'print {"packets":N,"bytes":N,"actions":{"ACTION":N,...},"pps":N,"ports":{"if3":N,...},"maps":{...}} (ports: packets redirected to each output port; maps as prog run --json prints them)'))
-    .action((objects: string[], flags: PacketFlags) => {
-      const collection = inFile(objects.join(' + '), () => loadObject(objects, flags));
+    .action(async (objects: string[], flags: PacketFlags) => {
+      const workers = parseCount(flags.workers, '--workers');
+      const where = objects.join(' + ');
+      // several workers: one shared memory, and a per-CPU slot for each of them
+      const load = inFile(where, () => objectLoad(objects, flags, workers > 1 ? { possibleCpus: workers, shared: true } : {}));
+      const { collection, log } = inFile(where, () => loadObjectFiles(load));
+      printLoaderLog(log, flags);
       applyMapInit(collection, mapInitFromFlags(flags.mapInit));
-      const prog = inFile(objects.join(' + '), () => chooseHookProgram(collection, hook, flags));
-      const stream = inFile(objects.join(' + '), () => new PacketStream(collection, prog, hook, engineByName(flags.engine)));
+      const prog = inFile(where, () => chooseHookProgram(collection, hook, flags));
+      const stream = inFile(where, () => new PacketStream(collection, prog, hook, engineByName(flags.engine)));
       if (collection.verifies) {
         // judged before the first packet, with the verifier's log as prog run prints it
         const verdict = collection.verify(prog);
@@ -125,33 +135,48 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
       // a progress bar for long captures, on a terminal only (never in pipes or CI logs)
       const bar = process.stderr.isTTY ? new SingleBar({ format: '{bar} {percentage}% | {value}/{total} MiB | {packets} packets', hideCursor: true, stream: process.stderr }) : undefined;
       let lastBar = 0;
-      const progress = bar ? (done: number, size: number): void => {
+      const progress = bar ? (read: number, size: number, packets: number): void => {
         const now = performance.now();
         if (now - started < 1000 || now - lastBar < 200) return; // short captures show no bar
         if (lastBar === 0) bar.start(Math.max(1, Math.round(size / 2 ** 20)), 0, { packets: 0 });
         lastBar = now;
-        bar.update(Math.round(done / 2 ** 20), { packets: stream.summary.packets });
+        bar.update(Math.round(read / 2 ** 20), { packets });
       } : undefined;
-      let reader;
+      /** Writes a packet where its action goes. */
+      const handle = (outcome: PacketOutcome, p: Pick<WorkerPacketInfo, 'sec' | 'nsec' | 'iface' | 'cutOff'>, r: CaptureReader): void => {
+        const path = outcome.refused === undefined && passes(hook, outcome.retval) ? flags.write : targets.get(outcome.action);
+        if (path === undefined) return;
+        const written = { data: outcome.data, sec: p.sec, nsec: p.nsec, iface: p.iface, origLen: outcome.data.length + p.cutOff };
+        if (outcome.redirect === undefined) {
+          open(path, r.format ?? 'pcap', r.interfaces).write(written);
+        } else {
+          // one file per output port: XDP_REDIRECT=out.pcap writes out.if3.pcap, out.cpu1.pcap, ...
+          for (const port of redirectPorts(outcome.redirect)) open(portFile(path, port), r.format ?? 'pcap', r.interfaces).write(written);
+        }
+      };
+      let reader: CaptureReader;
+      let summary: StreamSummary;
       try {
-        reader = forEachCapturedPacket(flags.read, (p: CapturedPacket, index, r) => {
-          const frame = toEthernet(p);
-          if (!frame) throw new TsbpfError(`packet ${index}: link type ${p.linkType} cannot be given to a ${hook} program (Ethernet, raw IPv4/IPv6, Linux SLL/SLL2 and loopback can)`, { file: flags.read });
-          // the capture's interfaces are the devices packets arrive on: ifindex 1, 2, ... in file order
-          const outcome = stream.step(frame, index, p.iface + 1);
-          if (outcome.redirect !== undefined) {
-            for (const port of redirectPorts(outcome.redirect)) ports.set(port, (ports.get(port) ?? 0) + 1);
-          }
-          const path = outcome.refused === undefined && passes(hook, outcome.retval) ? flags.write : targets.get(outcome.action);
-          if (path === undefined) return;
-          const written = { data: outcome.data, sec: p.sec, nsec: p.nsec, iface: p.iface, origLen: outcome.data.length + Math.max(0, p.origLen - p.data.length) };
-          if (outcome.redirect === undefined) {
-            open(path, r.format ?? 'pcap', r.interfaces).write(written);
-          } else {
-            // one file per output port: XDP_REDIRECT=out.pcap writes out.if3.pcap, out.cpu1.pcap, ...
-            for (const port of redirectPorts(outcome.redirect)) open(portFile(path, port), r.format ?? 'pcap', r.interfaces).write(written);
-          }
-        }, progress);
+        if (workers === 1) {
+          // one thread: no workers, no shared memory, packets in file order as they are read
+          reader = forEachCapturedPacket(flags.read, (p: CapturedPacket, index, r) => {
+            // the capture's interfaces are the devices packets arrive on: ifindex 1, 2, ... in file order
+            const outcome = stream.step(hookFrame(p, index, hook, flags.read), index, p.iface + 1);
+            if (outcome.redirect !== undefined) {
+              for (const port of redirectPorts(outcome.redirect)) ports.set(port, (ports.get(port) ?? 0) + 1);
+            }
+            handle(outcome, { sec: p.sec, nsec: p.nsec, iface: p.iface, cutOff: Math.max(0, p.origLen - p.data.length) }, r);
+          }, progress ? (read, size) => progress(read, size, stream.summary.packets) : undefined);
+          summary = stream.summary;
+        } else {
+          let counted: Record<string, number>;
+          ({ reader, summary, ports: counted } = await runCaptureOnWorkers(collection, {
+            load, program: prog, hook, engine: flags.engine, workers, capture: flags.read,
+            keepPassing: flags.write !== undefined, keepActions: [...targets.keys()],
+            onPacket: handle, ...(progress ? { progress } : {}),
+          }));
+          for (const [port, n] of Object.entries(counted)) ports.set(port, n);
+        }
       } finally {
         for (const f of files.values()) f.close();
         if (lastBar !== 0) bar?.stop();
@@ -161,7 +186,7 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
         if (path !== undefined && !files.has(path) && !isRedirect(hook, action!)) open(path, reader.format ?? 'pcap', reader.interfaces).close();
       }
       const seconds = (performance.now() - started) / 1000;
-      const s = stream.summary;
+      const s = summary;
       const pps = seconds > 0 ? Math.round(s.packets / seconds) : 0;
       const maps = dumpMaps(collection, { skipZeroArrayEntries: true });
       if (flags.mapOut !== undefined) writeFileSync(flags.mapOut, JSON.stringify(maps) + '\n');
@@ -173,7 +198,7 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
         }));
         return;
       }
-      out(`${prog.spec.name} (${PROG_TYPE_NAMES[prog.typeId]}): ${s.packets} packets, ${s.bytes} bytes in ${(seconds * 1000).toFixed(1)} ms (${pps} packets/s)`);
+      out(`${prog.spec.name} (${PROG_TYPE_NAMES[prog.typeId]}): ${s.packets} packets, ${s.bytes} bytes in ${(seconds * 1000).toFixed(1)} ms (${pps} packets/s)${workers > 1 ? ` on ${workers} workers` : ''}`);
       for (const [a, c] of Object.entries(s.actions).sort((x, y) => y[1].packets - x[1].packets)) {
         out(`  ${a.padEnd(18)} ${String(c.packets).padStart(10)} packets ${String(c.bytes).padStart(12)} bytes`);
       }

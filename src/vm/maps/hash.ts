@@ -7,7 +7,7 @@
  * - buckets: `n_buckets` = max_entries rounded up to a power of two, one
  *   u32 each: the address of the first entry of the chain, 0 when empty;
  * - entries, from an {@link EntryPool}, in internal pages: a 24-byte header
- *   `{ u32 next; u32 hash; u32 lru_prev; u32 lru_next; u32 value; u32 pad }`
+ *   `{ u32 next; u32 hash; u32 lru_prev; u32 lru_next; u32 value; u32 free_next }`
  *   and the key padded to 8 bytes;
  * - values, parallel to the entries in pages of the map's value class
  *   (read-write, read-only for BPF_F_RDONLY_PROG, write-only for
@@ -23,6 +23,7 @@
  */
 import { VmError } from '../../errors.js';
 import type { Machine } from '../machine.js';
+import { lockWord, unlockWord } from '../memory.js';
 import type { Region } from '../memory.js';
 import { mapHash, randomSeed } from './hash-function.js';
 import { ACCESS_MASK, accessFlagsOk, BpfMap, KMALLOC_MAX_SIZE, MapDescriptor, PCPU_MIN_UNIT_SIZE, readU32, roundUp8, u32Bytes } from './map.js';
@@ -34,7 +35,7 @@ import type { BatchResult, MapEntry, MapSpec } from './types.js';
 export const HASH_ENTRY_HEADER = 24;
 
 /** Offsets inside a hash entry (`value`: the address of its value). */
-export const HashEntry = { next: 0, hash: 4, lruPrev: 8, lruNext: 12, value: 16, key: 24 } as const;
+export const HashEntry = { next: 0, hash: 4, lruPrev: 8, lruNext: 12, value: 16, freeNext: 20, key: 24 } as const;
 
 /** Flags hash maps accept (`HTAB_CREATE_FLAG_MASK`). */
 const HTAB_CREATE_FLAG_MASK = MapFlags.NO_PREALLOC | MapFlags.NO_COMMON_LRU | MapFlags.NUMA_NODE | ACCESS_MASK | MapFlags.ZERO_SEED;
@@ -86,7 +87,9 @@ export class HashMap extends BpfMap {
     super(machine, spec, id, { percpu: options.percpu, ...(options.maxEntries !== undefined ? { maxEntries: options.maxEntries } : {}) });
     const max = this.maxEntries;
     this.nBuckets = roundUpPow2(max);
-    this.seed = spec.hashSeed !== undefined ? spec.hashSeed >>> 0 : (this.flags & MapFlags.ZERO_SEED) ? 0 : randomSeed();
+    // A thread attaching to another's memory takes the seed the original drew (its descriptor holds it), or no key would be found.
+    this.seed = spec.hashSeed !== undefined ? spec.hashSeed >>> 0 : (this.flags & MapFlags.ZERO_SEED) ? 0
+      : machine.space.replaying ? this.field(MapDescriptor.seed) : randomSeed();
     this.entrySize = HASH_ENTRY_HEADER + roundUp8(spec.keySize);
     this.valueStride = this.cpus * this.stride;
     this.buckets = this.allocate('.buckets', 'internal', this.nBuckets * 4, { readable: false, writable: false });
@@ -98,12 +101,33 @@ export class HashMap extends BpfMap {
     const prealloc = (this.flags & MapFlags.NO_PREALLOC) === 0;
     this.pool = new EntryPool(this.machine.space, (suffix, size) => this.allocate(suffix, 'internal', size, { readable: false, writable: false }),
       this.entrySize, max, this.descriptor.start + MapDescriptor.state0, prealloc,
-      { allocate: (suffix, size) => this.allocate(suffix, 'map', size, access), stride: this.valueStride, slot: HashEntry.value });
+      { allocate: (suffix, size) => this.allocate(suffix, 'map', size, access), stride: this.valueStride, slot: HashEntry.value }, HashEntry.freeNext);
   }
 
   /** Number of elements. */
   get count(): number {
     return this.field(MapDescriptor.count);
+  }
+
+  /**
+   * Runs `fn` holding the map's lock when worker threads share the memory
+   * (`space.concurrent`): every change of the table (chains, free list,
+   * count, LRU list) happens under it, so concurrent inserts are never
+   * lost. Lookups do not take it: a new element is complete before the
+   * bucket word that links it is written, and the word is written with an
+   * atomic store, so a reader sees the chain before or after the insert.
+   * The lock is not reentrant: only the entry points below take it.
+   */
+  protected exclusive<T>(fn: () => T): T {
+    const space = this.machine.space;
+    if (!space.concurrent) return fn();
+    const word = this.descriptor.start + MapDescriptor.lock;
+    lockWord(space, word);
+    try {
+      return fn();
+    } finally {
+      unlockWord(space, word);
+    }
   }
 
   // ---- the table ------------------------------------------------------------
@@ -164,7 +188,9 @@ export class HashMap extends BpfMap {
     const dv = this.dv;
     const b = this.bucketAddr(hash);
     dv.setUint32(e + HashEntry.next, dv.getUint32(b, true), true);
-    dv.setUint32(b, e, true);
+    // Atomic (sequentially consistent) store: the entry's key and value, written before, are visible to a reader that sees the link.
+    if (this.machine.space.concurrent) Atomics.store(this.machine.space.i32, b >>> 2, e);
+    else dv.setUint32(b, e, true);
   }
 
   /** Removes `e` from its bucket chain. */
@@ -215,9 +241,15 @@ export class HashMap extends BpfMap {
     return this.pool.alloc();
   }
 
-  /** Whether an update of an existing element moves it to the head of its bucket (Linux replaces the element there; per-CPU maps update in place). */
+  /**
+   * Whether an update of an existing element moves it to the head of its
+   * bucket (Linux replaces the element there; per-CPU maps update in
+   * place). Not when threads share the memory: Linux links the new element
+   * before it unlinks the old one, so a concurrent lookup always finds the
+   * key, while moving one entry leaves a moment without it.
+   */
   protected get updateMovesToHead(): boolean {
-    return !this.percpu;
+    return !this.percpu && !this.machine.space.concurrent;
   }
 
   // ---- the operations, shared by user space and programs --------------------
@@ -330,7 +362,7 @@ export class HashMap extends BpfMap {
 
   protected updateElem(key: Uint8Array, value: Uint8Array, flags: number): void {
     const stored = this.storedValue(value);
-    const r = this.put(key.slice(), stored.slice(), flags, -1);
+    const r = this.exclusive(() => this.put(key.slice(), stored.slice(), flags, -1));
     if (r !== 0) throw this.updateError(r, flags);
   }
 
@@ -345,15 +377,17 @@ export class HashMap extends BpfMap {
   }
 
   protected deleteElem(key: Uint8Array): void {
-    if (this.remove(key) !== 0) throw new MapError('ENOENT', `key not found in ${this.label}`);
+    if (this.exclusive(() => this.remove(key)) !== 0) throw new MapError('ENOENT', `key not found in ${this.label}`);
   }
 
   protected override lookupAndDeleteElem(key: Uint8Array): Uint8Array | undefined {
-    const e = this.find(key, this.hashOf(key));
-    if (e === 0) return undefined;
-    const value = this.userValue(e);
-    this.removeEntry(e);
-    return value;
+    return this.exclusive(() => {
+      const e = this.find(key, this.hashOf(key));
+      if (e === 0) return undefined;
+      const value = this.userValue(e);
+      this.removeEntry(e);
+      return value;
+    });
   }
 
   /** Linux's `htab_map_get_next_key`: the next key in the same chain, else the first key of the following buckets. */
@@ -394,6 +428,10 @@ export class HashMap extends BpfMap {
    * non-empty bucket has more elements than `count`.
    */
   protected override lookupBatchElems(inBatch: Uint8Array | null, count: number, del: boolean): BatchResult {
+    return del ? this.exclusive(() => this.lookupBatchLocked(inBatch, count, del)) : this.lookupBatchLocked(inBatch, count, del);
+  }
+
+  private lookupBatchLocked(inBatch: Uint8Array | null, count: number, del: boolean): BatchResult {
     let b = 0;
     if (inBatch !== null) {
       if (inBatch.length !== 4) throw new MapError('EINVAL', `the batch token of ${this.label} is a 4-byte bucket index`);
@@ -431,11 +469,12 @@ export class HashMap extends BpfMap {
     // Copies: taking an entry may grow the memory, which detaches views of it.
     const key = mem.slice(keyAddr, keyAddr + this.keySize);
     const value = mem.slice(valueAddr, valueAddr + this.valueSize);
-    return this.put(key, value, flags, this.percpu ? cpu : -1);
+    return this.exclusive(() => this.put(key, value, flags, this.percpu ? cpu : -1));
   }
 
   progDelete(keyAddr: number, _cpu: number): number {
-    return this.remove(this.mem.slice(keyAddr, keyAddr + this.keySize));
+    const key = this.mem.slice(keyAddr, keyAddr + this.keySize);
+    return this.exclusive(() => this.remove(key));
   }
 
   override progLookupPercpu(keyAddr: number, targetCpu: number): number {

@@ -69,6 +69,15 @@ export class LruHashMap extends HashMap {
     this.setField(MapDescriptor.state1, e);
   }
 
+  // A program's lookup moves the element to the head of the recency list: a change, so it takes the lock.
+  override progLookup(keyAddr: number, cpu: number): number {
+    return this.exclusive(() => super.progLookup(keyAddr, cpu));
+  }
+
+  override progLookupPercpu(keyAddr: number, targetCpu: number): number {
+    return this.exclusive(() => super.progLookupPercpu(keyAddr, targetCpu));
+  }
+
   protected override touch(e: number): void {
     if (this.head === e) return;
     this.detach(e);

@@ -68,6 +68,8 @@ export const MapDescriptor = {
   state2: 56,
   /** Number of elements (hash maps, LPM tries). */
   count: 60,
+  /** Hash maps on several worker threads: the mutex their writers take (memory.ts `lockWord`). */
+  lock: 64,
 } as const;
 
 /** Helper names with Linux ids, as the verifier prints them. */

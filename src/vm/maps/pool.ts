@@ -1,7 +1,8 @@
 /**
  * Fixed-size entries carved out of the address space, with a free list kept
- * in the memory itself: a free entry's first u32 is the address of the next
- * free entry (0 ends the list), and the list head is a u32 at `headAddr`
+ * in the memory itself: a free entry's link word (its first u32 unless the
+ * owner chooses another) is the address of the next free entry (0 ends the
+ * list), and the list head is a u32 at `headAddr`
  * (a descriptor field). Hash maps and LPM tries take their elements from a
  * pool, so the whole structure is in the address space.
  *
@@ -56,6 +57,12 @@ export class EntryPool {
     readonly headAddr: number,
     prealloc: boolean,
     private readonly values: PoolValues,
+    /**
+     * Offset in an entry of the free-list link (default 0). Hash maps use a
+     * word a chain walk never reads, so a lookup standing on an entry that
+     * another thread frees meanwhile still follows the chain it was on.
+     */
+    private readonly link = 0,
   ) {
     if (prealloc && capacity > 0) {
       const region = this.carve(capacity, '');
@@ -63,7 +70,7 @@ export class EntryPool {
       const dv = this.space.data;
       for (let i = 0; i < capacity; i++) {
         const at = region.start + i * entrySize;
-        dv.setUint32(at, i + 1 < capacity ? at + entrySize : 0, true);
+        dv.setUint32(at + link, i + 1 < capacity ? at + entrySize : 0, true);
       }
       dv.setUint32(headAddr, region.start, true);
     }
@@ -99,7 +106,7 @@ export class EntryPool {
     const dv = this.space.data;
     const head = dv.getUint32(this.headAddr, true);
     if (head !== 0) {
-      dv.setUint32(this.headAddr, dv.getUint32(head, true), true);
+      dv.setUint32(this.headAddr, dv.getUint32(head + this.link, true), true);
       return head;
     }
     if (this.next === this.end) {
@@ -117,7 +124,7 @@ export class EntryPool {
   /** Returns an entry to the free list. */
   free(addr: number): void {
     const dv = this.space.data;
-    dv.setUint32(addr, dv.getUint32(this.headAddr, true), true);
+    dv.setUint32(addr + this.link, dv.getUint32(this.headAddr, true), true);
     dv.setUint32(this.headAddr, addr, true);
   }
 }
