@@ -74,8 +74,8 @@ export type { CaptureWriterOptions, PacketToWrite } from './capture/write.js';
 // ---- Conformance ----------------------------------------------------------
 export { parseConformance } from './conformance/data-format.js';
 export type { ConformanceTest } from './conformance/data-format.js';
-export { runConformanceText } from './conformance/run.js';
-export type { ConformanceOutcome } from './conformance/run.js';
+export { runConformanceText } from './conformance/run-conformance.js';
+export type { ConformanceOutcome } from './conformance/run-conformance.js';
 
 // ---- Classic BPF, pcap filters, seccomp ----------------------------------
 /**
@@ -86,14 +86,14 @@ export type { ConformanceOutcome } from './conformance/run.js';
  */
 export * as classic from './cbpf/insn.js';
 export type { CbpfInsn } from './cbpf/insn.js';
-export { runClassic, ClassicRunError } from './cbpf/interpreter.js';
-export type { ClassicRunOptions, SkbMetadata } from './cbpf/interpreter.js';
+export { runClassic, ClassicRunError } from './cbpf/classic-interpreter.js';
+export type { ClassicRunOptions, SkbMetadata } from './cbpf/classic-interpreter.js';
 export { formatClassic, formatClassicInsn } from './cbpf/listings.js';
 export type { ClassicFormat, FormatOptions as ClassicFormatOptions } from './cbpf/listings.js';
 export { assembleClassic } from './cbpf/assemble.js';
 export type { AssembleOptions as ClassicAssembleOptions } from './cbpf/assemble.js';
-export { checkClassic, ClassicCheckError } from './cbpf/check.js';
-export type { ClassicRule, CheckOptions as ClassicCheckOptions } from './cbpf/check.js';
+export { checkClassic, ClassicCheckError } from './cbpf/classic-check.js';
+export type { ClassicRule, CheckOptions as ClassicCheckOptions } from './cbpf/classic-check.js';
 export { classicToEbpf, ClassicTranslateError } from './cbpf/to-ebpf.js';
 export type { TranslateOptions as ClassicTranslateOptions } from './cbpf/to-ebpf.js';
 /**

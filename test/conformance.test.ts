@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runConformanceText } from '../src/conformance/run.js';
+import { runConformanceText } from '../src/conformance/run-conformance.js';
 import { ENGINE_NAMES, engineByName } from '../src/engines.js';
 import { tsbpf } from './support/cli.js';
 

@@ -13,8 +13,8 @@ import { TsbpfError } from '../errors.js';
 import type { AluOpName, Instruction, JmpOpName } from '../isa/instruction.js';
 import { Ancillary, AluOp, Class, JmpOp, MiscOp, Mode, RetVal, SKF_AD_OFF, Size, Src } from './insn.js';
 import type { CbpfInsn } from './insn.js';
-import { checkClassic } from './check.js';
-import type { CheckOptions } from './check.js';
+import { checkClassic } from './classic-check.js';
+import type { CheckOptions } from './classic-check.js';
 import { ANCILLARY_NAMES } from './listings.js';
 
 /** A classic instruction with no eBPF equivalent in tsbpf. */

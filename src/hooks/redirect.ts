@@ -16,7 +16,7 @@ import type { Helper, HelperCall } from '../vm/helper-call.js';
 import { MapDirectory } from '../vm/maps/directory.js';
 import { RedirectMap } from '../vm/maps/devmap.js';
 import type { RedirectEntry } from '../vm/maps/devmap.js';
-import { mapTypeName } from '../vm/maps/map.js';
+import { mapTypeName } from '../vm/maps/bpf-map.js';
 import type { HookContexts } from './contexts.js';
 import { formatIp } from './net.js';
 import { XdpAction } from './xdp.js';

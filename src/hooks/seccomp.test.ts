@@ -21,7 +21,7 @@ import {
   runSeccompStack, seccompVerdict, syscallNumber,
 } from './seccomp.js';
 import type { SeccompPolicy, SeccompVerdict } from './seccomp.js';
-import { findClassicProblem } from '../cbpf/check.js';
+import { findClassicProblem } from '../cbpf/classic-check.js';
 import { SYSCALLS_AARCH64, SYSCALLS_X86_64 } from './seccomp-syscalls.js';
 
 const RUNNER_C = `

@@ -7,10 +7,10 @@
  * compiler from a small JSON policy to a filter in libseccomp's style.
  */
 import { TsbpfError } from '../errors.js';
-import { checkClassic, ClassicCheckError } from '../cbpf/check.js';
+import { checkClassic, ClassicCheckError } from '../cbpf/classic-check.js';
 import { AluOp, Class, JmpOp, MiscOp, Mode, RetVal, Size, Src, insn } from '../cbpf/insn.js';
 import type { CbpfInsn } from '../cbpf/insn.js';
-import { runClassic } from '../cbpf/interpreter.js';
+import { runClassic } from '../cbpf/classic-interpreter.js';
 import { SYSCALLS_AARCH64, SYSCALLS_X86_64 } from './seccomp-syscalls.js';
 
 /** `sizeof(struct seccomp_data)`: nr (u32), arch (u32), instruction_pointer (u64), args[6] (u64). */

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { CaptureReader } from '../capture/read.js';
 import { AluOp, Class, JmpOp, Mode, RetVal, Size, Src, insn } from '../cbpf/insn.js';
 import type { CbpfInsn } from '../cbpf/insn.js';
-import { runClassic } from '../cbpf/interpreter.js';
+import { runClassic } from '../cbpf/classic-interpreter.js';
 import { compileClassic, hasBackwardJump } from './classic.js';
 import { rng } from '../../test/support/random-programs.js';
 

@@ -4,7 +4,7 @@
  */
 import type { AddressSpace } from '../vm/memory.js';
 import { MapDirectory } from '../vm/maps/directory.js';
-import { MapDescriptor } from '../vm/maps/map.js';
+import { MapDescriptor } from '../vm/maps/bpf-map.js';
 import type { MapFacts } from './compile.js';
 
 /** Facts of the map whose descriptor is at `addr`, or undefined when no map is there. */

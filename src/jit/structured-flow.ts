@@ -20,7 +20,7 @@
  * The translation runs on an explicit work stack, so a long chain of
  * branches cannot exhaust the JavaScript stack.
  */
-import type { BasicBlock, FunctionGraph } from './cfg.js';
+import type { BasicBlock, FunctionGraph } from './control-flow.js';
 import type { Code } from './wasm/code.js';
 
 /** What the instruction emitter provides to the translation. */

@@ -14,7 +14,7 @@ import { CaptureReader } from '../capture/read.js';
 import type { CapturedPacket } from '../capture/read.js';
 import { CaptureWriter } from '../capture/write.js';
 import { insn } from '../cbpf/insn.js';
-import { runClassic } from '../cbpf/interpreter.js';
+import { runClassic } from '../cbpf/classic-interpreter.js';
 import { filterCaptureFile } from './capture-filter.js';
 
 /** `tcpdump -ddd 'tcp dst port 80 or udp'` (libpcap 1.10, Ethernet), kept as data. */

@@ -14,7 +14,7 @@ import { TsbpfError } from '../errors.js';
 import { CaptureError, CaptureReader, MAX_RECORD, keptLength } from '../capture/read.js';
 import type { CaptureFormat, CaptureInterface } from '../capture/read.js';
 import type { CbpfInsn } from '../cbpf/insn.js';
-import { runClassic } from '../cbpf/interpreter.js';
+import { runClassic } from '../cbpf/classic-interpreter.js';
 import { compileClassic, hasBackwardJump } from '../jit/classic.js';
 
 /** A packet the filter accepted, as `onMatch` hears it. */

@@ -29,7 +29,7 @@ import { ProgArrayMap } from '../vm/maps/prog-array.js';
 import { describeProgramAttrs } from '../vm/loaded-programs.js';
 import type { ProgramAttrs } from '../vm/loaded-programs.js';
 import { progTypeName } from '../hooks/program-types.js';
-import type { BpfMap } from '../vm/maps/map.js';
+import type { BpfMap } from '../vm/maps/bpf-map.js';
 import { PlaceholderMap } from '../vm/maps/unbacked.js';
 import { prepareProgram } from '../vm/prepared-program.js';
 import type { PreparedProgram } from '../vm/prepared-program.js';

@@ -9,7 +9,7 @@
 import { decodeAt } from '../isa/decode.js';
 import { INSN_SIZE, PseudoSrc } from '../isa/opcode.js';
 import { MapFlags, MapType } from '../isa/uapi.js';
-import type { BpfMap } from '../vm/maps/map.js';
+import type { BpfMap } from '../vm/maps/bpf-map.js';
 import { PlaceholderMap } from '../vm/maps/unbacked.js';
 import type { Collection, LoadedProgram } from './collection.js';
 

@@ -4,8 +4,8 @@
  * bpf(2) calls see them.
  */
 import { TsbpfError } from '../errors.js';
-import type { BpfMap } from '../vm/maps/map.js';
-import { splitPerCpu } from '../vm/maps/map.js';
+import type { BpfMap } from '../vm/maps/bpf-map.js';
+import { splitPerCpu } from '../vm/maps/bpf-map.js';
 import { PlaceholderMap } from '../vm/maps/unbacked.js';
 import type { Collection } from './collection.js';
 import { MapType, UpdateFlags } from '../isa/uapi.js';

@@ -13,7 +13,7 @@ import { checkMapSpec } from '../vm/maps/registry.js';
 import { MapError } from '../vm/maps/types.js';
 import type { MapSpec } from '../vm/maps/types.js';
 import { UnsupportedMapError } from '../vm/maps/unbacked.js';
-import { mapTypeName } from '../vm/maps/map.js';
+import { mapTypeName } from '../vm/maps/bpf-map.js';
 import { MapType } from '../isa/uapi.js';
 
 /** Why a map cannot be created: Linux refuses it (`invalid`) or tsbpf cannot back it (`unsupported`). */

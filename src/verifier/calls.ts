@@ -23,7 +23,7 @@ import { checkHelperMemAccess, checkMemAccess, checkMemSizeReg, checkPtrAlignmen
 import { markChainPrecision, markStackSlotPrecise } from './precision.js';
 import { findPrevEntry, pushStack, widenImpreciseScalars } from './search.js';
 import { acquireReference, checkResourceLeak, releaseReference } from './refs.js';
-import { findSubprog } from './cfg.js';
+import { findSubprog } from './program-checks.js';
 import { markPtrNotNullReg } from './branch.js';
 import { returnRange } from './prog-types.js';
 import type { KernelBtf } from './kbtf.js';

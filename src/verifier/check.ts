@@ -17,7 +17,7 @@ import { checkCondJmpOp } from './branch.js';
 import { checkFuncCall, checkHelperCall, checkLdAbs, checkLdImm, checkReturnCode, prepareFuncExit } from './calls.js';
 import { checkMemAccess } from './mem.js';
 import { isStateVisited, popStack, updateBranchCounts } from './search.js';
-import { checkCfg, checkSubprogs, computeLiveRegs, computeScc, resolvePseudoLdimm64 } from './cfg.js';
+import { checkCfg, checkSubprogs, computeLiveRegs, computeScc, resolvePseudoLdimm64 } from './program-checks.js';
 import { checkResourceLeak } from './refs.js';
 import { checkAttachBtfId } from './attach.js';
 import { checkKfuncCall } from './kfuncs.js';

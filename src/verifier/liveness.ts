@@ -24,7 +24,7 @@
  */
 import type { Env } from './env.js';
 import type { VState } from './state.js';
-import { successors } from './cfg.js';
+import { successors } from './program-checks.js';
 
 /** Per frame of an instance, per instruction of its function. */
 class FrameMasks {

@@ -16,7 +16,7 @@ import { T } from './reg.js';
 import type { HistEntry, LinkedReg, VState } from './state.js';
 import { INSN_F_DST_REG_STACK, INSN_F_SRC_REG_STACK, INSN_F_STACK_ACCESS, isSpilledReg, isSpilledScalarReg, REG_SIZE } from './state.js';
 import { tnumIsConst } from './tnum.js';
-import { findSubprog } from './cfg.js';
+import { findSubprog } from './program-checks.js';
 import { isSyncCallbackHelper } from '../isa/helper-protos.js';
 import { BpfFunc } from '../isa/helper-ids.js';
 

@@ -10,7 +10,7 @@ import { mapHelpers } from '../../src/vm/helpers/map-helpers.js';
 import { interpret } from '../../src/vm/interpreter.js';
 import { Machine } from '../../src/vm/machine.js';
 import { prepareProgram } from '../../src/vm/prepared-program.js';
-import type { BpfMap } from '../../src/vm/maps/map.js';
+import type { BpfMap } from '../../src/vm/maps/bpf-map.js';
 
 export { lddw };
 

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { TsbpfError } from '../../errors.js';
 import { Class, JmpOp, Mode, RetVal, Size, Src, insn } from '../insn.js';
-import { runClassic } from '../interpreter.js';
+import { runClassic } from '../classic-interpreter.js';
 import { FilterError, compileFilter } from './index.js';
 
 function error(expr: string, linkType = 1): FilterError {

@@ -7,8 +7,8 @@
  */
 import { AluOp, Class, JmpOp, Mode, RetVal, Size, Src, insn } from '../insn.js';
 import type { CbpfInsn } from '../insn.js';
-import { FilterError, parseNumber } from './lexer.js';
-import { ETHER_PROTOCOLS, IP_PROTOCOLS, SERVICES } from './names.js';
+import { FilterError, parseNumber } from './filter-lexer.js';
+import { ETHER_PROTOCOLS, IP_PROTOCOLS, SERVICES } from './builtin-names.js';
 import type { Arth, Filter, IdNode, Proto, Qual } from './parser.js';
 
 /** A basic block: statements, then a conditional jump to `jt`/`jf`, or a leaf returning `ret`. */

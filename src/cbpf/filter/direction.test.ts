@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaptureReader } from '../../capture/read.js';
 import { CaptureWriter } from '../../capture/write.js';
-import { runClassic } from '../interpreter.js';
+import { runClassic } from '../classic-interpreter.js';
 import { compileFilter } from './index.js';
 
 const IPV4_UDP = Uint8Array.from([0x45, 0, 0, 28, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0x30, 0x39, 0, 53, 0, 8, 0, 0]);

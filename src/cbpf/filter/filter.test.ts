@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TsbpfError } from '../../errors.js';
-import { runClassic } from '../interpreter.js';
+import { runClassic } from '../classic-interpreter.js';
 import { ETHERNET_CORPUS, LINK_CORPUS } from './corpus.js';
 import { compileFilter } from './index.js';
 import { ethernetPackets, linkPackets } from '../../../test/support/filter-packets.js';

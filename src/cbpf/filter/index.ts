@@ -7,11 +7,11 @@ import { Class, RetVal, insn } from '../insn.js';
 import type { CbpfInsn } from '../insn.js';
 import { emit, generate, materialize } from './codegen.js';
 import type { Block } from './codegen.js';
-import { FilterError } from './lexer.js';
+import { FilterError } from './filter-lexer.js';
 import { optimizeBlocks } from './optimize.js';
 import { parseFilter } from './parser.js';
 
-export { FilterError } from './lexer.js';
+export { FilterError } from './filter-lexer.js';
 export { SUPPORTED_LINK_TYPES } from './codegen.js';
 
 /** Options of {@link compileFilter}. */

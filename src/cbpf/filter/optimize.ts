@@ -16,7 +16,7 @@
 import { AluOp, Class, JmpOp, Mode, Src } from '../insn.js';
 import type { CbpfInsn } from '../insn.js';
 import { fold } from './codegen.js';
-import { FilterError } from './lexer.js';
+import { FilterError } from './filter-lexer.js';
 import type { Block } from './codegen.js';
 
 /**

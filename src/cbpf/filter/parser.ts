@@ -5,9 +5,9 @@
  * takes the qualifiers of the last primitive (`host a or b`, `port 80 or
  * 443`); a protocol name alone or an arithmetic relation resets them.
  */
-import { FilterError, tokenize } from './lexer.js';
-import type { Token } from './lexer.js';
-import { NAMED_NUMBERS } from './names.js';
+import { FilterError, tokenize } from './filter-lexer.js';
+import type { Token } from './filter-lexer.js';
+import { NAMED_NUMBERS } from './builtin-names.js';
 
 /** Protocol qualifiers. */
 export type Proto = 'ether' | 'ip' | 'ip6' | 'arp' | 'rarp' | 'tcp' | 'udp' | 'icmp' | 'icmp6' | 'sctp' | 'igmp';

@@ -2,7 +2,7 @@
 import { validChoice } from '../options.js';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { runConformanceText } from '../../conformance/run.js';
+import { runConformanceText } from '../../conformance/run-conformance.js';
 import { ENGINE_NAMES, engineByName } from '../../engines.js';
 import type { Engine } from '../../vm/engine.js';
 import { collectFiles, readTextFile } from '../../node/files.js';

@@ -1,9 +1,9 @@
 /** `tsbpf map dump OBJ NAME`: a map's contents after a run, like `bpftool map dump`. */
 import type { Command } from 'commander';
 import { formatMapEntry, formattedToJson, formattedToJs } from '../../loader/value-format.js';
-import type { BpfMap } from '../../vm/maps/map.js';
+import type { BpfMap } from '../../vm/maps/bpf-map.js';
 import { dumpMap, toHex } from '../../runtime/map-io.js';
-import { splitPerCpu } from '../../vm/maps/map.js';
+import { splitPerCpu } from '../../vm/maps/bpf-map.js';
 import type { Collection } from '../../runtime/collection.js';
 import { addLoadOptions, addRunOptions, loadObject, mapInitFromFlags, runFromFlags } from '../object-run.js';
 import type { LoadFlags, RunFlags } from '../object-run.js';

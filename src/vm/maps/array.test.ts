@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ArrayMap } from './array.js';
-import { MapDescriptor } from './map.js';
+import { MapDescriptor } from './bpf-map.js';
 import { MapBatchError, MapError, MapFlags, MapType, UpdateFlags } from './types.js';
 import type { MapSpec } from './types.js';
 import { add, call, exit, jmp, ldmap, ldx, mapMachine, mov, movr, readU32, readU64, run, signed, st, stx, u32, u64 } from '../../../test/support/map-programs.js';

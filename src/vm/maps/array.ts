@@ -10,7 +10,7 @@
  */
 import type { Machine } from '../machine.js';
 import type { Region } from '../memory.js';
-import { arrayNextKey, ACCESS_MASK, accessFlagsOk, BpfMap, HelperRef, MapDescriptor, PCPU_MIN_UNIT_SIZE, readU32, roundUp8, u32Bytes } from './map.js';
+import { arrayNextKey, ACCESS_MASK, accessFlagsOk, BpfMap, HelperRef, MapDescriptor, PCPU_MIN_UNIT_SIZE, readU32, roundUp8, u32Bytes } from './bpf-map.js';
 import { Errno, MapError, MapFlags, MapType, UpdateFlags } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
 

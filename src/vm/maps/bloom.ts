@@ -17,7 +17,7 @@
 import type { Machine } from '../machine.js';
 import type { Region } from '../memory.js';
 import { jhash, jhash2, randomSeed } from './hash-function.js';
-import { ACCESS_MASK, accessFlagsOk, BpfMap, HelperRef, KMALLOC_MAX_SIZE, MapDescriptor } from './map.js';
+import { ACCESS_MASK, accessFlagsOk, BpfMap, HelperRef, KMALLOC_MAX_SIZE, MapDescriptor } from './bpf-map.js';
 import { Errno, MapError, MapFlags } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
 

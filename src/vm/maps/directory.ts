@@ -6,7 +6,7 @@
  * machines share it.
  */
 import type { AddressSpace } from '../memory.js';
-import type { BpfMap } from './map.js';
+import type { BpfMap } from './bpf-map.js';
 
 /** The maps of one address space. */
 export class MapDirectory {

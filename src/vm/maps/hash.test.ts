@@ -4,7 +4,7 @@ import { ArrayMap } from './array.js';
 import { HashMap, HashEntry } from './hash.js';
 import { jhash, jhash2 } from './hash-function.js';
 import { LruHashMap } from './lru.js';
-import { MapDescriptor } from './map.js';
+import { MapDescriptor } from './bpf-map.js';
 import { MapBatchError, MapError, MapFlags, MapType, UpdateFlags } from './types.js';
 import type { MapSpec } from './types.js';
 import { add, call, exit, jmp, ldmap, ldx, mapMachine, mov, movr, readU32, readU64, run, signed, st, stx, u32, u64, hex } from '../../../test/support/map-programs.js';

@@ -26,7 +26,7 @@ import type { Machine } from '../machine.js';
 import { lockWord, unlockWord } from '../memory.js';
 import type { Region } from '../memory.js';
 import { mapHash, randomSeed } from './hash-function.js';
-import { ACCESS_MASK, accessFlagsOk, BpfMap, KMALLOC_MAX_SIZE, MapDescriptor, PCPU_MIN_UNIT_SIZE, readU32, roundUp8, u32Bytes } from './map.js';
+import { ACCESS_MASK, accessFlagsOk, BpfMap, KMALLOC_MAX_SIZE, MapDescriptor, PCPU_MIN_UNIT_SIZE, readU32, roundUp8, u32Bytes } from './bpf-map.js';
 import { EntryPool } from './pool.js';
 import { Errno, MapError, MapFlags, MapType, UpdateFlags } from './types.js';
 import type { BatchResult, MapEntry, MapSpec } from './types.js';

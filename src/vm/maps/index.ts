@@ -3,8 +3,8 @@
  * See docs/maps.md.
  */
 export * from './types.js';
-export { BpfMap, MapDescriptor, MAP_DESCRIPTOR_SIZE, HelperRef, splitPerCpu, mapTypeName, roundUp8, PCPU_MIN_UNIT_SIZE, KMALLOC_MAX_SIZE } from './map.js';
-export type { BpfMapOptions } from './map.js';
+export { BpfMap, MapDescriptor, MAP_DESCRIPTOR_SIZE, HelperRef, splitPerCpu, mapTypeName, roundUp8, PCPU_MIN_UNIT_SIZE, KMALLOC_MAX_SIZE } from './bpf-map.js';
+export type { BpfMapOptions } from './bpf-map.js';
 export { ArrayMap, checkArraySpec } from './array.js';
 export { HashMap, HashEntry, HASH_ENTRY_HEADER, checkHashSpec } from './hash.js';
 export { LruHashMap } from './lru.js';

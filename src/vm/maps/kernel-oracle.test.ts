@@ -15,8 +15,8 @@ import type { OracleReply, OracleRequest } from '../../../test/support/kernel-or
 import { encodeProgram } from '../../isa/encode.js';
 import type { Instruction } from '../../isa/instruction.js';
 import type { Machine } from '../machine.js';
-import type { BpfMap } from './map.js';
-import { mapTypeName } from './map.js';
+import type { BpfMap } from './bpf-map.js';
+import { mapTypeName } from './bpf-map.js';
 import { QueueStackMap } from './queue.js';
 import { RingBufMap } from './ringbuf.js';
 import { lpmKey } from './lpm.js';

@@ -17,7 +17,7 @@
  */
 import { VmError } from '../../errors.js';
 import type { Machine } from '../machine.js';
-import { ACCESS_MASK, accessFlagsOk, BpfMap, KMALLOC_MAX_SIZE, MapDescriptor, roundUp8 } from './map.js';
+import { ACCESS_MASK, accessFlagsOk, BpfMap, KMALLOC_MAX_SIZE, MapDescriptor, roundUp8 } from './bpf-map.js';
 import { EntryPool } from './pool.js';
 import { Errno, MapError, MapFlags, UpdateFlags } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';

@@ -17,7 +17,7 @@
  */
 import type { Machine } from '../machine.js';
 import { HashEntry, HashMap } from './hash.js';
-import { MapDescriptor } from './map.js';
+import { MapDescriptor } from './bpf-map.js';
 import type { MapSpec } from './types.js';
 
 /** An LRU hash map, optionally per-CPU. */

@@ -21,7 +21,7 @@ import type { Machine } from '../machine.js';
 import type { Region } from '../memory.js';
 import { MapDirectory } from './directory.js';
 import { HashMap } from './hash.js';
-import { arrayNextKey, BpfMap, HelperRef, MapDescriptor, mapTypeName, readU32, u32Bytes } from './map.js';
+import { arrayNextKey, BpfMap, HelperRef, MapDescriptor, mapTypeName, readU32, u32Bytes } from './bpf-map.js';
 import { MapError, MapFlags, MapType } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
 

@@ -15,7 +15,7 @@
 import type { Machine } from '../machine.js';
 import type { Region } from '../memory.js';
 import { checkArraySpec } from './array.js';
-import { arrayNextKey, BpfMap, HelperRef, MapDescriptor, readU32, u32Bytes } from './map.js';
+import { arrayNextKey, BpfMap, HelperRef, MapDescriptor, readU32, u32Bytes } from './bpf-map.js';
 import { Errno, MapError, MapFlags, MapType } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
 

@@ -14,7 +14,7 @@ import type { Machine } from '../machine.js';
 import type { ProgramAttrs } from '../loaded-programs.js';
 import { describeProgramAttrs, sameProgramAttrs } from '../loaded-programs.js';
 import type { Region } from '../memory.js';
-import { arrayNextKey, BpfMap, HelperRef, MapDescriptor, readU32, u32Bytes } from './map.js';
+import { arrayNextKey, BpfMap, HelperRef, MapDescriptor, readU32, u32Bytes } from './bpf-map.js';
 import { MapError } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
 

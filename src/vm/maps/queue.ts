@@ -15,7 +15,7 @@
  */
 import type { Machine } from '../machine.js';
 import type { Region } from '../memory.js';
-import { ACCESS_MASK, accessFlagsOk, BpfMap, HelperRef, KMALLOC_MAX_SIZE, MapDescriptor } from './map.js';
+import { ACCESS_MASK, accessFlagsOk, BpfMap, HelperRef, KMALLOC_MAX_SIZE, MapDescriptor } from './bpf-map.js';
 import { Errno, MapError, MapFlags, MapType, UpdateFlags } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
 

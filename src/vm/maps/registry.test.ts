@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeProgram } from '../../isa/encode.js';
 import { prepareProgram } from '../prepared-program.js';
 import { ArrayMap } from './array.js';
-import { MapDescriptor, mapTypeName } from './map.js';
+import { MapDescriptor, mapTypeName } from './bpf-map.js';
 import { ProgArrayMap } from './prog-array.js';
 import { MapError, MapType } from './types.js';
 import { CREATE_CASES } from '../../../test/support/map-specs.js';

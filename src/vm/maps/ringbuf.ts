@@ -24,7 +24,7 @@
 import { VmError } from '../../errors.js';
 import type { Machine } from '../machine.js';
 import type { Region } from '../memory.js';
-import { BpfMap, HelperRef, MapDescriptor, roundUp8 } from './map.js';
+import { BpfMap, HelperRef, MapDescriptor, roundUp8 } from './bpf-map.js';
 import { Errno, MapError, MapFlags, RINGBUF_BUSY_BIT, RINGBUF_DISCARD_BIT, RINGBUF_HDR_SIZE, RingbufFlags } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
 

@@ -5,7 +5,7 @@
  * stays empty; its creation checks and user-space errors are Linux's.
  */
 import type { Machine } from '../machine.js';
-import { BpfMap, HelperRef, MapDescriptor, readU32 } from './map.js';
+import { BpfMap, HelperRef, MapDescriptor, readU32 } from './bpf-map.js';
 import { MapError, MapFlags } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
 

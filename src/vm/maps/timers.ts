@@ -13,7 +13,7 @@
  */
 import type { AddressSpace } from '../memory.js';
 import type { PreparedProgram } from '../prepared-program.js';
-import type { BpfMap } from './map.js';
+import type { BpfMap } from './bpf-map.js';
 
 /** One timer. */
 export interface TimerState {

@@ -18,7 +18,7 @@ import { VmError } from '../../errors.js';
 import type { Machine } from '../machine.js';
 import { checkArraySpec } from './array.js';
 import { checkRingbufSpec } from './ringbuf.js';
-import { ACCESS_MASK, accessFlagsOk, BpfMap, MapDescriptor, mapTypeName, PCPU_MIN_UNIT_SIZE } from './map.js';
+import { ACCESS_MASK, accessFlagsOk, BpfMap, MapDescriptor, mapTypeName, PCPU_MIN_UNIT_SIZE } from './bpf-map.js';
 import { MapError, MapFlags, MapType } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
 import { Limits } from '../../isa/uapi.js';

@@ -12,7 +12,7 @@ import { TestRunner } from '../../../src/hooks/test-run.js';
 import { interpreterEngine } from '../../../src/vm/engine.js';
 import { Machine } from '../../../src/vm/machine.js';
 import type { ArrayMap } from '../../../src/vm/maps/array.js';
-import type { BpfMap } from '../../../src/vm/maps/map.js';
+import type { BpfMap } from '../../../src/vm/maps/bpf-map.js';
 import { prepareProgram } from '../../../src/vm/prepared-program.js';
 import { VmError } from '../../../src/errors.js';
 import { verifierMap, type OracleMap } from '../corpus/common.js';

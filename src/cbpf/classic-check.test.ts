@@ -8,9 +8,9 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { assembleClassic } from './assemble.js';
-import { LINUX_CLASSIC_OPCODES, checkClassic, findClassicProblem } from './check.js';
+import { LINUX_CLASSIC_OPCODES, checkClassic, findClassicProblem } from './classic-check.js';
 import { formatClassic } from './listings.js';
-import type { ClassicRule } from './check.js';
+import type { ClassicRule } from './classic-check.js';
 import { LISTING_EXPRESSIONS, LIVE_EXPRESSIONS } from '../../test/support/filter-expressions.js';
 import { AluOp, Ancillary, Class, JmpOp, MAXINSNS, Mode, RetVal, SKF_AD_OFF, SKF_NET_OFF, Size, Src, insn } from './insn.js';
 import type { CbpfInsn } from './insn.js';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../asm/index.js';
 import { prepareProgram } from '../vm/prepared-program.js';
-import { buildGraph, loopBlocks } from './cfg.js';
+import { buildGraph, loopBlocks } from './control-flow.js';
 import { compileToWasm } from './index.js';
 
 function graph(src: string) {

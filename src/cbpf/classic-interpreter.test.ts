@@ -15,7 +15,7 @@ import { CaptureReader } from '../capture/read.js';
 import type { CapturedPacket } from '../capture/read.js';
 import { AluOp, Ancillary, Class, JmpOp, Mode, RetVal, SKF_AD_OFF, Size, Src, insn } from './insn.js';
 import type { CbpfInsn } from './insn.js';
-import { runClassic } from './interpreter.js';
+import { runClassic } from './classic-interpreter.js';
 
 const SAMPLE = new URL('../../samples/traffic.pcap', import.meta.url);
 
