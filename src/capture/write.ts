@@ -90,7 +90,7 @@ export class CaptureWriter {
 
   /** How many bytes {@link writeRecord} writes for `p`. */
   recordLength(p: PacketToWrite): number {
-    return this.options.format === 'pcap' ? 16 + p.data.length : 32 + ((p.data.length + 3) & ~3);
+    return this.recordLengthOf(p.data.length);
   }
 
   /**
@@ -99,28 +99,46 @@ export class CaptureWriter {
    * with many packets.
    */
   writeRecord(p: PacketToWrite, out: Uint8Array, at: number): void {
-    const origLen = p.origLen ?? p.data.length;
+    this.writeRecordFrom(p.data, 0, p.data.length, p.sec, p.nsec, p.iface ?? 0, p.origLen ?? p.data.length, out, at);
+  }
+
+  /** Bytes of the record of a packet of `length` bytes. */
+  recordLengthOf(length: number): number {
+    return this.options.format === 'pcap' ? 16 + length : 32 + ((length + 3) & ~3);
+  }
+
+  /**
+   * {@link writeRecord} of the packet at [start, start + length) of `src`
+   * (a capture read into memory, a machine's memory): no view of the
+   * packet is made.
+   */
+  writeRecordFrom(src: Uint8Array, start: number, length: number, sec: number, nsec: number, iface: number, origLen: number, out: Uint8Array, at: number): void {
     if (this.options.format === 'pcap') {
-      putU32(out, at, p.sec >>> 0);
-      putU32(out, at + 4, this.options.nanosecond ? p.nsec : Math.floor(p.nsec / 1000));
-      putU32(out, at + 8, p.data.length);
+      putU32(out, at, sec >>> 0);
+      putU32(out, at + 4, this.options.nanosecond ? nsec : Math.floor(nsec / 1000));
+      putU32(out, at + 8, length);
       putU32(out, at + 12, origLen);
-      out.set(p.data, at + 16);
+      copyBytes(src, start, length, out, at + 16);
       return;
     }
-    const len = this.recordLength(p);
-    const ts = BigInt(p.sec) * 1_000_000_000n + BigInt(p.nsec);
+    const len = this.recordLengthOf(length);
+    const ts = BigInt(sec) * 1_000_000_000n + BigInt(nsec);
     putU32(out, at, 6);
     putU32(out, at + 4, len);
-    putU32(out, at + 8, p.iface ?? 0);
+    putU32(out, at + 8, iface);
     putU32(out, at + 12, Number(ts >> 32n) >>> 0);
     putU32(out, at + 16, Number(ts & 0xffffffffn) >>> 0);
-    putU32(out, at + 20, p.data.length);
+    putU32(out, at + 20, length);
     putU32(out, at + 24, origLen);
-    out.set(p.data, at + 28);
-    out.fill(0, at + 28 + p.data.length, at + len - 4);
+    copyBytes(src, start, length, out, at + 28);
+    out.fill(0, at + 28 + length, at + len - 4);
     putU32(out, at + len - 4, len);
   }
+}
+
+/** Copies bytes between arrays through a view made for the copy (cheaper than `subarray`, and than a loop for a packet's bytes). */
+function copyBytes(src: Uint8Array, start: number, length: number, out: Uint8Array, at: number): void {
+  out.set(new Uint8Array(src.buffer, src.byteOffset + start, length), at);
 }
 
 /** A little-endian u32 (a DataView per record would cost more than the record). */

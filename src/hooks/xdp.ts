@@ -64,24 +64,40 @@ export class XdpContext {
 
   /** Copies `frame` into the buffer and resets the context fields. */
   load(frame: Uint8Array, ingressIfindex = 1, rxQueueIndex = 0): void {
-    if (frame.length < 14) throw new PacketRefusedError(`XDP frame of ${frame.length} bytes is shorter than an Ethernet header (14)`);
-    if (frame.length > XDP_MAX_FRAME) {
-      throw new PacketRefusedError(`XDP frame of ${frame.length} bytes is larger than the ${XDP_MAX_FRAME}-byte linear buffer`);
+    const data = this.reset(frame.length, ingressIfindex, rxQueueIndex);
+    this.machine.space.bytes.set(frame, data);
+  }
+
+  /**
+   * {@link load} of a frame that is already in the address space, at
+   * `from` (`length` bytes): a capture read into the memory is copied
+   * within it, with no JavaScript copy of each packet.
+   */
+  loadFrom(from: number, length: number, ingressIfindex = 1, rxQueueIndex = 0): void {
+    const data = this.reset(length, ingressIfindex, rxQueueIndex);
+    this.machine.space.bytes.copyWithin(data, from, from + length);
+  }
+
+  /** Checks a frame's length, clears what the last run may have written and fills the context for `length` bytes; returns where the frame goes. */
+  private reset(length: number, ingressIfindex: number, rxQueueIndex: number): number {
+    if (length < 14) throw new PacketRefusedError(`XDP frame of ${length} bytes is shorter than an Ethernet header (14)`);
+    if (length > XDP_MAX_FRAME) {
+      throw new PacketRefusedError(`XDP frame of ${length} bytes is larger than the ${XDP_MAX_FRAME}-byte linear buffer`);
     }
     const space = this.machine.space;
     const data = this.buffer.start + XDP_HEADROOM;
     space.bytes.fill(0, this.dirtyLow, this.dirtyHigh);
-    space.bytes.set(frame, data);
     this.dirtyLow = data;
-    this.dirtyHigh = data + frame.length;
+    this.dirtyHigh = data + length;
     const view = space.data;
     const c = this.ctx.start;
     view.setUint32(c + XdpMd.data, data, true);
-    view.setUint32(c + XdpMd.data_end, data + frame.length, true);
+    view.setUint32(c + XdpMd.data_end, data + length, true);
     view.setUint32(c + XdpMd.data_meta, data, true);
     view.setUint32(c + XdpMd.ingress_ifindex, ingressIfindex, true);
     view.setUint32(c + XdpMd.rx_queue_index, rxQueueIndex, true);
     view.setUint32(c + XdpMd.egress_ifindex, 0, true);
+    return data;
   }
 
   /** Sets `ingress_ifindex` and `rx_queue_index`. */
@@ -104,6 +120,21 @@ export class XdpContext {
       throw new VmError(`xdp_md data_meta 0x${p.meta.toString(16)} / data 0x${p.data.toString(16)} / data_end 0x${p.end.toString(16)} are outside the packet buffer of ${this.ctx.name} (the context was overwritten)`);
     }
     return p;
+  }
+
+  /**
+   * Where `data_out` starts (`data_meta`) or, with `end`, ends
+   * (`data_end`), checked as {@link pointers} checks them, without an
+   * object per call.
+   */
+  outRange(end: boolean): number {
+    const v = this.machine.space.data;
+    const c = this.ctx.start;
+    const meta = v.getUint32(c + XdpMd.data_meta, true);
+    const data = v.getUint32(c + XdpMd.data, true);
+    const last = v.getUint32(c + XdpMd.data_end, true);
+    if (meta < this.buffer.start || meta > data || data > last || last > this.buffer.start + this.buffer.size) this.pointers(); // throws the context's error
+    return end ? last : meta;
   }
 
   /** Sets `data_meta`, `data` and `data_end` (after an adjust helper). */

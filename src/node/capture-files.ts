@@ -98,6 +98,19 @@ export class CaptureFile {
     this.count++;
   }
 
+  /** {@link write} of the packet at [start, start + length) of `src`, with no view of it made. */
+  writeFrom(src: Uint8Array, start: number, length: number, sec: number, nsec: number, iface: number, origLen: number): void {
+    const n = this.writer.recordLengthOf(length);
+    if (this.used + n > WRITE_BUFFER) this.flush();
+    if (n > WRITE_BUFFER) {
+      this.put(this.writer.packet({ data: src.subarray(start, start + length), sec, nsec, iface, origLen }));
+    } else {
+      this.writer.writeRecordFrom(src, start, length, sec, nsec, iface, origLen, this.buffer, this.used);
+      this.used += n;
+    }
+    this.count++;
+  }
+
   /** Writes out what is buffered and closes the file. */
   close(): void {
     try {

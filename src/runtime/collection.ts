@@ -15,7 +15,7 @@ import { HookContexts } from '../hooks/contexts.js';
 import { helpersForType } from '../hooks/type-helpers.js';
 import type { NetNamespace } from '../hooks/net.js';
 import { TestRunner } from '../hooks/test-run.js';
-import type { PacketRunner, TestRunInput, TestRunResult } from '../hooks/test-run.js';
+import type { PacketRunner, TestRunInput, TestRunResult, XdpBatchRunner } from '../hooks/test-run.js';
 import type { Engine } from '../vm/engine.js';
 import type { SafeAccesses } from '../vm/interpreter.js';
 import { interpreterEngine } from '../vm/engine.js';
@@ -37,7 +37,7 @@ import { loaderRejection, verifyObjectProgram } from '../verifier/index.js';
 import type { VerifyOptions, VerifyResult } from '../verifier/index.js';
 import { creationSpec, loaderMapProblem, mapProblemOf, unbackedMapUse, withMapFailures } from './map-problems.js';
 import type { MapProblem } from './map-problems.js';
-import { MapType, UpdateFlags } from '../isa/uapi.js';
+import { BpfFunc, MapType, ProgType, UpdateFlags } from '../isa/uapi.js';
 import { ATTACH_TYPE_NAMES } from '../isa/uapi.js';
 
 /** `r0 = 0; exit`: what stands for a program whose code could not be prepared (it never runs). */
@@ -454,6 +454,23 @@ export class Collection {
   }
 
   /**
+   * An XDP program made ready for many packets per call into the engine
+   * ({@link TestRunner.xdpBatch}), with the checks of {@link runnerFor}
+   * made once; null when it cannot run that way: a program of this
+   * collection (the one given, or one it may tail-call) calls a helper
+   * that records where a packet goes (the redirect family, clone_redirect),
+   * which each packet of a batch would overwrite.
+   */
+  xdpBatchFor(program: LoadedProgram, engine: Engine, capacity: number, cpu = 0): XdpBatchRunner | null {
+    if (program.typeId !== ProgType.XDP) return null;
+    // with a prog array any program of the collection may run in the batch
+    const reach = this.maps.some((m) => m.type === MapType.PROG_ARRAY) ? this.programs : [program];
+    if (reach.some((p) => callsAnyHelper(p.spec.insns, PER_RUN_HELPERS))) return null;
+    const fixed = this.runSettings(program, {});
+    return this.runner.xdpBatch(program.prepared, engine, capacity, { ...fixed, cpu });
+  }
+
+  /**
    * A packet program (XDP, tc, socket filter) made ready for packet after
    * packet, with the checks of {@link runnerFor} made once: the fast path
    * under {@link PacketStream}. `cpu` is the CPU it runs on (per-CPU slots,
@@ -489,4 +506,18 @@ export class Collection {
 /** Loads `object` into a new machine (see {@link Collection.load}). */
 export function loadCollection(object: ObjectSpec, options: LoadOptions = {}): Collection {
   return Collection.load(object, options);
+}
+
+/** Helpers that record per run where a packet goes (the hook contexts' redirect and clone state). */
+const PER_RUN_HELPERS: ReadonlySet<number> = new Set([
+  BpfFunc.redirect, BpfFunc.redirect_map, BpfFunc.redirect_neigh, BpfFunc.redirect_peer, BpfFunc.clone_redirect,
+]);
+
+/** Whether code calls (`call` with src 0) one of `helpers`. */
+function callsAnyHelper(insns: Uint8Array, helpers: ReadonlySet<number>): boolean {
+  const dv = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
+  for (let at = 0; at + 8 <= insns.length; at += 8) {
+    if (insns[at] === 0x85 && (insns[at + 1]! >> 4) === 0 && helpers.has(dv.getInt32(at + 4, true))) return true;
+  }
+  return false;
 }

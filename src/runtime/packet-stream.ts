@@ -184,13 +184,32 @@ export class PacketStream {
     }
     o.retval = o.refused === undefined ? retval : 0;
     o.action = o.refused !== undefined ? 'REFUSED' : this.nameOf(retval);
+    this.tally(o.action, frame.length);
+    return o;
+  }
+
+  /**
+   * Counts into {@link summary} a packet of `length` bytes that a batch
+   * (`XdpBatchRunner`) ran with verdict `retval`; returns the action's name.
+   */
+  count(retval: number, length: number): string {
+    const action = this.nameOf(retval);
+    this.tally(action, length);
+    return action;
+  }
+
+  /** Counts a packet of `length` bytes the test run refused (`REFUSED`). */
+  countRefused(length: number): void {
+    this.tally('REFUSED', length);
+  }
+
+  private tally(action: string, length: number): void {
     const s = this.summary;
     s.packets++;
-    s.bytes += frame.length;
-    const a = (s.actions[o.action] ??= { packets: 0, bytes: 0 });
+    s.bytes += length;
+    const a = (s.actions[action] ??= { packets: 0, bytes: 0 });
     a.packets++;
-    a.bytes += frame.length;
-    return o;
+    a.bytes += length;
   }
 
   private nameOf(retval: number): string {

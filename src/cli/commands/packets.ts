@@ -28,6 +28,8 @@ import type { LoadFlags } from '../object-run.js';
 import { UsageError, inFile, parseCount, validChoice, validCount } from '../options.js';
 import { out } from '../output.js';
 import { parseLogLevel, printVerifierLog } from '../verifier-output.js';
+import { runPcapBatches } from '../../node/pcap-batches.js';
+import { jitEngine } from '../../jit/index.js';
 import { formatMapLines } from './map.js';
 
 interface PacketFlags extends LoadFlags {
@@ -50,6 +52,9 @@ function knownActions(hook: PacketHook): Set<string> {
   const values = hook === 'xdp' ? [0, 1, 2, 3, 4] : [-1, 0, 1, 2, 3, 4, 5, 6, 7, 8];
   return new Set([...values.map((v) => actionName(hook, v >>> 0)), 'REFUSED']);
 }
+
+/** Packets per call into WebAssembly on the batch path (node/pcap-batches.ts). */
+const XDP_BATCH = 256;
 
 /** The redirect action of a hook: its packets go to one file per output port. */
 function isRedirect(hook: PacketHook, action: string): boolean {
@@ -154,10 +159,24 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
           for (const port of redirectPorts(outcome.redirect)) open(portFile(path, port), r.format ?? 'pcap', r.interfaces).write(written);
         }
       };
-      let reader: CaptureReader;
+      let reader: Pick<CaptureReader, 'format' | 'interfaces'>;
       let summary: StreamSummary;
       try {
-        if (workers === 1) {
+        // XDP on the JIT over a pcap of Ethernet frames, with no redirect to record per packet: whole batches per call
+        const batch = workers === 1 && hook === 'xdp' && flags.engine === 'jit' ? collection.xdpBatchFor(prog, jitEngine, XDP_BATCH) : null;
+        let batchedInterfaces: CaptureInterface[] = [];
+        const batched = batch === null ? null : runPcapBatches(flags.read, stream, batch, (p) => {
+          const path = p.action !== 'REFUSED' && passes(hook, p.retval) ? flags.write : targets.get(p.action);
+          if (path === undefined) return;
+          open(path, 'pcap', batchedInterfaces).writeFrom(p.bytes, p.start, p.end - p.start, p.sec, p.nsec, 0, p.end - p.start + p.cutOff);
+        }, {
+          header: (r) => { batchedInterfaces = r.interfaces; },
+          ...(progress ? { progress: (read: number, size: number) => progress(read, size, stream.summary.packets) } : {}),
+        });
+        if (batched !== null) {
+          reader = batched;
+          summary = stream.summary;
+        } else if (workers === 1) {
           // one thread: no workers, no shared memory, packets in file order as they are read
           reader = forEachCapturedPacket(flags.read, (p: CapturedPacket, index, r) => {
             // the capture's interfaces are the devices packets arrive on: ifindex 1, 2, ... in file order
