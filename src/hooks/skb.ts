@@ -91,23 +91,34 @@ export interface SkbLoadOptions {
 export class SkbContext {
   readonly ctx: Region;
   readonly buffer: Region;
-  /** Where the MAC header of the current frame starts (`skb_mac_header`). */
+  /**
+   * Where the MAC header of the current frame starts (`skb_mac_header`).
+   * The helpers trust this field; the copy after the `__sk_buff` (SkbWords)
+   * is only what the engines' legacy loads read, whose addresses are
+   * checked like any access, so a checked program that overwrites it
+   * misleads only its own loads.
+   */
   get macHeader(): number {
-    return this.machine.space.data.getUint32(this.ctx.start + SkbWords.macHeader, true);
+    return this.mac;
   }
 
   set macHeader(at: number) {
+    this.mac = at;
     this.machine.space.data.setUint32(this.ctx.start + SkbWords.macHeader, at, true);
   }
 
-  /** Where the network header starts (`skb_network_header`). */
+  /** Where the network header starts (`skb_network_header`; mirrored as {@link macHeader} is). */
   get networkHeader(): number {
-    return this.machine.space.data.getUint32(this.ctx.start + SkbWords.networkHeader, true);
+    return this.network;
   }
 
   set networkHeader(at: number) {
+    this.network = at;
     this.machine.space.data.setUint32(this.ctx.start + SkbWords.networkHeader, at, true);
   }
+
+  private mac = 0;
+  private network = 0;
 
   /** `skb->l4_hash || skb->sw_hash`: the hash in `__sk_buff.hash` is valid, `bpf_get_hash_recalc` returns it. */
   hashValid = false;

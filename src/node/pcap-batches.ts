@@ -12,7 +12,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { CaptureError, LinkType, MAX_RECORD, keptLength } from '../capture/read.js';
 import type { CaptureInterface } from '../capture/read.js';
-import { PacketRefusedError } from '../errors.js';
+import { PacketRefusedError, TsbpfError } from '../errors.js';
 import type { XdpBatchRunner } from '../hooks/test-run.js';
 import type { PacketStream } from '../runtime/packet-stream.js';
 import { fileError } from './capture-files.js';
@@ -131,7 +131,14 @@ function runRecords(
     let ran = 0;
     const order = new Int32Array(fill);
     for (let i = 0; i < fill; i++) order[i] = refused[i] === 0 ? ran++ : -1;
-    const retvals = ran > 0 ? batch.run(ran) : new Uint32Array(0);
+    let retvals: Uint32Array;
+    try {
+      retvals = ran > 0 ? batch.run(ran) : new Uint32Array(0);
+    } catch (err) {
+      // one call ran the whole batch: which packet failed is not known here (the per-packet path, --engine interp, names it)
+      if (!(err instanceof TsbpfError) || err instanceof CaptureError) throw err;
+      throw new TsbpfError(`packets ${index[0]} to ${index[fill - 1]} (one batch): ${err.reason}; run with --engine interp to name the packet`, err.location);
+    }
     out.bytes = space.bytes;
     for (let i = 0; i < fill; i++) {
       out.index = index[i]!;
