@@ -50,7 +50,8 @@ export interface JitRunner extends LoadedRunner {
   /**
    * Runs the program once per context address (r1 = the address, r2..r5 =
    * 0) in one call into WebAssembly; returns each run's r0. A fault stops
-   * the batch with the run's `VmError`.
+   * the batch with a {@link BatchFaultError}: the run's `VmError`, which run
+   * it was, and the r0s of the runs before it.
    */
   runBatch(ctxAddrs: Uint32Array, options?: BatchOptions): BigUint64Array;
   /** Compiles the program for a mode now (otherwise the first run does it); returns the module. */
@@ -62,6 +63,19 @@ export interface JitRunner extends LoadedRunner {
    * targets are still compiled when first reached.
    */
   prepare(options?: { checked?: boolean; budget?: number; cpu?: number; safeAccesses?: SafeAccesses }): Promise<void>;
+}
+
+/** The result word of a batch run that has not ended (an r0 no real program returns by chance). */
+const NOT_RUN = 0xbad0_5eed_bad0_5eedn;
+
+/**
+ * A fault in run `index` of {@link JitRunner.runBatch}: the runs before it
+ * completed with `done` (their r0s), the ones after it did not run.
+ */
+export class BatchFaultError extends VmError {
+  constructor(readonly index: number, readonly done: BigUint64Array, readonly fault: VmError) {
+    super(fault.reason, fault.location);
+  }
 }
 
 /** Thrown by compiled code when a legacy packet load fails below the entry frame: the run ends with r0 = 0. */
@@ -657,6 +671,8 @@ function loadJit(machine: Machine, program: PreparedProgram): JitRunner {
       if (n === 0) return new BigUint64Array(0);
       const { ctxs, results } = ctx.batchBuffers(n);
       new Uint32Array(machine.space.memory.buffer, ctxs, n).set(ctxAddrs);
+      // marks the runs not done yet, so a fault can say which run it stopped
+      new BigUint64Array(machine.space.memory.buffer, results, n).fill(NOT_RUN);
       if (machine.space.generation !== jm.mirrored) jm.syncRegions();
       ctx.limit = limit;
       const call = ctx.cpu.call;
@@ -667,7 +683,14 @@ function loadJit(machine: Machine, program: PreparedProgram): JitRunner {
         if (budgeted) exports.batch(ctxs, n, results, limit % TWO32, Math.floor(limit / TWO32));
         else exports.batch(ctxs, n, results, 0, 0);
       } catch (err) {
-        ctx.translate(err);
+        try {
+          ctx.translate(err);
+        } catch (fault) {
+          if (!(fault instanceof VmError)) throw fault;
+          const all = new BigUint64Array(machine.space.memory.buffer, results, n);
+          const at = all.indexOf(NOT_RUN);
+          throw new BatchFaultError(at < 0 ? n - 1 : at, all.slice(0, at < 0 ? n - 1 : at), fault);
+        }
         throw new VmError('a legacy packet load failed below the entry function during a batch: run such programs one at a time');
       } finally {
         call.invoke = previous;

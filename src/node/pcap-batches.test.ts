@@ -132,6 +132,33 @@ describe('XDP over a pcap in batches', () => {
     expect(stream.summary.packets).toBe(0);
   });
 
+  it('a program that fails on a packet: the packets before it are handed over, then the same error as packet by packet', () => {
+    const load = () => loadCollection(parseObject(new Uint8Array(readFileSync(new URL('test/fixtures/pkt/unavailable.o', root))), { name: 'unavailable.o' }));
+    const traffic = new URL('samples/traffic.pcap', root).pathname;
+    const a = load();
+    const pa = a.program({ section: 'xdp' });
+    let handed = 0;
+    let ours = '';
+    try {
+      runPcapBatches(traffic, new PacketStream(a, pa, 'xdp', jitEngine), a.xdpBatchFor(pa, jitEngine, 256)!, () => { handed++; });
+    } catch (err) {
+      ours = (err as Error).message;
+    }
+    const b = load();
+    const stream = new PacketStream(b, b.program({ section: 'xdp' }), 'xdp', jitEngine);
+    let stepped = 0;
+    let theirs = '';
+    try {
+      forEachCapturedPacket(traffic, (p, index) => { stream.step(p.data, index, 1); stepped++; });
+    } catch (err) {
+      theirs = (err as Error).message;
+    }
+    expect(ours).toMatch(/^packet \d+: bpf_sk_lookup_tcp#84 at insn \d+: not available in user space$/);
+    expect(ours).toBe(theirs);
+    expect(handed).toBe(stepped);
+    expect(handed).toBeGreaterThan(0);
+  });
+
   it('no batch for a program that records where packets go', () => {
     const c = loadCollection(parseObject(new Uint8Array(readFileSync(new URL('test/fixtures/pkt/xdp_redirect.o', root))), { name: 'xdp_redirect.o' }));
     expect(c.xdpBatchFor(c.program({ name: 'xdp_redirect' }), jitEngine, 256)).toBeNull();

@@ -13,6 +13,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { CaptureError, LinkType, MAX_RECORD, keptLength } from '../capture/read.js';
 import type { CaptureInterface } from '../capture/read.js';
 import { PacketRefusedError, TsbpfError } from '../errors.js';
+import { BatchFaultError } from '../jit/jit-engine.js';
 import type { XdpBatchRunner } from '../hooks/test-run.js';
 import type { PacketStream } from '../runtime/packet-stream.js';
 import { fileError } from './capture-files.js';
@@ -132,15 +133,21 @@ function runRecords(
     const order = new Int32Array(fill);
     for (let i = 0; i < fill; i++) order[i] = refused[i] === 0 ? ran++ : -1;
     let retvals: Uint32Array;
+    // a fault in run `failed` of the batch: the packets before it are handed over, then it is reported as the per-packet path reports it
+    let failed = ran;
+    let fault: BatchFaultError | undefined;
     try {
       retvals = ran > 0 ? batch.run(ran) : new Uint32Array(0);
     } catch (err) {
-      // one call ran the whole batch: which packet failed is not known here (the per-packet path, --engine interp, names it)
-      if (!(err instanceof TsbpfError) || err instanceof CaptureError) throw err;
-      throw new TsbpfError(`packets ${index[0]} to ${index[fill - 1]} (one batch): ${err.reason}; run with --engine interp to name the packet`, err.location);
+      if (!(err instanceof BatchFaultError)) throw err;
+      fault = err;
+      failed = err.index;
+      retvals = new Uint32Array(err.done.length);
+      for (let k = 0; k < err.done.length; k++) retvals[k] = Number(err.done[k]! & 0xffffffffn);
     }
     out.bytes = space.bytes;
     for (let i = 0; i < fill; i++) {
+      if (fault && order[i]! >= failed) throw new TsbpfError(`packet ${index[i]}: ${fault.reason}`, fault.location);
       out.index = index[i]!;
       out.sec = sec[i]!;
       out.nsec = nsec[i]!;
