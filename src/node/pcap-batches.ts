@@ -110,13 +110,14 @@ function runRecords(
   const space = stream.collection.machine.space;
   const stage = space.allocate('capture.stage', 'internal', STAGE, { readable: false, writable: false });
   const n = batch.capacity;
-  // per slot: the packet's index, where its record starts in the stage (for a refused frame), timestamp, lengths
+  // per packet of the batch: its index in the file, timestamp and lengths
   const index = new Float64Array(n);
   const sec = new Uint32Array(n);
   const nsec = new Uint32Array(n);
   const length = new Uint32Array(n);
   const cutOff = new Uint32Array(n);
-  const refused = new Int32Array(n);
+  // a refused frame's offset in the stage (it stays there until its batch is handed over), -1 for a staged one
+  const refusedAt = new Int32Array(n);
   const out: BatchedPacket = { index: 0, retval: 0, action: '', bytes: space.bytes, start: 0, end: 0, sec: 0, nsec: 0, cutOff: 0 };
   let fill = 0;
   let filePos = first;
@@ -131,7 +132,7 @@ function runRecords(
     // packets the test run refuses are not in the batch: run the others, then hand all over in order
     let ran = 0;
     const order = new Int32Array(fill);
-    for (let i = 0; i < fill; i++) order[i] = refused[i] === 0 ? ran++ : -1;
+    for (let i = 0; i < fill; i++) order[i] = refusedAt[i]! < 0 ? ran++ : -1;
     let retvals: Uint32Array;
     // a fault in run `failed` of the batch: the packets before it are handed over, then it is reported as the per-packet path reports it
     let failed = ran;
@@ -157,7 +158,7 @@ function runRecords(
         stream.countRefused(length[i]!);
         out.retval = 0;
         out.action = 'REFUSED';
-        out.start = stage.start + refused[i]! - 1;
+        out.start = stage.start + refusedAt[i]!;
         out.end = out.start + length[i]!;
       } else {
         out.retval = retvals[slot]!;
@@ -206,14 +207,13 @@ function runRecords(
       nsec[slot] = nano ? frac : frac * 1000;
       length[slot] = len;
       cutOff[slot] = Math.max(0, dv.getUint32(rec + 12, little) - len);
-      refused[slot] = 0;
+      refusedAt[slot] = -1;
       try {
         batch.load(staged, rec + 16, len, 1);
         staged++;
       } catch (err) {
         if (!(err instanceof PacketRefusedError)) throw err;
-        // kept in the stage until the batch is handed over (no read moves it before then)
-        refused[slot] = at + 16 + 1;
+        refusedAt[slot] = at + 16;
       }
       fill++;
       packets++;
