@@ -63,6 +63,36 @@ export function forEachCapturedPacket(
   return reader;
 }
 
+/**
+ * The capture reader after the first 24 bytes of the file at `path`: the
+ * format, and for a pcap its byte order, timestamp unit and its one
+ * interface. The fast paths (classic filters, XDP batches) walk pcap
+ * records themselves from there; a damaged header leaves the reader with
+ * no interface, and the general path words the complaint.
+ */
+export function readCaptureHeader(path: string): CaptureReader {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    fileError(err, path);
+  }
+  try {
+    const first = new Uint8Array(24);
+    let n: number;
+    try {
+      n = readSync(fd, first, 0, 24, 0);
+    } catch (err) {
+      fileError(err, path);
+    }
+    const reader = new CaptureReader();
+    reader.feed(first.subarray(0, n), () => undefined);
+    return reader;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Bytes a {@link CaptureFile} gathers before it writes them out. */
 const WRITE_BUFFER = 1 << 20;
 

@@ -9,7 +9,7 @@
  * the capture reader.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { fileError, forEachCapturedPacket } from './capture-files.js';
+import { fileError, forEachCapturedPacket, readCaptureHeader } from './capture-files.js';
 import { TsbpfError } from '../errors.js';
 import { CaptureError, CaptureReader, MAX_RECORD, keptLength } from '../capture/read.js';
 import type { CaptureFormat, CaptureInterface } from '../capture/read.js';
@@ -59,7 +59,7 @@ const CHUNK = 1 << 20;
  * naming the file, the byte offset and the packet.
  */
 export function filterCaptureFile(path: string, compile: (linkType: number) => readonly CbpfInsn[], options: FilterFileOptions = {}): FilterFileResult {
-  const header = readHeader(path);
+  const header = readCaptureHeader(path);
   let prog: readonly CbpfInsn[] | undefined;
   let linkType = -1;
   if (header.format === 'pcap' && header.interfaces.length === 1) {
@@ -92,30 +92,6 @@ export function filterCaptureFile(path: string, compile: (linkType: number) => r
   });
   if (prog === undefined) linkType = reader.interfaces[0]?.linkType ?? 1;
   return { format: reader.format ?? 'pcapng', interfaces: reader.interfaces, linkType, packets, matched };
-}
-
-/** The capture reader after the file's first 24 bytes: the format, and for pcap the byte order and the interface. */
-function readHeader(path: string): CaptureReader {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    fileError(err, path);
-  }
-  try {
-    const first = new Uint8Array(24);
-    let n: number;
-    try {
-      n = readSync(fd, first, 0, 24, 0);
-    } catch (err) {
-      fileError(err, path);
-    }
-    const reader = new CaptureReader();
-    reader.feed(first.subarray(0, n), () => undefined);
-    return reader;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Runs `fn`, naming `path` in the capture damage and read failures it throws (a filter that does not compile is not the file's fault). */

@@ -16,13 +16,10 @@ import { PacketRefusedError, TsbpfError } from '../errors.js';
 import { BatchFaultError } from '../jit/jit-engine.js';
 import type { XdpBatchRunner } from '../hooks/test-run.js';
 import type { PacketStream } from '../runtime/packet-stream.js';
-import { fileError } from './capture-files.js';
+import { fileError, readCaptureHeader } from './capture-files.js';
 
 /** Bytes of the file read into the memory at a time. */
 const STAGE = 4 << 20;
-
-const PCAP_MAGIC_US = 0xa1b2c3d4;
-const PCAP_MAGIC_NS = 0xa1b23c4d;
 
 /** A packet the caller may keep: where its bytes are after the run (valid until `keep` returns). */
 export interface BatchedPacket {
@@ -68,6 +65,13 @@ export function runPcapBatches(
   path: string, stream: PacketStream, batch: XdpBatchRunner, keep: (packet: BatchedPacket) => void, options: PcapBatchesOptions = {},
 ): PcapBatchesResult | null {
   const progress = options.progress;
+  const header = readCaptureHeader(path);
+  if (header.format !== 'pcap' || header.interfaces.length !== 1) return null;
+  const iface = header.interfaces[0]!;
+  if (iface.linkType !== LinkType.ETHERNET) return null;
+  const little = header.littleEndian;
+  const nano = header.nanosecond;
+  const snapLen = iface.snapLen;
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -75,21 +79,8 @@ export function runPcapBatches(
     fileError(err, path);
   }
   try {
-    const head = new Uint8Array(24);
-    const got = readSync(fd, head, 0, 24, 0);
-    if (got < 24) return null;
-    const hv = new DataView(head.buffer);
-    const le = hv.getUint32(0, true);
-    const little = le === PCAP_MAGIC_US || le === PCAP_MAGIC_NS;
-    const be = hv.getUint32(0, false);
-    if (!little && be !== PCAP_MAGIC_US && be !== PCAP_MAGIC_NS) return null;
-    const nano = (little ? le : be) === PCAP_MAGIC_NS;
-    if (hv.getUint16(4, little) !== 2) return null;
-    const snapLen = hv.getUint32(16, little);
-    const linkType = hv.getUint32(20, little) & 0x03ffffff;
-    if (linkType !== LinkType.ETHERNET) return null;
     const size = progress ? fstatSync(fd).size : 0;
-    const result: PcapBatchesResult = { format: 'pcap', interfaces: [{ linkType, snapLen, tsUnitsPerSecond: nano ? 1_000_000_000n : 1_000_000n }] };
+    const result: PcapBatchesResult = { format: 'pcap', interfaces: [iface] };
     options.header?.(result);
     runRecords(fd, path, 24, little, nano, snapLen, stream, batch, keep, progress, size);
     return result;
