@@ -147,9 +147,12 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
         lastBar = now;
         bar.update(Math.round(read / 2 ** 20), { packets });
       } : undefined;
+      /** The file a packet of `action` (return value `retval`) goes to, if any: -w for the passing ones, else its --write-action. */
+      const destination = (action: string, retval: number): string | undefined =>
+        action !== 'REFUSED' && passes(hook, retval) ? flags.write : targets.get(action);
       /** Writes a packet where its action goes. */
       const handle = (outcome: PacketOutcome, p: Pick<WorkerPacketInfo, 'sec' | 'nsec' | 'iface' | 'cutOff'>, r: CaptureReader): void => {
-        const path = outcome.refused === undefined && passes(hook, outcome.retval) ? flags.write : targets.get(outcome.action);
+        const path = destination(outcome.action, outcome.retval);
         if (path === undefined) return;
         const written = { data: outcome.data, sec: p.sec, nsec: p.nsec, iface: p.iface, origLen: outcome.data.length + p.cutOff };
         if (outcome.redirect === undefined) {
@@ -166,7 +169,7 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
         const batch = workers === 1 && hook === 'xdp' && flags.engine === 'jit' ? collection.xdpBatchFor(prog, jitEngine, XDP_BATCH) : null;
         let batchedInterfaces: CaptureInterface[] = [];
         const batched = batch === null ? null : runPcapBatches(flags.read, stream, batch, (p) => {
-          const path = p.action !== 'REFUSED' && passes(hook, p.retval) ? flags.write : targets.get(p.action);
+          const path = destination(p.action, p.retval);
           if (path === undefined) return;
           open(path, 'pcap', batchedInterfaces).writeFrom(p.bytes, p.start, p.end - p.start, p.sec, p.nsec, 0, p.end - p.start + p.cutOff);
         }, {
