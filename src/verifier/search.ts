@@ -261,27 +261,36 @@ function scalarRegForStack(f: FuncState, spi: number): Reg | null {
 }
 
 function stacksafe(old: FuncState, cur: FuncState, m: IdMap, exact: Exact): boolean {
-  for (let i = 0; i < old.allocatedStack; i++) {
-    const spi = Math.floor(i / REG_SIZE);
-    const ot = old.slotType[i]!;
-    // 6.18 (`if (exact && ...)` with an enum): RANGE_WITHIN also wants the same slot types
-    if (exact !== 'not_exact' && (i >= cur.allocatedStack || ot !== cur.slotType[i])) return false;
-    if (ot === STACK_INVALID) continue;
-    if (ot === STACK_MISC) continue;
-    if (i >= cur.allocatedStack) return false;
-    const oldReg = scalarRegForStack(old, spi);
-    const curReg = scalarRegForStack(cur, spi);
-    if (oldReg && curReg) {
-      if (!regsafe(oldReg, curReg, m, exact)) return false;
-      i += REG_SIZE - 1 - (i % REG_SIZE);
-      continue;
-    }
-    const ct = cur.slotType[i]!;
-    if (ot === STACK_MISC && ct === STACK_ZERO) continue;
-    if (ot !== ct) return false;
-    if (i % REG_SIZE !== REG_SIZE - 1) continue;
-    if (old.slotType[spi * REG_SIZE + REG_SIZE - 1] === STACK_SPILL) {
-      if (!regsafe(old.spilled[spi]!, cur.spilled[spi]!, m, exact)) return false;
+  const oldTypes = old.slotType;
+  const curTypes = cur.slotType;
+  const curAlloc = cur.allocatedStack;
+  const slots = old.allocatedStack / REG_SIZE;
+  for (let spi = 0; spi < slots; spi++) {
+    // scalar_reg_for_stack depends on the slot only: the kernel asks it at
+    // every byte, tsbpf once per slot. Both answers can be non-null only at
+    // the slot's first byte (an all-spill or all-misc old slot), where the
+    // kernel then skips the slot's other bytes, as this does.
+    let pairAsked = false;
+    for (let k = 0; k < REG_SIZE; k++) {
+      const i = spi * REG_SIZE + k;
+      const ot = oldTypes[i]!;
+      // 6.18 (`if (exact && ...)` with an enum): RANGE_WITHIN also wants the same slot types
+      if (exact !== 'not_exact' && (i >= curAlloc || ot !== curTypes[i])) return false;
+      if (ot === STACK_INVALID || ot === STACK_MISC) continue;
+      if (i >= curAlloc) return false;
+      if (!pairAsked) {
+        pairAsked = true;
+        const oldReg = scalarRegForStack(old, spi);
+        const curReg = oldReg === null ? null : scalarRegForStack(cur, spi);
+        if (oldReg !== null && curReg !== null) {
+          if (!regsafe(oldReg, curReg, m, exact)) return false;
+          break;
+        }
+      }
+      const ct = curTypes[i]!;
+      if (ot !== ct) return false;
+      if (k !== REG_SIZE - 1) continue;
+      if (ot === STACK_SPILL && !regsafe(old.spilled[spi]!, cur.spilled[spi]!, m, exact)) return false;
     }
   }
   return true;

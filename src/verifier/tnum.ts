@@ -26,11 +26,13 @@ export function tnum(value: bigint, mask: bigint): Tnum {
 }
 
 /** Nothing known. */
-export const TNUM_UNKNOWN: Tnum = Object.freeze({ value: 0n, mask: U64_MAX });
+// (not frozen: a frozen object has another hidden class than the tnums built
+// everywhere else, and every tnum function would then see two)
+export const TNUM_UNKNOWN: Tnum = { value: 0n, mask: U64_MAX };
 /** The empty set (used internally by union/division helpers). */
-const TNUM_BOTTOM: Tnum = Object.freeze({ value: U64_MAX, mask: U64_MAX });
+const TNUM_BOTTOM: Tnum = { value: U64_MAX, mask: U64_MAX };
 /** The constant zero. */
-export const TNUM_ZERO: Tnum = Object.freeze({ value: 0n, mask: 0n });
+export const TNUM_ZERO: Tnum = { value: 0n, mask: 0n };
 
 /** A known constant (taken modulo 2^64). */
 export function tnumConst(value: bigint): Tnum {

@@ -367,7 +367,10 @@ export class AddressSpace {
     const cls = pageClassOf(readable, writable);
     const chunk = this.chunks[cls];
     let start = Math.ceil(chunk.next / align) * align;
+    // Pages above the top were never handed out, so they still hold the zeros the memory was made or grown with.
+    let fresh = false;
     if (chunk.end === 0 || start + size > chunk.end) {
+      fresh = true;
       // Fresh pages from the top, the first PAGE_GAP bytes left unused (see PAGE_GAP).
       let run = this.top;
       let runEnd = 0;
@@ -397,7 +400,8 @@ export class AddressSpace {
     this.allocations++;
     this.layoutHash = Math.imul(Math.imul(this.layoutHash ^ start, 0x9e3779b1) ^ size, 0x85ebca6b) >>> 0;
     // A replay keeps the original's bytes in its copy: what the original wrote there (a hash seed) can be read back.
-    if (this.replayCopy === null) this.bytes.fill(0, start, start + size);
+    // Zeroing fresh pages would only commit memory a large map may never touch.
+    if (this.replayCopy === null && !fresh) this.bytes.fill(0, start, start + size);
     return region;
   }
 
