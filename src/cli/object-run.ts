@@ -111,7 +111,7 @@ export function objectLoad(files: readonly string[], flags: LoadFlags, extra: { 
   const { progType, attachType } = typeOverrides(flags);
   const level = parseLogLevel(flags.logLevel ?? '0');
   return {
-    files, possibleCpus: cpus, verify: flags.verify ?? true, verifierLogLevel: level === 2 ? 2 : 1,
+    files, possibleCpus: cpus, verify: flags.verify ?? true, verifierLogLevel: level,
     ...(flags.btf !== undefined ? { btf: flags.btf } : {}),
     ...(flags.kconfig !== undefined ? { kconfig: flags.kconfig } : {}),
     ...(progType !== undefined ? { progType } : {}),

@@ -207,8 +207,8 @@ export interface ObjectFilesLoad {
   readonly attachType?: number;
   /** false: nothing is verified and every run is checked. */
   readonly verify?: boolean;
-  /** Verifier log level of rejections (1 or 2). */
-  readonly verifierLogLevel?: 1 | 2;
+  /** Verifier log level (default 0; a rejection always has its failing path's log). */
+  readonly verifierLogLevel?: 0 | 1 | 2;
   /** Back the memory with a SharedArrayBuffer (worker threads). */
   readonly shared?: boolean;
 }
@@ -231,7 +231,7 @@ export function loadObjectFiles(load: ObjectFilesLoad, attach?: SharedSpace): { 
     possibleCpus: cpus,
     host: hostInfo(),
     verify: load.verify ?? true,
-    verifierLogLevel: load.verifierLogLevel ?? 1,
+    verifierLogLevel: load.verifierLogLevel ?? 0,
     kernelBtf,
     ...(symbols ? { kernelSymbols: symbols } : {}),
     ...(load.progType !== undefined ? { progType: load.progType, forceProgType: true } : {}),

@@ -123,7 +123,10 @@ export interface LoadOptions extends VmHelperOptions {
    * checks. `false`: nothing is verified and every run is checked.
    */
   verify?: boolean;
-  /** Log level of the verification (default 1: the failing path of a rejected program). */
+  /**
+   * Log level of the verification (default 0). A rejected program's result
+   * always carries at least the level-1 log of its failing path.
+   */
   verifierLogLevel?: 0 | 1 | 2;
   /**
    * The kernel BTF the verifier types kernel objects with (tracing and LSM
@@ -155,7 +158,7 @@ export class Collection {
     return p === undefined ? undefined : this.verify(p).safeAccesses;
   };
   private verifyAll = true;
-  private logLevel: 0 | 1 | 2 = 1;
+  private logLevel: 0 | 1 | 2 = 0;
   private kernel: Pick<LoadOptions, 'kernelBtf' | 'kernelSymbols'> = {};
 
   private constructor(readonly object: ObjectSpec, readonly machine: Machine, readonly contexts: HookContexts, tracePipe: TracePipe) {
@@ -177,7 +180,7 @@ export class Collection {
     const tracePipe = options.tracePipe ?? new TracePipe();
     const collection = new Collection(object, machine, new HookContexts(), tracePipe);
     collection.verifyAll = options.verify ?? true;
-    collection.logLevel = options.verifierLogLevel ?? 1;
+    collection.logLevel = options.verifierLogLevel ?? 0;
     collection.kernel = { kernelBtf: options.kernelBtf, kernelSymbols: options.kernelSymbols };
     collection.createMaps();
     for (const spec of object.programs) collection.loadProgram(spec, { ...options, tracePipe });
@@ -374,7 +377,7 @@ export class Collection {
     if (result === undefined) {
       // bpf_get_smp_processor_id() is bounded by the CPUs this collection can run on, not the host's.
       result = verifyObjectProgram(this.object, program.spec, {
-        progType: program.typeId, logLevel: this.logLevel, nrCpus: this.machine.possibleCpus,
+        progType: program.typeId, logLevel: this.logLevel, logOnFailure: true, nrCpus: this.machine.possibleCpus,
         ...(this.kernel.kernelBtf !== undefined ? { kernelBtf: this.kernel.kernelBtf } : {}),
         ...(this.kernel.kernelSymbols !== undefined ? { kernelSymbols: this.kernel.kernelSymbols } : {}),
       });

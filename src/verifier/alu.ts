@@ -13,7 +13,7 @@ import {
 import { aluString } from '../asm/kernel-syntax.js';
 import type { Reg } from './reg.js';
 import {
-  baseType, bmax, bmin, coerceRegToSize, coerceRegToSizeSx, coerceSubregToSizeSx, F, immReg, isPktPointer, isRegConst, mark32Unbounded, mark64Unbounded, markKnown, markReg32Known, markUnbounded, markUnknown, regBoundsSanity, regBoundsSync, regConstValue, regTypeStr, regWidth, s32, S32_MAX, S32_MIN, s64, S64_MAX, S64_MIN, setKnown, T, u32, U32_MAX, u64, U64_MAX, updateReg32Bounds, updateRegBounds, zext32To64,
+  baseType, bmax, bmin, coerceRegToSize, copyReg, coerceRegToSizeSx, coerceSubregToSizeSx, F, immReg, isPktPointer, isRegConst, mark32Unbounded, mark64Unbounded, markKnown, markReg32Known, markUnbounded, markUnknown, regBoundsSanity, regBoundsSync, regConstValue, regTypeStr, regWidth, s32, S32_MAX, S32_MIN, s64, S64_MAX, S64_MIN, setKnown, T, u32, U32_MAX, u64, U64_MAX, updateReg32Bounds, updateRegBounds, zext32To64,
 } from './reg.js';
 import {
   TNUM_UNKNOWN, tnumAdd, tnumAnd, tnumArshift, tnumBswap, tnumIsConst, tnumLshift, tnumMul, tnumNeg, tnumOr, tnumRshift, tnumSub, tnumSubreg, tnumSubregIsConst, tnumXor,
@@ -713,7 +713,7 @@ function adjustRegMinMaxVals(env: Env, insn: RawInsn): void {
   // to base (a false accept; the kernel keeps r0 = 0).
   const srcConst = isRegConst(src, alu32);
   const srcVal = srcConst ? regConstValue(src, alu32) : 0n;
-  adjustScalar(env, insn, dst, { ...src });
+  adjustScalar(env, insn, dst, copyReg(src));
   if ((opcode === BPF_ADD || opcode === BPF_SUB) && dst.id && srcConst) {
     const val = srcVal;
     let clear = false;

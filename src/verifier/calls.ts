@@ -14,7 +14,7 @@ import type { FuncProto } from '../isa/helper-protos.js';
 import { A, AF, R, RF } from '../isa/helper-protos.js';
 import type { MapInfo, Reg } from './reg.js';
 import {
-  baseType, F, isNullReg, markKnown, markKnownZero, markNotInit, markUnknown, mayBeNull, regBoundsSync, regTypeStr, S64_MAX, S64_MIN, T, U32_MAX,
+  baseType, copyReg, F, isNullReg, markKnown, markKnownZero, markNotInit, markUnknown, mayBeNull, regBoundsSync, regTypeStr, S64_MAX, S64_MIN, T, U32_MAX,
 } from './reg.js';
 import { newFuncState, newVState } from './state.js';
 import type { FuncState } from './state.js';
@@ -567,7 +567,7 @@ function checkGlobalArgs(env: Env, sp: SubprogInfo, regs: Reg[]): boolean {
         if (reg.type !== T.SCALAR) checkFuncArgRegOffAny(env, reg, regno);
         if (!isNullReg(reg)) {
           // check_mem_reg: the memory must be readable and writable, as if not NULL
-          const saved = { ...reg };
+          const saved = copyReg(reg);
           if (mayBeNull(reg.type)) markPtrNotNullReg(reg);
           try {
             checkHelperMemAccess(env, regno, arg.size, 'read', true, null);

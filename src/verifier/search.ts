@@ -14,7 +14,7 @@ import { isMayGoto } from '../isa/raw.js';
 import type { Reg } from './reg.js';
 import { baseType, markNotInit, markUnknown, rangeWithin, regsEqualUpToId, regsEqualUpToVarOff, T } from './reg.js';
 import type { FuncState, VState } from './state.js';
-import { copyVState, isSpilledReg, isSpilledScalarReg64, REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from './state.js';
+import { copyVState, isSpilledReg, isSpilledScalarReg64, REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL } from './state.js';
 import { tnumIn } from './tnum.js';
 import { markAllScalarsImprecise, markAllScalarsPrecise, markChainPrecisionFrom, pushJmpHistory } from './precision.js';
 

@@ -88,6 +88,13 @@ export interface VerifyProgram {
 export interface VerifyOptions {
   /** 0: no log; 1: the failing path with register state; 2: every instruction. */
   logLevel?: 0 | 1 | 2;
+  /**
+   * With log level 0: a rejected program is verified again at level 1, so
+   * its result carries the failing path's log (libbpf loads without a log
+   * and asks for one only when the load fails). An accepted program is
+   * verified once, without the cost of building a log nobody reads.
+   */
+  logOnFailure?: boolean;
   /** Number of possible CPUs (bounds `bpf_get_smp_processor_id`; default 2). */
   nrCpus?: number;
   /**
@@ -199,6 +206,13 @@ function statsLine(env: Env): string {
  * accepts or rejects it with the kernel's message and log.
  */
 export function verify(program: VerifyProgram, options: VerifyOptions = {}): VerifyResult {
+  const result = verifyOnce(program, options);
+  if (result.accepted || !options.logOnFailure || (options.logLevel ?? 0) !== 0) return result;
+  // Logging does not steer the search: the second run reaches the same verdict, with its log.
+  return verifyOnce(program, { ...options, logLevel: 1 });
+}
+
+function verifyOnce(program: VerifyProgram, options: VerifyOptions): VerifyResult {
   const bytes = program.insns instanceof Uint8Array ? program.insns : encodeProgram(program.insns);
   const logLevel = options.logLevel ?? 0;
   const insns = readInsns(bytes);

@@ -37,6 +37,18 @@ describe('verify()', () => {
     expect(kernelErrorLine(r.log)).toBe(r.error);
   });
 
+  it('with logOnFailure at level 0, logs only a rejection, with the level-1 log', () => {
+    const bad = prog('r0 = 1\nr1 = 0\nif r0 > 3 goto +1\nr0 = *(u8 *)(r1 + 0)\nexit');
+    const quiet = verify({ insns: bad, progType: XDP }, { logLevel: 0, logOnFailure: true });
+    const level1 = verify({ insns: bad, progType: XDP }, { logLevel: 1 });
+    expect(quiet.accepted).toBe(false);
+    expect(quiet.log).toBe(level1.log);
+    expect(quiet.log).toContain("R1 invalid mem access 'scalar'");
+    expect({ ...quiet, safeAccesses: null }).toEqual({ ...level1, safeAccesses: null });
+    const good = verify({ insns: prog('r0 = 1\nif r0 > 3 goto +1\nr0 = 2\nexit'), progType: XDP }, { logLevel: 0, logOnFailure: true });
+    expect(good).toMatchObject({ accepted: true, log: '', insnsProcessed: 4 });
+  });
+
   it('prints every instruction with its state at level 2', () => {
     const r = verify({ insns: prog('r0 = 2\nexit'), progType: XDP }, { logLevel: 2 });
     expect(r.log).toContain('0: R1=ctx() R10=fp0\n0: (b7) r0 = 2                        ; R0=2\n1: (95) exit\n');

@@ -82,8 +82,8 @@ export function registerVerify(program: Command): void {
     .option('--debug', 'objects: print the loader\'s log (libbpf-style debug lines) to stderr')
     .action((file: string, flags: VerifyFlags) => {
       const level = parseLogLevel(flags.logLevel);
-      // At level 0 tsbpf still keeps the level-1 log of a rejected program, for stderr.
-      const runLevel: 1 | 2 = level === 2 ? 2 : 1;
+      // At level 0 tsbpf still gets the level-1 log of a rejected program, for stderr.
+      const runLevel = level;
       const rows: Row[] = [];
       const override = flags.progType !== undefined ? progTypeId(flags.progType) : undefined;
       const attach = flags.attachType !== undefined ? attachTypeId(flags.attachType) : undefined;
@@ -103,7 +103,7 @@ export function registerVerify(program: Command): void {
           const spec = withMapFailures(p, problems);
           const result = verifyObjectProgram({ ...obj, license }, {
             ...spec, ...(attach !== undefined ? { expectedAttachType: attach } : {}),
-          }, { logLevel: runLevel, progType: type, allowPtrLeaks: flags.ptrLeaks, kernelBtf, ...kernelSymbols });
+          }, { logLevel: runLevel, logOnFailure: true, progType: type, allowPtrLeaks: flags.ptrLeaks, kernelBtf, ...kernelSymbols });
           const runError = result.accepted ? unbackedMapUse(spec, problems) : undefined;
           rows.push({ name: p.name, section: p.section, type: PROG_TYPE_NAMES[type] ?? String(type), result, ...(runError ? { runError } : {}) });
         }
@@ -117,7 +117,7 @@ export function registerVerify(program: Command): void {
           maps: (flags.map ?? []).map(parseMap),
           ...(attach !== undefined ? { expectedAttachType: attach } : {}),
           ...(flags.attachTo !== undefined ? { attachTo: flags.attachTo } : {}),
-        }, { logLevel: runLevel, allowPtrLeaks: flags.ptrLeaks, kernelBtf, ...kernelSymbols });
+        }, { logLevel: runLevel, logOnFailure: true, allowPtrLeaks: flags.ptrLeaks, kernelBtf, ...kernelSymbols });
         rows.push({ name: basename(file), section: '', type: PROG_TYPE_NAMES[type] ?? String(type), result });
       }
       for (const row of rows) printVerifierLog(row.name, row.result, level);
