@@ -23,6 +23,7 @@ import { PacketStream, passes } from '../src/runtime/packet-stream.js';
 import { fileURLToPath } from 'node:url';
 import { assemble } from '../src/asm/index.js';
 import { benchVerifier } from './verifier.js';
+import { benchLargePrograms } from './large-programs.js';
 import { XdpContext } from '../src/hooks/xdp.js';
 import { encodeProgram } from '../src/isa/encode.js';
 import { compileProgram } from '../src/jit/compile.js';
@@ -233,6 +234,12 @@ function table(rows: string[][]): void {
 }
 
 function main(): void {
+  if (process.argv.includes('--verifier')) {
+    // `npm run bench -- --verifier`: only the verification tables
+    benchVerifier(table);
+    benchLargePrograms(table);
+    return;
+  }
   const kernel = kernelAvailable();
   console.log(`tsbpf bench: Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} CPUs); kernel reference: ${kernel.ok ? 'BPF_PROG_TEST_RUN (kernel JIT)' : `unavailable (${kernel.reason})`}`);
   console.log('ns per run; JIT columns run a batch of 1024 contexts per call (`runBatch`), `1 run` is one `run()` call from JavaScript.\n');
@@ -307,6 +314,7 @@ function main(): void {
   filterCaptures(captureStream());
   workerStreams();
   benchVerifier(table);
+  benchLargePrograms(table);
   console.log('\nKernel times are BPF_PROG_TEST_RUN averages (repeat 20000) and include the test-run loop overhead per repetition.');
   console.log('Checked = bounds checks against the regions + instruction budget (unverified programs); unchecked = programs the verifier accepted (what `tsbpf prog run` uses for them), every access but r10-relative ones guarded by its page\'s rights.');
 }

@@ -5,9 +5,10 @@
  * null-check and linked-scalar propagation, and the reference it carries.
  * The bound algorithms (`regBoundsSync` and friends) are the kernel's.
  */
+import { syncBounds } from './bounds-sync.js';
 import type { Tnum } from './tnum.js';
 import {
-  TNUM_UNKNOWN, tnumCast, tnumClearSubreg, tnumConst, tnumConstSubreg, tnumIntersect, tnumIsConst, tnumOr, tnumRange, tnumStep, tnumSubreg, tnumSubregIsConst, U32_MASK, U64_MAX,
+  TNUM_UNKNOWN, tnumCast, tnumConst, tnumConstSubreg, tnumIsConst, tnumRange, tnumStep, tnumSubreg, tnumSubregIsConst, U32_MASK, U64_MAX,
 } from './tnum.js';
 
 /** Base register types (`enum bpf_reg_type`, low byte). */
@@ -343,100 +344,6 @@ export function updateRegBounds(r: Reg): void {
 
 export { updateReg32Bounds };
 
-function reg32DeduceBounds(r: Reg): void {
-  if (r.umin >> 32n === r.umax >> 32n) {
-    r.u32min = bmax(r.u32min, u32(r.umin));
-    r.u32max = bmin(r.u32max, u32(r.umax));
-    if (s32(r.umin) <= s32(r.umax)) {
-      r.s32min = bmax(r.s32min, s32(r.umin));
-      r.s32max = bmin(r.s32max, s32(r.umax));
-    }
-  }
-  if (r.smin >> 32n === r.smax >> 32n) {
-    if (u32(r.smin) <= u32(r.smax)) {
-      r.u32min = bmax(r.u32min, u32(r.smin));
-      r.u32max = bmin(r.u32max, u32(r.smax));
-    }
-    if (s32(r.smin) <= s32(r.smax)) {
-      r.s32min = bmax(r.s32min, s32(r.smin));
-      r.s32max = bmin(r.s32max, s32(r.smax));
-    }
-  }
-  if (u32((r.umin >> 32n) + 1n) === u32(r.umax >> 32n) && s32(r.umin) < 0n && s32(r.umax) >= 0n) {
-    r.s32min = bmax(r.s32min, s32(r.umin));
-    r.s32max = bmin(r.s32max, s32(r.umax));
-  }
-  if (u32((r.smin >> 32n) + 1n) === u32(r.smax >> 32n) && s32(r.smin) < 0n && s32(r.smax) >= 0n) {
-    r.s32min = bmax(r.s32min, s32(r.smin));
-    r.s32max = bmin(r.s32max, s32(r.smax));
-  }
-  if (s32(r.u32min) <= s32(r.u32max)) {
-    r.s32min = bmax(r.s32min, s32(r.u32min));
-    r.s32max = bmin(r.s32max, s32(r.u32max));
-  }
-  if (u32(r.s32min) <= u32(r.s32max)) {
-    r.u32min = bmax(r.u32min, u32(r.s32min));
-    r.u32max = bmin(r.u32max, u32(r.s32max));
-  } else if (r.u32max < u32(r.s32min)) {
-    // The s32 range crosses the sign boundary and the u32 range overlaps
-    // only its non-negative part (the 32-bit twin of the 64-bit case below).
-    r.s32min = s32(r.u32min);
-    r.u32max = bmin(r.u32max, u32(r.s32max));
-  } else if (u32(r.s32max) < r.u32min) {
-    // ... or only its negative part.
-    r.s32max = s32(r.u32max);
-    r.u32min = bmax(r.u32min, u32(r.s32min));
-  }
-}
-
-function reg64DeduceBounds(r: Reg): void {
-  if (s64(r.umin) <= s64(r.umax)) {
-    r.smin = bmax(r.smin, s64(r.umin));
-    r.smax = bmin(r.smax, s64(r.umax));
-  }
-  if (u64(r.smin) <= u64(r.smax)) {
-    r.umin = bmax(r.umin, u64(r.smin));
-    r.umax = bmin(r.umax, u64(r.smax));
-  } else if (r.umax < u64(r.smin)) {
-    r.smin = s64(r.umin);
-    r.umax = bmin(r.umax, u64(r.smax));
-  } else if (u64(r.smax) < r.umin) {
-    r.smax = s64(r.umax);
-    r.umin = bmax(r.umin, u64(r.smin));
-  }
-}
-
-function regDeduceMixedBounds(r: Reg): void {
-  const hiMask = 0xffff_ffff_0000_0000n;
-  const newUmin = (r.umin & hiMask) | r.u32min;
-  const newUmax = (r.umax & hiMask) | r.u32max;
-  r.umin = bmax(r.umin, newUmin);
-  r.umax = bmin(r.umax, newUmax);
-  const newSmin = s64((u64(r.smin) & hiMask) | r.u32min);
-  const newSmax = s64((u64(r.smax) & hiMask) | r.u32max);
-  r.smin = bmax(r.smin, newSmin);
-  r.smax = bmin(r.smax, newSmax);
-  if (r.s32min >= 0n && r.smin >= S32_MIN && r.smax <= S32_MAX) {
-    r.smin = r.s32min;
-    r.smax = r.s32max;
-    r.umin = u64(r.s32min);
-    r.umax = u64(r.s32max);
-    r.varOff = tnumIntersect(r.varOff, tnumRange(u64(r.smin), u64(r.smax)));
-  }
-}
-
-function regDeduceBounds(r: Reg): void {
-  reg32DeduceBounds(r);
-  reg64DeduceBounds(r);
-  regDeduceMixedBounds(r);
-}
-
-function regBoundOffset(r: Reg): void {
-  const var64 = tnumIntersect(r.varOff, tnumRange(r.umin, r.umax));
-  const var32 = tnumIntersect(tnumSubreg(var64), tnumRange(r.u32min, r.u32max));
-  r.varOff = tnumOr(tnumClearSubreg(var64), var32);
-}
-
 /** `reg_bounds_sync`: make tnum and the eight bounds agree. */
 export function regBoundsSync(r: Reg): void {
   // Fast paths (no-ops of the full sync): a consistent constant, a fully unknown value.
@@ -453,12 +360,7 @@ export function regBoundsSync(r: Reg): void {
     && r.u32min === 0n && r.u32max === U32_MASK && r.s32min === S32_MIN && r.s32max === S32_MAX) {
     return;
   }
-  updateRegBounds(r);
-  regDeduceBounds(r);
-  regDeduceBounds(r);
-  regDeduceBounds(r);
-  regBoundOffset(r);
-  updateRegBounds(r);
+  syncBounds(r);
 }
 
 /**
