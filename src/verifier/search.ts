@@ -14,7 +14,7 @@ import { isMayGoto } from '../isa/raw.js';
 import type { Reg } from './reg.js';
 import { baseType, markNotInit, markUnknown, rangeWithin, regsEqualUpToId, regsEqualUpToVarOff, T } from './reg.js';
 import type { FuncState, VState } from './state.js';
-import { copyVState, isSpilledReg, isSpilledScalarReg64, REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL } from './state.js';
+import { copyVState, copyVStateLongLived, isSpilledReg, isSpilledScalarReg64, REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL } from './state.js';
 import { tnumIn } from './tnum.js';
 import { markAllScalarsImprecise, markAllScalarsPrecise, markChainPrecisionFrom, pushJmpHistory } from './precision.js';
 
@@ -537,7 +537,7 @@ export function isStateVisited(env: Env, insnIdx: number): boolean {
   env.prevInsnProcessed = env.insnProcessed;
   markAllScalarsImprecise(cur);
   // (no clear_singular_ids in 6.18: checkpoints keep ids nobody else shares)
-  const snapshot = copyVState(cur);
+  const snapshot = copyVStateLongLived(cur);
   snapshot.insnIdx = insnIdx;
   const entry: StateListEntry = { state: snapshot, missCnt: 0, hitCnt: 0, inFreeList: false, freed: false };
   snapshot.listEntry = entry;

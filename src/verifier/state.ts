@@ -5,7 +5,7 @@
  * Mirrors `struct bpf_func_state` / `struct bpf_verifier_state`.
  */
 import type { Reg } from './reg.js';
-import { copyReg, markKnownZero, markNotInit, notInitReg, T } from './reg.js';
+import { copyReg, copyRegLongLived, markKnownZero, markNotInit, notInitReg, T } from './reg.js';
 import { Limits } from '../isa/uapi.js';
 
 /** Stack byte kinds (`enum bpf_stack_slot_type`). */
@@ -135,6 +135,24 @@ export function copyFuncState(f: FuncState): FuncState {
   };
 }
 
+function copyFuncStateLongLived(f: FuncState): FuncState {
+  return {
+    regs: f.regs.map(copyRegLongLived),
+    callsite: f.callsite,
+    frameno: f.frameno,
+    subprogno: f.subprogno,
+    allocatedStack: f.allocatedStack,
+    slotType: f.slotType.slice(),
+    spilled: f.spilled.map(copyRegLongLived),
+    inCallbackFn: f.inCallbackFn,
+    inAsyncCallbackFn: f.inAsyncCallbackFn,
+    callbackRetMin: f.callbackRetMin,
+    callbackRetMax: f.callbackRetMax,
+    callbackDepth: f.callbackDepth,
+    asyncEntryCnt: f.asyncEntryCnt,
+  };
+}
+
 /** Grows the frame's stack to at least `size` bytes (rounded to 8). */
 export function growStack(f: FuncState, size: number): void {
   const n = Math.ceil(size / REG_SIZE) * REG_SIZE;
@@ -158,6 +176,32 @@ export function newVState(): VState {
 export function copyVState(s: VState): VState {
   return {
     frames: s.frames.slice(0, s.curframe + 1).map(copyFuncState),
+    curframe: s.curframe,
+    refs: s.refs.map((r) => ({ ...r })),
+    activeLocks: s.activeLocks,
+    activeRcuLock: s.activeRcuLock,
+    activeLockPtr: s.activeLockPtr,
+    activeLockId: s.activeLockId,
+    speculative: s.speculative,
+    branches: s.branches,
+    parent: s.parent,
+    insnIdx: s.insnIdx,
+    firstInsnIdx: s.firstInsnIdx,
+    lastInsnIdx: s.lastInsnIdx,
+    history: s.history.slice(),
+    dfsDepth: s.dfsDepth,
+    callbackUnrollDepth: s.callbackUnrollDepth,
+    mayGotoDepth: s.mayGotoDepth,
+    equalState: s.equalState,
+    cleaned: s.cleaned,
+    listEntry: null,
+  };
+}
+
+/** {@link copyVState} for checkpoints, which live long. */
+export function copyVStateLongLived(s: VState): VState {
+  return {
+    frames: s.frames.slice(0, s.curframe + 1).map(copyFuncStateLongLived),
     curframe: s.curframe,
     refs: s.refs.map((r) => ({ ...r })),
     activeLocks: s.activeLocks,
