@@ -2,7 +2,7 @@
  * Verification of large real programs (bench/programs/katran: katran's XDP
  * load balancer in four builds, 69,000-114,000 processed instructions):
  * tsbpf's verifier in a fresh process on the built code (its first call,
- * and warm: the median of five more) next to the kernel's own
+ * and warm: the median of seven more) next to the kernel's own
  * "verification time" (log level 4, the median of three loads through
  * libbpf in the same run), `insn_processed` on both sides, and the peak
  * memory of the whole `tsbpf prog load OBJ`.
