@@ -27,17 +27,20 @@ const ARGS_MASK = 0x3e;
 export class Backtrack {
   frame = 0;
   regs = new Uint32Array(MAX_FRAMES);
-  stack: bigint[] = new Array<bigint>(MAX_FRAMES).fill(0n);
+  /** The 64 stack slots of each frame as two 32-bit masks (slots 0-31, 32-63): no bigint per slot test. */
+  private readonly stackLo = new Uint32Array(MAX_FRAMES);
+  private readonly stackHi = new Uint32Array(MAX_FRAMES);
 
   reset(): void {
     this.frame = 0;
     for (let i = 0; i < MAX_FRAMES; i++) {
       this.regs[i] = 0;
-      this.stack[i] = 0n;
+      this.stackLo[i] = 0;
+      this.stackHi[i] = 0;
     }
   }
   empty(): boolean {
-    for (let i = 0; i <= this.frame; i++) if (this.regs[i] || this.stack[i]) return false;
+    for (let i = 0; i <= this.frame; i++) if (this.regs[i] || this.stackLo[i] || this.stackHi[i]) return false;
     return true;
   }
   setReg(r: number): void {
@@ -53,13 +56,28 @@ export class Backtrack {
     this.regs[f]! |= 1 << r;
   }
   setFrameSlot(f: number, s: number): void {
-    this.stack[f] = this.stack[f]! | (1n << BigInt(s));
+    if (s < 32) this.stackLo[f]! |= 1 << s;
+    else this.stackHi[f]! |= 1 << (s - 32);
   }
   clearFrameSlot(f: number, s: number): void {
-    this.stack[f] = this.stack[f]! & ~(1n << BigInt(s));
+    if (s < 32) this.stackLo[f]! &= ~(1 << s);
+    else this.stackHi[f]! &= ~(1 << (s - 32));
   }
   isFrameSlot(f: number, s: number): boolean {
-    return (this.stack[f]! & (1n << BigInt(s))) !== 0n;
+    return s < 32 ? (this.stackLo[f]! & (1 << s)) !== 0 : (this.stackHi[f]! & (1 << (s - 32))) !== 0;
+  }
+  /** Whether frame `f` has slots in its mask. */
+  hasSlots(f: number): boolean {
+    return this.stackLo[f] !== 0 || this.stackHi[f] !== 0;
+  }
+  /** One past the highest slot in frame `f`'s mask (0 when none). */
+  slotsEnd(f: number): number {
+    const hi = this.stackHi[f]!;
+    return hi !== 0 ? 64 - Math.clz32(hi) : 32 - Math.clz32(this.stackLo[f]!);
+  }
+  /** Frame `f`'s stack mask as the kernel's u64 (for the log). */
+  stackMask(f: number): bigint {
+    return (BigInt(this.stackHi[f]!) << 32n) | BigInt(this.stackLo[f]!);
   }
 }
 
@@ -133,7 +151,7 @@ function backtrackInsn(env: Env, idx: number, subseqIdx: number, hist: HistEntry
   const sreg = insn.src;
   if (insn.code === 0) return;
   if (env.logLevel & 2) {
-    env.verbose(`mark_precise: frame${bt.frame}: regs=${fmtRegMask(bt.regs[bt.frame]!)} stack=${fmtStackMask(bt.stack[bt.frame]!)} before ${idx}: ${env.formatKernelSlot(idx)}\n`);
+    env.verbose(`mark_precise: frame${bt.frame}: regs=${fmtRegMask(bt.regs[bt.frame]!)} stack=${fmtStackMask(bt.stackMask(bt.frame))} before ${idx}: ${env.formatKernelSlot(idx)}\n`);
   }
   syncLinkedRegs(bt, hist);
   if (k === BPF_ALU || k === BPF_ALU64) {
@@ -279,7 +297,7 @@ export function markChainPrecisionFrom(env: Env, start: VState, regno: number): 
       if (lastIdx < 0) {
         // Entry of a subprogram verified on its own (global functions): only r1-r5 may be requested.
         if (st.curframe === 0 && st.frames[0]!.subprogno > 0 && st.frames[0]!.callsite === -1
-          && bt.stack[bt.frame] === 0n && (bt.regs[bt.frame]! & ~ARGS_MASK) === 0) {
+          && !bt.hasSlots(bt.frame) && (bt.regs[bt.frame]! & ~ARGS_MASK) === 0) {
           for (let r = 0; r < 32; r++) {
             if (!(bt.regs[bt.frame]! & (1 << r))) continue;
             const reg = st.frames[0]!.regs[r]!;
@@ -292,7 +310,7 @@ export function markChainPrecisionFrom(env: Env, start: VState, regno: number): 
           return changed;
         }
         // Linux 6.18 treats this as its own bug (older kernels fell back to all-precise).
-        env.fail(`verifier bug: backtracking func entry subprog ${st.frames[0]!.subprogno} reg_mask ${bt.regs[bt.frame]!.toString(16)} stack_mask ${bt.stack[bt.frame]!.toString(16)}`, 'EFAULT');
+        env.fail(`verifier bug: backtracking func entry subprog ${st.frames[0]!.subprogno} reg_mask ${bt.regs[bt.frame]!.toString(16)} stack_mask ${bt.stackMask(bt.frame).toString(16)}`, 'EFAULT');
       }
       for (let i = lastIdx; ;) {
         if (skipFirst) {
@@ -324,7 +342,7 @@ export function markChainPrecisionFrom(env: Env, start: VState, regno: number): 
             changed = true;
           }
         }
-        for (let s = 0; s < 64 && bt.stack[fr]! >> BigInt(s) !== 0n; s++) {
+        for (let s = 0, end = bt.slotsEnd(fr); s < end; s++) {
           if (!bt.isFrameSlot(fr, s)) continue;
           // A slot the parent never allocated: since 6.4 Linux reports its own bug here and rejects.
           if (s >= func.allocatedStack / REG_SIZE) {
@@ -342,7 +360,7 @@ export function markChainPrecisionFrom(env: Env, start: VState, regno: number): 
           }
         }
         if (env.logLevel & 2) {
-          env.verbose(`mark_precise: frame${fr}: parent state regs=${fmtRegMask(bt.regs[fr]!)} stack=${fmtStackMask(bt.stack[fr]!)}: `);
+          env.verbose(`mark_precise: frame${fr}: parent state regs=${fmtRegMask(bt.regs[fr]!)} stack=${fmtStackMask(bt.stackMask(fr))}: `);
           printVerifierState(env, st, fr, true);
         }
       }

@@ -168,6 +168,9 @@ export function tnumIsAligned(a: Tnum, size: number): boolean {
 
 /** Whether every value of `b` is a value of `a`. */
 export function tnumIn(a: Tnum, b: Tnum): boolean {
+  // (without allocating for the common unknown and constant tnums)
+  if (a.mask === U64_MAX) return a.value === 0n;
+  if (a.mask === 0n && b.mask === 0n) return a.value === b.value;
   if (b.mask & ~a.mask & U64_MAX) return false;
   return a.value === (b.value & ~a.mask & U64_MAX);
 }

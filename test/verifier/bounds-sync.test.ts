@@ -3,13 +3,15 @@
  * against the bigint implementation it replaced
  * (test/support/bounds-sync-reference.ts): the same eight bounds and tnum
  * for registers made from sets of values (the states the verifier meets)
- * and for arbitrary, even contradictory, field values.
+ * and for arbitrary, even contradictory, field values; `tnum_in`'s shortcuts
+ * against the kernel's definition.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { syncBounds } from '../../src/verifier/bounds-sync.js';
 import { copyReg, notInitReg, T, type Reg } from '../../src/verifier/reg.js';
 import { syncBoundsReference } from '../support/bounds-sync-reference.js';
+import { tnumIn } from '../../src/verifier/tnum.js';
 
 /** More runs for a longer search: TSBPF_PROPERTY_RUNS=1000000. */
 const RUNS = Number(process.env.TSBPF_PROPERTY_RUNS ?? 20_000);
@@ -108,5 +110,22 @@ describe('reg_bounds_sync on 32-bit words', () => {
     const b = reg({ umin: 0n, umax: 255n, smin: 0n, smax: 255n, u32min: 0n, u32max: 0xffff_ffffn, s32min: -(1n << 31n), s32max: (1n << 31n) - 1n, varOff: { value: 0n, mask: 0xffn } });
     syncBounds(b);
     expect(fields(b)).toEqual({ umin: 0n, umax: 255n, smin: 0n, smax: 255n, u32min: 0n, u32max: 255n, s32min: 0n, s32max: 255n, value: 0n, mask: 0xffn });
+  });
+});
+
+describe('tnum_in', () => {
+  // the kernel's definition: b's unknown bits are unknown in a, and a's known bits are b's
+  const kernelTnumIn = (a: { value: bigint; mask: bigint }, b: { value: bigint; mask: bigint }) =>
+    (b.mask & ~a.mask & M64) === 0n && a.value === (b.value & ~a.mask & M64);
+  const tnum = fc.oneof(
+    fc.tuple(u64, u64).map(([v, m]) => ({ value: v & ~m & M64, mask: m })),
+    u64.map((v) => ({ value: v, mask: 0n })),
+    fc.constant({ value: 0n, mask: M64 }),
+  );
+
+  it('takes its shortcuts for unknown and constant tnums exactly', () => {
+    fc.assert(fc.property(tnum, tnum, (a, b) => {
+      expect(tnumIn(a, b)).toBe(kernelTnumIn(a, b));
+    }), { numRuns: RUNS });
   });
 });
