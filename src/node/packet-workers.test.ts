@@ -8,8 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { TsbpfError } from '../errors.js';
 import { loadObjectFiles } from './objects.js';
 import { runCaptureOnWorkers } from './packet-workers.js';
+import { BloomFilterMap } from '../vm/maps/bloom.js';
 
 const FLOW_COUNT = fileURLToPath(new URL('../../test/fixtures/pkt/flow_count.o', import.meta.url));
+const WORKER_QUEUE = fileURLToPath(new URL('../../test/fixtures/pkt/worker_queue.o', import.meta.url));
 const FIREWALL = fileURLToPath(new URL('../../examples/xdp_firewall.o', import.meta.url));
 const TRAFFIC = fileURLToPath(new URL('../../samples/traffic.pcap', import.meta.url));
 
@@ -72,6 +74,24 @@ describe('runCaptureOnWorkers', () => {
     const run = runCaptureOnWorkers(collection, { load, program: collection.program(), hook: 'xdp', engine: 'jit', workers: 2, capture: TRAFFIC });
     await expect(run).rejects.toThrow(/laid the object out differently|layout/);
     expect(u64(collection.map('totals').lookup(u32(0)))).toBe(0);
+  });
+
+  it('loses no push into a queue, a stack or a bloom filter from 4 workers', async () => {
+    const load = { files: [WORKER_QUEUE], possibleCpus: 4, shared: true };
+    const { collection } = loadObjectFiles(load);
+    const { summary } = await runCaptureOnWorkers(collection, { load, program: collection.program(), hook: 'xdp', engine: 'jit', workers: 4, capture: TRAFFIC });
+    expect(summary.packets).toBe(108);
+    expect(summary.actions['XDP_PASS']?.packets).toBe(108);
+    const all = [...Array(108).keys()];
+    // every packet's ticket exactly once in each, whatever the interleaving
+    for (const name of ['queue', 'stack']) {
+      const tickets = collection.map(name).entries().map((e) => u64(e.value)).sort((a, b) => a - b);
+      expect(tickets, name).toEqual(all);
+    }
+    const seen = collection.map('seen');
+    expect(seen).toBeInstanceOf(BloomFilterMap);
+    const bytes = (n: number) => new Uint8Array(new BigUint64Array([BigInt(n)]).buffer);
+    expect(all.filter((n) => !(seen as BloomFilterMap).contains(bytes(n)))).toEqual([]);
   });
 
   it('refuses a program whose maps workers cannot share, naming the map', async () => {

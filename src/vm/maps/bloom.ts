@@ -68,7 +68,9 @@ export class BloomFilterMap extends BpfMap {
     this.hashFuncs = Number((spec.mapExtra ?? 0n) & 0xfn) || 5;
     const { bytes, mask } = bloomBitset(this.maxEntries, this.hashFuncs);
     this.mask = mask;
-    this.seed = spec.hashSeed !== undefined ? spec.hashSeed >>> 0 : (this.flags & MapFlags.ZERO_SEED) ? 0 : randomSeed();
+    // A thread attaching to another's memory takes the seed the original drew (its descriptor holds it), or its bits would be elsewhere.
+    this.seed = spec.hashSeed !== undefined ? spec.hashSeed >>> 0 : (this.flags & MapFlags.ZERO_SEED) ? 0
+      : machine.space.replaying ? this.field(MapDescriptor.seed) : randomSeed();
     this.bitset = this.allocate('.bits', 'internal', bytes, { readable: false, writable: false });
     this.setField(MapDescriptor.storage, this.bitset.start);
     this.setField(MapDescriptor.mask, mask);
@@ -85,10 +87,13 @@ export class BloomFilterMap extends BpfMap {
 
   private add(value: Uint8Array, off: number): void {
     const mem = this.mem;
+    // Workers sharing the memory set bits of the same bytes: an atomic OR loses none (bits are only ever set).
+    const atomic = this.machine.space.concurrent;
     for (let i = 0; i < this.hashFuncs; i++) {
       const h = this.bit(value, off, i);
       const at = this.bitset.start + Math.floor(h / 8);
-      mem[at] = mem[at]! | (1 << (h & 7));
+      if (atomic) Atomics.or(mem, at, 1 << (h & 7));
+      else mem[at] = mem[at]! | (1 << (h & 7));
     }
   }
 

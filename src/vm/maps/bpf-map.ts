@@ -19,6 +19,7 @@
  */
 import { VmError } from '../../errors.js';
 import type { Machine } from '../machine.js';
+import { lockWord, unlockWord } from '../memory.js';
 import type { Region, RegionKind } from '../memory.js';
 import { MapTimers } from './timers.js';
 import { MapBatchError, MapError, MapFlags, MAP_TYPE_NAMES, SPIN_LOCK_SIZE, TIMER_SIZE, UpdateFlags } from './types.js';
@@ -319,6 +320,26 @@ export abstract class BpfMap {
       return body(slot);
     } finally {
       this.forEachDepth--;
+    }
+  }
+
+  /**
+   * Runs `fn` holding the map's lock when worker threads share the memory
+   * (`space.concurrent`): maps whose changes touch several words (a hash
+   * table's chains, free list, count and LRU list; a queue's head and
+   * tail) make them under it, so concurrent updates are never lost. The
+   * lock is a word of the descriptor and is not reentrant: only a map's
+   * entry points take it.
+   */
+  protected exclusive<T>(fn: () => T): T {
+    const space = this.machine.space;
+    if (!space.concurrent) return fn();
+    const word = this.descriptor.start + MapDescriptor.lock;
+    lockWord(space, word);
+    try {
+      return fn();
+    } finally {
+      unlockWord(space, word);
     }
   }
 

@@ -23,7 +23,6 @@
  */
 import { VmError } from '../../errors.js';
 import type { Machine } from '../machine.js';
-import { lockWord, unlockWord } from '../memory.js';
 import type { Region } from '../memory.js';
 import { mapHash, randomSeed } from './hash-function.js';
 import { ACCESS_MASK, accessFlagsOk, BpfMap, KMALLOC_MAX_SIZE, MapDescriptor, PCPU_MIN_UNIT_SIZE, readU32, roundUp8, u32Bytes } from './bpf-map.js';
@@ -109,26 +108,9 @@ export class HashMap extends BpfMap {
     return this.field(MapDescriptor.count);
   }
 
-  /**
-   * Runs `fn` holding the map's lock when worker threads share the memory
-   * (`space.concurrent`): every change of the table (chains, free list,
-   * count, LRU list) happens under it, so concurrent inserts are never
-   * lost. Lookups do not take it: a new element is complete before the
-   * bucket word that links it is written, and the word is written with an
-   * atomic store, so a reader sees the chain before or after the insert.
-   * The lock is not reentrant: only the entry points below take it.
-   */
-  protected exclusive<T>(fn: () => T): T {
-    const space = this.machine.space;
-    if (!space.concurrent) return fn();
-    const word = this.descriptor.start + MapDescriptor.lock;
-    lockWord(space, word);
-    try {
-      return fn();
-    } finally {
-      unlockWord(space, word);
-    }
-  }
+  // Changes of the table take the map's lock (`exclusive`) when workers share the memory; lookups do
+  // not: a new element is complete before the bucket word that links it is written, and the word is
+  // written with an atomic store, so a reader sees the chain before or after the insert.
 
   // ---- the table ------------------------------------------------------------
 

@@ -77,8 +77,12 @@ export class QueueStackMap extends BpfMap {
     return this.storage.start + i * this.stride;
   }
 
-  /** `queue_stack_map_push_elem`: 0 or -errno. */
+  /** `queue_stack_map_push_elem`: 0 or -errno (under the map's lock when workers share it, as Linux takes its spinlock). */
   private push(value: Uint8Array, flags: number): number {
+    return this.exclusive(() => this.pushLocked(value, flags));
+  }
+
+  private pushLocked(value: Uint8Array, flags: number): number {
     if (flags & UpdateFlags.NOEXIST || BpfMap.badUpdateFlags(flags)) return -Errno.EINVAL;
     if (this.isFull()) {
       if (flags !== UpdateFlags.EXIST) return -Errno.E2BIG;
@@ -99,6 +103,10 @@ export class QueueStackMap extends BpfMap {
 
   /** `__queue_map_get` / `__stack_map_get`: the value, removing it when `del`; undefined when empty. */
   private get(del: boolean): Uint8Array | undefined {
+    return this.exclusive(() => this.getLocked(del));
+  }
+
+  private getLocked(del: boolean): Uint8Array | undefined {
     const i = this.next();
     if (i < 0) return undefined;
     const value = this.mem.slice(this.slot(i), this.slot(i) + this.valueSize);
