@@ -9,6 +9,7 @@ import { TsbpfError } from '../errors.js';
 import { loadObjectFiles } from './objects.js';
 import { runCaptureOnWorkers } from './packet-workers.js';
 import { BloomFilterMap } from '../vm/maps/bloom.js';
+import { RingBufMap } from '../vm/maps/ringbuf.js';
 
 const FLOW_COUNT = fileURLToPath(new URL('../../test/fixtures/pkt/flow_count.o', import.meta.url));
 const WORKER_QUEUE = fileURLToPath(new URL('../../test/fixtures/pkt/worker_queue.o', import.meta.url));
@@ -76,7 +77,7 @@ describe('runCaptureOnWorkers', () => {
     expect(u64(collection.map('totals').lookup(u32(0)))).toBe(0);
   });
 
-  it('loses no push into a queue, a stack or a bloom filter from 4 workers', async () => {
+  it('loses no push into a queue, a stack, a bloom filter or a ring buffer from 4 workers', async () => {
     const load = { files: [WORKER_QUEUE], possibleCpus: 4, shared: true };
     const { collection } = loadObjectFiles(load);
     const { summary } = await runCaptureOnWorkers(collection, { load, program: collection.program(), hook: 'xdp', engine: 'jit', workers: 4, capture: TRAFFIC });
@@ -92,6 +93,9 @@ describe('runCaptureOnWorkers', () => {
     expect(seen).toBeInstanceOf(BloomFilterMap);
     const bytes = (n: number) => new Uint8Array(new BigUint64Array([BigInt(n)]).buffer);
     expect(all.filter((n) => !(seen as BloomFilterMap).contains(bytes(n)))).toEqual([]);
+    const events = collection.map('events');
+    expect(events).toBeInstanceOf(RingBufMap);
+    expect((events as RingBufMap).records().map((r) => u64(r)).sort((a, b) => a - b)).toEqual(all);
   });
 
   it('refuses a program whose maps workers cannot share, naming the map', async () => {

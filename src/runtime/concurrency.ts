@@ -18,12 +18,13 @@ import type { Collection, LoadedProgram } from './collection.js';
  * are atomic (array slots: one value per key, per-CPU slots per worker;
  * bloom filter bits, set with an atomic OR) or made under the map's lock
  * (hash tables: chains, free list, count, LRU list; queues and stacks:
- * head and tail). Prog arrays only change from user space, never during a
+ * head and tail; ring buffers: the reservation of a record, whose header
+ * a worker then releases with an atomic store). Prog arrays only change from user space, never during a
  * run.
  */
 const CONCURRENT_TYPES: ReadonlySet<number> = new Set([
   MapType.ARRAY, MapType.PERCPU_ARRAY, MapType.HASH, MapType.PERCPU_HASH, MapType.LRU_HASH, MapType.LRU_PERCPU_HASH, MapType.PROG_ARRAY,
-  MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER,
+  MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER, MapType.RINGBUF,
 ]);
 
 /** Why `map` cannot be shared by concurrent workers, or undefined when it can. */

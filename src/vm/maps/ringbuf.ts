@@ -108,8 +108,16 @@ export class RingBufMap extends BpfMap {
 
   // ---- the producer side (programs) ------------------------------------------------
 
-  /** `__bpf_ringbuf_reserve`: the address of `size` bytes for a new record, or 0 when there is no room. */
+  /**
+   * `__bpf_ringbuf_reserve`: the address of `size` bytes for a new record,
+   * or 0 when there is no room. Producers on several workers reserve under
+   * the map's lock, as Linux's producers take the ring's spinlock.
+   */
   reserve(size: number): number {
+    return this.exclusive(() => this.reserveLocked(size));
+  }
+
+  private reserveLocked(size: number): number {
     if (size > RINGBUF_MAX_RECORD_SZ) return 0;
     const len = roundUp8(size + RINGBUF_HDR_SIZE);
     if (len > this.size) return 0;
@@ -153,7 +161,10 @@ export class RingBufMap extends BpfMap {
       const mem = this.mem;
       mem.copyWithin(this.data.start, this.data.start + this.size, this.data.start + end);
     }
-    dv.setUint32(hdr, (len | (discard ? RINGBUF_DISCARD_BIT : 0)) >>> 0, true);
+    const word = (len | (discard ? RINGBUF_DISCARD_BIT : 0)) >>> 0;
+    // Another worker's reserve walks the headers for busy bits: the record's bytes are written before its header says so.
+    if (this.machine.space.concurrent) Atomics.store(this.machine.space.i32, hdr >>> 2, word | 0);
+    else dv.setUint32(hdr, word, true);
   }
 
   /** `bpf_ringbuf_output`: copies `size` bytes at `dataAddr` into a new record; 0, -EAGAIN when full, -EINVAL for bad flags. */
