@@ -26,6 +26,15 @@ describe('tsbpf verify', () => {
     expect(r.stderr).toContain("prog 's_freplace': -- BEGIN PROG LOAD LOG --");
   });
 
+  it('verifies an object without programs as nothing to do (libbpf opens and loads it)', () => {
+    const json = tsbpf('verify', 'test/fixtures/cli/maps_only.o', '--json');
+    expect(json.status).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ programs: [] });
+    const text = tsbpf('verify', 'test/fixtures/cli/maps_only.o');
+    expect(text.status).toBe(0);
+    expect(text.stdout).toBe('maps_only.o: no programs (1 map)\n');
+  });
+
   it('rejects a raw program with the kernel message and its level-1 log on stderr', () => {
     const dir = tempDir();
     const file = writeTemp(dir, 'bad.s', 'r0 = *(u8 *)(r1 + 0)\nexit\n');

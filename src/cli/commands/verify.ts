@@ -8,7 +8,6 @@
 import { UsageError, validAttachType, validChoice, validLogLevel, validProgType } from '../options.js';
 import type { Command } from 'commander';
 import { basename } from 'node:path';
-import { TsbpfError } from '../../errors.js';
 import { kernelBtfSource, kernelSymbolsSource, openObjects } from '../../node/objects.js';
 import { loadProgramFile, readFileBytes } from '../../node/files.js';
 import { PROG_TYPE_NAMES, verify, verifyObjectProgram } from '../../verifier/index.js';
@@ -92,9 +91,13 @@ export function registerVerify(program: Command): void {
       const kernelSymbols = syms ? { kernelSymbols: syms } : {};
       if (isElf(file)) {
         // CO-RE against the kernel BTF the verifier uses (the machine's by default), as libbpf resolves it on that kernel
-              const obj = openObjects([file], { btfData: kernelBtf, ...(flags.kconfig !== undefined ? { kconfig: flags.kconfig } : {}), ksymTarget: kernelBtf });
+        const obj = openObjects([file], { btfData: kernelBtf, ...(flags.kconfig !== undefined ? { kconfig: flags.kconfig } : {}), ksymTarget: kernelBtf });
         printLoaderLog(obj.log, flags);
-        if (obj.programs.length === 0) throw new TsbpfError('the object has no programs', { file });
+        if (obj.programs.length === 0) {
+          // libbpf opens such an object (maps only) and loads it; there is nothing to verify, which is not an error
+          out(flags.json ? JSON.stringify({ programs: [] }) : `${basename(file)}: no programs (${obj.maps.length} map${obj.maps.length === 1 ? '' : 's'})`);
+          return;
+        }
         const license = flags.license ?? obj.license;
         // Each program is judged on its own: a map Linux refuses fails the programs that use it.
         const problems = objectMapProblems(obj);
