@@ -66,6 +66,8 @@ export interface Extern {
   error?: LoadFailure;
   /** The kernel BTF id a kfunc or typed ksym resolved to. */
   kernelBtfId?: number;
+  /** The address a typeless ksym resolved to (kallsyms). */
+  address?: bigint;
 }
 
 /** The state of one object build: the input, what the steps found so far, and the log. */

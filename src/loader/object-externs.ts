@@ -184,6 +184,14 @@ export function resolveKsyms(build: ObjectBuild): void {
   for (const e of build.externs) {
     if (e.type !== 'ksym' || e.error) continue;
     if (resolveKsym(build, e)) continue;
+    // libbpf reads typeless ones from kallsyms (bpf_object__read_kallsyms_file)
+    const address = !e.func && e.ksymTypeId === 0 ? build.options.ksymAddress?.(e.name) : undefined;
+    if (address !== undefined) {
+      e.address = address;
+      e.resolved = true;
+      build.log.push(`extern (ksym) '${e.name}': set to 0x${address.toString(16)}`);
+      continue;
+    }
     if (!e.weak) {
       // libbpf's messages (bpf_object__resolve_externs): kernel symbols and kfuncs do not exist in user space.
       const message = e.func
@@ -201,8 +209,8 @@ export function resolveKsyms(build: ObjectBuild): void {
 /**
  * bpf_object__resolve_ksym_func_btf_id / _var_btf_id: a kfunc or a typed
  * kernel variable, found by name in the kernel BTF and checked against
- * the object's declaration. Typeless ksyms need kallsyms addresses, which
- * tsbpf does not have.
+ * the object's declaration. (Typeless ksyms take kallsyms addresses, from
+ * the `ksymAddress` option: see {@link resolveKsyms}.)
  */
 function resolveKsym(build: ObjectBuild, e: Extern): boolean {
   if (!e.func && e.ksymTypeId === 0) return false;

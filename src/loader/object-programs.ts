@@ -346,8 +346,10 @@ export function finishProgram(build: ObjectBuild, main: Func): ProgramSpec {
           view.setInt32(o + 12, 0, true);
           records.push({ slot: insn, kind: 'ksym', name: ext.name, weak: ext.weak });
         } else {
-          view.setInt32(o + 4, 0, true);
-          view.setInt32(o + 12, 0, true);
+          // a typeless ksym's address (0 when unresolved and weak), as a plain 64-bit constant
+          const address = BigInt.asUintN(64, ext.address ?? 0n);
+          view.setUint32(o + 4, Number(address & 0xffff_ffffn), true);
+          view.setUint32(o + 12, Number(address >> 32n), true);
           records.push({ slot: insn, kind: 'ksym', name: ext.name, weak: ext.weak });
         }
         break;

@@ -333,6 +333,15 @@ describe('maps, programs and relocations against libbpf', () => {
     expect(ks.log.some((l) => /kernel symbols do not exist in user space/.test(l))).toBe(true);
     const typeless = build('extern const void tsbpf_sym __ksym; SEC("xdp") int f(void *c) { return (long)&tsbpf_sym & 3; }');
     expect(parseObject(typeless, { name: 'x.o' }).programs[0]!.loadError?.message).toBe("extern 'tsbpf_sym' (strong): not resolved");
+    // with kernel symbol addresses (kallsyms), the ld_imm64 loads the address as a plain constant, as libbpf writes it
+    const withAddress = parseObject(typeless, { name: 'x.o', ksymAddress: (n) => (n === 'tsbpf_sym' ? 0xffffffff8123abcdn : undefined) });
+    const prog = withAddress.programs[0]!;
+    expect(prog.loadError).toBeUndefined();
+    expect(withAddress.log).toContain("extern (ksym) 'tsbpf_sym': set to 0xffffffff8123abcd");
+    const view = new DataView(prog.insns.buffer, prog.insns.byteOffset, prog.insns.byteLength);
+    const at = [...Array(prog.insns.length / 8).keys()].find((i) => prog.insns[i * 8] === 0x18)!;
+    expect(prog.insns[at * 8 + 1]! >> 4).toBe(0); // no pseudo source
+    expect([view.getUint32(at * 8 + 4, true), view.getUint32(at * 8 + 12, true)]).toEqual([0x8123abcd, 0xffffffff]);
     const strongKcfg = build('extern int CONFIG_TSBPF_NOPE __kconfig; SEC("xdp") int f(void *c) { return CONFIG_TSBPF_NOPE; }');
     expect(parseObject(strongKcfg, { name: 'x.o' }).programs[0]!.loadError?.message).toBe("extern 'CONFIG_TSBPF_NOPE' (strong): not resolved");
     const virtual = build('extern int LINUX_TSBPF_NOPE __kconfig; SEC("xdp") int f(void *c) { return LINUX_TSBPF_NOPE; }');

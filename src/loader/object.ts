@@ -60,6 +60,13 @@ export interface ParseObjectOptions {
    * null) a strong `.ksyms` extern fails to open.
    */
   ksymTarget?: () => Btf | null;
+  /**
+   * Addresses of kernel symbols (e.g. from /proc/kallsyms) for typeless
+   * `.ksyms` externs (`extern const void sym __ksym;`): libbpf writes the
+   * address into the `ld_imm64` that loads the symbol. Without it a strong
+   * typeless extern fails the programs that use it.
+   */
+  ksymAddress?: (name: string) => bigint | undefined;
 }
 
 /** The parts an object is built from: an ELF file and its parsed BTF. */

@@ -5,7 +5,7 @@
  * (`runCaptureOnWorkers`); the host's identity; and `kernel`,
  * the Linux `bpf(2)` backend (through koffi, loaded only when used).
  */
-export { openObjects, loadObjectFiles, readBtfFile, readKconfigFile, hostLinuxKconfig, kernelBtfSource, kernelSymbolsSource, readKallsyms, VMLINUX_BTF, KALLSYMS, PROC_CONFIG } from './objects.js';
+export { openObjects, loadObjectFiles, readBtfFile, readKconfigFile, hostLinuxKconfig, kernelBtfSource, kernelSymbolsSource, kernelSymbolAddressSource, readKallsyms, VMLINUX_BTF, KALLSYMS, PROC_CONFIG } from './objects.js';
 export type { OpenObjectOptions, ObjectFilesLoad } from './objects.js';
 export { loadProgramFile, readFileBytes, readTextFile } from './files.js';
 export type { ProgramFile } from './files.js';

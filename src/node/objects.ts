@@ -26,6 +26,8 @@ export interface OpenObjectOptions {
   possibleCpus?: number;
   /** The kernel BTF `.ksyms` externs (kfuncs, typed kernel variables) resolve against (see {@link kernelBtfSource}). */
   ksymTarget?: () => Btf | null;
+  /** Addresses of kernel symbols for typeless `.ksyms` externs (see {@link kernelSymbolAddressSource}). */
+  ksymAddress?: (name: string) => bigint | undefined;
   /**
    * A kernel configuration file (`.config`, or gzip-compressed like /proc/config.gz) for `.kconfig` externs;
    * the running kernel's own /proc/config.gz also brings the host's `LINUX_*` values ({@link hostLinuxKconfig}).
@@ -104,6 +106,7 @@ export function openObjects(paths: readonly string[], options: OpenObjectOptions
     ...(coreTarget ? { coreTarget } : {}),
     ...(options.possibleCpus !== undefined ? { possibleCpus: options.possibleCpus } : {}),
     ...(options.ksymTarget ? { ksymTarget: options.ksymTarget } : {}),
+    ...(options.ksymAddress ? { ksymAddress: options.ksymAddress } : {}),
     ...(options.kconfig !== undefined ? { kconfig: { ...readKconfigFile(options.kconfig), ...(isRunningKernelConfig(options.kconfig) ? hostLinuxKconfig() : {}) } } : {}),
   };
   const withFile = <T>(file: string, fn: () => T): T => {
@@ -170,6 +173,45 @@ export function readKallsyms(): Set<string> | null {
   return kallsyms;
 }
 
+let kallsymAddresses: Map<string, bigint> | null | undefined;
+
+/** Each symbol's address in /proc/kallsyms (the first when a name repeats, as libbpf's reader keeps it; zeros for a reader without CAP_SYSLOG), or null when unreadable. */
+function readKallsymAddresses(): Map<string, bigint> | null {
+  if (kallsymAddresses === undefined) {
+    try {
+      const out = new Map<string, bigint>();
+      for (const line of readFileSync(KALLSYMS, 'latin1').split('\n')) {
+        const [addr, , name] = line.split(/\s+/);
+        if (!addr || !name || !/^[0-9a-f]+$/i.test(addr)) continue;
+        if (!out.has(name)) out.set(name, BigInt(`0x${addr}`));
+      }
+      kallsymAddresses = out.size ? out : null;
+    } catch {
+      kallsymAddresses = null;
+    }
+  }
+  return kallsymAddresses;
+}
+
+/**
+ * Where the kernel has a symbol, for typeless `.ksyms` externs
+ * (`extern const void sym __ksym;`, which libbpf resolves from
+ * /proc/kallsyms): the running kernel's addresses, when the kernel BTF in
+ * use is the running kernel's (`path` unset or /sys/kernel/btf/vmlinux);
+ * otherwise undefined (no addresses are known).
+ */
+export function kernelSymbolAddressSource(path?: string): ((name: string) => bigint | undefined) | undefined {
+  if (path !== undefined) {
+    try {
+      if (realpathSync(path) !== realpathSync(VMLINUX_BTF)) return undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  if (!existsSync(KALLSYMS)) return undefined;
+  return (name) => readKallsymAddresses()?.get(name);
+}
+
 /**
  * Whether the kernel has an address for a symbol, for the verifier
  * (`kernelSymbols`): the running kernel's /proc/kallsyms, when the kernel
@@ -224,8 +266,10 @@ export function loadObjectFiles(load: ObjectFilesLoad, attach?: SharedSpace): { 
   const cpus = load.possibleCpus ?? 1;
   const kernelBtf = kernelBtfSource(load.btf);
   const symbols = kernelSymbolsSource(load.btf);
+  const addresses = kernelSymbolAddressSource(load.btf);
   const object = openObjects(load.files, {
     btfData: kernelBtf, ...(load.kconfig !== undefined ? { kconfig: load.kconfig } : {}), possibleCpus: cpus, ksymTarget: kernelBtf,
+    ...(addresses ? { ksymAddress: addresses } : {}),
   });
   const collection = Collection.load(object, {
     possibleCpus: cpus,

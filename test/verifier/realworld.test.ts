@@ -15,7 +15,7 @@ import { parseObject, type ObjectSpec } from '../../src/loader/index.js';
 import { assemble } from '../../src/asm/index.js';
 import { verify, verifyObjectProgram } from '../../src/verifier/index.js';
 import { kernelBtfUsable, localVmlinux, needsKernelBtf, verifyEntry, type CorpusFile } from './corpus/common.js';
-import { readKallsyms } from '../../src/node/objects.js';
+import { kernelSymbolAddressSource, readKallsyms } from '../../src/node/objects.js';
 
 const corpus = JSON.parse(readFileSync(new URL('../fixtures/verifier/handwritten.json', import.meta.url), 'utf8')) as CorpusFile;
 const entries = corpus.programs.filter((p) => p.name.startsWith('realworld/') && (!needsKernelBtf(p) || kernelBtfUsable(corpus).ok));
@@ -39,23 +39,29 @@ interface ObjectVerdict {
   section: string;
   /** Relocated against (CO-RE) and verified with the kernel BTF the verdicts were recorded with. */
   kernel_btf?: boolean;
+  /** Has typeless ksyms, resolved (as libbpf does) from the running kernel's /proc/kallsyms. */
+  kallsyms?: boolean;
   kernel: { accepted: boolean; error: string | null; insn_processed: number | null; libbpf_error: string | null };
 }
 
 const root = new URL('../../', import.meta.url);
 const objects = JSON.parse(readFileSync(new URL('test/fixtures/verifier/realworld-objects.json', root), 'utf8')) as CorpusFile & { programs: ObjectVerdict[] };
 const objectsBtf = kernelBtfUsable(objects);
+const kallsymAddresses = kernelSymbolAddressSource();
 
 describe('C reductions of real-world objects (each program loaded alone through libbpf)', () => {
   const specs = new Map<string, ObjectSpec>();
   for (const p of objects.programs) {
-    const skip = p.kernel_btf === true && !objectsBtf.ok;
-    if (skip && !objectsBtf.ok) console.log(`skipping ${p.file}:${p.program}: ${objectsBtf.reason}`);
+    const noKallsyms = p.kallsyms === true && kallsymAddresses === undefined;
+    const skip = (p.kernel_btf === true && !objectsBtf.ok) || noKallsyms;
+    if (skip) console.log(`skipping ${p.file}:${p.program}: ${noKallsyms ? 'no /proc/kallsyms to take kernel symbol addresses from' : !objectsBtf.ok ? objectsBtf.reason : ''}`);
     it.skipIf(skip)(`${p.file}:${p.program} [${p.section}]`, () => {
       const btf = p.kernel_btf ? localVmlinux()! : undefined;
       let obj = specs.get(p.file);
       if (!obj) {
-        obj = parseObject(readFileSync(new URL(p.file, root)), { name: p.file, ...(btf ? { coreTarget: btf, ksymTarget: () => btf } : {}) });
+        obj = parseObject(readFileSync(new URL(p.file, root)), {
+          name: p.file, ...(btf ? { coreTarget: btf, ksymTarget: () => btf } : {}), ...(kallsymAddresses ? { ksymAddress: kallsymAddresses } : {}),
+        });
         specs.set(p.file, obj);
       }
       const prog = obj.programs.find((x) => x.name === p.program);

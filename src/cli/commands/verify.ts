@@ -8,7 +8,7 @@
 import { UsageError, validAttachType, validChoice, validLogLevel, validProgType } from '../options.js';
 import type { Command } from 'commander';
 import { basename } from 'node:path';
-import { kernelBtfSource, kernelSymbolsSource, openObjects } from '../../node/objects.js';
+import { kernelBtfSource, kernelSymbolAddressSource, kernelSymbolsSource, openObjects } from '../../node/objects.js';
 import { loadProgramFile, readFileBytes } from '../../node/files.js';
 import { PROG_TYPE_NAMES, verify, verifyObjectProgram } from '../../verifier/index.js';
 import { attachTypeId, progTypeId } from '../../hooks/program-types.js';
@@ -91,7 +91,10 @@ export function registerVerify(program: Command): void {
       const kernelSymbols = syms ? { kernelSymbols: syms } : {};
       if (isElf(file)) {
         // CO-RE against the kernel BTF the verifier uses (the machine's by default), as libbpf resolves it on that kernel
-        const obj = openObjects([file], { btfData: kernelBtf, ...(flags.kconfig !== undefined ? { kconfig: flags.kconfig } : {}), ksymTarget: kernelBtf });
+        const addresses = kernelSymbolAddressSource(flags.btf);
+        const obj = openObjects([file], {
+          btfData: kernelBtf, ...(flags.kconfig !== undefined ? { kconfig: flags.kconfig } : {}), ksymTarget: kernelBtf, ...(addresses ? { ksymAddress: addresses } : {}),
+        });
         printLoaderLog(obj.log, flags);
         if (obj.programs.length === 0) {
           // libbpf opens such an object (maps only) and loads it; there is nothing to verify, which is not an error
