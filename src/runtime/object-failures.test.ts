@@ -13,8 +13,8 @@ import { parseObject } from '../loader/object.js';
 import type { ObjectSpec } from '../loader/spec.js';
 import { verifyObjectProgram } from '../verifier/index.js';
 import { MapError } from '../vm/maps/types.js';
-import { PlaceholderMap } from '../vm/maps/unbacked.js';
 import { RingBufMap } from '../vm/maps/ringbuf.js';
+import { CgroupArrayMap } from '../vm/maps/cgroup-array.js';
 import { interpreterEngine } from '../vm/engine.js';
 import { Collection, RejectedProgramError } from './collection.js';
 import { objectMapProblems, withMapFailures } from './map-problems.js';
@@ -45,33 +45,34 @@ describe('an object with refused maps, externs and unbacked maps loads; each pro
     expect(verdict('uses_kfunc')).toMatchObject({ accepted: false, stage: 'loader', error: "extern (func ksym) 'bpf_tsbpf_missing_kfunc': not found in kernel or module BTFs" });
     expect(verdict('uses_cgroup_array').accepted).toBe(true);
     expect(verdict('uses_good').accepted).toBe(true);
-    // Programs that cannot load never run; the one that uses a cgroup array verifies but cannot run; the rest runs.
+    // Programs that cannot load never run; the one that asks a cgroup array about a socket's cgroup stops at that helper; the rest runs.
     expect(() => c.run(c.program({ name: 'uses_kfunc' }), { dataIn: FRAME })).toThrow(/cannot be loaded: extern \(func ksym\)/);
     expect(() => c.run(c.program({ name: 'uses_no_entries' }), { dataIn: FRAME })).toThrow(RejectedProgramError);
-    expect(() => c.run(c.program({ name: 'uses_cgroup_array' }), { dataIn: FRAME })).toThrow(/cannot run in tsbpf: it uses map 'cgroups' \(cgroup_array\), which tsbpf does not back: tsbpf does not implement cgroup_array maps/);
+    expect(() => c.run(c.program({ name: 'uses_cgroup_array' }), { dataIn: FRAME })).toThrow(/bpf_skb_under_cgroup#33/);
     expect(c.run(c.program({ name: 'uses_good' }), { dataIn: FRAME }).retval).toBe(2);
     expect(new DataView(c.map('good').lookup(new Uint8Array(4))!.buffer).getBigUint64(0, true)).toBe(1n);
-    // The maps that could not be created are placeholders whose every operation names them.
+    // The maps that could not be created are placeholders whose every operation names them; a cgroup array is backed,
+    // and like Linux's cannot be read back through bpf(2).
     const cgroups = c.map('cgroups');
-    expect(cgroups).toBeInstanceOf(PlaceholderMap);
+    expect(cgroups).toBeInstanceOf(CgroupArrayMap);
     expect(() => cgroups.lookup(new Uint8Array(4))).toThrow(MapError);
-    expect(() => cgroups.lookup(new Uint8Array(4))).toThrow("map 'cgroups' (cgroup_array) is not backed by tsbpf: tsbpf does not implement cgroup_array maps (type 8)");
+    expect(() => cgroups.lookup(new Uint8Array(4))).toThrow("map 'cgroups' (cgroup_array) slots cannot be read back");
     expect(() => c.map('no_entries').entries()).toThrow("map 'no_entries' (array) could not be created: -EINVAL: array maps need max_entries above 0");
-    expect(c.mapProblems.map((p) => p?.kind ?? null)).toEqual(['invalid', 'invalid', 'unsupported', null]);
+    expect(c.mapProblems.map((p) => p?.kind ?? null)).toEqual(['invalid', 'invalid', null, null]);
     // The same, without running the program: checked (no verification, every access checked).
     const unverified = Collection.load(parse('map_failures.o'), { verify: false });
-    expect(() => unverified.run(unverified.program({ name: 'uses_cgroup_array' }), { dataIn: FRAME })).toThrow(/which tsbpf does not back/);
+    expect(() => unverified.run(unverified.program({ name: 'uses_cgroup_array' }), { dataIn: FRAME })).toThrow(/bpf_skb_under_cgroup#33/);
     expect(() => unverified.run(unverified.program({ name: 'uses_kfunc' }), { dataIn: FRAME })).toThrow(/cannot be loaded/);
     expect(unverified.run(unverified.program({ name: 'uses_good' }), { dataIn: FRAME }).retval).toBe(2);
   });
 
   it('a program tail-called through an unbacked map fails with the map named, at the helper', () => {
-    const c = Collection.load(parse('map_failures.o'), { verify: false });
-    const p = c.program({ name: 'uses_cgroup_array' });
-    expect(p.runError).toMatch(/'cgroups' \(cgroup_array\)/);
+    const c = Collection.load(parse('map_sizes.o'), { verify: false });
+    const p = c.program({ name: 'out_1g' });
+    expect(p.runError).toMatch(/'rb1g' \(ringbuf\)/);
     expect(p.id).toBeGreaterThan(0);
     // What a tail call would run: the program itself, in checked mode, reaching the placeholder.
-    expect(() => c.runner.run(p.prepared, p.typeId, interpreterEngine, { dataIn: FRAME })).toThrow(/bpf_skb_under_cgroup/);
+    expect(() => c.runner.run(p.prepared, p.typeId, interpreterEngine, { dataIn: FRAME })).toThrow(/bpf_ringbuf_reserve: map .rb1g. \(ringbuf\) is not backed by tsbpf/);
   });
 
   it('map sizes: a 16 MiB ring buffer works, a 1 GiB one verifies and its program cannot run, perf event arrays get one slot per CPU', () => {

@@ -16,6 +16,7 @@ import type { Helper, HelperCall } from '../helper-call.js';
 import { MapDirectory } from '../maps/directory.js';
 import { HelperRef, mapTypeName } from '../maps/bpf-map.js';
 import type { BpfMap } from '../maps/bpf-map.js';
+import { CgroupArrayMap } from '../maps/cgroup-array.js';
 import { PerfEventArrayMap } from '../maps/perf.js';
 import { RingBufMap } from '../maps/ringbuf.js';
 import { PlaceholderMap } from '../maps/unbacked.js';
@@ -117,6 +118,11 @@ export function mapHelpers(): Helper[] {
       if (!(map instanceof PerfEventArrayMap)) return wrongType(map, HelperRef.perfEventOutput);
       const size = c.num(5);
       return map.output(c.cpu, c.u64(3), c.ptr(4, size), size);
+    }),
+    helper('bpf_current_task_under_cgroup', (c) => {
+      const map = mapArg(c, 1, 'bpf_current_task_under_cgroup');
+      if (!(map instanceof CgroupArrayMap)) return wrongType(map, 'bpf_current_task_under_cgroup#37');
+      return map.currentTaskUnderCgroup(c.num(2));
     }),
     helper('bpf_map_push_elem', (c) => {
       const map = mapArg(c, 1, 'bpf_map_push_elem');

@@ -96,3 +96,25 @@ describe('prog arrays', () => {
     expect(m.tailCallTarget(arr.address, 0)).toBeUndefined();
   });
 });
+
+describe('cgroup arrays', () => {
+  it('hold what user space puts in their slots, cannot be read back, and answer bpf_current_task_under_cgroup where cgroups do not matter', async () => {
+    const { CgroupArrayMap } = await import('./cgroup-array.js');
+    const m = mapMachine();
+    const map = m.maps.create({ name: 'cg', type: MapType.CGROUP_ARRAY, keySize: 4, valueSize: 4, maxEntries: 2 });
+    expect(map).toBeInstanceOf(CgroupArrayMap);
+    const cg = map as InstanceType<typeof CgroupArrayMap>;
+    expect(errno(() => cg.lookup(u32(0)))).toBe('ENOTSUPP');
+    expect(errno(() => cg.update(u32(2), u32(7)))).toBe('E2BIG');
+    expect(errno(() => cg.update(u32(0), u32(7), 1))).toBe('EINVAL');
+    expect(errno(() => cg.delete(u32(0)))).toBe('ENOENT');
+    // -E2BIG beyond max_entries, -EAGAIN for an empty slot (Linux's answers); a filled slot asks what tsbpf does not model
+    expect(cg.currentTaskUnderCgroup(2)).toBe(-7);
+    expect(cg.currentTaskUnderCgroup(0)).toBe(-11);
+    cg.update(u32(0), u32(7));
+    expect(cg.entries().map((e) => [readU32(e.key), readU32(e.value)])).toEqual([[0, 7]]);
+    expect(() => cg.currentTaskUnderCgroup(0)).toThrow(/tsbpf does not model cgroups/);
+    cg.delete(u32(0));
+    expect(cg.currentTaskUnderCgroup(0)).toBe(-11);
+  });
+});

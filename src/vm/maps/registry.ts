@@ -15,6 +15,7 @@ import { mapTypeName } from './bpf-map.js';
 import type { BpfMap } from './bpf-map.js';
 import { ArrayOfMapsMap, checkInnerTemplate, HashOfMapsMap } from './map-of-maps.js';
 import { checkFdArraySpec, PerfEventArrayMap } from './perf.js';
+import { CgroupArrayMap } from './cgroup-array.js';
 import { ProgArrayMap } from './prog-array.js';
 import { checkQueueSpec, QueueStackMap } from './queue.js';
 import { checkRingbufSpec, RingBufMap } from './ringbuf.js';
@@ -83,6 +84,7 @@ function checkType(spec: MapSpec): void {
       return checkBloomSpec(spec);
     case MapType.PROG_ARRAY:
     case MapType.PERF_EVENT_ARRAY:
+    case MapType.CGROUP_ARRAY:
       return checkFdArraySpec(spec);
     case MapType.ARRAY_OF_MAPS:
       checkFdArraySpec(spec);
@@ -184,6 +186,8 @@ export class MapRegistry {
         return new ProgArrayMap(m, spec, id);
       case MapType.PERF_EVENT_ARRAY:
         return new PerfEventArrayMap(m, spec, id);
+      case MapType.CGROUP_ARRAY:
+        return new CgroupArrayMap(m, spec, id);
       case MapType.ARRAY_OF_MAPS:
         return new ArrayOfMapsMap(m, spec, id);
       case MapType.HASH_OF_MAPS:

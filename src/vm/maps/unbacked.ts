@@ -57,10 +57,6 @@ export function checkUnbackedSpec(spec: MapSpec): void {
       if (hash && keySize > MAX_BPF_STACK) throw new MapError('E2BIG', `a sockhash key is at most ${MAX_BPF_STACK} bytes`);
       return;
     }
-    case MapType.CGROUP_ARRAY:
-      if (valueSize !== 4) einval('value_size of a cgroup array must be 4');
-      if (flags & (MapFlags.RDONLY_PROG | MapFlags.WRONLY_PROG)) einval('BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG are not supported for this map type');
-      return checkArraySpec(spec);
     case MapType.REUSEPORT_SOCKARRAY:
       if (valueSize !== 4 && valueSize !== 8) einval('value_size of a reuseport socket array must be 4 or 8');
       return checkArraySpec(spec);
