@@ -23,7 +23,7 @@ const r0 = (c: HelperCall) => BigInt.asIntN(64, c.space.data.getBigUint64(c.regs
 describe('map helpers', () => {
   it('have Linux ids and names', () => {
     expect(mapHelpers().map((h) => `${h.id}:${h.name}`)).toEqual([
-      '1:bpf_map_lookup_elem', '2:bpf_map_update_elem', '3:bpf_map_delete_elem', '25:bpf_perf_event_output',
+      '1:bpf_map_lookup_elem', '2:bpf_map_update_elem', '3:bpf_map_delete_elem', '25:bpf_perf_event_output', '37:bpf_current_task_under_cgroup',
       '87:bpf_map_push_elem', '88:bpf_map_pop_elem', '89:bpf_map_peek_elem', '130:bpf_ringbuf_output',
       '131:bpf_ringbuf_reserve', '132:bpf_ringbuf_submit', '133:bpf_ringbuf_discard', '134:bpf_ringbuf_query',
       '164:bpf_for_each_map_elem', '195:bpf_map_lookup_percpu_elem',
