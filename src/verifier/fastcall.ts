@@ -36,6 +36,7 @@ import type { RawInsn } from '../isa/raw.js';
 import { BPF_CALL, BPF_JMP } from '../isa/raw.js';
 import { R } from '../isa/helper-protos.js';
 import { BpfFunc } from '../isa/helper-ids.js';
+import { ProgType } from '../isa/uapi.js';
 import { envHelperProto, envHelperSets } from './tracing-helpers.js';
 import { kfuncCallable } from './kfuncs.js';
 import type { KernelBtf } from './kbtf.js';
@@ -79,14 +80,28 @@ function fastcallKfuncs(btf: KernelBtf): Set<number> {
 }
 
 /**
- * `verifier_inlines_helper_call` || `bpf_jit_inlines_helper_call` for a
- * helper with `allow_fastcall`: on x86-64 with the JIT (always on) the
+ * The program types whose bpf_get_smp_processor_id is the prototype with
+ * `allow_fastcall` (bpf_get_smp_processor_id_proto: tc, XDP, lwt and the
+ * tracing family); the others get bpf_get_raw_smp_processor_id_proto from
+ * bpf_base_func_proto, which has not. Measured on 6.18.44 for every type
+ * it loads here (LSM, which it does not load, from the source: its
+ * helpers fall back to the tracing ones).
+ */
+const SMP_ID_FASTCALL_TYPES: ReadonlySet<number> = new Set([
+  ProgType.KPROBE, ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.TRACEPOINT, ProgType.XDP, ProgType.PERF_EVENT,
+  ProgType.LWT_IN, ProgType.LWT_OUT, ProgType.LWT_XMIT, ProgType.LWT_SEG6LOCAL, ProgType.RAW_TRACEPOINT,
+  ProgType.RAW_TRACEPOINT_WRITABLE, ProgType.TRACING, ProgType.SYSCALL, ProgType.LSM,
+]);
+
+/**
+ * `fn->allow_fastcall && (verifier_inlines_helper_call ||
+ * bpf_jit_inlines_helper_call)`: on x86-64 with the JIT (always on) the
  * verifier inlines bpf_get_smp_processor_id, the one helper 6.18 marks
  * allow_fastcall (measured: bpf_get_current_task, which the verifier also
  * inlines there, is not).
  */
-function helperFastcall(funcId: number): boolean {
-  return funcId === BpfFunc.get_smp_processor_id;
+function helperFastcall(env: Env, funcId: number): boolean {
+  return funcId === BpfFunc.get_smp_processor_id && SMP_ID_FASTCALL_TYPES.has(env.progType);
 }
 
 /**
@@ -100,7 +115,7 @@ export function callSummary(env: Env, insn: RawInsn): CallSummary | null {
   if (insn.src === 0) {
     const proto = envHelperProto(env, insn.imm);
     if (!proto || !envHelperSets(env).helpers.has(insn.imm)) return null;
-    return { numParams: proto.args.length, isVoid: (proto.ret & 0xff) === R.VOID, fastcall: helperFastcall(insn.imm) };
+    return { numParams: proto.args.length, isVoid: (proto.ret & 0xff) === R.VOID, fastcall: helperFastcall(env, insn.imm) };
   }
   if (insn.src === 2 && kfuncCallable(env, insn.imm)) {
     const btf = env.kbtf()!;
@@ -148,7 +163,10 @@ function markPatternForCall(env: Env, subprog: number, idx: number, lowestOff: n
   // kernel does not), and so does the stack it uses.
   if (cs.fastcall) aux[idx]!.fastcallSpillsNum = i - 1;
   else sp.keepFastcallStack = true;
-  sp.fastcallStackOff = Math.min(sp.fastcallStackOff, off);
+  // The slots of all the subprogram's patterns: up to the end of the
+  // longest (every pattern starts at the lowest offset). 6.18.44 measures
+  // so; the upstream source of 2025 took the shortest one's end instead.
+  sp.fastcallStackOff = Math.max(sp.fastcallStackOff, off);
 }
 
 /** mark_fastcall_patterns: before path exploration, every call of every subprogram. */
@@ -156,6 +174,8 @@ export function markFastcallPatterns(env: Env): void {
   for (let s = 0; s < env.subprogs.length; s++) {
     const start = env.subprogs[s]!.start;
     const end = s + 1 < env.subprogs.length ? env.subprogs[s + 1]!.start : env.len;
+    // no pattern yet: no slot is the fastcall slots' (as after a broken contract)
+    env.subprogs[s]!.fastcallStackOff = S16_MIN;
     let lowestOff = 0;
     for (let i = start; i < end; i++) {
       const insn = env.insns[i]!;
