@@ -98,7 +98,7 @@ export interface SubprogInfo {
   /**
    * bpf_fastcall (fastcall.ts): stack offsets in [lowest spill, fastcallStackOff)
    * hold only the spills and fills of fastcall patterns while no other
-   * access reaches them (0: no pattern; -32768: the contract was broken).
+   * access reaches them (-32768: no pattern, or the contract was broken).
    */
   fastcallStackOff: number;
   /** A pattern surrounds a call the kernel does not inline: its slots stay in the stack depth (`keep_fastcall_stack`). */
