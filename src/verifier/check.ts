@@ -21,6 +21,7 @@ import { checkCfg, checkSubprogs, computeLiveRegs, computeScc, resolvePseudoLdim
 import { checkResourceLeak } from './refs.js';
 import { checkAttachBtfId } from './attach.js';
 import { checkKfuncCall } from './kfuncs.js';
+import { markFastcallPatterns, removeFastcallSpillsFills } from './fastcall.js';
 import { pushJmpHistory } from './precision.js';
 import { BpfFunc } from '../isa/uapi.js';
 
@@ -326,8 +327,11 @@ export function runChecks(env: Env): void {
   checkAttachBtfId(env);
   computeScc(env);
   computeLiveRegs(env);
+  markFastcallPatterns(env);
   doCheckCommon(env, 0);
   doCheckSubprogs(env);
+  // might decrease the stack depth: before check_max_stack_depth, as in bpf_check
+  removeFastcallSpillsFills(env);
   checkMaxStackDepth(env);
   // convert_ctx_accesses, the first rewrite after verification, refuses what it cannot rewrite
   if (env.ctxConversionFails) env.fail('verifier bug: error during ctx access conversion (0)', 'EFAULT');

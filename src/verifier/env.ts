@@ -68,6 +68,12 @@ export interface InsnAux {
   accessSafe: boolean;
   /** bpf_loop inlining bookkeeping is not needed; tail call key state for completeness. */
   nonSleepable: boolean;
+  /** The target of a jump (a branch, `goto`, a call's callee): a bpf_fastcall pattern does not grow past it. */
+  jumpTarget: boolean;
+  /** A spill or fill of a bpf_fastcall pattern (`fastcall_pattern`, see fastcall.ts). */
+  fastcallPattern: boolean;
+  /** At a call that the kernel inlines: the number of spill/fill pairs around it that it removes (`fastcall_spills_num`). */
+  fastcallSpillsNum: number;
 }
 
 export interface SubprogInfo {
@@ -89,6 +95,14 @@ export interface SubprogInfo {
   called: boolean;
   verified: boolean;
   name: string;
+  /**
+   * bpf_fastcall (fastcall.ts): stack offsets in [lowest spill, fastcallStackOff)
+   * hold only the spills and fills of fastcall patterns while no other
+   * access reaches them (-32768: no pattern, or the contract was broken).
+   */
+  fastcallStackOff: number;
+  /** A pattern surrounds a call the kernel does not inline: its slots stay in the stack depth (`keep_fastcall_stack`). */
+  keepFastcallStack: boolean;
 }
 
 /** A pending branch (`struct bpf_verifier_stack_elem`). */
@@ -261,6 +275,7 @@ export class Env {
       this.aux.push({
         prunePoint: false, jmpPoint: false, forceCheckpoint: false, callsCallback: false, liveRegsBefore: 0,
         scc: 0, seen: false, ptrType: 0, mapIndex: -1, mapOff: 0, accessChecked: false, accessSafe: true, nonSleepable: false,
+        jumpTarget: false, fastcallPattern: false, fastcallSpillsNum: 0,
       });
     }
     this.mapAddr = cfg.maps.map((_, i) => 0xffff888104000000n + BigInt(i) * 0x2400n);

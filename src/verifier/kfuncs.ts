@@ -170,7 +170,8 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
   def.args.forEach((a, i) => {
     const regno = i + 1;
     const reg = regs[regno]!;
-    if (reg.type === T.NOT_INIT) env.fail(`R${regno} !read_ok`);
+    // check_kfunc_args reads no register before its argument's check: an
+    // `__ign` argument may be unset, the others fail their own check
     switch (a.kind) {
       case 'ignore':
         return;
@@ -178,11 +179,14 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
         if (reg.type !== T.SCALAR) env.fail(`R${regno} is not a scalar`, 'EINVAL');
         return;
       case 'const':
-        if (reg.type !== T.SCALAR || !tnumIsConst(reg.varOff)) env.fail(`R${regno} must be a known constant`, 'EINVAL');
+        if (reg.type !== T.SCALAR) env.fail(`R${regno} is not a scalar`, 'EINVAL');
+        if (!tnumIsConst(reg.varOff)) env.fail(`R${regno} must be a known constant`, 'EINVAL');
         markChainPrecision(env, regno);
         constArg = reg.varOff.value;
         return;
       case 'ctx':
+        // check_func_arg_reg_off comes first: an unset register has an unknown offset
+        if (reg.type === T.NOT_INIT) env.fail('variable ? access var_off=(0x0; 0xffffffffffffffff) disallowed');
         if (reg.type !== T.CTX) env.fail(`arg#${i} expected pointer to ctx, but got ${regTypeStr(reg.type)}`, 'EINVAL');
         checkPtrOffReg(env, reg, regno, false);
         return;
@@ -240,7 +244,7 @@ function checkBtfArg(env: Env, btf: KernelBtf, name: string, def: KfuncDef, need
   const trustedArgs = def.flags.release === true || def.flags.trusted === true;
   if ((trustedArgs || def.flags.rcu) && (isNullReg(reg) || mayBeNull(reg.type))) env.fail(`Possibly NULL pointer passed to trusted arg${i}`, 'EACCES');
   if (baseType(reg.type) !== T.BTF_ID) {
-    if (reg.type === T.SCALAR) env.fail(`arg#${i} pointer type STRUCT ${need} must point to scalar, or struct with scalar`, 'EINVAL');
+    if (reg.type === T.SCALAR || reg.type === T.NOT_INIT) env.fail(`arg#${i} pointer type STRUCT ${need} must point to scalar, or struct with scalar`, 'EINVAL');
     env.fail(`tsbpf: kfunc ${name} argument ${i} is a ${regTypeStr(reg.type)}: tsbpf models only kernel object pointers there`, 'ENOTSUPP');
   }
   if ((trustedArgs || def.flags.rcu) && !isTrustedReg(reg)) {

@@ -19,6 +19,7 @@ import {
 import { tnumAdd, tnumConst, tnumIsAligned, tnumIsConst, tnumStr } from './tnum.js';
 import { assignScalarIdBeforeMov, markChainPrecision, pushJmpHistory } from './precision.js';
 import { markStackRead, markStackWrite } from './liveness.js';
+import { checkFastcallStackContract } from './fastcall.js';
 import { btfCtxAccess, lsmRetvalRange } from './attach.js';
 import { checkPtrToBtfAccess, markRegS32Range } from './btf-access.js';
 import { AttachType, ProgType } from '../isa/uapi.js';
@@ -78,6 +79,7 @@ function stackWriteFixedOff(env: Env, state: FuncState, off: number, size: numbe
   const cur = env.frame;
   const reg = valueRegno >= 0 ? cur.regs[valueRegno]! : null;
   if (off % REG_SIZE === 0 && size === REG_SIZE) markStackWrite(env, state.frameno, spi);
+  checkFastcallStackContract(env, state.subprogno, insnIdx, off);
   env.markStackSlotScratched(spi);
   const isStMem = (insn.code & 0x07) === 0x02;
   if (reg && off % REG_SIZE === 0 && reg.type === T.SCALAR) {
@@ -116,7 +118,7 @@ function stackWriteFixedOff(env: Env, state: FuncState, off: number, size: numbe
 }
 
 /** check_stack_write_var_off. */
-function stackWriteVarOff(env: Env, state: FuncState, ptrRegno: number, off: number, size: number, valueRegno: number): void {
+function stackWriteVarOff(env: Env, state: FuncState, ptrRegno: number, off: number, size: number, valueRegno: number, insnIdx: number): void {
   const ptr = env.regs[ptrRegno]!;
   const minOff = Number(ptr.smin) + off;
   const maxOff = Number(ptr.smax) + off + size;
@@ -124,6 +126,7 @@ function stackWriteVarOff(env: Env, state: FuncState, ptrRegno: number, off: num
   const insn = env.insns[env.insnIdx]!;
   const writingZero = (value !== null && isNullReg(value)) || (value === null && (insn.code & 7) === 0x02 && insn.imm === 0);
   let zeroUsed = false;
+  checkFastcallStackContract(env, state.subprogno, insnIdx, minOff);
   for (let i = minOff; i < maxOff; i++) {
     const slot = -i - 1;
     const spi = Math.floor(slot / REG_SIZE);
@@ -172,6 +175,8 @@ function stackReadFixedOff(env: Env, regState: FuncState, off: number, size: num
   const base = spi * REG_SIZE;
   const reg = regState.spilled[spi]!;
   env.markStackSlotScratched(spi);
+  // (of the frame read: a callee reading its caller's slots through a pointer breaks the caller's contract, measured on 6.18.44)
+  checkFastcallStackContract(env, regState.subprogno, env.insnIdx, off);
   markStackRead(env, regState.frameno, spi);
   if (isSpilledReg(regState, spi)) {
     let spillSize = 1;
@@ -277,6 +282,10 @@ export function checkStackRangeInitialized(env: Env, regno: number, off: number,
     if (tnumIsConst(reg.varOff)) env.fail(`invalid read from stack R${regno} off ${minOff}+${i - minOff} size ${accessSize}`);
     env.fail(`invalid read from stack R${regno} var_off ${tnumStr(reg.varOff)}+${i - minOff} size ${accessSize}`);
   }
+  // A helper's (or a global function's) access to the fastcall slots breaks
+  // the contract as the program's own would; a zero-sized one does not
+  // (measured on 6.18.44, whose verifier does this where 6.12's did not).
+  if (accessSize > 0) checkFastcallStackContract(env, state.subprogno, env.insnIdx, minOff);
 }
 
 /** check_stack_access_within_bounds (off includes reg->off). */
@@ -322,6 +331,7 @@ function checkStackRead(env: Env, ptrRegno: number, off: number, size: number, d
     const minOff = Number(reg.smin) + off;
     const maxOff = Number(reg.smax) + off;
     markRegStackRead(env, state, minOff, maxOff + size, dstRegno);
+    checkFastcallStackContract(env, state.subprogno, env.insnIdx, minOff);
   }
 }
 
@@ -331,7 +341,7 @@ function checkStackWrite(env: Env, ptrRegno: number, off: number, size: number, 
   if (tnumIsConst(reg.varOff)) {
     stackWriteFixedOff(env, state, off + Number(BigInt.asIntN(64, reg.varOff.value)), size, valueRegno, insnIdx);
   } else {
-    stackWriteVarOff(env, state, ptrRegno, off, size, valueRegno);
+    stackWriteVarOff(env, state, ptrRegno, off, size, valueRegno, insnIdx);
   }
 }
 

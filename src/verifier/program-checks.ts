@@ -16,8 +16,8 @@ import { checkSubprogBounds } from '../isa/structure.js';
 import type { MapInfo } from './reg.js';
 import { isSyncCallbackHelper, PROTOS } from '../isa/helper-protos.js';
 import { BpfFunc } from '../isa/helper-ids.js';
-import { envHelperProto, envHelperSets } from './tracing-helpers.js';
-import { addKfuncCall, checkPseudoBtfId, kfuncCallable } from './kfuncs.js';
+import { addKfuncCall, checkPseudoBtfId } from './kfuncs.js';
+import { callSummary } from './fastcall.js';
 import { Limits, MapType, ProgType } from '../isa/uapi.js';
 
 const BPF_MAX_SUBPROGS = Limits.SUBPROGS;
@@ -26,7 +26,7 @@ function newSubprog(start: number): SubprogInfo {
   return {
     start, exitIdx: -1, hasTailCall: false, hasLdAbs: false, stackDepth: 0, isCb: false, isAsyncCb: false,
     args: null, argsError: null, called: false, verified: false,
-    changesPktData: false, tailCallReachable: false, global: false, name: '',
+    changesPktData: false, tailCallReachable: false, global: false, name: '', fastcallStackOff: 0, keepFastcallStack: false,
   };
 }
 
@@ -218,6 +218,7 @@ export function checkCfg(env: Env): void {
     if (e === BRANCH) {
       aux[w]!.prunePoint = true;
       aux[w]!.jmpPoint = true;
+      aux[w]!.jumpTarget = true;
     }
     if (state[w] === 0) {
       state[t] = DISCOVERED | e;
@@ -273,13 +274,9 @@ export function checkCfg(env: Env): void {
       } else if (o === BPF_JA) {
         const off = k === BPF_JMP ? insn.off : insn.imm;
         ret = pushInsn(t, t + off + 1, FALLTHROUGH);
-        if (!ret) {
-          aux[t + off + 1]!.prunePoint = true;
-          aux[t + off + 1]!.jmpPoint = true;
-        } else {
-          aux[t + off + 1]!.prunePoint = true;
-          aux[t + off + 1]!.jmpPoint = true;
-        }
+        aux[t + off + 1]!.prunePoint = true;
+        aux[t + off + 1]!.jmpPoint = true;
+        aux[t + off + 1]!.jumpTarget = true;
       } else {
         aux[t]!.prunePoint = true;
         if (insn.code === (BPF_JMP | BPF_JCOND) && insn.src === 0) aux[t]!.forceCheckpoint = true;
@@ -390,19 +387,9 @@ function useDef(env: Env, insn: RawInsn): [use: number, def: number] {
       if (o === BPF_EXIT) return [1, 0];
       if (o === BPF_CALL) {
         const def = 0x3f;
-        if (isHelperCall(insn)) {
-          const proto = envHelperProto(env, insn.imm);
-          if (proto && envHelperSets(env).helpers.has(insn.imm)) {
-            const n = proto.args.length;
-            return [((1 << (n + 1)) - 1) & ~1, def];
-          }
-        }
-        if (insn.src === 2 && kfuncCallable(env, insn.imm)) {
-          // a kfunc reads as many registers as its prototype has parameters
-          const t = env.kbtf()?.tryType(insn.imm);
-          const proto = t && t.kind === 'FUNC' ? env.kbtf()!.tryType(t.type ?? 0) : undefined;
-          if (proto && proto.kind === 'FUNC_PROTO') return [((1 << ((proto.params?.length ?? 0) + 1)) - 1) & ~1, def];
-        }
+        // a helper or kfunc reads as many registers as its prototype has parameters
+        const cs = callSummary(env, insn);
+        if (cs) return [((1 << (cs.numParams + 1)) - 1) & ~1, def];
         return [def & ~1, def];
       }
       return [srcBit(c) === BPF_K ? dst : dst | src, 0];

@@ -57,12 +57,14 @@ describe('C reductions of real-world objects (each program loaded alone through 
     if (skip) console.log(`skipping ${p.file}:${p.program}: ${noKallsyms ? 'no /proc/kallsyms to take kernel symbol addresses from' : !objectsBtf.ok ? objectsBtf.reason : ''}`);
     it.skipIf(skip)(`${p.file}:${p.program} [${p.section}]`, () => {
       const btf = p.kernel_btf ? localVmlinux()! : undefined;
-      let obj = specs.get(p.file);
+      // (an object whose kfunc programs need the kernel BTF may have programs that do not)
+      const key = `${p.file}${btf ? ' with kernel BTF' : ''}`;
+      let obj = specs.get(key);
       if (!obj) {
         obj = parseObject(readFileSync(new URL(p.file, root)), {
           name: p.file, ...(btf ? { coreTarget: btf, ksymTarget: () => btf } : {}), ...(kallsymAddresses ? { ksymAddress: kallsymAddresses } : {}),
         });
-        specs.set(p.file, obj);
+        specs.set(key, obj);
       }
       const prog = obj.programs.find((x) => x.name === p.program);
       expect(prog).toBeDefined();

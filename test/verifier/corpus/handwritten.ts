@@ -857,6 +857,69 @@ function realWorld(): void {
 }
 
 /**
+ * The bpf_fastcall rule (src/verifier/fastcall.ts): a caller at the
+ * 512-byte stack limit and a callee `f` whose spills and fills around
+ * bpf_get_smp_processor_id leave its stack depth, or not: the pattern's
+ * shape (the call not inlined, a jump into it, two pairs, the slots of the
+ * longest of two patterns), what breaks the contract (loads, stores,
+ * atomics, variable offsets, helpers reading or writing the slots and the
+ * zero-sized reads that do not, a callee using the caller's slots through
+ * a pointer) and the program types whose bpf_get_smp_processor_id is
+ * inlined. The combined stack is 528 (or 544) bytes without the rule.
+ */
+function fastcall(): void {
+  p('realworld/fastcall/cumulative', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\nr0 = 0\nexit');
+  p('realworld/fastcall/cumulative-nofill', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr0 = 0\nexit');
+  p('realworld/fastcall/cumulative-prandom', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_prandom_u32\nr1 = *(u64 *)(r10 - 8)\nr0 = 0\nexit');
+  p('realworld/fastcall/cumulative-cur-task', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_current_task\nr1 = *(u64 *)(r10 - 8)\nr0 = 0\nexit');
+  p('realworld/fastcall/cumulative-jump-into-call', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\nif r1 == 0 goto c\n*(u64 *)(r10 - 8) = r1\nc:\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\nr0 = 0\nexit');
+  p('realworld/fastcall/cumulative-jump-to-fill', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 8) = r1\nif r1 == 0 goto c\ncall bpf_get_smp_processor_id\nc:\nr1 = *(u64 *)(r10 - 8)\nr0 = 0\nexit');
+  p('realworld/fastcall/two-pairs', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\nr2 = 1\n*(u64 *)(r10 - 24) = r2\n*(u64 *)(r10 - 32) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 32)\nr2 = *(u64 *)(r10 - 24)\n*(u64 *)(r10 - 8) = r2\nr0 = 0\nexit');
+  p('realworld/fastcall/jump-to-outer-stx', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 496) = r1\ncall f\nr0 = 2\nexit\nf:\nr2 = 1\nif r1 == 0 goto s\ns:\n*(u64 *)(r10 - 24) = r2\n*(u64 *)(r10 - 32) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 32)\nr2 = *(u64 *)(r10 - 24)\n*(u64 *)(r10 - 8) = r2\nr0 = 0\nexit');
+  p('realworld/fastcall/bad-fixed-read', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\nr1 = r10\nr1 += -8\nr1 = *(u64 *)(r1 + 0)\nr0 = 0\nexit');
+  p('realworld/fastcall/bad-helper-write', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\nr1 = r10\nr1 += -8\nr2 = 8\nr3 = 0\ncall bpf_probe_read_kernel\nr0 = 0\nexit');
+  p('realworld/fastcall/keep-stack', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_prandom_u32\nr1 = *(u64 *)(r10 - 8)\nr0 = 0\nexit');
+  p('realworld/fastcall/jump-to-inner-stx-2', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 496) = r1\ncall f\nr0 = 2\nexit\nf:\nr2 = 1\n*(u64 *)(r10 - 16) = r2\nif r1 == 0 goto s\ns:\n*(u64 *)(r10 - 24) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 24)\nr2 = *(u64 *)(r10 - 16)\nr0 = 0\nexit');
+  p('realworld/fastcall/ja-to-fill', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\nif r1 == 0 goto x\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nl:\nr1 = *(u64 *)(r10 - 8)\nr0 = 0\nexit\nx:\ngoto l');
+  p('realworld/fastcall/bad-helper-read', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\nr1 = r10\nr1 += -8\nr2 = 8\nr3 = 0\nr4 = 0\nr5 = 0\ncall bpf_csum_diff\nr0 = 0\nexit');
+  p('realworld/fastcall/main-pattern', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 496) = r1\n*(u64 *)(r10 - 504) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 504)\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 16) = r1\nr0 = 0\nexit');
+  p('realworld/fastcall/main-pattern-callee-writes', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 496) = r1\n*(u64 *)(r10 - 504) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 504)\nr1 = r10\nr1 += -504\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 16) = r1\nr2 = 0\n*(u64 *)(r1 + 0) = r2\nr0 = 0\nexit');
+  p('realworld/fastcall/main-pattern-callee-reads', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 496) = r1\n*(u64 *)(r10 - 504) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 504)\nr1 = r10\nr1 += -504\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 16) = r1\nr2 = *(u64 *)(r1 + 0)\nr0 = 0\nexit');
+  p('realworld/fastcall/main-pattern-callee-reads-own', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 496) = r1\n*(u64 *)(r10 - 504) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 504)\nr1 = r10\nr1 += -504\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 16) = r1\nr2 = *(u64 *)(r10 - 16)\nr0 = 0\nexit');
+  p('realworld/fastcall/helper-null', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\nr1 = 0\nr2 = 0\nr3 = 0\nr4 = 0\nr5 = 0\ncall bpf_csum_diff\nr0 = 0\nexit');
+  p('realworld/fastcall/ptr-only', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\nr1 = r10\nr1 += -8\nr0 = 0\nexit');
+  p('realworld/fastcall/helper-read-size0', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\nr1 = r10\nr1 += -8\nr2 = 0\nr3 = 0\nr4 = 0\nr5 = 0\ncall bpf_csum_diff\nr0 = 0\nexit');
+  p('realworld/fastcall/map-key-read', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\nr2 = r10\nr2 += -8\nld_pseudo r1, 1, 0\ncall bpf_map_lookup_elem\nr0 = 0\nexit', { maps: [m('hash:8:8:4')] });
+  p('realworld/fastcall/st-into-region', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\n*(u32 *)(r10 - 4) = 0\nr0 = 0\nexit');
+  p('realworld/fastcall/narrow-read-region', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\nr1 = *(u32 *)(r10 - 4)\nr0 = 0\nexit');
+  p('realworld/fastcall/atomic-region', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\nr2 = 1\nlock *(u64 *)(r10 - 8) += r2\nr0 = 0\nexit');
+  p('realworld/fastcall/main-pattern-callee-helper-reads', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 496) = r1\n*(u64 *)(r10 - 504) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 504)\nr1 = r10\nr1 += -504\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 16) = r1\nr2 = 8\nr3 = 0\nr4 = 0\nr5 = 0\ncall bpf_csum_diff\nr0 = 0\nexit');
+  p('realworld/fastcall/main-pattern-callee-reads-own-ptr', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 496) = r1\n*(u64 *)(r10 - 504) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 504)\nr1 = r10\nr1 += -504\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 16) = r1\nr2 = r10\nr2 += -16\nr2 = *(u64 *)(r2 + 0)\nr0 = 0\nexit');
+  p('realworld/fastcall/helper-read-above-region', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 496) = r1\ncall f\nr0 = 2\nexit\nf:\nr2 = 1\n*(u64 *)(r10 - 16) = r2\n*(u64 *)(r10 - 24) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 24)\nr1 = r10\nr1 += -16\nr2 = 8\nr3 = 0\nr4 = 0\nr5 = 0\ncall bpf_csum_diff\nr0 = 0\nexit');
+  p('realworld/fastcall/helper-read-straddle', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 496) = r1\ncall f\nr0 = 2\nexit\nf:\nr2 = 1\n*(u64 *)(r10 - 16) = r2\n*(u64 *)(r10 - 24) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 24)\nr1 = r10\nr1 += -20\nr2 = 8\nr3 = 0\nr4 = 0\nr5 = 0\ncall bpf_csum_diff\nr0 = 0\nexit');
+  p('realworld/fastcall/below-region-st', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\n*(u32 *)(r10 - 16) = 0\nr0 = 0\nexit');
+  p('realworld/fastcall/below-region-read-only-on-dead-path', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\nr2 = 0\nif r2 == 0 goto o\n*(u32 *)(r10 - 4) = 0\no:\nr0 = 0\nexit');
+  p('realworld/fastcall/var-off-read', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\nr0 &= 3\nr0 -= 4\nr1 = r10\nr1 += r0\nr0 = *(u8 *)(r1 + 0)\nr0 = 0\nexit');
+  p('realworld/fastcall/helper-zero-size-var', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\nr0 &= 3\nr0 -= 4\nr1 = r10\nr1 += r0\nr2 = 0\nr3 = 0\nr4 = 0\nr5 = 0\ncall bpf_csum_diff\nr0 = 0\nexit');
+  p('realworld/fastcall/helper-var-size', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\ncall bpf_get_prandom_u32\nr6 = r0\nr1 = 7\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\nr2 = r6\nr2 &= 7\nr1 = r10\nr1 += -8\nr3 = 0\nr4 = 0\nr5 = 0\ncall bpf_csum_diff\nr0 = 0\nexit');
+  p('realworld/fastcall/helper-var-ptr-size0', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\ncall bpf_get_prandom_u32\nr6 = r0\nr1 = 7\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\nr0 = r6\nr0 &= 3\nr0 -= 8\nr1 = r10\nr1 += r0\nr2 = 0\nr3 = 0\nr4 = 0\nr5 = 0\ncall bpf_csum_diff\nr0 = 0\nexit');
+  p('realworld/fastcall/helper-var-ptr-size1', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\ncall bpf_get_prandom_u32\nr6 = r0\nr1 = 7\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\nr0 = r6\nr0 &= 3\nr0 -= 8\nr1 = r10\nr1 += r0\nr2 = 1\nr3 = 0\nr4 = 0\nr5 = 0\ncall bpf_csum_diff\nr0 = 0\nexit');
+  p('realworld/fastcall/store-above-one-pair', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 488) = r1\ncall f\nr0 = 2\nexit\nf:\nr5 = 35\n*(u64 *)(r10 - 32) = r5\ncall bpf_get_smp_processor_id\nr5 = *(u64 *)(r10 - 32)\n*(u64 *)(r10 - 8) = r5\nr0 = 0\nexit');
+  p('realworld/fastcall/two-calls-longest-512', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 2\nexit\nf:\nr5 = 35\n*(u64 *)(r10 - 32) = r5\ncall bpf_get_smp_processor_id\nr5 = *(u64 *)(r10 - 32)\nr4 = 83\nr5 = 5\nr3 = 82\n*(u64 *)(r10 - 16) = r3\n*(u64 *)(r10 - 24) = r5\n*(u64 *)(r10 - 32) = r4\ncall bpf_get_smp_processor_id\nr4 = *(u64 *)(r10 - 32)\nr5 = *(u64 *)(r10 - 24)\nr3 = *(u64 *)(r10 - 16)\nr0 = 0\nexit');
+  p('realworld/fastcall/two-calls-longest', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 496) = r1\ncall f\nr0 = 2\nexit\nf:\nr5 = 35\n*(u64 *)(r10 - 32) = r5\ncall bpf_get_smp_processor_id\nr5 = *(u64 *)(r10 - 32)\nr4 = 83\nr5 = 5\nr3 = 82\n*(u64 *)(r10 - 16) = r3\n*(u64 *)(r10 - 24) = r5\n*(u64 *)(r10 - 32) = r4\ncall bpf_get_smp_processor_id\nr4 = *(u64 *)(r10 - 32)\nr5 = *(u64 *)(r10 - 24)\nr3 = *(u64 *)(r10 - 16)\nr0 = 0\nexit');
+  p('realworld/fastcall/two-calls-longest-first', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 496) = r1\ncall f\nr0 = 2\nexit\nf:\nr4 = 83\nr5 = 5\nr3 = 82\n*(u64 *)(r10 - 16) = r3\n*(u64 *)(r10 - 24) = r5\n*(u64 *)(r10 - 32) = r4\ncall bpf_get_smp_processor_id\nr4 = *(u64 *)(r10 - 32)\nr5 = *(u64 *)(r10 - 24)\nr3 = *(u64 *)(r10 - 16)\nr5 = 35\n*(u64 *)(r10 - 32) = r5\ncall bpf_get_smp_processor_id\nr5 = *(u64 *)(r10 - 32)\nr0 = 0\nexit');
+  p('realworld/fastcall/slots-of-longest-pattern', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 496) = r1\ncall f\nr0 = 2\nexit\nf:\nr4 = 1\nr5 = 2\n*(u64 *)(r10 - 24) = r5\n*(u64 *)(r10 - 32) = r4\ncall bpf_get_smp_processor_id\nr4 = *(u64 *)(r10 - 32)\nr5 = *(u64 *)(r10 - 24)\n*(u64 *)(r10 - 32) = r4\ncall bpf_get_smp_processor_id\nr4 = *(u64 *)(r10 - 32)\n*(u64 *)(r10 - 16) = r4\nr0 = 0\nexit');
+  p('realworld/fastcall/store-in-longest-patterns-slot-480', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 480) = r1\ncall f\nr0 = 2\nexit\nf:\nr4 = 1\nr5 = 2\n*(u64 *)(r10 - 24) = r5\n*(u64 *)(r10 - 32) = r4\ncall bpf_get_smp_processor_id\nr4 = *(u64 *)(r10 - 32)\nr5 = *(u64 *)(r10 - 24)\n*(u64 *)(r10 - 32) = r4\ncall bpf_get_smp_processor_id\nr4 = *(u64 *)(r10 - 32)\n*(u64 *)(r10 - 24) = r4\nr0 = 0\nexit');
+  p('realworld/fastcall/store-in-longest-patterns-slot', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 496) = r1\ncall f\nr0 = 2\nexit\nf:\nr4 = 1\nr5 = 2\n*(u64 *)(r10 - 24) = r5\n*(u64 *)(r10 - 32) = r4\ncall bpf_get_smp_processor_id\nr4 = *(u64 *)(r10 - 32)\nr5 = *(u64 *)(r10 - 24)\n*(u64 *)(r10 - 32) = r4\ncall bpf_get_smp_processor_id\nr4 = *(u64 *)(r10 - 32)\n*(u64 *)(r10 - 24) = r4\nr0 = 0\nexit');
+  // a callee's access to its caller's frame is checked against the caller's slots only
+  p('realworld/fastcall/callee-reads-caller-elsewhere', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\nr1 = r10\nr1 += -512\ncall f\nr0 = 2\nexit\nf:\nr6 = r1\nr2 = 1\nr3 = 2\n*(u64 *)(r10 - 8) = r3\n*(u64 *)(r10 - 16) = r2\ncall bpf_get_smp_processor_id\nr2 = *(u64 *)(r10 - 16)\nr3 = *(u64 *)(r10 - 8)\nr0 = *(u64 *)(r6 + 0)\nr0 = 0\nexit');
+  p('realworld/fastcall/callee-writes-caller-elsewhere', 'xdp', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\nr1 = r10\nr1 += -512\ncall f\nr0 = 2\nexit\nf:\nr6 = r1\nr2 = 1\nr3 = 2\n*(u64 *)(r10 - 8) = r3\n*(u64 *)(r10 - 16) = r2\ncall bpf_get_smp_processor_id\nr2 = *(u64 *)(r10 - 16)\nr3 = *(u64 *)(r10 - 8)\n*(u64 *)(r6 + 0) = r2\nr0 = 0\nexit');
+  for (const t of ['socket_filter', 'sched_cls', 'kprobe', 'tracepoint', 'perf_event', 'cgroup_skb', 'sk_skb', 'lwt_in', 'lwt_xmit', 'raw_tracepoint', 'flow_dissector', 'sk_msg']) p(`realworld/fastcall/type-${t}`, t, 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 1\nexit\nf:\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\nr0 = 0\nexit');
+  p('realworld/fastcall/type-cgroup_sock_addr', 'cgroup_sock_addr', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 1\nexit\nf:\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\nr0 = 0\nexit', { expected_attach_type: 'cgroup_inet4_connect' });
+  p('realworld/fastcall/type-syscall', 'syscall', 'r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 0\nexit\nf:\n*(u64 *)(r10 - 8) = r1\ncall bpf_get_smp_processor_id\nr1 = *(u64 *)(r10 - 8)\nr0 = 0\nexit', { prog_flags: ['sleepable'] });
+}
+
+/**
  * Issue 10's soundness holes, each shaped as the attack it allowed: a
  * store that would land outside a writable map value (in the read-only
  * map beside it) or a lookup result used without a NULL check.
@@ -1128,6 +1191,20 @@ function kernelBtf(): void {
   X('rdonly-cast-int', `r1 = 0\nr2 = ${localVmlinux()!.idsByName('int')[0]}\ncall kfunc(bpf_rdonly_cast)\nr0 = 2\nexit`);
   X('rdonly-cast-bad-id', 'r1 = 0\nr2 = 99999999\ncall kfunc(bpf_rdonly_cast)\nr0 = 2\nexit');
   X('rdonly-cast-var', 'call bpf_get_prandom_u32\nr2 = r0\nr1 = 0\ncall kfunc(bpf_rdonly_cast)\nr0 = 2\nexit');
+  // check_kfunc_args does not read the registers first: an unset `__ign` argument is fine, the others fail their check
+  X('unset-ignored-arg', 'call bpf_get_prandom_u32\nr2 = 0\ncall kfunc(bpf_rdonly_cast)\nr0 = 2\nexit');
+  X('unset-const-arg', 'call bpf_get_prandom_u32\nr1 = r10\ncall kfunc(bpf_rdonly_cast)\nr0 = 2\nexit');
+  X('unset-ctx-arg', 'call bpf_get_prandom_u32\ncall kfunc(bpf_cast_to_kern_ctx)\nr0 = 2\nexit');
+  p('btf/kfunc/unset-scalar-arg', 'sched_cls', 'call bpf_get_prandom_u32\ncall kfunc(bpf_task_from_pid)\nr0 = 0\nexit', KF);
+  p('btf/kfunc/unset-release-arg', 'sched_cls', 'call bpf_get_prandom_u32\ncall kfunc(bpf_task_release)\nr0 = 0\nexit', KF);
+  p('btf/kfunc/unset-rcu-arg', 'sched_cls', 'call bpf_get_prandom_u32\ncall kfunc(bpf_task_acquire)\nr0 = 0\nexit', KF);
+  // bpf_fastcall kfuncs (KF_FASTCALL): bpf_cast_to_kern_ctx keeps r2-r5 (see fastcall() for the rule)
+  const FC = (callee: string) => `r6 = 42\n*(u64 *)(r10 - 512) = r6\ncall f\nr0 = 2\nexit\nf:\n${callee}\nr0 = 0\nexit`;
+  X('fastcall-kern-ctx', FC('r2 = 1\n*(u64 *)(r10 - 8) = r2\ncall kfunc(bpf_cast_to_kern_ctx)\nr2 = *(u64 *)(r10 - 8)'));
+  X('fastcall-kern-ctx-param', FC('*(u64 *)(r10 - 8) = r1\ncall kfunc(bpf_cast_to_kern_ctx)\nr1 = *(u64 *)(r10 - 8)'));
+  X('fastcall-rdonly-cast', FC('r1 = 0\nr2 = 0\nr3 = 7\n*(u64 *)(r10 - 8) = r3\ncall kfunc(bpf_rdonly_cast)\nr3 = *(u64 *)(r10 - 8)'));
+  X('fastcall-rcu-lock-not-fastcall', FC('r2 = 1\n*(u64 *)(r10 - 8) = r2\ncall kfunc(bpf_rcu_read_lock)\nr2 = *(u64 *)(r10 - 8)\ncall kfunc(bpf_rcu_read_unlock)'));
+  X('fastcall-void-kfunc-keeps-r0', FC('r0 = 1\n*(u64 *)(r10 - 8) = r0\ncall kfunc(bpf_rcu_read_lock)\nr0 = *(u64 *)(r10 - 8)\ncall kfunc(bpf_rcu_read_unlock)'));
   tp('kfunc/task-acquire', `r1 = *(u64 *)(r1 + 0)\ncall kfunc(bpf_task_acquire)\nif r0 == 0 goto l\nr1 = r0\ncall kfunc(bpf_task_release)\nl:\n${ret0}`);
   tp('kfunc/task-acquire-leak', `r1 = *(u64 *)(r1 + 0)\ncall kfunc(bpf_task_acquire)\n${ret0}`);
   tp('kfunc/task-acquire-null', `r1 = 0\ncall kfunc(bpf_task_acquire)\n${ret0}`);
@@ -1311,6 +1388,7 @@ export function handwrittenPrograms(): SourceProgram[] {
   helperSweep();
   leaks();
   realWorld();
+  fastcall();
   soundness();
   kernelBtf();
   mapCompat();

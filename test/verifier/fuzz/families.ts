@@ -13,6 +13,7 @@ import { finish, programBytes, Rand, type Asm, type FuzzProgram, type Skeleton }
 import { PROFILES, ScalarBody, scalarSkeleton } from './scalar.js';
 import { POINTER_FAMILIES } from './pointers.js';
 import { callbackGen } from './callbacks.js';
+import { fastcallGen } from './fastcall.js';
 import { unionStates, unknownScalar, type ScalarState } from './state.js';
 import { toHex } from '../corpus/common.js';
 
@@ -232,6 +233,7 @@ export const FAMILIES: Readonly<Record<string, { weight: number; gen: Generator 
   spill: { weight: 5, gen: scalarFamily('spill') },
   ...POINTER_FAMILIES,
   callback: { weight: 4, gen: callbackGen },
+  fastcall: { weight: 3, gen: fastcallGen },
   mixed: { weight: 8, gen: mixedGen },
   prune: { weight: 6, gen: pruneGen },
 };
