@@ -1,21 +1,23 @@
 /**
  * Kernel functions (kfuncs): `call` with src 2 and the function's id in the
  * kernel BTF. tsbpf models a built-in set the way check_kfunc_call treats
- * them — RCU read sections, the context cast, read-only casts, task and
- * cgroup references — with the program types that may call each (measured,
+ * them — RCU read sections, the context cast, read-only casts, task,
+ * cgroup and cpumask references, conntrack lookups — with the program types that may call each (measured,
  * scripts/probe-verifier-kfuncs.ts). Any other kfunc is refused with a
  * `tsbpf:` message: its arguments follow conventions (suffixes, flags) the
  * kernel reads from its own kfunc sets, which tsbpf does not have.
  */
 import type { Env } from './env.js';
+import { VerifyAbort } from './env.js';
 import type { RawInsn } from '../isa/raw.js';
 import type { Reg } from './reg.js';
-import { baseType, F, isNullReg, isTrustedReg, markKnownZero, markNotInit, markUnknown, mayBeNull, regTypeStr, T } from './reg.js';
+import { baseType, copyReg, F, isNullReg, isTrustedReg, markKnownZero, markNotInit, markUnknown, mayBeNull, regTypeStr, T } from './reg.js';
 import type { KernelBtf } from './kbtf.js';
 import { anonName, btfStructIdsMatch, findByNameKind, isStruct, kindStr, resolveSize, skipModifiers, typeById, typeName } from './kbtf.js';
 import { isRcuReg, WALK_FLAGS } from './btf-access.js';
 import { acquireReference, releaseReference } from './refs.js';
-import { checkPtrOffReg } from './mem.js';
+import { checkMemSizeReg, checkPtrOffReg } from './mem.js';
+import { markPtrNotNullReg } from './branch.js';
 import { tnumIsConst } from './tnum.js';
 import { markChainPrecision } from './precision.js';
 import { PROG_TYPE_NAMES, ProgType } from '../isa/uapi.js';
@@ -29,7 +31,10 @@ type KArg =
   | { kind: 'ignore' }
   | { kind: 'ctx' }
   /** A kernel object of struct `btf` (KF_RCU: an RCU or trusted pointer; KF_RELEASE: a referenced one). */
-  | { kind: 'btf'; btf: string };
+  | { kind: 'btf'; btf: string }
+  /** KF_ARG_PTR_TO_MEM_SIZE: memory the kfunc reads and writes, its size in the next argument (`__sz`), which is `size`. */
+  | { kind: 'mem' }
+  | { kind: 'size' };
 
 /** A modelled kfunc. */
 interface KfuncDef {
@@ -51,6 +56,12 @@ const DEFS: Readonly<Record<string, KfuncDef>> = {
   bpf_cgroup_acquire: { args: [{ kind: 'btf', btf: 'cgroup' }], ret: { btf: 'cgroup', acquire: true, null: true }, flags: { rcu: true } },
   bpf_cgroup_release: { args: [{ kind: 'btf', btf: 'cgroup' }], flags: { release: true } },
   bpf_cgroup_from_id: { args: [{ kind: 'scalar' }], ret: { btf: 'cgroup', acquire: true, null: true }, flags: {} },
+  bpf_cpumask_create: { args: [], ret: { btf: 'bpf_cpumask', acquire: true, null: true }, flags: {} },
+  bpf_cpumask_release: { args: [{ kind: 'btf', btf: 'bpf_cpumask' }], flags: { release: true } },
+  // net/netfilter/nf_conntrack_bpf.c: the lookups take the context, a tuple and options, each with its size
+  bpf_skb_ct_lookup: { args: [{ kind: 'ctx' }, { kind: 'mem' }, { kind: 'size' }, { kind: 'mem' }, { kind: 'size' }], ret: { btf: 'nf_conn', acquire: true, null: true }, flags: {} },
+  bpf_xdp_ct_lookup: { args: [{ kind: 'ctx' }, { kind: 'mem' }, { kind: 'size' }, { kind: 'mem' }, { kind: 'size' }], ret: { btf: 'nf_conn', acquire: true, null: true }, flags: {} },
+  bpf_ct_release: { args: [{ kind: 'btf', btf: 'nf_conn' }], flags: { release: true } },
 };
 
 /** The kfuncs tsbpf models. */
@@ -66,6 +77,9 @@ const COMMON = [...PROBED_TYPES];
 const TASK_CGROUP = ['sched_cls', 'tracepoint', 'xdp', 'perf_event', 'cgroup_skb', 'cgroup_sock', 'sock_ops', 'cgroup_device',
   'cgroup_sock_addr', 'cgroup_sysctl', 'cgroup_sockopt', 'tracing', 'syscall'];
 
+const CPUMASK = ['tracepoint', 'perf_event', 'tracing', 'syscall'];
+const CONNTRACK = ['sched_cls', 'xdp'];
+
 /** Program types that may call each modelled kfunc (their kfunc sets; scripts/probe-verifier-kfuncs.ts, 6.18.44). */
 const KFUNC_PROG_TYPES: Readonly<Record<string, readonly string[]>> = {
   bpf_rcu_read_lock: COMMON,
@@ -78,6 +92,11 @@ const KFUNC_PROG_TYPES: Readonly<Record<string, readonly string[]>> = {
   bpf_cgroup_acquire: TASK_CGROUP,
   bpf_cgroup_release: TASK_CGROUP,
   bpf_cgroup_from_id: TASK_CGROUP,
+  bpf_cpumask_create: CPUMASK,
+  bpf_cpumask_release: CPUMASK,
+  bpf_skb_ct_lookup: CONNTRACK,
+  bpf_xdp_ct_lookup: CONNTRACK,
+  bpf_ct_release: CONNTRACK,
 };
 
 /** add_kfunc_call (at the program's load): the id must name a function of the kernel BTF. */
@@ -193,6 +212,11 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
       case 'btf':
         releaseRef = checkBtfArg(env, btf, name, def, a.btf, i, regno, reg) || releaseRef;
         return;
+      case 'mem':
+        checkKfuncMemSize(env, i, regno + 1);
+        return;
+      case 'size':
+        return; // checked with its memory
     }
   });
   if (releaseRef && !releaseReference(env, releaseRef)) env.fail(`func ${name} reference has not been acquired before`, 'EINVAL');
@@ -236,6 +260,28 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
       if (def.ret.null) r0.id = ref;
       r0.refObjId = ref;
     }
+  }
+}
+
+/**
+ * KF_ARG_PTR_TO_MEM_SIZE (check_kfunc_mem_size_reg): the memory of argument
+ * `i` is read and then written for as many bytes as register `sizeRegno`
+ * may hold (zero allowed), a possibly-NULL pointer as if not NULL; a failure
+ * ends with the kernel's line about the pair.
+ */
+function checkKfuncMemSize(env: Env, i: number, sizeRegno: number): void {
+  const mem = env.regs[sizeRegno - 1]!;
+  const saved = mayBeNull(mem.type) ? copyReg(mem) : null;
+  if (saved) markPtrNotNullReg(mem);
+  try {
+    const meta = { rawMode: false, accessSize: 0, regno: 0, msizeMaxValue: 0n };
+    checkMemSizeReg(env, sizeRegno, 'read', true, meta);
+    checkMemSizeReg(env, sizeRegno, 'write', true, meta);
+  } catch (e) {
+    if (e instanceof VerifyAbort) env.fail(`arg#${i} arg#${i + 1} memory, len pair leads to invalid memory access`, e.errno);
+    throw e;
+  } finally {
+    if (saved) Object.assign(mem, saved);
   }
 }
 
