@@ -128,7 +128,7 @@ export interface VerifyStats {
   maxStatesPerInsn: number;
   totalStates: number;
   peakStates: number;
-  /** Stack bytes used per subprogram. */
+  /** Stack bytes per subprogram as the kernel counts them against the combined limit (`stack_depth`, without the bpf_fastcall slots it removes). */
   stackDepth: number[];
 }
 
