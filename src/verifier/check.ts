@@ -370,6 +370,11 @@ function checkAbnormalReturn(env: Env): void {
 function checkMaxStackDepth(env: Env): void {
   const depth = (i: number): number => Math.ceil(env.subprogs[i]!.stackDepth / 16) * 16;
   const walk = (idx: number, frame: number, total: number): void => {
+    // A tail call unwinds its own frame but not its callers': with 32 tail calls of
+    // callers at 256 bytes each the kernel stack would hold 8 KiB, so callers stay below.
+    if (idx && env.subprogs[idx]!.hasTailCall && total >= 256) {
+      env.fail(`tail_calls are not allowed when call stack of previous frames is ${total} bytes. Too large`, 'EACCES');
+    }
     const d = total + depth(idx);
     if (d > 512) env.fail(`combined stack size of ${frame + 1} calls is ${d}. Too large`, 'EACCES');
     const sp = env.subprogs[idx]!;
