@@ -232,7 +232,13 @@ export class Collection {
     let prepareError: string | undefined;
     try {
       // Every call loads: the verifier judges the program, and a helper tsbpf cannot run fails when the call executes.
-      prepared = prepareProgram(this.resolve(spec), { name: spec.name, helpers, allowUnknownHelper: () => true });
+      prepared = prepareProgram(this.resolve(spec), {
+        name: spec.name, helpers, allowUnknownHelper: () => true,
+        kfuncName: (slot) => {
+          const r = spec.relocations.find((x) => x.slot === slot && x.kind === 'kfunc');
+          return r?.kind === 'kfunc' ? r.name : undefined;
+        },
+      });
     } catch (err) {
       if (!(err instanceof TsbpfError)) throw err;
       // Linux judges the program (the verifier runs on its own bytes); tsbpf cannot run it.

@@ -55,6 +55,8 @@ export interface PrepareOptions {
   allowPseudo?: boolean;
   /** Ids that are no Linux helper but may appear (a loader's poisoned calls); calling one is a run-time error. */
   allowUnknownHelper?: (id: number) => boolean;
+  /** The name of the kfunc a call at `slot` calls (from the loader's relocations), for messages. */
+  kfuncName?: (slot: number) => string | undefined;
 }
 
 /**
@@ -89,7 +91,8 @@ export function prepareProgram(bytes: Uint8Array, options: PrepareOptions = {}):
       throw new VmError(`unknown helper #${insn.imm}: no such helper`, { insn: pc });
     }
     if (insn.kind === 'call' && insn.src === 2) {
-      throw new VmError(`kfunc call (BTF id ${insn.imm}) is not supported in user space`, { insn: pc });
+      const name = options.kfuncName?.(pc);
+      throw new VmError(`kfunc call${name ? ` of ${name}` : ''} (BTF id ${insn.imm}) is not supported in user space`, { insn: pc });
     }
     if (insn.kind === 'addr_space_cast') {
       throw new VmError('addr_space_cast needs an arena map, which tsbpf does not provide yet', { insn: pc });
