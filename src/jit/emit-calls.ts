@@ -22,6 +22,7 @@ import type { MapFacts } from './compile.js';
 import { emitBswap16, emitBswap32 } from './emit-alu.js';
 import { emitGuard, emitSiteCheck, emitSiteMiss, emitStoreSite, fullCheck, newSite } from './emit-memory.js';
 import type { FnEmitter } from './function-emitter.js';
+import type { FuncRef } from './wasm/code.js';
 import { MAX_INLINE_KEY, RegionAccess } from './inline.js';
 import { ENV, ImportName } from './module-abi.js';
 import { BLOCK_I64 } from './wasm/opcodes.js';
@@ -108,6 +109,31 @@ function constMap(e: FnEmitter, r: number): MapFacts | undefined {
 }
 
 /**
+ * The fast path of an inline lookup through the map's compiled lookup
+ * function `lookup` (key address in, value address or -1 out): -1 means
+ * the function cannot answer (a miss, or what it does not handle), and the
+ * real helper runs instead.
+ */
+function lookupCall(e: FnEmitter, pc: number, lookup: FuncRef): () => void {
+  const c = e.code;
+  const t = e.temp('found', 'i64');
+  return () => {
+    e.get(2);
+    c.op('i32.wrap_i64');
+    c.call(lookup);
+    c.localTee(t);
+    c.i64(-1);
+    c.op('i64.eq');
+    c.if();
+    emitGenericHelper(e, pc, 1);
+    c.else();
+    c.localGet(t);
+    e.set(0);
+    c.end();
+  };
+}
+
+/**
  * `bpf_map_lookup_elem` on a map whose pointer is a constant, from the
  * layouts of docs/maps.md read at compile time:
  * - array: `r0 = key < max_entries ? storage + key * stride : 0`;
@@ -156,40 +182,10 @@ function emitInlineLookup(e: FnEmitter, pc: number): boolean {
     };
   } else if ((facts.type === MapType.HASH || facts.type === MapType.PERCPU_HASH) && facts.keySize <= MAX_INLINE_KEY) {
     keySize = facts.keySize;
-    const lookup = e.pc.hashLookup(facts);
-    const t = e.temp('found', 'i64');
-    fast = () => {
-      e.get(2);
-      c.op('i32.wrap_i64');
-      c.call(lookup);
-      c.localTee(t);
-      c.i64(-1);
-      c.op('i64.eq');
-      c.if();
-      emitGenericHelper(e, pc, 1);
-      c.else();
-      c.localGet(t);
-      e.set(0);
-      c.end();
-    };
+    fast = lookupCall(e, pc, e.pc.hashLookup(facts));
   } else if (facts.type === MapType.LPM_TRIE && facts.keySize > 4) {
     keySize = facts.keySize;
-    const lookup = e.pc.lpmLookup(facts);
-    const t = e.temp('found', 'i64');
-    fast = () => {
-      e.get(2);
-      c.op('i32.wrap_i64');
-      c.call(lookup);
-      c.localTee(t);
-      c.i64(-1);
-      c.op('i64.eq');
-      c.if();
-      emitGenericHelper(e, pc, 1);
-      c.else();
-      c.localGet(t);
-      e.set(0);
-      c.end();
-    };
+    fast = lookupCall(e, pc, e.pc.lpmLookup(facts));
   } else {
     return false;
   }
