@@ -14,28 +14,15 @@
  */
 import { VmError } from '../../errors.js';
 import type { Machine } from '../machine.js';
-import type { Region } from '../memory.js';
-import { arrayNextKey, BpfMap, HelperRef, MapDescriptor, readU32, u32Bytes } from './bpf-map.js';
+import { readU32 } from './bpf-map.js';
+import { SlotArrayMap } from './slot-array.js';
 import { Errno, MapError } from './types.js';
-import type { MapEntry, MapSpec } from './types.js';
+import type { MapSpec } from './types.js';
 
 /** A cgroup array. */
-export class CgroupArrayMap extends BpfMap {
-  /** u32 per slot (0 = empty). */
-  readonly storage: Region;
-
+export class CgroupArrayMap extends SlotArrayMap {
   constructor(machine: Machine, spec: MapSpec, id: number) {
-    super(machine, spec, id);
-    this.storage = this.allocate('.cgroups', 'internal', 4 * this.maxEntries, { readable: false, writable: false });
-    this.setField(MapDescriptor.storage, this.storage.start);
-  }
-
-  private slot(index: number): number {
-    return this.dv.getUint32(this.storage.start + 4 * index, true);
-  }
-
-  private setSlot(index: number, value: number): void {
-    this.dv.setUint32(this.storage.start + 4 * index, value, true);
+    super(machine, spec, id, '.cgroups');
   }
 
   /**
@@ -48,8 +35,6 @@ export class CgroupArrayMap extends BpfMap {
     if (this.slot(index) === 0) return -Errno.EAGAIN;
     throw new VmError(`slot ${index} of ${this.label} holds cgroup ${this.slot(index)}: tsbpf does not model cgroups, so it cannot tell whether the current task is in it`);
   }
-
-  // ---- user space ----------------------------------------------------------------
 
   /** bpf(2) cannot read cgroups back (no `map_fd_sys_lookup_elem`): ENOTSUPP. */
   protected lookupElem(_key: Uint8Array): Uint8Array | undefined {
@@ -65,38 +50,5 @@ export class CgroupArrayMap extends BpfMap {
     const cgroup = readU32(value);
     if (cgroup === 0) throw new MapError('EBADF', `0 is not a cgroup (${this.label} takes a cgroup's fd or id)`);
     this.setSlot(index, cgroup);
-  }
-
-  protected deleteElem(key: Uint8Array): void {
-    const index = readU32(key);
-    if (index >= this.maxEntries) throw new MapError('E2BIG', `index ${index} is beyond max_entries ${this.maxEntries} of ${this.label}`);
-    if (this.slot(index) === 0) throw new MapError('ENOENT', `slot ${index} of ${this.label} is empty`);
-    this.setSlot(index, 0);
-  }
-
-  protected nextKeyOf(key: Uint8Array | null): Uint8Array | undefined {
-    return arrayNextKey(key, this.maxEntries);
-  }
-
-  /** The filled slots, with the cgroups user space put there. */
-  protected allEntries(): MapEntry[] {
-    const out: MapEntry[] = [];
-    for (let i = 0; i < this.maxEntries; i++) {
-      const cgroup = this.slot(i);
-      if (cgroup !== 0) out.push({ key: u32Bytes(i), value: u32Bytes(cgroup) });
-    }
-    return out;
-  }
-
-  progLookup(_keyAddr: number, _cpu: number): number {
-    return this.refuse(HelperRef.lookup);
-  }
-
-  progUpdate(_keyAddr: number, _valueAddr: number, _flags: number, _cpu: number): number {
-    return this.refuse(HelperRef.update);
-  }
-
-  progDelete(_keyAddr: number, _cpu: number): number {
-    return this.refuse(HelperRef.delete);
   }
 }

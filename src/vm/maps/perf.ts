@@ -13,11 +13,11 @@
  * program reads them.
  */
 import type { Machine } from '../machine.js';
-import type { Region } from '../memory.js';
 import { checkArraySpec } from './array.js';
-import { arrayNextKey, BpfMap, HelperRef, MapDescriptor, readU32, u32Bytes } from './bpf-map.js';
+import { readU32, u32Bytes } from './bpf-map.js';
+import { SlotArrayMap } from './slot-array.js';
 import { Errno, MapError, MapFlags, MapType } from './types.js';
-import type { MapEntry, MapSpec } from './types.js';
+import type { MapSpec } from './types.js';
 
 /** Linux's `fd_array_map_alloc_check` for perf event arrays. */
 export function checkFdArraySpec(spec: MapSpec): void {
@@ -67,16 +67,13 @@ export class PerfRing {
 }
 
 /** A perf event array. */
-export class PerfEventArrayMap extends BpfMap {
-  /** u32 event ids by index (0 = empty). */
-  readonly storage: Region;
+export class PerfEventArrayMap extends SlotArrayMap {
   private readonly rings = new Map<number, PerfRing>();
   private nextEventId = 1;
 
+  /** The slots hold event ids. */
   constructor(machine: Machine, spec: MapSpec, id: number) {
-    super(machine, spec, id);
-    this.storage = this.allocate('.events', 'internal', 4 * this.maxEntries, { readable: false, writable: false });
-    this.setField(MapDescriptor.storage, this.storage.start);
+    super(machine, spec, id, '.events');
   }
 
   /** Opens a perf event on `cpu` with a ring of `pageCount` pages; returns its id (what a perf event fd is in Linux). */
@@ -95,14 +92,6 @@ export class PerfEventArrayMap extends BpfMap {
   /** The ring of event `id`. */
   ringOf(id: number): PerfRing | undefined {
     return this.rings.get(id);
-  }
-
-  private slot(index: number): number {
-    return this.dv.getUint32(this.storage.start + 4 * index, true);
-  }
-
-  private setSlot(index: number, id: number): void {
-    this.dv.setUint32(this.storage.start + 4 * index, id, true);
   }
 
   /**
@@ -138,39 +127,6 @@ export class PerfEventArrayMap extends BpfMap {
     const id = readU32(value);
     if (!this.rings.has(id)) throw new MapError('EBADF', `${id} is not a perf event of ${this.label} (open one with a PerfBuffer or openEvent)`);
     this.setSlot(index, id);
-  }
-
-  protected deleteElem(key: Uint8Array): void {
-    const index = readU32(key);
-    if (index >= this.maxEntries) throw new MapError('E2BIG', `index ${index} is beyond max_entries ${this.maxEntries} of ${this.label}`);
-    if (this.slot(index) === 0) throw new MapError('ENOENT', `slot ${index} of ${this.label} is empty`);
-    this.setSlot(index, 0);
-  }
-
-  protected nextKeyOf(key: Uint8Array | null): Uint8Array | undefined {
-    return arrayNextKey(key, this.maxEntries);
-  }
-
-  /** The filled slots, with their event ids as values. */
-  protected allEntries(): MapEntry[] {
-    const out: MapEntry[] = [];
-    for (let i = 0; i < this.maxEntries; i++) {
-      const id = this.slot(i);
-      if (id !== 0) out.push({ key: u32Bytes(i), value: u32Bytes(id) });
-    }
-    return out;
-  }
-
-  progLookup(_keyAddr: number, _cpu: number): number {
-    return this.refuse(HelperRef.lookup);
-  }
-
-  progUpdate(_keyAddr: number, _valueAddr: number, _flags: number, _cpu: number): number {
-    return this.refuse(HelperRef.update);
-  }
-
-  progDelete(_keyAddr: number, _cpu: number): number {
-    return this.refuse(HelperRef.delete);
   }
 
   /** Installs event `id` in slot `index` (what a PerfBuffer does for each CPU). */
