@@ -20,6 +20,7 @@ import type { ClonedPacket, RedirectTarget } from './redirect.js';
 import { SkbContext } from './skb.js';
 import type { SkbLoadOptions, TunnelInfo } from './skb.js';
 import { XdpAction, XdpContext, XdpMd } from './xdp.js';
+import { SLOT_FIELDS } from './xdp-capture-batch.js';
 import { ProgType, TcAction } from '../isa/uapi.js';
 
 /** Input of one test run. */
@@ -66,6 +67,14 @@ export interface XdpBatchRunner {
   start(slot: number): number;
   /** Where it ends (`data_end`). */
   end(slot: number): number;
+  /**
+   * Address of the slots' table for a capture driver in WebAssembly
+   * (hooks/xdp-capture-batch.ts): per slot its context, packet buffer and
+   * dirty cell (`XdpContext.dirtyCell`), u32 each, 16 bytes a slot.
+   */
+  readonly slotTable: number;
+  /** Whether runs are checked against the regions only (then a run may write anywhere in its packet buffer). */
+  readonly checked: boolean;
 }
 
 /** A packet program ready for packet after packet ({@link TestRunner.packetRunner}). */
@@ -215,9 +224,21 @@ export class TestRunner {
     const checked = fixed.checked ?? true;
     const cpu = fixed.cpu ?? 0;
     this.xdpSlots ??= [];
-    while (this.xdpSlots.length < capacity) this.xdpSlots.push(this.contexts.addXdp(new XdpContext(this.machine, `xdp.batch${this.xdpSlots.length}`)));
+    const have = this.xdpSlots.length;
+    if (have < capacity) {
+      // one region for the new slots' dirty cells, not one each
+      const cells = this.machine.space.allocate(`xdp.batch${have}.dirty`, 'internal', 8 * (capacity - have), { readable: false, writable: false }).start;
+      for (let i = have; i < capacity; i++) this.xdpSlots.push(this.contexts.addXdp(new XdpContext(this.machine, `xdp.batch${i}`, cells + 8 * (i - have))));
+    }
     const slots = this.xdpSlots.slice(0, capacity);
     const addrs = Uint32Array.from(slots, (x) => x.ctx.start);
+    const table = this.machine.space.allocate('xdp.batch.slots', 'internal', 4 * SLOT_FIELDS * capacity, { readable: false, writable: false });
+    const words = new DataView(this.machine.space.memory.buffer);
+    slots.forEach((x, i) => {
+      words.setUint32(table.start + 16 * i, x.ctx.start, true);
+      words.setUint32(table.start + 16 * i + 4, x.buffer.start, true);
+      words.setUint32(table.start + 16 * i + 8, x.dirtyCell, true);
+    });
     const batchOptions = {
       checked, cpu,
       ...(fixed.safeAccesses !== undefined ? { safeAccesses: fixed.safeAccesses } : {}),
@@ -229,6 +250,8 @@ export class TestRunner {
       ? (runner.runBatch as (ctxAddrs: Uint32Array, options: typeof batchOptions) => BigUint64Array).bind(runner) : undefined;
     return {
       capacity,
+      checked,
+      slotTable: table.start,
       load(slot: number, from: number, length: number, ifindex: number): void {
         slots[slot]!.loadFrom(from, length, ifindex);
       },

@@ -39,27 +39,35 @@ export class XdpContext {
   readonly ctx: Region;
   readonly buffer: Region;
   /**
-   * The part of the buffer a run may have written, [low, high): a verified
-   * program and the helpers write only between data_meta and data_end, and
-   * those move only through {@link setPointers}, so {@link load} clears just
-   * this part instead of the whole buffer (each packet still starts from
-   * zeros, as the kernel's test run allocates a fresh buffer).
+   * Where the part of the buffer a run may have written, [low, high), is
+   * kept: two u32 words in the address space, so that a capture driver in
+   * WebAssembly (hooks/xdp-capture-batch.ts) stages packets as this class
+   * does. A verified program and the helpers write only between data_meta
+   * and data_end, and those move only through {@link setPointers}, so
+   * {@link load} clears just this part instead of the whole buffer (each
+   * packet still starts from zeros, as the kernel's test run allocates a
+   * fresh buffer).
    */
-  private dirtyLow: number;
-  private dirtyHigh: number;
+  readonly dirtyCell: number;
 
-  constructor(private readonly machine: Machine, name = 'xdp') {
+  /** `dirtyCell`: 8 bytes of the address space no program can reach (one region for many contexts); by default a region of its own. */
+  constructor(private readonly machine: Machine, name = 'xdp', dirtyCell?: number) {
     const space = machine.space;
     this.buffer = space.allocate(`${name}.packet`, 'packet', XDP_BUFFER_SIZE, { align: 64 });
     this.ctx = space.allocate(`${name}.ctx`, 'ctx', XDP_MD_SIZE, { writable: false });
-    this.dirtyLow = this.buffer.start;
-    this.dirtyHigh = this.buffer.start + this.buffer.size;
+    this.dirtyCell = dirtyCell ?? space.allocate(`${name}.dirty`, 'internal', 8, { readable: false, writable: false }).start;
+    this.setDirty(this.buffer.start, this.buffer.start + this.buffer.size);
+  }
+
+  private setDirty(low: number, high: number): void {
+    const v = this.machine.space.data;
+    v.setUint32(this.dirtyCell, low, true);
+    v.setUint32(this.dirtyCell + 4, high, true);
   }
 
   /** After a run whose accesses were checked only against the regions: it may have written anywhere in the buffer. */
   assumeWritten(): void {
-    this.dirtyLow = this.buffer.start;
-    this.dirtyHigh = this.buffer.start + this.buffer.size;
+    this.setDirty(this.buffer.start, this.buffer.start + this.buffer.size);
   }
 
   /** Copies `frame` into the buffer and resets the context fields. */
@@ -86,10 +94,10 @@ export class XdpContext {
     }
     const space = this.machine.space;
     const data = this.buffer.start + XDP_HEADROOM;
-    space.bytes.fill(0, this.dirtyLow, this.dirtyHigh);
-    this.dirtyLow = data;
-    this.dirtyHigh = data + length;
     const view = space.data;
+    space.bytes.fill(0, view.getUint32(this.dirtyCell, true), view.getUint32(this.dirtyCell + 4, true));
+    view.setUint32(this.dirtyCell, data, true);
+    view.setUint32(this.dirtyCell + 4, data + length, true);
     const c = this.ctx.start;
     view.setUint32(c + XdpMd.data, data, true);
     view.setUint32(c + XdpMd.data_end, data + length, true);
@@ -144,8 +152,8 @@ export class XdpContext {
     v.setUint32(c + XdpMd.data_meta, p.meta, true);
     v.setUint32(c + XdpMd.data, p.data, true);
     v.setUint32(c + XdpMd.data_end, p.end, true);
-    if (p.meta < this.dirtyLow) this.dirtyLow = p.meta;
-    if (p.end > this.dirtyHigh) this.dirtyHigh = p.end;
+    if (p.meta < v.getUint32(this.dirtyCell, true)) v.setUint32(this.dirtyCell, p.meta, true);
+    if (p.end > v.getUint32(this.dirtyCell + 4, true)) v.setUint32(this.dirtyCell + 4, p.end, true);
   }
 
   /** Lowest address `data_meta` may reach: the buffer start plus Linux's `struct xdp_frame` (40 bytes). */

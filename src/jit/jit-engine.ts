@@ -67,6 +67,8 @@ export interface JitRunner extends LoadedRunner {
 
 /** The result word of a batch run that has not ended (an r0 no real program returns by chance). */
 const NOT_RUN = 0xbad0_5eed_bad0_5eedn;
+/** Each u32 half of {@link NOT_RUN}. */
+const NOT_RUN_HALF = 0xbad0_5eed;
 
 /**
  * A fault in run `index` of {@link JitRunner.runBatch}: the runs before it
@@ -672,7 +674,8 @@ function loadJit(machine: Machine, program: PreparedProgram): JitRunner {
       const { ctxs, results } = ctx.batchBuffers(n);
       new Uint32Array(machine.space.memory.buffer, ctxs, n).set(ctxAddrs);
       // marks the runs not done yet, so a fault can say which run it stopped
-      new BigUint64Array(machine.space.memory.buffer, results, n).fill(NOT_RUN);
+      // (as two u32 halves: filling a BigUint64Array with a bigint costs more than the runs of a small program)
+      new Uint32Array(machine.space.memory.buffer, results, 2 * n).fill(NOT_RUN_HALF);
       if (machine.space.generation !== jm.mirrored) jm.syncRegions();
       ctx.limit = limit;
       const call = ctx.cpu.call;

@@ -105,7 +105,7 @@ export class CaptureFile {
   /** Packets written so far. */
   count = 0;
 
-  constructor(readonly path: string, options: CaptureWriterOptions) {
+  constructor(readonly path: string, private readonly options: CaptureWriterOptions) {
     this.writer = new CaptureWriter(options);
     try {
       this.fd = openSync(path, 'w');
@@ -139,6 +139,33 @@ export class CaptureFile {
       this.used += n;
     }
     this.count++;
+  }
+
+  /**
+   * Appends `count` pcap records (little-endian, microsecond timestamps, as
+   * the capture driver of `tsbpf xdp` writes them: hooks/xdp-capture-batch.ts)
+   * found at [start, end) of `src`: copied as they are into a pcap file of
+   * microseconds, converted one by one for any other format.
+   */
+  writeRecords(src: Uint8Array, start: number, end: number, count: number): void {
+    if (this.options.format !== 'pcap' || this.options.nanosecond === true) {
+      const v = new DataView(src.buffer, src.byteOffset);
+      for (let at = start; at < end;) {
+        const length = v.getUint32(at + 8, true);
+        this.writeFrom(src, at + 16, length, v.getUint32(at, true), v.getUint32(at + 4, true) * 1000, 0, v.getUint32(at + 12, true));
+        at += 16 + length;
+      }
+      return;
+    }
+    const n = end - start;
+    if (this.used + n > WRITE_BUFFER) this.flush();
+    if (n > WRITE_BUFFER) {
+      this.put(src.subarray(start, end));
+    } else {
+      this.buffer.set(src.subarray(start, end), this.used);
+      this.used += n;
+    }
+    this.count += count;
   }
 
   /** Writes out what is buffered and closes the file. */

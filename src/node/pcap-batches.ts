@@ -1,40 +1,41 @@
 /**
  * The fast path of `tsbpf xdp` over a classic pcap file of Ethernet
  * frames: the file is read straight into the collection's address space,
- * each packet is staged from there into one XDP context of a batch
- * (`XdpBatchRunner`: a copy within the memory), the whole batch runs in one
- * call into WebAssembly, and the packets to keep are handed over as
- * addresses in the memory, so no packet costs an allocation. Any other
+ * WebAssembly stages its records into the XDP contexts of a batch, the JIT
+ * runs the whole batch in one call, and WebAssembly writes the packets to
+ * keep as pcap records into the memory, from where they go to their files
+ * a run of records at a time (hooks/xdp-capture-batch.ts). JavaScript
+ * works per batch, not per packet, except to count verdicts. Any other
  * capture (pcapng, another link type, a file that does not start like a
  * pcap) is left to the general path (`forEachCapturedPacket`), which also
  * words every complaint about the file's header.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { CaptureError, LinkType, MAX_RECORD, keptLength } from '../capture/read.js';
+import { CaptureError, LinkType, MAX_RECORD } from '../capture/read.js';
 import type { CaptureInterface } from '../capture/read.js';
-import { PacketRefusedError, TsbpfError } from '../errors.js';
+import { TsbpfError } from '../errors.js';
 import { BatchFaultError } from '../jit/jit-engine.js';
 import type { XdpBatchRunner } from '../hooks/test-run.js';
+import {
+  CONTROL_SIZE, Control, ControlError, ControlFlag, OTHER_VERDICT, RECORD_FIELDS, REFUSED_CODE, RecordField, captureBatchKernels,
+} from '../hooks/xdp-capture-batch.js';
+import { actionName } from '../runtime/packet-stream.js';
 import type { PacketStream } from '../runtime/packet-stream.js';
 import { fileError, readCaptureHeader } from './capture-files.js';
 
 /** Bytes of the file read into the memory at a time. */
 const STAGE = 4 << 20;
+/** Bytes of pcap records gathered before they go to their files (at least one record of MAX_RECORD bytes). */
+const OUT = Math.max(1 << 20, 16 + MAX_RECORD);
 
-/** A packet the caller may keep: where its bytes are after the run (valid until `keep` returns). */
-export interface BatchedPacket {
-  index: number;
-  retval: number;
-  /** `XDP_PASS`..., or `REFUSED` for a frame the test run refuses (then `bytes` is the frame as read). */
-  action: string;
-  /** The address space's bytes; the packet is [start, end). */
-  bytes: Uint8Array;
-  start: number;
-  end: number;
-  sec: number;
-  nsec: number;
-  /** Bytes the capture cut off (original length minus captured length). */
-  cutOff: number;
+/** Where the packets of a verdict go. */
+export interface PcapRecordSink {
+  /**
+   * Appends `count` whole pcap records (little-endian, microsecond
+   * timestamps), the bytes [start, end) of `bytes`: a view of the address
+   * space, valid during the call (`CaptureFile.writeRecords` takes them).
+   */
+  writeRecords(bytes: Uint8Array, start: number, end: number, count: number): void;
 }
 
 /** Options of {@link runPcapBatches}. */
@@ -54,24 +55,25 @@ export interface PcapBatchesResult {
 /**
  * Runs `stream`'s XDP program over every packet of the pcap at `path`
  * through `batch` (made by `Collection.xdpBatchFor` on the stream's
- * collection), counting into `stream.summary`; `keep` hears every packet
- * in file order after its batch ran. Returns null, having read nothing,
- * when the file is not a pcap of Ethernet frames. A truncated or corrupt
- * record throws after every packet before it ran and was handed to `keep`,
- * naming the file, the byte offset and the packet, as the general path
- * does.
+ * collection), counting into `stream.summary`. `sinkFor` is asked, once
+ * the header is read, where the packets of each verdict go (XDP's
+ * verdicts 0 to 7 by action name, and `REFUSED` with retval 0 for frames
+ * the test run refuses; verdicts above 7 are counted, never kept); each
+ * sink gets its packets in file order, with the program's changes. Returns
+ * null, having read nothing, when the file is not a pcap of Ethernet
+ * frames. A truncated or corrupt record throws after every packet before
+ * it ran and was written, naming the file, the byte offset and the
+ * packet, as the general path does.
  */
 export function runPcapBatches(
-  path: string, stream: PacketStream, batch: XdpBatchRunner, keep: (packet: BatchedPacket) => void, options: PcapBatchesOptions = {},
+  path: string, stream: PacketStream, batch: XdpBatchRunner,
+  sinkFor: (action: string, retval: number) => PcapRecordSink | undefined, options: PcapBatchesOptions = {},
 ): PcapBatchesResult | null {
   const progress = options.progress;
   const header = readCaptureHeader(path);
   if (header.format !== 'pcap' || header.interfaces.length !== 1) return null;
   const iface = header.interfaces[0]!;
   if (iface.linkType !== LinkType.ETHERNET) return null;
-  const little = header.littleEndian;
-  const nano = header.nanosecond;
-  const snapLen = iface.snapLen;
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -82,7 +84,17 @@ export function runPcapBatches(
     const size = progress ? fstatSync(fd).size : 0;
     const result: PcapBatchesResult = { format: 'pcap', interfaces: [iface] };
     options.header?.(result);
-    runRecords(fd, path, 24, little, nano, snapLen, stream, batch, keep, progress, size);
+    const sinks: PcapRecordSink[] = [];
+    const destinations = new Uint8Array(REFUSED_CODE + 1);
+    for (let code = 0; code <= REFUSED_CODE; code++) {
+      if (code === OTHER_VERDICT) continue;
+      const sink = code === REFUSED_CODE ? sinkFor('REFUSED', 0) : sinkFor(actionName('xdp', code), code);
+      if (sink === undefined) continue;
+      if (!sinks.includes(sink)) sinks.push(sink);
+      destinations[code] = sinks.indexOf(sink) + 1;
+    }
+    const flags = (header.littleEndian ? 0 : ControlFlag.bigEndian) | (header.nanosecond ? ControlFlag.nanosecond : 0);
+    runRecords(fd, path, { flags, snapshot: snapshotOf(iface.snapLen), stream, batch, sinks, destinations, progress, size });
     return result;
   } catch (err) {
     if (err instanceof CaptureError) fileError(err, path);
@@ -92,131 +104,179 @@ export function runPcapBatches(
   }
 }
 
-/** Stages, runs and hands over the records from byte `first` of the file on. */
-function runRecords(
-  fd: number, path: string, first: number, little: boolean, nano: boolean, snapLen: number,
-  stream: PacketStream, batch: XdpBatchRunner, keep: (packet: BatchedPacket) => void,
-  progress: ((bytesRead: number, fileSize: number) => void) | undefined, size: number,
-): void {
-  const space = stream.collection.machine.space;
-  const stage = space.allocate('capture.stage', 'internal', STAGE, { readable: false, writable: false });
-  const n = batch.capacity;
-  // per packet of the batch: its index in the file, timestamp and lengths
-  const index = new Float64Array(n);
-  const sec = new Uint32Array(n);
-  const nsec = new Uint32Array(n);
-  const length = new Uint32Array(n);
-  const cutOff = new Uint32Array(n);
-  // a refused frame's offset in the stage (it stays there until its batch is handed over), -1 for a staged one
-  const refusedAt = new Int32Array(n);
-  const out: BatchedPacket = { index: 0, retval: 0, action: '', bytes: space.bytes, start: 0, end: 0, sec: 0, nsec: 0, cutOff: 0 };
-  let fill = 0;
-  let filePos = first;
-  let packets = 0;
-  let staged = 0;
-  // bytes of the stage holding file data, from the stage's start; `at` is where the next record starts
-  let held = 0;
-  let at = 0;
+/** The longest record kept (`keptLength`'s rule). */
+function snapshotOf(snapLen: number): number {
+  return snapLen > 0 && snapLen <= MAX_RECORD ? snapLen : MAX_RECORD;
+}
 
-  const flush = (): void => {
-    if (fill === 0) return;
-    // packets the test run refuses are not in the batch: run the others, then hand all over in order
-    let ran = 0;
-    const order = new Int32Array(fill);
-    for (let i = 0; i < fill; i++) order[i] = refusedAt[i]! < 0 ? ran++ : -1;
+interface RunSetup {
+  flags: number;
+  snapshot: number;
+  stream: PacketStream;
+  batch: XdpBatchRunner;
+  /** The sink of destination d is sinks[d - 1]. */
+  sinks: readonly PcapRecordSink[];
+  destinations: Uint8Array;
+  progress: ((bytesRead: number, fileSize: number) => void) | undefined;
+  size: number;
+}
+
+/** Stages, runs and writes out the records from the end of the file header on. */
+function runRecords(fd: number, path: string, setup: RunSetup): void {
+  const { stream, batch, sinks, progress } = setup;
+  const space = stream.collection.machine.space;
+  const n = batch.capacity;
+  const hidden = { readable: false, writable: false };
+  const stage = space.allocate('capture.stage', 'internal', STAGE, hidden).start;
+  const control = space.allocate('capture.control', 'internal', CONTROL_SIZE, hidden).start;
+  const records = space.allocate('capture.records', 'internal', 4 * RECORD_FIELDS * n, hidden).start;
+  const retvalArea = space.allocate('capture.retvals', 'internal', 4 * n, hidden).start;
+  const kept = space.allocate('capture.kept', 'internal', 8 * n, hidden).start;
+  const out = space.allocate('capture.out', 'internal', OUT, hidden).start;
+  const kernels = captureBatchKernels(space.memory, space.shared);
+  const word = (field: number): number => space.data.getUint32(control + field, true);
+  const setWord = (field: number, value: number): void => space.data.setUint32(control + field, value, true);
+  setWord(Control.stage, stage);
+  setWord(Control.flags, setup.flags | (batch.checked ? ControlFlag.checked : 0));
+  setWord(Control.snapshot, setup.snapshot);
+  setWord(Control.capacity, n);
+  setWord(Control.slots, batch.slotTable);
+  setWord(Control.records, records);
+  setWord(Control.out, out);
+  setWord(Control.outSize, OUT);
+  setWord(Control.retvals, retvalArea);
+  setWord(Control.kept, kept);
+  setWord(Control.ifindex, 1);
+  space.bytes.set(setup.destinations, control + Control.destinations);
+
+  // per verdict code: packets and bytes of the batch, and the order the batch first met them
+  const packetsOf = new Float64Array(REFUSED_CODE + 1);
+  const bytesOf = new Float64Array(REFUSED_CODE + 1);
+  const met: number[] = [];
+  const tallyMet = (): void => {
+    for (const code of met) {
+      stream.countMany(code === REFUSED_CODE ? null : code, packetsOf[code]!, bytesOf[code]!);
+      packetsOf[code] = 0;
+      bytesOf[code] = 0;
+    }
+    met.length = 0;
+  };
+
+  /** Hands the records collected at `out` to their sinks, a run of one destination at a time. */
+  const writeOut = (): void => {
+    const count = word(Control.keptCount);
+    if (count === 0) return;
+    const list = new Uint32Array(space.memory.buffer, kept, 2 * count);
+    const bytes = space.bytes;
+    let from = out;
+    let at = out;
+    let dest = list[0]!;
+    let inRun = 0;
+    for (let j = 0; j < count; j++) {
+      const d = list[2 * j]!;
+      if (d !== dest) {
+        sinks[dest - 1]!.writeRecords(bytes, from, at, inRun);
+        dest = d;
+        from = at;
+        inRun = 0;
+      }
+      at += list[2 * j + 1]!;
+      inRun++;
+    }
+    sinks[dest - 1]!.writeRecords(bytes, from, at, inRun);
+  };
+
+  /** Runs the `staged` contexts of a batch of `fill` records (the first is packet `first`), writes and counts them. */
+  const runBatch = (fill: number, staged: number, first: number): void => {
     let retvals: Uint32Array;
-    // a fault in run `failed` of the batch: the packets before it are handed over, then it is reported as the per-packet path reports it
-    let failed = ran;
     let fault: BatchFaultError | undefined;
     try {
-      retvals = ran > 0 ? batch.run(ran) : new Uint32Array(0);
+      retvals = staged > 0 ? batch.run(staged) : new Uint32Array(0);
     } catch (err) {
       if (!(err instanceof BatchFaultError)) throw err;
       fault = err;
-      failed = err.index;
       retvals = new Uint32Array(err.done.length);
       for (let k = 0; k < err.done.length; k++) retvals[k] = Number(err.done[k]! & 0xffffffffn);
     }
-    out.bytes = space.bytes;
-    for (let i = 0; i < fill; i++) {
-      if (fault && order[i]! >= failed) throw new TsbpfError(`packet ${index[i]}: ${fault.reason}`, fault.location);
-      out.index = index[i]!;
-      out.sec = sec[i]!;
-      out.nsec = nsec[i]!;
-      out.cutOff = cutOff[i]!;
-      const slot = order[i]!;
-      if (slot < 0) {
-        stream.countRefused(length[i]!);
-        out.retval = 0;
-        out.action = 'REFUSED';
-        out.start = stage.start + refusedAt[i]!;
-        out.end = out.start + length[i]!;
-      } else {
-        out.retval = retvals[slot]!;
-        out.action = stream.count(out.retval, length[i]!);
-        out.start = batch.start(slot);
-        out.end = batch.end(slot);
+    const table = new Int32Array(space.memory.buffer, records, RECORD_FIELDS * fill);
+    // a fault in the run of slot `failed`: the records before its packet are written and counted, then it is reported
+    let until = fill;
+    if (fault !== undefined) {
+      for (let i = 0; i < fill; i++) {
+        if (table[RECORD_FIELDS * i + RecordField.slot]! >= fault.index) {
+          until = i;
+          break;
+        }
       }
-      keep(out);
     }
-    fill = 0;
-    staged = 0;
+    new Uint32Array(space.memory.buffer, retvalArea, n).set(retvals.subarray(0, Math.min(retvals.length, n)));
+    setWord(Control.next, 0);
+    setWord(Control.until, until);
+    for (;;) {
+      kernels.collect(control);
+      writeOut();
+      if (word(Control.error) === ControlError.contextOverwritten) {
+        batch.start(word(Control.errorValue)); // throws the context's error
+        throw new TsbpfError(`packet ${first + word(Control.next)}: the XDP context was overwritten`);
+      }
+      if (word(Control.next) >= until) break;
+    }
+    for (let i = 0; i < until; i++) {
+      const slot = table[RECORD_FIELDS * i + RecordField.slot]!;
+      const length = table[RECORD_FIELDS * i + RecordField.length]!;
+      let code = REFUSED_CODE;
+      if (slot >= 0) {
+        const retval = retvals[slot]!;
+        if (retval >= OTHER_VERDICT) {
+          // an unusual verdict is counted on its own, after what the batch met before it
+          tallyMet();
+          stream.count(retval, length);
+          continue;
+        }
+        code = retval;
+      }
+      if (packetsOf[code]++ === 0) met.push(code);
+      bytesOf[code] += length;
+    }
+    tallyMet();
+    if (fault !== undefined) throw new TsbpfError(`packet ${first + until}: ${fault.reason}`, fault.location);
   };
 
+  let filePos = 24;
+  let packets = 0;
+  // bytes of the stage holding file data, from the stage's start; `at` is where the next record starts
+  let held = 0;
+  let at = 0;
   for (;;) {
     // keep the unread tail of the stage (a partial record), then read after it
     if (at > 0) {
-      flush();
-      space.bytes.copyWithin(stage.start, stage.start + at, stage.start + held);
+      space.bytes.copyWithin(stage, stage + at, stage + held);
       held -= at;
       at = 0;
     }
     let got: number;
     try {
-      got = readSync(fd, space.bytes, stage.start + held, STAGE - held, filePos);
+      got = readSync(fd, space.bytes, stage + held, STAGE - held, filePos);
     } catch (err) {
       fileError(err, path);
     }
     if (got === 0) break;
     filePos += got;
     held += got;
-    let dv = space.data;
     for (;;) {
-      if (held - at < 16) break;
-      const rec = stage.start + at;
-      const caplen = dv.getUint32(rec + 8, little);
-      if (caplen > MAX_RECORD) {
-        flush();
-        throw new CaptureError(`packet record of ${caplen} bytes is larger than ${MAX_RECORD}`, filePos - held + at + 8, packets);
-      }
-      if (held - at < 16 + caplen) break;
-      const frac = dv.getUint32(rec + 4, little);
-      const len = keptLength(caplen, snapLen);
-      const slot = fill;
-      index[slot] = packets;
-      sec[slot] = dv.getUint32(rec, little);
-      nsec[slot] = nano ? frac : frac * 1000;
-      length[slot] = len;
-      cutOff[slot] = Math.max(0, dv.getUint32(rec + 12, little) - len);
-      refusedAt[slot] = -1;
-      try {
-        batch.load(staged, rec + 16, len, 1);
-        staged++;
-      } catch (err) {
-        if (!(err instanceof PacketRefusedError)) throw err;
-        refusedAt[slot] = at + 16;
-      }
-      fill++;
-      packets++;
-      at += 16 + caplen;
-      if (staged === n || fill === n) {
-        flush();
-        dv = space.data; // a first batch may have grown the memory
-      }
+      setWord(Control.held, held);
+      setWord(Control.at, at);
+      kernels.stage(control);
+      const fill = word(Control.fill);
+      const tooLarge = word(Control.error) === ControlError.recordTooLarge ? word(Control.errorValue) : -1;
+      at = word(Control.at);
+      if (fill > 0) runBatch(fill, word(Control.staged), packets);
+      packets += fill;
+      if (tooLarge >= 0) throw new CaptureError(`packet record of ${tooLarge} bytes is larger than ${MAX_RECORD}`, filePos - held + at + 8, packets);
+      if (fill < n) break; // the held data ends in a partial record (or exactly)
     }
-    progress?.(filePos, size);
+    progress?.(filePos, setup.size);
     // a stage full of one record that does not fit cannot happen: records are at most MAX_RECORD + 16 bytes
   }
-  flush();
   if (held - at > 0) throw new CaptureError(`truncated packet record (${held - at} bytes left)`, filePos - held + at, packets);
 }

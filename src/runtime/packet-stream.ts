@@ -203,12 +203,21 @@ export class PacketStream {
     this.tally('REFUSED', length);
   }
 
-  private tally(action: string, length: number): void {
+  /**
+   * {@link count} (or, with `retval` null, {@link countRefused}) of
+   * `packets` packets of `bytes` bytes in all: a batch's tally, in the
+   * order the batch first met each verdict.
+   */
+  countMany(retval: number | null, packets: number, bytes: number): void {
+    this.tally(retval === null ? 'REFUSED' : this.nameOf(retval), bytes, packets);
+  }
+
+  private tally(action: string, length: number, packets = 1): void {
     const s = this.summary;
-    s.packets++;
+    s.packets += packets;
     s.bytes += length;
     const a = (s.actions[action] ??= { packets: 0, bytes: 0 });
-    a.packets++;
+    a.packets += packets;
     a.bytes += length;
   }
 

@@ -168,10 +168,10 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
         // XDP on the JIT over a pcap of Ethernet frames, with no redirect to record per packet: whole batches per call
         const batch = workers === 1 && hook === 'xdp' && flags.engine === 'jit' ? collection.xdpBatchFor(prog, jitEngine, XDP_BATCH) : null;
         let batchedInterfaces: CaptureInterface[] = [];
-        const batched = batch === null ? null : runPcapBatches(flags.read, stream, batch, (p) => {
-          const path = destination(p.action, p.retval);
-          if (path === undefined) return;
-          open(path, 'pcap', batchedInterfaces).writeFrom(p.bytes, p.start, p.end - p.start, p.sec, p.nsec, 0, p.end - p.start + p.cutOff);
+        const batched = batch === null ? null : runPcapBatches(flags.read, stream, batch, (action, retval) => {
+          const path = destination(action, retval);
+          // the file is made when the first packet goes to it, as on the other paths
+          return path === undefined ? undefined : { writeRecords: (bytes, start, end, count) => open(path, 'pcap', batchedInterfaces).writeRecords(bytes, start, end, count) };
         }, {
           header: (r) => { batchedInterfaces = r.interfaces; },
           ...(progress ? { progress: (read: number, size: number) => progress(read, size, stream.summary.packets) } : {}),

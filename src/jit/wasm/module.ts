@@ -257,6 +257,7 @@ function encodeBody(m: ModuleBuilder, code: Code, w: ByteWriter, points: { offse
       case I.CallIndirect: w.u32(a[i]!); w.u32(b[i]!); break;
       case I.Shuffle: w.bytes(side[a[i]!]!); break;
       case I.Zero: w.byte(0); break;
+      case I.ZeroZero: w.byte(0); w.byte(0); break;
       default: throw new Error(`bad immediate kind for opcode ${op}`);
     }
   }

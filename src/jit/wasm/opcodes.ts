@@ -34,6 +34,8 @@ export const Imm = {
   Zero: 13,
   /** A table index. */
   Table: 14,
+  /** The two reserved zero bytes (destination and source memory) of memory.copy. */
+  ZeroZero: 15,
 } as const;
 
 /** An immediate kind. */
@@ -63,6 +65,8 @@ const ROWS = [
   ['i32.store', 0, 0x36, M], ['i64.store', 0, 0x37, M], ['i32.store8', 0, 0x3a, M], ['i32.store16', 0, 0x3b, M],
   ['i64.store8', 0, 0x3c, M], ['i64.store16', 0, 0x3d, M], ['i64.store32', 0, 0x3e, M],
   ['memory.size', 0, 0x3f, Imm.Zero], ['memory.grow', 0, 0x40, Imm.Zero],
+  // bulk memory (0xFC): the capture drivers' packet copies (hooks/xdp-capture-batch.ts)
+  ['memory.copy', 0xfc, 0x0a, Imm.ZeroZero], ['memory.fill', 0xfc, 0x0b, Imm.Zero],
   ['i32.const', 0, 0x41, Imm.I32], ['i64.const', 0, 0x42, Imm.I64],
   ['i32.eqz', 0, 0x45, N], ['i32.eq', 0, 0x46, N], ['i32.ne', 0, 0x47, N], ['i32.lt_s', 0, 0x48, N], ['i32.lt_u', 0, 0x49, N],
   ['i32.gt_s', 0, 0x4a, N], ['i32.gt_u', 0, 0x4b, N], ['i32.le_s', 0, 0x4c, N], ['i32.le_u', 0, 0x4d, N],

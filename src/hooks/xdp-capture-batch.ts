@@ -1,0 +1,438 @@
+/**
+ * The per-packet work of an XDP run over a pcap file, in WebAssembly: a
+ * chunk of the file read into the address space is staged record by record
+ * into the XDP contexts of a batch (`stage`), the JIT runs the batch in one
+ * call, and the verdicts are turned into pcap records of the packets to
+ * keep (`collect`). JavaScript then does per batch what it did per packet
+ * (node/pcap-batches.ts): with no call, view or allocation per packet, a
+ * capture runs at the speed of the copies.
+ *
+ * Both functions read and write a control block in the address space
+ * ({@link Control}); staging does what `XdpContext.loadFrom` does (the
+ * kernel test run's checks and context, the buffer cleared where the last
+ * run may have written), collecting what `XdpContext.outRange` and
+ * `CaptureWriter.writeRecordFrom` do.
+ */
+import { MAX_RECORD } from '../capture/read.js';
+import type { FuncDef } from '../jit/wasm/module.js';
+import { ModuleBuilder } from '../jit/wasm/module.js';
+import { BLOCK_I32 } from '../jit/wasm/opcodes.js';
+import type { Code } from '../jit/wasm/code.js';
+import { XDP_BUFFER_SIZE, XDP_HEADROOM, XDP_MAX_FRAME, XdpMd } from './xdp.js';
+
+/** Byte offsets of the control block's u32 words. */
+export const Control = {
+  /** In: address of the staged file data and how many bytes of it are held. */
+  stage: 0,
+  held: 4,
+  /** In/out: offset in the stage of the next record. */
+  at: 8,
+  /** In: {@link ControlFlag}s. */
+  flags: 12,
+  /** In: the longest record kept (the file's snapshot length, at most MAX_RECORD). */
+  snapshot: 16,
+  /** In: packets per batch. */
+  capacity: 20,
+  /** Out of `stage`: records staged (frames refused by the test run included) and contexts filled. */
+  fill: 24,
+  staged: 28,
+  /** Out: {@link ControlError}, and the record length or slot it concerns. */
+  error: 32,
+  errorValue: 36,
+  /** In: the slot table (per slot: ctx, packet buffer, dirty cell, unused; u32 each). */
+  slots: 40,
+  /** In: the record table ({@link RECORD_FIELDS} u32 per record). */
+  records: 44,
+  /** In: where collected pcap records go, and how many bytes fit there. */
+  out: 48,
+  outSize: 52,
+  /** In/out of `collect`: the next record to collect; in: collect stops before `until`. */
+  next: 56,
+  until: 60,
+  /** In: the verdict (u32) of each slot. */
+  retvals: 64,
+  /** In: the kept-record list (per kept packet: destination, record bytes; u32 each). */
+  kept: 68,
+  /** Out of `collect`: kept packets, and bytes of pcap records written at `out`. */
+  keptCount: 72,
+  outUsed: 76,
+  /** In: the `ingress_ifindex` of every packet. */
+  ifindex: 80,
+  /** In: a destination (u8) per {@link verdictCode}, 0 for packets not kept. */
+  destinations: 84,
+} as const;
+
+/** Bytes of the control block. */
+export const CONTROL_SIZE = Control.destinations + 12;
+
+/** Bits of {@link Control.flags}. */
+export const ControlFlag = { bigEndian: 1, nanosecond: 2, checked: 4 } as const;
+
+/** Values of {@link Control.error}. */
+export const ControlError = { none: 0, recordTooLarge: 1, contextOverwritten: 2 } as const;
+
+/** u32 fields of a record in the record table: frame address, sec, nsec, kept length, bytes cut off, slot (-1: refused). */
+export const RECORD_FIELDS = 6;
+export const RecordField = { frame: 0, sec: 1, nsec: 2, length: 3, cutOff: 4, slot: 5 } as const;
+
+/** u32 fields of a slot in the slot table. */
+export const SLOT_FIELDS = 4;
+
+/** Verdicts 0..7 are their own code; larger ones share {@link OTHER_VERDICT}, refused frames {@link REFUSED_CODE}. */
+export const OTHER_VERDICT = 8;
+export const REFUSED_CODE = 9;
+
+/** The code of a verdict in {@link Control.destinations}. */
+export function verdictCode(retval: number): number {
+  return retval >>> 0 < OTHER_VERDICT ? retval >>> 0 : OTHER_VERDICT;
+}
+
+/** The two functions over one memory. */
+export interface CaptureBatchKernels {
+  /** Stages records from `at` until the batch is full, the held data ends or a record is too large. */
+  stage(control: number): void;
+  /** Writes the records from `next` to `until` of the packets to keep, until the output area is full or the context of one was overwritten. */
+  collect(control: number): void;
+}
+
+const kernels = new WeakMap<WebAssembly.Memory, CaptureBatchKernels>();
+
+/** The kernels over `memory` (compiled once per process, instantiated once per memory). */
+export function captureBatchKernels(memory: WebAssembly.Memory, shared: boolean): CaptureBatchKernels {
+  let k = kernels.get(memory);
+  if (k === undefined) {
+    const instance = new WebAssembly.Instance(compiled(shared), { env: { memory } });
+    const { stage, collect } = instance.exports as unknown as { stage: (c: number) => void; collect: (c: number) => void };
+    k = { stage, collect };
+    kernels.set(memory, k);
+  }
+  return k;
+}
+
+const modules = new Map<boolean, WebAssembly.Module>();
+
+function compiled(shared: boolean): WebAssembly.Module {
+  let m = modules.get(shared);
+  if (m === undefined) {
+    m = new WebAssembly.Module(build(shared) as Uint8Array<ArrayBuffer>);
+    modules.set(shared, m);
+  }
+  return m;
+}
+
+/** Local-variable helper: names for readability of the emitting code. */
+class Fn {
+  readonly c: Code;
+  constructor(readonly m: ModuleBuilder, readonly def: FuncDef) {
+    this.c = def.code;
+  }
+
+  local(name: string): number {
+    return this.m.local(this.def, 'i32', name);
+  }
+
+  /** local = control[field] */
+  loadControl(local: number, field: number): void {
+    this.c.localGet(0).mem('i32.load', 2, field).localSet(local);
+  }
+
+  /** control[field] = local */
+  storeControl(field: number, local: number): void {
+    this.c.localGet(0).localGet(local).mem('i32.store', 2, field);
+  }
+}
+
+function build(shared: boolean): Uint8Array {
+  const m = new ModuleBuilder();
+  m.importMemory('env', 'memory', shared ? { min: 1, max: 65536, shared: true } : { min: 1 });
+  const type = m.type(['i32'], []);
+  const stage = m.func('stage', type, ['control']);
+  emitStage(new Fn(m, stage.def));
+  m.exportFunc('stage', stage.ref);
+  const collect = m.func('collect', type, ['control']);
+  emitCollect(new Fn(m, collect.def));
+  m.exportFunc('collect', collect.ref);
+  return m.encode().bytes;
+}
+
+/** Pushes the u32 at `addr + offset` of the file, byte-swapped when the file is big-endian (`big` is a local holding 0 or 1). */
+function fileU32(f: Fn, addr: number, offset: number, big: number): void {
+  const c = f.c;
+  c.localGet(big);
+  c.if(BLOCK_I32);
+  // bswap: (x rotl 8) & 0x00ff00ff | (x rotr 8) & 0xff00ff00
+  c.localGet(addr).mem('i32.load', 0, offset).i32(8).op('i32.rotl').i32(0x00ff00ff).op('i32.and');
+  c.localGet(addr).mem('i32.load', 0, offset).i32(8).op('i32.rotr').i32(0xff00ff00).op('i32.and');
+  c.op('i32.or');
+  c.else();
+  c.localGet(addr).mem('i32.load', 0, offset);
+  c.end();
+}
+
+/** Copies below this size go 8 bytes at a time in the function; larger ones through memory.copy (a call in V8). */
+const INLINE_COPY = 256;
+
+/**
+ * Copies `len` bytes from `src` to `dst` (locals; the ranges do not
+ * overlap), using `i` as a scratch local: packets are short, and a loop of
+ * 8-byte moves beats the call behind memory.copy for them.
+ */
+function copy(f: Fn, dst: number, src: number, len: number, i: number): void {
+  const c = f.c;
+  c.localGet(len).i32(INLINE_COPY).op('i32.ge_u');
+  c.if();
+  c.localGet(dst).localGet(src).localGet(len).op('memory.copy');
+  c.else();
+  c.i32(0).localSet(i);
+  // whole words, then the bytes left
+  c.block();
+  c.loop();
+  c.localGet(i).i32(8).op('i32.add').localGet(len).op('i32.gt_u').brIf(1);
+  c.localGet(dst).localGet(i).op('i32.add');
+  c.localGet(src).localGet(i).op('i32.add').mem('i64.load', 0, 0);
+  c.mem('i64.store', 0, 0);
+  c.localGet(i).i32(8).op('i32.add').localSet(i);
+  c.br(0);
+  c.end();
+  c.end();
+  c.block();
+  c.loop();
+  c.localGet(i).localGet(len).op('i32.ge_u').brIf(1);
+  c.localGet(dst).localGet(i).op('i32.add');
+  c.localGet(src).localGet(i).op('i32.add').mem('i32.load8_u', 0, 0);
+  c.mem('i32.store8', 0, 0);
+  c.localGet(i).i32(1).op('i32.add').localSet(i);
+  c.br(0);
+  c.end();
+  c.end();
+  c.end();
+}
+
+/** Zeroes [`from`, `to`) (locals; nothing when `to` <= `from`). */
+function zero(f: Fn, from: number, to: number): void {
+  const c = f.c;
+  c.localGet(to).localGet(from).op('i32.gt_u');
+  c.if();
+  c.localGet(from).i32(0).localGet(to).localGet(from).op('i32.sub').op('memory.fill');
+  c.end();
+}
+
+function emitStage(f: Fn): void {
+  const c = f.c;
+  const stage = f.local('stage');
+  const held = f.local('held');
+  const at = f.local('at');
+  const flags = f.local('flags');
+  const big = f.local('big');
+  const snapshot = f.local('snapshot');
+  const capacity = f.local('capacity');
+  const fill = f.local('fill');
+  const staged = f.local('staged');
+  const slots = f.local('slots');
+  const records = f.local('records');
+  const ifindex = f.local('ifindex');
+  const rec = f.local('rec');
+  const caplen = f.local('caplen');
+  const len = f.local('len');
+  const r = f.local('r');
+  const slot = f.local('slot');
+  const ctx = f.local('ctx');
+  const dirty = f.local('dirty');
+  const data = f.local('data');
+  const orig = f.local('orig');
+  const low = f.local('low');
+  const high = f.local('high');
+  const src = f.local('src');
+  const i = f.local('i');
+  f.loadControl(stage, Control.stage);
+  f.loadControl(held, Control.held);
+  f.loadControl(at, Control.at);
+  f.loadControl(flags, Control.flags);
+  f.loadControl(snapshot, Control.snapshot);
+  f.loadControl(capacity, Control.capacity);
+  f.loadControl(slots, Control.slots);
+  f.loadControl(records, Control.records);
+  f.loadControl(ifindex, Control.ifindex);
+  c.localGet(flags).i32(ControlFlag.bigEndian).op('i32.and').localSet(big);
+  c.localGet(0).i32(ControlError.none).mem('i32.store', 2, Control.error);
+  c.block();
+  c.loop();
+  // the batch is full
+  c.localGet(fill).localGet(capacity).op('i32.ge_u').brIf(1);
+  // not even a record header left
+  c.localGet(held).localGet(at).op('i32.sub').i32(16).op('i32.lt_u').brIf(1);
+  c.localGet(stage).localGet(at).op('i32.add').localSet(rec);
+  fileU32(f, rec, 8, big);
+  c.localSet(caplen);
+  c.localGet(caplen).i32(MAX_RECORD).op('i32.gt_u');
+  c.if();
+  c.localGet(0).i32(ControlError.recordTooLarge).mem('i32.store', 2, Control.error);
+  c.localGet(0).localGet(caplen).mem('i32.store', 2, Control.errorValue);
+  c.br(2);
+  c.end();
+  // the record's bytes are not all held yet
+  c.localGet(held).localGet(at).op('i32.sub').i32(16).op('i32.sub').localGet(caplen).op('i32.lt_u').brIf(1);
+  // len = min(caplen, snapshot)
+  c.localGet(caplen).localGet(snapshot).localGet(caplen).localGet(snapshot).op('i32.lt_u').op('select').localSet(len);
+  // r = records + fill * RECORD_FIELDS * 4
+  c.localGet(records).localGet(fill).i32(RECORD_FIELDS * 4).op('i32.mul').op('i32.add').localSet(r);
+  c.localGet(r).localGet(rec).i32(16).op('i32.add').mem('i32.store', 2, RecordField.frame * 4);
+  c.localGet(r);
+  fileU32(f, rec, 0, big);
+  c.mem('i32.store', 2, RecordField.sec * 4);
+  c.localGet(r);
+  fileU32(f, rec, 4, big);
+  // microseconds to nanoseconds unless the file has nanoseconds
+  c.i32(1).i32(1000).localGet(flags).i32(ControlFlag.nanosecond).op('i32.and').op('select').op('i32.mul');
+  c.mem('i32.store', 2, RecordField.nsec * 4);
+  c.localGet(r).localGet(len).mem('i32.store', 2, RecordField.length * 4);
+  fileU32(f, rec, 12, big);
+  c.localSet(orig);
+  // cutOff = max(0, orig - len)
+  c.localGet(r);
+  c.localGet(orig).localGet(len).op('i32.sub').i32(0).localGet(orig).localGet(len).op('i32.gt_u').op('select');
+  c.mem('i32.store', 2, RecordField.cutOff * 4);
+  // the test run refuses frames shorter than an Ethernet header or longer than the linear buffer
+  c.localGet(len).i32(14).op('i32.lt_u').localGet(len).i32(XDP_MAX_FRAME).op('i32.gt_u').op('i32.or');
+  c.if();
+  c.localGet(r).i32(-1).mem('i32.store', 2, RecordField.slot * 4);
+  c.else();
+  c.localGet(slots).localGet(staged).i32(SLOT_FIELDS * 4).op('i32.mul').op('i32.add').localSet(slot);
+  c.localGet(slot).mem('i32.load', 2, 0).localSet(ctx);
+  c.localGet(slot).mem('i32.load', 2, 8).localSet(dirty);
+  c.localGet(slot).mem('i32.load', 2, 4).i32(XDP_HEADROOM).op('i32.add').localSet(data);
+  // clear what the last run may have written and the frame does not cover: [low, data) and [data + len, high)
+  c.localGet(dirty).mem('i32.load', 2, 0).localSet(low);
+  c.localGet(dirty).mem('i32.load', 2, 4).localSet(high);
+  c.localGet(data).localGet(high).localGet(data).localGet(high).op('i32.lt_u').op('select').localSet(orig);
+  zero(f, low, orig);
+  c.localGet(data).localGet(len).op('i32.add').localSet(orig);
+  c.localGet(orig).localGet(low).localGet(orig).localGet(low).op('i32.gt_u').op('select').localSet(orig);
+  zero(f, orig, high);
+  c.localGet(rec).i32(16).op('i32.add').localSet(src);
+  copy(f, data, src, len, i);
+  c.localGet(dirty).localGet(data).mem('i32.store', 2, 0);
+  c.localGet(dirty).localGet(data).localGet(len).op('i32.add').mem('i32.store', 2, 4);
+  c.localGet(ctx).localGet(data).mem('i32.store', 2, XdpMd.data);
+  c.localGet(ctx).localGet(data).localGet(len).op('i32.add').mem('i32.store', 2, XdpMd.data_end);
+  c.localGet(ctx).localGet(data).mem('i32.store', 2, XdpMd.data_meta);
+  c.localGet(ctx).localGet(ifindex).mem('i32.store', 2, XdpMd.ingress_ifindex);
+  c.localGet(ctx).i32(0).mem('i32.store', 2, XdpMd.rx_queue_index);
+  c.localGet(ctx).i32(0).mem('i32.store', 2, XdpMd.egress_ifindex);
+  c.localGet(r).localGet(staged).mem('i32.store', 2, RecordField.slot * 4);
+  c.localGet(staged).i32(1).op('i32.add').localSet(staged);
+  c.end();
+  c.localGet(fill).i32(1).op('i32.add').localSet(fill);
+  c.localGet(at).i32(16).op('i32.add').localGet(caplen).op('i32.add').localSet(at);
+  c.br(0);
+  c.end();
+  c.end();
+  f.storeControl(Control.at, at);
+  f.storeControl(Control.fill, fill);
+  f.storeControl(Control.staged, staged);
+}
+
+function emitCollect(f: Fn): void {
+  const c = f.c;
+  const next = f.local('next');
+  const until = f.local('until');
+  const records = f.local('records');
+  const slots = f.local('slots');
+  const retvals = f.local('retvals');
+  const checked = f.local('checked');
+  const pos = f.local('pos');
+  const outEnd = f.local('outEnd');
+  const kept = f.local('kept');
+  const keptCount = f.local('keptCount');
+  const r = f.local('r');
+  const slotIndex = f.local('slotIndex');
+  const slot = f.local('slot');
+  const code = f.local('code');
+  const start = f.local('start');
+  const end = f.local('end');
+  const ctx = f.local('ctx');
+  const buf = f.local('buf');
+  const meta = f.local('meta');
+  const data = f.local('data');
+  const dest = f.local('dest');
+  const size = f.local('size');
+  const out = f.local('out');
+  const at = f.local('at');
+  const i = f.local('i');
+  f.loadControl(next, Control.next);
+  f.loadControl(until, Control.until);
+  f.loadControl(records, Control.records);
+  f.loadControl(slots, Control.slots);
+  f.loadControl(retvals, Control.retvals);
+  f.loadControl(kept, Control.kept);
+  f.loadControl(out, Control.out);
+  c.localGet(0).mem('i32.load', 2, Control.flags).i32(ControlFlag.checked).op('i32.and').localSet(checked);
+  c.localGet(out).localSet(pos);
+  c.localGet(out).localGet(0).mem('i32.load', 2, Control.outSize).op('i32.add').localSet(outEnd);
+  c.i32(0).localSet(keptCount);
+  c.localGet(0).i32(ControlError.none).mem('i32.store', 2, Control.error);
+  c.block();
+  c.loop();
+  c.localGet(next).localGet(until).op('i32.ge_u').brIf(1);
+  c.localGet(records).localGet(next).i32(RECORD_FIELDS * 4).op('i32.mul').op('i32.add').localSet(r);
+  c.localGet(r).mem('i32.load', 2, RecordField.slot * 4).localSet(slotIndex);
+  c.localGet(slotIndex).i32(0).op('i32.lt_s');
+  c.if();
+  // a refused frame: as read from the file
+  c.i32(REFUSED_CODE).localSet(code);
+  c.localGet(r).mem('i32.load', 2, RecordField.frame * 4).localSet(start);
+  c.localGet(start).localGet(r).mem('i32.load', 2, RecordField.length * 4).op('i32.add').localSet(end);
+  c.else();
+  // code = min(retval, OTHER_VERDICT)
+  c.localGet(retvals).localGet(slotIndex).i32(2).op('i32.shl').op('i32.add').mem('i32.load', 2, 0).localSet(code);
+  c.localGet(code).i32(OTHER_VERDICT).localGet(code).i32(OTHER_VERDICT).op('i32.lt_u').op('select').localSet(code);
+  c.localGet(slots).localGet(slotIndex).i32(SLOT_FIELDS * 4).op('i32.mul').op('i32.add').localSet(slot);
+  c.localGet(slot).mem('i32.load', 2, 0).localSet(ctx);
+  c.localGet(slot).mem('i32.load', 2, 4).localSet(buf);
+  c.localGet(ctx).mem('i32.load', 2, XdpMd.data_meta).localSet(meta);
+  c.localGet(ctx).mem('i32.load', 2, XdpMd.data).localSet(data);
+  c.localGet(ctx).mem('i32.load', 2, XdpMd.data_end).localSet(end);
+  // data_out is [data_meta, data_end), trusted only inside the buffer (XdpContext.outRange)
+  c.localGet(meta).localGet(buf).op('i32.lt_u');
+  c.localGet(data).localGet(meta).op('i32.lt_u').op('i32.or');
+  c.localGet(end).localGet(data).op('i32.lt_u').op('i32.or');
+  c.localGet(end).localGet(buf).i32(XDP_BUFFER_SIZE).op('i32.add').op('i32.gt_u').op('i32.or');
+  c.if();
+  c.localGet(0).i32(ControlError.contextOverwritten).mem('i32.store', 2, Control.error);
+  c.localGet(0).localGet(slotIndex).mem('i32.store', 2, Control.errorValue);
+  c.br(3);
+  c.end();
+  c.localGet(meta).localSet(start);
+  // a run checked only against the regions may have written anywhere in the buffer (XdpContext.assumeWritten)
+  c.localGet(checked);
+  c.if();
+  c.localGet(slot).mem('i32.load', 2, 8).localGet(buf).mem('i32.store', 2, 0);
+  c.localGet(slot).mem('i32.load', 2, 8).localGet(buf).i32(XDP_BUFFER_SIZE).op('i32.add').mem('i32.store', 2, 4);
+  c.end();
+  c.end();
+  c.localGet(0).localGet(code).op('i32.add').mem('i32.load8_u', 0, Control.destinations).localSet(dest);
+  c.localGet(dest);
+  c.if();
+  c.localGet(end).localGet(start).op('i32.sub').localSet(size);
+  // the output area is full: the caller writes it out and collects again from here
+  c.localGet(pos).i32(16).op('i32.add').localGet(size).op('i32.add').localGet(outEnd).op('i32.gt_u').brIf(2);
+  // a pcap record (little-endian, microseconds), as CaptureWriter writes one
+  c.localGet(pos).localGet(r).mem('i32.load', 2, RecordField.sec * 4).mem('i32.store', 0, 0);
+  c.localGet(pos).localGet(r).mem('i32.load', 2, RecordField.nsec * 4).i32(1000).op('i32.div_u').mem('i32.store', 0, 4);
+  c.localGet(pos).localGet(size).mem('i32.store', 0, 8);
+  c.localGet(pos).localGet(size).localGet(r).mem('i32.load', 2, RecordField.cutOff * 4).op('i32.add').mem('i32.store', 0, 12);
+  c.localGet(pos).i32(16).op('i32.add').localSet(at);
+  copy(f, at, start, size, i);
+  c.localGet(kept).localGet(keptCount).i32(3).op('i32.shl').op('i32.add').localGet(dest).mem('i32.store', 2, 0);
+  c.localGet(kept).localGet(keptCount).i32(3).op('i32.shl').op('i32.add').localGet(size).i32(16).op('i32.add').mem('i32.store', 2, 4);
+  c.localGet(keptCount).i32(1).op('i32.add').localSet(keptCount);
+  c.localGet(pos).i32(16).op('i32.add').localGet(size).op('i32.add').localSet(pos);
+  c.end();
+  c.localGet(next).i32(1).op('i32.add').localSet(next);
+  c.br(0);
+  c.end();
+  c.end();
+  f.storeControl(Control.next, next);
+  f.storeControl(Control.keptCount, keptCount);
+  c.localGet(0).localGet(pos).localGet(out).op('i32.sub').mem('i32.store', 2, Control.outUsed);
+}
