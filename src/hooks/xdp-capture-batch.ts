@@ -15,6 +15,7 @@
  */
 import { MAX_RECORD } from '../capture/read.js';
 import type { FuncDef } from '../jit/wasm/module.js';
+import type { FuncRef } from '../jit/wasm/code.js';
 import { ModuleBuilder } from '../jit/wasm/module.js';
 import { BLOCK_I32 } from '../jit/wasm/opcodes.js';
 import type { Code } from '../jit/wasm/code.js';
@@ -51,15 +52,20 @@ export const Control = {
   until: 60,
   /** In: the verdict (u32) of each slot. */
   retvals: 64,
-  /** In: the kept-record list (per kept packet: destination, record bytes; u32 each). */
+  /** In: the kept-record list ({@link KEPT_FIELDS} u32 per kept packet). */
   kept: 68,
   /** Out of `collect`: kept packets, and bytes of pcap records written at `out`. */
   keptCount: 72,
   outUsed: 76,
   /** In: the `ingress_ifindex` of every packet. */
   ifindex: 80,
+  /** In: worker threads sharing the file, and this one's index: a record is staged only where its flow hash modulo `workers` is `worker`. */
+  workers: 84,
+  worker: 88,
+  /** In/out: the file index of the record at `at`. */
+  packet: 92,
   /** In: a destination (u8) per {@link verdictCode}, 0 for packets not kept. */
-  destinations: 84,
+  destinations: 96,
 } as const;
 
 /** Bytes of the control block. */
@@ -71,9 +77,12 @@ export const ControlFlag = { bigEndian: 1, nanosecond: 2, checked: 4 } as const;
 /** Values of {@link Control.error}. */
 export const ControlError = { none: 0, recordTooLarge: 1, contextOverwritten: 2 } as const;
 
-/** u32 fields of a record in the record table: frame address, sec, nsec, kept length, bytes cut off, slot (-1: refused). */
-export const RECORD_FIELDS = 6;
-export const RecordField = { frame: 0, sec: 1, nsec: 2, length: 3, cutOff: 4, slot: 5 } as const;
+/** u32 fields of a record in the record table: frame address, sec, nsec, kept length, bytes cut off, slot (-1: refused), index in the file. */
+export const RECORD_FIELDS = 7;
+export const RecordField = { frame: 0, sec: 1, nsec: 2, length: 3, cutOff: 4, slot: 5, index: 6 } as const;
+
+/** u32 fields of an entry of the kept-record list: destination, bytes of the pcap record, index in the file. */
+export const KEPT_FIELDS = 3;
 
 /** u32 fields of a slot in the slot table. */
 export const SLOT_FIELDS = 4;
@@ -93,6 +102,8 @@ export interface CaptureBatchKernels {
   stage(control: number): void;
   /** Writes the records from `next` to `until` of the packets to keep, until the output area is full or the context of one was overwritten. */
   collect(control: number): void;
+  /** runtime/flow-hash.ts's `flowHash` of the `length` bytes at `frame`. */
+  flowHash(frame: number, length: number): number;
 }
 
 const kernels = new WeakMap<WebAssembly.Memory, CaptureBatchKernels>();
@@ -102,8 +113,9 @@ export function captureBatchKernels(memory: WebAssembly.Memory, shared: boolean)
   let k = kernels.get(memory);
   if (k === undefined) {
     const instance = new WebAssembly.Instance(compiled(shared), { env: { memory } });
-    const { stage, collect } = instance.exports as unknown as { stage: (c: number) => void; collect: (c: number) => void };
-    k = { stage, collect };
+    const exports = instance.exports as unknown as { stage: (c: number) => void; collect: (c: number) => void; flow_hash: (f: number, n: number) => number };
+    const hash = exports.flow_hash;
+    k = { stage: exports.stage, collect: exports.collect, flowHash: (frame, length) => hash(frame, length) >>> 0 };
     kernels.set(memory, k);
   }
   return k;
@@ -145,9 +157,11 @@ class Fn {
 function build(shared: boolean): Uint8Array {
   const m = new ModuleBuilder();
   m.importMemory('env', 'memory', shared ? { min: 1, max: 65536, shared: true } : { min: 1 });
+  const hash = emitFlowHash(m);
+  m.exportFunc('flow_hash', hash);
   const type = m.type(['i32'], []);
   const stage = m.func('stage', type, ['control']);
-  emitStage(new Fn(m, stage.def));
+  emitStage(new Fn(m, stage.def), hash);
   m.exportFunc('stage', stage.ref);
   const collect = m.func('collect', type, ['control']);
   emitCollect(new Fn(m, collect.def));
@@ -167,6 +181,151 @@ function fileU32(f: Fn, addr: number, offset: number, big: number): void {
   c.else();
   c.localGet(addr).mem('i32.load', 0, offset);
   c.end();
+}
+
+const FNV_BASIS = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+const GOLDEN = 0x9e3779b1;
+
+/**
+ * `flow_hash(frame, len) -> u32`: runtime/flow-hash.ts's `flowHash` (the
+ * worker a packet goes to), bit for bit: FNV-1a over each endpoint's
+ * address and port, XOR-combined, murmur3's finaliser.
+ * `src/hooks/xdp-capture-batch.test.ts` holds the two equal on random frames.
+ */
+function emitFlowHash(m: ModuleBuilder): FuncRef {
+  // fnv(ptr, len, h) -> h
+  const fnv = m.func('fnv', m.type(['i32', 'i32', 'i32'], ['i32']), ['ptr', 'len', 'h']);
+  {
+    const c = fnv.def.code;
+    const end = m.local(fnv.def, 'i32', 'end');
+    c.localGet(0).localGet(1).op('i32.add').localSet(end);
+    c.block().loop();
+    c.localGet(0).localGet(end).op('i32.ge_u').brIf(1);
+    c.localGet(2).localGet(0).mem('i32.load8_u', 0, 0).op('i32.xor').i32(FNV_PRIME).op('i32.mul').localSet(2);
+    c.localGet(0).i32(1).op('i32.add').localSet(0);
+    c.br(0);
+    c.end().end();
+    c.localGet(2);
+  }
+  // fmix(h) -> h
+  const fmix = m.func('fmix', m.type(['i32'], ['i32']), ['h']);
+  {
+    const c = fmix.def.code;
+    c.localGet(0).localGet(0).i32(16).op('i32.shr_u').op('i32.xor').i32(0x85ebca6b).op('i32.mul').localSet(0);
+    c.localGet(0).localGet(0).i32(13).op('i32.shr_u').op('i32.xor').i32(0xc2b2ae35).op('i32.mul').localSet(0);
+    c.localGet(0).localGet(0).i32(16).op('i32.shr_u').op('i32.xor');
+  }
+  // endpoint(addr, len, port, ports) -> h: the address, then the 2-byte port when `ports`
+  const endpoint = m.func('endpoint', m.type(['i32', 'i32', 'i32', 'i32'], ['i32']), ['addr', 'len', 'port', 'ports']);
+  {
+    const c = endpoint.def.code;
+    const h = m.local(endpoint.def, 'i32', 'h');
+    c.localGet(0).localGet(1).i32(FNV_BASIS).call(fnv.ref).localSet(h);
+    c.localGet(3);
+    c.if();
+    c.localGet(2).i32(2).localGet(h).call(fnv.ref).localSet(h);
+    c.end();
+    c.localGet(h);
+  }
+  const { ref, def } = m.func('flow_hash', m.type(['i32', 'i32'], ['i32']), ['frame', 'len']);
+  const c = def.code;
+  const frame = 0;
+  const len = 1;
+  const off = m.local(def, 'i32', 'off');
+  const type = m.local(def, 'i32', 'type');
+  const tags = m.local(def, 'i32', 'tags');
+  const l3 = m.local(def, 'i32', 'l3');
+  const ihl = m.local(def, 'i32', 'ihl');
+  const proto = m.local(def, 'i32', 'proto');
+  const l4 = m.local(def, 'i32', 'l4');
+  const ports = m.local(def, 'i32', 'ports');
+  const be16 = (at: number, plus: number): void => {
+    c.localGet(frame).localGet(at).op('i32.add').mem('i32.load8_u', 0, plus).i32(8).op('i32.shl');
+    c.localGet(frame).localGet(at).op('i32.add').mem('i32.load8_u', 0, plus + 1).op('i32.or');
+  };
+  const byteAt = (at: number, plus: number): void => {
+    c.localGet(frame).localGet(at).op('i32.add').mem('i32.load8_u', 0, plus);
+  };
+  /** Pushes whether `p` (0..255 on the stack) is TCP, UDP, SCTP or UDP-Lite. */
+  const portProtocol = (p: number): void => {
+    c.localGet(p).i32(6).op('i32.eq');
+    c.localGet(p).i32(17).op('i32.eq').op('i32.or');
+    c.localGet(p).i32(132).op('i32.eq').op('i32.or');
+    c.localGet(p).i32(136).op('i32.eq').op('i32.or');
+  };
+  c.localGet(len).i32(14).op('i32.lt_u');
+  c.if();
+  c.localGet(frame).localGet(len).i32(FNV_BASIS).call(fnv.ref).call(fmix.ref).op('return');
+  c.end();
+  c.i32(12).localSet(off);
+  be16(off, 0);
+  c.localSet(type);
+  // up to two 802.1Q / 802.1ad tags
+  c.block().loop();
+  c.localGet(tags).i32(2).op('i32.ge_u').brIf(1);
+  c.localGet(type).i32(0x8100).op('i32.ne').localGet(type).i32(0x88a8).op('i32.ne').op('i32.and').brIf(1);
+  c.localGet(off).i32(6).op('i32.add').localGet(len).op('i32.gt_u').brIf(1);
+  c.localGet(off).i32(4).op('i32.add').localSet(off);
+  be16(off, 0);
+  c.localSet(type);
+  c.localGet(tags).i32(1).op('i32.add').localSet(tags);
+  c.br(0);
+  c.end().end();
+  c.localGet(off).i32(2).op('i32.add').localSet(l3);
+  // IPv4
+  c.localGet(type).i32(0x0800).op('i32.eq');
+  c.localGet(l3).i32(20).op('i32.add').localGet(len).op('i32.le_u').op('i32.and');
+  c.if();
+  byteAt(l3, 0);
+  c.i32(4).op('i32.shr_u').i32(4).op('i32.eq');
+  c.if();
+  byteAt(l3, 0);
+  c.i32(15).op('i32.and').i32(4).op('i32.mul').localSet(ihl);
+  byteAt(l3, 9);
+  c.localSet(proto);
+  c.localGet(l3).localGet(ihl).op('i32.add').localSet(l4);
+  // ports: not a fragment (MF or an offset), a port protocol, ihl >= 20, and the ports in the frame
+  be16(l3, 6);
+  c.i32(0x3fff).op('i32.and').op('i32.eqz');
+  portProtocol(proto);
+  c.op('i32.and');
+  c.localGet(ihl).i32(20).op('i32.ge_u').op('i32.and');
+  c.localGet(l4).i32(4).op('i32.add').localGet(len).op('i32.le_u').op('i32.and');
+  c.localSet(ports);
+  c.localGet(frame).localGet(l3).op('i32.add').i32(12).op('i32.add').i32(4).localGet(frame).localGet(l4).op('i32.add').localGet(ports).call(endpoint.ref);
+  c.localGet(frame).localGet(l3).op('i32.add').i32(16).op('i32.add').i32(4).localGet(frame).localGet(l4).op('i32.add').i32(2).op('i32.add').localGet(ports).call(endpoint.ref);
+  c.op('i32.xor');
+  c.localGet(proto).i32(1).op('i32.add').i32(GOLDEN).op('i32.mul').op('i32.xor');
+  c.call(fmix.ref).op('return');
+  c.end();
+  c.end();
+  // IPv6
+  c.localGet(type).i32(0x86dd).op('i32.eq');
+  c.localGet(l3).i32(40).op('i32.add').localGet(len).op('i32.le_u').op('i32.and');
+  c.if();
+  byteAt(l3, 0);
+  c.i32(4).op('i32.shr_u').i32(6).op('i32.eq');
+  c.if();
+  byteAt(l3, 6);
+  c.localSet(proto);
+  c.localGet(l3).i32(40).op('i32.add').localSet(l4);
+  portProtocol(proto);
+  c.localGet(l4).i32(4).op('i32.add').localGet(len).op('i32.le_u').op('i32.and');
+  c.localSet(ports);
+  c.localGet(frame).localGet(l3).op('i32.add').i32(8).op('i32.add').i32(16).localGet(frame).localGet(l4).op('i32.add').localGet(ports).call(endpoint.ref);
+  c.localGet(frame).localGet(l3).op('i32.add').i32(24).op('i32.add').i32(16).localGet(frame).localGet(l4).op('i32.add').i32(2).op('i32.add').localGet(ports).call(endpoint.ref);
+  c.op('i32.xor');
+  c.localGet(proto).i32(1).op('i32.add').i32(GOLDEN).op('i32.mul').op('i32.xor');
+  c.call(fmix.ref).op('return');
+  c.end();
+  c.end();
+  // anything else: the two MAC addresses and the type
+  c.localGet(frame).i32(6).i32(0).i32(0).call(endpoint.ref);
+  c.localGet(frame).i32(6).op('i32.add').i32(6).i32(0).i32(0).call(endpoint.ref);
+  c.op('i32.xor').localGet(type).op('i32.xor');
+  c.call(fmix.ref);
+  return ref;
 }
 
 /** Copies below this size go 8 bytes at a time in the function; larger ones through memory.copy (a call in V8). */
@@ -217,7 +376,7 @@ function zero(f: Fn, from: number, to: number): void {
   c.end();
 }
 
-function emitStage(f: Fn): void {
+function emitStage(f: Fn, hash: FuncRef): void {
   const c = f.c;
   const stage = f.local('stage');
   const held = f.local('held');
@@ -244,6 +403,9 @@ function emitStage(f: Fn): void {
   const high = f.local('high');
   const src = f.local('src');
   const i = f.local('i');
+  const workers = f.local('workers');
+  const worker = f.local('worker');
+  const packet = f.local('packet');
   f.loadControl(stage, Control.stage);
   f.loadControl(held, Control.held);
   f.loadControl(at, Control.at);
@@ -253,6 +415,9 @@ function emitStage(f: Fn): void {
   f.loadControl(slots, Control.slots);
   f.loadControl(records, Control.records);
   f.loadControl(ifindex, Control.ifindex);
+  f.loadControl(workers, Control.workers);
+  f.loadControl(worker, Control.worker);
+  f.loadControl(packet, Control.packet);
   c.localGet(flags).i32(ControlFlag.bigEndian).op('i32.and').localSet(big);
   c.localGet(0).i32(ControlError.none).mem('i32.store', 2, Control.error);
   c.block();
@@ -274,6 +439,16 @@ function emitStage(f: Fn): void {
   c.localGet(held).localGet(at).op('i32.sub').i32(16).op('i32.sub').localGet(caplen).op('i32.lt_u').brIf(1);
   // len = min(caplen, snapshot)
   c.localGet(caplen).localGet(snapshot).localGet(caplen).localGet(snapshot).op('i32.lt_u').op('select').localSet(len);
+  // another worker's flow: skipped
+  c.localGet(workers).i32(1).op('i32.gt_u');
+  c.if();
+  c.localGet(rec).i32(16).op('i32.add').localGet(len).call(hash).localGet(workers).op('i32.rem_u').localGet(worker).op('i32.ne');
+  c.if();
+  c.localGet(at).i32(16).op('i32.add').localGet(caplen).op('i32.add').localSet(at);
+  c.localGet(packet).i32(1).op('i32.add').localSet(packet);
+  c.br(2);
+  c.end();
+  c.end();
   // r = records + fill * RECORD_FIELDS * 4
   c.localGet(records).localGet(fill).i32(RECORD_FIELDS * 4).op('i32.mul').op('i32.add').localSet(r);
   c.localGet(r).localGet(rec).i32(16).op('i32.add').mem('i32.store', 2, RecordField.frame * 4);
@@ -286,6 +461,7 @@ function emitStage(f: Fn): void {
   c.i32(1).i32(1000).localGet(flags).i32(ControlFlag.nanosecond).op('i32.and').op('select').op('i32.mul');
   c.mem('i32.store', 2, RecordField.nsec * 4);
   c.localGet(r).localGet(len).mem('i32.store', 2, RecordField.length * 4);
+  c.localGet(r).localGet(packet).mem('i32.store', 2, RecordField.index * 4);
   fileU32(f, rec, 12, big);
   c.localSet(orig);
   // cutOff = max(0, orig - len)
@@ -323,6 +499,7 @@ function emitStage(f: Fn): void {
   c.localGet(staged).i32(1).op('i32.add').localSet(staged);
   c.end();
   c.localGet(fill).i32(1).op('i32.add').localSet(fill);
+  c.localGet(packet).i32(1).op('i32.add').localSet(packet);
   c.localGet(at).i32(16).op('i32.add').localGet(caplen).op('i32.add').localSet(at);
   c.br(0);
   c.end();
@@ -330,6 +507,7 @@ function emitStage(f: Fn): void {
   f.storeControl(Control.at, at);
   f.storeControl(Control.fill, fill);
   f.storeControl(Control.staged, staged);
+  f.storeControl(Control.packet, packet);
 }
 
 function emitCollect(f: Fn): void {
@@ -423,8 +601,10 @@ function emitCollect(f: Fn): void {
   c.localGet(pos).localGet(size).localGet(r).mem('i32.load', 2, RecordField.cutOff * 4).op('i32.add').mem('i32.store', 0, 12);
   c.localGet(pos).i32(16).op('i32.add').localSet(at);
   copy(f, at, start, size, i);
-  c.localGet(kept).localGet(keptCount).i32(3).op('i32.shl').op('i32.add').localGet(dest).mem('i32.store', 2, 0);
-  c.localGet(kept).localGet(keptCount).i32(3).op('i32.shl').op('i32.add').localGet(size).i32(16).op('i32.add').mem('i32.store', 2, 4);
+  c.localGet(kept).localGet(keptCount).i32(KEPT_FIELDS * 4).op('i32.mul').op('i32.add').localSet(at);
+  c.localGet(at).localGet(dest).mem('i32.store', 2, 0);
+  c.localGet(at).localGet(size).i32(16).op('i32.add').mem('i32.store', 2, 4);
+  c.localGet(at).localGet(r).mem('i32.load', 2, RecordField.index * 4).mem('i32.store', 2, 8);
   c.localGet(keptCount).i32(1).op('i32.add').localSet(keptCount);
   c.localGet(pos).i32(16).op('i32.add').localGet(size).op('i32.add').localSet(pos);
   c.end();

@@ -9,8 +9,9 @@ import { engineByName } from '../engines.js';
 import { TsbpfError } from '../errors.js';
 import { PacketStream, passes, redirectPorts } from '../runtime/packet-stream.js';
 import { loadObjectFiles } from './objects.js';
+import { runPcapShare } from './pcap-workers.js';
 import { KEPT_FIELDS, RECORD_HEADER, ResultFlag } from './packet-workers.js';
-import type { EndMessage, PacketBatchMessage, PacketWorkerInit, ResultBatchMessage, WorkerMessage } from './packet-workers.js';
+import type { EndMessage, PacketBatchMessage, PacketWorkerInit, ResultBatchMessage, StartMessage, WorkerMessage } from './packet-workers.js';
 
 const port = parentPort;
 if (port === null) throw new Error('packet-worker.ts runs as a worker thread (node/packet-workers.ts starts it)');
@@ -104,12 +105,22 @@ function run(s: PacketStream, batch: PacketBatchMessage): void {
   post({ type: 'results', last, actions, ports, kept: keptOut, data, extras, batch: batch.buffer }, [keptOut.buffer, data.buffer, batch.buffer]);
 }
 
-port.on('message', (msg: PacketBatchMessage | EndMessage) => {
+port.on('message', (msg: PacketBatchMessage | EndMessage | StartMessage) => {
   if (msg.type === 'end') {
     port.close();
     return;
   }
   if (stream === undefined) return;
+  if (msg.type === 'start') {
+    // the shared-pcap path: this worker reads the capture itself (node/pcap-workers.ts)
+    try {
+      runPcapShare(stream, init.cpu, init.pcap!, port);
+    } catch (err) {
+      report(err);
+      stream = undefined;
+    }
+    return;
+  }
   try {
     run(stream, msg);
   } catch (err) {

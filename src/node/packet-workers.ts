@@ -21,7 +21,7 @@ import { Worker } from 'node:worker_threads';
 import { TsbpfError } from '../errors.js';
 import type { ErrorLocation } from '../errors.js';
 import { CaptureReader, toEthernet } from '../capture/read.js';
-import type { CapturedPacket } from '../capture/read.js';
+import type { CaptureInterface, CapturedPacket } from '../capture/read.js';
 import type { RedirectTarget } from '../hooks/redirect.js';
 import type { Collection, LoadedProgram } from '../runtime/collection.js';
 import { workerProblems } from '../runtime/concurrency.js';
@@ -31,6 +31,9 @@ import type { PacketHook, PacketOutcome, StreamSummary } from '../runtime/packet
 import type { SharedSpace } from '../vm/memory.js';
 import { fileError } from './capture-files.js';
 import type { ObjectFilesLoad } from './objects.js';
+import type { PcapRecordSink } from './pcap-batches.js';
+import { destinationsOf, firstError, mergeCounts, mergeKept, pcapShareable } from './pcap-workers.js';
+import type { PcapDoneMessage, PcapErrorMessage, PcapKeptMessage, PcapLink, PcapShare } from './pcap-workers.js';
 
 /** Packets per batch sent to a worker (fewer when {@link BATCH_BYTES} fill first). */
 const BATCH_PACKETS = 1024;
@@ -68,6 +71,8 @@ export interface PacketWorkerInit {
   readonly keepActions: readonly string[];
   /** The address of every map in the calling thread: the worker's must be the same. */
   readonly mapAddresses: readonly number[];
+  /** The shared-pcap path (node/pcap-workers.ts): the worker reads the capture itself after {@link StartMessage}. */
+  readonly pcap?: PcapShare;
 }
 
 /** A batch of packets (main → worker): `count` records ({@link RECORD_HEADER}). */
@@ -75,6 +80,11 @@ export interface PacketBatchMessage {
   readonly type: 'batch';
   readonly buffer: ArrayBuffer;
   readonly count: number;
+}
+
+/** Every worker is ready (main → worker, shared-pcap path): read the capture. */
+export interface StartMessage {
+  readonly type: 'start';
 }
 
 /** No more batches (main → worker): the worker closes its port and ends. */
@@ -115,7 +125,7 @@ export interface WorkerErrorMessage {
 }
 
 /** What workers send. */
-export type WorkerMessage = { readonly type: 'ready' } | ResultBatchMessage | WorkerErrorMessage;
+export type WorkerMessage = { readonly type: 'ready' } | ResultBatchMessage | WorkerErrorMessage | PcapKeptMessage | PcapDoneMessage | PcapErrorMessage;
 
 /** What {@link runCaptureOnWorkers} tells `onPacket` about a kept packet besides its outcome. */
 export interface WorkerPacketInfo {
@@ -149,6 +159,14 @@ export interface CaptureOnWorkersOptions {
   readonly onPacket?: (outcome: PacketOutcome, packet: WorkerPacketInfo, reader: CaptureReader) => void;
   /** Hears of reading: bytes read, file size, packets done. */
   readonly progress?: (bytesRead: number, fileSize: number, packets: number) => void;
+  /**
+   * Where the packets of each verdict go, as pcap records (node/pcap-batches.ts):
+   * given, an XDP program on the JIT over a classic pcap of Ethernet frames
+   * takes the shared-pcap path (node/pcap-workers.ts), where every worker
+   * reads the file and the kept packets go to these sinks, not to
+   * `onPacket`; `keepPassing` and `keepActions` are then not used.
+   */
+  readonly sinkFor?: (action: string, retval: number) => PcapRecordSink | undefined;
 }
 
 /** What {@link runCaptureOnWorkers} returns. */
@@ -157,8 +175,8 @@ export interface WorkersResult {
   readonly summary: StreamSummary;
   /** Packets redirected to each output port (`if3`, `cpu1`, `xsk0`). */
   readonly ports: Record<string, number>;
-  /** The capture's reader (format, interfaces). */
-  readonly reader: CaptureReader;
+  /** The capture's format and interfaces. */
+  readonly reader: Pick<CaptureReader, 'format' | 'interfaces'>;
 }
 
 /** The Ethernet frame a packet hook is given, or an error naming the packet. */
@@ -259,6 +277,8 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
   const programIndex = collection.programs.indexOf(options.program);
   if (programIndex < 0) throw new TsbpfError(`program '${options.program.spec.name}' is not a program of this collection`);
   const space = collection.machine.space.share();
+  const pcapInterface = options.sinkFor !== undefined && options.hook === 'xdp' ? pcapShareable(collection, options.program, options.engine, options.capture) : null;
+  if (pcapInterface !== null) return runPcapOnWorkers(collection, options, options.sinkFor!, space, programIndex, pcapInterface);
   const summary: StreamSummary = { packets: 0, bytes: 0, actions: {}, elapsedMs: 0 };
   const ports: Record<string, number> = {};
   // Where each action and port first appeared: the result lists them in that order, as one thread does.
@@ -366,7 +386,7 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
       try {
         if (msg.type === 'ready') link.ready = true;
         else if (msg.type === 'results') received(link, msg);
-        else fail(msg.internal ? new Error(`worker ${cpu}: ${msg.reason}`) : new TsbpfError(msg.reason, msg.location ?? {}));
+        else if (msg.type === 'error') fail(msg.internal ? new Error(`worker ${cpu}: ${msg.reason}`) : new TsbpfError(msg.reason, msg.location ?? {}));
       } catch (err) {
         // what onPacket threw (a file that cannot be written)
         fail(err instanceof Error ? err : new Error(String(err)));
@@ -478,4 +498,93 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
   const byFirst = (first: Map<string, number>) => (a: [string, unknown], b: [string, unknown]): number => first.get(a[0])! - first.get(b[0])!;
   summary.actions = Object.fromEntries(Object.entries(summary.actions).sort(byFirst(firstAction)));
   return { summary, ports: Object.fromEntries(Object.entries(ports).sort(byFirst(firstPort))), reader };
+}
+
+/**
+ * The shared-pcap path of {@link runCaptureOnWorkers}: every worker reads
+ * the capture and runs its flows' packets in batches (node/pcap-workers.ts);
+ * this thread only merges the kept records into file order for the sinks.
+ */
+async function runPcapOnWorkers(
+  collection: Collection, options: CaptureOnWorkersOptions, sinkFor: NonNullable<CaptureOnWorkersOptions['sinkFor']>,
+  space: SharedSpace, programIndex: number, iface: CaptureInterface,
+): Promise<WorkersResult> {
+  const n = options.workers;
+  const started = performance.now();
+  const { destinations, sinks } = destinationsOf(sinkFor);
+  const share: PcapShare = { path: options.capture, workers: n, destinations };
+  const script = workerScript();
+  const links: (PcapLink & { worker: Worker; ready: boolean; finished: boolean; exited: boolean })[] = [];
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  let closing = false;
+  const notify = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const fail = (err: Error): void => {
+    failure ??= err;
+    notify();
+  };
+  for (let cpu = 0; cpu < n; cpu++) {
+    const init: PacketWorkerInit = {
+      load: options.load, space, program: programIndex, hook: options.hook, engine: options.engine, cpu,
+      keepPassing: false, keepActions: [], mapAddresses: collection.maps.map((m) => m.address), pcap: share,
+    };
+    const worker = new Worker(script.script, { workerData: init, eval: script.eval });
+    const link = { worker, queue: [], done: 0, ready: false, finished: false, exited: false } as (typeof links)[number];
+    worker.on('message', (msg: WorkerMessage) => {
+      try {
+        if (msg.type === 'ready') {
+          link.ready = true;
+        } else if (msg.type === 'pcap-kept') {
+          const m = msg;
+          const entries = new Uint32Array(m.entries);
+          if (entries.length > 0) link.queue.push({ records: new Uint8Array(m.records), entries, next: 0, at: 0 });
+          link.done = m.done;
+          mergeKept(links, sinks);
+          if (cpu === 0) options.progress?.(m.read, m.size, Math.min(...links.map((l) => l.done)));
+        } else if (msg.type === 'pcap-done') {
+          link.actions = msg.actions;
+          link.finished = true;
+        } else if (msg.type === 'pcap-error') {
+          link.error = msg;
+          link.done = link.error.packet;
+          link.finished = true;
+        } else if (msg.type === 'error') {
+          fail(msg.internal ? new Error(`worker ${cpu}: ${msg.reason}`) : new TsbpfError(msg.reason, msg.location ?? {}));
+        }
+      } catch (err) {
+        // what a sink threw (a file that cannot be written)
+        fail(err instanceof Error ? err : new Error(String(err)));
+      }
+      notify();
+    });
+    worker.on('error', (err) => fail(err));
+    worker.on('exit', (code) => {
+      link.exited = true;
+      if (!closing) fail(new TsbpfError(`worker ${cpu} stopped (exit code ${code}) before the capture was done`));
+    });
+    links.push(link);
+  }
+  const nextEvent = async (): Promise<void> => {
+    if (failure) throw failure;
+    await new Promise<void>((resolve) => { wake = resolve; });
+    if (failure) throw failure;
+  };
+  try {
+    while (!links.every((l) => l.ready)) await nextEvent();
+    for (const l of links) l.worker.postMessage({ type: 'start' } satisfies StartMessage);
+    while (!links.every((l) => l.finished)) await nextEvent();
+    mergeKept(links, sinks);
+  } finally {
+    closing = true;
+    await Promise.all(links.map((l) => stop(l.worker, l.exited)));
+  }
+  const error = firstError(links);
+  if (error !== undefined) throw error;
+  const summary = mergeCounts(links);
+  summary.elapsedMs = performance.now() - started;
+  return { summary, ports: {}, reader: { format: 'pcap', interfaces: [iface] } };
 }

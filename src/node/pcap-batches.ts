@@ -14,10 +14,11 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { CaptureError, LinkType, MAX_RECORD } from '../capture/read.js';
 import type { CaptureInterface } from '../capture/read.js';
 import { TsbpfError } from '../errors.js';
+import type { ErrorLocation } from '../errors.js';
 import { BatchFaultError } from '../jit/jit-engine.js';
 import type { XdpBatchRunner } from '../hooks/test-run.js';
 import {
-  CONTROL_SIZE, Control, ControlError, ControlFlag, OTHER_VERDICT, RECORD_FIELDS, REFUSED_CODE, RecordField, captureBatchKernels,
+  CONTROL_SIZE, Control, ControlError, ControlFlag, KEPT_FIELDS, OTHER_VERDICT, RECORD_FIELDS, REFUSED_CODE, RecordField, captureBatchKernels,
 } from '../hooks/xdp-capture-batch.js';
 import { actionName } from '../runtime/packet-stream.js';
 import type { PacketStream } from '../runtime/packet-stream.js';
@@ -38,12 +39,35 @@ export interface PcapRecordSink {
   writeRecords(bytes: Uint8Array, start: number, end: number, count: number): void;
 }
 
+/** A program fault while running packet `packetIndex` of the file (what the per-packet path reports, with the index kept for workers). */
+export class PacketFaultError extends TsbpfError {
+  constructor(reason: string, location: ErrorLocation, readonly packetIndex: number) {
+    super(reason, location);
+  }
+}
+
 /** Options of {@link runPcapBatches}. */
 export interface PcapBatchesOptions {
-  /** Hears of each chunk read: bytes so far, file size. */
-  progress?: (bytesRead: number, fileSize: number) => void;
+  /** Hears of each chunk read and run: bytes so far, file size, records seen so far (all of them, not only this worker's). */
+  progress?: (bytesRead: number, fileSize: number, packets: number) => void;
   /** Hears the file's header before the first packet is handed over. */
   header?: (result: PcapBatchesResult) => void;
+  /**
+   * One of `workers` threads reading the same file: only the packets whose
+   * flow hash (runtime/flow-hash.ts) modulo `workers` is `worker` run here
+   * (node/packet-workers.ts).
+   */
+  share?: { workers: number; worker: number };
+  /**
+   * Takes the kept packets instead of the sinks (which then only say what
+   * is kept, by their destination number: 1 + their place among the
+   * distinct sinks `sinkFor` gave): the pcap records at [start, end) of
+   * `bytes` and, per record, {@link KEPT_FIELDS} u32 (destination, record
+   * bytes, index in the file), in file order.
+   */
+  takeKept?: (bytes: Uint8Array, start: number, end: number, entries: Uint32Array) => void;
+  /** Hears the first packet (index in the file) of each action, when it is first met. */
+  firstOf?: (action: string, index: number) => void;
 }
 
 /** What {@link runPcapBatches} read: the file's one interface (for writing captures like it). */
@@ -94,7 +118,7 @@ export function runPcapBatches(
       destinations[code] = sinks.indexOf(sink) + 1;
     }
     const flags = (header.littleEndian ? 0 : ControlFlag.bigEndian) | (header.nanosecond ? ControlFlag.nanosecond : 0);
-    runRecords(fd, path, { flags, snapshot: snapshotOf(iface.snapLen), stream, batch, sinks, destinations, progress, size });
+    runRecords(fd, path, { flags, snapshot: snapshotOf(iface.snapLen), stream, batch, sinks, destinations, progress, size, options });
     return result;
   } catch (err) {
     if (err instanceof CaptureError) fileError(err, path);
@@ -117,13 +141,15 @@ interface RunSetup {
   /** The sink of destination d is sinks[d - 1]. */
   sinks: readonly PcapRecordSink[];
   destinations: Uint8Array;
-  progress: ((bytesRead: number, fileSize: number) => void) | undefined;
+  progress: PcapBatchesOptions['progress'];
   size: number;
+  options: PcapBatchesOptions;
 }
 
 /** Stages, runs and writes out the records from the end of the file header on. */
 function runRecords(fd: number, path: string, setup: RunSetup): void {
   const { stream, batch, sinks, progress } = setup;
+  const { takeKept, firstOf } = setup.options;
   const space = stream.collection.machine.space;
   const n = batch.capacity;
   const hidden = { readable: false, writable: false };
@@ -131,7 +157,7 @@ function runRecords(fd: number, path: string, setup: RunSetup): void {
   const control = space.allocate('capture.control', 'internal', CONTROL_SIZE, hidden).start;
   const records = space.allocate('capture.records', 'internal', 4 * RECORD_FIELDS * n, hidden).start;
   const retvalArea = space.allocate('capture.retvals', 'internal', 4 * n, hidden).start;
-  const kept = space.allocate('capture.kept', 'internal', 8 * n, hidden).start;
+  const kept = space.allocate('capture.kept', 'internal', 4 * KEPT_FIELDS * n, hidden).start;
   const out = space.allocate('capture.out', 'internal', OUT, hidden).start;
   const kernels = captureBatchKernels(space.memory, space.shared);
   const word = (field: number): number => space.data.getUint32(control + field, true);
@@ -147,12 +173,17 @@ function runRecords(fd: number, path: string, setup: RunSetup): void {
   setWord(Control.retvals, retvalArea);
   setWord(Control.kept, kept);
   setWord(Control.ifindex, 1);
+  setWord(Control.workers, setup.options.share?.workers ?? 1);
+  setWord(Control.worker, setup.options.share?.worker ?? 0);
+  setWord(Control.packet, 0);
   space.bytes.set(setup.destinations, control + Control.destinations);
 
   // per verdict code: packets and bytes of the batch, and the order the batch first met them
   const packetsOf = new Float64Array(REFUSED_CODE + 1);
   const bytesOf = new Float64Array(REFUSED_CODE + 1);
   const met: number[] = [];
+  const firstMet = new Uint8Array(REFUSED_CODE + 1);
+  const others = new Set<number>();
   const tallyMet = (): void => {
     for (const code of met) {
       stream.countMany(code === REFUSED_CODE ? null : code, packetsOf[code]!, bytesOf[code]!);
@@ -166,28 +197,32 @@ function runRecords(fd: number, path: string, setup: RunSetup): void {
   const writeOut = (): void => {
     const count = word(Control.keptCount);
     if (count === 0) return;
-    const list = new Uint32Array(space.memory.buffer, kept, 2 * count);
+    const list = new Uint32Array(space.memory.buffer, kept, KEPT_FIELDS * count);
     const bytes = space.bytes;
+    if (takeKept !== undefined) {
+      takeKept(bytes, out, out + word(Control.outUsed), list);
+      return;
+    }
     let from = out;
     let at = out;
     let dest = list[0]!;
     let inRun = 0;
     for (let j = 0; j < count; j++) {
-      const d = list[2 * j]!;
+      const d = list[KEPT_FIELDS * j]!;
       if (d !== dest) {
         sinks[dest - 1]!.writeRecords(bytes, from, at, inRun);
         dest = d;
         from = at;
         inRun = 0;
       }
-      at += list[2 * j + 1]!;
+      at += list[KEPT_FIELDS * j + 1]!;
       inRun++;
     }
     sinks[dest - 1]!.writeRecords(bytes, from, at, inRun);
   };
 
-  /** Runs the `staged` contexts of a batch of `fill` records (the first is packet `first`), writes and counts them. */
-  const runBatch = (fill: number, staged: number, first: number): void => {
+  /** Runs the `staged` contexts of a batch of `fill` records, writes and counts them. */
+  const runBatch = (fill: number, staged: number): void => {
     let retvals: Uint32Array;
     let fault: BatchFaultError | undefined;
     try {
@@ -217,7 +252,7 @@ function runRecords(fd: number, path: string, setup: RunSetup): void {
       writeOut();
       if (word(Control.error) === ControlError.contextOverwritten) {
         batch.start(word(Control.errorValue)); // throws the context's error
-        throw new TsbpfError(`packet ${first + word(Control.next)}: the XDP context was overwritten`);
+        throw new TsbpfError(`packet ${table[RECORD_FIELDS * word(Control.next) + RecordField.index]!}: the XDP context was overwritten`);
       }
       if (word(Control.next) >= until) break;
     }
@@ -230,20 +265,32 @@ function runRecords(fd: number, path: string, setup: RunSetup): void {
         if (retval >= OTHER_VERDICT) {
           // an unusual verdict is counted on its own, after what the batch met before it
           tallyMet();
-          stream.count(retval, length);
+          const action = stream.count(retval, length);
+          if (firstOf !== undefined && !others.has(retval)) {
+            others.add(retval);
+            firstOf(action, table[RECORD_FIELDS * i + RecordField.index]!);
+          }
           continue;
         }
         code = retval;
       }
-      if (packetsOf[code]++ === 0) met.push(code);
+      if (packetsOf[code]++ === 0) {
+        met.push(code);
+        if (firstOf !== undefined && firstMet[code] === 0) {
+          firstMet[code] = 1;
+          firstOf(code === REFUSED_CODE ? 'REFUSED' : actionName('xdp', code), table[RECORD_FIELDS * i + RecordField.index]!);
+        }
+      }
       bytesOf[code] += length;
     }
     tallyMet();
-    if (fault !== undefined) throw new TsbpfError(`packet ${first + until}: ${fault.reason}`, fault.location);
+    if (fault !== undefined) {
+      const index = table[RECORD_FIELDS * until + RecordField.index]!;
+      throw new PacketFaultError(`packet ${index}: ${fault.reason}`, fault.location, index);
+    }
   };
 
   let filePos = 24;
-  let packets = 0;
   // bytes of the stage holding file data, from the stage's start; `at` is where the next record starts
   let held = 0;
   let at = 0;
@@ -269,14 +316,14 @@ function runRecords(fd: number, path: string, setup: RunSetup): void {
       kernels.stage(control);
       const fill = word(Control.fill);
       const tooLarge = word(Control.error) === ControlError.recordTooLarge ? word(Control.errorValue) : -1;
+      const packets = word(Control.packet);
       at = word(Control.at);
-      if (fill > 0) runBatch(fill, word(Control.staged), packets);
-      packets += fill;
+      if (fill > 0) runBatch(fill, word(Control.staged));
       if (tooLarge >= 0) throw new CaptureError(`packet record of ${tooLarge} bytes is larger than ${MAX_RECORD}`, filePos - held + at + 8, packets);
       if (fill < n) break; // the held data ends in a partial record (or exactly)
     }
-    progress?.(filePos, setup.size);
+    progress?.(filePos, setup.size, word(Control.packet));
     // a stage full of one record that does not fit cannot happen: records are at most MAX_RECORD + 16 bytes
   }
-  if (held - at > 0) throw new CaptureError(`truncated packet record (${held - at} bytes left)`, filePos - held + at, packets);
+  if (held - at > 0) throw new CaptureError(`truncated packet record (${held - at} bytes left)`, filePos - held + at, word(Control.packet));
 }

@@ -471,12 +471,17 @@ export class Collection {
    * which each packet of a batch would overwrite.
    */
   xdpBatchFor(program: LoadedProgram, engine: Engine, capacity: number, cpu = 0): XdpBatchRunner | null {
-    if (program.typeId !== ProgType.XDP) return null;
-    // with a prog array any program of the collection may run in the batch
-    const reach = this.maps.some((m) => m.type === MapType.PROG_ARRAY) ? this.programs : [program];
-    if (reach.some((p) => callsAnyHelper(p.spec.insns, PER_RUN_HELPERS))) return null;
+    if (!this.xdpBatchable(program)) return null;
     const fixed = this.runSettings(program, {});
     return this.runner.xdpBatch(program.prepared, engine, capacity, { ...fixed, cpu });
+  }
+
+  /** Whether {@link xdpBatchFor} gives `program` a batch: an XDP program that, nor any program a prog array may reach from it, records nothing per run. */
+  xdpBatchable(program: LoadedProgram): boolean {
+    if (program.typeId !== ProgType.XDP) return false;
+    // with a prog array any program of the collection may run in the batch
+    const reach = this.maps.some((m) => m.type === MapType.PROG_ARRAY) ? this.programs : [program];
+    return !reach.some((p) => callsAnyHelper(p.spec.insns, PER_RUN_HELPERS));
   }
 
   /**

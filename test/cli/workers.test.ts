@@ -214,6 +214,18 @@ describe('--workers', () => {
     expect(outputs[1]).toBe(outputs[0]);
   });
 
+  it('a program that fails on a packet: the packets before it are written, then the same error as on one thread', () => {
+    const unavailable = fileURLToPath(new URL('../fixtures/pkt/unavailable.o', import.meta.url));
+    const outputs = [1, 2].map((workers) => {
+      const out = join(dir, `fault-w${workers}.pcap`);
+      const r = tsbpf('xdp', unavailable, '--section', 'xdp', '-r', TRAFFIC, '-w', out, '--workers', String(workers));
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^tsbpf: packet \d+: bpf_sk_lookup_tcp#84 at insn \d+: not available in user space$/m);
+      return { stderr: r.stderr, file: createHash('sha256').update(readFileSync(out)).digest('hex') };
+    });
+    expect(outputs[1]).toEqual(outputs[0]);
+  });
+
   it('refuses bad worker counts as usage errors', () => {
     for (const bad of ['0', '-1', '1.5', 'two']) {
       const r = tsbpf('xdp', ex('proto_count.o'), '-r', TRAFFIC, '--workers', bad);

@@ -12,7 +12,7 @@ import type { Command } from 'commander';
 import { ENGINE_NAMES, engineByName } from '../../engines.js';
 import { TsbpfError } from '../../errors.js';
 import { PROG_TYPE_NAMES } from '../../isa/uapi.js';
-import { CaptureFile, forEachCapturedPacket } from '../../node/capture-files.js';
+import { CaptureFile, forEachCapturedPacket, readCaptureHeader } from '../../node/capture-files.js';
 import { loadObjectFiles } from '../../node/objects.js';
 import { hookFrame, runCaptureOnWorkers } from '../../node/packet-workers.js';
 import type { WorkerPacketInfo } from '../../node/packet-workers.js';
@@ -29,6 +29,7 @@ import { UsageError, inFile, parseCount, validChoice, validCount } from '../opti
 import { out } from '../output.js';
 import { parseLogLevel, printVerifierLog } from '../verifier-output.js';
 import { runPcapBatches } from '../../node/pcap-batches.js';
+import type { PcapRecordSink } from '../../node/pcap-batches.js';
 import { jitEngine } from '../../jit/index.js';
 import { formatMapLines } from './map.js';
 
@@ -167,12 +168,20 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
       try {
         // XDP on the JIT over a pcap of Ethernet frames, with no redirect to record per packet: whole batches per call
         const batch = workers === 1 && hook === 'xdp' && flags.engine === 'jit' ? collection.xdpBatchFor(prog, jitEngine, XDP_BATCH) : null;
-        let batchedInterfaces: CaptureInterface[] = [];
-        const batched = batch === null ? null : runPcapBatches(flags.read, stream, batch, (action, retval) => {
+        let batchedInterfaces: readonly CaptureInterface[] = [];
+        // where the batch paths put the packets of a verdict, as pcap records; the file is made when the first packet goes to it, as on the other paths
+        const sinks = new Map<string, PcapRecordSink>();
+        const sinkFor = (action: string, retval: number): PcapRecordSink | undefined => {
           const path = destination(action, retval);
-          // the file is made when the first packet goes to it, as on the other paths
-          return path === undefined ? undefined : { writeRecords: (bytes, start, end, count) => open(path, 'pcap', batchedInterfaces).writeRecords(bytes, start, end, count) };
-        }, {
+          if (path === undefined) return undefined;
+          let sink = sinks.get(path);
+          if (sink === undefined) {
+            sink = { writeRecords: (bytes, start, end, count) => open(path, 'pcap', batchedInterfaces).writeRecords(bytes, start, end, count) };
+            sinks.set(path, sink);
+          }
+          return sink;
+        };
+        const batched = batch === null ? null : runPcapBatches(flags.read, stream, batch, sinkFor, {
           header: (r) => { batchedInterfaces = r.interfaces; },
           ...(progress ? { progress: (read: number, size: number) => progress(read, size, stream.summary.packets) } : {}),
         });
@@ -192,10 +201,16 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
           summary = stream.summary;
         } else {
           let counted: Record<string, number>;
+          try {
+            batchedInterfaces = readCaptureHeader(flags.read).interfaces;
+          } catch {
+            // a file the workers' reader words the complaint about
+          }
           ({ reader, summary, ports: counted } = await runCaptureOnWorkers(collection, {
             load, program: prog, hook, engine: flags.engine, workers, capture: flags.read,
             keepPassing: flags.write !== undefined, keepActions: [...targets.keys()],
             onPacket: handle, ...(progress ? { progress } : {}),
+            ...(hook === 'xdp' ? { sinkFor } : {}),
           }));
           for (const [port, n] of Object.entries(counted)) ports.set(port, n);
         }
