@@ -20,4 +20,5 @@ export default function setup(): void {
   if (existsSync(built) && statSync(built).mtimeMs >= newest('src')) return;
   // Type errors are reported by `npm test`'s type check; tsc still emits JavaScript for the CLI tests.
   spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'ignore' });
+  spawnSync('node', ['scripts/bundle-worker.mjs'], { stdio: 'ignore' });
 }

@@ -16,7 +16,7 @@
  * reported past its index, so what is written is in the capture's order
  * while the calling thread does no work per packet that is not written.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { TsbpfError } from '../errors.js';
 import type { ErrorLocation } from '../errors.js';
@@ -177,6 +177,8 @@ export interface WorkersResult {
   readonly ports: Record<string, number>;
   /** The capture's format and interfaces. */
   readonly reader: Pick<CaptureReader, 'format' | 'interfaces'>;
+  /** Milliseconds until every worker had loaded, verified and compiled the object (before the first packet ran). */
+  readonly startupMs: number;
 }
 
 /** The Ethernet frame a packet hook is given, or an error naming the packet. */
@@ -193,7 +195,17 @@ export function hookFrame(p: CapturedPacket, index: number, hook: PacketHook, fi
  * `--import tsx` from `execArgv`.
  */
 function workerScript(): { script: string | URL; eval: boolean } {
-  if (!import.meta.url.endsWith('.ts')) return { script: new URL('./packet-worker.js', import.meta.url), eval: false };
+  if (!import.meta.url.endsWith('.ts')) {
+    // the one-file bundle of the build (scripts/bundle-worker.mjs) loads faster, unless it is older than the modules
+    const modules = new URL('./packet-worker.js', import.meta.url);
+    const bundle = new URL('./packet-worker.bundle.js', import.meta.url);
+    try {
+      if (statSync(bundle).mtimeMs >= statSync(modules).mtimeMs) return { script: bundle, eval: false };
+    } catch {
+      // no bundle
+    }
+    return { script: modules, eval: false };
+  }
   let api: string;
   try {
     api = import.meta.resolve('tsx/esm/api');
@@ -285,6 +297,7 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
   const firstAction = new Map<string, number>();
   const firstPort = new Map<string, number>();
   const started = performance.now();
+  let startupMs = 0;
   const reader = new CaptureReader();
   const script = workerScript();
   let failure: Error | undefined;
@@ -451,6 +464,7 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
   try {
     // every worker loaded, verified and attached before the first packet goes out
     while (!links.every((l) => l.ready)) await nextEvent();
+    startupMs = performance.now() - started;
     try {
       fd = openSync(options.capture, 'r');
     } catch (err) {
@@ -497,7 +511,7 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
   summary.elapsedMs = performance.now() - started;
   const byFirst = (first: Map<string, number>) => (a: [string, unknown], b: [string, unknown]): number => first.get(a[0])! - first.get(b[0])!;
   summary.actions = Object.fromEntries(Object.entries(summary.actions).sort(byFirst(firstAction)));
-  return { summary, ports: Object.fromEntries(Object.entries(ports).sort(byFirst(firstPort))), reader };
+  return { summary, ports: Object.fromEntries(Object.entries(ports).sort(byFirst(firstPort))), reader, startupMs };
 }
 
 /**
@@ -513,6 +527,7 @@ async function runPcapOnWorkers(
   const started = performance.now();
   const { destinations, sinks } = destinationsOf(sinkFor);
   const share: PcapShare = { path: options.capture, workers: n, destinations };
+  let startupMs = 0;
   const script = workerScript();
   const links: (PcapLink & { worker: Worker; ready: boolean; finished: boolean; exited: boolean })[] = [];
   let failure: Error | undefined;
@@ -575,6 +590,7 @@ async function runPcapOnWorkers(
   };
   try {
     while (!links.every((l) => l.ready)) await nextEvent();
+    startupMs = performance.now() - started;
     for (const l of links) l.worker.postMessage({ type: 'start' } satisfies StartMessage);
     while (!links.every((l) => l.finished)) await nextEvent();
     mergeKept(links, sinks);
@@ -586,5 +602,5 @@ async function runPcapOnWorkers(
   if (error !== undefined) throw error;
   const summary = mergeCounts(links);
   summary.elapsedMs = performance.now() - started;
-  return { summary, ports: {}, reader: { format: 'pcap', interfaces: [iface] } };
+  return { summary, ports: {}, reader: { format: 'pcap', interfaces: [iface] }, startupMs };
 }

@@ -138,6 +138,7 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
       };
       const ports = new Map<string, number>();
       const started = performance.now();
+      let workerStartupMs = 0;
       // a progress bar for long captures, on a terminal only (never in pipes or CI logs)
       const bar = process.stderr.isTTY ? new SingleBar({ format: '{bar} {percentage}% | {value}/{total} MiB | {packets} packets', hideCursor: true, stream: process.stderr }) : undefined;
       let lastBar = 0;
@@ -201,18 +202,21 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
           summary = stream.summary;
         } else {
           let counted: Record<string, number>;
+          let startupMs: number;
           try {
             batchedInterfaces = readCaptureHeader(flags.read).interfaces;
           } catch {
             // a file the workers' reader words the complaint about
           }
-          ({ reader, summary, ports: counted } = await runCaptureOnWorkers(collection, {
+          ({ reader, summary, ports: counted, startupMs } = await runCaptureOnWorkers(collection, {
             load, program: prog, hook, engine: flags.engine, workers, capture: flags.read,
             keepPassing: flags.write !== undefined, keepActions: [...targets.keys()],
             onPacket: handle, ...(progress ? { progress } : {}),
             ...(hook === 'xdp' ? { sinkFor } : {}),
           }));
           for (const [port, n] of Object.entries(counted)) ports.set(port, n);
+          // packets/s counts from the first packet, as on one thread (where loading and compiling come before too)
+          workerStartupMs = startupMs;
         }
       } finally {
         for (const f of files.values()) f.close();
@@ -222,7 +226,7 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
       for (const [action, path] of [['', flags.write], ...targets.entries()]) {
         if (path !== undefined && !files.has(path) && !isRedirect(hook, action!)) open(path, reader.format ?? 'pcap', reader.interfaces).close();
       }
-      const seconds = (performance.now() - started) / 1000;
+      const seconds = (performance.now() - started - workerStartupMs) / 1000;
       const s = summary;
       const pps = seconds > 0 ? Math.round(s.packets / seconds) : 0;
       const maps = dumpMaps(collection, { skipZeroArrayEntries: true });
@@ -235,7 +239,7 @@ function registerHook(program: Command, hook: PacketHook, what: string): void {
         }));
         return;
       }
-      out(`${prog.spec.name} (${PROG_TYPE_NAMES[prog.typeId]}): ${s.packets} packets, ${s.bytes} bytes in ${(seconds * 1000).toFixed(1)} ms (${pps} packets/s)${workers > 1 ? ` on ${workers} workers` : ''}`);
+      out(`${prog.spec.name} (${PROG_TYPE_NAMES[prog.typeId]}): ${s.packets} packets, ${s.bytes} bytes in ${(seconds * 1000).toFixed(1)} ms (${pps} packets/s)${workers > 1 ? ` on ${workers} workers (started in ${workerStartupMs.toFixed(0)} ms)` : ''}`);
       for (const [a, c] of Object.entries(s.actions).sort((x, y) => y[1].packets - x[1].packets)) {
         out(`  ${a.padEnd(18)} ${String(c.packets).padStart(10)} packets ${String(c.bytes).padStart(12)} bytes`);
       }
