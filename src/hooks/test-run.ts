@@ -240,7 +240,7 @@ export class TestRunner {
       words.setUint32(table.start + 16 * i + 8, x.dirtyCell, true);
     });
     const batchOptions = {
-      checked, cpu,
+      checked, cpu, view: true,
       ...(fixed.safeAccesses !== undefined ? { safeAccesses: fixed.safeAccesses } : {}),
       ...(fixed.budget !== undefined ? { budget: fixed.budget } : {}),
     };

@@ -185,28 +185,32 @@ function fileU32(f: Fn, addr: number, offset: number, big: number): void {
 
 const FNV_BASIS = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
+const SEED = 0x811c9dc5;
+const MIX = 0xcc9e2d51;
 const GOLDEN = 0x9e3779b1;
 
 /**
  * `flow_hash(frame, len) -> u32`: runtime/flow-hash.ts's `flowHash` (the
- * worker a packet goes to), bit for bit: FNV-1a over each endpoint's
- * address and port, XOR-combined, murmur3's finaliser.
+ * worker a packet goes to), bit for bit: each endpoint's address words and
+ * port mixed a word at a time, XOR-combined, murmur3's finaliser.
  * `src/hooks/xdp-capture-batch.test.ts` holds the two equal on random frames.
  */
 function emitFlowHash(m: ModuleBuilder): FuncRef {
-  // fnv(ptr, len, h) -> h
-  const fnv = m.func('fnv', m.type(['i32', 'i32', 'i32'], ['i32']), ['ptr', 'len', 'h']);
+  // fnv(ptr, len) -> h, for frames shorter than an Ethernet header
+  const fnv = m.func('fnv', m.type(['i32', 'i32'], ['i32']), ['ptr', 'len']);
   {
     const c = fnv.def.code;
     const end = m.local(fnv.def, 'i32', 'end');
+    const h = m.local(fnv.def, 'i32', 'h');
+    c.i32(FNV_BASIS).localSet(h);
     c.localGet(0).localGet(1).op('i32.add').localSet(end);
     c.block().loop();
     c.localGet(0).localGet(end).op('i32.ge_u').brIf(1);
-    c.localGet(2).localGet(0).mem('i32.load8_u', 0, 0).op('i32.xor').i32(FNV_PRIME).op('i32.mul').localSet(2);
+    c.localGet(h).localGet(0).mem('i32.load8_u', 0, 0).op('i32.xor').i32(FNV_PRIME).op('i32.mul').localSet(h);
     c.localGet(0).i32(1).op('i32.add').localSet(0);
     c.br(0);
     c.end().end();
-    c.localGet(2);
+    c.localGet(h);
   }
   // fmix(h) -> h
   const fmix = m.func('fmix', m.type(['i32'], ['i32']), ['h']);
@@ -216,18 +220,31 @@ function emitFlowHash(m: ModuleBuilder): FuncRef {
     c.localGet(0).localGet(0).i32(13).op('i32.shr_u').op('i32.xor').i32(0xc2b2ae35).op('i32.mul').localSet(0);
     c.localGet(0).localGet(0).i32(16).op('i32.shr_u').op('i32.xor');
   }
-  // endpoint(addr, len, port, ports) -> h: the address, then the 2-byte port when `ports`
-  const endpoint = m.func('endpoint', m.type(['i32', 'i32', 'i32', 'i32'], ['i32']), ['addr', 'len', 'port', 'ports']);
+  // mix(h, w) -> rotl((h ^ w) * MIX, 15)
+  const mix = m.func('mix', m.type(['i32', 'i32'], ['i32']), ['h', 'w']);
+  mix.def.code.localGet(0).localGet(1).op('i32.xor').i32(MIX).op('i32.mul').i32(15).op('i32.rotl');
+  // endpoint(addr, words, port, ports) -> h: the address words, then the 2-byte port (with bit 16 set) when `ports`
+  const endpoint = m.func('endpoint', m.type(['i32', 'i32', 'i32', 'i32'], ['i32']), ['addr', 'words', 'port', 'ports']);
   {
     const c = endpoint.def.code;
     const h = m.local(endpoint.def, 'i32', 'h');
-    c.localGet(0).localGet(1).i32(FNV_BASIS).call(fnv.ref).localSet(h);
+    c.i32(SEED).localSet(h);
+    c.block().loop();
+    c.localGet(1).op('i32.eqz').brIf(1);
+    c.localGet(h).localGet(0).mem('i32.load', 0, 0).call(mix.ref).localSet(h);
+    c.localGet(0).i32(4).op('i32.add').localSet(0);
+    c.localGet(1).i32(1).op('i32.sub').localSet(1);
+    c.br(0);
+    c.end().end();
     c.localGet(3);
     c.if();
-    c.localGet(2).i32(2).localGet(h).call(fnv.ref).localSet(h);
+    c.localGet(h).localGet(2).mem('i32.load16_u', 0, 0).i32(0x10000).op('i32.or').call(mix.ref).localSet(h);
     c.end();
     c.localGet(h);
   }
+  // mac(at) -> h: four bytes, then two
+  const mac = m.func('mac', m.type(['i32'], ['i32']), ['at']);
+  mac.def.code.i32(SEED).localGet(0).mem('i32.load', 0, 0).call(mix.ref).localGet(0).mem('i32.load16_u', 0, 4).call(mix.ref);
   const { ref, def } = m.func('flow_hash', m.type(['i32', 'i32'], ['i32']), ['frame', 'len']);
   const c = def.code;
   const frame = 0;
@@ -247,16 +264,24 @@ function emitFlowHash(m: ModuleBuilder): FuncRef {
   const byteAt = (at: number, plus: number): void => {
     c.localGet(frame).localGet(at).op('i32.add').mem('i32.load8_u', 0, plus);
   };
-  /** Pushes whether `p` (0..255 on the stack) is TCP, UDP, SCTP or UDP-Lite. */
+  /** Pushes whether `p` is TCP, UDP, SCTP or UDP-Lite. */
   const portProtocol = (p: number): void => {
     c.localGet(p).i32(6).op('i32.eq');
     c.localGet(p).i32(17).op('i32.eq').op('i32.or');
     c.localGet(p).i32(132).op('i32.eq').op('i32.or');
     c.localGet(p).i32(136).op('i32.eq').op('i32.or');
   };
+  /** Pushes fmix(endpoint(src) ^ endpoint(dst) ^ (proto + 1) * GOLDEN) for addresses of `words` words at l3 + `src`/`dst`. */
+  const endpoints = (src: number, dst: number, words: number): void => {
+    c.localGet(frame).localGet(l3).op('i32.add').i32(src).op('i32.add').i32(words).localGet(frame).localGet(l4).op('i32.add').localGet(ports).call(endpoint.ref);
+    c.localGet(frame).localGet(l3).op('i32.add').i32(dst).op('i32.add').i32(words).localGet(frame).localGet(l4).op('i32.add').i32(2).op('i32.add').localGet(ports).call(endpoint.ref);
+    c.op('i32.xor');
+    c.localGet(proto).i32(1).op('i32.add').i32(GOLDEN).op('i32.mul').op('i32.xor');
+    c.call(fmix.ref);
+  };
   c.localGet(len).i32(14).op('i32.lt_u');
   c.if();
-  c.localGet(frame).localGet(len).i32(FNV_BASIS).call(fnv.ref).call(fmix.ref).op('return');
+  c.localGet(frame).localGet(len).call(fnv.ref).call(fmix.ref).op('return');
   c.end();
   c.i32(12).localSet(off);
   be16(off, 0);
@@ -293,11 +318,8 @@ function emitFlowHash(m: ModuleBuilder): FuncRef {
   c.localGet(ihl).i32(20).op('i32.ge_u').op('i32.and');
   c.localGet(l4).i32(4).op('i32.add').localGet(len).op('i32.le_u').op('i32.and');
   c.localSet(ports);
-  c.localGet(frame).localGet(l3).op('i32.add').i32(12).op('i32.add').i32(4).localGet(frame).localGet(l4).op('i32.add').localGet(ports).call(endpoint.ref);
-  c.localGet(frame).localGet(l3).op('i32.add').i32(16).op('i32.add').i32(4).localGet(frame).localGet(l4).op('i32.add').i32(2).op('i32.add').localGet(ports).call(endpoint.ref);
-  c.op('i32.xor');
-  c.localGet(proto).i32(1).op('i32.add').i32(GOLDEN).op('i32.mul').op('i32.xor');
-  c.call(fmix.ref).op('return');
+  endpoints(12, 16, 1);
+  c.op('return');
   c.end();
   c.end();
   // IPv6
@@ -313,16 +335,13 @@ function emitFlowHash(m: ModuleBuilder): FuncRef {
   portProtocol(proto);
   c.localGet(l4).i32(4).op('i32.add').localGet(len).op('i32.le_u').op('i32.and');
   c.localSet(ports);
-  c.localGet(frame).localGet(l3).op('i32.add').i32(8).op('i32.add').i32(16).localGet(frame).localGet(l4).op('i32.add').localGet(ports).call(endpoint.ref);
-  c.localGet(frame).localGet(l3).op('i32.add').i32(24).op('i32.add').i32(16).localGet(frame).localGet(l4).op('i32.add').i32(2).op('i32.add').localGet(ports).call(endpoint.ref);
-  c.op('i32.xor');
-  c.localGet(proto).i32(1).op('i32.add').i32(GOLDEN).op('i32.mul').op('i32.xor');
-  c.call(fmix.ref).op('return');
+  endpoints(8, 24, 4);
+  c.op('return');
   c.end();
   c.end();
   // anything else: the two MAC addresses and the type
-  c.localGet(frame).i32(6).i32(0).i32(0).call(endpoint.ref);
-  c.localGet(frame).i32(6).op('i32.add').i32(6).i32(0).i32(0).call(endpoint.ref);
+  c.localGet(frame).call(mac.ref);
+  c.localGet(frame).i32(6).op('i32.add').call(mac.ref);
   c.op('i32.xor').localGet(type).op('i32.xor');
   c.call(fmix.ref);
   return ref;

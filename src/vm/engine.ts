@@ -17,7 +17,7 @@ export interface LoadedRunner {
    * 0) and returns each run's r0; a fault stops the batch with its error.
    * The JIT does the whole batch in one call into WebAssembly.
    */
-  runBatch?(ctxAddrs: Uint32Array, options?: Pick<RunOptions, 'checked' | 'budget' | 'cpu' | 'safeAccesses'>): BigUint64Array;
+  runBatch?(ctxAddrs: Uint32Array, options?: Pick<RunOptions, 'checked' | 'budget' | 'cpu' | 'safeAccesses'> & { view?: boolean }): BigUint64Array;
 }
 
 /** An execution engine. */
