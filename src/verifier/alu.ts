@@ -565,6 +565,9 @@ function adjustPtr(env: Env, insn: RawInsn, ptr: Reg, off: Reg, dst: Reg): void 
   }
   dst.type = p.type;
   dst.id = p.id;
+  // scalar += pointer: the result is the pointer's, stack frame included (a stack pointer made
+  // in a subprogram from a scalar and r10 points into the subprogram's frame, not frame 0)
+  dst.frameno = p.frameno;
   dst.addConst = 0;
   dst.delta = 0;
   if (!checkRegSaneOffset(env, off, p.type) || !checkRegSaneOffset(env, p, p.type)) env.abort('EINVAL');

@@ -22,6 +22,7 @@ import { tnumAdd, tnumAnd, tnumConst, tnumIntersect, tnumIsConst, tnumOr, tnumOv
 import { markChainPrecision, pushJmpHistory } from './precision.js';
 import { findPrevEntry, pushStack, widenImpreciseScalars } from './search.js';
 import { releaseReferenceNomark } from './refs.js';
+import { BPF_MAX_VAR_OFF } from './mem.js';
 
 const MAX_PACKET_OFF = 0xffff;
 const AT_PKT_END = -1;
@@ -529,6 +530,11 @@ export function checkCondJmpOp(env: Env, insn: RawInsn): void {
     let eq: Reg[] | null = null;
     if (opcode === BPF_JEQ) eq = oregs;
     else if (opcode === BPF_JNE) eq = regs;
+    // the non-null side is a witness only if it cannot be zero at run time: not untrusted memory
+    // (bpf_rdonly_cast(0, 0) is NULL), and not offset so far that it may wrap to zero (measured on
+    // 6.18.44: a variable offset up to BPF_MAX_VAR_OFF - 1 still proves, 2^29 does not)
+    const witness = mayBeNull(src.type) ? dst : src;
+    if ((witness.type & F.UNTRUSTED) || witness.smax >= BigInt(BPF_MAX_VAR_OFF)) eq = null;
     if (eq) {
       if (mayBeNull(src.type)) markPtrNotNullReg(eq[insn.src]!);
       else markPtrNotNullReg(eq[insn.dst]!);
