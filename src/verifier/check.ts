@@ -89,12 +89,17 @@ function checkAtomic(env: Env, insn: RawInsn): void {
       checkMemAccess(env, env.insnIdx, insn.dst, insn.off, sz, 'write', -1, true, false);
       return;
     }
-    case BPF_LOAD_ACQ:
-      checkLoadMem(env, insn, true, false, false);
-      if (!atomicPtrTypeOk(env, insn.src)) {
-        env.fail(`BPF_ATOMIC loads from R${insn.src} ${regTypeStr(env.regs[insn.src]!.type)} is not allowed`);
+    case BPF_LOAD_ACQ: {
+      // judged before the load, which changes the source when it is also the destination; untrusted
+      // pointers are read through fault-handling loads, which a load-acquire is not (6.18.44, measured)
+      checkRegArg(env, insn.src, 'src');
+      const srcType = env.regs[insn.src]!.type;
+      if (!atomicPtrTypeOk(env, insn.src) || (srcType & F.UNTRUSTED)) {
+        env.fail(`BPF_ATOMIC loads from R${insn.src} ${regTypeStr(srcType)} is not allowed`);
       }
+      checkLoadMem(env, insn, true, false, false);
       return;
+    }
     case BPF_STORE_REL:
       checkStoreReg(env, insn, true);
       if (!atomicPtrTypeOk(env, insn.dst)) {
