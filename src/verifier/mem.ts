@@ -21,7 +21,8 @@ import { assignScalarIdBeforeMov, markChainPrecision, pushJmpHistory } from './p
 import { markStackRead, markStackWrite } from './liveness.js';
 import { checkFastcallStackContract } from './fastcall.js';
 import { btfCtxAccess, lsmRetvalRange } from './attach.js';
-import { checkPtrToBtfAccess, markRegS32Range } from './btf-access.js';
+import { checkPtrToBtfAccess, markBtfLdReg, markRegS32Range, WALK_FLAGS } from './btf-access.js';
+import { btfStructAccess, findByNameKind, typeName } from './kbtf.js';
 import { AttachType, ProgType } from '../isa/uapi.js';
 
 export const BPF_MAX_VAR_OFF = 1 << 29;
@@ -638,8 +639,7 @@ export function checkMemAccess(env: Env, insnIdx: number, regno: number, off0: n
   } else if (baseType(reg.type) === T.BTF_ID && !mayBeNull(reg.type)) {
     checkPtrToBtfAccess(env, regs, regno, off, size, t === 'write', valueRegno);
   } else if (reg.type === T.MAP_PTR) {
-    checkPtrToMapAccess(env, reg, regno, off, size, t);
-    if (valueRegno >= 0) markUnknown(regs[valueRegno]!);
+    checkPtrToMapAccess(env, regs, regno, off, size, t, valueRegno);
   } else {
     if (reg.type === T.SCALAR && reg.ctxArg) {
       env.fail(`tsbpf: R${regno} invalid mem access 'scalar': it holds a tracing/LSM argument, which the kernel types from the attach point's BTF (often a pointer) and tsbpf does not model`, 'ENOTSUPP');
@@ -652,31 +652,71 @@ export function checkMemAccess(env: Env, insnIdx: number, regno: number, off0: n
   }
 }
 
-/** The kernel struct behind a map pointer, by map type (BTF name). */
+/** The kernel struct behind a map pointer, by map type (its `map_btf_id`'s BTF name). */
 function mapStructName(mapType: number): string {
   switch (mapType) {
     case 1: case 5: case 9: case 10: case 13: return 'bpf_htab';
     case 2: case 3: case 4: case 6: case 8: case 12: return 'bpf_array';
-    case 27: return 'bpf_ringbuf_map';
+    case 14: case 25: return 'bpf_dtab';
+    case 15: return 'bpf_stab';
+    case 16: return 'bpf_cpu_map';
+    case 17: return 'xsk_map';
+    case 18: return 'bpf_shtab';
+    case 19: case 21: return 'bpf_cgroup_storage_map';
+    case 20: return 'reuseport_array';
+    case 24: case 28: case 29: case 32: return 'bpf_local_storage_map';
+    case 26: return 'bpf_struct_ops_map';
+    case 27: case 31: return 'bpf_ringbuf_map';
     case 22: case 23: return 'bpf_queue_stack';
     case 11: return 'lpm_trie';
     case 7: return 'bpf_stack_map';
     case 30: return 'bpf_bloom_filter';
+    case 33: return 'bpf_arena';
     default: return 'bpf_map';
   }
 }
 
 /**
- * check_ptr_to_map_access, simplified: the kernel checks the access against
- * the map's BTF struct; tsbpf lets reads of `struct bpf_map`'s 256 bytes
- * through (as unknown scalars) and refuses everything beyond.
+ * check_ptr_to_map_access: a read through a map pointer is checked against
+ * the map type's struct in the kernel BTF (`struct bpf_array`, whose first
+ * member is `struct bpf_map`, ...), as a read through a BTF pointer to it
+ * would be, and gives what that read gives (a scalar, or a pointer for
+ * `ops` and other pointer members). Without a kernel BTF, tsbpf lets reads
+ * of the first 256 bytes through as unknown scalars.
  */
-function checkPtrToMapAccess(env: Env, reg: Reg, regno: number, off: number, size: number, t: AccessType): void {
-  const name = mapStructName(reg.map?.type ?? 0);
+function checkPtrToMapAccess(env: Env, regs: Reg[], regno: number, off: number, size: number, t: AccessType, valueRegno: number): void {
+  const reg = regs[regno]!;
+  const btf = env.kbtf();
+  const wanted = mapStructName(reg.map?.type ?? 0);
+  const id = btf ? findByNameKind(btf, wanted, 'STRUCT') : 0;
+  const name = btf && id > 0 ? typeName(btf, id) : wanted;
+  if (btf && id > 0 && !env.allowPtrLeaks) env.fail(`'struct ${name}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`, 'EPERM');
   if (off < 0) env.fail(`R${regno} is ${name} invalid negative access: off=${off}`);
   if (t !== 'read') env.fail(`only read from ${name} is supported`);
-  if (off + size > 256) env.fail(`access beyond struct ${name} at off ${off} size ${size}`);
   env.aux[env.insnIdx]!.accessSafe = false;
+  if (!btf || id <= 0) {
+    if (off + size > 256) env.fail(`access beyond struct ${name} at off ${off} size ${size}`);
+    if (valueRegno >= 0) markUnknown(regs[valueRegno]!);
+    return;
+  }
+  let last = '';
+  const res = btfStructAccess(btf, id, off, size, WALK_FLAGS, (line: string) => {
+    last = line;
+    env.verbose(line);
+  });
+  if ('err' in res) {
+    env.errorMsg = last.replace(/\n$/, '');
+    env.abort(res.err === -22 ? 'EINVAL' : res.err === -14 ? 'EFAULT' : 'EACCES');
+  }
+  if (valueRegno < 0) return;
+  if (res.kind === 'mem') {
+    const dst = regs[valueRegno]!;
+    markKnownZero(dst);
+    dst.type = T.MEM | F.RDONLY | F.UNTRUSTED;
+    dst.memSize = 0;
+    return;
+  }
+  markBtfLdReg(env, regs[valueRegno]!, res.kind === 'ptr', btf, res.kind === 'ptr' ? res.id : 0, res.kind === 'ptr' ? res.flag : 0);
 }
 
 type SockTable = typeof SOCK_ACCESS;
