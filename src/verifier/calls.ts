@@ -14,7 +14,7 @@ import type { FuncProto } from '../isa/helper-protos.js';
 import { A, AF, R, RF } from '../isa/helper-protos.js';
 import type { MapInfo, Reg } from './reg.js';
 import {
-  baseType, copyReg, F, isNullReg, markKnown, markKnownZero, markNotInit, markUnknown, mayBeNull, regBoundsSync, regTypeStr, S64_MAX, S64_MIN, T, U32_MAX,
+  baseType, isPktPointer, copyReg, F, isNullReg, markKnown, markKnownZero, markNotInit, markUnknown, mayBeNull, regBoundsSync, regTypeStr, S64_MAX, S64_MIN, T, U32_MAX,
 } from './reg.js';
 import { newFuncState, newVState } from './state.js';
 import type { FuncState } from './state.js';
@@ -541,7 +541,7 @@ function clearCallerSavedRegs(env: Env, regs: Reg[]): void {
  * must fit the BTF prototype (scalars, the context, memory of the pointed
  * type's size). Logs what does not fit and returns false.
  */
-function checkGlobalArgs(env: Env, sp: SubprogInfo, regs: Reg[]): boolean {
+function checkGlobalArgs(env: Env, subprog: number, sp: SubprogInfo, regs: Reg[]): boolean {
   if (sp.argsError !== null) {
     env.verbose(`${sp.argsError}\n`);
     return false;
@@ -564,6 +564,11 @@ function checkGlobalArgs(env: Env, sp: SubprogInfo, regs: Reg[]): boolean {
           return false;
         }
       } else {
+        // the callee may move the packet: a pointer into it would not survive the call
+        if (isPktPointer(reg.type) && sp.changesPktData) {
+          env.verbose(`R${regno} is a packet pointer, but func#${subprog} may change packet data\n`);
+          return false;
+        }
         if (reg.type !== T.SCALAR) checkFuncArgRegOffAny(env, reg, regno);
         if (!isNullReg(reg)) {
           // check_mem_reg: the memory must be readable and writable, as if not NULL
@@ -624,7 +629,7 @@ export function checkFuncCall(env: Env, insn: RawInsn): void {
   const caller = state.frames[state.curframe]!;
   const sp = env.subprogs[subprog]!;
   if (sp.global) {
-    const argsOk = checkGlobalArgs(env, sp, caller.regs);
+    const argsOk = checkGlobalArgs(env, subprog, sp, caller.regs);
     if (state.activeLocks) env.fail('global function calls are not allowed while holding a lock,\nuse static function instead', 'EINVAL');
     if (!argsOk) env.fail(`Caller passes invalid args into func#${subprog} ('${sp.name}')`, 'EINVAL');
     if (env.logLevel) env.verbose(`Func#${subprog} ('${sp.name}') is global and assumed valid.\n`);
