@@ -28,7 +28,7 @@ import { markPtrNotNullReg } from './branch.js';
 import { returnRange } from './prog-types.js';
 import type { KernelBtf } from './kbtf.js';
 import { btfStructIdsMatch, findByNameKind, isStruct, resolveSize, skipModifiers, typeName } from './kbtf.js';
-import { WALK_FLAGS } from './btf-access.js';
+import { markBtfLdReg, WALK_FLAGS } from './btf-access.js';
 import { hasTrampoline, lsmRetvalRange } from './attach.js';
 import { envHelperProto, envHelperSets, tracingHelperAllowed } from './tracing-helpers.js';
 import { AttachType, MapFlags, MapType, ProgType } from '../isa/uapi.js';
@@ -888,6 +888,40 @@ function setMapElemCallbackState(caller: FuncState, callee: FuncState): void {
   callee.callbackRetMax = 1;
 }
 
+/** set_find_vma_callback_state: (task, vma, ctx) for bpf_find_vma's callback, which runs once per matching VMA. */
+function findVmaCallbackState(env: Env): (caller: FuncState, callee: FuncState) => void {
+  return (caller, callee) => {
+    callee.regs[1] = { ...caller.regs[1]! };
+    const vma = callee.regs[2]!;
+    const btf = env.kbtf();
+    const id = btf ? findByNameKind(btf, 'vm_area_struct', 'STRUCT') : 0;
+    markBtfLdReg(env, vma, true, btf && id > 0 ? btf : null, id > 0 ? id : 0, 0);
+    if (!btf || id <= 0) vma.btfName = 'vm_area_struct';
+    callee.regs[3] = { ...caller.regs[4]! };
+    markNotInit(callee.regs[4]!);
+    markNotInit(callee.regs[5]!);
+    callee.inCallbackFn = true;
+    callee.callbackRetMin = 0;
+    callee.callbackRetMax = 1;
+  };
+}
+
+/** set_user_ringbuf_callback_state: (dynptr, ctx) for bpf_user_ringbuf_drain's callback, which runs once per sample. */
+function userRingbufCallbackState(caller: FuncState, callee: FuncState): void {
+  markNotInit(callee.regs[0]!);
+  // mark_dynptr_cb_reg: a CONST_PTR_TO_DYNPTR of a local dynptr (tsbpf refuses calls that use it: dynptrs are not modelled)
+  const d = callee.regs[1]!;
+  markKnownZero(d);
+  d.type = T.DYNPTR;
+  callee.regs[2] = { ...caller.regs[3]! };
+  markNotInit(callee.regs[3]!);
+  markNotInit(callee.regs[4]!);
+  markNotInit(callee.regs[5]!);
+  callee.inCallbackFn = true;
+  callee.callbackRetMin = 0;
+  callee.callbackRetMax = 1;
+}
+
 /** check_helper_call. */
 export function checkHelperCall(env: Env, insn: RawInsn): void {
   const funcId = insn.imm;
@@ -952,6 +986,12 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
       break;
     case BpfFunc.for_each_map_elem:
       pushCallbackCall(env, insnIdx, meta.subprogno, setMapElemCallbackState);
+      break;
+    case BpfFunc.find_vma:
+      pushCallbackCall(env, insnIdx, meta.subprogno, findVmaCallbackState(env));
+      break;
+    case BpfFunc.user_ringbuf_drain:
+      pushCallbackCall(env, insnIdx, meta.subprogno, userRingbufCallbackState);
       break;
     case BpfFunc.timer_set_callback:
       pushAsyncCallback(env, insnIdx, meta.subprogno, meta.map!);

@@ -283,7 +283,7 @@ export function markChainPrecisionFrom(env: Env, start: VState, regno: number): 
   bt.frame = start.curframe;
   if (regno >= 0) {
     const reg = st.frames[bt.frame]!.regs[regno]!;
-    if (reg.type !== T.SCALAR) throw new Error('backtracking misuse');
+    if (reg.type !== T.SCALAR) env.fail('verifier bug: backtracking misuse', 'EFAULT');
     bt.setReg(regno);
   }
   if (bt.empty()) {
