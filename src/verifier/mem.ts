@@ -771,7 +771,7 @@ export function checkHelperMemAccess(env: Env, regno: number, accessSize: number
       if (!env.typeInfo.convertCtx) {
         if (accessSize === 0) {
           if (zeroSizeAllowed) return;
-          throw new Error('zero-size ctx access');
+          env.fail(`tsbpf: R${regno}: a zero-size access to the context of a ${env.typeInfo.name} program is not modelled`, 'ENOTSUPP');
         }
         checkMemAccess(env, env.insnIdx, regno, accessSize - 1, 1, accessType, -1, false, false);
         return;

@@ -187,7 +187,7 @@ function backtrackInsn(env: Env, idx: number, subseqIdx: number, hist: HistEntry
   } else if (k === BPF_JMP || k === BPF_JMP32) {
     if (isPseudoCall(insn)) {
       const sub = findSubprog(env, idx + insn.imm + 1);
-      if (sub < 0) throw new Error('backtracking: bad callee');
+      if (sub < 0) env.fail(`verifier bug: backtracking call unexpected target ${idx + insn.imm + 1}`, 'EFAULT');
       if (env.subprogs[sub]!.global) {
         bt.clearReg(0);
         return;
