@@ -115,14 +115,18 @@ const LSM_BOOL = new Set(['bpf_lsm_xfrm_state_pol_flow_match', 'bpf_lsm_audit_ru
 
 /**
  * Iterator targets (`bpf_iter_reg`): the context arguments each types
- * itself, measured on the kernel (scripts/probe-verifier-tracing.ts; the
- * map iterators, which the kernel refuses without a map, are left out).
+ * itself, measured on the kernel (scripts/probe-verifier-tracing.ts), and
+ * the map iterators' from the kernel's source (the probe loads no map).
  * Types are register types; the BTF id is the member's pointee in
  * `bpf_iter__T`.
  */
 export const ITER_CTX_ARGS: Readonly<Record<string, readonly { off: number; type: number }[]>> = {
   bpf_link: [{ off: 8, type: T.BTF_ID | F.MAYBE_NULL }],
   bpf_map: [{ off: 8, type: T.BTF_ID | F.TRUSTED | F.MAYBE_NULL }],
+  // the map iterators (the kernel's bpf_iter_reg; their buffers' sizes are checked at attach, against the map)
+  bpf_map_elem: [{ off: 16, type: T.BUF | F.RDONLY | F.MAYBE_NULL }, { off: 24, type: T.BUF | F.MAYBE_NULL }],
+  bpf_sk_storage_map: [{ off: 16, type: T.BTF_ID | F.MAYBE_NULL }, { off: 24, type: T.BUF | F.MAYBE_NULL }],
+  sockmap: [{ off: 16, type: T.BUF | F.RDONLY | F.MAYBE_NULL }, { off: 24, type: T.BTF_ID | F.MAYBE_NULL }],
   bpf_prog: [{ off: 8, type: T.BTF_ID | F.MAYBE_NULL }],
   cgroup: [{ off: 8, type: T.BTF_ID | F.TRUSTED | F.MAYBE_NULL }],
   dmabuf: [{ off: 8, type: T.BTF_ID | F.MAYBE_NULL }],

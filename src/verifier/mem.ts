@@ -142,6 +142,8 @@ function stackWriteVarOff(env: Env, state: FuncState, ptrRegno: number, off: num
       }
     }
     state.spilled[spi]!.type = T.NOT_INIT;
+    // the rest of a spilled slot is no spill any more either (a later narrow fill of it reads plain bytes)
+    for (let j = spi * REG_SIZE; j < (spi + 1) * REG_SIZE; j++) if (state.slotType[j] === STACK_SPILL) state.slotType[j] = STACK_MISC;
     let newType = STACK_MISC;
     if (writingZero && stype === STACK_ZERO) {
       newType = STACK_ZERO;
@@ -640,6 +642,14 @@ export function checkMemAccess(env: Env, insnIdx: number, regno: number, off0: n
     checkPtrToBtfAccess(env, regs, regno, off, size, t === 'write', valueRegno);
   } else if (reg.type === T.MAP_PTR) {
     checkPtrToMapAccess(env, regs, regno, off, size, t, valueRegno);
+  } else if (baseType(reg.type) === T.BUF && !mayBeNull(reg.type)) {
+    // check_buffer_access: an iterator's key or value buffer, whose size is checked against the map at attach
+    const rdonly = (reg.type & F.RDONLY) !== 0;
+    if (rdonly && t === 'write') env.fail(`R${regno} cannot write into ${regTypeStr(reg.type)}`);
+    const info = rdonly ? 'rdonly' : 'rdwr';
+    if (off < 0) env.fail(`R${regno} invalid ${info} buffer access: off=${off}, size=${size}`);
+    if (!tnumIsConst(reg.varOff) || reg.varOff.value) env.fail(`R${regno} invalid variable buffer offset: off=${off}, var_off=${tnumStr(reg.varOff)}`);
+    if (valueRegno >= 0 && (rdonly || t === 'read')) markUnknown(regs[valueRegno]!);
   } else {
     if (reg.type === T.SCALAR && reg.ctxArg) {
       env.fail(`tsbpf: R${regno} invalid mem access 'scalar': it holds a tracing/LSM argument, which the kernel types from the attach point's BTF (often a pointer) and tsbpf does not model`, 'ENOTSUPP');
