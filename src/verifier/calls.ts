@@ -570,6 +570,10 @@ function checkGlobalArgs(env: Env, subprog: number, sp: SubprogInfo, regs: Reg[]
           return false;
         }
         if (reg.type !== T.SCALAR) checkFuncArgRegOffAny(env, reg, regno);
+        if (arg.nonnull === true && (isNullReg(reg) || mayBeNull(reg.type))) {
+          env.verbose(`R${regno} is expected to be non-NULL\n`);
+          return false;
+        }
         if (!isNullReg(reg)) {
           // check_mem_reg: the memory must be readable and writable, as if not NULL
           const saved = copyReg(reg);

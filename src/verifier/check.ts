@@ -290,10 +290,11 @@ function doCheckCommon(env: Env, subprog: number): void {
       } else if (arg.kind === 'scalar') {
         markUnknown(reg);
       } else {
-        reg.type = T.MEM | F.MAYBE_NULL;
+        // __arg_nonnull: the callers proved it; otherwise it may be NULL
+        reg.type = arg.nonnull === true ? T.MEM : T.MEM | F.MAYBE_NULL;
         markKnownZero(reg);
         reg.memSize = arg.size;
-        reg.id = env.nextId();
+        if (arg.nonnull !== true) reg.id = env.nextId();
       }
     });
   } else {

@@ -26,7 +26,7 @@ import { Limits } from '../isa/uapi.js';
 /** Thrown to stop verification; the message is already in the log. */
 
 /** An argument of a global subprogram, as BTF describes it. */
-export type GlobalArg = { kind: 'scalar' } | { kind: 'ctx' } | { kind: 'mem'; size: number };
+export type GlobalArg = { kind: 'scalar' } | { kind: 'ctx' } | { kind: 'mem'; size: number; nonnull?: boolean };
 
 /** BTF function info for one subprogram. */
 export interface FuncInfoEntry {

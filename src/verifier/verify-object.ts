@@ -10,7 +10,7 @@
 import type { GlobalArg } from './env.js';
 import type { VerifierMapSpec, VerifyOptions, VerifyResult } from './verify.js';
 import { verify } from './verify.js';
-import { isPoisonedCall, LibbpfPoison, ProgType } from '../isa/uapi.js';
+import { AttachType, isPoisonedCall, LibbpfPoison, ProgType } from '../isa/uapi.js';
 
 /** The parts of a BTF type the verifier reads (src/loader's BtfType fits). */
 export interface BtfTypeLike {
@@ -26,6 +26,9 @@ export interface BtfTypeLike {
 /** A BTF blob (src/loader's Btf fits). */
 export interface BtfLike {
   typeById(id: number): BtfTypeLike;
+  /** The object's own types from `startId` on (declaration tags are found there). */
+  readonly ownTypes?: readonly BtfTypeLike[];
+  readonly startId?: number;
 }
 
 /** The parts of an object spec the verifier uses. */
@@ -145,7 +148,7 @@ function isCtxPointer(btf: BtfLike, ptrId: number, progType: number): boolean {
 }
 
 /** btf_prepare_func_args for a global function: argument kinds, or the kernel's message. */
-export function globalFuncArgs(btf: BtfLike, funcTypeId: number, progType: number): { args: GlobalArg[] } | { error: string } {
+export function globalFuncArgs(btf: BtfLike, funcTypeId: number, progType: number, attachType = 0): { args: GlobalArg[] } | { error: string } {
   const fn = btf.typeById(funcTypeId);
   if (fn.kind !== 'FUNC') return { error: `BTF of func doesn't point to KIND_FUNC` };
   const proto = btf.typeById(fn.type ?? 0);
@@ -153,21 +156,40 @@ export function globalFuncArgs(btf: BtfLike, funcTypeId: number, progType: numbe
   const params = proto.params ?? [];
   if (params.length > 5) return { error: `Global function ${fn.name}() with ${params.length} > 5 args. Buggy llvm.` };
   const ret = skipModifiers(btf, proto.type ?? 0);
-  if (!isScalarType(ret) && !(ret.kind === 'UNKN' && (proto.type ?? 0) === 0)) {
+  // (void too: 6.18 refuses a global function returning void at its call, measured)
+  if (!isScalarType(ret)) {
     return { error: `Global function ${fn.name}() doesn't return scalar. Only those are supported.` };
   }
+  const tags = argTags(btf, funcTypeId, params.length);
   const args: GlobalArg[] = [];
   for (let i = 0; i < params.length; i++) {
     const t = skipModifiers(btf, params[i]!.type);
+    const tag = tags[i]!;
+    for (const name of tag) {
+      if (!KNOWN_ARG_TAGS.has(name)) return { error: `arg#${i} has unsupported set of tags` };
+    }
+    if (t.kind !== 'PTR' && tag.size > 0) return { error: `arg#${i} has pointer tag, but is not a pointer type` };
     if (isScalarType(t)) {
       args.push({ kind: 'scalar' });
       continue;
     }
     if (t.kind === 'PTR') {
       const ptrId = resolvePtrId(btf, params[i]!.type);
-      if (isCtxPointer(btf, ptrId, progType)) {
+      if (tag.has('ctx') || isCtxPointer(btf, ptrId, progType)) {
+        if (tag.size > (tag.has('ctx') ? 1 : 0)) return { error: `arg#${i} has invalid combination of tags` };
+        if (tag.has('ctx') && !isCtxPointer(btf, ptrId, progType) && !ctxTagTypeOk(btf, t.type ?? 0, progType, attachType)) {
+          const target = skipModifiers(btf, t.type ?? 0);
+          return {
+            error: `tsbpf: arg#${i} of ${fn.name}() is tagged __arg_ctx on a pointer to ${kindStr(target).toLowerCase()} ${target.name}: `
+              + 'the kernel accepts some such types per program type (btf_validate_prog_ctx_type), tsbpf only void * and the context\'s own struct',
+          };
+        }
         args.push({ kind: 'ctx' });
         continue;
+      }
+      const other = [...tag].find((x) => x !== 'nonnull');
+      if (other !== undefined) {
+        return { error: `tsbpf: arg#${i} of ${fn.name}() is tagged __arg_${other}: trusted, untrusted, nullable and arena arguments of global functions are not modelled` };
       }
       const pointee = btf.typeById(t.type ?? 0);
       const size = resolveSize(btf, t.type ?? 0);
@@ -176,12 +198,54 @@ export function globalFuncArgs(btf: BtfLike, funcTypeId: number, progType: numbe
         return { error: `arg#${i} reference type('${kindStr(target)} ${target.name}') size cannot be determined: -22` };
       }
       void pointee;
-      args.push({ kind: 'mem', size });
+      args.push(tag.has('nonnull') ? { kind: 'mem', size, nonnull: true } : { kind: 'mem', size });
       continue;
     }
     return { error: `Arg#${i} type ${kindStr(t)} in ${fn.name}() is not supported yet.` };
   }
   return { args };
+}
+
+/**
+ * btf_validate_prog_ctx_type's allowances besides `void *` and the context's
+ * own struct (which the caller checks): what an `__arg_ctx` pointer may
+ * point to per program type.
+ */
+function ctxTagTypeOk(btf: BtfLike, pointee: number, progType: number, attachType: number): boolean {
+  let t = btf.typeById(pointee);
+  // kprobe programs may name the bpf_user_pt_regs_t typedef itself
+  for (let n = 0; n < 32 && MODIFIERS.has(t.kind) && t.kind !== 'TYPEDEF'; n++) t = btf.typeById(t.type ?? 0);
+  if (progType === ProgType.KPROBE && t.kind === 'TYPEDEF' && t.name === 'bpf_user_pt_regs_t') return true;
+  t = skipModifiers(btf, pointee);
+  if (t.kind === 'UNKN') return true;
+  const struct = t.kind === 'STRUCT' || t.kind === 'UNION';
+  const u64 = t.kind === 'INT' && t.size === 8;
+  switch (progType) {
+    case ProgType.KPROBE: case ProgType.PERF_EVENT: return struct && t.name === 'pt_regs';
+    case ProgType.RAW_TRACEPOINT: case ProgType.RAW_TRACEPOINT_WRITABLE: return u64;
+    case ProgType.TRACING:
+      if (attachType === AttachType.TRACE_RAW_TP) return (struct && t.name === 'bpf_raw_tracepoint_args') || u64;
+      if (attachType === AttachType.TRACE_ITER) return struct && t.name.startsWith('bpf_iter__');
+      return (attachType === AttachType.TRACE_FENTRY || attachType === AttachType.TRACE_FEXIT || attachType === AttachType.MODIFY_RETURN) && u64;
+    case ProgType.LSM: case ProgType.STRUCT_OPS: return u64;
+    case ProgType.TRACEPOINT: case ProgType.SYSCALL: case ProgType.EXT: return true;
+    default: return false;
+  }
+}
+
+/** The `arg:` declaration tags the kernel knows (btf_prepare_func_args). */
+const KNOWN_ARG_TAGS = new Set(['ctx', 'trusted', 'untrusted', 'nonnull', 'nullable', 'arena']);
+
+/** The `arg:NAME` declaration tags on each of `count` parameters of function `funcTypeId` (`__arg_ctx`, `__arg_nonnull`, ...). */
+function argTags(btf: BtfLike, funcTypeId: number, count: number): Set<string>[] {
+  const tags = Array.from({ length: count }, () => new Set<string>());
+  const own = btf.ownTypes ?? [];
+  for (const t of own) {
+    if (t.kind !== 'DECL_TAG' || t.type !== funcTypeId || !t.name.startsWith('arg:')) continue;
+    const idx = (t as BtfTypeLike & { componentIdx?: number }).componentIdx ?? -1;
+    if (idx >= 0 && idx < count) tags[idx]!.add(t.name.slice(4));
+  }
+  return tags;
 }
 
 function resolvePtrId(btf: BtfLike, id: number): number {
@@ -240,7 +304,7 @@ export function verifyObjectProgram(object: ObjectLike, program: ObjectProgramLi
         if (fn.kind === 'FUNC') entry.scalarReturn = returnsScalar(btf, fn.type ?? 0);
         if (fn.kind === 'FUNC' && fn.linkage === BTF_FUNC_GLOBAL) {
           entry.global = true;
-          const r = globalFuncArgs(btf, f.typeId, progType);
+          const r = globalFuncArgs(btf, f.typeId, progType, program.expectedAttachType ?? 0);
           if ('args' in r) entry.args = r.args;
           else entry.argsError = r.error;
         }
