@@ -41,6 +41,8 @@ interface KfuncDef {
   args: KArg[];
   /** KF_ACQUIRE | KF_RET_NULL: returns a referenced `ret` or NULL. */
   ret?: { btf: string; acquire: boolean; null: boolean };
+  /** Returns a scalar (an int, a bool). */
+  retScalar?: boolean;
   flags: { rcu?: boolean; release?: boolean; trusted?: boolean };
   special?: 'rcu_lock' | 'rcu_unlock' | 'kern_ctx' | 'rdonly_cast';
 }
@@ -58,6 +60,12 @@ const DEFS: Readonly<Record<string, KfuncDef>> = {
   bpf_cgroup_from_id: { args: [{ kind: 'scalar' }], ret: { btf: 'cgroup', acquire: true, null: true }, flags: {} },
   bpf_cpumask_create: { args: [], ret: { btf: 'bpf_cpumask', acquire: true, null: true }, flags: {} },
   bpf_cpumask_release: { args: [{ kind: 'btf', btf: 'bpf_cpumask' }], flags: { release: true } },
+  // KF_ACQUIRE | KF_TRUSTED_ARGS: a new reference to a mask the program holds (never NULL)
+  bpf_cpumask_acquire: { args: [{ kind: 'btf', btf: 'bpf_cpumask' }], ret: { btf: 'bpf_cpumask', acquire: true, null: false }, flags: { trusted: true } },
+  // KF_RCU: set a bit of a mask the program may write; test one of any mask (a struct bpf_cpumask starts with its struct cpumask)
+  bpf_cpumask_set_cpu: { args: [{ kind: 'scalar' }, { kind: 'btf', btf: 'bpf_cpumask' }], flags: { rcu: true } },
+  bpf_cpumask_clear_cpu: { args: [{ kind: 'scalar' }, { kind: 'btf', btf: 'bpf_cpumask' }], flags: { rcu: true } },
+  bpf_cpumask_test_cpu: { args: [{ kind: 'scalar' }, { kind: 'btf', btf: 'cpumask' }], retScalar: true, flags: { rcu: true } },
   // net/netfilter/nf_conntrack_bpf.c: the lookups take the context, a tuple and options, each with its size
   bpf_skb_ct_lookup: { args: [{ kind: 'ctx' }, { kind: 'mem' }, { kind: 'size' }, { kind: 'mem' }, { kind: 'size' }], ret: { btf: 'nf_conn', acquire: true, null: true }, flags: {} },
   bpf_xdp_ct_lookup: { args: [{ kind: 'ctx' }, { kind: 'mem' }, { kind: 'size' }, { kind: 'mem' }, { kind: 'size' }], ret: { btf: 'nf_conn', acquire: true, null: true }, flags: {} },
@@ -94,6 +102,10 @@ const KFUNC_PROG_TYPES: Readonly<Record<string, readonly string[]>> = {
   bpf_cgroup_from_id: TASK_CGROUP,
   bpf_cpumask_create: CPUMASK,
   bpf_cpumask_release: CPUMASK,
+  bpf_cpumask_acquire: CPUMASK,
+  bpf_cpumask_set_cpu: CPUMASK,
+  bpf_cpumask_clear_cpu: CPUMASK,
+  bpf_cpumask_test_cpu: CPUMASK,
   bpf_skb_ct_lookup: CONNTRACK,
   bpf_xdp_ct_lookup: CONNTRACK,
   bpf_ct_release: CONNTRACK,
@@ -260,6 +272,8 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
       if (def.ret.null) r0.id = ref;
       r0.refObjId = ref;
     }
+  } else if (def.retScalar) {
+    markUnknown(r0);
   }
 }
 
@@ -299,7 +313,8 @@ function checkBtfArg(env: Env, btf: KernelBtf, name: string, def: KfuncDef, need
   }
   if (def.flags.release && reg.off) env.fail(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`, 'EINVAL');
   const needId = findByNameKind(btf, need, 'STRUCT');
-  const strict = trustedArgs || def.flags.rcu === true;
+  // strict type match only for acquiring and releasing kfuncs: others take bitwise-equivalent types (a struct through its first member)
+  const strict = def.ret?.acquire === true || (def.flags.release === true && reg.refObjId !== 0);
   if (!reg.btfId || needId < 0 || !btfStructIdsMatch(btf, reg.btfId, reg.off, needId, strict, WALK_FLAGS, (m) => env.verbose(m))) {
     const have = skipModifiers(btf, reg.btfId).t;
     env.fail(`kernel function ${name} args#${i} expected pointer to STRUCT ${need} but R${regno} has a pointer to ${kindStr(have)} ${anonName(have.name)}`, 'EINVAL');
