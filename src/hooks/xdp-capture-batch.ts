@@ -212,7 +212,7 @@ function emitFlowHash(m: ModuleBuilder): FuncRef {
     c.end().end();
     c.localGet(h);
   }
-  // fmix(h) -> h
+  // fmix(h) -> h (called once per packet)
   const fmix = m.func('fmix', m.type(['i32'], ['i32']), ['h']);
   {
     const c = fmix.def.code;
@@ -220,31 +220,6 @@ function emitFlowHash(m: ModuleBuilder): FuncRef {
     c.localGet(0).localGet(0).i32(13).op('i32.shr_u').op('i32.xor').i32(0xc2b2ae35).op('i32.mul').localSet(0);
     c.localGet(0).localGet(0).i32(16).op('i32.shr_u').op('i32.xor');
   }
-  // mix(h, w) -> rotl((h ^ w) * MIX, 15)
-  const mix = m.func('mix', m.type(['i32', 'i32'], ['i32']), ['h', 'w']);
-  mix.def.code.localGet(0).localGet(1).op('i32.xor').i32(MIX).op('i32.mul').i32(15).op('i32.rotl');
-  // endpoint(addr, words, port, ports) -> h: the address words, then the 2-byte port (with bit 16 set) when `ports`
-  const endpoint = m.func('endpoint', m.type(['i32', 'i32', 'i32', 'i32'], ['i32']), ['addr', 'words', 'port', 'ports']);
-  {
-    const c = endpoint.def.code;
-    const h = m.local(endpoint.def, 'i32', 'h');
-    c.i32(SEED).localSet(h);
-    c.block().loop();
-    c.localGet(1).op('i32.eqz').brIf(1);
-    c.localGet(h).localGet(0).mem('i32.load', 0, 0).call(mix.ref).localSet(h);
-    c.localGet(0).i32(4).op('i32.add').localSet(0);
-    c.localGet(1).i32(1).op('i32.sub').localSet(1);
-    c.br(0);
-    c.end().end();
-    c.localGet(3);
-    c.if();
-    c.localGet(h).localGet(2).mem('i32.load16_u', 0, 0).i32(0x10000).op('i32.or').call(mix.ref).localSet(h);
-    c.end();
-    c.localGet(h);
-  }
-  // mac(at) -> h: four bytes, then two
-  const mac = m.func('mac', m.type(['i32'], ['i32']), ['at']);
-  mac.def.code.i32(SEED).localGet(0).mem('i32.load', 0, 0).call(mix.ref).localGet(0).mem('i32.load16_u', 0, 4).call(mix.ref);
   const { ref, def } = m.func('flow_hash', m.type(['i32', 'i32'], ['i32']), ['frame', 'len']);
   const c = def.code;
   const frame = 0;
@@ -271,13 +246,41 @@ function emitFlowHash(m: ModuleBuilder): FuncRef {
     c.localGet(p).i32(132).op('i32.eq').op('i32.or');
     c.localGet(p).i32(136).op('i32.eq').op('i32.or');
   };
+  const h = m.local(def, 'i32', 'h');
+  const acc = m.local(def, 'i32', 'acc');
+  /** h = rotl((h ^ w) * MIX, 15), w on the stack (murmur3's block step, inline: a call per word costs more than the step). */
+  const mixInto = (): void => {
+    c.localGet(h).op('i32.xor').i32(MIX).op('i32.mul').i32(15).op('i32.rotl').localSet(h);
+  };
+  /** h = the hash of `words` address words at frame + l3 + `at`, then, when `ports`, the port at frame + l4 + `port`. */
+  const endpointInline = (at: number, words: number, port: number): void => {
+    c.i32(SEED).localSet(h);
+    for (let k = 0; k < words; k++) {
+      c.localGet(frame).localGet(l3).op('i32.add').mem('i32.load', 0, at + 4 * k);
+      mixInto();
+    }
+    c.localGet(ports);
+    c.if();
+    c.localGet(frame).localGet(l4).op('i32.add').mem('i32.load16_u', 0, port).i32(0x10000).op('i32.or');
+    mixInto();
+    c.end();
+  };
   /** Pushes fmix(endpoint(src) ^ endpoint(dst) ^ (proto + 1) * GOLDEN) for addresses of `words` words at l3 + `src`/`dst`. */
   const endpoints = (src: number, dst: number, words: number): void => {
-    c.localGet(frame).localGet(l3).op('i32.add').i32(src).op('i32.add').i32(words).localGet(frame).localGet(l4).op('i32.add').localGet(ports).call(endpoint.ref);
-    c.localGet(frame).localGet(l3).op('i32.add').i32(dst).op('i32.add').i32(words).localGet(frame).localGet(l4).op('i32.add').i32(2).op('i32.add').localGet(ports).call(endpoint.ref);
-    c.op('i32.xor');
+    endpointInline(src, words, 0);
+    c.localGet(h).localSet(acc);
+    endpointInline(dst, words, 2);
+    c.localGet(acc).localGet(h).op('i32.xor');
     c.localGet(proto).i32(1).op('i32.add').i32(GOLDEN).op('i32.mul').op('i32.xor');
     c.call(fmix.ref);
+  };
+  /** h = the hash of the MAC address at frame + `at`: four bytes, then two. */
+  const macInline = (at: number): void => {
+    c.i32(SEED).localSet(h);
+    c.localGet(frame).mem('i32.load', 0, at);
+    mixInto();
+    c.localGet(frame).mem('i32.load16_u', 0, at + 4);
+    mixInto();
   };
   c.localGet(len).i32(14).op('i32.lt_u');
   c.if();
@@ -340,9 +343,10 @@ function emitFlowHash(m: ModuleBuilder): FuncRef {
   c.end();
   c.end();
   // anything else: the two MAC addresses and the type
-  c.localGet(frame).call(mac.ref);
-  c.localGet(frame).i32(6).op('i32.add').call(mac.ref);
-  c.op('i32.xor').localGet(type).op('i32.xor');
+  macInline(0);
+  c.localGet(h).localSet(acc);
+  macInline(6);
+  c.localGet(acc).localGet(h).op('i32.xor').localGet(type).op('i32.xor');
   c.call(fmix.ref);
   return ref;
 }

@@ -9,7 +9,8 @@ import { engineByName } from '../engines.js';
 import { TsbpfError } from '../errors.js';
 import { PacketStream, passes, redirectPorts } from '../runtime/packet-stream.js';
 import { loadObjectFiles } from './objects.js';
-import { runPcapShare } from './pcap-workers.js';
+import { preparePcapShare, runPcapShare } from './pcap-workers.js';
+import type { XdpBatchRunner } from '../hooks/test-run.js';
 import { KEPT_FIELDS, RECORD_HEADER, ResultFlag } from './packet-workers.js';
 import type { EndMessage, PacketBatchMessage, PacketWorkerInit, ResultBatchMessage, StartMessage, WorkerMessage } from './packet-workers.js';
 
@@ -27,6 +28,7 @@ function report(err: unknown): void {
 }
 
 let stream: PacketStream | undefined;
+let pcapBatch: XdpBatchRunner | undefined;
 try {
   const { collection } = loadObjectFiles(init.load, init.space);
   // The replay must have put every map where the calling thread has it, or the two would work on different bytes.
@@ -39,6 +41,7 @@ try {
   stream = new PacketStream(collection, program, init.hook, engineByName(init.engine), { cpu: init.cpu });
   // The checks (verdict, compilation) now, not at the first packet: a failure stops the run before any packet.
   stream.prepare();
+  if (init.pcap) pcapBatch = preparePcapShare(stream, init.cpu);
   post({ type: 'ready' });
 } catch (err) {
   report(err);
@@ -114,7 +117,7 @@ port.on('message', (msg: PacketBatchMessage | EndMessage | StartMessage) => {
   if (msg.type === 'start') {
     // the shared-pcap path: this worker reads the capture itself (node/pcap-workers.ts)
     try {
-      runPcapShare(stream, init.cpu, init.pcap!, port);
+      runPcapShare(stream, pcapBatch!, init.cpu, init.pcap!, port);
     } catch (err) {
       report(err);
       stream = undefined;

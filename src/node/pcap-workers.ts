@@ -14,7 +14,8 @@ import { TsbpfError } from '../errors.js';
 import type { ErrorLocation } from '../errors.js';
 import { CaptureError, LinkType } from '../capture/read.js';
 import type { CaptureInterface } from '../capture/read.js';
-import { KEPT_FIELDS, OTHER_VERDICT, REFUSED_CODE } from '../hooks/xdp-capture-batch.js';
+import { KEPT_FIELDS, OTHER_VERDICT, REFUSED_CODE, captureBatchKernels } from '../hooks/xdp-capture-batch.js';
+import type { XdpBatchRunner } from '../hooks/test-run.js';
 import { jitEngine } from '../jit/index.js';
 import type { Collection, LoadedProgram } from '../runtime/collection.js';
 import { actionName } from '../runtime/packet-stream.js';
@@ -91,13 +92,26 @@ export function destinationsOf(sinkFor: (action: string, retval: number) => Pcap
 }
 
 /**
- * The worker side: runs `stream`'s program (as CPU `worker`) over its share
- * of the capture, posting kept records after each chunk and the counts at
- * the end, or the error it stopped at.
+ * The worker side, before it says it is ready: the batch's contexts, its
+ * compiled code and the capture driver, so that the time the run is
+ * measured by is packets only.
  */
-export function runPcapShare(stream: PacketStream, worker: number, share: PcapShare, port: MessagePort): void {
+export function preparePcapShare(stream: PacketStream, worker: number): XdpBatchRunner {
   const batch = stream.collection.xdpBatchFor(stream.program, jitEngine, BATCH, worker);
   if (batch === null) throw new TsbpfError('internal error: a program that cannot run in batches was given to the shared-pcap path');
+  batch.run(0); // compiles and instantiates the program's batch entry
+  const space = stream.collection.machine.space;
+  captureBatchKernels(space.memory, space.shared);
+  return batch;
+}
+
+/**
+ * The worker side: runs `stream`'s program (as CPU `worker`) through
+ * `batch` (from {@link preparePcapShare}) over its share of the capture,
+ * posting kept records after each chunk and the counts at the end, or the
+ * error it stopped at.
+ */
+export function runPcapShare(stream: PacketStream, batch: XdpBatchRunner, worker: number, share: PcapShare, port: MessagePort): void {
   // sinks that only carry the destination numbers the calling thread chose
   const marks: PcapRecordSink[] = [];
   for (const d of share.destinations) if (d > 0) marks[d - 1] ??= { writeRecords: () => {} };
