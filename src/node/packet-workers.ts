@@ -31,8 +31,9 @@ import type { PacketHook, PacketOutcome, StreamSummary } from '../runtime/packet
 import type { SharedSpace } from '../vm/memory.js';
 import { fileError } from './capture-files.js';
 import type { ObjectFilesLoad } from './objects.js';
+import { destinationsOf } from './pcap-batches.js';
 import type { PcapRecordSink } from './pcap-batches.js';
-import { destinationsOf, firstError, mergeCounts, mergeKept, pcapShareable } from './pcap-workers.js';
+import { firstError, mergeCounts, mergeKept, pcapShareable } from './pcap-workers.js';
 import type { PcapDoneMessage, PcapErrorMessage, PcapKeptMessage, PcapLink, PcapShare } from './pcap-workers.js';
 
 /** Packets per batch sent to a worker (fewer when {@link BATCH_BYTES} fill first). */

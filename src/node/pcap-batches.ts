@@ -108,15 +108,7 @@ export function runPcapBatches(
     const size = progress ? fstatSync(fd).size : 0;
     const result: PcapBatchesResult = { format: 'pcap', interfaces: [iface] };
     options.header?.(result);
-    const sinks: PcapRecordSink[] = [];
-    const destinations = new Uint8Array(REFUSED_CODE + 1);
-    for (let code = 0; code <= REFUSED_CODE; code++) {
-      if (code === OTHER_VERDICT) continue;
-      const sink = code === REFUSED_CODE ? sinkFor('REFUSED', 0) : sinkFor(actionName('xdp', code), code);
-      if (sink === undefined) continue;
-      if (!sinks.includes(sink)) sinks.push(sink);
-      destinations[code] = sinks.indexOf(sink) + 1;
-    }
+    const { destinations, sinks } = destinationsOf(sinkFor);
     const flags = (header.littleEndian ? 0 : ControlFlag.bigEndian) | (header.nanosecond ? ControlFlag.nanosecond : 0);
     runRecords(fd, path, { flags, snapshot: snapshotOf(iface.snapLen), stream, batch, sinks, destinations, progress, size, options });
     return result;
@@ -126,6 +118,24 @@ export function runPcapBatches(
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The destination number of each verdict code (hooks/xdp-capture-batch.ts)
+ * for the sinks `sinkFor` names: 1 + the sink's place among the distinct
+ * sinks, asked for codes 0..7, then REFUSED; 0 for packets not kept.
+ */
+export function destinationsOf(sinkFor: (action: string, retval: number) => PcapRecordSink | undefined): { destinations: number[]; sinks: PcapRecordSink[] } {
+  const sinks: PcapRecordSink[] = [];
+  const destinations = new Array<number>(REFUSED_CODE + 1).fill(0);
+  for (let code = 0; code <= REFUSED_CODE; code++) {
+    if (code === OTHER_VERDICT) continue;
+    const sink = code === REFUSED_CODE ? sinkFor('REFUSED', 0) : sinkFor(actionName('xdp', code), code);
+    if (sink === undefined) continue;
+    if (!sinks.includes(sink)) sinks.push(sink);
+    destinations[code] = sinks.indexOf(sink) + 1;
+  }
+  return { destinations, sinks };
 }
 
 /** The longest record kept (`keptLength`'s rule). */
@@ -140,7 +150,7 @@ interface RunSetup {
   batch: XdpBatchRunner;
   /** The sink of destination d is sinks[d - 1]. */
   sinks: readonly PcapRecordSink[];
-  destinations: Uint8Array;
+  destinations: readonly number[];
   progress: PcapBatchesOptions['progress'];
   size: number;
   options: PcapBatchesOptions;
@@ -176,7 +186,7 @@ function runRecords(fd: number, path: string, setup: RunSetup): void {
   setWord(Control.workers, setup.options.share?.workers ?? 1);
   setWord(Control.worker, setup.options.share?.worker ?? 0);
   setWord(Control.packet, 0);
-  space.bytes.set(setup.destinations, control + Control.destinations);
+  space.bytes.set(Uint8Array.from(setup.destinations), control + Control.destinations);
 
   // per verdict code: packets and bytes of the batch, and the order the batch first met them
   const packetsOf = new Float64Array(REFUSED_CODE + 1);

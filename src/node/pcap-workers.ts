@@ -14,11 +14,10 @@ import { TsbpfError } from '../errors.js';
 import type { ErrorLocation } from '../errors.js';
 import { CaptureError, LinkType } from '../capture/read.js';
 import type { CaptureInterface } from '../capture/read.js';
-import { KEPT_FIELDS, OTHER_VERDICT, REFUSED_CODE, captureBatchKernels } from '../hooks/xdp-capture-batch.js';
+import { KEPT_FIELDS, REFUSED_CODE, captureBatchKernels } from '../hooks/xdp-capture-batch.js';
 import type { XdpBatchRunner } from '../hooks/test-run.js';
 import { jitEngine } from '../jit/index.js';
 import type { Collection, LoadedProgram } from '../runtime/collection.js';
-import { actionName } from '../runtime/packet-stream.js';
 import type { PacketStream, StreamSummary } from '../runtime/packet-stream.js';
 import { readCaptureHeader } from './capture-files.js';
 import { PacketFaultError, runPcapBatches } from './pcap-batches.js';
@@ -75,20 +74,6 @@ export function pcapShareable(collection: Collection, program: LoadedProgram, en
   }
   if (header.format !== 'pcap' || header.interfaces.length !== 1 || header.interfaces[0]!.linkType !== LinkType.ETHERNET) return null;
   return header.interfaces[0]!;
-}
-
-/** The destination numbers runPcapBatches gives the sinks `sinkFor` names: 1 + place among the distinct sinks, codes 0..7 then REFUSED. */
-export function destinationsOf(sinkFor: (action: string, retval: number) => PcapRecordSink | undefined): { destinations: number[]; sinks: PcapRecordSink[] } {
-  const sinks: PcapRecordSink[] = [];
-  const destinations = new Array<number>(REFUSED_CODE + 1).fill(0);
-  for (let code = 0; code <= REFUSED_CODE; code++) {
-    if (code === OTHER_VERDICT) continue;
-    const sink = code === REFUSED_CODE ? sinkFor('REFUSED', 0) : sinkFor(actionName('xdp', code), code);
-    if (sink === undefined) continue;
-    if (!sinks.includes(sink)) sinks.push(sink);
-    destinations[code] = sinks.indexOf(sink) + 1;
-  }
-  return { destinations, sinks };
 }
 
 /**

@@ -126,15 +126,22 @@ export function checkPtrToBtfAccess(env: Env, regs: Reg[], regno: number, off: n
     }
   }
   if (valueRegno < 0) return;
-  if (res.kind === 'mem') {
-    // mark_btf_ld_reg, PTR_TO_MEM: untrusted read-only memory of unknown size
-    const dst = regs[valueRegno]!;
+  markBtfAccessResult(env, regs[valueRegno]!, res.kind, btf, btfId, flag);
+}
+
+/**
+ * mark_btf_ld_reg for what a read through a BTF pointer gave (`kind` from
+ * btfStructAccess): a scalar, a BTF pointer of `btfId` with `flag`, or
+ * untrusted read-only memory of unknown size.
+ */
+export function markBtfAccessResult(env: Env, dst: Reg, kind: 'scalar' | 'ptr' | 'mem', btf: KernelBtf, btfId: number, flag: number): void {
+  if (kind === 'mem') {
     markKnownZero(dst);
     dst.type = T.MEM | F.RDONLY | F.UNTRUSTED;
     dst.memSize = 0;
     return;
   }
-  markBtfLdReg(env, regs[valueRegno]!, res.kind === 'ptr', btf, btfId, flag);
+  markBtfLdReg(env, dst, kind === 'ptr', btf, btfId, flag);
 }
 
 /** `__mark_reg_s32_range`: narrows a register to [min, max] (the LSM return value argument). */

@@ -863,15 +863,18 @@ function pushAsyncCallback(env: Env, insnIdx: number, subprog: number, map: MapI
   if (env.head.length > BPF_COMPLEXITY_LIMIT_JMP_SEQ) env.fail(`The sequence of ${env.head.length} jumps is too complex for async cb.`, 'E2BIG');
 }
 
-function setLoopCallbackState(caller: FuncState, callee: FuncState): void {
-  callee.regs[1]!.type = T.SCALAR;
-  callee.regs[2] = { ...caller.regs[3]! };
-  markNotInit(callee.regs[3]!);
-  markNotInit(callee.regs[4]!);
-  markNotInit(callee.regs[5]!);
+/** The common end of the sync callbacks' states: the arguments from `firstUnused` on are not set, and the callback returns 0 or 1. */
+function syncCallbackRest(callee: FuncState, firstUnused: number): void {
+  for (let r = firstUnused; r <= 5; r++) markNotInit(callee.regs[r]!);
   callee.inCallbackFn = true;
   callee.callbackRetMin = 0;
   callee.callbackRetMax = 1;
+}
+
+function setLoopCallbackState(caller: FuncState, callee: FuncState): void {
+  callee.regs[1]!.type = T.SCALAR;
+  callee.regs[2] = { ...caller.regs[3]! };
+  syncCallbackRest(callee, 3);
 }
 
 function setMapElemCallbackState(caller: FuncState, callee: FuncState): void {
@@ -886,10 +889,7 @@ function setMapElemCallbackState(caller: FuncState, callee: FuncState): void {
   markKnownZero(value);
   value.map = map;
   callee.regs[4] = { ...caller.regs[3]! };
-  markNotInit(callee.regs[5]!);
-  callee.inCallbackFn = true;
-  callee.callbackRetMin = 0;
-  callee.callbackRetMax = 1;
+  syncCallbackRest(callee, 5);
 }
 
 /** set_find_vma_callback_state: (task, vma, ctx) for bpf_find_vma's callback, which runs once per matching VMA. */
@@ -902,11 +902,7 @@ function findVmaCallbackState(env: Env): (caller: FuncState, callee: FuncState) 
     markBtfLdReg(env, vma, true, btf && id > 0 ? btf : null, id > 0 ? id : 0, 0);
     if (!btf || id <= 0) vma.btfName = 'vm_area_struct';
     callee.regs[3] = { ...caller.regs[4]! };
-    markNotInit(callee.regs[4]!);
-    markNotInit(callee.regs[5]!);
-    callee.inCallbackFn = true;
-    callee.callbackRetMin = 0;
-    callee.callbackRetMax = 1;
+    syncCallbackRest(callee, 4);
   };
 }
 
@@ -918,12 +914,7 @@ function userRingbufCallbackState(caller: FuncState, callee: FuncState): void {
   markKnownZero(d);
   d.type = T.DYNPTR;
   callee.regs[2] = { ...caller.regs[3]! };
-  markNotInit(callee.regs[3]!);
-  markNotInit(callee.regs[4]!);
-  markNotInit(callee.regs[5]!);
-  callee.inCallbackFn = true;
-  callee.callbackRetMin = 0;
-  callee.callbackRetMax = 1;
+  syncCallbackRest(callee, 3);
 }
 
 /** check_helper_call. */

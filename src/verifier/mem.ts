@@ -21,7 +21,7 @@ import { assignScalarIdBeforeMov, markChainPrecision, pushJmpHistory } from './p
 import { markStackRead, markStackWrite } from './liveness.js';
 import { checkFastcallStackContract } from './fastcall.js';
 import { btfCtxAccess, lsmRetvalRange } from './attach.js';
-import { checkPtrToBtfAccess, markBtfLdReg, markRegS32Range, WALK_FLAGS } from './btf-access.js';
+import { checkPtrToBtfAccess, markBtfAccessResult, markRegS32Range, WALK_FLAGS } from './btf-access.js';
 import { btfStructAccess, findByNameKind, typeName } from './kbtf.js';
 import { AttachType, ProgType } from '../isa/uapi.js';
 
@@ -718,15 +718,7 @@ function checkPtrToMapAccess(env: Env, regs: Reg[], regno: number, off: number, 
     env.errorMsg = last.replace(/\n$/, '');
     env.abort(res.err === -22 ? 'EINVAL' : res.err === -14 ? 'EFAULT' : 'EACCES');
   }
-  if (valueRegno < 0) return;
-  if (res.kind === 'mem') {
-    const dst = regs[valueRegno]!;
-    markKnownZero(dst);
-    dst.type = T.MEM | F.RDONLY | F.UNTRUSTED;
-    dst.memSize = 0;
-    return;
-  }
-  markBtfLdReg(env, regs[valueRegno]!, res.kind === 'ptr', btf, res.kind === 'ptr' ? res.id : 0, res.kind === 'ptr' ? res.flag : 0);
+  if (valueRegno >= 0) markBtfAccessResult(env, regs[valueRegno]!, res.kind, btf, res.kind === 'ptr' ? res.id : 0, res.kind === 'ptr' ? res.flag : 0);
 }
 
 type SockTable = typeof SOCK_ACCESS;
