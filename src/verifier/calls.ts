@@ -557,6 +557,28 @@ function checkGlobalArgs(env: Env, subprog: number, sp: SubprogInfo, regs: Reg[]
           env.verbose(`R${regno} is not a scalar\n`);
           return false;
         }
+      } else if (arg.kind === 'untrusted-mem') {
+        // anything goes: untrusted arguments are read-only, through fault-handling loads
+      } else if (arg.kind === 'btf') {
+        // (the kernel finds the struct when it prepares the function's arguments, at its first call)
+        const btf = env.kbtf();
+        const need = btf ? findByNameKind(btf, arg.struct, 'STRUCT') : -1;
+        if (!btf || need < 0) {
+          env.verbose(`arg#${i}: struct ${arg.struct} is not a type of the kernel BTF\n`);
+          return false;
+        }
+        if (!arg.trusted) continue; // untrusted: anything goes, as above
+        if (arg.nullable && isNullReg(reg)) continue;
+        const type = arg.nullable ? reg.type & ~F.MAYBE_NULL : reg.type;
+        if (type !== T.BTF_ID && type !== (T.BTF_ID | F.TRUSTED) && type !== (T.BTF_ID | F.RCU)) {
+          env.verbose(`R${regno} type=${regTypeStr(reg.type)} expected=ptr_, trusted_ptr_, rcu_ptr_\n`);
+          return false;
+        }
+        if (!btfStructIdsMatch(btf, reg.btfId, reg.off, need, false, WALK_FLAGS, (m) => env.verbose(m))) {
+          env.verbose(`R${regno} is of type ${reg.btfName} but ${arg.struct} is expected\n`);
+          return false;
+        }
+        checkPtrOffReg(env, reg, regno, true);
       } else if (arg.kind === 'ctx') {
         if (reg.type === T.CTX) checkPtrOffReg(env, reg, regno, false);
         if (reg.type !== T.CTX) {

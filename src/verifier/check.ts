@@ -21,6 +21,7 @@ import { checkCfg, checkSubprogs, computeLiveRegs, computeScc, resolvePseudoLdim
 import { checkResourceLeak } from './refs.js';
 import { checkAttachBtfId } from './attach.js';
 import { checkKfuncCall } from './kfuncs.js';
+import { findByNameKind, typeName } from './kbtf.js';
 import { markFastcallPatterns, removeFastcallSpillsFills } from './fastcall.js';
 import { pushJmpHistory } from './precision.js';
 import { BpfFunc } from '../isa/uapi.js';
@@ -289,6 +290,19 @@ function doCheckCommon(env: Env, subprog: number): void {
         markKnownZero(reg);
       } else if (arg.kind === 'scalar') {
         markUnknown(reg);
+      } else if (arg.kind === 'untrusted-mem') {
+        markKnownZero(reg);
+        reg.type = T.MEM | F.RDONLY | F.UNTRUSTED;
+        reg.memSize = 0;
+      } else if (arg.kind === 'btf') {
+        const btf = env.kbtf();
+        const id = btf ? findByNameKind(btf, arg.struct, 'STRUCT') : -1;
+        if (!btf || id < 0) env.fail(`tsbpf: arg#${i} of ${sp.name}() points to struct ${arg.struct}, which the kernel BTF must describe (--btf)`, 'ENOTSUPP');
+        markKnownZero(reg);
+        reg.type = T.BTF_ID | (arg.trusted ? F.TRUSTED : F.UNTRUSTED) | (arg.nullable ? F.MAYBE_NULL : 0);
+        reg.btfId = id;
+        reg.btfName = typeName(btf, id);
+        if (arg.nullable) reg.id = env.nextId();
       } else {
         // __arg_nonnull: the callers proved it; otherwise it may be NULL
         reg.type = arg.nonnull === true ? T.MEM : T.MEM | F.MAYBE_NULL;

@@ -26,7 +26,14 @@ import { Limits } from '../isa/uapi.js';
 /** Thrown to stop verification; the message is already in the log. */
 
 /** An argument of a global subprogram, as BTF describes it. */
-export type GlobalArg = { kind: 'scalar' } | { kind: 'ctx' } | { kind: 'mem'; size: number; nonnull?: boolean };
+export type GlobalArg =
+  | { kind: 'scalar' }
+  | { kind: 'ctx' }
+  | { kind: 'mem'; size: number; nonnull?: boolean }
+  /** `__arg_trusted` (with `nullable`: `__arg_nullable`) or `__arg_untrusted` on a struct pointer: a kernel object of the struct named `struct` in the kernel BTF. */
+  | { kind: 'btf'; struct: string; trusted: boolean; nullable: boolean }
+  /** `__arg_untrusted` on a pointer to void or a primitive: untrusted read-only memory. */
+  | { kind: 'untrusted-mem' };
 
 /** BTF function info for one subprogram. */
 export interface FuncInfoEntry {

@@ -187,9 +187,27 @@ export function globalFuncArgs(btf: BtfLike, funcTypeId: number, progType: numbe
         args.push({ kind: 'ctx' });
         continue;
       }
-      const other = [...tag].find((x) => x !== 'nonnull');
+      if (tag.has('trusted')) {
+        if (tag.has('nonnull')) return { error: `arg#${i} has invalid combination of tags` };
+        const target = skipModifiers(btf, t.type ?? 0);
+        if (target.kind !== 'STRUCT') return { error: `tsbpf: arg#${i} of ${fn.name}() is tagged __arg_trusted on a ${kindStr(target).toLowerCase()}: tsbpf models trusted struct pointers only` };
+        args.push({ kind: 'btf', struct: essentialName(target.name), trusted: true, nullable: tag.has('nullable') });
+        continue;
+      }
+      if (tag.has('untrusted')) {
+        if (tag.size > 1) return { error: `arg#${i} untrusted cannot be combined with any other tags` };
+        const target = skipModifiers(btf, t.type ?? 0);
+        if (target.kind === 'UNKN' || isScalarType(target) || target.kind === 'FLOAT') {
+          args.push({ kind: 'untrusted-mem' });
+          continue;
+        }
+        if (target.kind !== 'STRUCT') return { error: `arg#${i} has type ${kindStr(target)} '${target.name}', but only struct or primitive types are allowed` };
+        args.push({ kind: 'btf', struct: essentialName(target.name), trusted: false, nullable: false });
+        continue;
+      }
+      const other = [...tag].find((x) => x !== 'nonnull' && x !== 'nullable');
       if (other !== undefined) {
-        return { error: `tsbpf: arg#${i} of ${fn.name}() is tagged __arg_${other}: trusted, untrusted, nullable and arena arguments of global functions are not modelled` };
+        return { error: `tsbpf: arg#${i} of ${fn.name}() is tagged __arg_${other}: arena arguments of global functions are not modelled` };
       }
       const pointee = btf.typeById(t.type ?? 0);
       const size = resolveSize(btf, t.type ?? 0);
@@ -231,6 +249,12 @@ function ctxTagTypeOk(btf: BtfLike, pointee: number, progType: number, attachTyp
     case ProgType.TRACEPOINT: case ProgType.SYSCALL: case ProgType.EXT: return true;
     default: return false;
   }
+}
+
+/** A type's name without a CO-RE flavor (`task_struct___local` is `task_struct`). */
+function essentialName(name: string): string {
+  const at = name.indexOf('___');
+  return at > 0 ? name.slice(0, at) : name;
 }
 
 /** The `arg:` declaration tags the kernel knows (btf_prepare_func_args). */
