@@ -18,8 +18,10 @@ import type { ErrorLocation } from '../errors.js';
 import { BatchFaultError } from '../jit/jit-engine.js';
 import type { XdpBatchRunner } from '../hooks/test-run.js';
 import {
-  CONTROL_SIZE, Control, ControlError, ControlFlag, KEPT_FIELDS, OTHER_VERDICT, RECORD_FIELDS, REFUSED_CODE, RecordField, captureBatchKernels,
+  CONTROL_SIZE, Control, ControlError, ControlFlag, KEPT_FIELDS, OTHER_VERDICT, RECORD_FIELDS, REFUSED_CODE, RecordField, SLOT_FIELDS,
+  captureBatchKernels,
 } from '../hooks/xdp-capture-batch.js';
+import { XDP_BUFFER_SIZE } from '../hooks/xdp.js';
 import { actionName } from '../runtime/packet-stream.js';
 import type { PacketStream } from '../runtime/packet-stream.js';
 import { fileError, readCaptureHeader } from './capture-files.js';
@@ -242,6 +244,14 @@ function runRecords(fd: number, path: string, setup: RunSetup): void {
       fault = err;
       retvals = new Uint32Array(err.done.length);
       for (let k = 0; k < err.done.length; k++) retvals[k] = Number(err.done[k]! & 0xffffffffn);
+      // the runs the fault cut short are never collected: their buffers count as written, so a later batch clears them
+      const words = new Uint32Array(space.memory.buffer);
+      for (let k = 0; k < staged; k++) {
+        const at = (batch.slotTable >>> 2) + SLOT_FIELDS * k;
+        const buffer = words[at + 1]!;
+        words[words[at + 2]! >>> 2] = buffer;
+        words[(words[at + 2]! >>> 2) + 1] = buffer + XDP_BUFFER_SIZE;
+      }
     }
     const table = new Int32Array(space.memory.buffer, records, RECORD_FIELDS * fill);
     // a fault in the run of slot `failed`: the records before its packet are written and counted, then it is reported
