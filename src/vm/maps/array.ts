@@ -114,7 +114,7 @@ export class ArrayMap extends BpfMap {
 
   // ---- programs ----------------------------------------------------------------
 
-  progLookup(keyAddr: number, cpu: number): number {
+  override progLookup(keyAddr: number, cpu: number): number {
     const index = this.dv.getUint32(keyAddr, true);
     if (index >= this.maxEntries) return 0;
     if (this.percpu) this.checkCpu(cpu);
@@ -122,7 +122,7 @@ export class ArrayMap extends BpfMap {
   }
 
   /** Linux's `array_map_update_elem`, including where it checks BPF_F_LOCK (after the index and BPF_NOEXIST). */
-  progUpdate(keyAddr: number, valueAddr: number, flags: number, cpu: number): number {
+  override progUpdate(keyAddr: number, valueAddr: number, flags: number, cpu: number): number {
     if (BpfMap.badUpdateFlags(flags & ~UpdateFlags.F_LOCK)) return -Errno.EINVAL;
     const index = this.dv.getUint32(keyAddr, true);
     if (index >= this.maxEntries) return -Errno.E2BIG;
@@ -146,7 +146,7 @@ export class ArrayMap extends BpfMap {
     return u32Bytes(off / (this.cpus * this.stride));
   }
 
-  progDelete(_keyAddr: number, _cpu: number): number {
+  override progDelete(_keyAddr: number, _cpu: number): number {
     return -Errno.EINVAL;
   }
 

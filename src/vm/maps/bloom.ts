@@ -17,7 +17,7 @@
 import type { Machine } from '../machine.js';
 import type { Region } from '../memory.js';
 import { jhash, jhash2, randomSeed } from './hash-function.js';
-import { ACCESS_MASK, accessFlagsOk, BpfMap, HelperRef, KMALLOC_MAX_SIZE, MapDescriptor } from './bpf-map.js';
+import { ACCESS_MASK, accessFlagsOk, BpfMap, KMALLOC_MAX_SIZE, MapDescriptor } from './bpf-map.js';
 import { Errno, MapError, MapFlags } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
 
@@ -139,18 +139,6 @@ export class BloomFilterMap extends BpfMap {
   }
 
   // ---- programs ----------------------------------------------------------------
-
-  progLookup(_keyAddr: number, _cpu: number): number {
-    return this.refuse(HelperRef.lookup);
-  }
-
-  progUpdate(_keyAddr: number, _valueAddr: number, _flags: number, _cpu: number): number {
-    return this.refuse(HelperRef.update);
-  }
-
-  progDelete(_keyAddr: number, _cpu: number): number {
-    return this.refuse(HelperRef.delete);
-  }
 
   override progPush(valueAddr: number, flags: number, _cpu: number): number {
     if (flags !== 0) return -Errno.EINVAL;

@@ -521,13 +521,23 @@ export abstract class BpfMap {
   }
 
   // ---- programs -----------------------------------------------------------
+  // What a map type does not offer, the verifier refuses (devmaps and stack trace maps take only their own helpers,
+  // cpumaps no lookup, ...): these defaults refuse too, naming the helper, as a second line of defence.
 
   /** `bpf_map_lookup_elem`: address of the value for the key at `keyAddr` (this CPU's slot for per-CPU maps), or 0. */
-  abstract progLookup(keyAddr: number, cpu: number): number;
+  progLookup(_keyAddr: number, _cpu: number): number {
+    return this.refuse(HelperRef.lookup);
+  }
+
   /** `bpf_map_update_elem`: 0 or -errno. */
-  abstract progUpdate(keyAddr: number, valueAddr: number, flags: number, cpu: number): number;
+  progUpdate(_keyAddr: number, _valueAddr: number, _flags: number, _cpu: number): number {
+    return this.refuse(HelperRef.update);
+  }
+
   /** `bpf_map_delete_elem`: 0 or -errno. */
-  abstract progDelete(keyAddr: number, cpu: number): number;
+  progDelete(_keyAddr: number, _cpu: number): number {
+    return this.refuse(HelperRef.delete);
+  }
 
   /** `bpf_map_push_elem` (queue, stack, bloom filter): 0 or -errno. */
   progPush(_valueAddr: number, _flags: number, _cpu: number): number {

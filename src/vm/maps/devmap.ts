@@ -14,7 +14,7 @@
  */
 import type { Machine } from '../machine.js';
 import type { Region } from '../memory.js';
-import { arrayNextKey, BpfMap, HelperRef, MapDescriptor, readU32, u32Bytes } from './bpf-map.js';
+import { arrayNextKey, BpfMap, MapDescriptor, readU32, u32Bytes } from './bpf-map.js';
 import { MapError, MapFlags, MapType, UpdateFlags } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
 import { AttachType, ProgType } from '../../isa/uapi.js';
@@ -78,15 +78,6 @@ export abstract class RedirectMap extends BpfMap {
     const index = readU32(key);
     if (index >= this.maxEntries) throw new MapError(errno, `${noun} ${index} is beyond max_entries ${this.maxEntries} of ${this.label}`);
     return index;
-  }
-
-  /** The verifier allows only `bpf_redirect_map` (and, for devmaps and XSK maps, lookups) on these maps. */
-  progUpdate(_keyAddr: number, _valueAddr: number, _flags: number, _cpu: number): number {
-    return this.refuse(HelperRef.update);
-  }
-
-  progDelete(_keyAddr: number, _cpu: number): number {
-    return this.refuse(HelperRef.delete);
   }
 
   /** The program id of a devmap/cpumap value, checked like the kernel checks the program fd: 0 or an XDP program loaded for `attach`. */
@@ -182,7 +173,7 @@ export class DevMap extends RedirectMap {
     return out;
   }
 
-  progLookup(keyAddr: number, _cpu: number): number {
+  override progLookup(keyAddr: number, _cpu: number): number {
     const index = this.dv.getUint32(keyAddr, true);
     return index < this.maxEntries && this.used[index] ? this.slotAddress(index) : 0;
   }
@@ -286,7 +277,7 @@ export class DevMapHash extends RedirectMap {
     return this.redirectEntries().map((e) => ({ key: u32Bytes(e.key), value: this.lookupElem(u32Bytes(e.key))! }));
   }
 
-  progLookup(keyAddr: number, _cpu: number): number {
+  override progLookup(keyAddr: number, _cpu: number): number {
     const slot = this.slots.get(this.dv.getUint32(keyAddr, true));
     return slot === undefined ? 0 : this.slotAddress(slot);
   }
@@ -352,11 +343,6 @@ export class CpuMap extends RedirectMap {
     const out: MapEntry[] = [];
     for (let i = 0; i < this.maxEntries; i++) if (this.used[i]) out.push({ key: u32Bytes(i), value: this.lookupElem(u32Bytes(i))! });
     return out;
-  }
-
-  /** The verifier allows no lookups on cpumaps. */
-  progLookup(_keyAddr: number, _cpu: number): number {
-    return this.refuse(HelperRef.lookup);
   }
 
   redirectEntry(key: number): RedirectEntry | undefined {
@@ -464,7 +450,7 @@ export class XskMap extends RedirectMap {
   }
 
   /** A lookup returns the socket (`struct bpf_xdp_sock`: its `queue_id`), or 0. */
-  progLookup(keyAddr: number, _cpu: number): number {
+  override progLookup(keyAddr: number, _cpu: number): number {
     const index = this.dv.getUint32(keyAddr, true);
     return index < this.maxEntries && this.socketIds[index] !== 0 ? this.slotAddress(index) : 0;
   }

@@ -436,7 +436,7 @@ export class HashMap extends BpfMap {
 
   // ---- programs ----------------------------------------------------------------
 
-  progLookup(keyAddr: number, cpu: number): number {
+  override progLookup(keyAddr: number, cpu: number): number {
     const key = this.mem.subarray(keyAddr, keyAddr + this.keySize);
     const e = this.find(key, this.hashOf(key));
     if (e === 0) return 0;
@@ -445,7 +445,7 @@ export class HashMap extends BpfMap {
     return this.valueAddr(e, this.percpu ? cpu : 0);
   }
 
-  progUpdate(keyAddr: number, valueAddr: number, flags: number, cpu: number): number {
+  override progUpdate(keyAddr: number, valueAddr: number, flags: number, cpu: number): number {
     if (this.percpu) this.checkCpu(cpu);
     const mem = this.mem;
     // Copies: taking an entry may grow the memory, which detaches views of it.
@@ -454,7 +454,7 @@ export class HashMap extends BpfMap {
     return this.exclusive(() => this.put(key, value, flags, this.percpu ? cpu : -1));
   }
 
-  progDelete(keyAddr: number, _cpu: number): number {
+  override progDelete(keyAddr: number, _cpu: number): number {
     const key = this.mem.slice(keyAddr, keyAddr + this.keySize);
     return this.exclusive(() => this.remove(key));
   }

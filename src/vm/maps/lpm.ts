@@ -395,17 +395,17 @@ export class LpmTrieMap extends BpfMap {
 
   // ---- programs ----------------------------------------------------------------
 
-  progLookup(keyAddr: number, _cpu: number): number {
+  override progLookup(keyAddr: number, _cpu: number): number {
     const node = this.lookupNode(this.mem.subarray(keyAddr, keyAddr + this.keySize));
     return node === 0 ? 0 : this.valueAt(node);
   }
 
-  progUpdate(keyAddr: number, valueAddr: number, flags: number, _cpu: number): number {
+  override progUpdate(keyAddr: number, valueAddr: number, flags: number, _cpu: number): number {
     const mem = this.mem;
     return this.updateNode(mem.slice(keyAddr, keyAddr + this.keySize), mem.slice(valueAddr, valueAddr + this.valueSize), flags);
   }
 
-  progDelete(keyAddr: number, _cpu: number): number {
+  override progDelete(keyAddr: number, _cpu: number): number {
     return this.deleteNode(this.mem.slice(keyAddr, keyAddr + this.keySize));
   }
 }

@@ -123,17 +123,9 @@ export class ArrayOfMapsMap extends BpfMap {
   }
 
   /** The inner map's pointer, or 0. */
-  progLookup(keyAddr: number, _cpu: number): number {
+  override progLookup(keyAddr: number, _cpu: number): number {
     const index = this.dv.getUint32(keyAddr, true);
     return index >= this.maxEntries ? 0 : this.slot(index);
-  }
-
-  progUpdate(_keyAddr: number, _valueAddr: number, _flags: number, _cpu: number): number {
-    return this.refuse(HelperRef.update);
-  }
-
-  progDelete(_keyAddr: number, _cpu: number): number {
-    return this.refuse(HelperRef.delete);
   }
 }
 

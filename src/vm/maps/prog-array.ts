@@ -14,7 +14,7 @@ import type { Machine } from '../machine.js';
 import type { ProgramAttrs } from '../loaded-programs.js';
 import { describeProgramAttrs, sameProgramAttrs } from '../loaded-programs.js';
 import type { Region } from '../memory.js';
-import { arrayNextKey, BpfMap, HelperRef, MapDescriptor, readU32, u32Bytes } from './bpf-map.js';
+import { arrayNextKey, BpfMap, MapDescriptor, readU32, u32Bytes } from './bpf-map.js';
 import { MapError } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
 
@@ -103,17 +103,5 @@ export class ProgArrayMap extends BpfMap {
       if (id !== undefined) out.push({ key: u32Bytes(i), value: u32Bytes(id) });
     }
     return out;
-  }
-
-  progLookup(_keyAddr: number, _cpu: number): number {
-    return this.refuse(HelperRef.lookup);
-  }
-
-  progUpdate(_keyAddr: number, _valueAddr: number, _flags: number, _cpu: number): number {
-    return this.refuse(HelperRef.update);
-  }
-
-  progDelete(_keyAddr: number, _cpu: number): number {
-    return this.refuse(HelperRef.delete);
   }
 }

@@ -15,7 +15,7 @@
  */
 import type { Machine } from '../machine.js';
 import type { Region } from '../memory.js';
-import { ACCESS_MASK, accessFlagsOk, BpfMap, HelperRef, KMALLOC_MAX_SIZE, MapDescriptor } from './bpf-map.js';
+import { ACCESS_MASK, accessFlagsOk, BpfMap, KMALLOC_MAX_SIZE, MapDescriptor } from './bpf-map.js';
 import { Errno, MapError, MapFlags, MapType, UpdateFlags } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
 
@@ -154,18 +154,6 @@ export class QueueStackMap extends BpfMap {
   }
 
   // ---- programs ----------------------------------------------------------------
-
-  progLookup(_keyAddr: number, _cpu: number): number {
-    return this.refuse(HelperRef.lookup);
-  }
-
-  progUpdate(_keyAddr: number, _valueAddr: number, _flags: number, _cpu: number): number {
-    return this.refuse(HelperRef.update);
-  }
-
-  progDelete(_keyAddr: number, _cpu: number): number {
-    return this.refuse(HelperRef.delete);
-  }
 
   override progPush(valueAddr: number, flags: number, _cpu: number): number {
     return this.push(this.mem.slice(valueAddr, valueAddr + this.valueSize), flags);

@@ -24,7 +24,7 @@
 import { VmError } from '../../errors.js';
 import type { Machine } from '../machine.js';
 import type { Region } from '../memory.js';
-import { BpfMap, HelperRef, MapDescriptor, roundUp8 } from './bpf-map.js';
+import { BpfMap, MapDescriptor, roundUp8 } from './bpf-map.js';
 import { Errno, MapError, MapFlags, RINGBUF_BUSY_BIT, RINGBUF_DISCARD_BIT, RINGBUF_HDR_SIZE, RingbufFlags } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
 
@@ -266,18 +266,6 @@ export class RingBufMap extends BpfMap {
   /** The records a consumer would read next (see {@link records}), with empty keys. */
   protected allEntries(): MapEntry[] {
     return this.records().map((value) => ({ key: new Uint8Array(0), value }));
-  }
-
-  progLookup(_keyAddr: number, _cpu: number): number {
-    return this.refuse(HelperRef.lookup);
-  }
-
-  progUpdate(_keyAddr: number, _valueAddr: number, _flags: number, _cpu: number): number {
-    return this.refuse(HelperRef.update);
-  }
-
-  progDelete(_keyAddr: number, _cpu: number): number {
-    return this.refuse(HelperRef.delete);
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import type { Machine } from '../machine.js';
 import type { Region } from '../memory.js';
-import { arrayNextKey, BpfMap, HelperRef, MapDescriptor, readU32, u32Bytes } from './bpf-map.js';
+import { arrayNextKey, BpfMap, MapDescriptor, readU32, u32Bytes } from './bpf-map.js';
 import { MapError } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
 
@@ -50,17 +50,5 @@ export abstract class SlotArrayMap extends BpfMap {
       if (value !== 0) out.push({ key: u32Bytes(i), value: u32Bytes(value) });
     }
     return out;
-  }
-
-  progLookup(_keyAddr: number, _cpu: number): number {
-    return this.refuse(HelperRef.lookup);
-  }
-
-  progUpdate(_keyAddr: number, _valueAddr: number, _flags: number, _cpu: number): number {
-    return this.refuse(HelperRef.update);
-  }
-
-  progDelete(_keyAddr: number, _cpu: number): number {
-    return this.refuse(HelperRef.delete);
   }
 }

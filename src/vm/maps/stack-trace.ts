@@ -5,7 +5,7 @@
  * stays empty; its creation checks and user-space errors are Linux's.
  */
 import type { Machine } from '../machine.js';
-import { BpfMap, HelperRef, MapDescriptor, readU32 } from './bpf-map.js';
+import { BpfMap, MapDescriptor, readU32 } from './bpf-map.js';
 import { MapError, MapFlags } from './types.js';
 import type { MapEntry, MapSpec } from './types.js';
 
@@ -66,18 +66,5 @@ export class StackTraceMap extends BpfMap {
 
   protected allEntries(): MapEntry[] {
     return [];
-  }
-
-  /** The verifier allows only `bpf_get_stackid` on stack trace maps. */
-  progLookup(_keyAddr: number, _cpu: number): number {
-    return this.refuse(HelperRef.lookup);
-  }
-
-  progUpdate(_keyAddr: number, _valueAddr: number, _flags: number, _cpu: number): number {
-    return this.refuse(HelperRef.update);
-  }
-
-  progDelete(_keyAddr: number, _cpu: number): number {
-    return this.refuse(HelperRef.delete);
   }
 }

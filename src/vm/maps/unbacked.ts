@@ -158,15 +158,15 @@ export class PlaceholderMap extends BpfMap {
     return this.fail();
   }
 
-  progLookup(_keyAddr: number, _cpu: number): number {
+  override progLookup(_keyAddr: number, _cpu: number): number {
     throw this.programError('bpf_map_lookup_elem#1');
   }
 
-  progUpdate(_keyAddr: number, _valueAddr: number, _flags: number, _cpu: number): number {
+  override progUpdate(_keyAddr: number, _valueAddr: number, _flags: number, _cpu: number): number {
     throw this.programError('bpf_map_update_elem#2');
   }
 
-  progDelete(_keyAddr: number, _cpu: number): number {
+  override progDelete(_keyAddr: number, _cpu: number): number {
     throw this.programError('bpf_map_delete_elem#3');
   }
 }
