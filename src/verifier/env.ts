@@ -14,7 +14,8 @@ import {
   baseType, isPktPointer, markUnknown as markUnknownReg, regTypeStr, S32_MAX, S32_MIN, S64_MAX, S64_MIN, T, U32_MAX, U64_MAX,
 } from './reg.js';
 import type { FuncState, VState } from './state.js';
-import { REG_SIZE, SLOT_CHARS, STACK_INVALID, STACK_SPILL } from './state.js';
+import { REG_SIZE, SLOT_CHARS, STACK_INVALID, STACK_ITER, STACK_SPILL } from './state.js';
+import { iterSlotStr } from './iters.js';
 import { tnumIsConst, tnumIsUnknown, tnumStr } from './tnum.js';
 import type { ProgTypeInfo } from './prog-types.js';
 import { Backtrack } from './precision.js';
@@ -59,6 +60,8 @@ export interface InsnAux {
   prunePoint: boolean;
   jmpPoint: boolean;
   forceCheckpoint: boolean;
+  /** A call of an open-coded iterator's `_next` (`is_iter_next`). */
+  iterNext: boolean;
   callsCallback: boolean;
   liveRegsBefore: number;
   scc: number;
@@ -280,7 +283,7 @@ export class Env {
     this.aux = [];
     for (let i = 0; i < this.len; i++) {
       this.aux.push({
-        prunePoint: false, jmpPoint: false, forceCheckpoint: false, callsCallback: false, liveRegsBefore: 0,
+        prunePoint: false, jmpPoint: false, forceCheckpoint: false, iterNext: false, callsCallback: false, liveRegsBefore: 0,
         scc: 0, seen: false, ptrType: 0, mapIndex: -1, mapOff: 0, accessChecked: false, accessSafe: true, nonSleepable: false,
         jumpTarget: false, fastcallPattern: false, fastcallSpillsNum: 0,
       });
@@ -498,10 +501,17 @@ export function printVerifierState(env: Env, vs: VState, frameno: number, printA
     }
     if (!valid) continue;
     const name = ` fp${(-spi - 1) * REG_SIZE}`;
-    if (f.slotType[spi * REG_SIZE + REG_SIZE - 1] === STACK_SPILL) {
+    const last = f.slotType[spi * REG_SIZE + REG_SIZE - 1];
+    if (last === STACK_SPILL) {
       let j = 0;
       while (j < REG_SIZE && f.slotType[spi * REG_SIZE + j] !== STACK_SPILL) j++;
       s += `${name}=${buf.slice(0, j)}${regStateStr(f, f.spilled[spi]!)}`;
+    } else if (last === STACK_ITER) {
+      // only an iterator's main slot carries its reference; the others are not printed
+      const r = f.spilled[spi]!;
+      if (!r.refObjId) continue;
+      const t = env.kbtf()?.tryType(r.btfId);
+      s += `${name}=${iterSlotStr((t?.name ?? '').replace(/^bpf_iter_/, ''), r)}`;
     } else {
       s += `${name}=${buf}`;
     }

@@ -21,6 +21,8 @@ import { markPtrNotNullReg } from './branch.js';
 import { tnumIsConst } from './tnum.js';
 import { markChainPrecision } from './precision.js';
 import { PROG_TYPE_NAMES, ProgType } from '../isa/uapi.js';
+import type { IterMethod, IterSlot, IterType } from './iters.js';
+import { processIterArg, processIterNextCall } from './iters.js';
 
 /** An argument of a modelled kfunc. */
 type KArg =
@@ -34,7 +36,9 @@ type KArg =
   | { kind: 'btf'; btf: string }
   /** KF_ARG_PTR_TO_MEM_SIZE: memory the kfunc reads and writes, its size in the next argument (`__sz`), which is `size`. */
   | { kind: 'mem' }
-  | { kind: 'size' };
+  | { kind: 'size' }
+  /** KF_ARG_PTR_TO_ITER: the iterator on the stack (struct `btf`). */
+  | { kind: 'iter'; btf: string };
 
 /** A modelled kfunc. */
 interface KfuncDef {
@@ -45,6 +49,20 @@ interface KfuncDef {
   retScalar?: boolean;
   flags: { rcu?: boolean; release?: boolean; trusted?: boolean };
   special?: 'rcu_lock' | 'rcu_unlock' | 'kern_ctx' | 'rdonly_cast';
+  /** An open-coded iterator's method (KF_ITER_NEW / KF_ITER_NEXT | KF_RET_NULL / KF_ITER_DESTROY). */
+  iter?: IterMethod;
+  /** Returns read-only memory of this many bytes (a pointer to a scalar type), NULL too with `null`. */
+  retMem?: { size: number; null: boolean };
+}
+
+/** The three methods of an iterator whose `_new` takes `newArgs` after the iterator. */
+function iterDefs(type: string, newArgs: KArg[]): Record<string, KfuncDef> {
+  const it: KArg = { kind: 'iter', btf: `bpf_iter_${type}` };
+  return {
+    [`bpf_iter_${type}_new`]: { args: [it, ...newArgs], retScalar: true, flags: {}, iter: 'new' },
+    [`bpf_iter_${type}_next`]: { args: [it], retMem: { size: 4, null: true }, flags: {}, iter: 'next' },
+    [`bpf_iter_${type}_destroy`]: { args: [it], flags: {}, iter: 'destroy' },
+  };
 }
 
 const DEFS: Readonly<Record<string, KfuncDef>> = {
@@ -70,6 +88,9 @@ const DEFS: Readonly<Record<string, KfuncDef>> = {
   bpf_skb_ct_lookup: { args: [{ kind: 'ctx' }, { kind: 'mem' }, { kind: 'size' }, { kind: 'mem' }, { kind: 'size' }], ret: { btf: 'nf_conn', acquire: true, null: true }, flags: {} },
   bpf_xdp_ct_lookup: { args: [{ kind: 'ctx' }, { kind: 'mem' }, { kind: 'size' }, { kind: 'mem' }, { kind: 'size' }], ret: { btf: 'nf_conn', acquire: true, null: true }, flags: {} },
   bpf_ct_release: { args: [{ kind: 'btf', btf: 'nf_conn' }], flags: { release: true } },
+  // kernel/bpf/helpers.c: `int *next()` over [start, end) and over the set bits of nr_words u64 words
+  ...iterDefs('num', [{ kind: 'scalar' }, { kind: 'scalar' }]),
+  ...iterDefs('bits', [{ kind: 'ignore' }, { kind: 'scalar' }]),
 };
 
 /** The kfuncs tsbpf models. */
@@ -109,6 +130,13 @@ const KFUNC_PROG_TYPES: Readonly<Record<string, readonly string[]>> = {
   bpf_skb_ct_lookup: CONNTRACK,
   bpf_xdp_ct_lookup: CONNTRACK,
   bpf_ct_release: CONNTRACK,
+  // the common kfunc set: every program type
+  bpf_iter_num_new: COMMON,
+  bpf_iter_num_next: COMMON,
+  bpf_iter_num_destroy: COMMON,
+  bpf_iter_bits_new: COMMON,
+  bpf_iter_bits_next: COMMON,
+  bpf_iter_bits_destroy: COMMON,
 };
 
 /** add_kfunc_call (at the program's load): the id must name a function of the kernel BTF. */
@@ -159,6 +187,19 @@ export function kfuncCallable(env: Env, id: number): boolean {
   return !allowed || !PROBED_TYPES.has(typeName0) || allowed.includes(typeName0);
 }
 
+/** Whether the call at `insn` is an open-coded iterator's `_next` the program may call (check_cfg makes it a checkpoint). */
+export function isIterNextCall(env: Env, insn: RawInsn): boolean {
+  const name = kfuncName(env, insn.imm);
+  return name !== null && DEFS[name]?.iter === 'next' && kfuncCallable(env, insn.imm);
+}
+
+/** The iterator type of struct `name` in the kernel BTF (btf_check_iter_arg). */
+function iterType(env: Env, btf: KernelBtf, name: string, i: number): IterType {
+  const id = findByNameKind(btf, name, 'STRUCT');
+  if (id < 0) env.fail(`expected valid iter pointer as arg #${i}`, 'EINVAL');
+  return { btfId: id, name: name.slice('bpf_iter_'.length), slots: Math.floor((typeById(btf, id).size ?? 0) / 8) };
+}
+
 /** check_kfunc_call for the modelled kfuncs. */
 export function checkKfuncCall(env: Env, insn: RawInsn): void {
   const btf = env.kbtf()!;
@@ -198,6 +239,7 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
   }
   let releaseRef = 0;
   let constArg = 0n;
+  let iterSlot: IterSlot | null = null;
   def.args.forEach((a, i) => {
     const regno = i + 1;
     const reg = regs[regno]!;
@@ -229,6 +271,10 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
         return;
       case 'size':
         return; // checked with its memory
+      case 'iter':
+        if (reg.type !== T.SCALAR && reg.type !== T.STACK) checkFuncArgRegOff(env, reg, regno);
+        iterSlot = processIterArg(env, name, def.iter!, iterType(env, btf, a.btf, i), i, regno);
+        return;
     }
   });
   if (releaseRef && !releaseReference(env, releaseRef)) env.fail(`func ${name} reference has not been acquired before`, 'EINVAL');
@@ -274,7 +320,29 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
     }
   } else if (def.retScalar) {
     markUnknown(r0);
+  } else if (def.retMem) {
+    markKnownZero(r0);
+    r0.type = T.MEM | F.RDONLY;
+    r0.memSize = def.retMem.size;
+    // memory an iterator hands out dies with the iterator
+    if (iterSlot) r0.refObjId = (iterSlot as IterSlot).refObjId;
+    if (def.retMem.null) {
+      r0.type |= F.MAYBE_NULL;
+      r0.id = env.nextId();
+    }
   }
+  if (def.iter === 'next') processIterNextCall(env, iterSlot!);
+}
+
+/**
+ * check_func_arg_reg_off for a pointer argument of a type that may not
+ * carry an offset: an unset register has an unknown one.
+ */
+function checkFuncArgRegOff(env: Env, reg: Reg, regno: number): void {
+  if (reg.type === T.NOT_INIT) env.fail('variable ? access var_off=(0x0; 0xffffffffffffffff) disallowed');
+  const b = baseType(reg.type);
+  if (b === T.PACKET || b === T.PACKET_META || b === T.MAP_KEY || b === T.MAP_VALUE || b === T.MEM || b === T.BUF || b === T.ARENA) return;
+  checkPtrOffReg(env, reg, regno, false);
 }
 
 /**

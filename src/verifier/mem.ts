@@ -14,7 +14,7 @@ import {
 } from './reg.js';
 import type { FuncState } from './state.js';
 import {
-  growStack, INSN_F_STACK_ACCESS, isSpilledReg, isSpilledScalarReg, MAX_BPF_STACK, REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO,
+  growStack, INSN_F_STACK_ACCESS, isSpilledReg, isSpilledScalarReg, MAX_BPF_STACK, REG_SIZE, STACK_DYNPTR, STACK_INVALID, STACK_ITER, STACK_MISC, STACK_SPILL, STACK_ZERO,
 } from './state.js';
 import { tnumAdd, tnumConst, tnumIsAligned, tnumIsConst, tnumStr } from './tnum.js';
 import { assignScalarIdBeforeMov, markChainPrecision, pushJmpHistory } from './precision.js';
@@ -63,8 +63,15 @@ function saveRegisterState(f: FuncState, spi: number, reg: Reg, size: number): v
   }
 }
 
+/** is_stack_slot_special: a spilled register, a dynptr or an iterator (a plain write scrubs it). */
 function isStackSlotSpecial(f: FuncState, spi: number): boolean {
-  return f.slotType[spi * REG_SIZE + REG_SIZE - 1] === STACK_SPILL;
+  const t = f.slotType[spi * REG_SIZE + REG_SIZE - 1];
+  return t === STACK_SPILL || t === STACK_DYNPTR || t === STACK_ITER;
+}
+
+/** A byte a plain read may load: data, zero, or uninitialised (privileged programs may read those). */
+function plainReadable(t: number): boolean {
+  return t === STACK_MISC || t === STACK_ZERO || t === STACK_INVALID;
 }
 
 function scrubSpilledSlot(f: FuncState, idx: number): void {
@@ -208,7 +215,11 @@ function stackReadFixedOff(env: Env, regState: FuncState, off: number, size: num
             continue;
           }
           if (type === STACK_MISC || type === STACK_INVALID) continue;
-          if (type === STACK_ZERO) zeroCnt++;
+          if (type === STACK_ZERO) {
+            zeroCnt++;
+            continue;
+          }
+          env.fail(`invalid read from stack off ${off}+${i} size ${size}`);
         }
         const dst = state.regs[dstRegno]!;
         if (spillCnt === size && tnumIsConst(reg.varOff) && reg.varOff.value === 0n) {
@@ -226,6 +237,9 @@ function stackReadFixedOff(env: Env, regState: FuncState, off: number, size: num
       Object.assign(state.regs[dstRegno]!, reg);
     }
   } else {
+    for (let i = 0; i < size; i++) {
+      if (!plainReadable(regState.slotType[base + ((slot - i) % REG_SIZE)]!)) env.fail(`invalid read from stack off ${off}+${i} size ${size}`);
+    }
     if (dstRegno >= 0) markRegStackRead(env, regState, off, off + size, dstRegno);
     flags = 0;
   }

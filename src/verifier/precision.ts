@@ -213,8 +213,12 @@ function backtrackInsn(env: Env, idx: number, subseqIdx: number, hist: HistEntry
       bt.clearReg(0);
       if (insn.src === 0 && insn.imm === BpfFunc.tail_call && subseqIdx - idx !== 1) bt.frame++;
     } else if (o === BPF_EXIT) {
-      if (subseqIdx >= 0 && env.aux[subseqIdx]?.callsCallback) for (let r = 1; r <= 5; r++) bt.clearReg(r);
-      const r0precise = subseqIdx - 1 >= 0 && isPseudoCall(env.insns[subseqIdx - 1]!) && bt.isReg(0);
+      // a callback's exit keeps the caller's r1-r5: bpf_loop's arguments stay asked for
+      // until the walk is back at the helper call (6.18.44 build v1272 and later, as upstream)
+      const fromSubprogCall = subseqIdx - 1 >= 0 && isPseudoCall(env.insns[subseqIdx - 1]!);
+      const args = bt.regs[bt.frame]! & ARGS_MASK;
+      if (fromSubprogCall && args) env.fail(`verifier bug: backtracking exit unexpected regs ${args.toString(16)}`, 'EFAULT');
+      const r0precise = fromSubprogCall && bt.isReg(0);
       bt.clearReg(0);
       bt.frame++;
       if (r0precise) bt.setReg(0);

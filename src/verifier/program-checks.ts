@@ -16,7 +16,7 @@ import { checkSubprogBounds } from '../isa/structure.js';
 import type { MapInfo } from './reg.js';
 import { isSyncCallbackHelper, PROTOS } from '../isa/helper-protos.js';
 import { BpfFunc } from '../isa/helper-ids.js';
-import { addKfuncCall, checkPseudoBtfId } from './kfuncs.js';
+import { addKfuncCall, checkPseudoBtfId, isIterNextCall } from './kfuncs.js';
 import { callSummary } from './fastcall.js';
 import { Limits, MapType, ProgType } from '../isa/uapi.js';
 
@@ -269,6 +269,12 @@ export function checkCfg(env: Env): void {
         // a tail-called program may change the packet: the caller of a function that tail-calls must assume it did
         if (isHelperCall(insn) && (PROTOS.get(insn.imm)?.changesPkt || insn.imm === BpfFunc.tail_call)) {
           env.subprogs[containingSubprog(env, t)]!.changesPktData = true;
+        }
+        // an iterator's `_next` is where its loop is proven convergent: always a checkpoint
+        if (insn.src === 2 && isIterNextCall(env, insn)) {
+          aux[t]!.prunePoint = true;
+          aux[t]!.forceCheckpoint = true;
+          aux[t]!.iterNext = true;
         }
         ret = visitCall(t, insn.src === 1);
       } else if (o === BPF_JA) {

@@ -148,7 +148,18 @@ export interface Reg {
    * scalars. Only for messages.
    */
   ctxArg: boolean;
+  /**
+   * An iterator's main stack slot (`iter.state`): 0 none, {@link ITER_ACTIVE}
+   * or {@link ITER_DRAINED}; its type is `btfId`/`btfName`.
+   */
+  iterState: number;
+  /** `iter.depth`: iterations simulated, told apart only by the infinite-loop check. */
+  iterDepth: number;
 }
+
+/** `enum bpf_iter_state`. */
+export const ITER_ACTIVE = 1;
+export const ITER_DRAINED = 2;
 
 export const S64_MIN = -(1n << 63n);
 export const S64_MAX = (1n << 63n) - 1n;
@@ -185,6 +196,7 @@ export function notInitReg(): Reg {
     varOff: TNUM_UNKNOWN, smin: S64_MIN, smax: S64_MAX, umin: 0n, umax: U64_MAX,
     s32min: S32_MIN, s32max: S32_MAX, u32min: 0n, u32max: U32_MAX,
     id: 0, addConst: 0, delta: 0, refObjId: 0, frameno: 0, subregDef: 0, precise: false, btfName: '', btfId: 0, ctxArg: false,
+    iterState: 0, iterDepth: 0,
   };
 }
 
@@ -196,6 +208,7 @@ export function copyReg(r: Reg): Reg {
     s32min: r.s32min, s32max: r.s32max, u32min: r.u32min, u32max: r.u32max,
     id: r.id, addConst: r.addConst, delta: r.delta, refObjId: r.refObjId, frameno: r.frameno, subregDef: r.subregDef,
     precise: r.precise, btfName: r.btfName, btfId: r.btfId, ctxArg: r.ctxArg,
+    iterState: r.iterState, iterDepth: r.iterDepth,
   };
 }
 
@@ -208,6 +221,7 @@ export function copyRegLongLived(r: Reg): Reg {
     s32min: r.s32min, s32max: r.s32max, u32min: r.u32min, u32max: r.u32max,
     id: r.id, addConst: r.addConst, delta: r.delta, refObjId: r.refObjId, frameno: r.frameno, subregDef: r.subregDef,
     precise: r.precise, btfName: r.btfName, btfId: r.btfId, ctxArg: r.ctxArg,
+    iterState: r.iterState, iterDepth: r.iterDepth,
   };
 }
 
@@ -227,6 +241,8 @@ function clearPtrFields(r: Reg): void {
   r.subprogno = 0;
   r.btfId = 0;
   r.btfName = '';
+  r.iterState = 0;
+  r.iterDepth = 0;
 }
 
 /** `___mark_reg_known`: tnum and bounds to the constant (id kept). */

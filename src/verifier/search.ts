@@ -12,9 +12,10 @@ import type { Env, StateListEntry } from './env.js';
 import { BPF_COMPLEXITY_LIMIT_JMP_SEQ, printVerifierState } from './env.js';
 import { isMayGoto } from '../isa/raw.js';
 import type { Reg } from './reg.js';
-import { baseType, markNotInit, markUnknown, rangeWithin, regsEqualUpToId, regsEqualUpToVarOff, T } from './reg.js';
+import { baseType, markNotInit, markUnknown, notInitReg, rangeWithin, regsEqualUpToId, regsEqualUpToVarOff, T } from './reg.js';
 import type { FuncState, VState } from './state.js';
-import { copyVState, copyVStateLongLived, isSpilledReg, isSpilledScalarReg64, REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL } from './state.js';
+import { copyVState, copyVStateLongLived, isSpilledReg, isSpilledScalarReg64, REG_SIZE, STACK_INVALID, STACK_ITER, STACK_MISC, STACK_SPILL } from './state.js';
+import { iterActiveDepthsDiffer, iterNextArgActive } from './iters.js';
 import { tnumIn } from './tnum.js';
 import { markAllScalarsImprecise, markAllScalarsPrecise, markChainPrecisionFrom, pushJmpHistory } from './precision.js';
 
@@ -236,11 +237,7 @@ function regsafe(rold: Reg, rcur: Reg, m: IdMap, exact: Exact): boolean {
 }
 
 const UNBOUND = ((): Reg => {
-  const r: Reg = {
-    type: T.SCALAR, off: 0, range: 0, map: null, mapUid: 0, memSize: 0, subprogno: 0, varOff: { value: 0n, mask: 0n },
-    smin: 0n, smax: 0n, umin: 0n, umax: 0n, s32min: 0n, s32max: 0n, u32min: 0n, u32max: 0n, id: 0, addConst: 0, delta: 0,
-    refObjId: 0, frameno: 0, subregDef: 0, precise: false, btfName: '', btfId: 0, ctxArg: false,
-  };
+  const r = notInitReg();
   markUnknown(r);
   return r;
 })();
@@ -274,8 +271,9 @@ function stacksafe(old: FuncState, cur: FuncState, m: IdMap, exact: Exact): bool
     for (let k = 0; k < REG_SIZE; k++) {
       const i = spi * REG_SIZE + k;
       const ot = oldTypes[i]!;
-      // 6.18 (`if (exact && ...)` with an enum): RANGE_WITHIN also wants the same slot types
-      if (exact !== 'not_exact' && (i >= curAlloc || ot !== curTypes[i])) return false;
+      // only EXACT wants the same slot types: in a loop (RANGE_WITHIN) data bytes still
+      // cover a spilled scalar (6.18.44; older 6.18s compared types for RANGE_WITHIN too)
+      if (exact === 'exact' && (i >= curAlloc || ot !== curTypes[i])) return false;
       if (ot === STACK_INVALID || ot === STACK_MISC) continue;
       if (i >= curAlloc) return false;
       if (!pairAsked) {
@@ -291,6 +289,12 @@ function stacksafe(old: FuncState, cur: FuncState, m: IdMap, exact: Exact): bool
       if (ot !== ct) return false;
       if (k !== REG_SIZE - 1) continue;
       if (ot === STACK_SPILL && !regsafe(old.spilled[spi]!, cur.spilled[spi]!, m, exact)) return false;
+      // iterators: the same type and state holding the same reference; the depth only tells iterations apart
+      if (ot === STACK_ITER) {
+        const ro = old.spilled[spi]!;
+        const rc = cur.spilled[spi]!;
+        if (ro.type !== rc.type || ro.btfId !== rc.btfId || ro.iterState !== rc.iterState || !checkIds(ro.refObjId, rc.refObjId, m)) return false;
+      }
     }
   }
   return true;
@@ -378,7 +382,8 @@ function statesMaybeLooping(old: VState, cur: VState): boolean {
   return true;
 }
 
-function sameCallsites(a: VState, b: VState): boolean {
+/** same_callsites: the same chain of calls. */
+export function sameCallsites(a: VState, b: VState): boolean {
   if (a.curframe !== b.curframe) return false;
   for (let fr = a.curframe; fr >= 0; fr--) if (a.frames[fr]!.callsite !== b.frames[fr]!.callsite) return false;
   return true;
@@ -475,6 +480,14 @@ export function isStateVisited(env: Env, insnIdx: number): boolean {
       let skipInf = false;
       if (frame.inAsyncCallbackFn && frame.asyncEntryCnt !== cur.frames[cur.curframe]!.asyncEntryCnt) {
         skipInf = true;
+      } else if (env.aux[insnIdx]!.iterNext) {
+        // an open-coded iterator's `_next`: an equivalent state with the iterator still active proves the loop converges
+        if (statesEqual(env, sl.state, cur, 'range_within') && iterNextArgActive(cur)) {
+          loop = true;
+          hit = true;
+        } else {
+          skipInf = true;
+        }
       } else if (isMayGoto(env.insns[insnIdx]!) && sl.state.mayGotoDepth !== cur.mayGotoDepth
         && statesEqual(env, sl.state, cur, 'range_within')) {
         loop = true;
@@ -489,7 +502,7 @@ export function isStateVisited(env: Env, insnIdx: number): boolean {
       }
       if (!hit) {
         if (!skipInf && statesMaybeLooping(sl.state, cur) && statesEqual(env, sl.state, cur, 'exact')
-          && sl.state.mayGotoDepth === cur.mayGotoDepth && sl.state.callbackUnrollDepth === cur.callbackUnrollDepth) {
+          && !iterActiveDepthsDiffer(sl.state, cur) && sl.state.mayGotoDepth === cur.mayGotoDepth && sl.state.callbackUnrollDepth === cur.callbackUnrollDepth) {
           env.verboseLinfo(insnIdx, '; ');
           env.note(`infinite loop detected at insn ${insnIdx}`);
           env.verbose('cur state:');

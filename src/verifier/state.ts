@@ -13,8 +13,11 @@ export const STACK_INVALID = 0;
 export const STACK_SPILL = 1;
 export const STACK_MISC = 2;
 export const STACK_ZERO = 3;
+export const STACK_DYNPTR = 4;
+/** A byte of an open-coded iterator (iters.ts). */
+export const STACK_ITER = 5;
 
-export const SLOT_CHARS = ['?', 'r', 'm', '0'];
+export const SLOT_CHARS = ['?', 'r', 'm', '0', 'd', 'i'];
 
 /** Bytes of one stack frame. */
 export const MAX_BPF_STACK = Limits.STACK;
