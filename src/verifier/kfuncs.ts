@@ -2,7 +2,8 @@
  * Kernel functions (kfuncs): `call` with src 2 and the function's id in the
  * kernel BTF. tsbpf models a built-in set the way check_kfunc_call treats
  * them — RCU read sections, the context cast, read-only casts, task,
- * cgroup and cpumask references, conntrack lookups — with the program types that may call each (measured,
+ * cgroup and cpumask references, conntrack lookups, the number and bit
+ * iterators (iters.ts) — with the program types that may call each (measured,
  * scripts/probe-verifier-kfuncs.ts). Any other kfunc is refused with a
  * `tsbpf:` message: its arguments follow conventions (suffixes, flags) the
  * kernel reads from its own kfunc sets, which tsbpf does not have.

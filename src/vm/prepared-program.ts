@@ -10,6 +10,7 @@ import { checkStructure } from '../isa/structure.js';
 import { helperName } from '../isa/helper-ids.js';
 import type { HelperTable } from './helper-call.js';
 import { BpfFunc } from '../isa/uapi.js';
+import { runtimeKfuncId } from './helpers/kfuncs.js';
 
 /**
  * Value a `lddw rX, func` (pseudo source 4) loads: this base plus the slot of
@@ -74,6 +75,7 @@ export function prepareProgram(bytes: Uint8Array, options: PrepareOptions = {}):
   const off = new Int32Array(slots);
   const imm = new Int32Array(slots);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let patched: Uint8Array | undefined;
   for (let pc = 0; pc < slots; pc++) {
     const at = pc * 8;
     code[pc] = view.getUint8(at);
@@ -82,8 +84,21 @@ export function prepareProgram(bytes: Uint8Array, options: PrepareOptions = {}):
     src2[pc] = (regs >> 4) * 2;
     off[pc] = view.getInt16(at + 2, true);
     imm[pc] = view.getInt32(at + 4, true);
-    const insn = bySlot[pc];
+    let insn = bySlot[pc];
     if (insn === undefined) continue;
+    // kfuncs user space can run become calls of their helpers (fixup_kfunc_call's part here)
+    if (insn.kind === 'call' && insn.src === 2) {
+      const id = runtimeKfuncId(options.kfuncName?.(pc) ?? '');
+      if (id !== undefined) {
+        insn = bySlot[pc] = { ...insn, src: 0, imm: id };
+        src2[pc] = 0;
+        imm[pc] = id;
+        // the program's bytes say so too, for the copies functionEntry prepares
+        patched ??= bytes.slice();
+        patched[pc * 8 + 1]! &= 0x0f;
+        new DataView(patched.buffer).setInt32(pc * 8 + 4, id, true);
+      }
+    }
     // A Linux helper the table lacks loads: calling it is a run-time error (HelperTable.missing), so a program that
     // never reaches the call runs. Only ids that are no helper at all are refused here.
     if (insn.kind === 'call' && insn.src === 0 && insn.imm !== BpfFunc.tail_call && options.helpers && !options.helpers.get(insn.imm)
@@ -109,7 +124,7 @@ export function prepareProgram(bytes: Uint8Array, options: PrepareOptions = {}):
       code[pc] = 0x18;
     }
   });
-  return { name: options.name ?? 'prog', bytes, slots, bySlot, subprogs, code, dst2, src2, off, imm, ...(options.helpers ? { helpers: options.helpers } : {}) };
+  return { name: options.name ?? 'prog', bytes: patched ?? bytes, slots, bySlot, subprogs, code, dst2, src2, off, imm, ...(options.helpers ? { helpers: options.helpers } : {}) };
 }
 
 

@@ -17,6 +17,8 @@ interface ObjectVerdict {
   file: string;
   program: string;
   section: string;
+  /** The object calls kfuncs: they resolve against, and are verified with, the machine's kernel BTF. */
+  kernel_btf?: boolean;
   kernel: { accepted: boolean; error: string | null; insn_processed: number | null; libbpf_error: string | null };
 }
 
@@ -33,7 +35,7 @@ const objects = new Map<string, ObjectSpec>();
 function object(file: string): ObjectSpec {
   let o = objects.get(file);
   if (!o) {
-    o = parseObject(readFileSync(new URL(file, root)), { name: file, ...(vmlinux ? { coreTarget: vmlinux } : {}) });
+    o = parseObject(readFileSync(new URL(file, root)), { name: file, ...(vmlinux ? { coreTarget: vmlinux, ksymTarget: () => vmlinux } : {}) });
     objects.set(file, o);
   }
   return o;
@@ -50,11 +52,13 @@ describe('verifier on example and fixture objects', () => {
 
   for (const p of comparable) {
     const key = `${p.file}:${p.program}`;
-    it.skipIf(NEEDS_VMLINUX.has(key) && !vmlinux)(`${key} [${p.section}]`, () => {
+    const needsVmlinux = NEEDS_VMLINUX.has(key) || p.kernel_btf === true;
+    if (needsVmlinux && !vmlinux) console.log(`skipping ${key}: no ${VMLINUX} to resolve its kernel types or kfuncs against`);
+    it.skipIf(needsVmlinux && !vmlinux)(`${key} [${p.section}]`, () => {
       const obj = object(p.file);
       const prog = obj.programs.find((x) => x.name === p.program);
       expect(prog, `program ${p.program} in ${p.file}`).toBeDefined();
-      const r = verifyObjectProgram(obj, prog!);
+      const r = verifyObjectProgram(obj, prog!, p.kernel_btf && vmlinux ? { kernelBtf: vmlinux } : {});
       expect({ accepted: r.accepted, error: r.error }).toEqual({ accepted: p.kernel.accepted, error: p.kernel.error });
       expect(r.insnsProcessed).toBe(p.kernel.insn_processed);
     });

@@ -7,6 +7,7 @@ import type { Helper } from '../helper-call.js';
 import { monotonicClock, standardHelpers } from './basic.js';
 import type { StandardHelperOptions } from './basic.js';
 import { csumHelpers } from './csum.js';
+import { kfuncHelpers } from './kfuncs.js';
 import { loopHelpers } from './loop.js';
 import { mapHelpers } from './map-helpers.js';
 import { printkHelpers, TracePipe } from './printk.js';
@@ -26,7 +27,7 @@ export interface VmHelperOptions extends StandardHelperOptions {
   tracePipe?: TracePipe;
 }
 
-/** The helpers that need no hook: maps, time, identity, printk, strings, probe reads, bpf_loop, csum_diff, timers, spin locks, stacks. */
+/** The helpers that need no hook: maps, time, identity, printk, strings, probe reads, bpf_loop, csum_diff, timers, spin locks, stacks, and the kfuncs user space runs. */
 export function vmHelpers(options: VmHelperOptions = {}): Helper[] {
   const clock = options.clock ?? monotonicClock;
   const pipe = options.tracePipe ?? new TracePipe();
@@ -40,6 +41,7 @@ export function vmHelpers(options: VmHelperOptions = {}): Helper[] {
     ...csumHelpers(),
     ...timerHelpers(),
     ...stackHelpers(),
+    ...kfuncHelpers(),
   ];
 }
 
