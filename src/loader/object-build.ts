@@ -89,6 +89,8 @@ export class ObjectBuild {
   readonly externs: Extern[] = [];
   kconfigMap = -1;
   readonly programs: ProgramSpec[] = [];
+  /** Set when kfunc externs were resolved against the built-in kfunc BTF (no kernel BTF was given). */
+  kfuncBtf: Btf | undefined;
 
   constructor(parts: ObjectParts, readonly options: ParseObjectOptions, readonly objName: string) {
     this.elf = parts.elf;

@@ -12,6 +12,7 @@ import { SHN_UNDEF, SymbolBind, SymbolType } from './elf.js';
 import type { KcfgType, KconfigValue } from './kconfig.js';
 import { DEFAULT_KCONFIG, setKconfigValue } from './kconfig.js';
 import { LoaderError } from './loader-error.js';
+import { builtinKfuncBtf } from './kfunc-btf.js';
 import type { Extern, ObjectBuild } from './object-build.js';
 import type { ExternSpec } from './spec.js';
 
@@ -176,7 +177,8 @@ export function resolveKconfig(build: ObjectBuild, data: Uint8Array): void {
 }
 
 /**
- * Resolves the `.ksyms` externs against the `ksymTarget` kernel BTF: a
+ * Resolves the `.ksyms` externs against the `ksymTarget` kernel BTF (kfuncs
+ * tsbpf knows against its built-in kfunc BTF when there is none): a
  * strong one that stays unresolved fails the programs that use it, a weak
  * one is zero. Runs right after the maps are collected (the log's order).
  */
@@ -214,7 +216,9 @@ export function resolveKsyms(build: ObjectBuild): void {
  */
 function resolveKsym(build: ObjectBuild, e: Extern): boolean {
   if (!e.func && e.ksymTypeId === 0) return false;
-  const kern = build.options.ksymTarget?.();
+  // without a kernel BTF, kfuncs resolve against the ones tsbpf knows (iterators, RCU markers)
+  let kern = build.options.ksymTarget?.() ?? null;
+  if (!kern && e.func && builtinKfuncBtf().idsByName(essentialName(e.name)).length > 0) kern = build.kfuncBtf = builtinKfuncBtf();
   const local = build.btf;
   if (!kern || !local) return false;
   const kind = e.func ? 'FUNC' : 'VAR';

@@ -146,6 +146,7 @@ export function buildObject(parts: ObjectParts, options: ParseObjectOptions = {}
   if (build.file !== undefined) spec.file = build.file;
   if (build.btf) spec.btf = build.btf;
   if (build.btfExt) spec.btfExt = build.btfExt;
+  if (build.kfuncBtf) spec.kfuncBtf = build.kfuncBtf;
   return spec;
 }
 

@@ -250,6 +250,13 @@ export interface ObjectSpec {
   externs: ExternSpec[];
   btf?: Btf;
   btfExt?: BtfExt;
+  /**
+   * The BTF the programs' kfunc calls name functions of, when it is not a
+   * kernel BTF: without one the loader resolves kfuncs against tsbpf's
+   * built-in set (loader/kfunc-btf.ts), and the verifier must read the
+   * same ids.
+   */
+  kfuncBtf?: Btf;
   /** What the loader did, in libbpf's debug wording where it has one (for `--verbose`). */
   log: string[];
 }

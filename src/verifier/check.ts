@@ -161,7 +161,7 @@ function doCheckInsn(env: Env, ps: { printState: boolean }): number {
       }
       if (insn.src === 1) checkFuncCall(env, insn);
       else if (insn.src === 2) {
-        if (!env.kbtf()) env.fail('calling kernel function is not supported without CONFIG_DEBUG_INFO_BTF', 'ENOTSUPP');
+        if (!env.kfuncBtf()) env.fail('calling kernel function is not supported without CONFIG_DEBUG_INFO_BTF', 'ENOTSUPP');
         checkKfuncCall(env, insn);
       }
       else checkHelperCall(env, insn);

@@ -171,6 +171,8 @@ export interface EnvConfig {
   lineInfo: readonly SourceLine[] | null;
   /** The kernel's BTF (or a function that reads it when first needed). */
   kernelBtf?: KernelBtf | (() => KernelBtf | null | undefined) | null;
+  /** The BTF kfunc calls name functions of when it is not the kernel's (the loader's built-in kfuncs). */
+  kfuncBtf?: KernelBtf;
   /** Whether the kernel has an address for a symbol (kallsyms). */
   kernelSymbols?: (name: string) => boolean;
   /** `attach_btf_id` of a tracing or LSM program (undefined: tsbpf's model without the attach point). */
@@ -211,6 +213,7 @@ export class Env {
   attach: AttachTarget | null = null;
   private kbtfSource: KernelBtf | (() => KernelBtf | null | undefined) | null;
   private kbtfValue: KernelBtf | null | undefined = undefined;
+  private readonly kfuncBtfValue: KernelBtf | null;
   /** Whether the kernel has an address for a symbol (kallsyms), when known. */
   readonly kernelSymbols: ((name: string) => boolean) | null;
   aux: InsnAux[];
@@ -279,6 +282,7 @@ export class Env {
     this.attachBtfId = cfg.attachBtfId;
     this.attachTo = cfg.attachTo;
     this.kbtfSource = cfg.kernelBtf ?? null;
+    this.kfuncBtfValue = cfg.kfuncBtf ?? null;
     this.kernelSymbols = cfg.kernelSymbols ?? null;
     this.aux = [];
     for (let i = 0; i < this.len; i++) {
@@ -290,6 +294,14 @@ export class Env {
     }
     this.mapAddr = cfg.maps.map((_, i) => 0xffff888104000000n + BigInt(i) * 0x2400n);
     this.liveness = new StackLiveness(this);
+  }
+
+  /**
+   * The BTF whose ids kfunc calls hold: the loader's built-in kfuncs when
+   * it resolved them there, else the kernel's.
+   */
+  kfuncBtf(): KernelBtf | null {
+    return this.kfuncBtfValue ?? this.kbtf();
   }
 
   /** The kernel BTF, read on first use (null when the verifier was not given one). */
@@ -400,7 +412,7 @@ export class Env {
     const i = this.insns[idx]!;
     // a kfunc call prints the function's name from the kernel BTF (disasm_kfunc_name)
     if (i.code === 0x85 && i.src === 2 && i.off === 0) {
-      const t = this.kbtf()?.tryType(i.imm);
+      const t = this.kfuncBtf()?.tryType(i.imm);
       if (t && t.kind === 'FUNC') return `(85) call ${t.name}#${i.imm}`;
     }
     return formatKernelSlot(i, isLdImm64(i) ? this.insns[idx + 1] : undefined, isLdImm64(i) ? this.ldImmPrintValue(idx) : undefined);
@@ -510,7 +522,7 @@ export function printVerifierState(env: Env, vs: VState, frameno: number, printA
       // only an iterator's main slot carries its reference; the others are not printed
       const r = f.spilled[spi]!;
       if (!r.refObjId) continue;
-      const t = env.kbtf()?.tryType(r.btfId);
+      const t = env.kfuncBtf()?.tryType(r.btfId);
       s += `${name}=${iterSlotStr((t?.name ?? '').replace(/^bpf_iter_/, ''), r)}`;
     } else {
       s += `${name}=${buf}`;

@@ -118,7 +118,7 @@ export function callSummary(env: Env, insn: RawInsn): CallSummary | null {
     return { numParams: proto.args.length, isVoid: (proto.ret & 0xff) === R.VOID, fastcall: helperFastcall(env, insn.imm) };
   }
   if (insn.src === 2 && kfuncCallable(env, insn.imm)) {
-    const btf = env.kbtf()!;
+    const btf = env.kfuncBtf()!;
     const fn = btf.tryType(insn.imm);
     const proto = fn && fn.kind === 'FUNC' ? btf.tryType(fn.type ?? 0) : undefined;
     if (!proto || proto.kind !== 'FUNC_PROTO') return null;

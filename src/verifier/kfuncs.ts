@@ -142,7 +142,7 @@ const KFUNC_PROG_TYPES: Readonly<Record<string, readonly string[]>> = {
 
 /** add_kfunc_call (at the program's load): the id must name a function of the kernel BTF. */
 export function addKfuncCall(env: Env, insn: RawInsn): boolean {
-  const btf = env.kbtf();
+  const btf = env.kfuncBtf();
   if (!btf) return false;
   const t = btf.tryType(insn.imm);
   if (!t || t.kind !== 'FUNC') env.fail(`kernel btf_id ${insn.imm} is not a function`, 'EINVAL');
@@ -151,7 +151,7 @@ export function addKfuncCall(env: Env, insn: RawInsn): boolean {
 
 /** The name the kernel prints for a kfunc call (`call bpf_rcu_read_lock#64914`). */
 export function kfuncName(env: Env, imm: number): string | null {
-  const btf = env.kbtf();
+  const btf = env.kfuncBtf();
   const t = btf?.tryType(imm);
   return t && t.kind === 'FUNC' ? t.name : null;
 }
@@ -179,7 +179,7 @@ function taggedKfuncs(btf: KernelBtf): Set<number> {
  * Unmodelled kfuncs are taken as callable (tsbpf refuses them anyway).
  */
 export function kfuncCallable(env: Env, id: number): boolean {
-  const btf = env.kbtf();
+  const btf = env.kfuncBtf();
   const fn = btf?.tryType(id);
   if (!btf || !fn || fn.kind !== 'FUNC') return false;
   if (env.progType !== ProgType.STRUCT_OPS && !taggedKfuncs(btf).has(id)) return false;
@@ -203,7 +203,7 @@ function iterType(env: Env, btf: KernelBtf, name: string, i: number): IterType {
 
 /** check_kfunc_call for the modelled kfuncs. */
 export function checkKfuncCall(env: Env, insn: RawInsn): void {
-  const btf = env.kbtf()!;
+  const btf = env.kfuncBtf()!;
   const fn = btf.tryType(insn.imm)!;
   const name = fn.name;
   const def = DEFS[name];

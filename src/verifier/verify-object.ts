@@ -8,6 +8,7 @@
  * kernel's btf_prepare_func_args derives from the prototype).
  */
 import type { GlobalArg } from './env.js';
+import type { KernelBtf } from './kbtf.js';
 import type { VerifierMapSpec, VerifyOptions, VerifyResult } from './verify.js';
 import { verify } from './verify.js';
 import { AttachType, isPoisonedCall, LibbpfPoison, ProgType } from '../isa/uapi.js';
@@ -36,6 +37,8 @@ export interface ObjectLike {
   license: string;
   maps: readonly VerifierMapSpec[];
   btf?: BtfLike;
+  /** The BTF the kfunc calls name functions of, when the loader resolved them against its built-in kfuncs. */
+  kfuncBtf?: KernelBtf;
 }
 
 /** The parts of a program spec the verifier uses. */
@@ -349,5 +352,5 @@ export function verifyObjectProgram(object: ObjectLike, program: ObjectProgramLi
       ? { lineInfo: program.lineInfo.map((l) => ({ insnOff: l.slot, file: l.file, line: l.line, source: l.source })) }
       : {}),
     ...(program.attachTo !== undefined ? { attachTo: program.attachTo } : {}),
-  }, options));
+  }, object.kfuncBtf && !options.kfuncBtf ? { ...options, kfuncBtf: object.kfuncBtf } : options));
 }

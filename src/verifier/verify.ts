@@ -113,6 +113,12 @@ export interface VerifyOptions {
    */
   kernelBtf?: KernelBtf | (() => KernelBtf | null | undefined) | null;
   /**
+   * The BTF the program's kfunc calls name functions of when the loader did
+   * not resolve them against a kernel BTF (src/loader's built-in kfuncs,
+   * `ObjectSpec.kfuncBtf`; verifyObjectProgram passes it).
+   */
+  kfuncBtf?: KernelBtf;
+  /**
    * Whether the kernel has an address for a symbol (`kallsyms_lookup_name`,
    * e.g. read from /proc/kallsyms of the kernel whose BTF this is): loads of
    * kernel variables need one, and a kernel built without
@@ -230,6 +236,7 @@ function verifyOnce(program: VerifyProgram, options: VerifyOptions): VerifyResul
       ...(f.scalarReturn !== undefined ? { scalarReturn: f.scalarReturn } : {}),
     })) : null,
     ...(options.kernelBtf ? { kernelBtf: options.kernelBtf } : {}),
+    ...(options.kfuncBtf ? { kfuncBtf: options.kfuncBtf } : {}),
     ...(options.kernelSymbols ? { kernelSymbols: options.kernelSymbols } : {}),
     ...(program.attachBtfId !== undefined ? { attachBtfId: program.attachBtfId } : {}),
     ...(program.attachTo !== undefined ? { attachTo: program.attachTo } : {}),

@@ -75,6 +75,20 @@ describe('C reductions of real-world objects (each program loaded alone through 
   }
 });
 
+describe('kfuncs tsbpf knows without a kernel BTF', () => {
+  // the loader resolves them against its built-in kfunc BTF and the verifier reads the same ids
+  const kfuncObjects = ['test/fixtures/verifier/objects/iterators.o'];
+  for (const p of objects.programs.filter((x) => kfuncObjects.includes(x.file))) {
+    it(`${p.file}:${p.program} [${p.section}]`, () => {
+      const obj = parseObject(readFileSync(new URL(p.file, root)), { name: p.file });
+      expect(obj.kfuncBtf).toBeDefined();
+      const r = verifyObjectProgram(obj, obj.programs.find((x) => x.name === p.program)!);
+      expect({ accepted: r.accepted, error: r.error, insn_processed: r.insnsProcessed })
+        .toEqual({ accepted: p.kernel.accepted, error: p.kernel.error, insn_processed: p.kernel.insn_processed });
+    });
+  }
+});
+
 describe('what tsbpf cannot verify in tracing programs is said plainly; spin locks', () => {
   const asm = (text: string) => assemble(text, { syntax: 'llvm' }).bytes;
   const TRACING = 26;

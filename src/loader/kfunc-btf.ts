@@ -1,0 +1,43 @@
+/**
+ * The kfuncs tsbpf knows without a kernel BTF: the number and bit iterators
+ * (`bpf_for`, `bpf_repeat`, `bpf_for_each(bits, ...)`) and the RCU read
+ * section markers, with Linux 6.18's prototypes and iterator structs
+ * (kernel/bpf/helpers.c, include/linux/bpf.h), each tagged `bpf_kfunc` as
+ * the kernel's own BTF tags them. Where no kernel BTF is given (a browser,
+ * a machine without /sys/kernel/btf/vmlinux) the loader resolves `.ksyms`
+ * kfunc externs against this BTF, and the object tells the verifier so
+ * (`ObjectSpec.kfuncBtf`): the programs then verify and run as with the
+ * kernel's BTF.
+ */
+import type { Btf } from './btf.js';
+import { BtfBuilder } from './btf-builder.js';
+
+let built: Btf | undefined;
+
+/** The built-in kfunc BTF (built once). */
+export function builtinKfuncBtf(): Btf {
+  if (built) return built;
+  const b = new BtfBuilder('tsbpf-kfuncs');
+  const int = b.int('int', 4, { signed: true });
+  const u32 = b.typedef('u32', b.int('unsigned int', 4));
+  const u64 = b.typedef('u64', b.int('long long unsigned int', 8));
+  const iterNum = b.struct('bpf_iter_num', [{ name: '__opaque', type: b.array(u64, 1) }], { align: 8 });
+  const iterBits = b.struct('bpf_iter_bits', [{ name: '__opaque', type: b.array(u64, 2) }], { align: 8 });
+  const intPtr = b.ptr(int);
+  const kfunc = (name: string, ret: number, params: { name: string; type: number }[]): void => {
+    b.declTag('bpf_kfunc', b.func(name, b.funcProto(ret, params)));
+  };
+  for (const [type, struct, newParams] of [
+    ['num', iterNum, [{ name: 'start', type: int }, { name: 'end', type: int }]],
+    ['bits', iterBits, [{ name: 'unsafe_ptr__ign', type: b.ptr(b.const(u64)) }, { name: 'nr_words', type: u32 }]],
+  ] as const) {
+    const it = { name: 'it', type: b.ptr(struct) };
+    kfunc(`bpf_iter_${type}_new`, int, [it, ...newParams]);
+    kfunc(`bpf_iter_${type}_next`, intPtr, [it]);
+    kfunc(`bpf_iter_${type}_destroy`, 0, [it]);
+  }
+  kfunc('bpf_rcu_read_lock', 0, []);
+  kfunc('bpf_rcu_read_unlock', 0, []);
+  built = b.build();
+  return built;
+}
