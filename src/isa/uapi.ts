@@ -131,6 +131,16 @@ export const SKF_NET_OFF = -0x100000;
 /** Packet loads at `SKF_LL_OFF + n` read from the link-layer (MAC) header. */
 export const SKF_LL_OFF = -0x200000;
 
+/** `enum bpf_dynptr_type`: what a dynptr points into. */
+export const DynptrType = {
+  INVALID: 0,
+  LOCAL: 1,
+  RINGBUF: 2,
+  SKB: 3,
+  XDP: 4,
+  SKB_META: 5,
+} as const;
+
 /** The limits the kernel enforces on programs. */
 export const Limits = {
   /** Most instructions a privileged program may have, and most the verifier explores (`BPF_COMPLEXITY_LIMIT_INSNS`). */

@@ -565,6 +565,9 @@ function adjustPtr(env: Env, insn: RawInsn, ptr: Reg, off: Reg, dst: Reg): void 
   }
   dst.type = p.type;
   dst.id = p.id;
+  // scalar += pointer keeps the pointer's reference too, so releasing it ends the sum
+  // (6.18.44 build v1272; without it a ring buffer slice outlived its record)
+  dst.refObjId = p.refObjId;
   // scalar += pointer: the result is the pointer's, stack frame included (a stack pointer made
   // in a subprogram from a scalar and r10 points into the subprogram's frame, not frame 0)
   dst.frameno = p.frameno;

@@ -25,6 +25,8 @@ import { findPrevEntry, pushStack, widenImpreciseScalars } from './search.js';
 import { acquireReference, checkResourceLeak, releaseReference } from './refs.js';
 import { findSubprog } from './program-checks.js';
 import { markPtrNotNullReg } from './branch.js';
+import type { DynptrInfo } from './dynptrs.js';
+import { Dynptr, DYNPTR_FLAGS, dynptrArgAcquired, isDynptrSlicePkt, markDynptrCbReg, processDynptrFunc, unmarkStackSlotsDynptr } from './dynptrs.js';
 import { returnRange } from './prog-types.js';
 import type { KernelBtf } from './kbtf.js';
 import { btfStructIdsMatch, findByNameKind, isStruct, resolveSize, skipModifiers, typeName } from './kbtf.js';
@@ -75,8 +77,8 @@ interface CallMeta {
   funcId: number;
   subprogno: number;
   constMapKey: bigint;
-  /** A bpf_dynptr argument tsbpf cannot follow (register number), refused once the call's other checks passed. */
-  dynptrRegno: number;
+  /** The initialised dynptr argument (its id, type and reference). */
+  dynptr: DynptrInfo | null;
   /** The kernel BTF id of a per-CPU variable argument (meta->ret_btf_id). */
   retBtfId: number;
 }
@@ -92,6 +94,8 @@ function checkRegType(env: Env, regno: number, argType: number, argBtf: string |
   let type = reg.type;
   if (argType & AF.RDONLY) type &= ~F.RDONLY;
   if (argType & AF.MAYBE_NULL) type &= ~F.MAYBE_NULL;
+  // a dynptr slice is memory like any other
+  if ((argType & 0xff) === A.PTR_TO_MEM) type &= ~DYNPTR_FLAGS;
   if (!compatible.includes(type)) env.fail(`R${regno} type=${regTypeStr(reg.type)} expected=${compatible.map(regTypeStr).join(', ')}`);
   if (baseType(reg.type) !== T.BTF_ID) return;
   if (MEM_ARGS.has(argType & 0xff)) {
@@ -134,6 +138,8 @@ function structId(btf: KernelBtf, name: string): number {
 /** check_func_arg_reg_off. */
 function checkFuncArgRegOff(env: Env, reg: Reg, regno: number, argType: number): void {
   if (argType & AF.RELEASE) {
+    // a dynptr being released may sit at any offset of the stack
+    if ((argType & 0xff) === A.PTR_TO_DYNPTR && reg.type === T.STACK) return;
     if (reg.off) env.fail(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`, 'EINVAL');
     checkPtrOffReg(env, reg, regno, false);
     return;
@@ -210,7 +216,13 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, fn: FuncProto): voi
     checkFuncArgRegOff(env, reg, regno, argType);
   }
   if (argType & AF.RELEASE) {
-    if (!reg.refObjId && !isNullReg(reg)) env.fail(`R${regno} must be referenced when passed to release function`, 'EINVAL');
+    if ((argType & 0xff) === A.PTR_TO_DYNPTR) {
+      // only a dynptr on the stack can be released
+      if (reg.type !== T.STACK) env.fail('cannot release unowned const bpf_dynptr', 'EINVAL');
+      if (!dynptrArgAcquired(env, reg)) env.fail(`arg ${regno} is an unacquired reference`, 'EINVAL');
+    } else if (!reg.refObjId && !isNullReg(reg)) {
+      env.fail(`R${regno} must be referenced when passed to release function`, 'EINVAL');
+    }
     meta.releaseRegno = regno;
   }
   if (reg.refObjId) {
@@ -264,9 +276,11 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, fn: FuncProto): voi
     case A.PTR_TO_CONST_STR:
       checkRegConstStr(env, reg, regno);
       break;
-    case A.PTR_TO_DYNPTR:
-      processDynptrArg(env, regno, argType, meta);
+    case A.PTR_TO_DYNPTR: {
+      const info = processDynptrFunc(env, regno, { uninit: (argType & AF.UNINIT) !== 0, rdonly: (argType & AF.RDONLY) !== 0, type: helperDynptrType(meta.funcId) });
+      if (info) meta.dynptr = info;
       break;
+    }
     case A.PTR_TO_PERCPU_BTF_ID:
       if (!reg.btfId) env.fail(`Helper has invalid btf_id in R${regno}`, 'EACCES');
       meta.retBtfId = reg.btfId;
@@ -284,39 +298,13 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, fn: FuncProto): voi
   }
 }
 
-/**
- * process_dynptr_func as far as tsbpf follows it: a dynptr is created in
- * two stack slots (checked as the kernel does), but tsbpf does not track
- * the slots' dynptr state, so a call that creates one is refused with a
- * `tsbpf:` message after its other checks, and a call that uses one can
- * only be using stack that holds none (the kernel's "Expected an
- * initialized dynptr").
- */
-function processDynptrArg(env: Env, regno: number, argType: number, meta: CallMeta): void {
-  const reg = env.regs[regno]!;
-  if (reg.type === T.DYNPTR) {
-    meta.dynptrRegno = regno;
-    return;
+/** The dynptr type a helper's dynptr argument must have or gets (DYNPTR_TYPE_* of its prototype; 0 any). */
+function helperDynptrType(funcId: number): number {
+  switch (funcId) {
+    case BpfFunc.dynptr_from_mem: return Dynptr.LOCAL;
+    case BpfFunc.ringbuf_reserve_dynptr: case BpfFunc.ringbuf_submit_dynptr: case BpfFunc.ringbuf_discard_dynptr: return Dynptr.RINGBUF;
+    default: return 0;
   }
-  // stack_slot_obj_get_spi
-  let spiOk = true;
-  if (!tnumIsConst(reg.varOff)) {
-    env.verbose('dynptr has to be at a constant offset\n');
-    spiOk = false;
-  } else {
-    const off = reg.off + Number(BigInt.asIntN(64, reg.varOff.value));
-    if (off % 8 !== 0 || Math.floor((-off - 1) / 8) + 1 < 2) {
-      env.verbose(`cannot pass in dynptr at an offset=${off}\n`);
-      spiOk = false;
-    }
-  }
-  if (argType & AF.UNINIT) {
-    if (!spiOk) env.fail('Dynptr has to be an uninitialized dynptr', 'EINVAL');
-    for (let i = 0; i < 16; i += 8) checkMemAccess(env, env.insnIdx, regno, i, 8, 'write', -1, false, false);
-    meta.dynptrRegno = regno;
-    return;
-  }
-  env.fail(`Expected an initialized dynptr as arg #${regno - 1}`, 'EINVAL');
 }
 
 /** check_map_field_pointer: a constant offset in a map value that holds the field there. */
@@ -507,7 +495,7 @@ function clearAllPktPointers(env: Env): void {
   for (let i = 0; i <= env.cur.curframe; i++) {
     const f = env.cur.frames[i]!;
     const fix = (r: Reg): void => {
-      if (baseType(r.type) === T.PACKET || baseType(r.type) === T.PACKET_META || r.type === T.PACKET_END) markUnknown(r);
+      if (baseType(r.type) === T.PACKET || baseType(r.type) === T.PACKET_META || r.type === T.PACKET_END || isDynptrSlicePkt(r)) markUnknown(r);
     };
     f.regs.forEach(fix);
     for (let s = 0; s < f.allocatedStack / 8; s++) if (f.slotType[s * 8 + 7] === 1) fix(f.spilled[s]!);
@@ -929,14 +917,13 @@ function findVmaCallbackState(env: Env): (caller: FuncState, callee: FuncState) 
 }
 
 /** set_user_ringbuf_callback_state: (dynptr, ctx) for bpf_user_ringbuf_drain's callback, which runs once per sample. */
-function userRingbufCallbackState(caller: FuncState, callee: FuncState): void {
-  markNotInit(callee.regs[0]!);
-  // mark_dynptr_cb_reg: a CONST_PTR_TO_DYNPTR of a local dynptr (tsbpf refuses calls that use it: dynptrs are not modelled)
-  const d = callee.regs[1]!;
-  markKnownZero(d);
-  d.type = T.DYNPTR;
-  callee.regs[2] = { ...caller.regs[3]! };
-  syncCallbackRest(callee, 3);
+function userRingbufCallbackState(env: Env): (caller: FuncState, callee: FuncState) => void {
+  return (caller, callee) => {
+    markNotInit(callee.regs[0]!);
+    markDynptrCbReg(env, callee.regs[1]!, Dynptr.LOCAL);
+    callee.regs[2] = { ...caller.regs[3]! };
+    syncCallbackRest(callee, 3);
+  };
 }
 
 /** check_helper_call. */
@@ -966,7 +953,7 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
   if (env.cur.activeRcuLock && fn.mightSleep) env.fail(`sleepable helper ${funcIdName(funcId)}#${funcId} in rcu_read_lock region`, 'EINVAL');
   const meta: CallMeta = {
     map: null, mapUid: 0, rawMode: false, pktAccess: fn.pktAccess === true, releaseRegno: 0, regno: 0, accessSize: 0,
-    memSize: 0, msizeMaxValue: 0n, refObjId: 0, funcId, subprogno: 0, constMapKey: -1n, dynptrRegno: 0, retBtfId: 0,
+    memSize: 0, msizeMaxValue: 0n, refObjId: 0, funcId, subprogno: 0, constMapKey: -1n, dynptr: null, retBtfId: 0,
   };
   for (let i = 0; i < 5; i++) checkFuncArg(env, i, meta, fn);
   const map = meta.map;
@@ -989,11 +976,26 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
   const regs = env.regs;
   if (meta.releaseRegno) {
     let ok = false;
-    if (meta.refObjId) ok = releaseReference(env, meta.refObjId);
+    if ((fn.args[meta.releaseRegno - 1]! & 0xff) === A.PTR_TO_DYNPTR) {
+      unmarkStackSlotsDynptr(env, regs[meta.releaseRegno]!);
+      ok = true;
+    } else if (meta.refObjId) ok = releaseReference(env, meta.refObjId);
     else if (isNullReg(regs[meta.releaseRegno]!)) ok = true;
     if (!ok) env.fail(`func ${funcIdName(funcId)}#${funcId} reference has not been acquired before`, 'EINVAL');
   }
+  let changesDynptrData = false;
   switch (funcId) {
+    case BpfFunc.dynptr_from_mem:
+      if (regs[1]!.type !== T.MAP_VALUE) env.fail(`Unsupported reg type ${regTypeStr(regs[1]!.type)} for bpf_dynptr_from_mem data`, 'EACCES');
+      break;
+    case BpfFunc.dynptr_data:
+      // the slice lives as long as the dynptr (and its record)
+      meta.refObjId = meta.dynptr?.refObjId ?? 0;
+      break;
+    case BpfFunc.dynptr_write:
+      // writing an skb dynptr may move the packet: its slices and packet pointers go
+      changesDynptrData = meta.dynptr?.type === Dynptr.SKB || meta.dynptr?.type === Dynptr.SKB_META;
+      break;
     case BpfFunc.tail_call:
       checkResourceLeak(env, false, true, 'tail_call');
       break;
@@ -1008,7 +1010,7 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
       pushCallbackCall(env, insnIdx, meta.subprogno, findVmaCallbackState(env));
       break;
     case BpfFunc.user_ringbuf_drain:
-      pushCallbackCall(env, insnIdx, meta.subprogno, userRingbufCallbackState);
+      pushCallbackCall(env, insnIdx, meta.subprogno, userRingbufCallbackState(env));
       break;
     case BpfFunc.timer_set_callback:
       pushAsyncCallback(env, insnIdx, meta.subprogno, meta.map!);
@@ -1119,7 +1121,8 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
     BpfFunc.skc_to_tcp6_sock, BpfFunc.skc_to_tcp_sock, BpfFunc.skc_to_tcp_timewait_sock, BpfFunc.skc_to_tcp_request_sock,
     BpfFunc.skc_to_udp6_sock, BpfFunc.skc_to_mptcp_sock,
   ].includes(funcId);
-  if (isPtrCast) {
+  if (funcId === BpfFunc.dynptr_data) r0.dynptrId = meta.dynptr?.id ?? 0;
+  if (isPtrCast || funcId === BpfFunc.dynptr_data) {
     r0.refObjId = meta.refObjId;
   } else if (isAcquire) {
     const id = acquireReference(env, insnIdx);
@@ -1147,9 +1150,6 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
     }
   }
   checkMapFuncCompatibility(env, map, funcId);
-  if (meta.dynptrRegno) {
-    env.fail(`tsbpf: R${meta.dynptrRegno} is a bpf_dynptr: dynptr stack slots (their kind, initialisation and references) are not modelled by tsbpf's verifier`, 'ENOTSUPP');
-  }
   if (funcId === BpfFunc.get_func_ip) {
     // check_get_func_ip
     if (env.progType === ProgType.TRACING && attach && !hasTrampoline(env.progType, env.expectedAttachType)) {
@@ -1160,7 +1160,7 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
   if (funcId === BpfFunc.set_retval && env.progType === ProgType.LSM && env.expectedAttachType === AttachType.LSM_CGROUP && attach && !attach.proto.type) {
     env.fail("BPF_LSM_CGROUP that attach to void LSM hooks can't modify return value!", 'EINVAL');
   }
-  let changesData = fn.changesPkt === true;
+  let changesData = fn.changesPkt === true || changesDynptrData;
   if (funcId === BpfFunc.tail_call) {
     if (env.cur.curframe) {
       env.markRegScratched(0);

@@ -14,7 +14,8 @@ import {
   baseType, isPktPointer, markUnknown as markUnknownReg, regTypeStr, S32_MAX, S32_MIN, S64_MAX, S64_MIN, T, U32_MAX, U64_MAX,
 } from './reg.js';
 import type { FuncState, VState } from './state.js';
-import { REG_SIZE, SLOT_CHARS, STACK_INVALID, STACK_ITER, STACK_SPILL } from './state.js';
+import { REG_SIZE, SLOT_CHARS, STACK_DYNPTR, STACK_INVALID, STACK_ITER, STACK_SPILL } from './state.js';
+import { dynptrSlotStr } from './dynptrs.js';
 import { iterSlotStr } from './iters.js';
 import { tnumIsConst, tnumIsUnknown, tnumStr } from './tnum.js';
 import type { ProgTypeInfo } from './prog-types.js';
@@ -518,6 +519,10 @@ export function printVerifierState(env: Env, vs: VState, frameno: number, printA
       let j = 0;
       while (j < REG_SIZE && f.slotType[spi * REG_SIZE + j] !== STACK_SPILL) j++;
       s += `${name}=${buf.slice(0, j)}${regStateStr(f, f.spilled[spi]!)}`;
+    } else if (last === STACK_DYNPTR) {
+      // print_verifier_state skips to the dynptr's first slot and names it
+      spi++;
+      s += ` fp${(-spi - 1) * REG_SIZE}=${dynptrSlotStr(f.spilled[spi]!)}`;
     } else if (last === STACK_ITER) {
       // only an iterator's main slot carries its reference; the others are not printed
       const r = f.spilled[spi]!;

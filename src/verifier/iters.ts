@@ -44,29 +44,34 @@ function getSpi(off: number): number {
 }
 
 /**
- * iter_get_spi (stack_slot_obj_get_spi): the iterator's first slot, or
- * 'range' when its slots are not all allocated yet; a bad offset logs why
- * and gives 'bad'.
+ * stack_slot_obj_get_spi: the first slot of a stack object (an iterator,
+ * a dynptr) of `slots` slots, or 'range' when they are not all allocated
+ * yet; a bad offset logs why and gives 'bad'.
  */
-function iterGetSpi(env: Env, reg: Reg, slots: number): number | 'range' | 'bad' {
+export function stackSlotObjSpi(env: Env, reg: Reg, kind: string, slots: number): number | 'range' | 'bad' {
   if (!tnumIsConst(reg.varOff)) {
-    env.verbose('iter has to be at a constant offset\n');
+    env.verbose(`${kind} has to be at a constant offset\n`);
     return 'bad';
   }
   const off = reg.off + Number(BigInt.asIntN(32, reg.varOff.value));
   // fp+0 and above are no stack slot (6.18.44; before, fp+0 aliased fp-8)
   if (off >= 0 || off % REG_SIZE) {
-    env.verbose(`cannot pass in iter at an offset=${off}\n`);
+    env.verbose(`cannot pass in ${kind} at an offset=${off}\n`);
     return 'bad';
   }
   const spi = getSpi(off);
   if (spi + 1 < slots) {
-    env.verbose(`cannot pass in iter at an offset=${off}\n`);
+    env.verbose(`cannot pass in ${kind} at an offset=${off}\n`);
     return 'bad';
   }
   const allocated = funcOf(env, reg).allocatedStack / REG_SIZE;
   if (!(spi - slots + 1 >= 0 && spi < allocated)) return 'range';
   return spi;
+}
+
+/** iter_get_spi. */
+function iterGetSpi(env: Env, reg: Reg, slots: number): number | 'range' | 'bad' {
+  return stackSlotObjSpi(env, reg, 'iter', slots);
 }
 
 /** is_iter_reg_valid_uninit: no byte of the slots is an iterator already. */

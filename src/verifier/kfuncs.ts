@@ -21,9 +21,11 @@ import { checkMemSizeReg, checkPtrOffReg } from './mem.js';
 import { markPtrNotNullReg } from './branch.js';
 import { tnumIsConst } from './tnum.js';
 import { markChainPrecision } from './precision.js';
-import { PROG_TYPE_NAMES, ProgType } from '../isa/uapi.js';
+import { DynptrType as Dynptr, PROG_TYPE_NAMES, ProgType } from '../isa/uapi.js';
 import type { IterMethod, IterSlot, IterType } from './iters.js';
 import { processIterArg, processIterNextCall } from './iters.js';
+import type { DynptrInfo } from './dynptrs.js';
+import { dynptrTypeFlag, processDynptrFunc } from './dynptrs.js';
 
 /** An argument of a modelled kfunc. */
 type KArg =
@@ -39,7 +41,16 @@ type KArg =
   | { kind: 'mem' }
   | { kind: 'size' }
   /** KF_ARG_PTR_TO_ITER: the iterator on the stack (struct `btf`). */
-  | { kind: 'iter'; btf: string };
+  | { kind: 'iter'; btf: string }
+  /**
+   * KF_ARG_PTR_TO_DYNPTR: an initialised dynptr, or with `create` (`__uninit`)
+   * stack where the kfunc makes one of that type ('parent': the type of the
+   * kfunc's first dynptr, for bpf_dynptr_clone).
+   */
+  | { kind: 'dynptr'; create?: number | 'parent' }
+  /** `buffer__opt` then `buffer__szk`: memory that may be NULL, its size a known constant (the result's size). */
+  | { kind: 'opt_mem' }
+  | { kind: 'size_const' };
 
 /** A modelled kfunc. */
 interface KfuncDef {
@@ -54,6 +65,8 @@ interface KfuncDef {
   iter?: IterMethod;
   /** Returns read-only memory of this many bytes (a pointer to a scalar type), NULL too with `null`. */
   retMem?: { size: number; null: boolean };
+  /** bpf_dynptr_slice(_rdwr): a slice of the dynptr's data or NULL, as large as the constant size. */
+  slice?: 'rdonly' | 'rdwr';
 }
 
 /** The three methods of an iterator whose `_new` takes `newArgs` after the iterator. */
@@ -92,6 +105,17 @@ const DEFS: Readonly<Record<string, KfuncDef>> = {
   // kernel/bpf/helpers.c: `int *next()` over [start, end) and over the set bits of nr_words u64 words
   ...iterDefs('num', [{ kind: 'scalar' }, { kind: 'scalar' }]),
   ...iterDefs('bits', [{ kind: 'ignore' }, { kind: 'scalar' }]),
+  // kernel/bpf/helpers.c, net/core/filter.c: dynptrs over packets, their slices, clones and views
+  bpf_dynptr_from_skb: { args: [{ kind: 'ctx' }, { kind: 'scalar' }, { kind: 'dynptr', create: Dynptr.SKB }], retScalar: true, flags: {} },
+  bpf_dynptr_from_xdp: { args: [{ kind: 'ctx' }, { kind: 'scalar' }, { kind: 'dynptr', create: Dynptr.XDP }], retScalar: true, flags: {} },
+  bpf_dynptr_from_skb_meta: { args: [{ kind: 'ctx' }, { kind: 'scalar' }, { kind: 'dynptr', create: Dynptr.SKB_META }], retScalar: true, flags: {} },
+  bpf_dynptr_slice: { args: [{ kind: 'dynptr' }, { kind: 'scalar' }, { kind: 'opt_mem' }, { kind: 'size_const' }], slice: 'rdonly', flags: {} },
+  bpf_dynptr_slice_rdwr: { args: [{ kind: 'dynptr' }, { kind: 'scalar' }, { kind: 'opt_mem' }, { kind: 'size_const' }], slice: 'rdwr', flags: {} },
+  bpf_dynptr_adjust: { args: [{ kind: 'dynptr' }, { kind: 'scalar' }, { kind: 'scalar' }], retScalar: true, flags: {} },
+  bpf_dynptr_is_null: { args: [{ kind: 'dynptr' }], retScalar: true, flags: {} },
+  bpf_dynptr_is_rdonly: { args: [{ kind: 'dynptr' }], retScalar: true, flags: {} },
+  bpf_dynptr_size: { args: [{ kind: 'dynptr' }], retScalar: true, flags: {} },
+  bpf_dynptr_clone: { args: [{ kind: 'dynptr' }, { kind: 'dynptr', create: 'parent' }], retScalar: true, flags: {} },
 };
 
 /** The kfuncs tsbpf models. */
@@ -138,6 +162,18 @@ const KFUNC_PROG_TYPES: Readonly<Record<string, readonly string[]>> = {
   bpf_iter_bits_new: COMMON,
   bpf_iter_bits_next: COMMON,
   bpf_iter_bits_destroy: COMMON,
+  // the skb kfunc set (as probed: the types whose loads get past the set check)
+  bpf_dynptr_from_skb: ['socket_filter', 'sched_cls', 'sched_act', 'tracepoint', 'perf_event', 'cgroup_skb', 'cgroup_sock', 'lwt_in',
+    'sock_ops', 'sk_skb', 'cgroup_device', 'cgroup_sock_addr', 'cgroup_sysctl', 'cgroup_sockopt', 'tracing', 'netfilter'],
+  bpf_dynptr_from_xdp: ['xdp'],
+  bpf_dynptr_from_skb_meta: ['sched_cls', 'sched_act'],
+  bpf_dynptr_slice: COMMON,
+  bpf_dynptr_slice_rdwr: COMMON,
+  bpf_dynptr_adjust: COMMON,
+  bpf_dynptr_is_null: COMMON,
+  bpf_dynptr_is_rdonly: COMMON,
+  bpf_dynptr_size: COMMON,
+  bpf_dynptr_clone: COMMON,
 };
 
 /** add_kfunc_call (at the program's load): the id must name a function of the kernel BTF. */
@@ -241,6 +277,8 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
   let releaseRef = 0;
   let constArg = 0n;
   let iterSlot: IterSlot | null = null;
+  let dynptr: DynptrInfo | null = null;
+  let sliceSize = -1;
   def.args.forEach((a, i) => {
     const regno = i + 1;
     const reg = regs[regno]!;
@@ -276,6 +314,30 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
         if (reg.type !== T.SCALAR && reg.type !== T.STACK) checkFuncArgRegOff(env, reg, regno);
         iterSlot = processIterArg(env, name, def.iter!, iterType(env, btf, a.btf, i), i, regno);
         return;
+      case 'dynptr': {
+        if (reg.type !== T.SCALAR && reg.type !== T.STACK) checkFuncArgRegOff(env, reg, regno);
+        if (a.create === undefined) {
+          // a pointer to a const dynptr is fine wherever the kfunc only reads it
+          dynptr = processDynptrFunc(env, regno, { uninit: false, rdonly: reg.type === T.DYNPTR, type: 0 });
+          return;
+        }
+        const parent = a.create === 'parent' ? dynptr : null;
+        if (a.create === 'parent' && !parent) env.fail('verifier internal error: no dynptr type for parent of clone', 'EFAULT');
+        processDynptrFunc(env, regno, {
+          uninit: reg.type !== T.DYNPTR, rdonly: reg.type === T.DYNPTR,
+          type: parent ? parent.type : a.create as number, cloneRefObjId: parent?.refObjId ?? 0,
+        });
+        return;
+      }
+      case 'opt_mem': {
+        const size = regs[regno + 1]!;
+        if (!isNullReg(reg)) checkKfuncMemSize(env, i, regno + 1);
+        if (!tnumIsConst(size.varOff)) env.fail(`R${regno + 1} must be a known constant`, 'EINVAL');
+        sliceSize = Number(size.varOff.value);
+        return;
+      }
+      case 'size_const':
+        return; // checked with its memory
     }
   });
   if (releaseRef && !releaseReference(env, releaseRef)) env.fail(`func ${name} reference has not been acquired before`, 'EINVAL');
@@ -331,6 +393,17 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
       r0.type |= F.MAYBE_NULL;
       r0.id = env.nextId();
     }
+  }
+  if (def.slice) {
+    const d = dynptr as DynptrInfo | null;
+    if (!d) env.fail('verifier internal error: no dynptr id', 'EFAULT');
+    markKnownZero(r0);
+    r0.memSize = sliceSize;
+    r0.type = T.MEM | dynptrTypeFlag(d.type) | (def.slice === 'rdonly' ? F.RDONLY : 0) | F.MAYBE_NULL;
+    // the kernel tsbpf follows (6.18.44, build v1272) refuses writable slices outright, once the arguments passed
+    if (def.slice === 'rdwr') env.fail(`${name}() is not allowed`, 'EINVAL');
+    r0.dynptrId = d.id;
+    r0.id = env.nextId();
   }
   if (def.iter === 'next') processIterNextCall(env, iterSlot!);
 }

@@ -20,6 +20,7 @@ import { tnumAdd, tnumConst, tnumIsAligned, tnumIsConst, tnumStr } from './tnum.
 import { assignScalarIdBeforeMov, markChainPrecision, pushJmpHistory } from './precision.js';
 import { markStackRead, markStackWrite } from './liveness.js';
 import { checkFastcallStackContract } from './fastcall.js';
+import { destroyIfDynptrStackSlot } from './dynptrs.js';
 import { btfCtxAccess, lsmRetvalRange } from './attach.js';
 import { checkPtrToBtfAccess, markBtfAccessResult, markRegS32Range, WALK_FLAGS } from './btf-access.js';
 import { btfStructAccess, findByNameKind, typeName } from './kbtf.js';
@@ -87,6 +88,7 @@ function stackWriteFixedOff(env: Env, state: FuncState, off: number, size: numbe
   const cur = env.frame;
   const reg = valueRegno >= 0 ? cur.regs[valueRegno]! : null;
   if (off % REG_SIZE === 0 && size === REG_SIZE) markStackWrite(env, state.frameno, spi);
+  destroyIfDynptrStackSlot(env, state, spi);
   checkFastcallStackContract(env, state.subprogno, insnIdx, off);
   env.markStackSlotScratched(spi);
   const isStMem = (insn.code & 0x07) === 0x02;
@@ -134,6 +136,7 @@ function stackWriteVarOff(env: Env, state: FuncState, ptrRegno: number, off: num
   const insn = env.insns[env.insnIdx]!;
   const writingZero = (value !== null && isNullReg(value)) || (value === null && (insn.code & 7) === 0x02 && insn.imm === 0);
   let zeroUsed = false;
+  for (let i = minOff; i < maxOff; i++) destroyIfDynptrStackSlot(env, state, Math.floor((-i - 1) / REG_SIZE));
   checkFastcallStackContract(env, state.subprogno, insnIdx, minOff);
   for (let i = minOff; i < maxOff; i++) {
     const slot = -i - 1;
@@ -269,6 +272,12 @@ export function checkStackRangeInitialized(env: Env, regno: number, off: number,
     maxOff = Number(reg.smax) + off;
   }
   if (meta && meta.rawMode) {
+    // a helper writing here byte by byte could corrupt a dynptr the call also uses
+    for (let i = minOff; i < maxOff + accessSize; i++) {
+      const slot = -i - 1;
+      if (state.allocatedStack <= slot) continue;
+      if (state.slotType[Math.floor(slot / REG_SIZE) * REG_SIZE + (slot % REG_SIZE)] === STACK_DYNPTR) env.fail(`potential write to dynptr at off=${i} disallowed`, 'EACCES');
+    }
     meta.accessSize = accessSize;
     meta.regno = regno;
     return;

@@ -48,6 +48,12 @@ export const F = {
   RCU: 1 << 14,
   TRUSTED: 1 << 15,
   ALLOC: 1 << 16,
+  /** A dynptr slice's dynptr type (`DYNPTR_TYPE_*`; not printed). */
+  DYNPTR_LOCAL: 1 << 17,
+  DYNPTR_RINGBUF: 1 << 18,
+  DYNPTR_SKB: 1 << 19,
+  DYNPTR_XDP: 1 << 20,
+  DYNPTR_SKB_META: 1 << 21,
 } as const;
 
 const BASE_NAMES: Record<number, string> = {
@@ -155,6 +161,12 @@ export interface Reg {
   iterState: number;
   /** `iter.depth`: iterations simulated, told apart only by the infinite-loop check. */
   iterDepth: number;
+  /** A dynptr's slot or a const dynptr pointer (`dynptr.type`, dynptrs.ts); 0 otherwise. */
+  dynptrType: number;
+  /** `dynptr.first_slot`. */
+  dynptrFirst: boolean;
+  /** The dynptr a slice comes from (`dynptr_id`). */
+  dynptrId: number;
 }
 
 /** `enum bpf_iter_state`. */
@@ -196,7 +208,7 @@ export function notInitReg(): Reg {
     varOff: TNUM_UNKNOWN, smin: S64_MIN, smax: S64_MAX, umin: 0n, umax: U64_MAX,
     s32min: S32_MIN, s32max: S32_MAX, u32min: 0n, u32max: U32_MAX,
     id: 0, addConst: 0, delta: 0, refObjId: 0, frameno: 0, subregDef: 0, precise: false, btfName: '', btfId: 0, ctxArg: false,
-    iterState: 0, iterDepth: 0,
+    iterState: 0, iterDepth: 0, dynptrType: 0, dynptrFirst: false, dynptrId: 0,
   };
 }
 
@@ -208,7 +220,7 @@ export function copyReg(r: Reg): Reg {
     s32min: r.s32min, s32max: r.s32max, u32min: r.u32min, u32max: r.u32max,
     id: r.id, addConst: r.addConst, delta: r.delta, refObjId: r.refObjId, frameno: r.frameno, subregDef: r.subregDef,
     precise: r.precise, btfName: r.btfName, btfId: r.btfId, ctxArg: r.ctxArg,
-    iterState: r.iterState, iterDepth: r.iterDepth,
+    iterState: r.iterState, iterDepth: r.iterDepth, dynptrType: r.dynptrType, dynptrFirst: r.dynptrFirst, dynptrId: r.dynptrId,
   };
 }
 
@@ -221,7 +233,7 @@ export function copyRegLongLived(r: Reg): Reg {
     s32min: r.s32min, s32max: r.s32max, u32min: r.u32min, u32max: r.u32max,
     id: r.id, addConst: r.addConst, delta: r.delta, refObjId: r.refObjId, frameno: r.frameno, subregDef: r.subregDef,
     precise: r.precise, btfName: r.btfName, btfId: r.btfId, ctxArg: r.ctxArg,
-    iterState: r.iterState, iterDepth: r.iterDepth,
+    iterState: r.iterState, iterDepth: r.iterDepth, dynptrType: r.dynptrType, dynptrFirst: r.dynptrFirst, dynptrId: r.dynptrId,
   };
 }
 
@@ -243,6 +255,9 @@ function clearPtrFields(r: Reg): void {
   r.btfName = '';
   r.iterState = 0;
   r.iterDepth = 0;
+  r.dynptrType = 0;
+  r.dynptrFirst = false;
+  r.dynptrId = 0;
 }
 
 /** `___mark_reg_known`: tnum and bounds to the constant (id kept). */
@@ -624,7 +639,8 @@ export function regNotNull(r: Reg): boolean {
 /** Equality of every field the kernel's memcmp up to `id` would compare (type, off, union, tnum, bounds). */
 export function regsEqualUpToId(a: Reg, b: Reg): boolean {
   return a.type === b.type && a.off === b.off && a.range === b.range && a.map === b.map && a.mapUid === b.mapUid
-    && a.memSize === b.memSize && a.subprogno === b.subprogno && a.btfId === b.btfId && a.varOff.value === b.varOff.value
+    && a.memSize === b.memSize && a.subprogno === b.subprogno && a.btfId === b.btfId && a.dynptrType === b.dynptrType
+    && a.dynptrFirst === b.dynptrFirst && a.varOff.value === b.varOff.value
     && a.varOff.mask === b.varOff.mask && a.smin === b.smin && a.smax === b.smax && a.umin === b.umin
     && a.umax === b.umax && a.s32min === b.s32min && a.s32max === b.s32max && a.u32min === b.u32min
     && a.u32max === b.u32max;

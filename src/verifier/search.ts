@@ -14,7 +14,7 @@ import { isMayGoto } from '../isa/raw.js';
 import type { Reg } from './reg.js';
 import { baseType, markNotInit, markUnknown, notInitReg, rangeWithin, regsEqualUpToId, regsEqualUpToVarOff, T } from './reg.js';
 import type { FuncState, VState } from './state.js';
-import { copyVState, copyVStateLongLived, isSpilledReg, isSpilledScalarReg64, REG_SIZE, STACK_INVALID, STACK_ITER, STACK_MISC, STACK_SPILL } from './state.js';
+import { copyVState, copyVStateLongLived, isSpilledReg, isSpilledScalarReg64, REG_SIZE, STACK_DYNPTR, STACK_INVALID, STACK_ITER, STACK_MISC, STACK_SPILL } from './state.js';
 import { iterActiveDepthsDiffer, iterNextArgActive } from './iters.js';
 import { tnumIn } from './tnum.js';
 import { markAllScalarsImprecise, markAllScalarsPrecise, markChainPrecisionFrom, pushJmpHistory } from './precision.js';
@@ -290,6 +290,11 @@ function stacksafe(old: FuncState, cur: FuncState, m: IdMap, exact: Exact): bool
       if (k !== REG_SIZE - 1) continue;
       if (ot === STACK_SPILL && !regsafe(old.spilled[spi]!, cur.spilled[spi]!, m, exact)) return false;
       // iterators: the same type and state holding the same reference; the depth only tells iterations apart
+      if (ot === STACK_DYNPTR) {
+        const ro = old.spilled[spi]!;
+        const rc = cur.spilled[spi]!;
+        if (ro.dynptrType !== rc.dynptrType || ro.dynptrFirst !== rc.dynptrFirst || !checkIds(ro.refObjId, rc.refObjId, m)) return false;
+      }
       if (ot === STACK_ITER) {
         const ro = old.spilled[spi]!;
         const rc = cur.spilled[spi]!;

@@ -78,7 +78,7 @@ describe('C reductions of real-world objects (each program loaded alone through 
 describe('kfuncs tsbpf knows without a kernel BTF', () => {
   // the loader resolves them against its built-in kfunc BTF and the verifier reads the same ids
   const kfuncObjects = ['test/fixtures/verifier/objects/iterators.o'];
-  for (const p of objects.programs.filter((x) => kfuncObjects.includes(x.file))) {
+  for (const p of (objects.programs as ObjectVerdict[]).filter((x) => kfuncObjects.includes(x.file))) {
     it(`${p.file}:${p.program} [${p.section}]`, () => {
       const obj = parseObject(readFileSync(new URL(p.file, root)), { name: p.file });
       expect(obj.kfuncBtf).toBeDefined();
