@@ -547,6 +547,9 @@ function checkGlobalArgs(env: Env, subprog: number, sp: SubprogInfo, regs: Reg[]
         }
       } else if (arg.kind === 'untrusted-mem') {
         // anything goes: untrusted arguments are read-only, through fault-handling loads
+      } else if (arg.kind === 'dynptr') {
+        checkFuncArgRegOff(env, reg, regno, A.PTR_TO_DYNPTR);
+        processDynptrFunc(env, regno, { uninit: false, rdonly: true, type: 0 });
       } else if (arg.kind === 'btf') {
         // (the kernel finds the struct when it prepares the function's arguments, at its first call)
         const btf = env.kbtf();

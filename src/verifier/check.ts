@@ -21,6 +21,8 @@ import { checkCfg, checkSubprogs, computeLiveRegs, computeScc, resolvePseudoLdim
 import { checkResourceLeak } from './refs.js';
 import { checkAttachBtfId } from './attach.js';
 import { checkKfuncCall } from './kfuncs.js';
+import { markDynptrCbReg } from './dynptrs.js';
+import { DynptrType } from '../isa/uapi.js';
 import { findByNameKind, typeName } from './kbtf.js';
 import { markFastcallPatterns, removeFastcallSpillsFills } from './fastcall.js';
 import { pushJmpHistory } from './precision.js';
@@ -294,6 +296,9 @@ function doCheckCommon(env: Env, subprog: number): void {
         markKnownZero(reg);
         reg.type = T.MEM | F.RDONLY | F.UNTRUSTED;
         reg.memSize = 0;
+      } else if (arg.kind === 'dynptr') {
+        // assumed a plain local dynptr
+        markDynptrCbReg(env, reg, DynptrType.LOCAL);
       } else if (arg.kind === 'btf') {
         const btf = env.kbtf();
         const id = btf ? findByNameKind(btf, arg.struct, 'STRUCT') : -1;

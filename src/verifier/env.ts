@@ -35,7 +35,9 @@ export type GlobalArg =
   /** `__arg_trusted` (with `nullable`: `__arg_nullable`) or `__arg_untrusted` on a struct pointer: a kernel object of the struct named `struct` in the kernel BTF. */
   | { kind: 'btf'; struct: string; trusted: boolean; nullable: boolean }
   /** `__arg_untrusted` on a pointer to void or a primitive: untrusted read-only memory. */
-  | { kind: 'untrusted-mem' };
+  | { kind: 'untrusted-mem' }
+  /** `struct bpf_dynptr *`: an initialised dynptr the callee only reads (a const local dynptr there). */
+  | { kind: 'dynptr' };
 
 /** BTF function info for one subprogram. */
 export interface FuncInfoEntry {

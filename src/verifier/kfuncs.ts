@@ -331,6 +331,11 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
       }
       case 'opt_mem': {
         const size = regs[regno + 1]!;
+        // a kernel object pointer (a map's included) goes the kernel object way, which a void * cannot take
+        const b = baseType(reg.type);
+        if (b === T.BTF_ID || b === T.SOCKET || b === T.SOCK_COMMON || b === T.TCP_SOCK || b === T.MAP_PTR) {
+          env.fail(`kernel function ${name} args#${i} pointer type UNKNOWN  is not supported`, 'EINVAL');
+        }
         if (!isNullReg(reg)) checkKfuncMemSize(env, i, regno + 1);
         if (!tnumIsConst(size.varOff)) env.fail(`R${regno + 1} must be a known constant`, 'EINVAL');
         sliceSize = Number(size.varOff.value);

@@ -190,6 +190,12 @@ export function globalFuncArgs(btf: BtfLike, funcTypeId: number, progType: numbe
         args.push({ kind: 'ctx' });
         continue;
       }
+      const pointee = skipModifiers(btf, t.type ?? 0);
+      if (pointee.kind === 'STRUCT' && pointee.name === 'bpf_dynptr') {
+        if (tag.size > 0) return { error: `arg#${i} has invalid combination of tags` };
+        args.push({ kind: 'dynptr' });
+        continue;
+      }
       if (tag.has('trusted')) {
         if (tag.has('nonnull')) return { error: `arg#${i} has invalid combination of tags` };
         const target = skipModifiers(btf, t.type ?? 0);
@@ -212,13 +218,11 @@ export function globalFuncArgs(btf: BtfLike, funcTypeId: number, progType: numbe
       if (other !== undefined) {
         return { error: `tsbpf: arg#${i} of ${fn.name}() is tagged __arg_${other}: arena arguments of global functions are not modelled` };
       }
-      const pointee = btf.typeById(t.type ?? 0);
       const size = resolveSize(btf, t.type ?? 0);
       if (size === null) {
         const target = skipModifiers(btf, t.type ?? 0);
         return { error: `arg#${i} reference type('${kindStr(target)} ${target.name}') size cannot be determined: -22` };
       }
-      void pointee;
       args.push(tag.has('nonnull') ? { kind: 'mem', size, nonnull: true } : { kind: 'mem', size });
       continue;
     }
