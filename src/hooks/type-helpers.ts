@@ -5,11 +5,14 @@
  * table lacks still loads: calling it stops the run with an error naming
  * the helper and the instruction (HelperTable.missing).
  */
-import { HELPERS_BY_TYPE } from '../isa/uapi.js';
+import { DynptrType, HELPERS_BY_TYPE } from '../isa/uapi.js';
 import { HelperTable } from '../vm/helper-call.js';
 import type { Helper } from '../vm/helper-call.js';
 import { vmHelpers } from '../vm/helpers/index.js';
 import type { VmHelperOptions } from '../vm/helpers/index.js';
+import { dynptrHelpers } from '../vm/helpers/dynptr.js';
+import type { PacketDynptrSource } from '../vm/helpers/dynptr.js';
+import { isRuntimeKfuncId } from '../vm/helpers/kfuncs.js';
 import type { HookContexts } from './contexts.js';
 import { skbHelpers, xdpHelpers } from './packet-helpers.js';
 import { contextKind, progTypeName } from './program-types.js';
@@ -19,14 +22,33 @@ import { skbEditHelpers } from './skb-edit.js';
 import { netHelpers, sockOpsHelpers } from './sock-helpers.js';
 import { tunnelHelpers } from './tunnel-helpers.js';
 
+/** Program types whose programs may change their packet (may_access_direct_pkt_data for writes): their skb dynptrs are writable. */
+const PACKET_WRITERS: ReadonlySet<string> = new Set(['sched_cls', 'sched_act', 'xdp', 'lwt_xmit', 'sk_skb', 'sk_msg']);
+
+/** The packets behind XDP and socket-buffer dynptrs, found through their contexts. */
+function packetDynptrs(typeId: number, contexts: HookContexts): PacketDynptrSource {
+  return {
+    packet(type, ctx) {
+      if (type === DynptrType.XDP) {
+        const p = contexts.xdpAt(ctx)?.pointers();
+        return p && { data: p.data, len: p.end - p.data };
+      }
+      const b = type === DynptrType.SKB ? contexts.skbAt(ctx)?.bounds() : undefined;
+      return b && { data: b.data, len: b.end - b.data };
+    },
+    writable: () => PACKET_WRITERS.has(progTypeName(typeId)),
+  };
+}
+
 /** The hook helpers of a program type's context. */
 function hookHelpers(typeId: number, contexts: HookContexts): Helper[] {
   switch (contextKind(typeId)) {
     case 'xdp':
-      return [...xdpHelpers(contexts), ...xdpRedirectHelpers(contexts), ...xdpRouteHelpers(contexts)];
+      return [...xdpHelpers(contexts), ...xdpRedirectHelpers(contexts), ...xdpRouteHelpers(contexts), ...dynptrHelpers(packetDynptrs(typeId, contexts))];
     case 'skb-l2':
     case 'skb-l3':
-      return [...skbHelpers(contexts), ...skbEditHelpers(contexts), ...skbRedirectHelpers(contexts), ...skbRouteHelpers(contexts), ...tunnelHelpers(contexts)];
+      return [...skbHelpers(contexts), ...skbEditHelpers(contexts), ...skbRedirectHelpers(contexts), ...skbRouteHelpers(contexts), ...tunnelHelpers(contexts),
+        ...dynptrHelpers(packetDynptrs(typeId, contexts))];
     default:
       return progTypeName(typeId) === 'sock_ops' ? sockOpsHelpers(contexts) : [];
   }
@@ -37,6 +59,6 @@ export function helpersForType(typeId: number, contexts: HookContexts, options: 
   const type = progTypeName(typeId);
   const allowed = HELPERS_BY_TYPE[type] ? new Set(HELPERS_BY_TYPE[type]) : undefined;
   // Hook helpers only where the kernel offers them to the type: the same id may mean another helper elsewhere.
-  const hooks = [...hookHelpers(typeId, contexts), ...netHelpers(contexts)].filter((h) => !allowed || allowed.has(h.id));
+  const hooks = [...hookHelpers(typeId, contexts), ...netHelpers(contexts)].filter((h) => !allowed || allowed.has(h.id) || isRuntimeKfuncId(h.id));
   return new HelperTable([...vmHelpers(options), ...extra, ...hooks], (id) => (allowed && !allowed.has(id) ? `not available to ${type} programs` : undefined));
 }

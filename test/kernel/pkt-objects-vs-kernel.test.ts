@@ -1,6 +1,6 @@
 /**
  * C programs that use the packet helpers of issue 11, legacy loads
- * relative to the headers and open-coded iterators (test/fixtures/pkt,
+ * relative to the headers, open-coded iterators and dynptrs (test/fixtures/pkt,
  * built by its build.sh), loaded the way libbpf loads them: in the kernel
  * through bpftool (`prog loadall` + `prog run` in the reference setup's
  * namespace: lo alone, down) and in tsbpf through a collection, verified,
@@ -76,6 +76,9 @@ const CASES: Case[] = [
   { name: 'bpf_for over the bytes of a frame', object: 'iter_loops', program: 'xdp_byte_sum', packet: UDP(0x1bb), maps: ['results'] },
   { name: 'bpf_for over a short frame', object: 'iter_loops', program: 'xdp_byte_sum', packet: ARP.subarray(0, 20), maps: ['results'] },
   { name: 'bit iterators and iterator errors', object: 'iter_loops', program: 'tc_bits', packet: UDP(0x1bb), maps: ['results'] },
+  { name: 'skb dynptr: slices, reads, a write, a ring buffer record', object: 'dynptr_pkt', program: 'tc_dynptr', packet: UDP(0x1bb), maps: ['results'] },
+  { name: 'skb dynptr over a short frame', object: 'dynptr_pkt', program: 'tc_dynptr', packet: ICMP, maps: ['results'] },
+  { name: 'xdp dynptr and local dynptrs: views, clones, bounds', object: 'dynptr_pkt', program: 'xdp_dynptr', packet: UDP(0x1bb), maps: ['results', 'scratch'] },
 ];
 
 /** kfuncs resolve against the running kernel's BTF, as libbpf resolves them (without one, against tsbpf's built-in kfuncs). */

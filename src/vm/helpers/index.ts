@@ -7,6 +7,7 @@ import type { Helper } from '../helper-call.js';
 import { monotonicClock, standardHelpers } from './basic.js';
 import type { StandardHelperOptions } from './basic.js';
 import { csumHelpers } from './csum.js';
+import { dynptrHelpers } from './dynptr.js';
 import { kfuncHelpers } from './kfuncs.js';
 import { loopHelpers } from './loop.js';
 import { mapHelpers } from './map-helpers.js';
@@ -27,7 +28,7 @@ export interface VmHelperOptions extends StandardHelperOptions {
   tracePipe?: TracePipe;
 }
 
-/** The helpers that need no hook: maps, time, identity, printk, strings, probe reads, bpf_loop, csum_diff, timers, spin locks, stacks, and the kfuncs user space runs. */
+/** The helpers that need no hook: maps, time, identity, printk, strings, probe reads, bpf_loop, csum_diff, timers, spin locks, stacks, dynptrs, and the kfuncs user space runs. */
 export function vmHelpers(options: VmHelperOptions = {}): Helper[] {
   const clock = options.clock ?? monotonicClock;
   const pipe = options.tracePipe ?? new TracePipe();
@@ -42,6 +43,7 @@ export function vmHelpers(options: VmHelperOptions = {}): Helper[] {
     ...timerHelpers(),
     ...stackHelpers(),
     ...kfuncHelpers(),
+    ...dynptrHelpers(),
   ];
 }
 

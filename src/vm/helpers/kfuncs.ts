@@ -1,8 +1,8 @@
 /**
  * Kernel functions (kfuncs) user space can honour: the open-coded
  * iterators over numbers and bits (`bpf_for`, `bpf_repeat`,
- * `bpf_for_each(bits, ...)`) and the RCU read section markers, which
- * protect nothing here. A kfunc call names its function by BTF id; the
+ * `bpf_for_each(bits, ...)`), the RCU read section markers, which
+ * protect nothing here, and the dynptr kfuncs (dynptr.ts). A kfunc call names its function by BTF id; the
  * loader knows the name, and prepareProgram turns a call of one of these
  * into a call of the helper below with a tsbpf-only id, so both engines
  * call them like helpers. Behaviour as kernel/bpf/helpers.c (6.18).
@@ -18,6 +18,9 @@ const NAMES = [
   'bpf_iter_num_new', 'bpf_iter_num_next', 'bpf_iter_num_destroy',
   'bpf_iter_bits_new', 'bpf_iter_bits_next', 'bpf_iter_bits_destroy',
   'bpf_rcu_read_lock', 'bpf_rcu_read_unlock',
+  // dynptr.ts
+  'bpf_dynptr_from_skb', 'bpf_dynptr_from_xdp', 'bpf_dynptr_slice', 'bpf_dynptr_slice_rdwr', 'bpf_dynptr_adjust',
+  'bpf_dynptr_is_null', 'bpf_dynptr_is_rdonly', 'bpf_dynptr_size', 'bpf_dynptr_clone',
 ] as const;
 type KfuncName = (typeof NAMES)[number];
 
@@ -27,9 +30,17 @@ export function runtimeKfuncId(name: string): number | undefined {
   return i < 0 ? undefined : RUNTIME_KFUNC_BASE + i;
 }
 
-function id(name: KfuncName): { id: number; name: KfuncName } {
+/** Whether helper id `id` is a runtime kfunc's (not a Linux helper's). */
+export function isRuntimeKfuncId(id: number): boolean {
+  return id >= RUNTIME_KFUNC_BASE && id < RUNTIME_KFUNC_BASE + NAMES.length;
+}
+
+/** The helper identity (tsbpf-only id and name) of runtime kfunc `name`. */
+export function runtimeKfuncIdentity(name: KfuncName): { id: number; name: KfuncName } {
   return { id: RUNTIME_KFUNC_BASE + NAMES.indexOf(name), name };
 }
+
+const id = runtimeKfuncIdentity;
 
 const EINVAL = -22;
 const E2BIG = -7;
