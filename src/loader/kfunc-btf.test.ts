@@ -22,7 +22,7 @@ function spell(btf: Btf, id: number): string {
   switch (t.kind) {
     case 'PTR': return `${spell(btf, t.type)} *`;
     case 'CONST': return `const ${spell(btf, t.type)}`;
-    case 'TYPEDEF': return t.name === '__u64' || t.name === 'u64' ? 'u64' : t.name === 'u32' || t.name === '__u32' ? 'u32' : spell(btf, t.type);
+    case 'TYPEDEF': return t.name === '__u64' || t.name === 'u64' ? 'u64' : t.name === 'u32' || t.name === '__u32' ? 'u32' : t.name === 'bool' ? 'bool' : spell(btf, t.type);
     case 'STRUCT': return `struct ${t.name}`;
     default: return t.name;
   }
@@ -37,7 +37,9 @@ function signature(btf: Btf, name: string): string {
 }
 
 const NAMES = ['bpf_iter_num_new', 'bpf_iter_num_next', 'bpf_iter_num_destroy', 'bpf_iter_bits_new', 'bpf_iter_bits_next',
-  'bpf_iter_bits_destroy', 'bpf_rcu_read_lock', 'bpf_rcu_read_unlock'];
+  'bpf_iter_bits_destroy', 'bpf_rcu_read_lock', 'bpf_rcu_read_unlock', 'bpf_dynptr_from_skb', 'bpf_dynptr_from_xdp',
+  'bpf_dynptr_slice', 'bpf_dynptr_slice_rdwr', 'bpf_dynptr_adjust', 'bpf_dynptr_is_null', 'bpf_dynptr_is_rdonly',
+  'bpf_dynptr_size', 'bpf_dynptr_clone'];
 
 describe('the built-in kfunc BTF', () => {
   it('declares each kfunc with the bpf_kfunc tag, and the iterator structs', () => {
@@ -53,7 +55,7 @@ describe('the built-in kfunc BTF', () => {
 
   it.skipIf(!vmlinux)('matches the running kernel\'s prototypes and struct sizes', () => {
     for (const name of NAMES) expect(signature(builtinKfuncBtf(), name)).toBe(signature(vmlinux!, name));
-    for (const s of ['bpf_iter_num', 'bpf_iter_bits']) {
+    for (const s of ['bpf_iter_num', 'bpf_iter_bits', 'bpf_dynptr', '__sk_buff', 'xdp_md']) {
       const size = (b: Btf) => (b.typeById(b.idsByName(s).find((i) => b.typeById(i).kind === 'STRUCT')!) as { size: number }).size;
       expect(size(builtinKfuncBtf()), s).toBe(size(vmlinux!));
     }

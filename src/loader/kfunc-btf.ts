@@ -1,7 +1,8 @@
 /**
  * The kfuncs tsbpf knows without a kernel BTF: the number and bit iterators
- * (`bpf_for`, `bpf_repeat`, `bpf_for_each(bits, ...)`) and the RCU read
- * section markers, with Linux 6.18's prototypes and iterator structs
+ * (`bpf_for`, `bpf_repeat`, `bpf_for_each(bits, ...)`), the RCU read
+ * section markers and the dynptr kfuncs, with Linux 6.18's prototypes and
+ * structs
  * (kernel/bpf/helpers.c, include/linux/bpf.h), each tagged `bpf_kfunc` as
  * the kernel's own BTF tags them. Where no kernel BTF is given (a browser,
  * a machine without /sys/kernel/btf/vmlinux) the loader resolves `.ksyms`
@@ -38,6 +39,24 @@ export function builtinKfuncBtf(): Btf {
   }
   kfunc('bpf_rcu_read_lock', 0, []);
   kfunc('bpf_rcu_read_unlock', 0, []);
+  // dynptrs: 16 opaque bytes; the contexts only as what the arguments point to
+  const u8 = b.int('unsigned char', 1);
+  const dynptr = b.struct('bpf_dynptr', [{ name: '__opaque', type: b.array(u64, 2) }], { align: 8 });
+  const skb = b.struct('__sk_buff', [{ name: '__opaque', type: b.array(u8, 192) }], { align: 8 });
+  const xdp = b.struct('xdp_md', [{ name: '__opaque', type: b.array(u8, 24) }], { align: 4 });
+  const cdyn = b.ptr(b.const(dynptr));
+  const voidPtr = b.ptr(0);
+  const bool = b.typedef('bool', b.int('_Bool', 1, { bool: true }));
+  kfunc('bpf_dynptr_from_skb', int, [{ name: 's', type: b.ptr(skb) }, { name: 'flags', type: u64 }, { name: 'ptr__uninit', type: b.ptr(dynptr) }]);
+  kfunc('bpf_dynptr_from_xdp', int, [{ name: 'x', type: b.ptr(xdp) }, { name: 'flags', type: u64 }, { name: 'ptr__uninit', type: b.ptr(dynptr) }]);
+  for (const name of ['bpf_dynptr_slice', 'bpf_dynptr_slice_rdwr']) {
+    kfunc(name, voidPtr, [{ name: 'p', type: cdyn }, { name: 'offset', type: u32 }, { name: 'buffer__opt', type: voidPtr }, { name: 'buffer__szk', type: u32 }]);
+  }
+  kfunc('bpf_dynptr_adjust', int, [{ name: 'p', type: cdyn }, { name: 'start', type: u32 }, { name: 'end', type: u32 }]);
+  kfunc('bpf_dynptr_is_null', bool, [{ name: 'p', type: cdyn }]);
+  kfunc('bpf_dynptr_is_rdonly', bool, [{ name: 'p', type: cdyn }]);
+  kfunc('bpf_dynptr_size', u32, [{ name: 'p', type: cdyn }]);
+  kfunc('bpf_dynptr_clone', int, [{ name: 'p', type: cdyn }, { name: 'clone__uninit', type: b.ptr(dynptr) }]);
   built = b.build();
   return built;
 }

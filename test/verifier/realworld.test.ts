@@ -77,8 +77,7 @@ describe('C reductions of real-world objects (each program loaded alone through 
 
 describe('kfuncs tsbpf knows without a kernel BTF', () => {
   // the loader resolves them against its built-in kfunc BTF and the verifier reads the same ids
-  // (dynptrs.o's kfuncs are not among them: those programs fail to load without a kernel BTF)
-  const kfuncObjects = ['test/fixtures/verifier/objects/iterators.o'];
+  const kfuncObjects = ['test/fixtures/verifier/objects/iterators.o', 'test/fixtures/verifier/objects/dynptrs.o'];
   for (const p of (objects.programs as ObjectVerdict[]).filter((x) => kfuncObjects.includes(x.file))) {
     it(`${p.file}:${p.program} [${p.section}]`, () => {
       const obj = parseObject(readFileSync(new URL(p.file, root)), { name: p.file });
