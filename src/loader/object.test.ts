@@ -347,16 +347,24 @@ describe('maps, programs and relocations against libbpf', () => {
     const virtual = build('extern int LINUX_TSBPF_NOPE __kconfig; SEC("xdp") int f(void *c) { return LINUX_TSBPF_NOPE; }');
     expect(parseObject(virtual, { name: 'x.o' }).programs[0]!.loadError?.message).toBe("extern (kcfg) 'LINUX_TSBPF_NOPE': unrecognized virtual extern");
     expect(parseObject(strongKcfg, { name: 'x.o', kconfig: { CONFIG_TSBPF_NOPE: 7 } }).externs[0]).toMatchObject({ resolved: true, value: 7n });
-    const kfunc = build('extern void bpf_rcu_read_lock(void) __ksym __weak; SEC("tc") int f(void *c) { if (bpf_ksym_exists(bpf_rcu_read_lock)) bpf_rcu_read_lock(); return 0; }');
+    // a kfunc outside tsbpf's built-in set (loader/kfunc-btf.ts), with no kernel BTF to find it in
+    const kfunc = build('extern void bpf_preempt_disable(void) __ksym __weak; SEC("tc") int f(void *c) { if (bpf_ksym_exists(bpf_preempt_disable)) bpf_preempt_disable(); return 0; }');
     const spec = parseObject(kfunc, { name: 'x.o' });
     const p = spec.programs[0]!;
     const call = p.relocations.find((r) => r.kind === 'kfunc')!;
-    expect(call).toMatchObject({ kind: 'kfunc', name: 'bpf_rcu_read_lock', weak: true });
+    expect(call).toMatchObject({ kind: 'kfunc', name: 'bpf_preempt_disable', weak: true });
     expect(new DataView(p.insns.buffer).getInt32(call.slot * 8 + 4, true)).toBe(2002000000);
-    const strongKfunc = build('extern void bpf_rcu_read_lock(void) __ksym; SEC("tc") int f(void *c) { bpf_rcu_read_lock(); return 0; }');
+    expect(spec.kfuncBtf).toBeUndefined();
+    const strongKfunc = build('extern void bpf_preempt_disable(void) __ksym; SEC("tc") int f(void *c) { bpf_preempt_disable(); return 0; }');
     const kf = parseObject(strongKfunc, { name: 'x.o' });
-    expect(kf.programs[0]!.loadError).toMatchObject({ message: "extern (func ksym) 'bpf_rcu_read_lock': not found in kernel or module BTFs", errno: 'EINVAL' });
+    expect(kf.programs[0]!.loadError).toMatchObject({ message: "extern (func ksym) 'bpf_preempt_disable': not found in kernel or module BTFs", errno: 'EINVAL' });
     expect(kf.log.some((l) => /kernel functions \(kfuncs\) do not exist in user space/.test(l))).toBe(true);
+    // one of the built-in set resolves without a kernel BTF, to an id of that BTF
+    const builtin = parseObject(build('extern void bpf_rcu_read_lock(void) __ksym; SEC("tc") int f(void *c) { bpf_rcu_read_lock(); return 0; }'), { name: 'x.o' });
+    expect(builtin.programs[0]!.loadError).toBeUndefined();
+    const rcu = builtin.programs[0]!.relocations.find((r) => r.kind === 'kfunc')!;
+    const rcuId = new DataView(builtin.programs[0]!.insns.buffer).getInt32(rcu.slot * 8 + 4, true);
+    expect(builtin.kfuncBtf!.typeById(rcuId)).toMatchObject({ kind: 'FUNC', name: 'bpf_rcu_read_lock' });
     const unlinked = parseObject(fixture('link_c.o'), { name: 'link_c.o' });
     expect(unlinked.programs.some((p) => /extern function 'shared_fn' is not defined in this object/.test(p.loadError?.message ?? ''))).toBe(true);
   });
