@@ -3,7 +3,7 @@
  * kernel BTF. tsbpf models a built-in set the way check_kfunc_call treats
  * them — RCU read sections, the context cast, read-only casts, task,
  * cgroup and cpumask references, conntrack lookups, the number and bit
- * iterators (iters.ts) — with the program types that may call each (measured,
+ * iterators (iters.ts), dynptrs (dynptrs.ts) — with the program types that may call each (measured,
  * scripts/probe-verifier-kfuncs.ts). Any other kfunc is refused with a
  * `tsbpf:` message: its arguments follow conventions (suffixes, flags) the
  * kernel reads from its own kfunc sets, which tsbpf does not have.
@@ -408,6 +408,8 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
     // the kernel tsbpf follows (6.18.44, build v1272) refuses writable slices outright, once the arguments passed
     if (def.slice === 'rdwr') env.fail(`${name}() is not allowed`, 'EINVAL');
     r0.dynptrId = d.id;
+    // a slice of a ring buffer record ends with the record (6.18.44 build v1272, measured)
+    r0.refObjId = d.refObjId;
     r0.id = env.nextId();
   }
   if (def.iter === 'next') processIterNextCall(env, iterSlot!);

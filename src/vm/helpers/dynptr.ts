@@ -11,6 +11,7 @@
  */
 import type { Helper, HelperCall } from '../helper-call.js';
 import { helperIdentity, UnavailableHelperError } from '../helper-call.js';
+import { VmError } from '../../errors.js';
 import { DynptrType } from '../../isa/uapi.js';
 import { MapDirectory } from '../maps/directory.js';
 import { RingBufMap } from '../maps/ringbuf.js';
@@ -83,6 +84,20 @@ function bytesAt(p: Dynptr, offset: number, len: number, packets: PacketDynptrSo
   // the packet may have shrunk since: the kernel's skb/xdp copies fail then
   if (p.offset + offset + len > pkt.len) return EFAULT;
   return pkt.data + p.offset + offset;
+}
+
+/**
+ * `addr` for `len` bytes, once the address space says the program may
+ * access them: the verifier keeps dynptrs from being forged, and this keeps
+ * a program run without it (or a verifier bug) inside program memory.
+ */
+function checked(c: HelperCall, name: string, addr: number, len: number, write: boolean): number {
+  if (len === 0) return addr;
+  const region = c.space.regionAt(addr, len);
+  if (region === undefined || (write ? !region.writable : !region.readable)) {
+    throw new VmError(`${name}: the dynptr's memory ${c.space.describe(addr)} is not a ${write ? 'writable' : 'readable'} region of ${len} bytes`, { insn: c.pc });
+  }
+  return addr;
 }
 
 /** The ring buffer holding the record at `sample`. */
@@ -167,6 +182,7 @@ export function dynptrHelpers(packets?: PacketDynptrSource): Helper[] {
         if (!offLenOk(p, offset, len)) return c.ret(E2BIG);
         const src = bytesAt(p, offset, len, packets);
         if (src < 0) return c.ret(src);
+        checked(c, 'bpf_dynptr_read', src, len, false);
         c.space.bytes.copyWithin(dst, src, src + len);
         c.ret(0);
       },
@@ -182,6 +198,7 @@ export function dynptrHelpers(packets?: PacketDynptrSource): Helper[] {
         if (c.u64(5) !== 0n && p.type !== DynptrType.SKB) return c.ret(EINVAL);
         const dst = bytesAt(p, offset, len, packets);
         if (dst < 0) return c.ret(dst);
+        checked(c, 'bpf_dynptr_write', dst, len, true);
         c.space.bytes.copyWithin(dst, src, src + len);
         c.ret(0);
       },
