@@ -8,6 +8,7 @@ import { VmError } from '../errors.js';
 import { helperIdentity } from '../vm/helper-call.js';
 import type { Helper, HelperCall } from '../vm/helper-call.js';
 import { csumAdd } from '../vm/helpers/csum.js';
+import { runtimeKfuncIdentity } from '../vm/helpers/kfuncs.js';
 import type { HookContexts } from './contexts.js';
 import { BPF_SKB_MAX_LEN, ETH_HLEN, SkBuff } from './skb.js';
 import type { SkbContext } from './skb.js';
@@ -111,6 +112,13 @@ export function xdpHelpers(contexts: HookContexts): Helper[] {
         if (len === 0 || off + len > p.end - p.data) return c.ret(EINVAL);
         c.space.bytes.copyWithin(c.ptr(3, len, true), p.data + off, p.data + off + len);
         c.ret(0);
+      },
+    },
+    {
+      // kfunc: frames here are one buffer, already linear as far as they go
+      ...runtimeKfuncIdentity('bpf_xdp_pull_data'), fn: (c) => {
+        const p = xdpOf(c, contexts, 'bpf_xdp_pull_data').pointers();
+        c.ret(c.u32(2) <= p.end - p.data ? 0 : EINVAL);
       },
     },
     {

@@ -39,7 +39,7 @@ function signature(btf: Btf, name: string): string {
 const NAMES = ['bpf_iter_num_new', 'bpf_iter_num_next', 'bpf_iter_num_destroy', 'bpf_iter_bits_new', 'bpf_iter_bits_next',
   'bpf_iter_bits_destroy', 'bpf_rcu_read_lock', 'bpf_rcu_read_unlock', 'bpf_dynptr_from_skb', 'bpf_dynptr_from_xdp',
   'bpf_dynptr_slice', 'bpf_dynptr_slice_rdwr', 'bpf_dynptr_adjust', 'bpf_dynptr_is_null', 'bpf_dynptr_is_rdonly',
-  'bpf_dynptr_size', 'bpf_dynptr_clone'];
+  'bpf_dynptr_size', 'bpf_dynptr_clone', 'bpf_xdp_pull_data'];
 
 describe('the built-in kfunc BTF', () => {
   it('declares each kfunc with the bpf_kfunc tag, and the iterator structs', () => {

@@ -1,9 +1,9 @@
 /**
  * The kfuncs tsbpf knows without a kernel BTF: the number and bit iterators
  * (`bpf_for`, `bpf_repeat`, `bpf_for_each(bits, ...)`), the RCU read
- * section markers and the dynptr kfuncs, with Linux 6.18's prototypes and
- * structs
- * (kernel/bpf/helpers.c, include/linux/bpf.h), each tagged `bpf_kfunc` as
+ * section markers, the dynptr kfuncs and bpf_xdp_pull_data, with Linux
+ * 6.18's prototypes and structs (kernel/bpf/helpers.c, net/core/filter.c,
+ * include/linux/bpf.h), each tagged `bpf_kfunc` as
  * the kernel's own BTF tags them. Where no kernel BTF is given (a browser,
  * a machine without /sys/kernel/btf/vmlinux) the loader resolves `.ksyms`
  * kfunc externs against this BTF, and the object tells the verifier so
@@ -57,6 +57,7 @@ export function builtinKfuncBtf(): Btf {
   kfunc('bpf_dynptr_is_rdonly', bool, [{ name: 'p', type: cdyn }]);
   kfunc('bpf_dynptr_size', u32, [{ name: 'p', type: cdyn }]);
   kfunc('bpf_dynptr_clone', int, [{ name: 'p', type: cdyn }, { name: 'clone__uninit', type: b.ptr(dynptr) }]);
+  kfunc('bpf_xdp_pull_data', int, [{ name: 'x', type: b.ptr(xdp) }, { name: 'len', type: u32 }]);
   built = b.build();
   return built;
 }

@@ -491,7 +491,8 @@ function mayUpdateSockmap(env: Env, funcId: number): boolean {
 }
 
 /** clear_all_pkt_pointers: packet data may have moved. */
-function clearAllPktPointers(env: Env): void {
+/** clear_all_pkt_pointers: after a call that may move the packet, no pointer into it (or a packet dynptr's slice) stays valid. */
+export function clearAllPktPointers(env: Env): void {
   for (let i = 0; i <= env.cur.curframe; i++) {
     const f = env.cur.frames[i]!;
     const fix = (r: Reg): void => {

@@ -19,6 +19,7 @@ import { isRcuReg, WALK_FLAGS } from './btf-access.js';
 import { acquireReference, releaseReference } from './refs.js';
 import { checkMemSizeReg, checkPtrOffReg } from './mem.js';
 import { markPtrNotNullReg } from './branch.js';
+import { clearAllPktPointers } from './calls.js';
 import { tnumIsConst } from './tnum.js';
 import { markChainPrecision } from './precision.js';
 import { DynptrType as Dynptr, PROG_TYPE_NAMES, ProgType } from '../isa/uapi.js';
@@ -60,7 +61,9 @@ interface KfuncDef {
   /** Returns a scalar (an int, a bool). */
   retScalar?: boolean;
   flags: { rcu?: boolean; release?: boolean; trusted?: boolean };
-  special?: 'rcu_lock' | 'rcu_unlock' | 'kern_ctx' | 'rdonly_cast';
+  special?: 'rcu_lock' | 'rcu_unlock' | 'kern_ctx' | 'rdonly_cast' | 'trap';
+  /** KF_... that may change packet data (is_kfunc_pkt_changing): packet pointers are gone after the call. */
+  changesPkt?: boolean;
   /** An open-coded iterator's method (KF_ITER_NEW / KF_ITER_NEXT | KF_RET_NULL / KF_ITER_DESTROY). */
   iter?: IterMethod;
   /** Returns read-only memory of this many bytes (a pointer to a scalar type), NULL too with `null`. */
@@ -116,6 +119,10 @@ const DEFS: Readonly<Record<string, KfuncDef>> = {
   bpf_dynptr_is_rdonly: { args: [{ kind: 'dynptr' }], retScalar: true, flags: {} },
   bpf_dynptr_size: { args: [{ kind: 'dynptr' }], retScalar: true, flags: {} },
   bpf_dynptr_clone: { args: [{ kind: 'dynptr' }, { kind: 'dynptr', create: 'parent' }], retScalar: true, flags: {} },
+  // net/core/filter.c (6.18): makes the first len bytes of a multi-buffer frame linear; the packet may move
+  bpf_xdp_pull_data: { args: [{ kind: 'ctx' }, { kind: 'scalar' }], retScalar: true, flags: {}, changesPkt: true },
+  // what clang emits for a trap (an uninitialised variable it could prove); no program may call it
+  __bpf_trap: { args: [], flags: {}, special: 'trap' },
 };
 
 /** The kfuncs tsbpf models. */
@@ -174,6 +181,8 @@ const KFUNC_PROG_TYPES: Readonly<Record<string, readonly string[]>> = {
   bpf_dynptr_is_rdonly: COMMON,
   bpf_dynptr_size: COMMON,
   bpf_dynptr_clone: COMMON,
+  bpf_xdp_pull_data: ['xdp'],
+  __bpf_trap: COMMON,
 };
 
 /** add_kfunc_call (at the program's load): the id must name a function of the kernel BTF. */
@@ -230,6 +239,12 @@ export function isIterNextCall(env: Env, insn: RawInsn): boolean {
   return name !== null && DEFS[name]?.iter === 'next' && kfuncCallable(env, insn.imm);
 }
 
+/** Whether the call at `insn` is a kfunc that may change packet data (check_cfg marks its subprogram). */
+export function isPktChangingKfuncCall(env: Env, insn: RawInsn): boolean {
+  const name = kfuncName(env, insn.imm);
+  return name !== null && DEFS[name]?.changesPkt === true && kfuncCallable(env, insn.imm);
+}
+
 /** The iterator type of struct `name` in the kernel BTF (btf_check_iter_arg). */
 function iterType(env: Env, btf: KernelBtf, name: string, i: number): IterType {
   const id = findByNameKind(btf, name, 'STRUCT');
@@ -259,6 +274,7 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
   }
   if (!allowed.includes(typeName0)) env.fail(`calling kernel function ${name} is not allowed`, 'EACCES');
   const regs = env.regs;
+  if (def.special === 'trap') env.fail('unexpected __bpf_trap() due to uninitialized variable?', 'EFAULT');
   if (def.special === 'rcu_lock') {
     if (env.cur.activeRcuLock) env.fail(`nested rcu read lock (kernel function ${name})`, 'EINVAL');
     env.cur.activeRcuLock++;
@@ -346,6 +362,7 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
     }
   });
   if (releaseRef && !releaseReference(env, releaseRef)) env.fail(`func ${name} reference has not been acquired before`, 'EINVAL');
+  if (def.changesPkt) clearAllPktPointers(env);
   for (const r of [0, 1, 2, 3, 4, 5]) {
     markNotInit(regs[r]!);
     env.markRegScratched(r);

@@ -16,7 +16,7 @@ import { checkSubprogBounds } from '../isa/structure.js';
 import type { MapInfo } from './reg.js';
 import { isSyncCallbackHelper, PROTOS } from '../isa/helper-protos.js';
 import { BpfFunc } from '../isa/helper-ids.js';
-import { addKfuncCall, checkPseudoBtfId, isIterNextCall } from './kfuncs.js';
+import { addKfuncCall, checkPseudoBtfId, isIterNextCall, isPktChangingKfuncCall } from './kfuncs.js';
 import { callSummary } from './fastcall.js';
 import { Limits, MapType, ProgType } from '../isa/uapi.js';
 
@@ -271,6 +271,7 @@ export function checkCfg(env: Env): void {
           env.subprogs[containingSubprog(env, t)]!.changesPktData = true;
         }
         // an iterator's `_next` is where its loop is proven convergent: always a checkpoint
+        if (insn.src === 2 && isPktChangingKfuncCall(env, insn)) env.subprogs[containingSubprog(env, t)]!.changesPktData = true;
         if (insn.src === 2 && isIterNextCall(env, insn)) {
           aux[t]!.prunePoint = true;
           aux[t]!.forceCheckpoint = true;

@@ -21,6 +21,8 @@ const NAMES = [
   // dynptr.ts
   'bpf_dynptr_from_skb', 'bpf_dynptr_from_xdp', 'bpf_dynptr_slice', 'bpf_dynptr_slice_rdwr', 'bpf_dynptr_adjust',
   'bpf_dynptr_is_null', 'bpf_dynptr_is_rdonly', 'bpf_dynptr_size', 'bpf_dynptr_clone',
+  // hooks/packet-helpers.ts
+  'bpf_xdp_pull_data',
 ] as const;
 type KfuncName = (typeof NAMES)[number];
 
