@@ -260,6 +260,93 @@ interface Link {
   exited: boolean;
 }
 
+/** What {@link WorkerGroup} keeps of each worker; the paths add their own state. */
+interface GroupMember {
+  readonly worker: Worker;
+  ready: boolean;
+  exited: boolean;
+}
+
+/**
+ * N packet workers as one group: their start, the first failure any of
+ * them (or a message handler) meets, waiting for their next message, and
+ * stopping them all. Both ways of running a capture on workers use it.
+ */
+class WorkerGroup<M extends GroupMember> {
+  readonly members: M[] = [];
+  private failure: Error | undefined;
+  private wake: (() => void) | undefined;
+  private closing = false;
+
+  /**
+   * Starts `n` workers with `initFor(cpu)`; `member` makes each one's state,
+   * `onMessage` handles what it posts (`ready` is handled here) and may throw
+   * (a sink that cannot write): the group fails with that.
+   */
+  constructor(n: number, initFor: (cpu: number) => PacketWorkerInit, member: (worker: Worker) => M,
+    onMessage: (m: M, cpu: number, msg: WorkerMessage) => void) {
+    const script = workerScript();
+    for (let cpu = 0; cpu < n; cpu++) {
+      const worker = new Worker(script.script, { workerData: initFor(cpu), eval: script.eval });
+      const m = member(worker);
+      worker.on('message', (msg: WorkerMessage) => {
+        try {
+          if (msg.type === 'ready') m.ready = true;
+          else if (msg.type === 'error') this.fail(msg.internal ? new Error(`worker ${cpu}: ${msg.reason}`) : new TsbpfError(msg.reason, msg.location ?? {}));
+          else onMessage(m, cpu, msg);
+        } catch (err) {
+          this.fail(err instanceof Error ? err : new Error(String(err)));
+        }
+        this.notify();
+      });
+      worker.on('error', (err) => this.fail(err));
+      worker.on('exit', (code) => {
+        m.exited = true;
+        if (!this.closing) this.fail(new TsbpfError(`worker ${cpu} stopped (exit code ${code}) before the capture was done`));
+      });
+      this.members.push(m);
+    }
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /** Records the first failure (later ones are consequences) and wakes the waiter. */
+  fail(err: Error): void {
+    this.failure ??= err;
+    this.notify();
+  }
+
+  /** Throws the group's failure, if any. */
+  check(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  /** Waits for the next message from any worker; throws what the group failed with. */
+  async nextEvent(): Promise<void> {
+    this.check();
+    await new Promise<void>((resolve) => { this.wake = resolve; });
+    this.check();
+  }
+
+  /** Waits until `done()` holds, one message at a time. */
+  async until(done: () => boolean): Promise<void> {
+    while (!done()) await this.nextEvent();
+  }
+
+  /**
+   * Ends every worker. Every result was received after its worker posted
+   * it, so every map change the workers made is visible to the caller.
+   */
+  async stop(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.members.map((m) => stop(m.worker, m.exited)));
+  }
+}
+
 function newBatch(link: Pick<Link, 'buffer' | 'bytes' | 'view' | 'used' | 'count' | 'spare'>, size = BATCH_BYTES): void {
   link.buffer = (size === BATCH_BYTES ? link.spare.pop() : undefined) ?? new ArrayBuffer(size);
   link.bytes = new Uint8Array(link.buffer);
@@ -300,24 +387,26 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
   const started = performance.now();
   let startupMs = 0;
   const reader = new CaptureReader();
-  const script = workerScript();
-  let failure: Error | undefined;
-  let wake: (() => void) | undefined;
-  const notify = (): void => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-  const fail = (err: Error): void => {
-    failure ??= err;
-    notify();
-  };
   const outcome: PacketOutcome = { retval: 0, action: '', data: new Uint8Array(0) };
   const empty = new Uint8Array(0);
   const names = new Map<number, string>();
   let index = 0;
-  let closing = false;
-  const links: Link[] = [];
+  const group = new WorkerGroup<Link>(n, (cpu) => ({
+    load: options.load, space, program: programIndex, hook: options.hook, engine: options.engine, cpu,
+    keepPassing: options.keepPassing ?? false, keepActions: [...(options.keepActions ?? [])],
+    mapAddresses: collection.maps.map((m) => m.address),
+  }), (worker) => {
+    const link: Link = {
+      worker, buffer: new ArrayBuffer(0), bytes: empty, view: new DataView(new ArrayBuffer(0)), used: 0, count: 0, inFlight: 0,
+      spare: [], dealt: -1, done: -1, results: [], ready: false, exited: false,
+    };
+    newBatch(link);
+    return link;
+  }, (link, _cpu, msg) => {
+    // (onPacket may throw: a file that cannot be written)
+    if (msg.type === 'results') received(link, msg);
+  });
+  const links = group.members;
 
   /**
    * Hands kept packets to `onPacket` in capture order: the lowest index
@@ -384,44 +473,6 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
     handOver();
   };
 
-  for (let cpu = 0; cpu < n; cpu++) {
-    const init: PacketWorkerInit = {
-      load: options.load, space, program: programIndex, hook: options.hook, engine: options.engine, cpu,
-      keepPassing: options.keepPassing ?? false, keepActions: [...(options.keepActions ?? [])],
-      mapAddresses: collection.maps.map((m) => m.address),
-    };
-    const worker = new Worker(script.script, { workerData: init, eval: script.eval });
-    const link: Link = {
-      worker, buffer: new ArrayBuffer(0), bytes: empty, view: new DataView(new ArrayBuffer(0)), used: 0, count: 0, inFlight: 0,
-      spare: [], dealt: -1, done: -1, results: [], ready: false, exited: false,
-    };
-    newBatch(link);
-    worker.on('message', (msg: WorkerMessage) => {
-      try {
-        if (msg.type === 'ready') link.ready = true;
-        else if (msg.type === 'results') received(link, msg);
-        else if (msg.type === 'error') fail(msg.internal ? new Error(`worker ${cpu}: ${msg.reason}`) : new TsbpfError(msg.reason, msg.location ?? {}));
-      } catch (err) {
-        // what onPacket threw (a file that cannot be written)
-        fail(err instanceof Error ? err : new Error(String(err)));
-      }
-      notify();
-    });
-    worker.on('error', (err) => fail(err));
-    worker.on('exit', (code) => {
-      link.exited = true;
-      if (!closing) fail(new TsbpfError(`worker ${cpu} stopped (exit code ${code}) before the capture was done`));
-    });
-    links.push(link);
-  }
-
-  /** Waits for the next message from any worker; throws what a worker failed with. */
-  const nextEvent = async (): Promise<void> => {
-    if (failure) throw failure;
-    await new Promise<void>((resolve) => { wake = resolve; });
-    if (failure) throw failure;
-  };
-
   const send = (link: Link): void => {
     if (link.count === 0) return;
     const msg: PacketBatchMessage = { type: 'batch', buffer: link.buffer, count: link.count };
@@ -457,14 +508,14 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
   /** Sends what is dealt and waits until every worker is done with it. */
   const finish = async (): Promise<void> => {
     for (const link of links) send(link);
-    while (links.some((l) => l.inFlight > 0)) await nextEvent();
-    if (failure) throw failure;
+    await group.until(() => links.every((l) => l.inFlight === 0));
+    group.check();
   };
 
   let fd: number | undefined;
   try {
     // every worker loaded, verified and attached before the first packet goes out
-    while (!links.every((l) => l.ready)) await nextEvent();
+    await group.until(() => links.every((l) => l.ready));
     startupMs = performance.now() - started;
     try {
       fd = openSync(options.capture, 'r');
@@ -494,7 +545,7 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
       for (const link of links) send(link);
       options.progress?.(read, size, summary.packets);
       // the reader runs ahead of the slowest worker by a few batches, no more
-      while (links.some((l) => l.inFlight >= MAX_IN_FLIGHT)) await nextEvent();
+      await group.until(() => links.every((l) => l.inFlight < MAX_IN_FLIGHT));
     }
     try {
       reader.end();
@@ -505,9 +556,7 @@ export async function runCaptureOnWorkers(collection: Collection, options: Captu
     await finish();
   } finally {
     if (fd !== undefined) closeSync(fd);
-    // Every result was received after the worker posted it, so every map change they made is visible here.
-    closing = true;
-    await Promise.all(links.map((l) => stop(l.worker, l.exited)));
+    await group.stop();
   }
   summary.elapsedMs = performance.now() - started;
   const byFirst = (first: Map<string, number>) => (a: [string, unknown], b: [string, unknown]): number => first.get(a[0])! - first.get(b[0])!;
@@ -529,75 +578,36 @@ async function runPcapOnWorkers(
   const { destinations, sinks } = destinationsOf(sinkFor);
   const share: PcapShare = { path: options.capture, workers: n, destinations };
   let startupMs = 0;
-  const script = workerScript();
-  const links: (PcapLink & { worker: Worker; ready: boolean; finished: boolean; exited: boolean })[] = [];
-  let failure: Error | undefined;
-  let wake: (() => void) | undefined;
-  let closing = false;
-  const notify = (): void => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-  const fail = (err: Error): void => {
-    failure ??= err;
-    notify();
-  };
-  for (let cpu = 0; cpu < n; cpu++) {
-    const init: PacketWorkerInit = {
-      load: options.load, space, program: programIndex, hook: options.hook, engine: options.engine, cpu,
-      keepPassing: false, keepActions: [], mapAddresses: collection.maps.map((m) => m.address), pcap: share,
-    };
-    const worker = new Worker(script.script, { workerData: init, eval: script.eval });
-    const link = { worker, queue: [], done: 0, ready: false, finished: false, exited: false } as (typeof links)[number];
-    worker.on('message', (msg: WorkerMessage) => {
-      try {
-        if (msg.type === 'ready') {
-          link.ready = true;
-        } else if (msg.type === 'pcap-kept') {
-          const m = msg;
-          const entries = new Uint32Array(m.entries);
-          if (entries.length > 0) link.queue.push({ records: new Uint8Array(m.records), entries, next: 0, at: 0 });
-          link.done = m.done;
-          mergeKept(links, sinks);
-          if (cpu === 0) options.progress?.(m.read, m.size, Math.min(...links.map((l) => l.done)));
-        } else if (msg.type === 'pcap-done') {
-          link.actions = msg.actions;
-          link.finished = true;
-        } else if (msg.type === 'pcap-error') {
-          link.error = msg;
-          link.done = link.error.packet;
-          link.finished = true;
-        } else if (msg.type === 'error') {
-          fail(msg.internal ? new Error(`worker ${cpu}: ${msg.reason}`) : new TsbpfError(msg.reason, msg.location ?? {}));
-        }
-      } catch (err) {
-        // what a sink threw (a file that cannot be written)
-        fail(err instanceof Error ? err : new Error(String(err)));
-      }
-      notify();
-    });
-    worker.on('error', (err) => fail(err));
-    worker.on('exit', (code) => {
-      link.exited = true;
-      if (!closing) fail(new TsbpfError(`worker ${cpu} stopped (exit code ${code}) before the capture was done`));
-    });
-    links.push(link);
-  }
-  const nextEvent = async (): Promise<void> => {
-    if (failure) throw failure;
-    await new Promise<void>((resolve) => { wake = resolve; });
-    if (failure) throw failure;
-  };
+  type Member = PcapLink & GroupMember & { finished: boolean };
+  const group = new WorkerGroup<Member>(n, (cpu) => ({
+    load: options.load, space, program: programIndex, hook: options.hook, engine: options.engine, cpu,
+    keepPassing: false, keepActions: [], mapAddresses: collection.maps.map((m) => m.address), pcap: share,
+  }), (worker) => ({ worker, queue: [], done: 0, ready: false, finished: false, exited: false }), (link, cpu, msg) => {
+    if (msg.type === 'pcap-kept') {
+      const entries = new Uint32Array(msg.entries);
+      if (entries.length > 0) link.queue.push({ records: new Uint8Array(msg.records), entries, next: 0, at: 0 });
+      link.done = msg.done;
+      // (a sink may throw: a file that cannot be written)
+      mergeKept(links, sinks);
+      if (cpu === 0) options.progress?.(msg.read, msg.size, Math.min(...links.map((l) => l.done)));
+    } else if (msg.type === 'pcap-done') {
+      link.actions = msg.actions;
+      link.finished = true;
+    } else if (msg.type === 'pcap-error') {
+      link.error = msg;
+      link.done = msg.packet;
+      link.finished = true;
+    }
+  });
+  const links = group.members;
   try {
-    while (!links.every((l) => l.ready)) await nextEvent();
+    await group.until(() => links.every((l) => l.ready));
     startupMs = performance.now() - started;
     for (const l of links) l.worker.postMessage({ type: 'start' } satisfies StartMessage);
-    while (!links.every((l) => l.finished)) await nextEvent();
+    await group.until(() => links.every((l) => l.finished));
     mergeKept(links, sinks);
   } finally {
-    closing = true;
-    await Promise.all(links.map((l) => stop(l.worker, l.exited)));
+    await group.stop();
   }
   const error = firstError(links);
   if (error !== undefined) throw error;
