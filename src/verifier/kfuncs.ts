@@ -56,8 +56,8 @@ type KArg =
 /** A modelled kfunc. */
 interface KfuncDef {
   args: KArg[];
-  /** KF_ACQUIRE | KF_RET_NULL: returns a referenced `ret` or NULL. */
-  ret?: { btf: string; acquire: boolean; null: boolean };
+  /** KF_ACQUIRE | KF_RET_NULL: returns a referenced `ret` or NULL (`trusted`: a trusted pointer, as kfuncs' results are). */
+  ret?: { btf: string; acquire: boolean; null: boolean; trusted?: boolean };
   /** Returns a scalar (an int, a bool). */
   retScalar?: boolean;
   flags: { rcu?: boolean; release?: boolean; trusted?: boolean };
@@ -72,12 +72,18 @@ interface KfuncDef {
   slice?: 'rdonly' | 'rdwr';
 }
 
-/** The three methods of an iterator whose `_new` takes `newArgs` after the iterator. */
-function iterDefs(type: string, newArgs: KArg[]): Record<string, KfuncDef> {
+/**
+ * The three methods of an iterator whose `_new` takes `newArgs` after the
+ * iterator (with `newFlags`, e.g. KF_RCU for kernel object arguments) and
+ * whose `_next` hands out an int, or the kernel object `nextBtf`.
+ */
+function iterDefs(type: string, newArgs: KArg[], nextBtf?: string, newFlags: KfuncDef['flags'] = {}): Record<string, KfuncDef> {
   const it: KArg = { kind: 'iter', btf: `bpf_iter_${type}` };
   return {
-    [`bpf_iter_${type}_new`]: { args: [it, ...newArgs], retScalar: true, flags: {}, iter: 'new' },
-    [`bpf_iter_${type}_next`]: { args: [it], retMem: { size: 4, null: true }, flags: {}, iter: 'next' },
+    [`bpf_iter_${type}_new`]: { args: [it, ...newArgs], retScalar: true, flags: newFlags, iter: 'new' },
+    [`bpf_iter_${type}_next`]: nextBtf === undefined
+      ? { args: [it], retMem: { size: 4, null: true }, flags: {}, iter: 'next' }
+      : { args: [it], ret: { btf: nextBtf, acquire: false, null: true, trusted: true }, flags: {}, iter: 'next' },
     [`bpf_iter_${type}_destroy`]: { args: [it], flags: {}, iter: 'destroy' },
   };
 }
@@ -108,6 +114,8 @@ const DEFS: Readonly<Record<string, KfuncDef>> = {
   // kernel/bpf/helpers.c: `int *next()` over [start, end) and over the set bits of nr_words u64 words
   ...iterDefs('num', [{ kind: 'scalar' }, { kind: 'scalar' }]),
   ...iterDefs('bits', [{ kind: 'ignore' }, { kind: 'scalar' }]),
+  // kernel/bpf/task_iter.c: the VMAs of a task from an address on (KF_RCU: the task an RCU or trusted pointer)
+  ...iterDefs('task_vma', [{ kind: 'btf', btf: 'task_struct' }, { kind: 'scalar' }], 'vm_area_struct', { rcu: true }),
   // kernel/bpf/helpers.c, net/core/filter.c: dynptrs over packets, their slices, clones and views
   bpf_dynptr_from_skb: { args: [{ kind: 'ctx' }, { kind: 'scalar' }, { kind: 'dynptr', create: Dynptr.SKB }], retScalar: true, flags: {} },
   bpf_dynptr_from_xdp: { args: [{ kind: 'ctx' }, { kind: 'scalar' }, { kind: 'dynptr', create: Dynptr.XDP }], retScalar: true, flags: {} },
@@ -169,6 +177,9 @@ const KFUNC_PROG_TYPES: Readonly<Record<string, readonly string[]>> = {
   bpf_iter_bits_new: COMMON,
   bpf_iter_bits_next: COMMON,
   bpf_iter_bits_destroy: COMMON,
+  bpf_iter_task_vma_new: COMMON,
+  bpf_iter_task_vma_next: COMMON,
+  bpf_iter_task_vma_destroy: COMMON,
   // the skb kfunc set (as probed: the types whose loads get past the set check)
   bpf_dynptr_from_skb: ['socket_filter', 'sched_cls', 'sched_act', 'tracepoint', 'perf_event', 'cgroup_skb', 'cgroup_sock', 'lwt_in',
     'sock_ops', 'sk_skb', 'cgroup_device', 'cgroup_sock_addr', 'cgroup_sysctl', 'cgroup_sockopt', 'tracing', 'netfilter'],
@@ -393,7 +404,7 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
   } else if (def.ret) {
     markKnownZero(r0);
     const id = findByNameKind(btf, def.ret.btf, 'STRUCT');
-    r0.type = T.BTF_ID | (def.ret.null ? F.MAYBE_NULL : 0);
+    r0.type = T.BTF_ID | (def.ret.null ? F.MAYBE_NULL : 0) | (def.ret.trusted ? F.TRUSTED : 0);
     r0.btfId = Math.max(0, id);
     r0.btfName = def.ret.btf;
     // a nullable result takes an id, then an acquired one the reference's
