@@ -64,21 +64,19 @@ function bitsModel(words: readonly bigint[]): { err: number; values: number[] } 
   return { err: 0, values };
 }
 
-/** r0 = fold(err of _new, then every value next() hands out). */
-function numProgram(start: number, end: number): string {
-  return `
-    r6 = r10
-    r6 += -8
-    r1 = r6
-    r2 = ${start}
-    r3 = ${end}
-    call 901
+/**
+ * Calls `_new` (kfunc `newId`, its arguments set, the iterator at r6),
+ * then `_next` (newId + 1) until NULL, then `_destroy` (newId + 2):
+ * r0 = fold(err of _new, then every value next() hands out).
+ */
+function drain(newId: number): string {
+  return `call ${newId}
     r7 = r0
     r7 <<= 32
     r7 s>>= 32
   loop:
     r1 = r6
-    call 902
+    call ${newId + 1}
     if r0 == 0 goto done
     r1 = *(s32 *)(r0 + 0)
     r7 *= 31
@@ -86,11 +84,23 @@ function numProgram(start: number, end: number): string {
     goto loop
   done:
     r1 = r6
-    call 903
+    call ${newId + 2}
     r0 = r7
     exit`;
 }
 
+/** The number iterator over [start, end), drained. */
+function numProgram(start: number, end: number): string {
+  return `
+    r6 = r10
+    r6 += -8
+    r1 = r6
+    r2 = ${start}
+    r3 = ${end}
+    ${drain(901)}`;
+}
+
+/** The bit iterator over `words` (on the stack), drained. */
 function bitsProgram(words: readonly bigint[]): string {
   const stores = words.map((w, i) => `r1 = ${BigInt.asIntN(64, w)} ll\n*(u64 *)(r10 - ${64 - i * 8}) = r1`).join('\n');
   return `
@@ -101,23 +111,7 @@ function bitsProgram(words: readonly bigint[]): string {
     r2 = r10
     r2 += -64
     r3 = ${words.length}
-    call 911
-    r7 = r0
-    r7 <<= 32
-    r7 s>>= 32
-  loop:
-    r1 = r6
-    call 912
-    if r0 == 0 goto done
-    r1 = *(s32 *)(r0 + 0)
-    r7 *= 31
-    r7 += r1
-    goto loop
-  done:
-    r1 = r6
-    call 913
-    r0 = r7
-    exit`;
+    ${drain(911)}`;
 }
 
 const expected = (m: { err: number; values: number[] }) => fold([m.err, ...m.values]);
