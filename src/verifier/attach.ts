@@ -51,6 +51,8 @@ export function hasTrampoline(progType: number, attach: number): boolean {
 /** Tracepoints whose arguments may be NULL (bit 4*i) or an error pointer (bit 4*i+1), as the kernel lists them. */
 const RAW_TP_NULL_ARGS: Readonly<Record<string, number>> = {
   sched_pi_setprio: 0x10, sched_stick_numa: 0x100, sched_swap_numa: 0x100,
+  // in 6.18.44 build v1272 (measured: a NULL wait options / SEND_SIG_* info pointer)
+  sched_process_wait: 0x1, signal_generate: 0x20, signal_deliver: 0x20, tcp_sendmsg_locked: 0x100,
   afs_make_fs_call: 0x10, afs_make_fs_calli: 0x10, afs_make_fs_call1: 0x10, afs_make_fs_call2: 0x10, afs_protocol_error: 0x1,
   afs_flock_ev: 0x10,
   cachefiles_lookup: 0x1 | 0x200, cachefiles_unlink: 0x1, cachefiles_rename: 0x1, cachefiles_prep_read: 0x1,

@@ -394,6 +394,10 @@ function checkAbnormalReturn(env: Env): void {
 /** check_max_stack_depth (x86-64 JIT: depths rounded to 16 bytes). */
 function checkMaxStackDepth(env: Env): void {
   const depth = (i: number): number => Math.ceil(env.subprogs[i]!.stackDepth / 16) * 16;
+  // once a function with a tail call is reached, it stays so for the rest of the walk, as the kernel's flag does
+  let tailCallReachable = false;
+  /** The callers of the function being walked, outermost first (`ret_prog`). */
+  const callers: number[] = [];
   const walk = (idx: number, frame: number, total: number): void => {
     // A tail call unwinds its own frame but not its callers': with 32 tail calls of
     // callers at 256 bytes each the kernel stack would hold 8 KiB, so callers stay below.
@@ -411,11 +415,23 @@ function checkMaxStackDepth(env: Env): void {
       if (!isCall && !isFunc) continue;
       const sidx = env.subprogs.findIndex((s) => s.start === i + insn.imm + 1);
       if (sidx < 0) continue;
+      // an async callback (a timer's) runs on a stack of its own unless called directly
+      if (env.subprogs[sidx]!.isAsyncCb && !isCall) continue;
+      if (env.subprogs[sidx]!.hasTailCall) tailCallReachable = true;
       if (frame + 1 >= 8) env.fail(`the call stack of ${frame + 1} frames is too deep !`, 'E2BIG');
+      callers.push(idx);
       walk(sidx, frame + 1, d);
+      callers.pop();
     }
+    // a tail call unwinds frames the JIT keeps the tail call counter in: a callback's caller is not one
+    if (tailCallReachable && callers.some((c) => env.subprogs[c]!.isCb)) env.fail('cannot tail call within callback', 'EINVAL');
   };
-  walk(0, 0, 0);
+  // the main program and every async callback (which runs on a stack of its own) are roots, the last first
+  for (let i = env.subprogs.length - 1; i >= 0; i--) {
+    if (i !== 0 && !env.subprogs[i]!.isAsyncCb) continue;
+    tailCallReachable = false;
+    walk(i, 0, 0);
+  }
 }
 
 export { BPF_IMM, BPF_X, BPF_EXIT };

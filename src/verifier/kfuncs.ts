@@ -108,8 +108,9 @@ const DEFS: Readonly<Record<string, KfuncDef>> = {
   bpf_cpumask_clear_cpu: { args: [{ kind: 'scalar' }, { kind: 'btf', btf: 'bpf_cpumask' }], flags: { rcu: true } },
   bpf_cpumask_test_cpu: { args: [{ kind: 'scalar' }, { kind: 'btf', btf: 'cpumask' }], retScalar: true, flags: { rcu: true } },
   // net/netfilter/nf_conntrack_bpf.c: the lookups take the context, a tuple and options, each with its size
-  bpf_skb_ct_lookup: { args: [{ kind: 'ctx' }, { kind: 'mem' }, { kind: 'size' }, { kind: 'mem' }, { kind: 'size' }], ret: { btf: 'nf_conn', acquire: true, null: true }, flags: {} },
-  bpf_xdp_ct_lookup: { args: [{ kind: 'ctx' }, { kind: 'mem' }, { kind: 'size' }, { kind: 'mem' }, { kind: 'size' }], ret: { btf: 'nf_conn', acquire: true, null: true }, flags: {} },
+  // (KF_TRUSTED_ARGS on this kernel, measured: a NULL tuple is `Possibly NULL pointer passed to trusted arg1`)
+  bpf_skb_ct_lookup: { args: [{ kind: 'ctx' }, { kind: 'mem' }, { kind: 'size' }, { kind: 'mem' }, { kind: 'size' }], ret: { btf: 'nf_conn', acquire: true, null: true }, flags: { trusted: true } },
+  bpf_xdp_ct_lookup: { args: [{ kind: 'ctx' }, { kind: 'mem' }, { kind: 'size' }, { kind: 'mem' }, { kind: 'size' }], ret: { btf: 'nf_conn', acquire: true, null: true }, flags: { trusted: true } },
   bpf_ct_release: { args: [{ kind: 'btf', btf: 'nf_conn' }], flags: { release: true } },
   // kernel/bpf/helpers.c: `int *next()` over [start, end) and over the set bits of nr_words u64 words
   ...iterDefs('num', [{ kind: 'scalar' }, { kind: 'scalar' }]),
@@ -132,6 +133,9 @@ const DEFS: Readonly<Record<string, KfuncDef>> = {
   // what clang emits for a trap (an uninitialised variable it could prove); no program may call it
   __bpf_trap: { args: [], flags: {}, special: 'trap' },
 };
+
+/** The argument kinds that are pointers in the kfunc's prototype. */
+const POINTER_ARGS: ReadonlySet<KArg['kind']> = new Set(['ctx', 'btf', 'mem', 'iter', 'dynptr']);
 
 /** The kfuncs tsbpf models. */
 export const KFUNC_NAMES: readonly string[] = Object.keys(DEFS);
@@ -311,6 +315,10 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
     const reg = regs[regno]!;
     // check_kfunc_args reads no register before its argument's check: an
     // `__ign` argument may be unset, the others fail their own check
+    // (KF_TRUSTED_ARGS: no pointer argument may be NULL)
+    if ((def.flags.trusted || def.flags.rcu) && POINTER_ARGS.has(a.kind) && (isNullReg(reg) || mayBeNull(reg.type))) {
+      env.fail(`Possibly NULL pointer passed to trusted arg${i}`, 'EACCES');
+    }
     switch (a.kind) {
       case 'ignore':
         return;
