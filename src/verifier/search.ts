@@ -289,12 +289,13 @@ function stacksafe(old: FuncState, cur: FuncState, m: IdMap, exact: Exact): bool
       if (ot !== ct) return false;
       if (k !== REG_SIZE - 1) continue;
       if (ot === STACK_SPILL && !regsafe(old.spilled[spi]!, cur.spilled[spi]!, m, exact)) return false;
-      // iterators: the same type and state holding the same reference; the depth only tells iterations apart
+      // dynptrs: the same kind, and slot of it, holding the same reference
       if (ot === STACK_DYNPTR) {
         const ro = old.spilled[spi]!;
         const rc = cur.spilled[spi]!;
         if (ro.dynptrType !== rc.dynptrType || ro.dynptrFirst !== rc.dynptrFirst || !checkIds(ro.refObjId, rc.refObjId, m)) return false;
       }
+      // iterators: the same type and state holding the same reference; the depth only tells iterations apart
       if (ot === STACK_ITER) {
         const ro = old.spilled[spi]!;
         const rc = cur.spilled[spi]!;
