@@ -490,7 +490,6 @@ function mayUpdateSockmap(env: Env, funcId: number): boolean {
   return false;
 }
 
-/** clear_all_pkt_pointers: packet data may have moved. */
 /** clear_all_pkt_pointers: after a call that may move the packet, no pointer into it (or a packet dynptr's slice) stays valid. */
 export function clearAllPktPointers(env: Env): void {
   for (let i = 0; i <= env.cur.curframe; i++) {
