@@ -21,9 +21,7 @@ import { skbRouteHelpers, xdpRouteHelpers } from './route-helpers.js';
 import { skbEditHelpers } from './skb-edit.js';
 import { netHelpers, sockOpsHelpers } from './sock-helpers.js';
 import { tunnelHelpers } from './tunnel-helpers.js';
-
-/** Program types whose programs may change their packet (may_access_direct_pkt_data for writes): their skb dynptrs are writable. */
-const PACKET_WRITERS: ReadonlySet<string> = new Set(['sched_cls', 'sched_act', 'xdp', 'lwt_xmit', 'sk_skb', 'sk_msg']);
+import { progTypeInfo } from '../verifier/prog-types.js';
 
 /** The packets behind XDP and socket-buffer dynptrs, found through their contexts. */
 function packetDynptrs(typeId: number, contexts: HookContexts): PacketDynptrSource {
@@ -36,7 +34,8 @@ function packetDynptrs(typeId: number, contexts: HookContexts): PacketDynptrSour
       const b = type === DynptrType.SKB ? contexts.skbAt(ctx)?.bounds() : undefined;
       return b && { data: b.data, len: b.end - b.data };
     },
-    writable: () => PACKET_WRITERS.has(progTypeName(typeId)),
+    // skb dynptrs are read-only where the program may not write its packet (may_access_direct_pkt_data)
+    writable: () => progTypeInfo(typeId).pkt === 'rw',
   };
 }
 

@@ -135,8 +135,8 @@ function structId(btf: KernelBtf, name: string): number {
   return findByNameKind(btf, name, 'STRUCT');
 }
 
-/** check_func_arg_reg_off. */
-function checkFuncArgRegOff(env: Env, reg: Reg, regno: number, argType: number): void {
+/** check_func_arg_reg_off: which pointer types may carry a fixed or variable offset into a helper or kfunc. */
+export function checkFuncArgRegOff(env: Env, reg: Reg, regno: number, argType: number): void {
   if (argType & AF.RELEASE) {
     // a dynptr being released may sit at any offset of the stack
     if ((argType & 0xff) === A.PTR_TO_DYNPTR && reg.type === T.STACK) return;

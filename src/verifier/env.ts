@@ -16,7 +16,7 @@ import {
 import type { FuncState, VState } from './state.js';
 import { REG_SIZE, SLOT_CHARS, STACK_DYNPTR, STACK_INVALID, STACK_ITER, STACK_SPILL } from './state.js';
 import { dynptrSlotStr } from './dynptrs.js';
-import { iterSlotStr } from './iters.js';
+import { iterSlotStr, iterTypeStr } from './iters.js';
 import { tnumIsConst, tnumIsUnknown, tnumStr } from './tnum.js';
 import type { ProgTypeInfo } from './prog-types.js';
 import { Backtrack } from './precision.js';
@@ -530,7 +530,7 @@ export function printVerifierState(env: Env, vs: VState, frameno: number, printA
       const r = f.spilled[spi]!;
       if (!r.refObjId) continue;
       const t = env.kfuncBtf()?.tryType(r.btfId);
-      s += `${name}=${iterSlotStr((t?.name ?? '').replace(/^bpf_iter_/, ''), r)}`;
+      s += `${name}=${iterSlotStr(iterTypeStr(t?.name ?? ''), r)}`;
     } else {
       s += `${name}=${buf}`;
     }

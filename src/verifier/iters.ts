@@ -217,6 +217,11 @@ export function iterNextArgActive(cur: VState): boolean {
   return st !== undefined && st.iterState === ITER_ACTIVE;
 }
 
+/** `iter_type_str`: an iterator struct's name without `bpf_iter_` (`num` of `bpf_iter_num`). */
+export function iterTypeStr(structName: string): string {
+  return structName.replace(/^bpf_iter_/, '');
+}
+
 /** The state of an iterator slot as the log prints it (`iter_num(ref_id=1,state=active,depth=0)`). */
 export function iterSlotStr(name: string, r: Reg): string {
   const state = r.iterState === ITER_ACTIVE ? 'active' : r.iterState === ITER_DRAINED ? 'drained' : '<invalid>';

@@ -19,12 +19,13 @@ import { isRcuReg, WALK_FLAGS } from './btf-access.js';
 import { acquireReference, releaseReference } from './refs.js';
 import { checkMemSizeReg, checkPtrOffReg } from './mem.js';
 import { markPtrNotNullReg } from './branch.js';
-import { clearAllPktPointers } from './calls.js';
+import { checkFuncArgRegOff, clearAllPktPointers } from './calls.js';
+import { A } from '../isa/helper-protos.js';
 import { tnumIsConst } from './tnum.js';
 import { markChainPrecision } from './precision.js';
 import { DynptrType as Dynptr, PROG_TYPE_NAMES, ProgType } from '../isa/uapi.js';
 import type { IterMethod, IterSlot, IterType } from './iters.js';
-import { processIterArg, processIterNextCall } from './iters.js';
+import { iterTypeStr, processIterArg, processIterNextCall } from './iters.js';
 import type { DynptrInfo } from './dynptrs.js';
 import { dynptrTypeFlag, processDynptrFunc } from './dynptrs.js';
 
@@ -264,7 +265,7 @@ export function isPktChangingKfuncCall(env: Env, insn: RawInsn): boolean {
 function iterType(env: Env, btf: KernelBtf, name: string, i: number): IterType {
   const id = findByNameKind(btf, name, 'STRUCT');
   if (id < 0) env.fail(`expected valid iter pointer as arg #${i}`, 'EINVAL');
-  return { btfId: id, name: name.slice('bpf_iter_'.length), slots: Math.floor((typeById(btf, id).size ?? 0) / 8) };
+  return { btfId: id, name: iterTypeStr(name), slots: Math.floor((typeById(btf, id).size ?? 0) / 8) };
 }
 
 /** check_kfunc_call for the modelled kfuncs. */
@@ -346,11 +347,11 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
       case 'size':
         return; // checked with its memory
       case 'iter':
-        if (reg.type !== T.SCALAR && reg.type !== T.STACK) checkFuncArgRegOff(env, reg, regno);
+        checkFuncArgRegOff(env, reg, regno, A.DONTCARE);
         iterSlot = processIterArg(env, name, def.iter!, iterType(env, btf, a.btf, i), i, regno);
         return;
       case 'dynptr': {
-        if (reg.type !== T.SCALAR && reg.type !== T.STACK) checkFuncArgRegOff(env, reg, regno);
+        checkFuncArgRegOff(env, reg, regno, A.DONTCARE);
         if (a.create === undefined) {
           // a pointer to a const dynptr is fine wherever the kfunc only reads it
           dynptr = processDynptrFunc(env, regno, { uninit: false, rdonly: reg.type === T.DYNPTR, type: 0 });
@@ -449,17 +450,6 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
     r0.id = env.nextId();
   }
   if (def.iter === 'next') processIterNextCall(env, iterSlot!);
-}
-
-/**
- * check_func_arg_reg_off for a pointer argument of a type that may not
- * carry an offset: an unset register has an unknown one.
- */
-function checkFuncArgRegOff(env: Env, reg: Reg, regno: number): void {
-  if (reg.type === T.NOT_INIT) env.fail('variable ? access var_off=(0x0; 0xffffffffffffffff) disallowed');
-  const b = baseType(reg.type);
-  if (b === T.PACKET || b === T.PACKET_META || b === T.MAP_KEY || b === T.MAP_VALUE || b === T.MEM || b === T.BUF || b === T.ARENA) return;
-  checkPtrOffReg(env, reg, regno, false);
 }
 
 /**

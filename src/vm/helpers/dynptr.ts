@@ -10,11 +10,10 @@
  * reading or forging those bytes.
  */
 import type { Helper, HelperCall } from '../helper-call.js';
-import { helperIdentity, UnavailableHelperError } from '../helper-call.js';
+import { helperIdentity } from '../helper-call.js';
 import { VmError } from '../../errors.js';
 import { DynptrType } from '../../isa/uapi.js';
-import { MapDirectory } from '../maps/directory.js';
-import { RingBufMap } from '../maps/ringbuf.js';
+import { ringArg, ringHolding } from './map-helpers.js';
 import { runtimeKfuncIdentity } from './kfuncs.js';
 
 const EINVAL = -22;
@@ -87,12 +86,15 @@ function bytesAt(p: Dynptr, offset: number, len: number, packets: PacketDynptrSo
 }
 
 /**
- * `addr` for `len` bytes, once the address space says the program may
- * access them: the verifier keeps dynptrs from being forged, and this keeps
- * a program run without it (or a verifier bug) inside program memory.
+ * The address of the dynptr's `len` bytes at `offset` (within the dynptr)
+ * for `bpf_dynptr_read` or `_write`, or the packet's own errno. The address
+ * space must let the program access them: the verifier keeps dynptrs from
+ * being forged, and this keeps a program run without it (or a verifier
+ * bug) inside program memory.
  */
-function checked(c: HelperCall, name: string, addr: number, len: number, write: boolean): number {
-  if (len === 0) return addr;
+function reach(c: HelperCall, name: string, p: Dynptr, offset: number, len: number, write: boolean, packets: PacketDynptrSource | undefined): number {
+  const addr = bytesAt(p, offset, len, packets);
+  if (addr < 0 || len === 0) return addr;
   const region = c.space.regionAt(addr, len);
   if (region === undefined || (write ? !region.writable : !region.readable)) {
     throw new VmError(`${name}: the dynptr's memory ${c.space.describe(addr)} is not a ${write ? 'writable' : 'readable'} region of ${len} bytes`, { insn: c.pc });
@@ -100,17 +102,10 @@ function checked(c: HelperCall, name: string, addr: number, len: number, write: 
   return addr;
 }
 
-/** The ring buffer holding the record at `sample`. */
-function ringOf(c: HelperCall, sample: number): RingBufMap | undefined {
-  const region = c.space.regionAt(sample - 8, 8);
-  const ring = region === undefined ? undefined : MapDirectory.of(c.space).byRegion(region.start);
-  return ring instanceof RingBufMap ? ring : undefined;
-}
-
 function commit(c: HelperCall, discard: boolean): void {
   const p = read(c, 1);
   if (p.data === 0) return c.ret(0);
-  ringOf(c, p.data)?.commit(p.data, discard);
+  ringHolding(c, p.data)?.commit(p.data, discard);
   setNull(c, p.at);
   c.ret(0);
 }
@@ -155,8 +150,7 @@ export function dynptrHelpers(packets?: PacketDynptrSource): Helper[] {
       ...helperIdentity('bpf_ringbuf_reserve_dynptr'), fn: (c) => {
         const at = c.ptr(4, 16, true);
         const size = c.u32(2);
-        const map = MapDirectory.of(c.space).byAddress(c.num(1));
-        if (!(map instanceof RingBufMap)) throw new UnavailableHelperError(198, c.pc, 'R1 is not a ring buffer map');
+        const map = ringArg(c, 1, 'bpf_ringbuf_reserve_dynptr', 'bpf_ringbuf_reserve_dynptr#198');
         if (c.u64(3) !== 0n || size > MAX_SIZE) {
           setNull(c, at);
           return c.ret(c.u64(3) !== 0n ? EINVAL : E2BIG);
@@ -180,9 +174,8 @@ export function dynptrHelpers(packets?: PacketDynptrSource): Helper[] {
         const offset = c.u32(4);
         if (p.data === 0 || c.u64(5) !== 0n) return c.ret(EINVAL);
         if (!offLenOk(p, offset, len)) return c.ret(E2BIG);
-        const src = bytesAt(p, offset, len, packets);
+        const src = reach(c, 'bpf_dynptr_read', p, offset, len, false, packets);
         if (src < 0) return c.ret(src);
-        checked(c, 'bpf_dynptr_read', src, len, false);
         c.space.bytes.copyWithin(dst, src, src + len);
         c.ret(0);
       },
@@ -196,9 +189,8 @@ export function dynptrHelpers(packets?: PacketDynptrSource): Helper[] {
         if (p.data === 0 || p.rdonly) return c.ret(EINVAL);
         if (!offLenOk(p, offset, len)) return c.ret(E2BIG);
         if (c.u64(5) !== 0n && p.type !== DynptrType.SKB) return c.ret(EINVAL);
-        const dst = bytesAt(p, offset, len, packets);
+        const dst = reach(c, 'bpf_dynptr_write', p, offset, len, true, packets);
         if (dst < 0) return c.ret(dst);
-        checked(c, 'bpf_dynptr_write', dst, len, true);
         c.space.bytes.copyWithin(dst, src, src + len);
         c.ret(0);
       },

@@ -79,18 +79,24 @@ function helper(name: HelperName, body: (c: HelperCall) => number): Helper {
 }
 
 /** The ring buffer map of argument `n`. */
-function ringArg(c: HelperCall, n: number, name: string, ref: string): RingBufMap {
+export function ringArg(c: HelperCall, n: number, name: string, ref: string): RingBufMap {
   const map = mapArg(c, n, name);
   if (!(map instanceof RingBufMap)) return wrongType(map, ref);
   return map;
 }
 
+/** The ring buffer whose data area holds the record at `sample` (its 8-byte header just before), if any. */
+export function ringHolding(c: HelperCall, sample: number): RingBufMap | undefined {
+  const region = c.space.regionAt(sample - 8, 8);
+  const ring = region === undefined ? undefined : MapDirectory.of(c.space).byRegion(region.start);
+  return ring instanceof RingBufMap ? ring : undefined;
+}
+
 /** The ring buffer whose data area holds the record at argument 1 (`bpf_ringbuf_submit`/`_discard`). */
 function recordRing(c: HelperCall, name: string): { ring: RingBufMap; sample: number } {
   const sample = c.num(1);
-  const region = c.space.regionAt(sample - 8, 8);
-  const ring = region === undefined ? undefined : MapDirectory.of(c.space).byRegion(region.start);
-  if (!(ring instanceof RingBufMap)) {
+  const ring = ringHolding(c, sample);
+  if (ring === undefined) {
     throw new VmError(`${name}: R1 = ${c.space.describe(sample)} is not a record from bpf_ringbuf_reserve`, { insn: c.pc });
   }
   return { ring, sample };
