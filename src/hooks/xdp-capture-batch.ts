@@ -66,10 +66,23 @@ export const Control = {
   packet: 92,
   /** In: a destination (u8) per {@link verdictCode}, 0 for packets not kept. */
   destinations: 96,
+  /**
+   * In/out of `collect`, a u32 per {@link verdictCode}: the records
+   * collected, their bytes (as read from the file), and the first of them
+   * (its place in the record table; 0xffffffff while none), so that
+   * JavaScript counts a batch per code, not per packet. The caller clears
+   * them before a batch's first `collect`.
+   */
+  packets: 108,
+  bytes: 148,
+  first: 188,
 } as const;
 
+/** Verdict codes: 0..7, {@link OTHER_VERDICT} and {@link REFUSED_CODE}. */
+export const VERDICT_CODES = 10;
+
 /** Bytes of the control block. */
-export const CONTROL_SIZE = Control.destinations + 12;
+export const CONTROL_SIZE = Control.first + 4 * VERDICT_CODES;
 
 /** Bits of {@link Control.flags}. */
 export const ControlFlag = { bigEndian: 1, nanosecond: 2, checked: 4 } as const;
@@ -191,8 +204,8 @@ const GOLDEN = 0x9e3779b1;
 
 /**
  * `flow_hash(frame, len) -> u32`: runtime/flow-hash.ts's `flowHash` (the
- * worker a packet goes to), bit for bit: each endpoint's address words and
- * port mixed a word at a time, XOR-combined, murmur3's finaliser.
+ * worker a packet goes to), bit for bit: the two addresses and the two
+ * ports XORed, the protocol, murmur3's finaliser.
  * `src/hooks/xdp-capture-batch.test.ts` holds the two equal on random frames.
  */
 function emitFlowHash(m: ModuleBuilder): FuncRef {
@@ -232,6 +245,7 @@ function emitFlowHash(m: ModuleBuilder): FuncRef {
   const proto = m.local(def, 'i32', 'proto');
   const l4 = m.local(def, 'i32', 'l4');
   const ports = m.local(def, 'i32', 'ports');
+  const h = m.local(def, 'i32', 'h');
   const be16 = (at: number, plus: number): void => {
     c.localGet(frame).localGet(at).op('i32.add').mem('i32.load8_u', 0, plus).i32(8).op('i32.shl');
     c.localGet(frame).localGet(at).op('i32.add').mem('i32.load8_u', 0, plus + 1).op('i32.or');
@@ -246,45 +260,52 @@ function emitFlowHash(m: ModuleBuilder): FuncRef {
     c.localGet(p).i32(132).op('i32.eq').op('i32.or');
     c.localGet(p).i32(136).op('i32.eq').op('i32.or');
   };
-  const h = m.local(def, 'i32', 'h');
-  const acc = m.local(def, 'i32', 'acc');
-  /** h = rotl((h ^ w) * MIX, 15), w on the stack (murmur3's block step, inline: a call per word costs more than the step). */
+  /** Pushes the u32 at frame + `at` + `plus` XORed with the one `apart` bytes further. */
+  const xorWords = (at: number, plus: number, apart: number, load: 'i32.load' | 'i32.load16_u' = 'i32.load'): void => {
+    c.localGet(frame).localGet(at).op('i32.add').mem(load, 0, plus);
+    c.localGet(frame).localGet(at).op('i32.add').mem(load, 0, plus + apart);
+    c.op('i32.xor');
+  };
+  /** h = rotl((h ^ w) * MIX, 15), w on the stack (murmur3's block step). */
   const mixInto = (): void => {
     c.localGet(h).op('i32.xor').i32(MIX).op('i32.mul').i32(15).op('i32.rotl').localSet(h);
   };
-  /** h = the hash of `words` address words at frame + l3 + `at`, then, when `ports`, the port at frame + l4 + `port`. */
-  const endpointInline = (at: number, words: number, port: number): void => {
-    c.i32(SEED).localSet(h);
-    for (let k = 0; k < words; k++) {
-      c.localGet(frame).localGet(l3).op('i32.add').mem('i32.load', 0, at + 4 * k);
-      mixInto();
-    }
+  /** Pushes the transport part (runtime/flow-hash.ts's `transport`): the XORed ports when `ports`, the protocol. */
+  const transport = (): void => {
     c.localGet(ports);
-    c.if();
-    c.localGet(frame).localGet(l4).op('i32.add').mem('i32.load16_u', 0, port).i32(0x10000).op('i32.or');
-    mixInto();
+    c.if(BLOCK_I32);
+    xorWords(l4, 0, 2, 'i32.load16_u');
+    c.i32(0x10000).op('i32.or');
+    c.else();
+    c.i32(0);
     c.end();
+    c.localGet(proto).i32(17).op('i32.shl').op('i32.xor').i32(GOLDEN).op('i32.mul');
   };
-  /** Pushes fmix(endpoint(src) ^ endpoint(dst) ^ (proto + 1) * GOLDEN) for addresses of `words` words at l3 + `src`/`dst`. */
-  const endpoints = (src: number, dst: number, words: number): void => {
-    endpointInline(src, words, 0);
-    c.localGet(h).localSet(acc);
-    endpointInline(dst, words, 2);
-    c.localGet(acc).localGet(h).op('i32.xor');
-    c.localGet(proto).i32(1).op('i32.add').i32(GOLDEN).op('i32.mul').op('i32.xor');
-    c.call(fmix.ref);
-  };
-  /** h = the hash of the MAC address at frame + `at`: four bytes, then two. */
-  const macInline = (at: number): void => {
-    c.i32(SEED).localSet(h);
-    c.localGet(frame).mem('i32.load', 0, at);
-    mixInto();
-    c.localGet(frame).mem('i32.load16_u', 0, at + 4);
-    mixInto();
+  /** Returns fmix(src ^ dst ^ transport) for IPv4 (l3, l4, proto and ports set). */
+  const ipv4 = (): void => {
+    xorWords(l3, 12, 4);
+    transport();
+    c.op('i32.xor').call(fmix.ref).op('return');
   };
   c.localGet(len).i32(14).op('i32.lt_u');
   c.if();
   c.localGet(frame).localGet(len).call(fnv.ref).call(fmix.ref).op('return');
+  c.end();
+  // the common frame first, the same hash as the general walk below: IPv4 with no tag and no options
+  c.localGet(len).i32(34).op('i32.ge_u');
+  c.localGet(frame).mem('i32.load16_u', 0, 12).i32(0x0008).op('i32.eq').op('i32.and'); // EtherType 0x0800, read little-endian
+  c.localGet(frame).mem('i32.load8_u', 0, 14).i32(0x45).op('i32.eq').op('i32.and');
+  c.if();
+  c.i32(14).localSet(l3);
+  c.i32(34).localSet(l4);
+  c.localGet(frame).mem('i32.load8_u', 0, 23).localSet(proto);
+  // no fragment bits (the big-endian 0x3fff of the flags and offset, read little-endian), a port protocol, the ports in the frame
+  c.localGet(frame).mem('i32.load16_u', 0, 20).i32(0xff3f).op('i32.and').op('i32.eqz');
+  portProtocol(proto);
+  c.op('i32.and');
+  c.localGet(len).i32(38).op('i32.ge_u').op('i32.and');
+  c.localSet(ports);
+  ipv4();
   c.end();
   c.i32(12).localSet(off);
   be16(off, 0);
@@ -321,11 +342,10 @@ function emitFlowHash(m: ModuleBuilder): FuncRef {
   c.localGet(ihl).i32(20).op('i32.ge_u').op('i32.and');
   c.localGet(l4).i32(4).op('i32.add').localGet(len).op('i32.le_u').op('i32.and');
   c.localSet(ports);
-  endpoints(12, 16, 1);
-  c.op('return');
+  ipv4();
   c.end();
   c.end();
-  // IPv6
+  // IPv6: the address words pairwise XORed, a murmur3 step each
   c.localGet(type).i32(0x86dd).op('i32.eq');
   c.localGet(l3).i32(40).op('i32.add').localGet(len).op('i32.le_u').op('i32.and');
   c.if();
@@ -338,15 +358,23 @@ function emitFlowHash(m: ModuleBuilder): FuncRef {
   portProtocol(proto);
   c.localGet(l4).i32(4).op('i32.add').localGet(len).op('i32.le_u').op('i32.and');
   c.localSet(ports);
-  endpoints(8, 24, 4);
-  c.op('return');
+  c.i32(SEED).localSet(h);
+  for (let k = 0; k < 4; k++) {
+    xorWords(l3, 8 + 4 * k, 16);
+    mixInto();
+  }
+  c.localGet(h);
+  transport();
+  c.op('i32.xor').call(fmix.ref).op('return');
   c.end();
   c.end();
-  // anything else: the two MAC addresses and the type
-  macInline(0);
-  c.localGet(h).localSet(acc);
-  macInline(6);
-  c.localGet(acc).localGet(h).op('i32.xor').localGet(type).op('i32.xor');
+  // anything else: the two MAC addresses XORed, and the type
+  c.i32(SEED).localSet(h);
+  c.localGet(frame).mem('i32.load', 0, 0).localGet(frame).mem('i32.load', 0, 6).op('i32.xor');
+  mixInto();
+  c.localGet(frame).mem('i32.load16_u', 0, 4).localGet(frame).mem('i32.load16_u', 0, 10).op('i32.xor');
+  mixInto();
+  c.localGet(h).localGet(type).op('i32.xor');
   c.call(fmix.ref);
   return ref;
 }
@@ -560,6 +588,7 @@ function emitCollect(f: Fn): void {
   const out = f.local('out');
   const at = f.local('at');
   const i = f.local('i');
+  const tally = f.local('tally');
   f.loadControl(next, Control.next);
   f.loadControl(until, Control.until);
   f.loadControl(records, Control.records);
@@ -611,6 +640,7 @@ function emitCollect(f: Fn): void {
   c.localGet(slot).mem('i32.load', 2, 8).localGet(buf).i32(XDP_BUFFER_SIZE).op('i32.add').mem('i32.store', 2, 4);
   c.end();
   c.end();
+  c.localGet(code).i32(2).op('i32.shl').localSet(tally);
   c.localGet(0).localGet(code).op('i32.add').mem('i32.load8_u', 0, Control.destinations).localSet(dest);
   c.localGet(dest);
   c.if();
@@ -630,6 +660,14 @@ function emitCollect(f: Fn): void {
   c.localGet(at).localGet(r).mem('i32.load', 2, RecordField.index * 4).mem('i32.store', 2, 8);
   c.localGet(keptCount).i32(1).op('i32.add').localSet(keptCount);
   c.localGet(pos).i32(16).op('i32.add').localGet(size).op('i32.add').localSet(pos);
+  c.end();
+  // counted once collected (a record whose output did not fit is collected by the next call)
+  c.localGet(0).localGet(tally).op('i32.add').localSet(tally);
+  c.localGet(tally).localGet(tally).mem('i32.load', 2, Control.packets).i32(1).op('i32.add').mem('i32.store', 2, Control.packets);
+  c.localGet(tally).localGet(tally).mem('i32.load', 2, Control.bytes).localGet(r).mem('i32.load', 2, RecordField.length * 4).op('i32.add').mem('i32.store', 2, Control.bytes);
+  c.localGet(tally).mem('i32.load', 2, Control.first).i32(-1).op('i32.eq');
+  c.if();
+  c.localGet(tally).localGet(next).mem('i32.store', 2, Control.first);
   c.end();
   c.localGet(next).i32(1).op('i32.add').localSet(next);
   c.br(0);

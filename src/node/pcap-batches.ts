@@ -18,7 +18,7 @@ import type { ErrorLocation } from '../errors.js';
 import { BatchFaultError } from '../jit/jit-engine.js';
 import type { XdpBatchRunner } from '../hooks/test-run.js';
 import {
-  CONTROL_SIZE, Control, ControlError, ControlFlag, KEPT_FIELDS, OTHER_VERDICT, RECORD_FIELDS, REFUSED_CODE, RecordField, SLOT_FIELDS,
+  CONTROL_SIZE, Control, ControlError, ControlFlag, KEPT_FIELDS, OTHER_VERDICT, RECORD_FIELDS, REFUSED_CODE, RecordField, SLOT_FIELDS, VERDICT_CODES,
   captureBatchKernels,
 } from '../hooks/xdp-capture-batch.js';
 import { XDP_BUFFER_SIZE } from '../hooks/xdp.js';
@@ -27,7 +27,7 @@ import type { PacketStream } from '../runtime/packet-stream.js';
 import { fileError, readCaptureHeader } from './capture-files.js';
 
 /** Bytes of the file read into the memory at a time. */
-const STAGE = 4 << 20;
+const STAGE = 1 << 20;
 /** Bytes of pcap records gathered before they go to their files (at least one record of MAX_RECORD bytes). */
 const OUT = Math.max(1 << 20, 16 + MAX_RECORD);
 
@@ -191,10 +191,10 @@ function runRecords(fd: number, path: string, setup: RunSetup): void {
   space.bytes.set(Uint8Array.from(setup.destinations), control + Control.destinations);
 
   // per verdict code: packets and bytes of the batch, and the order the batch first met them
-  const packetsOf = new Float64Array(REFUSED_CODE + 1);
-  const bytesOf = new Float64Array(REFUSED_CODE + 1);
+  const packetsOf = new Float64Array(VERDICT_CODES);
+  const bytesOf = new Float64Array(VERDICT_CODES);
   const met: number[] = [];
-  const firstMet = new Uint8Array(REFUSED_CODE + 1);
+  const firstMet = new Uint8Array(VERDICT_CODES);
   const others = new Set<number>();
   const tallyMet = (): void => {
     for (const code of met) {
@@ -238,7 +238,7 @@ function runRecords(fd: number, path: string, setup: RunSetup): void {
     let retvals: Uint32Array;
     let fault: BatchFaultError | undefined;
     try {
-      retvals = staged > 0 ? batch.run(staged) : new Uint32Array(0);
+      const q3 = performance.now(); retvals = staged > 0 ? batch.run(staged) : new Uint32Array(0); (globalThis as any).TX = ((globalThis as any).TX ?? 0) + performance.now() - q3;
     } catch (err) {
       if (!(err instanceof BatchFaultError)) throw err;
       fault = err;
@@ -267,8 +267,11 @@ function runRecords(fd: number, path: string, setup: RunSetup): void {
     new Uint32Array(space.memory.buffer, retvalArea, n).set(retvals.subarray(0, Math.min(retvals.length, n)));
     setWord(Control.next, 0);
     setWord(Control.until, until);
+    const tallies = new Uint32Array(space.memory.buffer, control + Control.packets, 3 * VERDICT_CODES);
+    tallies.fill(0, 0, 2 * VERDICT_CODES);
+    tallies.fill(0xffffffff, 2 * VERDICT_CODES);
     for (;;) {
-      kernels.collect(control);
+      const q4 = performance.now(); kernels.collect(control); (globalThis as any).TC = ((globalThis as any).TC ?? 0) + performance.now() - q4;
       writeOut();
       if (word(Control.error) === ControlError.contextOverwritten) {
         batch.start(word(Control.errorValue)); // throws the context's error
@@ -276,6 +279,30 @@ function runRecords(fd: number, path: string, setup: RunSetup): void {
       }
       if (word(Control.next) >= until) break;
     }
+    if (tallies[OTHER_VERDICT] === 0) countCodes(tallies, table);
+    else countEach(until, table, retvals);
+    if (fault !== undefined) {
+      const index = table[RECORD_FIELDS * until + RecordField.index]!;
+      throw new PacketFaultError(`packet ${index}: ${fault.reason}`, fault.location, index);
+    }
+  };
+
+  /** Counts a batch from the collector's tallies per verdict code, codes in the order the batch first met them. */
+  const countCodes = (tallies: Uint32Array, table: Int32Array): void => {
+    const codes: number[] = [];
+    for (let code = 0; code < VERDICT_CODES; code++) if (tallies[code]! > 0) codes.push(code);
+    if (codes.length > 1) codes.sort((a, b) => tallies[2 * VERDICT_CODES + a]! - tallies[2 * VERDICT_CODES + b]!);
+    for (const code of codes) {
+      stream.countMany(code === REFUSED_CODE ? null : code, tallies[code]!, tallies[VERDICT_CODES + code]!);
+      if (firstOf !== undefined && firstMet[code] === 0) {
+        firstMet[code] = 1;
+        firstOf(code === REFUSED_CODE ? 'REFUSED' : actionName('xdp', code), table[RECORD_FIELDS * tallies[2 * VERDICT_CODES + code]! + RecordField.index]!);
+      }
+    }
+  };
+
+  /** Counts a batch that met unusual verdicts packet by packet: each such verdict is an action of its own, in order. */
+  const countEach = (until: number, table: Int32Array, retvals: Uint32Array): void => {
     for (let i = 0; i < until; i++) {
       const slot = table[RECORD_FIELDS * i + RecordField.slot]!;
       const length = table[RECORD_FIELDS * i + RecordField.length]!;
@@ -304,10 +331,6 @@ function runRecords(fd: number, path: string, setup: RunSetup): void {
       bytesOf[code] += length;
     }
     tallyMet();
-    if (fault !== undefined) {
-      const index = table[RECORD_FIELDS * until + RecordField.index]!;
-      throw new PacketFaultError(`packet ${index}: ${fault.reason}`, fault.location, index);
-    }
   };
 
   let filePos = 24;
@@ -323,7 +346,7 @@ function runRecords(fd: number, path: string, setup: RunSetup): void {
     }
     let got: number;
     try {
-      got = readSync(fd, space.bytes, stage + held, STAGE - held, filePos);
+      const q0 = performance.now(); got = readSync(fd, space.bytes, stage + held, STAGE - held, filePos); (globalThis as any).TR = ((globalThis as any).TR ?? 0) + performance.now() - q0;
     } catch (err) {
       fileError(err, path);
     }
@@ -333,12 +356,12 @@ function runRecords(fd: number, path: string, setup: RunSetup): void {
     for (;;) {
       setWord(Control.held, held);
       setWord(Control.at, at);
-      kernels.stage(control);
+      const q1 = performance.now(); kernels.stage(control); (globalThis as any).TS = ((globalThis as any).TS ?? 0) + performance.now() - q1;
       const fill = word(Control.fill);
       const tooLarge = word(Control.error) === ControlError.recordTooLarge ? word(Control.errorValue) : -1;
       const packets = word(Control.packet);
       at = word(Control.at);
-      if (fill > 0) runBatch(fill, word(Control.staged));
+      const q2 = performance.now(); if (fill > 0) runBatch(fill, word(Control.staged)); (globalThis as any).TB = ((globalThis as any).TB ?? 0) + performance.now() - q2;
       if (tooLarge >= 0) throw new CaptureError(`packet record of ${tooLarge} bytes is larger than ${MAX_RECORD}`, filePos - held + at + 8, packets);
       if (fill < n) break; // the held data ends in a partial record (or exactly)
     }
