@@ -238,7 +238,7 @@ function runRecords(fd: number, path: string, setup: RunSetup): void {
     let retvals: Uint32Array;
     let fault: BatchFaultError | undefined;
     try {
-      const q3 = performance.now(); retvals = staged > 0 ? batch.run(staged) : new Uint32Array(0); (globalThis as any).TX = ((globalThis as any).TX ?? 0) + performance.now() - q3;
+      retvals = staged > 0 ? batch.run(staged) : new Uint32Array(0);
     } catch (err) {
       if (!(err instanceof BatchFaultError)) throw err;
       fault = err;
@@ -271,7 +271,7 @@ function runRecords(fd: number, path: string, setup: RunSetup): void {
     tallies.fill(0, 0, 2 * VERDICT_CODES);
     tallies.fill(0xffffffff, 2 * VERDICT_CODES);
     for (;;) {
-      const q4 = performance.now(); kernels.collect(control); (globalThis as any).TC = ((globalThis as any).TC ?? 0) + performance.now() - q4;
+      kernels.collect(control);
       writeOut();
       if (word(Control.error) === ControlError.contextOverwritten) {
         batch.start(word(Control.errorValue)); // throws the context's error
@@ -346,7 +346,7 @@ function runRecords(fd: number, path: string, setup: RunSetup): void {
     }
     let got: number;
     try {
-      const q0 = performance.now(); got = readSync(fd, space.bytes, stage + held, STAGE - held, filePos); (globalThis as any).TR = ((globalThis as any).TR ?? 0) + performance.now() - q0;
+      got = readSync(fd, space.bytes, stage + held, STAGE - held, filePos);
     } catch (err) {
       fileError(err, path);
     }
@@ -356,12 +356,12 @@ function runRecords(fd: number, path: string, setup: RunSetup): void {
     for (;;) {
       setWord(Control.held, held);
       setWord(Control.at, at);
-      const q1 = performance.now(); kernels.stage(control); (globalThis as any).TS = ((globalThis as any).TS ?? 0) + performance.now() - q1;
+      kernels.stage(control);
       const fill = word(Control.fill);
       const tooLarge = word(Control.error) === ControlError.recordTooLarge ? word(Control.errorValue) : -1;
       const packets = word(Control.packet);
       at = word(Control.at);
-      const q2 = performance.now(); if (fill > 0) runBatch(fill, word(Control.staged)); (globalThis as any).TB = ((globalThis as any).TB ?? 0) + performance.now() - q2;
+      if (fill > 0) runBatch(fill, word(Control.staged));
       if (tooLarge >= 0) throw new CaptureError(`packet record of ${tooLarge} bytes is larger than ${MAX_RECORD}`, filePos - held + at + 8, packets);
       if (fill < n) break; // the held data ends in a partial record (or exactly)
     }
