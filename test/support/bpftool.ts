@@ -44,6 +44,7 @@
  * `normaliseMaps()` turns a `maps` record into the form the examples'
  * manifest stores expectations in; see there.
  */
+import { missingKernelFeature } from './kernel-features.js';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -144,6 +145,11 @@ export class BpftoolError extends Error {
   ) {
     super(`${message}\n$ ${args.join(' ')}\n${stderr.trim()}`);
     this.name = 'BpftoolError';
+  }
+
+  /** The feature this kernel build lacks that made it fail (support/kernel-features.ts), if that is why. */
+  get missingFeature(): string | undefined {
+    return missingKernelFeature(this.stderr);
   }
 }
 
@@ -296,6 +302,22 @@ function listPinnedMaps(dir: string): PinnedMap[] {
       info: { type: show.type, keySize: show.bytes_key, valueSize: show.bytes_value, maxEntries: show.max_entries, flags: show.flags },
     };
   });
+}
+
+/**
+ * {@link runObjectInKernel}, or undefined, with the reason printed, when
+ * this kernel build lacks a feature the object needs (a helper, a kfunc, a
+ * map type; support/kernel-features.ts): the caller then compares nothing.
+ */
+export function runObjectInKernelIfAble(objPath: string, options: RunOptions): RunResult | undefined {
+  try {
+    return runObjectInKernel(objPath, options);
+  } catch (err) {
+    const lacks = err instanceof BpftoolError ? err.missingFeature : undefined;
+    if (lacks === undefined) throw err;
+    console.log(`${basename(objPath)} (${options.program}): not compared with the kernel: ${lacks}`);
+    return undefined;
+  }
 }
 
 /**

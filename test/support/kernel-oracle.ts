@@ -12,6 +12,7 @@
 import { appendFileSync } from 'node:fs';
 import { ask as askOracle } from '../../src/node/kernel-oracle/index.js';
 import type { OracleReply as Reply } from '../../src/node/kernel-oracle/index.js';
+import { missingKernelFeature } from './kernel-features.js';
 
 /** A request (docs/testing.md lists every field). */
 export interface OracleRequest {
@@ -64,6 +65,16 @@ export function kernelAvailable(): { ok: true } | { ok: false; reason: string } 
     ? { ok: true }
     : { ok: false, reason: `the kernel cannot load BPF here: ${reply?.reason ?? reply?.error ?? 'probe failed'}` };
   return probeResult;
+}
+
+/**
+ * Why the kernel refused `reply` for want of a feature this kernel build
+ * lacks (support/kernel-features.ts), or undefined when it did not (or
+ * accepted): a comparing test skips such a case with the reason.
+ */
+export function kernelLacks(reply: OracleReply): string | undefined {
+  if (reply.ok && reply.accepted !== false) return undefined;
+  return missingKernelFeature(`${reply.error ?? ''}\n${reply.log ?? ''}`);
 }
 
 /** Hex of bytes, as the oracle expects. */
