@@ -1,7 +1,7 @@
 /**
  * Hand-built packets for the filter tests: Ethernet frames of every kind
  * the filter language distinguishes (IPv4/IPv6 transports, fragments, IP
- * options, extension headers, ARP/RARP, VLAN and MPLS stacks, 802.3 LLC,
+ * options, extension headers, ARP/RARP, VLAN and MPLS stacks, PPPoE, 802.3 LLC,
  * broadcast and multicast, truncated captures), and the same network
  * packets under the other link-layer headers.
  */
@@ -121,6 +121,18 @@ export function ethernetPackets(): TestPacket[] {
   add(ether(MAC_B, MAC_A, 0x8847, bytes(u32((3 << 12) | 0x100 | 64), n[0]!.data)));
   add(ether(MAC_B, MAC_A, 0x8847, bytes(u32((16 << 12) | 64), u32((17 << 12) | 0x100 | 64), n[17]!.data)));
   add(ether(MAC_B, MAC_A, 0x8100, bytes(u16(7), u16(0x8847), u32((5 << 12) | 0x100 | 64), n[3]!.data)));
+  // PPPoE: session frames (version/type 0x11, code 0, session id, length, then the PPP protocol) with IPv4, IPv6, MPLS and LCP,
+  // one behind a VLAN tag, one cut inside its PPP header; and a discovery frame (PADI).
+  const pppoe = (session: number, proto: number, payload: number[]): number[] => bytes([0x11, 0x00], u16(session), u16(payload.length + 2), u16(proto), payload);
+  add(ether(MAC_B, MAC_A, 0x8864, pppoe(0x1234, 0x0021, n[0]!.data)));
+  add(ether(MAC_B, MAC_A, 0x8864, pppoe(5, 0x0021, n[3]!.data)));
+  add(ether(MAC_B, MAC_A, 0x8864, pppoe(7, 0x0057, n[16]!.data)));
+  add(ether(MAC_B, MAC_A, 0x8864, pppoe(7, 0x0057, n[19]!.data)));
+  add(ether(MAC_B, MAC_A, 0x8864, pppoe(9, 0x0281, bytes(u32((3 << 12) | 0x100 | 64), n[1]!.data))));
+  add(ether(MAC_B, MAC_A, 0x8864, pppoe(9, 0xc021, [0x01, 0x01, 0x00, 0x04])));
+  add(ether(MAC_B, MAC_A, 0x8100, bytes(u16(5), u16(0x8864), pppoe(7, 0x0021, n[1]!.data))));
+  add(ether(MAC_B, MAC_A, 0x8864, pppoe(5, 0x0021, n[0]!.data)), 21);
+  add(ether('ff:ff:ff:ff:ff:ff', MAC_A, 0x8863, [0x11, 0x09, 0x00, 0x00, 0x00, 0x04, 0x01, 0x01, 0x00, 0x00]));
   // ARP request/reply and RARP.
   add(arp(1, 0x0806, '10.0.0.1', '10.0.0.2'));
   add(arp(2, 0x0806, '10.0.0.2', '10.0.0.1', MAC_A));

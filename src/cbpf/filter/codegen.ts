@@ -88,7 +88,14 @@ const LINKS: Record<number, { kind: LinkKind; name: string; linktype: number | n
 /** The link types {@link compileToBlocks} supports (LINKTYPE_/DLT_ values). */
 export const SUPPORTED_LINK_TYPES: readonly number[] = Object.keys(LINKS).map(Number);
 
-const ETHERTYPE = { IP: 0x0800, IPV6: 0x86dd, ARP: 0x0806, RARP: 0x8035, MPLS: 0x8847 } as const;
+const ETHERTYPE = { IP: 0x0800, IPV6: 0x86dd, ARP: 0x0806, RARP: 0x8035, MPLS: 0x8847, PPPOED: 0x8863, PPPOES: 0x8864 } as const;
+
+/** The PPP protocol numbers of the EtherTypes (and LLC SAPs) that have one (libpcap's `ethertype_to_ppptype`); others are compared as they are. */
+const PPP_TYPES: Readonly<Record<number, number>> = {
+  0x0800: 0x0021, 0x86dd: 0x0057, 0x6003: 0x0027, 0x809b: 0x0029, 0x0600: 0x003f, 0xfe: 0x0023, 0x42: 0x0031, 0xe0: 0x002b,
+};
+/** PPP's protocol number for MPLS unicast. */
+const PPP_MPLS_UCAST = 0x0281;
 const IPPROTO = { ICMP: 1, IGMP: 2, TCP: 6, UDP: 17, FRAGMENT: 44, ICMPV6: 58, SCTP: 132 } as const;
 const PROTO_NUM: Partial<Record<Proto, number>> = { tcp: 6, udp: 17, sctp: 132, icmp: 1, igmp: 2, icmp6: 58 };
 
@@ -174,6 +181,11 @@ export function generate(filter: Filter, linkType: number, options: CodegenOptio
 class Gen {
   private offLinktype: number | null;
   private nl: number;
+  /** The link layer the offsets are in: the capture's, or PPP inside PPPoE after `pppoes`. */
+  private kind: LinkKind | 'ppp';
+  private linkName: string;
+  /** Where `ether[...]` reads from: the link header (moved by `pppoes`). */
+  private linkHdr = 0;
   private mplsDepth = 0;
   private nextScratch = 0;
   /** Set once a protochain loop is generated. */
@@ -182,6 +194,8 @@ class Gen {
   constructor(private readonly link: { kind: LinkKind; name: string; linktype: number | null; nl: number }, private readonly netmask: number | null) {
     this.offLinktype = link.linktype;
     this.nl = link.nl;
+    this.kind = link.kind;
+    this.linkName = link.name;
   }
 
   /** Everything is generated in source order, since vlan/mpls change the offsets of what follows. */
@@ -215,6 +229,10 @@ class Gen {
         return this.vlan(f.id, f.pos);
       case 'mpls':
         return this.mpls(f.id, f.pos);
+      case 'pppoed':
+        return this.linktype(ETHERTYPE.PPPOED, f.pos);
+      case 'pppoes':
+        return this.pppoes(f.id, f.pos);
       case 'rel':
         return this.relation(f.op, f.left, f.right);
       case 'prim':
@@ -243,7 +261,7 @@ class Gen {
   }
 
   private requireEther(pos: number): void {
-    if (this.link.kind !== 'ether') throw new FilterError('ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel', pos);
+    if (this.kind !== 'ether') throw new FilterError('ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel', pos);
   }
 
   /** Is the link-layer protocol `type` (an EtherType)? */
@@ -255,15 +273,17 @@ class Gen {
       if (type === ETHERTYPE.IPV6) return and(bos, cmp(this.nl, 1, 0x60, 0xf0));
       throw new FilterError('unsupported protocol over mpls', pos);
     }
-    switch (this.link.kind) {
+    switch (this.kind) {
+      case 'ppp':
+        return cmp(this.offLinktype!, 2, PPP_TYPES[type] ?? type);
       case 'ether':
       case 'sll':
       case 'sll2':
-        if (type <= 1500 && this.link.kind === 'ether') {
+        if (type <= 1500 && this.kind === 'ether') {
           // An 802.3 length field: the value is an LLC SAP.
           return and(not(test([insn(LD[2], this.offLinktype!)], JGT, 1500)), cmp(this.offLinktype! + 2, 1, type));
         }
-        if (type <= 1500 && this.link.kind === 'sll') {
+        if (type <= 1500 && this.kind === 'sll') {
           // Linux cooked captures mark 802.2 LLC frames with protocol 4 (LINUX_SLL_P_802_2); the SAP follows.
           return and(cmp(this.offLinktype!, 2, 4), cmp(this.nl, 1, type));
         }
@@ -290,7 +310,7 @@ class Gen {
   }
 
   private vlan(id: number | undefined, pos: number): Cond {
-    if (this.link.kind !== 'ether') throw new FilterError(`no VLAN support for ${this.link.name}`, pos);
+    if (this.kind !== 'ether') throw new FilterError(`no VLAN support for ${this.linkName}`, pos);
     if (this.mplsDepth > 0) throw new FilterError('no VLAN match after MPLS', pos);
     const lt = this.offLinktype!;
     let c = or(cmp(lt, 2, 0x8100), cmp(lt, 2, 0x88a8), cmp(lt, 2, 0x9100));
@@ -306,14 +326,35 @@ class Gen {
   private mpls(label: number | undefined, pos: number): Cond {
     let c: Cond;
     if (this.mplsDepth > 0) c = cmp(this.nl - 2, 1, 0, 0x01);
-    else if (this.link.kind === 'ether') c = cmp(this.offLinktype!, 2, ETHERTYPE.MPLS);
-    else throw new FilterError(`no MPLS support for ${this.link.name}`, pos);
+    else if (this.kind === 'ether') c = cmp(this.offLinktype!, 2, ETHERTYPE.MPLS);
+    else if (this.kind === 'ppp') c = cmp(this.offLinktype!, 2, PPP_MPLS_UCAST);
+    else throw new FilterError(`no MPLS support for ${this.linkName}`, pos);
     if (label !== undefined) {
       if (label > 0xfffff) throw new FilterError(`MPLS label ${label} greater than maximum 1048575`, pos);
       c = and(c, cmp(this.nl, 4, label << 12, 0xfffff000));
     }
     this.nl += 4;
     this.mplsDepth++;
+    return c;
+  }
+
+  /**
+   * `pppoes [id]`: a PPPoE session frame (and its session id, the low 16
+   * bits of the word at the payload); what follows is read inside it, as
+   * PPP whose protocol field is 6 bytes into the payload (libpcap's
+   * `gen_pppoes`: the link header moves there).
+   */
+  private pppoes(id: number | undefined, pos: number): Cond {
+    let c = this.linktype(ETHERTYPE.PPPOES, pos);
+    if (id !== undefined) {
+      if (id > 0xffff) throw new FilterError(`PPPoE session number ${id} greater than maximum 65535`, pos);
+      c = and(c, cmp(this.nl, 4, id, 0xffff));
+    }
+    this.linkHdr = this.nl + 6;
+    this.offLinktype = this.linkHdr;
+    this.nl = this.linkHdr + 2;
+    this.kind = 'ppp';
+    this.linkName = 'PPP';
     return c;
   }
 
@@ -354,7 +395,10 @@ class Gen {
 
   private cast(kind: 'broadcast' | 'multicast', proto: Proto | 'default', pos: number): Cond {
     if (proto === 'default' || proto === 'ether') {
-      if (this.link.kind !== 'ether') throw new FilterError(`not a ${kind} link`, pos);
+      if (this.kind !== 'ether') {
+        throw new FilterError(kind === 'broadcast' ? 'not a broadcast link'
+          : 'link-layer multicast filters supported only on ethernet/FDDI/token ring/ARCNET/802.11/ATM LANE/Fibre Channel', pos);
+      }
       if (kind === 'broadcast') return and(cmp(2, 4, 0xffffffff), cmp(0, 2, 0xffff));
       return test([insn(LD[1], 0)], JSET, 1);
     }
@@ -759,7 +803,7 @@ class Gen {
         let transport = false;
         switch (a.proto) {
           case 'ether':
-            base = 0;
+            base = this.linkHdr;
             break;
           case 'ip':
           case 'ip6':

@@ -54,6 +54,14 @@ export const ETHERNET_CORPUS: readonly string[] = [
   // broadcast/multicast
   'ip broadcast', 'ip multicast', 'ip6 multicast', 'ip multicast or ip6 multicast', 'not ip multicast',
   'ip6 broadcast', 'tcp multicast',
+  // PPPoE: discovery, sessions (by id), and what is read inside them
+  'pppoed', 'pppoes', 'pppoes 0x1234', 'pppoes 5', 'pppoes 70000', 'pppoes and ip', 'pppoes and ip6', 'pppoes 7 and ip6', 'pppoes and tcp',
+  'pppoes and udp port 53', 'pppoes and tcp port 80', 'pppoes and host 10.0.0.1', 'pppoes and ip6 host 2001:db8::1', 'pppoes and net 192.168.0.0/16',
+  'pppoes and ip6 proto 17', 'pppoes and ip6 protochain 6', 'pppoes and mpls', 'pppoes and mpls 3 and ip', 'pppoes and arp', 'pppoes and pppoes',
+  'vlan and pppoes and ip', 'vlan 5 and pppoes 7 and tcp', 'pppoes and vlan', 'pppoes and ether host 02:00:00:00:00:01', 'pppoes and ether broadcast',
+  'pppoes and ether multicast', 'pppoes and ether[0] = 0x45', 'pppoes and ether[0:2] = 0x0021', 'pppoes and ether proto 0x800', 'pppoes and ip broadcast',
+  'pppoes and ip multicast', 'pppoes or ip', 'ip or pppoes and ip', 'not pppoes', 'pppoed or pppoes', 'pppoed and ip', 'pppoes and icmp',
+  'pppoes and tcp[tcpflags] & tcp-syn != 0', 'pppoes and len > 80', 'pppoes and ip[9] = 6', 'pppoes 5 and udp',
   // vlan / mpls
   'vlan', 'vlan 100', 'vlan 5', 'vlan 200', 'vlan 10', 'vlan and ip', 'vlan 100 and ip', 'vlan and ip6', 'vlan and tcp port 80',
   'vlan and vlan', 'vlan 10 and vlan 20', 'vlan and vlan and ip', 'vlan 10 and vlan 20 and tcp', 'not vlan', 'vlan or ip',

@@ -1,7 +1,7 @@
 /**
  * A small grammar fuzzer: seeded random filter expressions (every kind of
  * primitive with random qualifiers, arithmetic relations, qualifiers
- * carried to bare ids, and/or/not, parentheses, vlan/mpls shifts, some
+ * carried to bare ids, and/or/not, parentheses, vlan/mpls/pppoes shifts, some
  * deliberately wrong) either compile here and accept exactly the packets
  * tcpdump keeps on both Ethernet captures, or both refuse them. Also checks
  * unoptimized programs against tcpdump -O on the same captures.
@@ -65,6 +65,7 @@ function generator(r: () => number): (depth: number) => string {
       () => `ether proto ${pick(['0x800', '0x86dd', '0x806', '0x8035', '0x8100', '0x8847', '100', '0x42'])}`,
       () => `vlan${r() < 0.5 ? ' ' + pick([100, 10, 20, 200, 300, 5, 7]) : ''}`,
       () => `mpls${r() < 0.5 ? ' ' + pick([3, 16, 17, 5]) : ''}`,
+      () => (r() < 0.2 ? 'pppoed' : `pppoes${r() < 0.5 ? ' ' + pick([0x1234, 5, 7, 9]) : ''}`),
       () => `${pick(['less', 'greater'])} ${pick([40, 60, 74, 100, 500, 1000])}`,
       () => `${arth(2)} ${pick(['<', '>', '<=', '>=', '=', '!='])} ${arth(1)}`,
       () => `tcp[tcpflags] & ${pick(['tcp-syn', 'tcp-ack', 'tcp-fin|tcp-rst', 'tcp-push'])} ${pick(['!= 0', '= 0'])}`,

@@ -49,7 +49,8 @@ export type Filter =
   | { kind: 'proto'; proto: Proto; pos: number }
   | { kind: 'broadcast' | 'multicast'; proto: Proto | 'default'; pos: number }
   | { kind: 'less' | 'greater' | 'ifindex'; value: number; pos: number }
-  | { kind: 'vlan' | 'mpls'; id?: number; pos: number }
+  | { kind: 'vlan' | 'mpls' | 'pppoes'; id?: number; pos: number }
+  | { kind: 'pppoed'; pos: number }
   | { kind: 'inbound' | 'outbound'; pos: number }
   | { kind: 'rel'; op: string; left: Arth; right: Arth; pos: number };
 
@@ -183,8 +184,13 @@ class Parser {
           this.carry = null;
           return { kind: t.text, value: n.value!, pos: t.pos };
         }
+        case 'pppoed':
+          this.next();
+          this.carry = null;
+          return { kind: 'pppoed', pos: t.pos };
         case 'vlan':
-        case 'mpls': {
+        case 'mpls':
+        case 'pppoes': {
           this.next();
           this.carry = null;
           const n = this.peek();
