@@ -97,6 +97,13 @@ export function networkPackets(): { type: number; data: number[] }[] {
     { type: 0x86dd, data: ipv6('2001:db8::7', '2001:db8::8', [{ proto: 51, body: [] }], 17, udp(500, 500)) },
     { type: 0x86dd, data: ipv6('2001:db8::9', '2001:db8::a', [], 132, sctp(80, 80)) },
     { type: 0x86dd, data: ipv6('::1', '::1', [{ proto: 60, body: [] }], 59, []) },
+    // PIM, VRRP (CARP's protocol too), ESP and AH over IPv4; ESP and PIM over IPv6
+    { type: 0x0800, data: ipv4(103, '10.0.0.1', '224.0.0.13', [0x20, 0x00, 0x00, 0x00]) },
+    { type: 0x0800, data: ipv4(112, '10.0.0.2', '224.0.0.18', [0x21, 0x01, 0x64, 0x01, 0x00, 0x01, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x01]) },
+    { type: 0x0800, data: ipv4(50, '10.0.0.1', '10.0.0.2', [0, 0, 0, 1, 0, 0, 0, 1, 0xaa, 0xbb, 0xcc, 0xdd]) },
+    { type: 0x0800, data: ipv4(51, '10.0.0.3', '10.0.0.4', [6, 4, 0, 0, 0, 0, 0, 2, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) },
+    { type: 0x86dd, data: ipv6('2001:db8::1', '2001:db8::2', [], 50, [0, 0, 0, 1, 0, 0, 0, 1, 0xaa, 0xbb]) },
+    { type: 0x86dd, data: ipv6('fe80::1', 'ff02::d', [], 103, [0x20, 0x00, 0x00, 0x00]) },
   ];
 }
 

@@ -97,7 +97,7 @@ const PPP_TYPES: Readonly<Record<number, number>> = {
 /** PPP's protocol number for MPLS unicast. */
 const PPP_MPLS_UCAST = 0x0281;
 const IPPROTO = { ICMP: 1, IGMP: 2, TCP: 6, UDP: 17, FRAGMENT: 44, ICMPV6: 58, SCTP: 132 } as const;
-const PROTO_NUM: Partial<Record<Proto, number>> = { tcp: 6, udp: 17, sctp: 132, icmp: 1, igmp: 2, icmp6: 58 };
+const PROTO_NUM: Partial<Record<Proto, number>> = { tcp: 6, udp: 17, sctp: 132, icmp: 1, igmp: 2, icmp6: 58, pim: 103, vrrp: 112, carp: 112, ah: 51, esp: 50 };
 
 function swap32(v: number): number {
   return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
@@ -383,7 +383,14 @@ class Gen {
       case 'tcp':
       case 'udp':
       case 'sctp':
+      case 'pim':
+      case 'ah':
+      case 'esp':
         return or(this.ipProto(PROTO_NUM[proto]!, pos), this.ip6Proto(PROTO_NUM[proto]!, pos));
+      // VRRP and CARP share protocol 112 and are IPv4 only (libpcap's gen_proto_abbrev)
+      case 'vrrp':
+      case 'carp':
+        return this.ipProto(PROTO_NUM[proto]!, pos);
       case 'icmp':
         return this.ipProto(IPPROTO.ICMP, pos);
       case 'igmp':
@@ -456,8 +463,11 @@ class Gen {
       case 'default':
         v = byName(IP_PROTOCOLS, 'ip proto');
         return or(this.ipProto(v, id.pos), this.ip6Proto(v, id.pos));
+      case 'arp':
+      case 'rarp':
+        throw new FilterError(`${q.proto} does not encapsulate another protocol`, id.pos);
       default:
-        throw new FilterError(`'${q.proto}' proto qualifier not supported`, id.pos);
+        throw new FilterError(`'${q.proto} proto' is bogus`, id.pos);
     }
   }
 
@@ -472,7 +482,7 @@ class Gen {
     if (q.proto === 'ip') return this.protochain(v, 'ip', id.pos);
     if (q.proto === 'ip6') return this.protochain(v, 'ip6', id.pos);
     if (q.proto === 'default') return or(this.protochain(v, 'ip', id.pos), this.protochain(v, 'ip6', id.pos));
-    throw new FilterError('bad protocol applied for protochain', id.pos);
+    throw new FilterError("bad protocol applied for 'protochain'", id.pos);
   }
 
   /**
@@ -816,6 +826,9 @@ class Gen {
             checks.push(and(this.linktype(ETHERTYPE.IPV6, a.pos), cmp(this.nl + 6, 1, IPPROTO.ICMPV6)));
             base = this.nl + 40;
             break;
+          case 'ah':
+          case 'esp':
+            throw new FilterError('unsupported index operation', a.pos);
           default:
             checks.push(this.ipProto(PROTO_NUM[a.proto]!, a.pos), this.notFrag());
             base = this.nl;

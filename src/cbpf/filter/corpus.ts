@@ -54,6 +54,11 @@ export const ETHERNET_CORPUS: readonly string[] = [
   // broadcast/multicast
   'ip broadcast', 'ip multicast', 'ip6 multicast', 'ip multicast or ip6 multicast', 'not ip multicast',
   'ip6 broadcast', 'tcp multicast',
+  // the IPsec, PIM, VRRP and CARP keywords, and what libpcap refuses around them
+  'pim', 'vrrp', 'carp', 'ah', 'esp', 'ah or esp', 'not pim', 'pim[0] = 0x20', 'vrrp[1] = 1', 'carp[0] & 0xf0 = 0x20', 'esp and host 10.0.0.1',
+  'ip6 and esp', 'ip and ah', 'pim and ip6', 'vlan and esp', 'pppoes and ah', 'tcp or ah or udp', 'vrrp and ip[8] = 255', 'ah host 1.2.3.4',
+  'ah[0] = 6', 'esp[0] = 0', 'ah proto 6', 'ah protochain 6', 'src ah', 'ip proto pim', 'ip proto 103', 'ip6 proto 50', 'ip protochain 50',
+  'ip6 protochain 51', 'pim port 80', 'vrrp host 10.0.0.2', 'igmp proto 6', 'arp proto 6',
   // PPPoE: discovery, sessions (by id), and what is read inside them
   'pppoed', 'pppoes', 'pppoes 0x1234', 'pppoes 5', 'pppoes 70000', 'pppoes and ip', 'pppoes and ip6', 'pppoes 7 and ip6', 'pppoes and tcp',
   'pppoes and udp port 53', 'pppoes and tcp port 80', 'pppoes and host 10.0.0.1', 'pppoes and ip6 host 2001:db8::1', 'pppoes and net 192.168.0.0/16',

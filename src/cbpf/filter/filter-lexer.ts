@@ -29,7 +29,7 @@ const KEYWORDS = new Set([
   'host', 'net', 'mask', 'port', 'portrange', 'proto', 'protochain', 'src', 'dst', 'and', 'or', 'not',
   'ether', 'link', 'ppp', 'slip', 'fddi', 'tr', 'wlan', 'ip', 'ip6', 'arp', 'rarp', 'tcp', 'udp', 'icmp', 'icmp6',
   'sctp', 'igmp', 'broadcast', 'multicast', 'less', 'greater', 'len', 'vlan', 'mpls', 'gateway',
-  'inbound', 'outbound', 'ifindex', 'pppoes', 'pppoed',
+  'inbound', 'outbound', 'ifindex', 'pppoes', 'pppoed', 'pim', 'vrrp', 'carp', 'ah', 'esp',
 ]);
 
 const OPS = ['&&', '||', '<<', '>>', '<=', '>=', '==', '!=', '!', '(', ')', '[', ']', ':', '+', '-', '*', '/', '%', '&', '|', '^', '<', '>', '='];

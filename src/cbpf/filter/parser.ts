@@ -10,7 +10,7 @@ import type { Token } from './filter-lexer.js';
 import { NAMED_NUMBERS } from './builtin-names.js';
 
 /** Protocol qualifiers. */
-export type Proto = 'ether' | 'ip' | 'ip6' | 'arp' | 'rarp' | 'tcp' | 'udp' | 'icmp' | 'icmp6' | 'sctp' | 'igmp';
+export type Proto = 'ether' | 'ip' | 'ip6' | 'arp' | 'rarp' | 'tcp' | 'udp' | 'icmp' | 'icmp6' | 'sctp' | 'igmp' | 'pim' | 'vrrp' | 'carp' | 'ah' | 'esp';
 /** Direction qualifiers (`src or dst` is 'or', `src and dst` is 'and'). */
 export type Dir = 'default' | 'src' | 'dst' | 'or' | 'and';
 /** Address-type qualifiers. */
@@ -57,6 +57,7 @@ export type Filter =
 const PROTOS: Record<string, Proto> = {
   ether: 'ether', link: 'ether', fddi: 'ether', tr: 'ether', wlan: 'ether', ppp: 'ether', slip: 'ether',
   ip: 'ip', ip6: 'ip6', arp: 'arp', rarp: 'rarp', tcp: 'tcp', udp: 'udp', icmp: 'icmp', icmp6: 'icmp6', sctp: 'sctp', igmp: 'igmp',
+  pim: 'pim', vrrp: 'vrrp', carp: 'carp', ah: 'ah', esp: 'esp',
 };
 const AQUAL = new Set(['host', 'net', 'port', 'portrange', 'gateway']);
 const RELOPS = new Set(['>', '>=', '<', '<=', '=', '==', '!=']);
