@@ -2,6 +2,7 @@
  * Hand-built packets for the filter tests: Ethernet frames of every kind
  * the filter language distinguishes (IPv4/IPv6 transports, fragments, IP
  * options, extension headers, ARP/RARP, VLAN and MPLS stacks, PPPoE, 802.3 LLC,
+ * IPX/AppleTalk/NetBEUI/OSI/DECnet encapsulations,
  * broadcast and multicast, truncated captures), and the same network
  * packets under the other link-layer headers.
  */
@@ -140,6 +141,22 @@ export function ethernetPackets(): TestPacket[] {
   add(ether(MAC_B, MAC_A, 0x8100, bytes(u16(5), u16(0x8864), pppoe(7, 0x0021, n[1]!.data))));
   add(ether(MAC_B, MAC_A, 0x8864, pppoe(5, 0x0021, n[0]!.data)), 21);
   add(ether('ff:ff:ff:ff:ff:ff', MAC_A, 0x8863, [0x11, 0x09, 0x00, 0x00, 0x00, 0x04, 0x01, 0x01, 0x00, 0x00]));
+  // Link-level protocols in their encapsulations: IPX in Ethernet II, 802.2 (SAP E0), SNAP and raw 802.3 (FF FF); AppleTalk in
+  // Ethernet II and SNAP (org 08 00 07); AARP in SNAP; NetBEUI (F0 F0) and OSI (FE FE) in 802.2; DECnet, LAT and MOP in Ethernet II.
+  const ipxBody = [0xff, 0xff, 0x00, 0x1e, 0x00, 0x04, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 0x04, 0x52];
+  const llc = (payload: number[]): number[] => bytes(mac(MAC_B), mac(MAC_A), u16(payload.length), payload);
+  add(ether(MAC_B, MAC_A, 0x8137, ipxBody));
+  add(llc(bytes([0xe0, 0xe0, 0x03], ipxBody)));
+  add(llc(bytes([0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00], u16(0x8137), ipxBody)));
+  add(llc(ipxBody));
+  add(ether(MAC_B, MAC_A, 0x809b, [0, 13, 0, 0, 0, 0, 0, 1, 0, 2, 3, 4, 2]));
+  add(llc(bytes([0xaa, 0xaa, 0x03, 0x08, 0x00, 0x07], u16(0x809b), [0, 13, 0, 0, 0, 0, 0, 1, 0, 2, 3, 4, 2])));
+  add(llc(bytes([0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00], u16(0x80f3), [0, 1, 0x80, 0x9b, 6, 4, 0, 1])));
+  add(llc(bytes([0xf0, 0xf0, 0x03], new Array<number>(20).fill(0x20))));
+  add(llc(bytes([0xfe, 0xfe, 0x03, 0x83, 0x1b, 0x01], new Array<number>(24).fill(0))));
+  add(ether(MAC_B, MAC_A, 0x6003, [0x0b, 0x00, 0x81, 0x02, 0x04, 0x04, 0x00, 0x08]));
+  add(ether(MAC_B, MAC_A, 0x6004, [0x00, 0x01, 0x02, 0x03]));
+  add(ether(MAC_B, MAC_A, 0x6002, [0x00, 0x01, 0x02, 0x03]));
   // ARP request/reply and RARP.
   add(arp(1, 0x0806, '10.0.0.1', '10.0.0.2'));
   add(arp(2, 0x0806, '10.0.0.2', '10.0.0.1', MAC_A));

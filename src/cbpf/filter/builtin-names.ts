@@ -37,6 +37,8 @@ export const IP_PROTOCOLS: ReadonlyMap<string, number> = new Map([
 export const ETHER_PROTOCOLS: ReadonlyMap<string, number> = new Map([
   ['ip', 0x0800], ['ip6', 0x86dd], ['arp', 0x0806], ['rarp', 0x8035], ['atalk', 0x809b], ['aarp', 0x80f3],
   ['decnet', 0x6003], ['lat', 0x6004], ['sca', 0x6007], ['moprc', 0x6002], ['mopdl', 0x6001], ['loopback', 0x9000],
+  // LLC SAPs, which libpcap looks up when a name is not an EtherType (pcap_nametollc)
+  ['iso', 0xfe], ['stp', 0x42], ['ipx', 0xe0], ['netbeui', 0xf0],
 ]);
 
 /** TCP/UDP/ICMP header field offsets and flag values usable as numbers in arithmetic. */

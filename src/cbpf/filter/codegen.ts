@@ -231,6 +231,8 @@ class Gen {
         return this.mpls(f.id, f.pos);
       case 'pppoed':
         return this.linktype(ETHERTYPE.PPPOED, f.pos);
+      case 'linkproto':
+        return this.linktype(ETHER_PROTOCOLS.get(f.name)!, f.pos);
       case 'pppoes':
         return this.pppoes(f.id, f.pos);
       case 'rel':
@@ -279,6 +281,10 @@ class Gen {
       case 'ether':
       case 'sll':
       case 'sll2':
+        if (this.kind === 'ether') {
+          const special = this.etherSpecial(type);
+          if (special) return special;
+        }
         if (type <= 1500 && this.kind === 'ether') {
           // An 802.3 length field: the value is an LLC SAP.
           return and(not(test([insn(LD[2], this.offLinktype!)], JGT, 1500)), cmp(this.offLinktype! + 2, 1, type));
@@ -306,6 +312,34 @@ class Gen {
         if (type === ETHERTYPE.IPV6) return or(cmp(0, 4, order(24)), cmp(0, 4, order(28)), cmp(0, 4, order(30)));
         return FALSE;
       }
+    }
+  }
+
+  /**
+   * The protocols libpcap's `gen_ether_linktype` finds in more than one
+   * encapsulation on Ethernet: OSI, IP-over-802.2 and NetBEUI by DSAP and
+   * SSAP; IPX in Ethernet II, 802.2, SNAP and Novell's raw 802.3;
+   * AppleTalk and AARP in Ethernet II and SNAP. Undefined for the others.
+   */
+  private etherSpecial(type: number): Cond | undefined {
+    const lt = this.offLinktype!;
+    const llc = this.nl;
+    const is8023 = not(test([insn(LD[2], lt)], JGT, 1500));
+    /** The 8-byte SNAP header (AA AA 03, the organisation code, the type), compared as libpcap's gen_bcmp does: the last word first. */
+    const snap = (org: number, ptype: number): Cond => and(cmp(llc + 4, 4, (((org & 0xffff) << 16) | ptype) >>> 0), cmp(llc, 4, (0xaaaa0300 | (org >>> 16)) >>> 0));
+    switch (type) {
+      case 0x06:
+      case 0xf0:
+      case 0xfe:
+        return and(is8023, cmp(llc, 2, (type << 8) | type));
+      case 0xe0:
+        return or(cmp(lt, 2, 0x8137), and(is8023, or(snap(0x000000, 0x8137), cmp(llc, 1, 0xe0), cmp(llc, 2, 0xffff))));
+      case 0x809b:
+        return or(cmp(lt, 2, 0x809b), and(is8023, snap(0x080007, 0x809b)));
+      case 0x80f3:
+        return or(cmp(lt, 2, 0x80f3), and(is8023, snap(0x000000, 0x80f3)));
+      default:
+        return undefined;
     }
   }
 

@@ -54,6 +54,10 @@ export const ETHERNET_CORPUS: readonly string[] = [
   // broadcast/multicast
   'ip broadcast', 'ip multicast', 'ip6 multicast', 'ip multicast or ip6 multicast', 'not ip multicast',
   'ip6 broadcast', 'tcp multicast',
+  // link-level protocol keywords, and the encapsulations libpcap looks for on Ethernet
+  'stp', 'sca', 'lat', 'mopdl', 'moprc', 'decnet', 'netbeui', 'iso', 'ipx', 'atalk', 'aarp', 'ether proto \\ipx', 'ether proto \\atalk',
+  'ether proto \\iso', 'ether proto \\stp', 'ether proto \\netbeui', 'ether proto \\aarp', 'ether proto 0xfe', 'not ipx',
+  'ipx or atalk', 'vlan and ipx', 'vlan and atalk', 'stp or iso', 'atalk and ip', 'pppoes and atalk', 'mpls and ipx', 'ipx and ether[14] = 0xff',
   // the IPsec, PIM, VRRP and CARP keywords, and what libpcap refuses around them
   'pim', 'vrrp', 'carp', 'ah', 'esp', 'ah or esp', 'not pim', 'pim[0] = 0x20', 'vrrp[1] = 1', 'carp[0] & 0xf0 = 0x20', 'esp and host 10.0.0.1',
   'ip6 and esp', 'ip and ah', 'pim and ip6', 'vlan and esp', 'pppoes and ah', 'tcp or ah or udp', 'vrrp and ip[8] = 255', 'ah host 1.2.3.4',

@@ -51,6 +51,7 @@ export type Filter =
   | { kind: 'less' | 'greater' | 'ifindex'; value: number; pos: number }
   | { kind: 'vlan' | 'mpls' | 'pppoes'; id?: number; pos: number }
   | { kind: 'pppoed'; pos: number }
+  | { kind: 'linkproto'; name: string; pos: number }
   | { kind: 'inbound' | 'outbound'; pos: number }
   | { kind: 'rel'; op: string; left: Arth; right: Arth; pos: number };
 
@@ -189,6 +190,21 @@ class Parser {
           this.next();
           this.carry = null;
           return { kind: 'pppoed', pos: t.pos };
+        // link-level protocols libpcap names by keyword (its `pname`s that stand alone here)
+        case 'stp':
+        case 'sca':
+        case 'lat':
+        case 'mopdl':
+        case 'moprc':
+        case 'decnet':
+        case 'netbeui':
+        case 'iso':
+        case 'ipx':
+        case 'atalk':
+        case 'aarp':
+          this.next();
+          this.carry = null;
+          return { kind: 'linkproto', name: t.text, pos: t.pos };
         case 'vlan':
         case 'mpls':
         case 'pppoes': {
