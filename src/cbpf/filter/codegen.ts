@@ -94,6 +94,9 @@ const ETHERTYPE = { IP: 0x0800, IPV6: 0x86dd, ARP: 0x0806, RARP: 0x8035, MPLS: 0
 const PPP_TYPES: Readonly<Record<number, number>> = {
   0x0800: 0x0021, 0x86dd: 0x0057, 0x6003: 0x0027, 0x809b: 0x0029, 0x0600: 0x003f, 0xfe: 0x0023, 0x42: 0x0031, 0xe0: 0x002b,
 };
+/** 802.2 LLC S-frame commands (control & 0x0f) and U-frame commands (control & 0xef), by libpcap's names. */
+const LLC_S_COMMANDS: Readonly<Record<string, number>> = { rr: 0x01, rnr: 0x05, rej: 0x09 };
+const LLC_U_COMMANDS: Readonly<Record<string, number>> = { ui: 0x03, ua: 0x63, disc: 0x43, dm: 0x0f, sabme: 0x6f, test: 0xe3, xid: 0xaf, frmr: 0x87 };
 /** PPP's protocol number for MPLS unicast. */
 const PPP_MPLS_UCAST = 0x0281;
 const IPPROTO = { ICMP: 1, IGMP: 2, TCP: 6, UDP: 17, FRAGMENT: 44, ICMPV6: 58, SCTP: 132 } as const;
@@ -233,6 +236,8 @@ class Gen {
         return this.linktype(ETHERTYPE.PPPOED, f.pos);
       case 'linkproto':
         return this.linktype(ETHER_PROTOCOLS.get(f.name)!, f.pos);
+      case 'llc':
+        return this.llc(f.type, f.typePos ?? f.pos, f.pos);
       case 'pppoes':
         return this.pppoes(f.id, f.pos);
       case 'rel':
@@ -341,6 +346,27 @@ class Gen {
       default:
         return undefined;
     }
+  }
+
+  /**
+   * `llc [TYPE]` (libpcap's gen_llc*): an 802.2 frame on Ethernet, a length
+   * in the type field and not Novell's raw 802.3 (FF FF); with TYPE, its
+   * control byte's format (I: bit 0 clear; S: 01; U: 11) or S/U command.
+   */
+  private llc(type: string | undefined, typePos: number, pos: number): Cond {
+    if (this.kind !== 'ether') throw new FilterError(`'llc' not supported for ${this.linkName}`, pos);
+    const frame = and(not(test([insn(LD[2], this.offLinktype!)], JGT, 1500)), not(cmp(this.nl, 2, 0xffff)));
+    if (type === undefined) return frame;
+    const control = this.nl + 2;
+    const name = type.toLowerCase();
+    if (name === 'i') return and(frame, not(test([insn(LD[1], control)], JSET, 0x01)));
+    if (name === 's') return and(frame, cmp(control, 1, 0x01, 0x03));
+    if (name === 'u') return and(frame, cmp(control, 1, 0x03, 0x03));
+    const s = LLC_S_COMMANDS[name];
+    if (s !== undefined) return and(frame, cmp(control, 1, s, 0x0f));
+    const u = LLC_U_COMMANDS[name];
+    if (u !== undefined) return and(frame, cmp(control, 1, u, 0xef));
+    throw new FilterError(`unknown LLC type name "${type}"`, typePos);
   }
 
   private vlan(id: number | undefined, pos: number): Cond {

@@ -57,6 +57,8 @@ export const ETHERNET_CORPUS: readonly string[] = [
   // link-level protocol keywords, and the encapsulations libpcap looks for on Ethernet
   'stp', 'sca', 'lat', 'mopdl', 'moprc', 'decnet', 'netbeui', 'iso', 'ipx', 'atalk', 'aarp', 'ether proto \\ipx', 'ether proto \\atalk',
   'ether proto \\iso', 'ether proto \\stp', 'ether proto \\netbeui', 'ether proto \\aarp', 'ether proto 0xfe', 'not ipx',
+  'llc', 'llc i', 'llc s', 'llc u', 'llc rr', 'llc rnr', 'llc rej', 'llc ui', 'llc ua', 'llc disc', 'llc dm', 'llc sabme', 'llc test',
+  'llc xid', 'llc frmr', 'llc foo', 'llc 5', 'not llc', 'vlan and llc', 'llc and stp', 'llc or ip', 'pppoes and llc', 'llc u and ether[17] = 0',
   'ipx or atalk', 'vlan and ipx', 'vlan and atalk', 'stp or iso', 'atalk and ip', 'pppoes and atalk', 'mpls and ipx', 'ipx and ether[14] = 0xff',
   // the IPsec, PIM, VRRP and CARP keywords, and what libpcap refuses around them
   'pim', 'vrrp', 'carp', 'ah', 'esp', 'ah or esp', 'not pim', 'pim[0] = 0x20', 'vrrp[1] = 1', 'carp[0] & 0xf0 = 0x20', 'esp and host 10.0.0.1',

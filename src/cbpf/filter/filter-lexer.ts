@@ -30,7 +30,7 @@ const KEYWORDS = new Set([
   'ether', 'link', 'ppp', 'slip', 'fddi', 'tr', 'wlan', 'ip', 'ip6', 'arp', 'rarp', 'tcp', 'udp', 'icmp', 'icmp6',
   'sctp', 'igmp', 'broadcast', 'multicast', 'less', 'greater', 'len', 'vlan', 'mpls', 'gateway',
   'inbound', 'outbound', 'ifindex', 'pppoes', 'pppoed', 'pim', 'vrrp', 'carp', 'ah', 'esp',
-  'stp', 'sca', 'lat', 'mopdl', 'moprc', 'decnet', 'netbeui', 'iso', 'ipx', 'atalk', 'aarp',
+  'stp', 'sca', 'lat', 'mopdl', 'moprc', 'decnet', 'netbeui', 'iso', 'ipx', 'atalk', 'aarp', 'llc',
 ]);
 
 const OPS = ['&&', '||', '<<', '>>', '<=', '>=', '==', '!=', '!', '(', ')', '[', ']', ':', '+', '-', '*', '/', '%', '&', '|', '^', '<', '>', '='];

@@ -52,6 +52,8 @@ export type Filter =
   | { kind: 'vlan' | 'mpls' | 'pppoes'; id?: number; pos: number }
   | { kind: 'pppoed'; pos: number }
   | { kind: 'linkproto'; name: string; pos: number }
+  /** `llc [TYPE]`: an 802.2 frame, of a frame format (`i`, `s`, `u`) or an S/U command (`rr`, `ui`, ...). */
+  | { kind: 'llc'; type?: string; typePos?: number; pos: number }
   | { kind: 'inbound' | 'outbound'; pos: number }
   | { kind: 'rel'; op: string; left: Arth; right: Arth; pos: number };
 
@@ -190,6 +192,16 @@ class Parser {
           this.next();
           this.carry = null;
           return { kind: 'pppoed', pos: t.pos };
+        case 'llc': {
+          this.next();
+          this.carry = null;
+          const n = this.peek();
+          if (n.kind === 'id') {
+            this.next();
+            return { kind: 'llc', type: n.text, typePos: n.pos, pos: t.pos };
+          }
+          return { kind: 'llc', pos: t.pos };
+        }
         // link-level protocols libpcap names by keyword (its `pname`s that stand alone here)
         case 'stp':
         case 'sca':
