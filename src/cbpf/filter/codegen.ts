@@ -286,8 +286,8 @@ class Gen {
       case 'ether':
       case 'sll':
       case 'sll2':
-        if (this.kind === 'ether') {
-          const special = this.etherSpecial(type);
+        if (this.kind === 'ether' || this.kind === 'sll') {
+          const special = this.kind === 'ether' ? this.etherSpecial(type) : this.sllSpecial(type);
           if (special) return special;
         }
         if (type <= 1500 && this.kind === 'ether') {
@@ -367,6 +367,32 @@ class Gen {
     const u = LLC_U_COMMANDS[name];
     if (u !== undefined) return and(frame, cmp(control, 1, u, 0xef));
     throw new FilterError(`unknown LLC type name "${type}"`, typePos);
+  }
+
+  /**
+   * The same protocols in Linux cooked (v1) captures, which mark 802.2
+   * frames with protocol 4 and raw 802.3 with 1 (libpcap's
+   * `gen_linux_sll_linktype`). Undefined for the others.
+   */
+  private sllSpecial(type: number): Cond | undefined {
+    const lt = this.offLinktype!;
+    const llc = this.nl;
+    const is8022 = cmp(lt, 2, 4);
+    const snap = (org: number, ptype: number): Cond => and(cmp(llc + 4, 4, (((org & 0xffff) << 16) | ptype) >>> 0), cmp(llc, 4, (0xaaaa0300 | (org >>> 16)) >>> 0));
+    switch (type) {
+      case 0x06:
+      case 0xf0:
+      case 0xfe:
+        return and(is8022, cmp(llc, 2, (type << 8) | type));
+      case 0xe0:
+        return or(cmp(lt, 2, 0x8137), cmp(lt, 2, 1), and(is8022, or(cmp(llc, 1, 0xe0), snap(0x000000, 0x8137))));
+      case 0x809b:
+        return or(cmp(lt, 2, 0x809b), and(is8022, snap(0x080007, 0x809b)));
+      case 0x80f3:
+        return or(cmp(lt, 2, 0x80f3), and(is8022, snap(0x000000, 0x80f3)));
+      default:
+        return undefined;
+    }
   }
 
   private vlan(id: number | undefined, pos: number): Cond {

@@ -150,4 +150,5 @@ export const LINK_CORPUS: readonly string[] = [
   'vlan', 'mpls', 'ether broadcast', 'ip and not udp', 'ether[0] = 0', 'ether proto 0x800', 'arp or rarp',
   'proto 17', 'udp port 53 or tcp port 80', 'src net 192.168.0.0/16', 'ip6 and tcp', 'ether proto 100', 'ether proto 0x42',
   'ether proto 4', 'vlan and ip', 'mpls and ip', 'ip6 protochain 17', 'host 2001:db8::1 or net 10.0.0.0/8', 'less 60', 'greater 80',
+  'ipx', 'atalk', 'aarp', 'iso', 'netbeui', 'stp', 'decnet', 'not ipx', 'llc', 'pppoes', 'pppoes and ip', 'pppoed', 'pim', 'vrrp', 'ah or esp',
 ];
