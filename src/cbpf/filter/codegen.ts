@@ -97,6 +97,12 @@ const PPP_TYPES: Readonly<Record<number, number>> = {
 /** 802.2 LLC S-frame commands (control & 0x0f) and U-frame commands (control & 0xef), by libpcap's names. */
 const LLC_S_COMMANDS: Readonly<Record<string, number>> = { rr: 0x01, rnr: 0x05, rej: 0x09 };
 const LLC_U_COMMANDS: Readonly<Record<string, number>> = { ui: 0x03, ua: 0x63, disc: 0x43, dm: 0x0f, sabme: 0x6f, test: 0xe3, xid: 0xaf, frmr: 0x87 };
+/** OSI network-layer protocol ids (ISO 9577) the keywords name. */
+const OSI_NLPIDS: Readonly<Record<string, number>> = { clnp: 0x81, esis: 0x82, isis: 0x83 };
+/** IS-IS PDU types of each keyword, in libpcap's order. */
+const ISIS_PDUS: Readonly<Record<string, readonly number[]>> = {
+  l1: [26, 24, 18, 15, 17], l2: [27, 25, 20, 16, 17], iih: [17, 15, 16], lsp: [18, 20], snp: [27, 26, 24, 25], csnp: [24, 25], psnp: [26, 27],
+};
 /** PPP's protocol number for MPLS unicast. */
 const PPP_MPLS_UCAST = 0x0281;
 const IPPROTO = { ICMP: 1, IGMP: 2, TCP: 6, UDP: 17, FRAGMENT: 44, ICMPV6: 58, SCTP: 132 } as const;
@@ -235,7 +241,7 @@ class Gen {
       case 'pppoed':
         return this.linktype(ETHERTYPE.PPPOED, f.pos);
       case 'linkproto':
-        return this.linktype(ETHER_PROTOCOLS.get(f.name)!, f.pos);
+        return this.linkProto(f.name, f.pos);
       case 'llc':
         return this.llc(f.type, f.typePos ?? f.pos, f.pos);
       case 'pppoes':
@@ -346,6 +352,21 @@ class Gen {
       default:
         return undefined;
     }
+  }
+
+  /**
+   * A link-level protocol keyword: an EtherType or LLC SAP, or an OSI
+   * network protocol inside OSI's 802.2 frames (CLNP, ES-IS, IS-IS by the
+   * NLPID after the LLC header) and IS-IS PDU types (the byte 4 after it).
+   */
+  private linkProto(name: string, pos: number): Cond {
+    const nlpid = OSI_NLPIDS[name];
+    const pdus = ISIS_PDUS[name];
+    if (nlpid === undefined && pdus === undefined) return this.linktype(ETHER_PROTOCOLS.get(name)!, pos);
+    // the NLPID follows the 3-byte LLC header on Ethernet; libpcap takes Linux cooked captures' payload as starting with it
+    const at = this.kind === 'ether' ? this.nl + 3 : this.nl;
+    const osi = and(this.linktype(0xfe, pos), cmp(at, 1, nlpid ?? OSI_NLPIDS['isis']!));
+    return pdus === undefined ? osi : and(osi, or(...pdus.map((t) => cmp(at + 4, 1, t))));
   }
 
   /**

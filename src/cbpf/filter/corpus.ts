@@ -57,6 +57,7 @@ export const ETHERNET_CORPUS: readonly string[] = [
   // link-level protocol keywords, and the encapsulations libpcap looks for on Ethernet
   'stp', 'sca', 'lat', 'mopdl', 'moprc', 'decnet', 'netbeui', 'iso', 'ipx', 'atalk', 'aarp', 'ether proto \\ipx', 'ether proto \\atalk',
   'ether proto \\iso', 'ether proto \\stp', 'ether proto \\netbeui', 'ether proto \\aarp', 'ether proto 0xfe', 'not ipx',
+  'clnp', 'esis', 'isis', 'l1', 'l2', 'iih', 'lsp', 'snp', 'csnp', 'psnp', 'isis and l1', 'not isis', 'vlan and isis', 'l1 or l2', 'clnp or esis',
   'llc', 'llc i', 'llc s', 'llc u', 'llc rr', 'llc rnr', 'llc rej', 'llc ui', 'llc ua', 'llc disc', 'llc dm', 'llc sabme', 'llc test',
   'llc xid', 'llc frmr', 'llc foo', 'llc 5', 'not llc', 'vlan and llc', 'llc and stp', 'llc or ip', 'pppoes and llc', 'llc u and ether[17] = 0',
   'ipx or atalk', 'vlan and ipx', 'vlan and atalk', 'stp or iso', 'atalk and ip', 'pppoes and atalk', 'mpls and ipx', 'ipx and ether[14] = 0xff',
@@ -151,4 +152,5 @@ export const LINK_CORPUS: readonly string[] = [
   'proto 17', 'udp port 53 or tcp port 80', 'src net 192.168.0.0/16', 'ip6 and tcp', 'ether proto 100', 'ether proto 0x42',
   'ether proto 4', 'vlan and ip', 'mpls and ip', 'ip6 protochain 17', 'host 2001:db8::1 or net 10.0.0.0/8', 'less 60', 'greater 80',
   'ipx', 'atalk', 'aarp', 'iso', 'netbeui', 'stp', 'decnet', 'not ipx', 'llc', 'pppoes', 'pppoes and ip', 'pppoed', 'pim', 'vrrp', 'ah or esp',
+  'isis', 'l1',
 ];

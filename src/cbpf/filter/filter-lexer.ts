@@ -31,6 +31,7 @@ const KEYWORDS = new Set([
   'sctp', 'igmp', 'broadcast', 'multicast', 'less', 'greater', 'len', 'vlan', 'mpls', 'gateway',
   'inbound', 'outbound', 'ifindex', 'pppoes', 'pppoed', 'pim', 'vrrp', 'carp', 'ah', 'esp',
   'stp', 'sca', 'lat', 'mopdl', 'moprc', 'decnet', 'netbeui', 'iso', 'ipx', 'atalk', 'aarp', 'llc',
+  'clnp', 'esis', 'isis', 'l1', 'l2', 'iih', 'lsp', 'snp', 'csnp', 'psnp',
 ]);
 
 const OPS = ['&&', '||', '<<', '>>', '<=', '>=', '==', '!=', '!', '(', ')', '[', ']', ':', '+', '-', '*', '/', '%', '&', '|', '^', '<', '>', '='];

@@ -66,7 +66,7 @@ function generator(r: () => number): (depth: number) => string {
       () => `vlan${r() < 0.5 ? ' ' + pick([100, 10, 20, 200, 300, 5, 7]) : ''}`,
       () => `mpls${r() < 0.5 ? ' ' + pick([3, 16, 17, 5]) : ''}`,
       () => (r() < 0.2 ? 'pppoed' : `pppoes${r() < 0.5 ? ' ' + pick([0x1234, 5, 7, 9]) : ''}`),
-      () => pick(['pim', 'vrrp', 'carp', 'ah', 'esp', 'stp', 'ipx', 'atalk', 'aarp', 'netbeui', 'iso', 'decnet', 'lat', 'llc', 'llc i', 'llc s', 'llc ui', 'llc rr']),
+      () => pick(['pim', 'vrrp', 'carp', 'ah', 'esp', 'stp', 'ipx', 'atalk', 'aarp', 'netbeui', 'iso', 'decnet', 'lat', 'llc', 'llc i', 'llc s', 'llc ui', 'llc rr', 'isis', 'l1', 'clnp', 'psnp']),
       () => `${pick(['less', 'greater'])} ${pick([40, 60, 74, 100, 500, 1000])}`,
       () => `${arth(2)} ${pick(['<', '>', '<=', '>=', '=', '!='])} ${arth(1)}`,
       () => `tcp[tcpflags] & ${pick(['tcp-syn', 'tcp-ack', 'tcp-fin|tcp-rst', 'tcp-push'])} ${pick(['!= 0', '= 0'])}`,

@@ -214,6 +214,16 @@ class Parser {
         case 'ipx':
         case 'atalk':
         case 'aarp':
+        case 'clnp':
+        case 'esis':
+        case 'isis':
+        case 'l1':
+        case 'l2':
+        case 'iih':
+        case 'lsp':
+        case 'snp':
+        case 'csnp':
+        case 'psnp':
           this.next();
           this.carry = null;
           return { kind: 'linkproto', name: t.text, pos: t.pos };
