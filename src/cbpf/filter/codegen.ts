@@ -69,6 +69,11 @@ function cmp(off: number, size: 1 | 2 | 4, v: number, mask = 0xffffffff): Cond {
   return test(stmts, JEQ, v);
 }
 
+/** The 8-byte SNAP header at `llc` (AA AA 03, the organisation code, the type), compared as libpcap's gen_bcmp does: the last word first. */
+function snap(llc: number, org: number, ptype: number): Cond {
+  return and(cmp(llc + 4, 4, (((org & 0xffff) << 16) | ptype) >>> 0), cmp(llc, 4, (0xaaaa0300 | (org >>> 16)) >>> 0));
+}
+
 /** Link-layer layouts: where the EtherType (or equivalent) and the network header are. */
 type LinkKind = 'ether' | 'sll' | 'sll2' | 'raw' | 'ipv4' | 'ipv6' | 'null' | 'loop';
 
@@ -336,19 +341,17 @@ class Gen {
     const lt = this.offLinktype!;
     const llc = this.nl;
     const is8023 = not(test([insn(LD[2], lt)], JGT, 1500));
-    /** The 8-byte SNAP header (AA AA 03, the organisation code, the type), compared as libpcap's gen_bcmp does: the last word first. */
-    const snap = (org: number, ptype: number): Cond => and(cmp(llc + 4, 4, (((org & 0xffff) << 16) | ptype) >>> 0), cmp(llc, 4, (0xaaaa0300 | (org >>> 16)) >>> 0));
     switch (type) {
       case 0x06:
       case 0xf0:
       case 0xfe:
         return and(is8023, cmp(llc, 2, (type << 8) | type));
       case 0xe0:
-        return or(cmp(lt, 2, 0x8137), and(is8023, or(snap(0x000000, 0x8137), cmp(llc, 1, 0xe0), cmp(llc, 2, 0xffff))));
+        return or(cmp(lt, 2, 0x8137), and(is8023, or(snap(llc, 0x000000, 0x8137), cmp(llc, 1, 0xe0), cmp(llc, 2, 0xffff))));
       case 0x809b:
-        return or(cmp(lt, 2, 0x809b), and(is8023, snap(0x080007, 0x809b)));
+        return or(cmp(lt, 2, 0x809b), and(is8023, snap(llc, 0x080007, 0x809b)));
       case 0x80f3:
-        return or(cmp(lt, 2, 0x80f3), and(is8023, snap(0x000000, 0x80f3)));
+        return or(cmp(lt, 2, 0x80f3), and(is8023, snap(llc, 0x000000, 0x80f3)));
       default:
         return undefined;
     }
@@ -399,18 +402,17 @@ class Gen {
     const lt = this.offLinktype!;
     const llc = this.nl;
     const is8022 = cmp(lt, 2, 4);
-    const snap = (org: number, ptype: number): Cond => and(cmp(llc + 4, 4, (((org & 0xffff) << 16) | ptype) >>> 0), cmp(llc, 4, (0xaaaa0300 | (org >>> 16)) >>> 0));
     switch (type) {
       case 0x06:
       case 0xf0:
       case 0xfe:
         return and(is8022, cmp(llc, 2, (type << 8) | type));
       case 0xe0:
-        return or(cmp(lt, 2, 0x8137), cmp(lt, 2, 1), and(is8022, or(cmp(llc, 1, 0xe0), snap(0x000000, 0x8137))));
+        return or(cmp(lt, 2, 0x8137), cmp(lt, 2, 1), and(is8022, or(cmp(llc, 1, 0xe0), snap(llc, 0x000000, 0x8137))));
       case 0x809b:
-        return or(cmp(lt, 2, 0x809b), and(is8022, snap(0x080007, 0x809b)));
+        return or(cmp(lt, 2, 0x809b), and(is8022, snap(llc, 0x080007, 0x809b)));
       case 0x80f3:
-        return or(cmp(lt, 2, 0x80f3), and(is8022, snap(0x000000, 0x80f3)));
+        return or(cmp(lt, 2, 0x80f3), and(is8022, snap(llc, 0x000000, 0x80f3)));
       default:
         return undefined;
     }
