@@ -68,13 +68,16 @@ export function kernelAvailable(): { ok: true } | { ok: false; reason: string } 
 }
 
 /**
- * Why the kernel refused `reply` for want of a feature this kernel build
- * lacks (support/kernel-features.ts), or undefined when it did not (or
- * accepted): a comparing test skips such a case with the reason.
+ * Whether the kernel refused `reply` for want of a feature this kernel
+ * build lacks (support/kernel-features.ts); if so, says which, for the
+ * case `name`, and the comparing test skips that case.
  */
-export function kernelLacks(reply: OracleReply): string | undefined {
-  if (reply.ok && reply.accepted !== false) return undefined;
-  return missingKernelFeature(`${reply.error ?? ''}\n${reply.log ?? ''}`);
+export function kernelLacksFeature(name: string, reply: OracleReply): boolean {
+  if (reply.ok && reply.accepted !== false) return false;
+  const lacks = missingKernelFeature(`${reply.error ?? ''}\n${reply.log ?? ''}`);
+  if (lacks === undefined) return false;
+  console.log(`${name}: not compared: ${lacks}`);
+  return true;
 }
 
 /** Hex of bytes, as the oracle expects. */

@@ -6,7 +6,6 @@
  * are created in order and filled from `init` before the run, and read
  * back after it.
  */
-import { missingKernelFeature } from './kernel-features.js';
 import { expect } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { decodeAt } from '../../src/isa/decode.js';
@@ -28,7 +27,7 @@ import { mapTypeName } from '../../src/vm/maps/bpf-map.js';
 import type { MapSpec } from '../../src/vm/maps/types.js';
 import { prepareProgram } from '../../src/vm/prepared-program.js';
 import type { OracleReply, OracleRequest } from './kernel-oracle.js';
-import { toHex } from './kernel-oracle.js';
+import { kernelLacksFeature, toHex } from './kernel-oracle.js';
 
 /** One case. */
 export interface PacketCase {
@@ -140,11 +139,7 @@ export function compareWithKernel(cases: readonly PacketCase[], ask: (r: readonl
   const want: unknown[] = [];
   cases.forEach((c, i) => {
     const reply = replies[i]!;
-    const lacks = reply.ok ? undefined : missingKernelFeature(`${reply.error ?? ''}\n${reply.log ?? ''}`);
-    if (lacks !== undefined) {
-      console.log(`${c.name}: not compared: ${lacks}`);
-      return;
-    }
+    if (kernelLacksFeature(c.name, reply)) return;
     const typeId = progTypeId(c.type);
     const verdict = verify({ insns: assemble(c.asm).bytes, progType: typeId, maps: c.maps ?? [] });
     const kernelAccepted = reply.ok || reply['stage'] !== 'load';
