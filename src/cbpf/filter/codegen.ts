@@ -298,12 +298,12 @@ class Gen {
       case 'sll':
       case 'sll2':
         if (this.kind === 'ether' || this.kind === 'sll') {
-          const special = this.kind === 'ether' ? this.etherSpecial(type) : this.sllSpecial(type);
+          const special = this.multiEncapsulation(type);
           if (special) return special;
         }
         if (type <= 1500 && this.kind === 'ether') {
           // An 802.3 length field: the value is an LLC SAP.
-          return and(not(test([insn(LD[2], this.offLinktype!)], JGT, 1500)), cmp(this.offLinktype! + 2, 1, type));
+          return and(this.lengthInTypeField(), cmp(this.offLinktype! + 2, 1, type));
         }
         if (type <= 1500 && this.kind === 'sll') {
           // Linux cooked captures mark 802.2 LLC frames with protocol 4 (LINUX_SLL_P_802_2); the SAP follows.
@@ -331,27 +331,38 @@ class Gen {
     }
   }
 
+  /** The Ethernet type field holds a length (at most 1500): an 802.3 frame, an 802.2 header after it. */
+  private lengthInTypeField(): Cond {
+    return not(test([insn(LD[2], this.offLinktype!)], JGT, 1500));
+  }
+
   /**
-   * The protocols libpcap's `gen_ether_linktype` finds in more than one
-   * encapsulation on Ethernet: OSI, IP-over-802.2 and NetBEUI by DSAP and
-   * SSAP; IPX in Ethernet II, 802.2, SNAP and Novell's raw 802.3;
-   * AppleTalk and AARP in Ethernet II and SNAP. Undefined for the others.
+   * The protocols libpcap finds in more than one encapsulation, on
+   * Ethernet (`gen_ether_linktype`) and Linux cooked v1 captures
+   * (`gen_linux_sll_linktype`, which marks 802.2 frames with protocol 4 and
+   * raw 802.3 with 1): OSI, IP-over-802.2 and NetBEUI by DSAP and SSAP;
+   * IPX in Ethernet II, 802.2, SNAP and raw 802.3; AppleTalk and AARP in
+   * Ethernet II and SNAP. Undefined for the others.
    */
-  private etherSpecial(type: number): Cond | undefined {
+  private multiEncapsulation(type: number): Cond | undefined {
     const lt = this.offLinktype!;
     const llc = this.nl;
-    const is8023 = not(test([insn(LD[2], lt)], JGT, 1500));
+    const ether = this.kind === 'ether';
+    const is8022 = ether ? this.lengthInTypeField() : cmp(lt, 2, 4);
     switch (type) {
       case 0x06:
       case 0xf0:
       case 0xfe:
-        return and(is8023, cmp(llc, 2, (type << 8) | type));
+        return and(is8022, cmp(llc, 2, (type << 8) | type));
       case 0xe0:
-        return or(cmp(lt, 2, 0x8137), and(is8023, or(snap(llc, 0x000000, 0x8137), cmp(llc, 1, 0xe0), cmp(llc, 2, 0xffff))));
+        // each in libpcap's order; on Ethernet raw 802.3 is FF FF where the 802.2 header would be
+        return ether
+          ? or(cmp(lt, 2, 0x8137), and(is8022, or(snap(llc, 0x000000, 0x8137), cmp(llc, 1, 0xe0), cmp(llc, 2, 0xffff))))
+          : or(cmp(lt, 2, 0x8137), cmp(lt, 2, 1), and(is8022, or(cmp(llc, 1, 0xe0), snap(llc, 0x000000, 0x8137))));
       case 0x809b:
-        return or(cmp(lt, 2, 0x809b), and(is8023, snap(llc, 0x080007, 0x809b)));
+        return or(cmp(lt, 2, 0x809b), and(is8022, snap(llc, 0x080007, 0x809b)));
       case 0x80f3:
-        return or(cmp(lt, 2, 0x80f3), and(is8023, snap(llc, 0x000000, 0x80f3)));
+        return or(cmp(lt, 2, 0x80f3), and(is8022, snap(llc, 0x000000, 0x80f3)));
       default:
         return undefined;
     }
@@ -379,7 +390,7 @@ class Gen {
    */
   private llc(type: string | undefined, typePos: number, pos: number): Cond {
     if (this.kind !== 'ether') throw new FilterError(`'llc' not supported for ${this.linkName}`, pos);
-    const frame = and(not(test([insn(LD[2], this.offLinktype!)], JGT, 1500)), not(cmp(this.nl, 2, 0xffff)));
+    const frame = and(this.lengthInTypeField(), not(cmp(this.nl, 2, 0xffff)));
     if (type === undefined) return frame;
     const control = this.nl + 2;
     const name = type.toLowerCase();
@@ -391,31 +402,6 @@ class Gen {
     const u = LLC_U_COMMANDS[name];
     if (u !== undefined) return and(frame, cmp(control, 1, u, 0xef));
     throw new FilterError(`unknown LLC type name "${type}"`, typePos);
-  }
-
-  /**
-   * The same protocols in Linux cooked (v1) captures, which mark 802.2
-   * frames with protocol 4 and raw 802.3 with 1 (libpcap's
-   * `gen_linux_sll_linktype`). Undefined for the others.
-   */
-  private sllSpecial(type: number): Cond | undefined {
-    const lt = this.offLinktype!;
-    const llc = this.nl;
-    const is8022 = cmp(lt, 2, 4);
-    switch (type) {
-      case 0x06:
-      case 0xf0:
-      case 0xfe:
-        return and(is8022, cmp(llc, 2, (type << 8) | type));
-      case 0xe0:
-        return or(cmp(lt, 2, 0x8137), cmp(lt, 2, 1), and(is8022, or(cmp(llc, 1, 0xe0), snap(llc, 0x000000, 0x8137))));
-      case 0x809b:
-        return or(cmp(lt, 2, 0x809b), and(is8022, snap(llc, 0x080007, 0x809b)));
-      case 0x80f3:
-        return or(cmp(lt, 2, 0x80f3), and(is8022, snap(llc, 0x000000, 0x80f3)));
-      default:
-        return undefined;
-    }
   }
 
   private vlan(id: number | undefined, pos: number): Cond {
