@@ -389,19 +389,20 @@ class Gen {
    * control byte's format (I: bit 0 clear; S: 01; U: 11) or S/U command.
    */
   private llc(type: string | undefined, typePos: number, pos: number): Cond {
+    const name = type?.toLowerCase();
+    // libpcap names an unknown type before it looks at the link type
+    if (name !== undefined && !['i', 's', 'u'].includes(name) && LLC_S_COMMANDS[name] === undefined && LLC_U_COMMANDS[name] === undefined) {
+      throw new FilterError(`unknown LLC type name "${type}"`, typePos);
+    }
     if (this.kind !== 'ether') throw new FilterError(`'llc' not supported for ${this.linkName}`, pos);
     const frame = and(this.lengthInTypeField(), not(cmp(this.nl, 2, 0xffff)));
-    if (type === undefined) return frame;
+    if (name === undefined) return frame;
     const control = this.nl + 2;
-    const name = type.toLowerCase();
     if (name === 'i') return and(frame, not(test([insn(LD[1], control)], JSET, 0x01)));
     if (name === 's') return and(frame, cmp(control, 1, 0x01, 0x03));
     if (name === 'u') return and(frame, cmp(control, 1, 0x03, 0x03));
     const s = LLC_S_COMMANDS[name];
-    if (s !== undefined) return and(frame, cmp(control, 1, s, 0x0f));
-    const u = LLC_U_COMMANDS[name];
-    if (u !== undefined) return and(frame, cmp(control, 1, u, 0xef));
-    throw new FilterError(`unknown LLC type name "${type}"`, typePos);
+    return s !== undefined ? and(frame, cmp(control, 1, s, 0x0f)) : and(frame, cmp(control, 1, LLC_U_COMMANDS[name]!, 0xef));
   }
 
   private vlan(id: number | undefined, pos: number): Cond {

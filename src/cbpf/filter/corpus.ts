@@ -152,5 +152,5 @@ export const LINK_CORPUS: readonly string[] = [
   'proto 17', 'udp port 53 or tcp port 80', 'src net 192.168.0.0/16', 'ip6 and tcp', 'ether proto 100', 'ether proto 0x42',
   'ether proto 4', 'vlan and ip', 'mpls and ip', 'ip6 protochain 17', 'host 2001:db8::1 or net 10.0.0.0/8', 'less 60', 'greater 80',
   'ipx', 'atalk', 'aarp', 'iso', 'netbeui', 'stp', 'decnet', 'not ipx', 'llc', 'pppoes', 'pppoes and ip', 'pppoed', 'pim', 'vrrp', 'ah or esp',
-  'isis', 'l1',
+  'isis', 'l1', 'llc foo',
 ];
