@@ -344,6 +344,11 @@ function longSingleRun(kernelNsPerInsn: number | undefined): void {
     + (kernelNsPerInsn !== undefined ? ` (kernel JIT in the table above: ${kernelNsPerInsn.toFixed(3)} ns/insn, ${(ns / kernelNsPerInsn).toFixed(2)}x)` : ''));
 }
 
+/** The median of a few timings or rates (this machine's speed varies from run to run). */
+function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
+
 /**
  * `tsbpf xdp` over a capture (what the command does in process: the file
  * read in chunks, PacketStream.step per packet, maps kept, the packets that
@@ -368,7 +373,7 @@ function captureStream(): string {
       if (!once()) return undefined;
       rates.push(count / ((performance.now() - start) / 1000));
     }
-    return rates.sort((a, b) => a - b)[1]!;
+    return median(rates);
   };
   const tsbpfPps = medianPps(() => {
     const collection = loadCollection(obj);
@@ -425,7 +430,6 @@ function workerStreams(): void {
   }
   w.close();
   // the reference: tcpdump with the filter that keeps what proto_count passes (everything); each row the median of 3 runs
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const tcpdumpRuns: number[] = [];
   let tcpdumpOk = true;
   for (let i = 0; i < 3; i++) {
