@@ -19,6 +19,7 @@ import { scalar32Add, scalar64Add } from './alu.js';
 import type { LinkedReg, VState } from './state.js';
 import { forEachReg, INSN_F_DST_REG_STACK, INSN_F_SRC_REG_STACK, isSpilledReg, REG_SIZE } from './state.js';
 import { tnumAdd, tnumAnd, tnumConst, tnumIntersect, tnumIsConst, tnumOr, tnumOverlap, tnumSubreg, tnumWithSubreg } from './tnum.js';
+import { regBtfRecord } from './kptrs.js';
 import { markChainPrecision, pushJmpHistory } from './precision.js';
 import { findPrevEntry, pushStack, widenImpreciseScalars } from './search.js';
 import { releaseReferenceNomark } from './refs.js';
@@ -294,9 +295,11 @@ export function markPtrNotNullReg(reg: Reg): void {
   reg.type &= ~F.MAYBE_NULL;
 }
 
-function markPtrOrNullReg(reg: Reg, id: number, isNull: boolean): void {
+function markPtrOrNullReg(env: Env, reg: Reg, id: number, isNull: boolean): void {
   if (mayBeNull(reg.type) && reg.id === id) {
-    if (reg.off || !tnumIsConst(reg.varOff) || reg.varOff.value !== 0n) return;
+    if (!tnumIsConst(reg.varOff) || reg.varOff.value !== 0n) return;
+    // kfuncs returning a node of an allocated object point into it (a fixed offset)
+    if (reg.off && !(baseType(reg.type) === T.BTF_ID && (reg.type & (F.ALLOC | F.NON_OWN)))) return;
     if (isNull) {
       markKnownZero(reg);
       reg.type = T.SCALAR;
@@ -304,7 +307,7 @@ function markPtrOrNullReg(reg: Reg, id: number, isNull: boolean): void {
     }
     markPtrNotNullReg(reg);
     // A pointer to a value with a spin lock keeps its id: bpf_spin_unlock must name the value bpf_spin_lock took.
-    if (!(baseType(reg.type) === T.MAP_VALUE && (reg.map?.spinLockOff ?? -1) >= 0)) reg.id = 0;
+    if (!((regBtfRecord(env, reg)?.spinLockOff ?? -1) >= 0)) reg.id = 0;
   }
 }
 
@@ -313,8 +316,7 @@ function markPtrOrNullRegs(env: Env, vs: VState, regno: number, isNull: boolean)
   const refObjId = regs[regno]!.refObjId;
   const id = regs[regno]!.id;
   if (refObjId && refObjId === id && isNull) releaseReferenceNomark(vs, id);
-  forEachReg(vs, (r) => markPtrOrNullReg(r, id, isNull));
-  void env;
+  forEachReg(vs, (r) => markPtrOrNullReg(env, r, id, isNull));
 }
 
 function findGoodPktPointers(vs: VState, dst: Reg, type: number, rightOpen: boolean): void {

@@ -13,6 +13,7 @@ import type { KernelBtf, WalkFlags } from './kbtf.js';
 import { btfNestedTypeIsTrusted, btfStructAccess, typeName } from './kbtf.js';
 import { tnumIsConst, tnumStr } from './tnum.js';
 import { ProgType } from '../isa/uapi.js';
+import { fieldTypeName, structMeta } from './btf-record.js';
 
 /** The register flags the BTF walk uses. */
 export const WALK_FLAGS: WalkFlags = { user: F.USER, percpu: F.PERCPU, rcu: F.RCU, untrusted: F.UNTRUSTED };
@@ -57,20 +58,23 @@ function hasOpsBtfStructAccess(progType: number): boolean {
 export function checkPtrToBtfAccess(env: Env, regs: Reg[], regno: number, off: number, size: number, write: boolean,
   valueRegno: number): void {
   const reg = regs[regno]!;
-  const btf = env.kbtf();
+  // the program's own objects (bpf_obj_new) are described by its BTF
+  const local = (reg.type & F.ALLOC) !== 0;
+  const btf = local ? env.progBtf : env.kbtf();
+  if (local && !btf) env.fail(`tsbpf: R${regno} points to an allocated object whose type is in the program's BTF, which tsbpf was not given`, 'ENOTSUPP');
   if (!btf || !reg.btfId) {
     env.fail(`tsbpf: R${regno} invalid mem access '${regTypeStr(reg.type)}${reg.btfName}': the kernel checks this access against the layout of struct ${reg.btfName || '?'} in its BTF, which tsbpf was not given (--btf)`, 'ENOTSUPP');
   }
   const tname = typeName(btf, reg.btfId);
   if (!env.allowPtrLeaks) env.fail(`'struct ${tname}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`, 'EPERM');
-  if (!env.gpl) env.fail(`Cannot access kernel 'struct ${tname}' from non-GPL compatible program`, 'EINVAL');
+  if (!env.gpl && !local) env.fail(`Cannot access kernel 'struct ${tname}' from non-GPL compatible program`, 'EINVAL');
   if (off < 0) env.fail(`R${regno} is ptr_${tname} invalid negative access: off=${off}`);
   if (!tnumIsConst(reg.varOff) || reg.varOff.value) {
     env.fail(`R${regno} is ptr_${tname} invalid variable offset: off=${off}, var_off=${tnumStr(reg.varOff)}`);
   }
   if (reg.type & F.USER) env.fail(`R${regno} is ptr_${tname} access user memory: off=${off}`);
   if (reg.type & F.PERCPU) env.fail(`R${regno} is ptr_${tname} access percpu memory: off=${off}`);
-  if (write) {
+  if (write && !local) {
     // tc and xdp programs' btf_struct_access is nf_conntrack's, which lets
     // them write only struct nf_conn's mark (and says `only read is
     // supported` for every other type).
@@ -79,6 +83,14 @@ export function checkPtrToBtfAccess(env: Env, regs: Reg[], regno: number, off: n
       env.fail(`tsbpf: R${regno} writes into struct ${tname}: the kernel lets ${env.typeInfo.name} programs write some kernel fields (the type's btf_struct_access), which tsbpf does not model`, 'ENOTSUPP');
     }
     env.fail('only read is supported');
+  }
+  if (local) {
+    if (!(reg.type & (F.NON_OWN | F.RCU)) && !reg.refObjId) env.fail('verifier internal error: ref_obj_id for allocated object must be non-zero', 'EFAULT');
+    // the kernel objects inside (locks, nodes, roots, refcounts, kptrs) are not for loads and stores
+    const rec = structMeta(btf, reg.btfId, () => env.kbtf());
+    for (const f of rec?.fields ?? []) {
+      if (off < f.offset + f.size && f.offset < off + size) env.fail(`direct access to ${fieldTypeName(f.type)} is disallowed`, 'EACCES');
+    }
   }
   let last = '';
   const log = (s: string): void => {
@@ -125,7 +137,12 @@ export function checkPtrToBtfAccess(env: Env, regs: Reg[], regno: number, off: n
       flag = F.UNTRUSTED | (flag & (F.PERCPU | F.USER));
     }
   }
-  if (valueRegno < 0) return;
+  if (valueRegno < 0 || write) return;
+  // tsbpf keeps no BTF beside the kernel's for plain BTF pointers: a pointer read out of an allocated object is a number here
+  if (local && res.kind !== 'scalar') {
+    markUnknown(regs[valueRegno]!);
+    return;
+  }
   markBtfAccessResult(env, regs[valueRegno]!, res.kind, btf, btfId, flag);
 }
 

@@ -31,6 +31,9 @@ import { returnRange } from './prog-types.js';
 import type { KernelBtf } from './kbtf.js';
 import { btfStructIdsMatch, findByNameKind, isStruct, resolveSize, skipModifiers, typeName } from './kbtf.js';
 import { markBtfLdReg, WALK_FLAGS } from './btf-access.js';
+import type { BtfField } from './btf-record.js';
+import { mapKptrMatchType, processKptrFunc, regBtfRecord } from './kptrs.js';
+import { invalidateNonOwningRefs, LOCAL_LOCK_OWNER } from './graph.js';
 import { hasTrampoline, lsmRetvalRange } from './attach.js';
 import { envHelperProto, envHelperSets, tracingHelperAllowed } from './tracing-helpers.js';
 import { AttachType, MapFlags, MapType, ProgType } from '../isa/uapi.js';
@@ -81,17 +84,21 @@ interface CallMeta {
   dynptr: DynptrInfo | null;
   /** The kernel BTF id of a per-CPU variable argument (meta->ret_btf_id). */
   retBtfId: number;
+  /** bpf_kptr_xchg: the kptr field its destination points at. */
+  kptrField: BtfField | null;
 }
 
 /** Argument types whose compatible register types are the kernel's `mem_types`. */
 const MEM_ARGS = new Set<number>([A.PTR_TO_MAP_KEY, A.PTR_TO_MAP_VALUE, A.PTR_TO_MEM]);
 
 /** check_reg_type (`argBtf`: the struct a BTF pointer argument must be, `arg_btf_id`). */
-function checkRegType(env: Env, regno: number, argType: number, argBtf: string | undefined, funcId: number): void {
+function checkRegType(env: Env, regno: number, argType: number, argBtf: string | undefined, funcId: number, kptrField: BtfField | null): void {
   const reg = env.regs[regno]!;
   const compatible = COMPATIBLE[argType & 0xff];
   if (!compatible) env.fail(`verifier bug: unsupported arg type ${argType}`, 'EFAULT');
   let type = reg.type;
+  // an allocated object (the program's own) may be the new value of bpf_kptr_xchg
+  if (funcId === BpfFunc.kptr_xchg && regno === 2 && (type & F.ALLOC)) type &= ~(F.ALLOC | F.PERCPU);
   if (argType & AF.RDONLY) type &= ~F.RDONLY;
   if (argType & AF.MAYBE_NULL) type &= ~F.MAYBE_NULL;
   // a dynptr slice is memory like any other
@@ -108,9 +115,13 @@ function checkRegType(env: Env, regno: number, argType: number, argBtf: string |
       const release = (argType & AF.RELEASE) !== 0;
       const strict = release && funcId !== BpfFunc.sk_release;
       if (mayBeNull(reg.type) && (!(argType & AF.MAYBE_NULL) || release)) env.fail(`Possibly NULL pointer passed to helper arg${regno}`);
+      if (funcId === BpfFunc.kptr_xchg) {
+        if (!kptrField) env.fail('verifier internal error: bpf_kptr_xchg without its kptr field', 'EFAULT');
+        mapKptrMatchType(env, kptrField, reg, regno);
+        return;
+      }
       const need = argBtf ?? ((argType & 0xff) === A.PTR_TO_BTF_ID_SOCK_COMMON ? 'sock_common' : undefined);
       if (!need) env.fail('verifier internal error: missing arg compatible BTF ID', 'EFAULT');
-      if (funcId === BpfFunc.kptr_xchg) env.fail(`tsbpf: bpf_kptr_xchg needs the map value's BTF (kptr fields), which tsbpf's verifier does not read`, 'ENOTSUPP');
       const btf = env.kbtf();
       if (!btf || !reg.btfId) {
         // without the kernel BTF only an exact type match can be decided
@@ -123,6 +134,14 @@ function checkRegType(env: Env, regno: number, argType: number, argBtf: string |
       }
       return;
     }
+    case T.BTF_ID | F.ALLOC: case T.BTF_ID | F.PERCPU | F.ALLOC: case T.BTF_ID | F.ALLOC | F.NON_OWN:
+    case T.BTF_ID | F.ALLOC | F.NON_OWN | F.RCU:
+      if (funcId !== BpfFunc.spin_lock && funcId !== BpfFunc.spin_unlock && funcId !== BpfFunc.kptr_xchg) {
+        env.fail('verifier internal error: unimplemented handling of MEM_ALLOC', 'EFAULT');
+      }
+      // the program's own object must be of the kptr's type
+      if (funcId === BpfFunc.kptr_xchg && regno === 2) mapKptrMatchType(env, kptrField!, reg, regno);
+      return;
     case T.BTF_ID | F.PERCPU: case T.BTF_ID | F.PERCPU | F.RCU: case T.BTF_ID | F.PERCPU | F.TRUSTED:
       return;
     default:
@@ -149,6 +168,7 @@ export function checkFuncArgRegOff(env: Env, reg: Reg, regno: number, argType: n
     case T.MEM | F.RINGBUF: case T.BUF: case T.BUF | F.RDONLY: case T.ARENA: case T.SCALAR:
       return;
     case T.BTF_ID: case T.BTF_ID | F.ALLOC: case T.BTF_ID | F.TRUSTED: case T.BTF_ID | F.RCU:
+    case T.BTF_ID | F.ALLOC | F.NON_OWN: case T.BTF_ID | F.ALLOC | F.NON_OWN | F.RCU:
       checkPtrOffReg(env, reg, regno, true);
       return;
     default:
@@ -212,7 +232,7 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, fn: FuncProto): voi
   // 6.18.44 marks a NULL passed for a nullable argument precise (measured)
   if (skipTypeCheck) markChainPrecision(env, regno);
   if (!skipTypeCheck) {
-    checkRegType(env, regno, argType, fn.argBtf?.[arg], meta.funcId);
+    checkRegType(env, regno, argType, fn.argBtf?.[arg], meta.funcId, meta.kptrField);
     checkFuncArgRegOff(env, reg, regno, argType);
   }
   if (argType & AF.RELEASE) {
@@ -288,6 +308,9 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, fn: FuncProto): voi
     case A.PTR_TO_SPIN_LOCK:
       processSpinLock(env, regno, meta.funcId === BpfFunc.spin_lock);
       break;
+    case A.KPTR_XCHG_DEST:
+      meta.kptrField = processKptrFunc(env, regno);
+      break;
     case A.PTR_TO_TIMER:
       checkMapFieldPointer(env, regno, 'bpf_timer', reg.map?.timerOff ?? -1);
       meta.mapUid = reg.mapUid;
@@ -328,14 +351,15 @@ function processSpinLock(env: Env, regno: number, isLock: boolean): void {
   const reg = env.regs[regno]!;
   const cur = env.cur;
   if (!tnumIsConst(reg.varOff)) env.fail(`R${regno} doesn't have constant offset. bpf_spin_lock has to be at the constant offset`, 'EINVAL');
-  if (reg.type !== T.MAP_VALUE) env.fail(`local 'kptr' has no valid bpf_spin_lock`, 'EINVAL');
-  const map = reg.map!;
-  if (!map.btf) env.fail(`map '${map.name}' has to have BTF in order to use bpf_spin_lock`, 'EINVAL');
-  if (map.spinLockOff < 0) env.fail(`map '${map.name}' has no valid bpf_spin_lock`, 'EINVAL');
+  const map = reg.type === T.MAP_VALUE ? reg.map! : null;
+  if (map && !map.btf) env.fail(`map '${map.name}' has to have BTF in order to use bpf_spin_lock`, 'EINVAL');
+  // a map value's record, or an allocated object's (whose type is in the program's BTF)
+  const rec = map ? map.record : regBtfRecord(env, reg);
+  if (!rec || rec.spinLockOff < 0) env.fail(map ? `map '${map.name}' has no valid bpf_spin_lock` : `local 'kptr' has no valid bpf_spin_lock`, 'EINVAL');
   const off = Number(BigInt.asIntN(64, reg.varOff.value)) + reg.off;
-  if (off !== map.spinLockOff) env.fail(`off ${off} doesn't point to 'struct bpf_spin_lock' that is at ${map.spinLockOff}`, 'EINVAL');
+  if (off !== rec.spinLockOff) env.fail(`off ${off} doesn't point to 'struct bpf_spin_lock' that is at ${rec.spinLockOff}`, 'EINVAL');
   // The lock belongs to the map, not to one program's view of it (inner maps of one template share it).
-  const ptr = mapIdentity(map);
+  const ptr = map ? mapIdentity(map) : LOCAL_LOCK_OWNER;
   if (isLock) {
     if (cur.activeLocks && cur.refs.some((r) => r.type === 'lock')) env.fail('Locking two bpf_spin_locks are not allowed', 'EINVAL');
     cur.refs.push({ id: reg.id, insnIdx: env.insnIdx, type: 'lock', ptr });
@@ -353,10 +377,11 @@ function processSpinLock(env: Env, regno: number, isLock: boolean): void {
   const prev = [...cur.refs].reverse().find((r) => r.type === 'lock');
   cur.activeLockId = prev?.id ?? 0;
   cur.activeLockPtr = prev?.ptr ?? null;
+  invalidateNonOwningRefs(env);
 }
 
 /** The identity of a map for lock bookkeeping (`reg->map_ptr`): its index, or the inner template object. */
-function mapIdentity(map: MapInfo): unknown {
+export function mapIdentity(map: MapInfo): unknown {
   return map.index >= 0 ? map.index : map;
 }
 
@@ -956,7 +981,7 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
   if (env.cur.activeRcuLock && fn.mightSleep) env.fail(`sleepable helper ${funcIdName(funcId)}#${funcId} in rcu_read_lock region`, 'EINVAL');
   const meta: CallMeta = {
     map: null, mapUid: 0, rawMode: false, pktAccess: fn.pktAccess === true, releaseRegno: 0, regno: 0, accessSize: 0,
-    memSize: 0, msizeMaxValue: 0n, refObjId: 0, funcId, subprogno: 0, constMapKey: -1n, dynptr: null, retBtfId: 0,
+    memSize: 0, msizeMaxValue: 0n, refObjId: 0, funcId, subprogno: 0, constMapKey: -1n, dynptr: null, retBtfId: 0, kptrField: null,
   };
   for (let i = 0; i < 5; i++) checkFuncArg(env, i, meta, fn);
   const map = meta.map;
@@ -1091,6 +1116,14 @@ export function checkHelperCall(env: Env, insn: RawInsn): void {
       // kernel BTF tsbpf knows only its name and refuses accesses through it
       markKnownZero(r0);
       r0.type = T.BTF_ID | (funcId === BpfFunc.get_current_task_btf ? F.TRUSTED : 0) | (retFlags & RF.MAYBE_NULL ? F.MAYBE_NULL : 0);
+      if (funcId === BpfFunc.kptr_xchg && meta.kptrField?.kptr) {
+        // the old value: a kernel object, or the program's own allocated object
+        const k = meta.kptrField.kptr;
+        if (k.local) r0.type |= F.ALLOC | (meta.kptrField.type === 'percpu_kptr' ? F.PERCPU : 0);
+        r0.btfId = k.btfId;
+        r0.btfName = k.name;
+        break;
+      }
       r0.btfName = fn.retBtf ?? '';
       const btf = env.kbtf();
       if (btf && fn.retBtf) r0.btfId = Math.max(0, structId(btf, fn.retBtf));

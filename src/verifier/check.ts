@@ -20,7 +20,7 @@ import { isStateVisited, popStack, updateBranchCounts } from './search.js';
 import { checkCfg, checkSubprogs, computeLiveRegs, computeScc, resolvePseudoLdimm64 } from './program-checks.js';
 import { checkResourceLeak } from './refs.js';
 import { checkAttachBtfId } from './attach.js';
-import { checkKfuncCall } from './kfuncs.js';
+import { checkKfuncCall, kfuncSpinAllowed } from './kfuncs.js';
 import { markDynptrCbReg } from './dynptrs.js';
 import { DynptrType } from '../isa/uapi.js';
 import { findByNameKind, typeName } from './kbtf.js';
@@ -158,7 +158,8 @@ function doCheckInsn(env: Env, ps: { printState: boolean }): number {
         || insn.dst !== 0 || k === BPF_JMP32) {
         env.fail('BPF_CALL uses reserved fields', 'EINVAL');
       }
-      if (env.cur.activeLocks && insn.src === 0 && insn.imm !== 94 && insn.imm !== 194) {
+      if (env.cur.activeLocks && ((insn.src === 0 && insn.imm !== 94 && insn.imm !== 194)
+        || (insn.src === 2 && (insn.off !== 0 || !kfuncSpinAllowed(env, insn.imm))))) {
         env.fail('function calls are not allowed while holding a lock', 'EINVAL');
       }
       if (insn.src === 1) checkFuncCall(env, insn);

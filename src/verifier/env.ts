@@ -174,6 +174,8 @@ export interface EnvConfig {
   lineInfo: readonly SourceLine[] | null;
   /** The kernel's BTF (or a function that reads it when first needed). */
   kernelBtf?: KernelBtf | (() => KernelBtf | null | undefined) | null;
+  /** The program's own BTF (`bpf_obj_new` types, the records of allocated objects). */
+  progBtf?: KernelBtf;
   /** The BTF kfunc calls name functions of when it is not the kernel's (the loader's built-in kfuncs). */
   kfuncBtf?: KernelBtf;
   /** Whether the kernel has an address for a symbol (kallsyms). */
@@ -217,6 +219,8 @@ export class Env {
   private kbtfSource: KernelBtf | (() => KernelBtf | null | undefined) | null;
   private kbtfValue: KernelBtf | null | undefined = undefined;
   private readonly kfuncBtfValue: KernelBtf | null;
+  /** The program's own BTF, or null (a raw program). */
+  readonly progBtf: KernelBtf | null;
   /** Whether the kernel has an address for a symbol (kallsyms), when known. */
   readonly kernelSymbols: ((name: string) => boolean) | null;
   aux: InsnAux[];
@@ -286,6 +290,7 @@ export class Env {
     this.attachTo = cfg.attachTo;
     this.kbtfSource = cfg.kernelBtf ?? null;
     this.kfuncBtfValue = cfg.kfuncBtf ?? null;
+    this.progBtf = cfg.progBtf ?? null;
     this.kernelSymbols = cfg.kernelSymbols ?? null;
     this.aux = [];
     for (let i = 0; i < this.len; i++) {

@@ -31,7 +31,7 @@ export interface KBtfType {
   linkage?: number;
   componentIdx?: number;
   /** A DATASEC's variables. */
-  vars?: readonly { type: number }[];
+  vars?: readonly { type: number; offset?: number; size?: number }[];
 }
 
 /** A kernel BTF (vmlinux, or a split module BTF on top of it). */

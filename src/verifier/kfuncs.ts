@@ -19,8 +19,12 @@ import { isRcuReg, WALK_FLAGS } from './btf-access.js';
 import { acquireReference, releaseReference } from './refs.js';
 import { checkMemSizeReg, checkPtrOffReg } from './mem.js';
 import { markPtrNotNullReg } from './branch.js';
-import { checkFuncArgRegOff, clearAllPktPointers } from './calls.js';
-import { A } from '../isa/helper-protos.js';
+import { checkFuncArgRegOff, clearAllPktPointers, mapIdentity } from './calls.js';
+import type { BtfField } from './btf-record.js';
+import {
+  convertOwningNonOwning, graphNodeResult, objNewResult, processAllocArg, processGraphNodeArg, processGraphRootArg, processRefcountedArg, refSetNonOwning,
+} from './graph.js';
+import { A, AF } from '../isa/helper-protos.js';
 import { tnumIsConst } from './tnum.js';
 import { markChainPrecision } from './precision.js';
 import { DynptrType as Dynptr, PROG_TYPE_NAMES, ProgType } from '../isa/uapi.js';
@@ -52,7 +56,17 @@ type KArg =
   | { kind: 'dynptr'; create?: number | 'parent' }
   /** `buffer__opt` then `buffer__szk`: memory that may be NULL, its size a known constant (the result's size). */
   | { kind: 'opt_mem' }
-  | { kind: 'size_const' };
+  | { kind: 'size_const' }
+  /** KF_ARG_PTR_TO_ALLOC_BTF_ID (`p__alloc`): an owned object of the program's (released by the drop kfuncs). */
+  | { kind: 'alloc' }
+  /** KF_ARG_PTR_TO_REFCOUNTED_KPTR: an owning or non-owning reference to an object with a `bpf_refcount`. */
+  | { kind: 'refcounted' }
+  /** A list head or rbtree root in a map value or an owned object, its lock held. */
+  | { kind: 'root'; field: 'bpf_list_head' | 'bpf_rb_root' }
+  /** A list or rbtree node: `owning` for the kfuncs that take ownership (push, add). */
+  | { kind: 'node'; field: 'bpf_list_node' | 'bpf_rb_node'; owning: boolean }
+  /** KF_ARG_PTR_TO_CALLBACK: a subprogram (rbtree_add's `less`). */
+  | { kind: 'callback' };
 
 /** A modelled kfunc. */
 interface KfuncDef {
@@ -62,7 +76,16 @@ interface KfuncDef {
   /** Returns a scalar (an int, a bool). */
   retScalar?: boolean;
   flags: { rcu?: boolean; release?: boolean; trusted?: boolean };
-  special?: 'rcu_lock' | 'rcu_unlock' | 'kern_ctx' | 'rdonly_cast' | 'trap';
+  special?: 'rcu_lock' | 'rcu_unlock' | 'kern_ctx' | 'rdonly_cast' | 'trap' | 'obj_new' | 'percpu_obj_new' | 'refcount_acquire'
+    /** Takes its node argument into the root (push, add): the node's references stop owning it. */
+    | 'graph_insert'
+    /** Returns a node of the root's value type: owning with `acquire`, else non-owning. */
+    | 'graph_node';
+  /** KF_ACQUIRE | KF_RET_NULL for the allocation and graph kfuncs (the others say it with `ret`). */
+  acquire?: boolean;
+  retNull?: boolean;
+  /** KF_SPINLOCK_SAFE: callable with a bpf_spin_lock held (the graph kfuncs). */
+  spinLockSafe?: boolean;
   /** KF_... that may change packet data (is_kfunc_pkt_changing): packet pointers are gone after the call. */
   changesPkt?: boolean;
   /** An open-coded iterator's method (KF_ITER_NEW / KF_ITER_NEXT | KF_RET_NULL / KF_ITER_DESTROY). */
@@ -88,6 +111,8 @@ function iterDefs(type: string, newArgs: KArg[], nextBtf?: string, newFlags: Kfu
     [`bpf_iter_${type}_destroy`]: { args: [it], flags: {}, iter: 'destroy' },
   };
 }
+
+const LIST_HEAD: KArg = { kind: 'root', field: 'bpf_list_head' };
 
 const DEFS: Readonly<Record<string, KfuncDef>> = {
   bpf_rcu_read_lock: { args: [], flags: {}, special: 'rcu_lock' },
@@ -133,10 +158,22 @@ const DEFS: Readonly<Record<string, KfuncDef>> = {
   bpf_xdp_pull_data: { args: [{ kind: 'ctx' }, { kind: 'scalar' }], retScalar: true, flags: {}, changesPkt: true },
   // what clang emits for a trap (an uninitialised variable it could prove); no program may call it
   __bpf_trap: { args: [], flags: {}, special: 'trap' },
+  // kernel/bpf/helpers.c: the program's own objects (bpf_experimental.h's bpf_obj_new and friends)
+  bpf_obj_new_impl: { args: [{ kind: 'const' }, { kind: 'ignore' }], flags: {}, special: 'obj_new', acquire: true, retNull: true },
+  bpf_percpu_obj_new_impl: { args: [{ kind: 'const' }, { kind: 'ignore' }], flags: {}, special: 'percpu_obj_new', acquire: true, retNull: true },
+  bpf_obj_drop_impl: { args: [{ kind: 'alloc' }, { kind: 'ignore' }], flags: { release: true } },
+  bpf_percpu_obj_drop_impl: { args: [{ kind: 'alloc' }, { kind: 'ignore' }], flags: { release: true } },
+  bpf_refcount_acquire_impl: { args: [{ kind: 'refcounted' }, { kind: 'ignore' }], flags: { rcu: true }, special: 'refcount_acquire', acquire: true, retNull: true, spinLockSafe: true },
+  bpf_list_push_front_impl: { args: [LIST_HEAD, { kind: 'node', field: 'bpf_list_node', owning: true }, { kind: 'ignore' }, { kind: 'const' }], retScalar: true, flags: {}, special: 'graph_insert', spinLockSafe: true },
+  bpf_list_push_back_impl: { args: [LIST_HEAD, { kind: 'node', field: 'bpf_list_node', owning: true }, { kind: 'ignore' }, { kind: 'const' }], retScalar: true, flags: {}, special: 'graph_insert', spinLockSafe: true },
+  bpf_list_pop_front: { args: [LIST_HEAD], flags: {}, special: 'graph_node', acquire: true, retNull: true, spinLockSafe: true },
+  bpf_list_pop_back: { args: [LIST_HEAD], flags: {}, special: 'graph_node', acquire: true, retNull: true, spinLockSafe: true },
+  bpf_list_front: { args: [LIST_HEAD], flags: {}, special: 'graph_node', retNull: true, spinLockSafe: true },
+  bpf_list_back: { args: [LIST_HEAD], flags: {}, special: 'graph_node', retNull: true, spinLockSafe: true },
 };
 
 /** The argument kinds that are pointers in the kfunc's prototype. */
-const POINTER_ARGS: ReadonlySet<KArg['kind']> = new Set(['ctx', 'btf', 'mem', 'iter', 'dynptr']);
+const POINTER_ARGS: ReadonlySet<KArg['kind']> = new Set(['ctx', 'btf', 'mem', 'iter', 'dynptr', 'alloc', 'refcounted', 'root', 'node', 'callback']);
 
 /** The kfuncs tsbpf models. */
 export const KFUNC_NAMES: readonly string[] = Object.keys(DEFS);
@@ -199,6 +236,18 @@ const KFUNC_PROG_TYPES: Readonly<Record<string, readonly string[]>> = {
   bpf_dynptr_clone: COMMON,
   bpf_xdp_pull_data: ['xdp'],
   __bpf_trap: COMMON,
+  // the generic kfunc set (measured: the same types as the task and cgroup kfuncs)
+  bpf_obj_new_impl: TASK_CGROUP,
+  bpf_percpu_obj_new_impl: TASK_CGROUP,
+  bpf_obj_drop_impl: TASK_CGROUP,
+  bpf_percpu_obj_drop_impl: TASK_CGROUP,
+  bpf_refcount_acquire_impl: TASK_CGROUP,
+  bpf_list_push_front_impl: TASK_CGROUP,
+  bpf_list_push_back_impl: TASK_CGROUP,
+  bpf_list_pop_front: TASK_CGROUP,
+  bpf_list_pop_back: TASK_CGROUP,
+  bpf_list_front: TASK_CGROUP,
+  bpf_list_back: TASK_CGROUP,
 };
 
 /** add_kfunc_call (at the program's load): the id must name a function of the kernel BTF. */
@@ -249,6 +298,12 @@ export function kfuncCallable(env: Env, id: number): boolean {
   return !allowed || !PROBED_TYPES.has(typeName0) || allowed.includes(typeName0);
 }
 
+/** kfunc_spin_allowed: the graph kfuncs and the number iterator may be called with a bpf_spin_lock held. */
+export function kfuncSpinAllowed(env: Env, imm: number): boolean {
+  const name = kfuncName(env, imm);
+  return name !== null && (DEFS[name]?.spinLockSafe === true || name.startsWith('bpf_iter_num_'));
+}
+
 /** Whether the call at `insn` is an open-coded iterator's `_next` the program may call (check_cfg makes it a checkpoint). */
 export function isIterNextCall(env: Env, insn: RawInsn): boolean {
   const name = kfuncName(env, insn.imm);
@@ -267,6 +322,9 @@ function iterType(env: Env, btf: KernelBtf, name: string, i: number): IterType {
   if (id < 0) env.fail(`expected valid iter pointer as arg #${i}`, 'EINVAL');
   return { btfId: id, name: iterTypeStr(name), slots: Math.floor((typeById(btf, id).size ?? 0) / 8) };
 }
+
+/** Who a value's lock belongs to: its map. */
+const lockOwner = (r: Reg): unknown => mapIdentity(r.map!);
 
 /** check_kfunc_call for the modelled kfuncs. */
 export function checkKfuncCall(env: Env, insn: RawInsn): void {
@@ -307,6 +365,10 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
     }
   }
   let releaseRef = 0;
+  let insertRef = 0;
+  let allocBtfId = 0;
+  let owningArg = false;
+  let root: BtfField | null = null;
   let constArg = 0n;
   let iterSlot: IterSlot | null = null;
   let dynptr: DynptrInfo | null = null;
@@ -317,7 +379,7 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
     // check_kfunc_args reads no register before its argument's check: an
     // `__ign` argument may be unset, the others fail their own check
     // (KF_TRUSTED_ARGS: no pointer argument may be NULL)
-    if ((def.flags.trusted || def.flags.rcu) && POINTER_ARGS.has(a.kind) && (isNullReg(reg) || mayBeNull(reg.type))) {
+    if ((def.flags.trusted || def.flags.rcu || def.flags.release) && POINTER_ARGS.has(a.kind) && (isNullReg(reg) || mayBeNull(reg.type))) {
       env.fail(`Possibly NULL pointer passed to trusted arg${i}`, 'EACCES');
     }
     switch (a.kind) {
@@ -379,9 +441,37 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
       }
       case 'size_const':
         return; // checked with its memory
+      case 'alloc':
+        checkFuncArgRegOff(env, reg, regno, reg.refObjId ? AF.RELEASE : A.DONTCARE);
+        processAllocArg(env, name, i, regno);
+        releaseRef = reg.refObjId;
+        return;
+      case 'refcounted':
+        checkFuncArgRegOff(env, reg, regno, A.DONTCARE);
+        allocBtfId = processRefcountedArg(env, i, regno);
+        // a new reference to an object the program owns cannot fail
+        if (!(reg.type & F.NON_OWN) && reg.refObjId) owningArg = true;
+        return;
+      case 'root':
+        checkFuncArgRegOff(env, reg, regno, A.DONTCARE);
+        root = processGraphRootArg(env, a.field, i, regno, lockOwner);
+        return;
+      case 'node':
+        checkFuncArgRegOff(env, reg, regno, A.DONTCARE);
+        processGraphNodeArg(env, name, a.field, i, regno, root, a.owning);
+        if (def.special === 'graph_insert') insertRef = reg.refObjId;
+        return;
+      case 'callback':
+        if (reg.type !== T.FUNC) env.fail(`arg${i} expected pointer to func`, 'EINVAL');
+        return;
     }
   });
-  if (releaseRef && !releaseReference(env, releaseRef)) env.fail(`func ${name} reference has not been acquired before`, 'EINVAL');
+  if (insertRef) {
+    // the list or rbtree owns the object now: its references become non-owning
+    convertOwningNonOwning(env, insertRef);
+    releaseReference(env, insertRef);
+  }
+  if (releaseRef && !releaseReference(env, releaseRef)) env.fail(`kfunc ${name}#${insn.imm} reference has not been acquired before`, 'EINVAL');
   if (def.changesPkt) clearAllPktPointers(env);
   for (const r of [0, 1, 2, 3, 4, 5]) {
     markNotInit(regs[r]!);
@@ -423,6 +513,15 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
       if (def.ret.null) r0.id = ref;
       r0.refObjId = ref;
     }
+  } else if (def.special === 'obj_new' || def.special === 'percpu_obj_new') {
+    objNewResult(env, r0, constArg, def.special === 'percpu_obj_new');
+  } else if (def.special === 'refcount_acquire') {
+    markKnownZero(r0);
+    r0.type = T.BTF_ID | F.ALLOC;
+    r0.btfId = allocBtfId;
+    r0.btfName = env.progBtf ? typeById(env.progBtf, allocBtfId).name : '';
+  } else if (def.special === 'graph_node') {
+    graphNodeResult(r0, root!);
   } else if (def.retScalar) {
     markUnknown(r0);
   } else if (def.retMem) {
@@ -435,6 +534,18 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
       r0.type |= F.MAYBE_NULL;
       r0.id = env.nextId();
     }
+  }
+  const retNull = def.retNull === true && !(def.special === 'refcount_acquire' && owningArg);
+  if (retNull) {
+    r0.type |= F.MAYBE_NULL;
+    r0.id = env.nextId();
+  }
+  if (def.acquire) {
+    const ref = acquireReference(env, env.insnIdx);
+    if (retNull) r0.id = ref;
+    r0.refObjId = ref;
+  } else if (def.special === 'graph_node') {
+    refSetNonOwning(env, r0);
   }
   if (def.slice) {
     const d = dynptr as DynptrInfo | null;

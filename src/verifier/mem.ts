@@ -16,6 +16,8 @@ import type { FuncState } from './state.js';
 import {
   growStack, INSN_F_STACK_ACCESS, isSpilledReg, isSpilledScalarReg, MAX_BPF_STACK, REG_SIZE, STACK_DYNPTR, STACK_INVALID, STACK_ITER, STACK_MISC, STACK_SPILL, STACK_ZERO,
 } from './state.js';
+import { fieldTypeName, isKptrField, recordFind } from './btf-record.js';
+import { checkMapKptrAccess } from './kptrs.js';
 import { tnumAdd, tnumConst, tnumIsAligned, tnumIsConst, tnumStr } from './tnum.js';
 import { assignScalarIdBeforeMov, markChainPrecision, pushJmpHistory } from './precision.js';
 import { markStackRead, markStackWrite } from './liveness.js';
@@ -436,19 +438,21 @@ function checkMapAccessType(env: Env, regno: number, off: number, size: number, 
   }
 }
 
-function checkMapAccess(env: Env, regno: number, off: number, size: number, zeroSizeAllowed: boolean): void {
+function checkMapAccess(env: Env, regno: number, off: number, size: number, zeroSizeAllowed: boolean, direct: boolean): void {
   const reg = env.regs[regno]!;
   const map = reg.map!;
   checkMemRegionAccess(env, regno, off, size, map.valueSize, zeroSizeAllowed);
-  // The kernel objects in a value (its btf_record, by offset) cannot be loaded or stored.
-  const fields: [number, number, string][] = [];
-  if (map.spinLockOff >= 0) fields.push([map.spinLockOff, 4, 'bpf_spin_lock']);
-  if (map.timerOff >= 0) fields.push([map.timerOff, 16, 'bpf_timer']);
-  fields.sort((a, b) => a[0] - b[0]);
-  for (const [p, fsize, name] of fields) {
-    if (reg.smin + BigInt(off) < BigInt(p + fsize) && BigInt(p) < reg.umax + BigInt(off + size)) {
-      env.fail(`${name} cannot be accessed directly by load/store`, 'EACCES');
-    }
+  // The kernel objects in a value (its btf_record) cannot be loaded or
+  // stored, kptrs aside: those are 8-byte loads and stores at their offset.
+  for (const f of map.record?.fields ?? []) {
+    if (!(reg.smin + BigInt(off) < BigInt(f.offset + f.size) && BigInt(f.offset) < reg.umax + BigInt(off + size))) continue;
+    const name = fieldTypeName(f.type);
+    if (!isKptrField(f.type)) env.fail(`${name} cannot be accessed directly by load/store`, 'EACCES');
+    if (!direct) env.fail(`${name} cannot be accessed indirectly by helper`, 'EACCES');
+    if (!tnumIsConst(reg.varOff)) env.fail(`${name} access cannot have variable offset`, 'EACCES');
+    const at = BigInt(off) + reg.varOff.value;
+    if (BigInt(f.offset) !== at) env.fail(`${name} access misaligned expected=${f.offset} off=${at}`, 'EACCES');
+    if (size !== 8) env.fail(`${name} access size must be BPF_DW`, 'EACCES');
   }
 }
 
@@ -585,8 +589,11 @@ export function checkMemAccess(env: Env, insnIdx: number, regno: number, off0: n
   } else if (reg.type === T.MAP_VALUE) {
     if (t === 'write' && valueRegno >= 0 && env.isPointerValue(valueRegno)) env.fail(`R${valueRegno} leaks addr into map`);
     checkMapAccessType(env, regno, off, size, t);
-    checkMapAccess(env, regno, off, size, false);
-    if (t === 'read' && valueRegno >= 0) {
+    checkMapAccess(env, regno, off, size, false, true);
+    const kptr = tnumIsConst(reg.varOff) ? recordFind(reg.map!.record, off + Number(reg.varOff.value), isKptrField) : undefined;
+    if (kptr) {
+      checkMapKptrAccess(env, insnIdx, valueRegno, kptr);
+    } else if (t === 'read' && valueRegno >= 0) {
       const map = reg.map!;
       if (tnumIsConst(reg.varOff) && map.readonly && map.initialValue) {
         const mapOff = off + Number(reg.varOff.value);
@@ -779,7 +786,7 @@ export function checkHelperMemAccess(env: Env, regno: number, accessSize: number
       return;
     case T.MAP_VALUE:
       checkMapAccessType(env, regno, reg.off, accessSize, accessType);
-      checkMapAccess(env, regno, reg.off, accessSize, zeroSizeAllowed);
+      checkMapAccess(env, regno, reg.off, accessSize, zeroSizeAllowed, false);
       return;
     case T.MEM:
       if ((reg.type & F.RDONLY) && accessType === 'write') env.fail(`R${regno} cannot write into ${regTypeStr(reg.type)}`);

@@ -7,6 +7,7 @@
  */
 import { syncBounds } from './bounds-sync.js';
 import type { Tnum } from './tnum.js';
+import type { BtfRecord } from './btf-record.js';
 import {
   TNUM_UNKNOWN, tnumCast, tnumConst, tnumConstSubreg, tnumIsConst, tnumRange, tnumStep, tnumSubreg, tnumSubregIsConst, U32_MASK, U64_MAX,
 } from './tnum.js';
@@ -54,6 +55,8 @@ export const F = {
   DYNPTR_SKB: 1 << 19,
   DYNPTR_XDP: 1 << 20,
   DYNPTR_SKB_META: 1 << 21,
+  /** NON_OWN_REF: an object a list or rbtree owns, valid until the lock is released (not printed). */
+  NON_OWN: 1 << 22,
 } as const;
 
 const BASE_NAMES: Record<number, string> = {
@@ -108,6 +111,8 @@ export interface MapInfo {
   spinLockOff: number;
   /** Offset of the value's `struct bpf_timer`, or -1. */
   timerOff: number;
+  /** The value's kernel objects (`map->record`), or null. */
+  record: BtfRecord | null;
 }
 
 /** One register's abstract value. */
@@ -616,7 +621,7 @@ export function regWidth(r: Reg): number {
 }
 
 /** Flags that keep a register trusted (`BPF_REG_TRUSTED_MODIFIERS`). */
-export const TRUSTED_MODIFIERS = F.TRUSTED | F.ALLOC;
+export const TRUSTED_MODIFIERS = F.TRUSTED | F.ALLOC | F.NON_OWN;
 
 /** `is_trusted_reg`. */
 export function isTrustedReg(r: Reg): boolean {

@@ -63,6 +63,12 @@ export interface ObjectProgramLike {
 }
 
 
+/** Whether an object's BTF answers lookups by id and name (src/loader's Btf does). */
+function isKernelBtf(btf: BtfLike): btf is BtfLike & KernelBtf {
+  const b = btf as Partial<KernelBtf>;
+  return typeof b.tryType === 'function' && typeof b.idsByName === 'function';
+}
+
 /**
  * libbpf's verifier log fixups (fixup_log_failed_core_relo,
  * fixup_log_missing_kfunc_call): a reached poisoned call is reported as
@@ -356,5 +362,6 @@ export function verifyObjectProgram(object: ObjectLike, program: ObjectProgramLi
       ? { lineInfo: program.lineInfo.map((l) => ({ insnOff: l.slot, file: l.file, line: l.line, source: l.source })) }
       : {}),
     ...(program.attachTo !== undefined ? { attachTo: program.attachTo } : {}),
+    ...(btf && isKernelBtf(btf) ? { progBtf: btf } : {}),
   }, object.kfuncBtf && !options.kfuncBtf ? { ...options, kfuncBtf: object.kfuncBtf } : options));
 }

@@ -15,6 +15,8 @@ import { runChecks } from './check.js';
 import type { MapInfo } from './reg.js';
 import { progTypeInfo } from './prog-types.js';
 import type { KernelBtf } from './kbtf.js';
+import type { BtfField, BtfRecord } from './btf-record.js';
+import { MAP_VALUE_FIELDS, parseBtfRecord } from './btf-record.js';
 import { MapType, PROG_TYPE_NAMES, ProgType } from '../isa/uapi.js';
 
 /** A map as the verifier needs it (a `MapSpec` from src/vm/maps or an object's map fits). */
@@ -82,6 +84,12 @@ export interface VerifyProgram {
   attachBtfId?: number;
   /** The attach point by name as a section gives it (`sched_wakeup` for `tp_btf/sched_wakeup`), looked up as libbpf does. */
   attachTo?: string;
+  /**
+   * The program's own BTF (an object's `.BTF`): the kernel objects map
+   * values hold (kptrs, list heads, ...) are read from the maps' value
+   * types, and `bpf_obj_new` allocates its structs.
+   */
+  progBtf?: KernelBtf;
 }
 
 /** Options of {@link verify}. */
@@ -182,7 +190,25 @@ export function licenseIsGplCompatible(license: string): boolean {
 
 const BPF_F_RDONLY_PROG = 1 << 7;
 
-function mapInfo(spec: VerifierMapSpec, index: number): MapInfo {
+/**
+ * The record of a map's value: parsed from the program's BTF when the map
+ * has a value type there, else the spin lock and timer the spec names.
+ */
+function mapRecord(spec: VerifierMapSpec, progBtf: KernelBtf | null, kernelBtf: () => KernelBtf | null): BtfRecord | null {
+  if (progBtf && spec.btfValueTypeId) {
+    const rec = parseBtfRecord(progBtf, spec.btfValueTypeId, MAP_VALUE_FIELDS, spec.valueSize, kernelBtf);
+    return typeof rec === 'number' ? null : rec;
+  }
+  const fields: BtfField[] = [];
+  if (spec.fields?.spinLock !== undefined) fields.push({ type: 'bpf_spin_lock', offset: spec.fields.spinLock, size: 4 });
+  if (spec.fields?.timer !== undefined) fields.push({ type: 'bpf_timer', offset: spec.fields.timer, size: 16 });
+  if (fields.length === 0) return null;
+  fields.sort((a, b) => a.offset - b.offset);
+  return { fields, spinLockOff: spec.fields?.spinLock ?? -1, resSpinLockOff: -1, timerOff: spec.fields?.timer ?? -1, wqOff: -1, refcountOff: -1 };
+}
+
+function mapInfo(spec: VerifierMapSpec, index: number, progBtf: KernelBtf | null, kernelBtf: () => KernelBtf | null): MapInfo {
+  const record = mapRecord(spec, progBtf, kernelBtf);
   const readonly = (spec.flags ?? 0) & BPF_F_RDONLY_PROG ? spec.frozen === true : false;
   return {
     index,
@@ -194,12 +220,13 @@ function mapInfo(spec: VerifierMapSpec, index: number): MapInfo {
     flags: (spec.flags ?? 0) | (spec.type === MapType.DEVMAP || spec.type === MapType.DEVMAP_HASH ? BPF_F_RDONLY_PROG : 0),
     name: (spec.name ?? '').slice(0, 15),
     // the kernel's inner_map_meta has no name
-    inner: spec.innerMap ? { ...mapInfo(spec.innerMap, -1), name: '' } : null,
+    inner: spec.innerMap ? { ...mapInfo(spec.innerMap, -1, progBtf, kernelBtf), name: '' } : null,
     readonly,
     initialValue: readonly && spec.type === MapType.ARRAY ? (spec.initialData ?? new Uint8Array(spec.valueSize)) : null,
     btf: (spec.btfValueTypeId ?? 0) > 0,
-    spinLockOff: spec.fields?.spinLock ?? -1,
-    timerOff: spec.fields?.timer ?? -1,
+    spinLockOff: record?.spinLockOff ?? -1,
+    timerOff: record?.timerOff ?? -1,
+    record,
   };
 }
 
@@ -223,7 +250,16 @@ function verifyOnce(program: VerifyProgram, options: VerifyOptions): VerifyResul
   const logLevel = options.logLevel ?? 0;
   const insns = readInsns(bytes);
   const license = program.license ?? 'GPL';
-  const maps = (program.maps ?? []).map(mapInfo);
+  // read at most once, by whichever needs it first (a map's kptr, the verifier)
+  let kernelBtfValue: KernelBtf | null | undefined;
+  const kernelBtfOf = (): KernelBtf | null => {
+    if (kernelBtfValue === undefined) {
+      const k = options.kernelBtf;
+      kernelBtfValue = (typeof k === 'function' ? k() : k) ?? null;
+    }
+    return kernelBtfValue;
+  };
+  const maps = (program.maps ?? []).map((m, i) => mapInfo(m, i, program.progBtf ?? null, kernelBtfOf));
   const typeInfo = progTypeInfo(program.progType, program.expectedAttachType ?? 0);
   const sleepable = ((program.flags ?? 0) & 16) !== 0;
   const env = new Env({
@@ -235,7 +271,8 @@ function verifyOnce(program: VerifyProgram, options: VerifyOptions): VerifyResul
       ...(f.args ? { args: f.args } : {}), ...(f.argsError !== undefined ? { argsError: f.argsError } : {}),
       ...(f.scalarReturn !== undefined ? { scalarReturn: f.scalarReturn } : {}),
     })) : null,
-    ...(options.kernelBtf ? { kernelBtf: options.kernelBtf } : {}),
+    ...(options.kernelBtf ? { kernelBtf: kernelBtfOf } : {}),
+    ...(program.progBtf ? { progBtf: program.progBtf } : {}),
     ...(options.kfuncBtf ? { kfuncBtf: options.kfuncBtf } : {}),
     ...(options.kernelSymbols ? { kernelSymbols: options.kernelSymbols } : {}),
     ...(program.attachBtfId !== undefined ? { attachBtfId: program.attachBtfId } : {}),
