@@ -39,7 +39,9 @@ function signature(btf: Btf, name: string): string {
 const NAMES = ['bpf_iter_num_new', 'bpf_iter_num_next', 'bpf_iter_num_destroy', 'bpf_iter_bits_new', 'bpf_iter_bits_next',
   'bpf_iter_bits_destroy', 'bpf_rcu_read_lock', 'bpf_rcu_read_unlock', 'bpf_dynptr_from_skb', 'bpf_dynptr_from_xdp',
   'bpf_dynptr_slice', 'bpf_dynptr_slice_rdwr', 'bpf_dynptr_adjust', 'bpf_dynptr_is_null', 'bpf_dynptr_is_rdonly',
-  'bpf_dynptr_size', 'bpf_dynptr_clone', 'bpf_xdp_pull_data'];
+  'bpf_dynptr_size', 'bpf_dynptr_clone', 'bpf_xdp_pull_data', 'bpf_obj_new_impl', 'bpf_percpu_obj_new_impl', 'bpf_obj_drop_impl',
+  'bpf_percpu_obj_drop_impl', 'bpf_refcount_acquire_impl', 'bpf_list_push_front_impl', 'bpf_list_push_back_impl', 'bpf_list_pop_front',
+  'bpf_list_pop_back', 'bpf_list_front', 'bpf_list_back'];
 
 describe('the built-in kfunc BTF', () => {
   it('declares each kfunc with the bpf_kfunc tag, and the iterator structs', () => {
@@ -55,7 +57,7 @@ describe('the built-in kfunc BTF', () => {
 
   it.skipIf(!vmlinux)('matches the running kernel\'s prototypes and struct sizes', () => {
     for (const name of NAMES) expect(signature(builtinKfuncBtf(), name)).toBe(signature(vmlinux!, name));
-    for (const s of ['bpf_iter_num', 'bpf_iter_bits', 'bpf_dynptr', '__sk_buff', 'xdp_md']) {
+    for (const s of ['bpf_iter_num', 'bpf_iter_bits', 'bpf_dynptr', '__sk_buff', 'xdp_md', 'bpf_list_head', 'bpf_list_node']) {
       const size = (b: Btf) => (b.typeById(b.idsByName(s).find((i) => b.typeById(i).kind === 'STRUCT')!) as { size: number }).size;
       expect(size(builtinKfuncBtf()), s).toBe(size(vmlinux!));
     }

@@ -1,7 +1,8 @@
 /**
  * The kfuncs tsbpf knows without a kernel BTF: the number and bit iterators
  * (`bpf_for`, `bpf_repeat`, `bpf_for_each(bits, ...)`), the RCU read
- * section markers, the dynptr kfuncs and bpf_xdp_pull_data, with Linux
+ * section markers, the dynptr kfuncs, bpf_xdp_pull_data and the program's
+ * own objects (bpf_obj_new, bpf_obj_drop, lists of them), with Linux
  * 6.18's prototypes and structs (kernel/bpf/helpers.c, net/core/filter.c,
  * include/linux/bpf.h), each tagged `bpf_kfunc` as
  * the kernel's own BTF tags them. Where no kernel BTF is given (a browser,
@@ -58,6 +59,17 @@ export function builtinKfuncBtf(): Btf {
   kfunc('bpf_dynptr_size', u32, [{ name: 'p', type: cdyn }]);
   kfunc('bpf_dynptr_clone', int, [{ name: 'p', type: cdyn }, { name: 'clone__uninit', type: b.ptr(dynptr) }]);
   kfunc('bpf_xdp_pull_data', int, [{ name: 'x', type: b.ptr(xdp) }, { name: 'len', type: u32 }]);
+  // the program's own objects and lists of them (bpf_experimental.h)
+  const meta = { name: 'meta__ign', type: voidPtr };
+  for (const name of ['bpf_obj_new_impl', 'bpf_percpu_obj_new_impl']) kfunc(name, voidPtr, [{ name: 'local_type_id__k', type: u64 }, meta]);
+  for (const name of ['bpf_obj_drop_impl', 'bpf_percpu_obj_drop_impl']) kfunc(name, 0, [{ name: 'p__alloc', type: voidPtr }, meta]);
+  kfunc('bpf_refcount_acquire_impl', voidPtr, [{ name: 'p__refcounted_kptr', type: voidPtr }, meta]);
+  const listHead = b.ptr(b.struct('bpf_list_head', [{ name: '__opaque', type: b.array(u64, 2) }], { align: 8 }));
+  const listNode = b.ptr(b.struct('bpf_list_node', [{ name: '__opaque', type: b.array(u64, 3) }], { align: 8 }));
+  for (const name of ['bpf_list_push_front_impl', 'bpf_list_push_back_impl']) {
+    kfunc(name, int, [{ name: 'head', type: listHead }, { name: 'node', type: listNode }, meta, { name: 'off', type: u64 }]);
+  }
+  for (const name of ['bpf_list_pop_front', 'bpf_list_pop_back', 'bpf_list_front', 'bpf_list_back']) kfunc(name, listNode, [{ name: 'head', type: listHead }]);
   built = b.build();
   return built;
 }
