@@ -478,9 +478,12 @@ function postorder(env: Env, succ: number[][]): number[] {
 /** Program types that run in arbitrary kernel context (is_tracing_prog_type): kprobe, tracepoint, perf_event, raw tracepoints. */
 const TRACING_CONTEXT_TYPES = new Set([2, 5, 7, 17, 24]);
 
-/** check_map_prog_compatibility: locks and timers in values, by program type. */
+/** check_map_prog_compatibility: locks, timers, list heads and rbtree roots in values, by program type. */
 function checkMapFieldsForProg(env: Env, map: MapInfo): void {
   const tracing = TRACING_CONTEXT_TYPES.has(env.progType);
+  if (tracing && map.record?.fields.some((f) => f.type === 'bpf_list_head' || f.type === 'bpf_rb_root')) {
+    env.fail('tracing progs cannot use bpf_{list_head,rb_root} yet', 'EINVAL');
+  }
   if (map.spinLockOff >= 0) {
     if (env.progType === ProgType.SOCKET_FILTER) env.fail('socket filter progs cannot use bpf_spin_lock yet', 'EINVAL');
     if (tracing) env.fail('tracing progs cannot use bpf_spin_lock yet', 'EINVAL');
