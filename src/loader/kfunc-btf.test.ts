@@ -24,6 +24,7 @@ function spell(btf: Btf, id: number): string {
     case 'CONST': return `const ${spell(btf, t.type)}`;
     case 'TYPEDEF': return t.name === '__u64' || t.name === 'u64' ? 'u64' : t.name === 'u32' || t.name === '__u32' ? 'u32' : t.name === 'bool' ? 'bool' : spell(btf, t.type);
     case 'STRUCT': return `struct ${t.name}`;
+    case 'FUNC_PROTO': return `${spell(btf, t.type)} (${t.params.map((p) => spell(btf, p.type)).join(', ')})`;
     default: return t.name;
   }
 }
@@ -41,7 +42,8 @@ const NAMES = ['bpf_iter_num_new', 'bpf_iter_num_next', 'bpf_iter_num_destroy', 
   'bpf_dynptr_slice', 'bpf_dynptr_slice_rdwr', 'bpf_dynptr_adjust', 'bpf_dynptr_is_null', 'bpf_dynptr_is_rdonly',
   'bpf_dynptr_size', 'bpf_dynptr_clone', 'bpf_xdp_pull_data', 'bpf_obj_new_impl', 'bpf_percpu_obj_new_impl', 'bpf_obj_drop_impl',
   'bpf_percpu_obj_drop_impl', 'bpf_refcount_acquire_impl', 'bpf_list_push_front_impl', 'bpf_list_push_back_impl', 'bpf_list_pop_front',
-  'bpf_list_pop_back', 'bpf_list_front', 'bpf_list_back'];
+  'bpf_list_pop_back', 'bpf_list_front', 'bpf_list_back', 'bpf_rbtree_add_impl', 'bpf_rbtree_remove', 'bpf_rbtree_first', 'bpf_rbtree_root',
+  'bpf_rbtree_left', 'bpf_rbtree_right'];
 
 describe('the built-in kfunc BTF', () => {
   it('declares each kfunc with the bpf_kfunc tag, and the iterator structs', () => {
@@ -57,7 +59,7 @@ describe('the built-in kfunc BTF', () => {
 
   it.skipIf(!vmlinux)('matches the running kernel\'s prototypes and struct sizes', () => {
     for (const name of NAMES) expect(signature(builtinKfuncBtf(), name)).toBe(signature(vmlinux!, name));
-    for (const s of ['bpf_iter_num', 'bpf_iter_bits', 'bpf_dynptr', '__sk_buff', 'xdp_md', 'bpf_list_head', 'bpf_list_node']) {
+    for (const s of ['bpf_iter_num', 'bpf_iter_bits', 'bpf_dynptr', '__sk_buff', 'xdp_md', 'bpf_list_head', 'bpf_list_node', 'bpf_rb_root', 'bpf_rb_node']) {
       const size = (b: Btf) => (b.typeById(b.idsByName(s).find((i) => b.typeById(i).kind === 'STRUCT')!) as { size: number }).size;
       expect(size(builtinKfuncBtf()), s).toBe(size(vmlinux!));
     }

@@ -2,7 +2,7 @@
  * The kfuncs tsbpf knows without a kernel BTF: the number and bit iterators
  * (`bpf_for`, `bpf_repeat`, `bpf_for_each(bits, ...)`), the RCU read
  * section markers, the dynptr kfuncs, bpf_xdp_pull_data and the program's
- * own objects (bpf_obj_new, bpf_obj_drop, lists of them), with Linux
+ * own objects (bpf_obj_new, bpf_obj_drop, lists and rbtrees of them), with Linux
  * 6.18's prototypes and structs (kernel/bpf/helpers.c, net/core/filter.c,
  * include/linux/bpf.h), each tagged `bpf_kfunc` as
  * the kernel's own BTF tags them. Where no kernel BTF is given (a browser,
@@ -70,6 +70,13 @@ export function builtinKfuncBtf(): Btf {
     kfunc(name, int, [{ name: 'head', type: listHead }, { name: 'node', type: listNode }, meta, { name: 'off', type: u64 }]);
   }
   for (const name of ['bpf_list_pop_front', 'bpf_list_pop_back', 'bpf_list_front', 'bpf_list_back']) kfunc(name, listNode, [{ name: 'head', type: listHead }]);
+  const rbRoot = b.ptr(b.struct('bpf_rb_root', [{ name: '__opaque', type: b.array(u64, 2) }], { align: 8 }));
+  const rbNodeStruct = b.struct('bpf_rb_node', [{ name: '__opaque', type: b.array(u64, 4) }], { align: 8 });
+  const rbNode = b.ptr(rbNodeStruct);
+  const less = b.ptr(b.funcProto(bool, [{ name: '', type: rbNode }, { name: '', type: b.ptr(b.const(rbNodeStruct)) }]));
+  kfunc('bpf_rbtree_add_impl', int, [{ name: 'root', type: rbRoot }, { name: 'node', type: rbNode }, { name: 'less', type: less }, meta, { name: 'off', type: u64 }]);
+  for (const name of ['bpf_rbtree_remove', 'bpf_rbtree_left', 'bpf_rbtree_right']) kfunc(name, rbNode, [{ name: 'root', type: rbRoot }, { name: 'node', type: rbNode }]);
+  for (const name of ['bpf_rbtree_first', 'bpf_rbtree_root']) kfunc(name, rbNode, [{ name: 'root', type: rbRoot }]);
   built = b.build();
   return built;
 }

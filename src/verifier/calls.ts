@@ -695,7 +695,7 @@ export function checkFuncCall(env: Env, insn: RawInsn): void {
 }
 
 /** push_callback_call: explore the callback as if called now, then continue after the helper. */
-function pushCallbackCall(env: Env, insnIdx: number, subprog: number, setState: (caller: FuncState, callee: FuncState) => void): void {
+export function pushCallbackCall(env: Env, insnIdx: number, subprog: number, setState: (caller: FuncState, callee: FuncState) => void): void {
   env.subprogs[subprog]!.isCb = true;
   const st = pushStack(env, env.subprogs[subprog]!.start, insnIdx);
   setupFuncEntry(env, subprog, insnIdx, setState, st);
@@ -902,7 +902,7 @@ function pushAsyncCallback(env: Env, insnIdx: number, subprog: number, map: MapI
 }
 
 /** The common end of the sync callbacks' states: the arguments from `firstUnused` on are not set, and the callback returns 0 or 1. */
-function syncCallbackRest(callee: FuncState, firstUnused: number): void {
+export function syncCallbackRest(callee: FuncState, firstUnused: number): void {
   for (let r = firstUnused; r <= 5; r++) markNotInit(callee.regs[r]!);
   callee.inCallbackFn = true;
   callee.callbackRetMin = 0;

@@ -15,6 +15,8 @@ import type { BtfField, FieldType } from './btf-record.js';
 import { fieldTypeName, recordFind, structMeta } from './btf-record.js';
 import { btfStructIdsMatch, isStruct, typeById } from './kbtf.js';
 import { forEachReg } from './state.js';
+import type { FuncState } from './state.js';
+import { syncCallbackRest } from './calls.js';
 import { regBtfRecord } from './kptrs.js';
 import { tnumIsConst } from './tnum.js';
 import { WALK_FLAGS } from './btf-access.js';
@@ -60,13 +62,14 @@ export function processGraphRootArg(env: Env, type: FieldType, i: number, regno:
  * ownership (push, add); else a non-owning or refcounted reference will do.
  */
 export function processGraphNodeArg(env: Env, name: string, type: FieldType, i: number, regno: number, root: BtfField | null,
-  owning: boolean): void {
+  owning: boolean, inRbtreeCb: boolean): void {
   const reg = env.regs[regno]!;
   if (owning) {
     if (reg.type !== (T.BTF_ID | F.ALLOC)) env.fail(`arg#${i} expected pointer to allocated object`, 'EINVAL');
     if (!reg.refObjId) env.fail('allocated object must be referenced', 'EINVAL');
   } else {
     if (!(reg.type & F.NON_OWN) && !reg.refObjId) env.fail(`${name} can only take non-owning or refcounted bpf_rb_node pointer`, 'EINVAL');
+    if (inRbtreeCb) env.fail(`${name} not allowed in rbtree cb`, 'EINVAL');
   }
   const nodeName = fieldTypeName(type);
   if (!tnumIsConst(reg.varOff)) env.fail(`R${regno} doesn't have constant offset. ${nodeName} has to be at the constant offset`, 'EINVAL');
@@ -160,6 +163,20 @@ export function graphNodeResult(r0: Reg, root: BtfField): void {
   r0.btfId = g.valueBtfId;
   r0.btfName = g.valueName;
   r0.off = g.nodeOffset;
+}
+
+/**
+ * set_rbtree_add_callback_state: `less(a, b)` gets two non-owning
+ * references to nodes of the root's value type and returns 0 or 1.
+ */
+export function rbtreeAddCallbackState(env: Env, root: BtfField): (caller: FuncState, callee: FuncState) => void {
+  return (_caller, callee) => {
+    for (const r of [1, 2]) {
+      graphNodeResult(callee.regs[r]!, root);
+      refSetNonOwning(env, callee.regs[r]!);
+    }
+    syncCallbackRest(callee, 3);
+  };
 }
 
 /** ref_set_non_owning: a reference the list or rbtree owns, valid while the lock is held (RCU-safe when refcounted). */

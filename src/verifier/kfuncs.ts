@@ -19,10 +19,10 @@ import { isRcuReg, WALK_FLAGS } from './btf-access.js';
 import { acquireReference, releaseReference } from './refs.js';
 import { checkMemSizeReg, checkPtrOffReg } from './mem.js';
 import { markPtrNotNullReg } from './branch.js';
-import { checkFuncArgRegOff, clearAllPktPointers, mapIdentity } from './calls.js';
+import { checkFuncArgRegOff, clearAllPktPointers, mapIdentity, pushCallbackCall } from './calls.js';
 import type { BtfField } from './btf-record.js';
 import {
-  convertOwningNonOwning, graphNodeResult, objNewResult, processAllocArg, processGraphNodeArg, processGraphRootArg, processRefcountedArg, refSetNonOwning,
+  convertOwningNonOwning, graphNodeResult, rbtreeAddCallbackState, objNewResult, processAllocArg, processGraphNodeArg, processGraphRootArg, processRefcountedArg, refSetNonOwning,
 } from './graph.js';
 import { A, AF } from '../isa/helper-protos.js';
 import { tnumIsConst } from './tnum.js';
@@ -86,6 +86,8 @@ interface KfuncDef {
   retNull?: boolean;
   /** KF_SPINLOCK_SAFE: callable with a bpf_spin_lock held (the graph kfuncs). */
   spinLockSafe?: boolean;
+  /** bpf_rbtree_add: its `less` callback is verified as called from here. */
+  rbtreeAdd?: boolean;
   /** KF_... that may change packet data (is_kfunc_pkt_changing): packet pointers are gone after the call. */
   changesPkt?: boolean;
   /** An open-coded iterator's method (KF_ITER_NEW / KF_ITER_NEXT | KF_RET_NULL / KF_ITER_DESTROY). */
@@ -113,6 +115,8 @@ function iterDefs(type: string, newArgs: KArg[], nextBtf?: string, newFlags: Kfu
 }
 
 const LIST_HEAD: KArg = { kind: 'root', field: 'bpf_list_head' };
+const RB_ROOT: KArg = { kind: 'root', field: 'bpf_rb_root' };
+const RB_NODE_NON_OWNING: KArg = { kind: 'node', field: 'bpf_rb_node', owning: false };
 
 const DEFS: Readonly<Record<string, KfuncDef>> = {
   bpf_rcu_read_lock: { args: [], flags: {}, special: 'rcu_lock' },
@@ -170,6 +174,15 @@ const DEFS: Readonly<Record<string, KfuncDef>> = {
   bpf_list_pop_back: { args: [LIST_HEAD], flags: {}, special: 'graph_node', acquire: true, retNull: true, spinLockSafe: true },
   bpf_list_front: { args: [LIST_HEAD], flags: {}, special: 'graph_node', retNull: true, spinLockSafe: true },
   bpf_list_back: { args: [LIST_HEAD], flags: {}, special: 'graph_node', retNull: true, spinLockSafe: true },
+  bpf_rbtree_add_impl: {
+    args: [RB_ROOT, { kind: 'node', field: 'bpf_rb_node', owning: true }, { kind: 'callback' }, { kind: 'ignore' }, { kind: 'const' }],
+    retScalar: true, flags: {}, special: 'graph_insert', spinLockSafe: true, rbtreeAdd: true,
+  },
+  bpf_rbtree_remove: { args: [RB_ROOT, RB_NODE_NON_OWNING], flags: {}, special: 'graph_node', acquire: true, retNull: true, spinLockSafe: true },
+  bpf_rbtree_first: { args: [RB_ROOT], flags: {}, special: 'graph_node', retNull: true, spinLockSafe: true },
+  bpf_rbtree_root: { args: [RB_ROOT], flags: {}, special: 'graph_node', retNull: true, spinLockSafe: true },
+  bpf_rbtree_left: { args: [RB_ROOT, RB_NODE_NON_OWNING], flags: {}, special: 'graph_node', retNull: true, spinLockSafe: true },
+  bpf_rbtree_right: { args: [RB_ROOT, RB_NODE_NON_OWNING], flags: {}, special: 'graph_node', retNull: true, spinLockSafe: true },
 };
 
 /** The argument kinds that are pointers in the kfunc's prototype. */
@@ -248,6 +261,12 @@ const KFUNC_PROG_TYPES: Readonly<Record<string, readonly string[]>> = {
   bpf_list_pop_back: TASK_CGROUP,
   bpf_list_front: TASK_CGROUP,
   bpf_list_back: TASK_CGROUP,
+  bpf_rbtree_add_impl: TASK_CGROUP,
+  bpf_rbtree_remove: TASK_CGROUP,
+  bpf_rbtree_first: TASK_CGROUP,
+  bpf_rbtree_root: TASK_CGROUP,
+  bpf_rbtree_left: TASK_CGROUP,
+  bpf_rbtree_right: TASK_CGROUP,
 };
 
 /** add_kfunc_call (at the program's load): the id must name a function of the kernel BTF. */
@@ -304,6 +323,12 @@ export function kfuncSpinAllowed(env: Env, imm: number): boolean {
   return name !== null && (DEFS[name]?.spinLockSafe === true || name.startsWith('bpf_iter_num_'));
 }
 
+/** is_sync_callback_calling_kfunc: bpf_rbtree_add's `less` is called before it returns. */
+export function isSyncCallbackKfuncCall(env: Env, insn: RawInsn): boolean {
+  const name = kfuncName(env, insn.imm);
+  return name !== null && DEFS[name]?.rbtreeAdd === true && kfuncCallable(env, insn.imm);
+}
+
 /** Whether the call at `insn` is an open-coded iterator's `_next` the program may call (check_cfg makes it a checkpoint). */
 export function isIterNextCall(env: Env, insn: RawInsn): boolean {
   const name = kfuncName(env, insn.imm);
@@ -321,6 +346,17 @@ function iterType(env: Env, btf: KernelBtf, name: string, i: number): IterType {
   const id = findByNameKind(btf, name, 'STRUCT');
   if (id < 0) env.fail(`expected valid iter pointer as arg #${i}`, 'EINVAL');
   return { btfId: id, name: iterTypeStr(name), slots: Math.floor((typeById(btf, id).size ?? 0) / 8) };
+}
+
+/** in_rbtree_lock_required_cb: verifying the callback of an rbtree kfunc (rbtree_add's `less`). */
+function inRbtreeLockRequiredCb(env: Env): boolean {
+  const st = env.cur;
+  if (!st.curframe) return false;
+  const callee = st.frames[st.curframe]!;
+  if (!callee.inCallbackFn) return false;
+  const insn = env.insns[callee.callsite];
+  if (!insn || insn.src !== 2) return false;
+  return kfuncName(env, insn.imm)?.startsWith('bpf_rbtree_') === true;
 }
 
 /** Who a value's lock belongs to: its map. */
@@ -349,6 +385,9 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
   if (!allowed.includes(typeName0)) env.fail(`calling kernel function ${name} is not allowed`, 'EACCES');
   const regs = env.regs;
   if (def.special === 'trap') env.fail('unexpected __bpf_trap() due to uninitialized variable?', 'EFAULT');
+  if ((def.special === 'rcu_lock' || def.special === 'rcu_unlock') && inRbtreeLockRequiredCb(env)) {
+    env.fail('Calling bpf_rcu_read_{lock,unlock} in unnecessary rbtree callback', 'EACCES');
+  }
   if (def.special === 'rcu_lock') {
     if (env.cur.activeRcuLock) env.fail(`nested rcu read lock (kernel function ${name})`, 'EINVAL');
     env.cur.activeRcuLock++;
@@ -368,6 +407,7 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
   let insertRef = 0;
   let allocBtfId = 0;
   let owningArg = false;
+  let callbackSubprog = 0;
   let root: BtfField | null = null;
   let constArg = 0n;
   let iterSlot: IterSlot | null = null;
@@ -458,14 +498,16 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
         return;
       case 'node':
         checkFuncArgRegOff(env, reg, regno, A.DONTCARE);
-        processGraphNodeArg(env, name, a.field, i, regno, root, a.owning);
+        processGraphNodeArg(env, name, a.field, i, regno, root, a.owning, inRbtreeLockRequiredCb(env));
         if (def.special === 'graph_insert') insertRef = reg.refObjId;
         return;
       case 'callback':
         if (reg.type !== T.FUNC) env.fail(`arg${i} expected pointer to func`, 'EINVAL');
+        callbackSubprog = reg.subprogno;
         return;
     }
   });
+  if (def.rbtreeAdd) pushCallbackCall(env, env.insnIdx, callbackSubprog, rbtreeAddCallbackState(env, root!));
   if (insertRef) {
     // the list or rbtree owns the object now: its references become non-owning
     convertOwningNonOwning(env, insertRef);

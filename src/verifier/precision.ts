@@ -18,6 +18,7 @@ import { INSN_F_DST_REG_STACK, INSN_F_SRC_REG_STACK, INSN_F_STACK_ACCESS, isSpil
 import { tnumIsConst } from './tnum.js';
 import { findSubprog } from './program-checks.js';
 import { isSyncCallbackHelper } from '../isa/helper-protos.js';
+import { isSyncCallbackKfuncCall } from './kfuncs.js';
 import { BpfFunc } from '../isa/helper-ids.js';
 
 const MAX_FRAMES = 8;
@@ -200,7 +201,8 @@ function backtrackInsn(env: Env, idx: number, subseqIdx: number, hist: HistEntry
       }
       bt.frame--;
       return;
-    } else if (insn.code === (BPF_JMP | BPF_CALL) && insn.src === 0 && isSyncCallbackHelper(insn.imm) && idx !== subseqIdx - 1) {
+    } else if (insn.code === (BPF_JMP | BPF_CALL) && ((insn.src === 0 && isSyncCallbackHelper(insn.imm)) || (insn.src === 2 && isSyncCallbackKfuncCall(env, insn)))
+      && idx !== subseqIdx - 1) {
       // back from the callback to its helper call: only argument registers can be asked for here
       // (r0 is when the callback returned abnormally, from LD_ABS's hidden exit, which the kernel reports as its own bug)
       const extra = bt.regs[bt.frame]! & ~ARGS_MASK;

@@ -16,7 +16,7 @@ import { checkSubprogBounds } from '../isa/structure.js';
 import type { MapInfo } from './reg.js';
 import { isSyncCallbackHelper, PROTOS } from '../isa/helper-protos.js';
 import { BpfFunc } from '../isa/helper-ids.js';
-import { addKfuncCall, checkPseudoBtfId, isIterNextCall, isPktChangingKfuncCall } from './kfuncs.js';
+import { addKfuncCall, checkPseudoBtfId, isIterNextCall, isPktChangingKfuncCall, isSyncCallbackKfuncCall } from './kfuncs.js';
 import { callSummary } from './fastcall.js';
 import { Limits, MapType, ProgType } from '../isa/uapi.js';
 
@@ -260,7 +260,7 @@ export function checkCfg(env: Env): void {
       if (o === BPF_EXIT) {
         ret = 0;
       } else if (o === BPF_CALL) {
-        if (isHelperCall(insn) && isSyncCallbackHelper(insn.imm)) {
+        if ((isHelperCall(insn) && isSyncCallbackHelper(insn.imm)) || (insn.src === 2 && isSyncCallbackKfuncCall(env, insn))) {
           aux[t]!.callsCallback = true;
           aux[t]!.forceCheckpoint = true;
           aux[t]!.prunePoint = true;
