@@ -60,6 +60,8 @@ export function checkPtrToBtfAccess(env: Env, regs: Reg[], regno: number, off: n
   const reg = regs[regno]!;
   // the program's own objects (bpf_obj_new) are described by its BTF
   const local = (reg.type & F.ALLOC) !== 0;
+  // an allocated object takes writes, unless an RCU section's end left it untrusted
+  const writable = local && !(reg.type & F.UNTRUSTED);
   const btf = local ? env.progBtf : env.kbtf();
   if (local && !btf) env.fail(`tsbpf: R${regno} points to an allocated object whose type is in the program's BTF, which tsbpf was not given`, 'ENOTSUPP');
   if (!btf || !reg.btfId) {
@@ -74,7 +76,7 @@ export function checkPtrToBtfAccess(env: Env, regs: Reg[], regno: number, off: n
   }
   if (reg.type & F.USER) env.fail(`R${regno} is ptr_${tname} access user memory: off=${off}`);
   if (reg.type & F.PERCPU) env.fail(`R${regno} is ptr_${tname} access percpu memory: off=${off}`);
-  if (write && !local) {
+  if (write && !writable) {
     // tc and xdp programs' btf_struct_access is nf_conntrack's, which lets
     // them write only struct nf_conn's mark (and says `only read is
     // supported` for every other type).
@@ -85,7 +87,8 @@ export function checkPtrToBtfAccess(env: Env, regs: Reg[], regno: number, off: n
     env.fail('only read is supported');
   }
   if (local) {
-    if (!(reg.type & (F.NON_OWN | F.RCU)) && !reg.refObjId) env.fail('verifier internal error: ref_obj_id for allocated object must be non-zero', 'EFAULT');
+    const nonOwning = writable && (reg.type & F.NON_OWN) !== 0;
+    if (!nonOwning && !(reg.type & F.RCU) && !reg.refObjId) env.fail('verifier internal error: ref_obj_id for allocated object must be non-zero', 'EFAULT');
     // the kernel objects inside (locks, nodes, roots, refcounts, kptrs) are not for loads and stores
     const rec = structMeta(btf, reg.btfId, () => env.kbtf());
     for (const f of rec?.fields ?? []) {
@@ -97,7 +100,7 @@ export function checkPtrToBtfAccess(env: Env, regs: Reg[], regno: number, off: n
     last = s;
     env.verbose(s);
   };
-  const res = btfStructAccess(btf, reg.btfId, off, size, WALK_FLAGS, log);
+  const res = btfStructAccess(btf, reg.btfId, off, size, WALK_FLAGS, log, !local);
   if ('err' in res) {
     env.errorMsg = last.replace(/\n$/, '');
     env.abort(res.err === -22 ? 'EINVAL' : res.err === -14 ? 'EFAULT' : 'EACCES');
@@ -139,7 +142,7 @@ export function checkPtrToBtfAccess(env: Env, regs: Reg[], regno: number, off: n
   }
   if (valueRegno < 0 || write) return;
   // tsbpf keeps no BTF beside the kernel's for plain BTF pointers: a pointer read out of an allocated object is a number here
-  if (local && res.kind !== 'scalar') {
+  if (local && res.kind === 'ptr') {
     markUnknown(regs[valueRegno]!);
     return;
   }

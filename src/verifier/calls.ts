@@ -245,7 +245,8 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, fn: FuncProto): voi
     }
     meta.releaseRegno = regno;
   }
-  if (reg.refObjId) {
+  // (the object bpf_kptr_xchg stores into is not what it releases)
+  if (reg.refObjId && (argType & 0xff) !== A.KPTR_XCHG_DEST) {
     if (meta.refObjId) env.fail(`more than one arg with ref_obj_id R${regno} ${reg.refObjId} ${meta.refObjId}`);
     meta.refObjId = reg.refObjId;
   }

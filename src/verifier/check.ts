@@ -158,7 +158,7 @@ function doCheckInsn(env: Env, ps: { printState: boolean }): number {
         || insn.dst !== 0 || k === BPF_JMP32) {
         env.fail('BPF_CALL uses reserved fields', 'EINVAL');
       }
-      if (env.cur.activeLocks && ((insn.src === 0 && insn.imm !== 94 && insn.imm !== 194)
+      if (env.cur.activeLocks && ((insn.src === 0 && insn.imm !== 94)
         || (insn.src === 2 && (insn.off !== 0 || !kfuncSpinAllowed(env, insn.imm))))) {
         env.fail('function calls are not allowed while holding a lock', 'EINVAL');
       }

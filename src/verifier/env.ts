@@ -11,7 +11,7 @@ import { formatKernelSlot } from '../asm/kernel-syntax.js';
 import { snum, unum, VLog, vlogAlignment } from './log.js';
 import type { MapInfo, Reg } from './reg.js';
 import {
-  baseType, isPktPointer, markUnknown as markUnknownReg, regTypeStr, S32_MAX, S32_MIN, S64_MAX, S64_MIN, T, U32_MAX, U64_MAX,
+  baseType, F, isPktPointer, markUnknown as markUnknownReg, regTypeStr, S32_MAX, S32_MIN, S64_MAX, S64_MIN, T, U32_MAX, U64_MAX,
 } from './reg.js';
 import type { FuncState, VState } from './state.js';
 import { REG_SIZE, SLOT_CHARS, STACK_DYNPTR, STACK_INVALID, STACK_ITER, STACK_SPILL } from './state.js';
@@ -76,6 +76,8 @@ export interface InsnAux {
   mapOff: number;
   /** For `lddw` of a kernel variable (BPF_PSEUDO_BTF_ID): the register it loads. */
   btfVar?: { type: number; btfId: number; memSize: number };
+  /** `bpf_obj_drop` calls: the type of the object they drop (`kptr_struct_meta`), one per call. */
+  dropType?: number;
   /** Whether every memory access here was proven in bounds on every path (JIT contract). */
   accessChecked: boolean;
   accessSafe: boolean;
@@ -483,6 +485,8 @@ export function regStateStr(frame: FuncState, r: Reg): string {
   if (idStr) parts.push(idStr);
   if (r.refObjId) parts.push(`ref_obj_id=${r.refObjId}`);
   const b = baseType(t);
+  // type_is_non_owning_ref
+  if (b === T.BTF_ID && (t & F.ALLOC) && (t & F.NON_OWN) && !(t & F.UNTRUSTED)) parts.push('non_own_ref');
   if ((b === T.MAP_PTR || b === T.MAP_KEY || b === T.MAP_VALUE) && r.map) {
     if (r.map.name) parts.push(`map=${r.map.name}`);
     parts.push(`ks=${r.map.keySize},vs=${r.map.valueSize}`);

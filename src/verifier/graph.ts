@@ -24,9 +24,14 @@ import { WALK_FLAGS } from './btf-access.js';
 /** The identity of the object a lock belongs to: the map (by index), or the program's BTF for allocated objects. */
 export const LOCAL_LOCK_OWNER = 'local kptr btf';
 
-/** Whether the register is an allocated object (`type_is_ptr_alloc_obj`). */
+/** Whether the register is an allocated object (`type_is_ptr_alloc_obj`; not one an RCU section's end made untrusted). */
 export function isAllocObj(reg: Reg): boolean {
-  return baseType(reg.type) === T.BTF_ID && (reg.type & F.ALLOC) !== 0;
+  return baseType(reg.type) === T.BTF_ID && (reg.type & F.ALLOC) !== 0 && (reg.type & F.UNTRUSTED) === 0;
+}
+
+/** `type_is_non_owning_ref`. */
+export function isNonOwningRef(reg: Reg): boolean {
+  return isAllocObj(reg) && (reg.type & F.NON_OWN) !== 0;
 }
 
 /** check_reg_allocation_locked: the spin lock of the value or object `reg` points into is held. */
@@ -68,7 +73,7 @@ export function processGraphNodeArg(env: Env, name: string, type: FieldType, i: 
     if (reg.type !== (T.BTF_ID | F.ALLOC)) env.fail(`arg#${i} expected pointer to allocated object`, 'EINVAL');
     if (!reg.refObjId) env.fail('allocated object must be referenced', 'EINVAL');
   } else {
-    if (!(reg.type & F.NON_OWN) && !reg.refObjId) env.fail(`${name} can only take non-owning or refcounted bpf_rb_node pointer`, 'EINVAL');
+    if (!isNonOwningRef(reg) && !reg.refObjId) env.fail(`${name} can only take non-owning or refcounted bpf_rb_node pointer`, 'EINVAL');
     if (inRbtreeCb) env.fail(`${name} not allowed in rbtree cb`, 'EINVAL');
   }
   const nodeName = fieldTypeName(type);
@@ -143,7 +148,7 @@ export function objNewResult(env: Env, r0: Reg, constArg: bigint, percpu: boolea
   if (!btf) env.fail('bpf_obj_new/bpf_percpu_obj_new requires prog BTF', 'EINVAL');
   const id = Number(constArg);
   const t = btf.tryType(id);
-  if (!t || (t.kind !== 'STRUCT' && t.kind !== 'UNION')) env.fail('bpf_obj_new/bpf_percpu_obj_new type ID argument must be of a struct', 'EINVAL');
+  if (!t || t.kind !== 'STRUCT') env.fail('bpf_obj_new/bpf_percpu_obj_new type ID argument must be of a struct', 'EINVAL');
   if (percpu) {
     if ((t.size ?? 0) > PERCPU_OBJ_MAX) env.fail(`bpf_percpu_obj_new type size (${t.size}) is greater than ${PERCPU_OBJ_MAX}`, 'EINVAL');
     if (!isScalarStruct(env, id, 0)) env.fail('bpf_percpu_obj_new type ID argument must be of a struct of scalars', 'EINVAL');
@@ -204,6 +209,6 @@ export function convertOwningNonOwning(env: Env, refObjId: number): void {
 /** invalidate_non_owning_refs: releasing the lock ends every non-owning reference. */
 export function invalidateNonOwningRefs(env: Env): void {
   forEachReg(env.cur, (r) => {
-    if (baseType(r.type) === T.BTF_ID && (r.type & F.NON_OWN)) markUnknown(r);
+    if (isNonOwningRef(r)) markUnknown(r);
   });
 }

@@ -160,7 +160,7 @@ export interface WalkFlags {
 
 /** One step of `btf_struct_walk`; `out` receives the next id, the flags and the field name. */
 function structWalk(btf: KernelBtf, t0: KBtfType, off0: number, size: number, out: { id: number; flag: number; field: string | null },
-  fl: WalkFlags, log: (s: string) => void): number {
+  fl: WalkFlags, log: (s: string) => void, walkFlexArrays = true): number {
   let t = t0;
   let off = off0;
   for (let depth = 0; depth < 64; depth++) {
@@ -178,7 +178,8 @@ function structWalk(btf: KernelBtf, t0: KBtfType, off0: number, size: number, ou
         log(`access beyond struct ${tname} at off ${off >>> 0} size ${size >>> 0}\n`);
         return -13;
       };
-      if (vlen === 0) return fail();
+      // an allocated object is as large as its struct: no flexible array past it
+      if (vlen === 0 || !walkFlexArrays) return fail();
       const member = members[vlen - 1]!;
       const mtype = skipModifiers(btf, member.type).t;
       if (mtype.kind !== 'ARRAY' || (mtype.nelems ?? 0) !== 0) return fail();
@@ -270,14 +271,14 @@ function structWalk(btf: KernelBtf, t0: KBtfType, off0: number, size: number, ou
  * `{ kind: 'scalar' }`, `{ kind: 'ptr', id, flag, field }` (a pointer
  * member to a struct), or `{ err }` after logging the kernel's message.
  */
-export function btfStructAccess(btf: KernelBtf, id0: number, off0: number, size: number, fl: WalkFlags, log: (s: string) => void):
+export function btfStructAccess(btf: KernelBtf, id0: number, off0: number, size: number, fl: WalkFlags, log: (s: string) => void, walkFlexArrays = true):
   { kind: 'scalar' } | { kind: 'mem' } | { kind: 'ptr'; id: number; flag: number; field: string | null } | { err: number } {
   let id = id0;
   let off = off0;
   const out = { id: 0, flag: 0, field: null as string | null };
   for (let n = 0; n < 64; n++) {
     const t = typeById(btf, id);
-    const r = structWalk(btf, t, off, size, out, fl, log);
+    const r = structWalk(btf, t, off, size, out, fl, log, walkFlexArrays);
     if (r === WALK_PTR) return { kind: 'ptr', id: out.id, flag: out.flag, field: out.field };
     if (r === WALK_SCALAR) return { kind: 'scalar' };
     if (r === WALK_PTR_UNTRUSTED) return { kind: 'mem' };

@@ -22,7 +22,7 @@ import { markPtrNotNullReg } from './branch.js';
 import { checkFuncArgRegOff, clearAllPktPointers, mapIdentity, pushCallbackCall } from './calls.js';
 import type { BtfField } from './btf-record.js';
 import {
-  convertOwningNonOwning, graphNodeResult, rbtreeAddCallbackState, objNewResult, processAllocArg, processGraphNodeArg, processGraphRootArg, processRefcountedArg, refSetNonOwning,
+  convertOwningNonOwning, graphNodeResult, isNonOwningRef, rbtreeAddCallbackState, objNewResult, processAllocArg, processGraphNodeArg, processGraphRootArg, processRefcountedArg, refSetNonOwning,
 } from './graph.js';
 import { A, AF } from '../isa/helper-protos.js';
 import { tnumIsConst } from './tnum.js';
@@ -397,7 +397,8 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
     // pointers trusted inside the section are not after it
     for (const f of env.cur.frames.slice(0, env.cur.curframe + 1)) {
       const fix = (r: Reg): void => {
-        if (r.type & F.RCU) r.type = (r.type & ~(F.RCU | F.MAYBE_NULL)) | F.UNTRUSTED;
+        // a non-owning reference that lived on RCU stops being one too
+        if (r.type & F.RCU) r.type = (r.type & ~(F.RCU | F.MAYBE_NULL | F.NON_OWN)) | F.UNTRUSTED;
       };
       f.regs.forEach(fix);
       for (let s = 0; s < f.allocatedStack / 8; s++) if (f.slotType[s * 8 + 7] === 1) fix(f.spilled[s]!);
@@ -481,16 +482,27 @@ export function checkKfuncCall(env: Env, insn: RawInsn): void {
       }
       case 'size_const':
         return; // checked with its memory
-      case 'alloc':
+      case 'alloc': {
         checkFuncArgRegOff(env, reg, regno, reg.refObjId ? AF.RELEASE : A.DONTCARE);
         processAllocArg(env, name, i, regno);
         releaseRef = reg.refObjId;
+        // the call is rewritten for the type it drops: every path must drop the same type there
+        const aux = env.aux[env.insnIdx]!;
+        if (aux.dropType !== undefined && aux.dropType !== reg.btfId) {
+          env.verbose('same call cannot be used with different types\n');
+          env.verbose('use one call for each type: inline the static function that holds the call,\n');
+          env.fail('or mark the callee with __attribute__((nomerge))', 'EINVAL');
+        }
+        aux.dropType = reg.btfId;
         return;
+      }
       case 'refcounted':
-        checkFuncArgRegOff(env, reg, regno, A.DONTCARE);
+        // (a BTF pointer argument: no fixed offset here, unlike the other allocated-object arguments)
+        if (baseType(reg.type) === T.BTF_ID) checkPtrOffReg(env, reg, regno, false);
+        else checkFuncArgRegOff(env, reg, regno, A.DONTCARE);
         allocBtfId = processRefcountedArg(env, i, regno);
         // a new reference to an object the program owns cannot fail
-        if (!(reg.type & F.NON_OWN) && reg.refObjId) owningArg = true;
+        if (!isNonOwningRef(reg) && reg.refObjId) owningArg = true;
         return;
       case 'root':
         checkFuncArgRegOff(env, reg, regno, A.DONTCARE);

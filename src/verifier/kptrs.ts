@@ -29,7 +29,9 @@ export function regBtf(env: Env, reg: Reg): KernelBtf | null {
 /** The record of the object a register points to (`reg_btf_record`): a map value's, or an allocated object's. */
 export function regBtfRecord(env: Env, reg: Reg): BtfRecord | null {
   if (reg.type === T.MAP_VALUE) return reg.map?.record ?? null;
-  if (baseType(reg.type) === T.BTF_ID && (reg.type & F.ALLOC) && env.progBtf) return structMeta(env.progBtf, reg.btfId, () => env.kbtf());
+  if (baseType(reg.type) === T.BTF_ID && (reg.type & F.ALLOC) && !(reg.type & F.UNTRUSTED) && env.progBtf) {
+    return structMeta(env.progBtf, reg.btfId, () => env.kbtf());
+  }
   return null;
 }
 
