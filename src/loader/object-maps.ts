@@ -6,7 +6,8 @@
  * entries of prog arrays and maps of maps. A definition libbpf refuses
  * becomes that map's `loadError`, not the object's.
  */
-import type { MapSpec } from '../vm/maps/types.js';
+import type { MapSpec, MapValueFields } from '../vm/maps/types.js';
+import { MAP_VALUE_FIELDS, parseBtfRecord } from '../verifier/btf-record.js';
 import type { BtfComposite, BtfDatasec, BtfVar } from './btf.js';
 import { BtfVarLinkage } from './btf.js';
 import { RelocType, SectionFlags, SymbolType } from './elf.js';
@@ -109,6 +110,9 @@ function addInternalMap(build: ObjectBuild, kind: 'data' | 'rodata' | 'bss' | 'k
   if (valueTypeId) {
     map.btfKeyTypeId = 0;
     map.btfValueTypeId = valueTypeId;
+    // global variables may be locks and list heads too (`private(A) struct bpf_list_head ...`)
+    const fields = valueObjects(build, valueTypeId, data.length);
+    if (fields) map.fields = fields;
   }
   build.maps.push(map);
   build.log.push(`map '${name}' (global data): at sec_idx ${secIdx}, offset 0, flags ${flags.toString(16)}.`);
@@ -396,10 +400,32 @@ function fillMap(build: ObjectBuild, map: MapSpec & { numaNode?: number }, md: M
   if (md.keyTypeId) map.btfKeyTypeId = md.keyTypeId;
   if (md.valueTypeId) {
     map.btfValueTypeId = md.valueTypeId;
-    const fields = build.btf!.valueFields(md.valueTypeId);
-    if (fields.spinLock !== undefined || fields.timer !== undefined) map.fields = fields;
+    const fields = valueObjects(build, md.valueTypeId, md.valueSize);
+    if (fields) map.fields = fields;
   }
   fixupMapDef(build, map);
+}
+
+/**
+ * The kernel objects in a value of BTF type `typeId` (a struct, or a data
+ * section's variables), as the kernel's btf_parse_fields finds them: the
+ * spin lock and timer by offset, the others (kptrs, list heads, ...) as byte
+ * ranges; undefined when it has none.
+ */
+function valueObjects(build: ObjectBuild, typeId: number, size: number): MapValueFields | undefined {
+  const btf = build.btf!;
+  const rec = parseBtfRecord(btf, typeId, MAP_VALUE_FIELDS, size, null);
+  if (typeof rec !== 'object' || !rec) return btf.tryType(typeId)?.kind === 'DATASEC' ? undefined : nonEmpty(btf.valueFields(typeId));
+  const fields: MapValueFields = {};
+  if (rec.spinLockOff >= 0) fields.spinLock = rec.spinLockOff;
+  if (rec.timerOff >= 0) fields.timer = rec.timerOff;
+  const others = rec.fields.filter((f) => f.type !== 'bpf_spin_lock' && f.type !== 'bpf_timer').map((f) => [f.offset, f.offset + f.size] as const);
+  if (others.length) fields.others = others;
+  return fields;
+}
+
+function nonEmpty(f: MapValueFields): MapValueFields | undefined {
+  return f.spinLock !== undefined || f.timer !== undefined ? f : undefined;
 }
 
 /** libbpf's parse_btf_map_def. */

@@ -32,6 +32,9 @@ import { progTypeName } from '../hooks/program-types.js';
 import type { BpfMap } from '../vm/maps/bpf-map.js';
 import { PlaceholderMap } from '../vm/maps/unbacked.js';
 import { prepareProgram } from '../vm/prepared-program.js';
+import type { LocalType } from '../vm/helpers/alloc.js';
+import { objectHeap } from '../vm/helpers/alloc.js';
+import { structMeta } from '../verifier/btf-record.js';
 import type { PreparedProgram } from '../vm/prepared-program.js';
 import { loaderRejection, verifyObjectProgram } from '../verifier/index.js';
 import type { VerifyOptions, VerifyResult } from '../verifier/index.js';
@@ -42,6 +45,9 @@ import { ATTACH_TYPE_NAMES } from '../isa/uapi.js';
 
 /** `r0 = 0; exit`: what stands for a program whose code could not be prepared (it never runs). */
 const STUB_PROGRAM = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+
+/** The kfuncs that allocate the program's own objects: a program calling one needs the object heap. */
+const ALLOCATING_KFUNCS: ReadonlySet<string> = new Set(['bpf_obj_new_impl', 'bpf_refcount_acquire_impl', 'bpf_list_push_front_impl', 'bpf_list_push_back_impl', 'bpf_obj_drop_impl']);
 
 /** `BPF_F_XDP_HAS_FRAGS` in a program's load flags. */
 const BPF_F_XDP_HAS_FRAGS = 1 << 5;
@@ -222,6 +228,29 @@ export class Collection {
     }
   }
 
+  private readonly localTypes = new Map<number, LocalType | undefined>();
+
+  /** A struct of the object's BTF as `bpf_obj_new` allocates it (its record, from the verifier's reading of the BTF). */
+  private localType(typeId: number): LocalType | undefined {
+    if (this.localTypes.has(typeId)) return this.localTypes.get(typeId);
+    const btf = this.object.btf;
+    const t = btf?.tryType(typeId);
+    let type: LocalType | undefined;
+    if (btf && t && t.kind === 'STRUCT') {
+      const rec = structMeta(btf, typeId, null);
+      type = {
+        name: t.name, size: t.size, refcountOff: rec?.refcountOff ?? -1,
+        roots: (rec?.fields ?? []).filter((f) => f.graphRoot).map((f) => ({
+          offset: f.offset, kind: f.type === 'bpf_list_head' ? 'list' as const : 'rbtree' as const,
+          valueTypeId: f.graphRoot!.valueBtfId, nodeOffset: f.graphRoot!.nodeOffset,
+        })),
+        kptrs: (rec?.fields ?? []).filter((f) => f.kptr?.local).map((f) => f.offset),
+      };
+    }
+    this.localTypes.set(typeId, type);
+    return type;
+  }
+
   private loadProgram(objectSpec: ProgramSpec, options: LoadOptions): void {
     const typeId = options.progType !== undefined && (options.forceProgType || objectSpec.type === 0) ? options.progType : objectSpec.type;
     const attached = options.expectedAttachType !== undefined ? { ...objectSpec, expectedAttachType: options.expectedAttachType, expectedAttachTypeName: ATTACH_TYPE_NAMES[options.expectedAttachType] ?? String(options.expectedAttachType) } : objectSpec;
@@ -232,12 +261,15 @@ export class Collection {
     let prepareError: string | undefined;
     try {
       // Every call loads: the verifier judges the program, and a helper tsbpf cannot run fails when the call executes.
+      // a program that allocates objects gets the heap they live in (made once, at load, in every thread)
+      if (spec.relocations.some((r) => r.kind === 'kfunc' && ALLOCATING_KFUNCS.has(r.name))) objectHeap(this.machine.space, this.machine.possibleCpus);
       prepared = prepareProgram(this.resolve(spec), {
         name: spec.name, helpers, allowUnknownHelper: () => true,
         kfuncName: (slot) => {
           const r = spec.relocations.find((x) => x.slot === slot && x.kind === 'kfunc');
           return r?.kind === 'kfunc' ? r.name : undefined;
         },
+        localType: (typeId) => this.localType(typeId),
       });
     } catch (err) {
       if (!(err instanceof TsbpfError)) throw err;

@@ -11,6 +11,7 @@ import { helperName } from '../isa/helper-ids.js';
 import type { HelperTable } from './helper-call.js';
 import { BpfFunc } from '../isa/uapi.js';
 import { runtimeKfuncId } from './helpers/kfuncs.js';
+import type { LocalType } from './helpers/alloc.js';
 
 /**
  * Value a `lddw rX, func` (pseudo source 4) loads: this base plus the slot of
@@ -41,6 +42,8 @@ export interface PreparedProgram {
   readonly imm: Int32Array;
   /** Helpers this program calls (its program type's set); engines fall back to the machine's table. */
   readonly helpers?: HelperTable;
+  /** The structs of the program's BTF by type id, as `bpf_obj_new` allocates them. */
+  readonly localType?: (typeId: number) => LocalType | undefined;
 }
 
 /** Options for {@link prepareProgram}. */
@@ -58,6 +61,8 @@ export interface PrepareOptions {
   allowUnknownHelper?: (id: number) => boolean;
   /** The name of the kfunc a call at `slot` calls (from the loader's relocations), for messages. */
   kfuncName?: (slot: number) => string | undefined;
+  /** The structs of the program's BTF (`bpf_obj_new` and the kfuncs that free objects read them). */
+  localType?: (typeId: number) => LocalType | undefined;
 }
 
 /**
@@ -124,7 +129,8 @@ export function prepareProgram(bytes: Uint8Array, options: PrepareOptions = {}):
       code[pc] = 0x18;
     }
   });
-  return { name: options.name ?? 'prog', bytes: patched ?? bytes, slots, bySlot, subprogs, code, dst2, src2, off, imm, ...(options.helpers ? { helpers: options.helpers } : {}) };
+  return { name: options.name ?? 'prog', bytes: patched ?? bytes, slots, bySlot, subprogs, code, dst2, src2, off, imm, ...(options.helpers ? { helpers: options.helpers } : {}),
+    ...(options.localType ? { localType: options.localType } : {}) };
 }
 
 

@@ -9,6 +9,7 @@ import type { StandardHelperOptions } from './basic.js';
 import { csumHelpers } from './csum.js';
 import { dynptrHelpers } from './dynptr.js';
 import { kfuncHelpers } from './kfuncs.js';
+import { kptrHelpers } from './alloc.js';
 import { loopHelpers } from './loop.js';
 import { mapHelpers } from './map-helpers.js';
 import { printkHelpers, TracePipe } from './printk.js';
@@ -43,6 +44,7 @@ export function vmHelpers(options: VmHelperOptions = {}): Helper[] {
     ...timerHelpers(),
     ...stackHelpers(),
     ...kfuncHelpers(),
+    ...kptrHelpers(),
     ...dynptrHelpers(),
   ];
 }

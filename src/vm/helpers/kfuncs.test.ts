@@ -220,6 +220,6 @@ describe('kfuncs at run time', () => {
 
   it('a kfunc user space cannot run is still refused at its instruction', () => {
     const { bytes } = withKfuncs('call 901\nr0 = 0\nexit');
-    expect(() => prepareProgram(bytes, { kfuncName: () => 'bpf_obj_new_impl' })).toThrow('kfunc call of bpf_obj_new_impl (BTF id 901) is not supported in user space');
+    expect(() => prepareProgram(bytes, { kfuncName: () => 'bpf_percpu_obj_new_impl' })).toThrow('kfunc call of bpf_percpu_obj_new_impl (BTF id 901) is not supported in user space');
   });
 });

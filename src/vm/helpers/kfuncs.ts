@@ -5,11 +5,13 @@
  * protect nothing here, and the dynptr kfuncs (dynptr.ts). A kfunc call names its function by BTF id; the
  * loader knows the name, and prepareProgram turns a call of one of these
  * into a call of the helper below with a tsbpf-only id, so both engines
- * call them like helpers. Behaviour as kernel/bpf/helpers.c (6.18).
+ * call them like helpers. Behaviour as kernel/bpf/helpers.c (6.18); the
+ * program's own objects and their lists are in alloc.ts.
  */
 import type { Helper, HelperCall } from '../helper-call.js';
 import type { AddressSpace } from '../memory.js';
 import { Limits } from '../../isa/uapi.js';
+import { allocKfuncs } from './alloc.js';
 
 /** First tsbpf-only helper id of a runtime kfunc: far above Linux's helper ids and libbpf's poison values. */
 const RUNTIME_KFUNC_BASE = 0x7ff0_0000;
@@ -23,6 +25,9 @@ const NAMES = [
   'bpf_dynptr_is_null', 'bpf_dynptr_is_rdonly', 'bpf_dynptr_size', 'bpf_dynptr_clone',
   // hooks/packet-helpers.ts
   'bpf_xdp_pull_data',
+  // alloc.ts
+  'bpf_obj_new_impl', 'bpf_obj_drop_impl', 'bpf_refcount_acquire_impl', 'bpf_list_push_front_impl', 'bpf_list_push_back_impl',
+  'bpf_list_pop_front', 'bpf_list_pop_back', 'bpf_list_front', 'bpf_list_back',
 ] as const;
 type KfuncName = (typeof NAMES)[number];
 
@@ -166,5 +171,6 @@ export function kfuncHelpers(): Helper[] {
     // RCU read sections: nothing in user space is freed under a running program
     { ...id('bpf_rcu_read_lock'), fn: (c) => c.ret(0) },
     { ...id('bpf_rcu_read_unlock'), fn: (c) => c.ret(0) },
+    ...allocKfuncs((name) => id(name as KfuncName)),
   ];
 }

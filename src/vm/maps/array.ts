@@ -100,7 +100,9 @@ export class ArrayMap extends BpfMap {
       const at = this.valueAddress(i);
       for (let b = at, end = at + this.userValueSize; b < end; b++) {
         if (mem[b] !== 0) {
-          out.push({ key: u32Bytes(i), value: mem.slice(at, end) });
+          // (user space reads kernel objects in the value as zeros: a slot holding only those is no entry)
+          const value = this.hideSpecial(mem.slice(at, end));
+          if (value.some((x) => x !== 0)) out.push({ key: u32Bytes(i), value });
           break;
         }
       }

@@ -156,7 +156,7 @@ export abstract class BpfMap {
 
   /**
    * Byte ranges of each value that hold kernel objects (`bpf_spin_lock`,
-   * `bpf_timer`): copies between user space and the map skip them, as
+   * `bpf_timer`, kptrs, list heads, ...): copies between user space and the map skip them, as
    * Linux's `copy_map_value` does, and user space reads them as zeros.
    */
   get specialRanges(): readonly (readonly [number, number])[] {
@@ -165,6 +165,7 @@ export abstract class BpfMap {
     const out: [number, number][] = [];
     if (f.spinLock !== undefined) out.push([f.spinLock, f.spinLock + SPIN_LOCK_SIZE]);
     if (f.timer !== undefined) out.push([f.timer, f.timer + TIMER_SIZE]);
+    for (const r of f.others ?? []) out.push([r[0], r[1]]);
     return out.sort((a, b) => a[0] - b[0]);
   }
 

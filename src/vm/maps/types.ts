@@ -97,6 +97,12 @@ export interface MapSpec {
 export interface MapValueFields {
   spinLock?: number;
   timer?: number;
+  /**
+   * The other kernel objects (kptrs, list heads, rbtree roots, refcounts,
+   * workqueues) as [start, end) byte ranges: programs reach them through
+   * kfuncs, copies from and to user space skip them, user space reads zeros.
+   */
+  others?: readonly (readonly [number, number])[];
 }
 
 /** Size of `struct bpf_spin_lock`. */
