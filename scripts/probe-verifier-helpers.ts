@@ -25,7 +25,7 @@ import { parseBtf } from '../src/loader/btf.js';
  * these in helper-availability's users (tracing_prog_func_proto differs
  * from the raw tracepoint one only by trampoline and iterator helpers).
  */
-const TYPES: { name: string; id: number; attach?: string; flags?: string[]; btf?: [string, string] }[] = [
+const TYPES: { name: string; id: number; attach?: string | number; flags?: string[]; btf?: [string, string] }[] = [
   { name: 'socket_filter', id: 1 }, { name: 'kprobe', id: 2 }, { name: 'sched_cls', id: 3 }, { name: 'sched_act', id: 4 },
   { name: 'tracepoint', id: 5 }, { name: 'xdp', id: 6 }, { name: 'perf_event', id: 7 },
   { name: 'cgroup_skb', id: 8, attach: 'cgroup_inet_ingress' }, { name: 'cgroup_sock', id: 9, attach: 'cgroup_inet_sock_create' },
@@ -37,6 +37,8 @@ const TYPES: { name: string; id: number; attach?: string; flags?: string[]; btf?
   { name: 'cgroup_sockopt', id: 25, attach: 'cgroup_getsockopt' }, { name: 'sk_lookup', id: 30, attach: 'sk_lookup' },
   { name: 'syscall', id: 31, flags: ['sleepable'] }, { name: 'netfilter', id: 32, attach: 'netfilter' },
   { name: 'tracing', id: 26, attach: 'trace_raw_tp', btf: ['btf_trace_sched_wakeup', 'TYPEDEF'] },
+  // a congestion control's ssthresh (member 0 of struct tcp_congestion_ops); struct_ops programs must be GPL
+  { name: 'struct_ops', id: 27, attach: 0, btf: ['tcp_congestion_ops', 'STRUCT'] },
 ];
 
 /** Iterator targets probed besides tracing/trace_iter (task): their own helpers (`bpf_iter_reg.get_func_proto`). */
@@ -82,7 +84,7 @@ if (!probe.ok) {
   process.exit(1);
 }
 const out: Record<string, { allowed: number[]; gpl: number[] }> = {};
-const PROBES: { key: string; base?: string; name: string; attach?: string; flags?: string[]; btf?: [string, string] }[] = [];
+const PROBES: { key: string; base?: string; name: string; attach?: string | number; flags?: string[]; btf?: [string, string] }[] = [];
 for (const t of TYPES) {
   PROBES.push({ key: t.name, ...t });
   for (const a of VARIANTS[t.name] ?? []) PROBES.push({ key: `${t.name}/${a}`, base: t.name, name: t.name, attach: a, ...(t.flags ? { flags: t.flags } : {}) });
@@ -102,7 +104,7 @@ for (const t of PROBES) {
     insns += hexInsn(0x85, 0, 0, 0, id) + hexInsn(0xb7, 0, 0, 0, 1) + hexInsn(0x95, 0, 0, 0, 0);
     for (const license of ['GPL', 'Proprietary']) {
       reqs.push({
-        cmd: 'verify' as const, prog_type: t.name, insns, license, log_level: 1, ...(t.attach ? { expected_attach_type: t.attach } : {}),
+        cmd: 'verify' as const, prog_type: t.name, insns, license, log_level: 1, ...(t.attach !== undefined ? { expected_attach_type: t.attach } : {}),
         ...(t.flags ? { prog_flags: t.flags } : {}), ...(t.btf ? { attach_btf_id: btfId(t.btf[0], t.btf[1]) } : {}),
       });
     }

@@ -37,6 +37,8 @@ const TYPES: [string, Record<string, unknown>][] = [
   ['cgroup_sysctl', {}], ['cgroup_sockopt', { expected_attach_type: 'cgroup_getsockopt' }],
   ['tracing', { expected_attach_type: 'trace_raw_tp', attach_btf_id: id('btf_trace_sched_wakeup', 'TYPEDEF') }],
   ['sk_lookup', { expected_attach_type: 'sk_lookup' }], ['syscall', { prog_flags: ['sleepable'] }], ['netfilter', { expected_attach_type: 'netfilter' }],
+  // a congestion control's ssthresh (member 0 of struct tcp_congestion_ops)
+  ['struct_ops', { attach_btf_id: id('tcp_congestion_ops', 'STRUCT'), expected_attach_type: 0 }],
 ];
 
 const lines: string[] = [];

@@ -148,11 +148,11 @@ export function tracingProto(funcId: number, progType: number): FuncProto | unde
   switch (funcId) {
     case BpfFunc.get_socket_cookie: return p(INT, [SOCK_COMMON_BTF | AF.MAYBE_NULL]);
     case BpfFunc.sk_storage_get:
-      return progType === ProgType.LSM
+      return progType === ProgType.LSM || progType === ProgType.STRUCT_OPS
         ? p(R.PTR_TO_MAP_VALUE | RF.MAYBE_NULL, [MAP, SOCK_COMMON_BTF, VALUE | AF.MAYBE_NULL, ANY])
         : p(R.PTR_TO_MAP_VALUE | RF.MAYBE_NULL, [MAP, BTF_ID | AF.MAYBE_NULL, VALUE | AF.MAYBE_NULL, ANY], { argBtf: [undefined, 'sock_common'] });
     case BpfFunc.sk_storage_delete:
-      return progType === ProgType.LSM
+      return progType === ProgType.LSM || progType === ProgType.STRUCT_OPS
         ? p(INT, [MAP, SOCK_COMMON_BTF])
         : p(INT, [MAP, BTF_ID | AF.MAYBE_NULL], { argBtf: [undefined, 'sock_common'] });
     case BpfFunc.skb_output: return p(INT, [BTF_ID, MAP, ANY, MEM_RO, SIZE0], { argBtf: ['sk_buff'] });

@@ -424,3 +424,18 @@ describe('relocation errors name the section and offset', () => {
     expect(bad.programs.length).toBe(4);
   });
 });
+
+describe('struct_ops sections', () => {
+  it('give each program the struct and member that point at it (libbpf\'s attach_btf_id and expected_attach_type)', () => {
+    const file = new URL('../../test/fixtures/verifier/objects/struct_ops_tcp_ca.o', import.meta.url);
+    const spec = parseObject(new Uint8Array(readFileSync(file)), { name: 'struct_ops_tcp_ca.o' });
+    const of = (name: string) => spec.programs.find((p) => p.name === name)?.structOps;
+    expect(of('halve')).toEqual({ struct: 'tcp_congestion_ops', member: 'ssthresh', map: 'tsbpf_cc' });
+    expect(of('write_srtt')).toEqual({ struct: 'tcp_congestion_ops', member: 'release', map: 'tsbpf_cc' });
+    expect(of('uninit_return')).toEqual({ struct: 'tcp_congestion_ops', member: 'ssthresh', map: 'tsbpf_cc2' });
+    expect(of('send_ack')).toEqual({ struct: 'tcp_congestion_ops', member: 'set_state', map: 'tsbpf_cc2' });
+    // a program two variables name keeps the last (reno_avoid is cong_avoid in both)
+    expect(of('reno_avoid')?.member).toBe('cong_avoid');
+    expect(spec.programs.every((p) => p.structOps !== undefined)).toBe(true);
+  });
+});

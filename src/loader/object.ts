@@ -28,6 +28,7 @@ import { ObjectBuild, isDwarf, loc } from './object-build.js';
 import { collectExterns, externSpec, resolveKsyms } from './object-externs.js';
 import { collectMaps, resolveMapInitialValues } from './object-maps.js';
 import { applyCore, collectFuncs, collectRelos, finishProgram, tailCallTypes } from './object-programs.js';
+import { applyStructOps, collectStructOps } from './object-struct-ops.js';
 import type { ObjectSpec } from './spec.js';
 import { decodeUtf8 } from './reader.js';
 
@@ -126,9 +127,11 @@ export function buildObject(parts: ObjectParts, options: ParseObjectOptions = {}
   collectFuncs(build);
   collectRelos(build);
   applyCore(build);
+  const structOps = collectStructOps(build);
   for (const f of build.funcs) {
     if (!f.subprog) build.programs.push(finishProgram(build, f));
   }
+  applyStructOps(build, structOps, build.programs);
   tailCallTypes(build);
   resolveMapInitialValues(build);
   for (const p of build.programs) {
@@ -185,7 +188,9 @@ function collectSections(build: ObjectBuild): void {
       } else if (name === '.rodata' || name.startsWith('.rodata.')) {
         build.kinds.set(s.index, 'rodata');
       } else {
-        build.log.push(`elf: skipping unrecognized data section(${s.index}) ${name}`);
+        build.log.push(name === '.struct_ops' || name === '.struct_ops.link'
+          ? `elf: struct_ops section(${s.index}) ${name}: its programs are loaded for their members, its maps are not created`
+          : `elf: skipping unrecognized data section(${s.index}) ${name}`);
       }
     } else if (s.type === SectionType.NOBITS && (name === '.bss' || name.startsWith('.bss.'))) {
       build.kinds.set(s.index, 'bss');

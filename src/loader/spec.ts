@@ -102,6 +102,13 @@ export interface ProgramSpec {
   flags: number;
   /** What follows `type/` in the section name (kprobe function, tracepoint, ...). */
   attachTo?: string;
+  /**
+   * struct_ops programs: the struct and member a `.struct_ops` or
+   * `.struct_ops.link` variable (`map`) points at the program from, as
+   * libbpf finds them; the kernel loads the program for that member of the
+   * kernel's struct of that name.
+   */
+  structOps?: { struct: string; member: string; map: string };
   /** The section rule that matched (`kprobe+`, `xdp`, `socket` (legacy prefix), `N/M`, or '' when unknown). */
   sectionRule: string;
   sectionRuleKind: SectionRuleKind;

@@ -34,6 +34,8 @@ export interface AttachTarget {
   ctxArgInfo: CtxArgInfo[];
   /** tp_btf: arguments that may be NULL (bit 4*i) or an error pointer (bit 4*i+1) (`raw_tp_null_args`). */
   rawTpNullMask: number;
+  /** struct_ops: the struct, the member's index and byte offset, and the tcp_sock the kernel types `struct sock` arguments as (tcp_congestion_ops). */
+  structOps?: { struct: string; memberIdx: number; memberOff: number; sockPromotion?: { sock: number; tcpSock: number } };
 }
 
 /** Why an attach point is refused: the kernel's log line (or none), errno; `tsbpf` for what tsbpf cannot decide. */
@@ -395,6 +397,8 @@ export function btfCtxAccess(target: AttachTarget, progType: number, attach: num
     log(`marking pointer arg${arg} as scalar as it may encode error`);
     return { ...scalar, isRetval };
   }
+  const promote = target.structOps?.sockPromotion;
+  if (promote && btfId === promote.sock && !(regType & (F.USER | F.PERCPU | F.UNTRUSTED))) btfId = promote.tcpSock;
   return { ok: true, regType, btfId, isRetval };
 }
 
@@ -416,6 +420,10 @@ export function findAttachBtfId(btf: KernelBtf, progType: number, attach: number
  * either, tsbpf keeps its own model (twelve u64 arguments, no BTF pointers).
  */
 export function checkAttachBtfId(env: Env): void {
+  if (env.progType === ProgType.STRUCT_OPS) {
+    env.attach = resolveStructOps(env);
+    return;
+  }
   if (env.progType !== ProgType.TRACING && env.progType !== ProgType.LSM) return;
   if (env.attachBtfId === undefined && env.attachTo === undefined) return;
   const btf = env.kbtf();
@@ -432,4 +440,51 @@ export function checkAttachBtfId(env: Env): void {
     env.fail(r.msg ?? `tsbpf: the kernel refuses attach_btf_id ${btfId} ('${btf.tryType(btfId)?.name ?? ''}') for this program (EINVAL before verification, without a log message)`, r.errno);
   }
   env.attach = r;
+}
+
+/** The struct_ops types tsbpf models (their verifier ops: context, helpers, writes). */
+const STRUCT_OPS_MODELLED = new Set(['tcp_congestion_ops']);
+/** Members of a modelled struct_ops type that BPF may not implement (`check_member`). */
+const STRUCT_OPS_UNSUPPORTED: Readonly<Record<string, ReadonlySet<string>>> = { tcp_congestion_ops: new Set(['get_info']) };
+
+/**
+ * check_struct_ops_btf_id: the member of the kernel's struct_ops type the
+ * program implements; its function prototype types the context.
+ */
+function resolveStructOps(env: Env): AttachTarget {
+  if (!env.gpl) env.fail('struct ops programs must have a GPL compatible license', 'EINVAL');
+  const so = env.structOps;
+  if (!so) {
+    env.fail('tsbpf: this struct_ops program is named by no struct_ops variable (libbpf loads a struct_ops program for the member of a `.struct_ops` variable that points at it)', 'ENOTSUPP');
+  }
+  const btf = env.kbtf();
+  if (!btf) env.fail(`tsbpf: struct_ops programs are typed by the kernel's struct ${so.struct}, in the kernel BTF tsbpf was not given (--btf)`, 'ENOTSUPP');
+  const id = findByNameKind(btf, so.struct, 'STRUCT');
+  // libbpf looks the type up with its bpf_struct_ops_ wrapper: a struct the kernel does not register is refused before loading
+  if (id < 0 || findByNameKind(btf, `bpf_struct_ops_${so.struct}`, 'STRUCT') < 0) {
+    env.fail(`tsbpf: struct ${so.struct} is no struct_ops type of this kernel (libbpf: struct_ops init_kern: struct ${so.struct} is not found in kernel BTF; nothing is loaded)`, 'ENOTSUPP');
+  }
+  if (!STRUCT_OPS_MODELLED.has(so.struct)) {
+    env.fail(`tsbpf: struct_ops programs of struct ${so.struct} are not modelled (their context, helpers and writes are the type's own verifier ops); tsbpf models ${[...STRUCT_OPS_MODELLED].join(', ')}`, 'ENOTSUPP');
+  }
+  const t = typeById(btf, id);
+  const members = t.members ?? [];
+  const idx = members.findIndex((m) => m.name === so.member);
+  if (idx < 0) env.fail(`tsbpf: struct ${so.struct} of the kernel has no member ${so.member} (libbpf refuses the object)`, 'ENOTSUPP');
+  const m = members[idx]!;
+  const ptr = skipModifiers(btf, m.type).t;
+  const proto = ptr.kind === 'PTR' ? skipModifiers(btf, ptr.type ?? 0).t : undefined;
+  if (!proto || proto.kind !== 'FUNC_PROTO') env.fail(`attach to invalid member ${so.member}(@idx ${idx}) of struct ${so.struct}`, 'EINVAL');
+  if (STRUCT_OPS_UNSUPPORTED[so.struct]?.has(so.member)) env.fail(`attach to unsupported member ${so.member} of struct ${so.struct}`, 'ENOTSUPP');
+  const target: AttachTarget = {
+    btf, btfId: id, funcName: so.member, proto, btfTrace: false, ctxArgInfo: [], rawTpNullMask: 0,
+    structOps: { struct: so.struct, memberIdx: idx, memberOff: m.bitOffset / 8 },
+  };
+  if (so.struct === 'tcp_congestion_ops') {
+    // bpf_tcp_ca_is_valid_access: a struct sock argument is the tcp_sock it is
+    const sock = findByNameKind(btf, 'sock', 'STRUCT');
+    const tcpSock = findByNameKind(btf, 'tcp_sock', 'STRUCT');
+    if (sock > 0 && tcpSock > 0) target.structOps!.sockPromotion = { sock, tcpSock };
+  }
+  return target;
 }

@@ -14,6 +14,7 @@ import { btfNestedTypeIsTrusted, btfStructAccess, typeName } from './kbtf.js';
 import { tnumIsConst, tnumStr } from './tnum.js';
 import { ProgType } from '../isa/uapi.js';
 import { fieldTypeName, structMeta } from './btf-record.js';
+import { tcpCaWrite } from './struct-ops-access.js';
 
 /** The register flags the BTF walk uses. */
 export const WALK_FLAGS: WalkFlags = { user: F.USER, percpu: F.PERCPU, rcu: F.RCU, untrusted: F.UNTRUSTED };
@@ -80,6 +81,13 @@ export function checkPtrToBtfAccess(env: Env, regs: Reg[], regno: number, off: n
     // tc and xdp programs' btf_struct_access is nf_conntrack's, which lets
     // them write only struct nf_conn's mark (and says `only read is
     // supported` for every other type).
+    // a congestion control writes some fields of its tcp_sock (never through an untrusted pointer)
+    if (env.progType === ProgType.STRUCT_OPS && (reg.type & F.UNTRUSTED)) env.fail('only read is supported');
+    if (env.progType === ProgType.STRUCT_OPS && env.attach?.structOps?.struct === 'tcp_congestion_ops' && !(reg.type & F.ALLOC)) {
+      const refused = tcpCaWrite(btf, reg.btfId, off, size);
+      if (refused) env.fail(refused, 'EACCES');
+      return;
+    }
     if (hasOpsBtfStructAccess(env.progType) && !(reg.type & F.ALLOC)
       && (env.progType === ProgType.STRUCT_OPS || tname === 'nf_conn')) {
       env.fail(`tsbpf: R${regno} writes into struct ${tname}: the kernel lets ${env.typeInfo.name} programs write some kernel fields (the type's btf_struct_access), which tsbpf does not model`, 'ENOTSUPP');

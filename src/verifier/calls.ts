@@ -757,6 +757,8 @@ function invalidScalar(env: Env, reg: Reg, min: number, max: number, ctx: string
 export function checkReturnCode(env: Env, regno: number, regName: string): void {
   const frame = env.cur.frames[0]!;
   const isSubprog = frame.subprogno !== 0;
+  // program_returns_void: a struct_ops member returning void takes no return value
+  if (!frame.inAsyncCallbackFn && !isSubprog && env.progType === ProgType.STRUCT_OPS && env.attach && !env.attach.proto.type) return;
   checkRegArg(env, regno, 'src');
   if (env.isPointerValue(regno)) env.fail(`R${regno} leaks addr as return value`);
   const reg = env.regs[regno]!;

@@ -178,6 +178,8 @@ export interface EnvConfig {
   kernelBtf?: KernelBtf | (() => KernelBtf | null | undefined) | null;
   /** The program's own BTF (`bpf_obj_new` types, the records of allocated objects). */
   progBtf?: KernelBtf;
+  /** struct_ops: the kernel struct and member the program implements. */
+  structOps?: { struct: string; member: string };
   /** The BTF kfunc calls name functions of when it is not the kernel's (the loader's built-in kfuncs). */
   kfuncBtf?: KernelBtf;
   /** Whether the kernel has an address for a symbol (kallsyms). */
@@ -223,6 +225,8 @@ export class Env {
   private readonly kfuncBtfValue: KernelBtf | null;
   /** The program's own BTF, or null (a raw program). */
   readonly progBtf: KernelBtf | null;
+  /** struct_ops: the kernel struct and member the program implements, or null. */
+  readonly structOps: { struct: string; member: string } | null;
   /** Whether the kernel has an address for a symbol (kallsyms), when known. */
   readonly kernelSymbols: ((name: string) => boolean) | null;
   aux: InsnAux[];
@@ -293,6 +297,7 @@ export class Env {
     this.kbtfSource = cfg.kernelBtf ?? null;
     this.kfuncBtfValue = cfg.kfuncBtf ?? null;
     this.progBtf = cfg.progBtf ?? null;
+    this.structOps = cfg.structOps ?? null;
     this.kernelSymbols = cfg.kernelSymbols ?? null;
     this.aux = [];
     for (let i = 0; i < this.len; i++) {

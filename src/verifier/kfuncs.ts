@@ -183,6 +183,12 @@ const DEFS: Readonly<Record<string, KfuncDef>> = {
   bpf_rbtree_root: { args: [RB_ROOT], flags: {}, special: 'graph_node', retNull: true, spinLockSafe: true },
   bpf_rbtree_left: { args: [RB_ROOT, RB_NODE_NON_OWNING], flags: {}, special: 'graph_node', retNull: true, spinLockSafe: true },
   bpf_rbtree_right: { args: [RB_ROOT, RB_NODE_NON_OWNING], flags: {}, special: 'graph_node', retNull: true, spinLockSafe: true },
+  // net/ipv4/bpf_tcp_ca.c: the kernel's own congestion control steps, for struct_ops congestion controls
+  tcp_reno_ssthresh: { args: [{ kind: 'btf', btf: 'sock' }], retScalar: true, flags: {} },
+  tcp_reno_cong_avoid: { args: [{ kind: 'btf', btf: 'sock' }, { kind: 'scalar' }, { kind: 'scalar' }], flags: {} },
+  tcp_reno_undo_cwnd: { args: [{ kind: 'btf', btf: 'sock' }], retScalar: true, flags: {} },
+  tcp_slow_start: { args: [{ kind: 'btf', btf: 'tcp_sock' }, { kind: 'scalar' }], retScalar: true, flags: {} },
+  tcp_cong_avoid_ai: { args: [{ kind: 'btf', btf: 'tcp_sock' }, { kind: 'scalar' }, { kind: 'scalar' }], flags: {} },
 };
 
 /** The argument kinds that are pointers in the kfunc's prototype. */
@@ -195,17 +201,17 @@ export const KFUNC_NAMES: readonly string[] = Object.keys(DEFS);
 const PROBED_TYPES: ReadonlySet<string> = new Set([
   'socket_filter', 'kprobe', 'sched_cls', 'sched_act', 'tracepoint', 'xdp', 'perf_event', 'cgroup_skb', 'cgroup_sock', 'lwt_in',
   'sock_ops', 'sk_skb', 'cgroup_device', 'sk_msg', 'raw_tracepoint', 'cgroup_sock_addr', 'sk_reuseport', 'flow_dissector',
-  'cgroup_sysctl', 'cgroup_sockopt', 'tracing', 'sk_lookup', 'syscall', 'netfilter',
+  'cgroup_sysctl', 'cgroup_sockopt', 'tracing', 'sk_lookup', 'syscall', 'netfilter', 'struct_ops',
 ]);
 const COMMON = [...PROBED_TYPES];
 const TASK_CGROUP = ['sched_cls', 'tracepoint', 'xdp', 'perf_event', 'cgroup_skb', 'cgroup_sock', 'sock_ops', 'cgroup_device',
-  'cgroup_sock_addr', 'cgroup_sysctl', 'cgroup_sockopt', 'tracing', 'syscall'];
+  'cgroup_sock_addr', 'cgroup_sysctl', 'cgroup_sockopt', 'tracing', 'syscall', 'struct_ops'];
 
-const CPUMASK = ['tracepoint', 'perf_event', 'tracing', 'syscall'];
+const CPUMASK = ['tracepoint', 'perf_event', 'tracing', 'syscall', 'struct_ops'];
 const CONNTRACK = ['sched_cls', 'xdp'];
 
 /** Program types that may call each modelled kfunc (their kfunc sets; scripts/probe-verifier-kfuncs.ts, 6.18.44). */
-const KFUNC_PROG_TYPES: Readonly<Record<string, readonly string[]>> = {
+export const KFUNC_PROG_TYPES: Readonly<Record<string, readonly string[]>> = {
   bpf_rcu_read_lock: COMMON,
   bpf_rcu_read_unlock: COMMON,
   bpf_cast_to_kern_ctx: COMMON,
@@ -267,6 +273,11 @@ const KFUNC_PROG_TYPES: Readonly<Record<string, readonly string[]>> = {
   bpf_rbtree_root: TASK_CGROUP,
   bpf_rbtree_left: TASK_CGROUP,
   bpf_rbtree_right: TASK_CGROUP,
+  tcp_reno_ssthresh: ['struct_ops'],
+  tcp_reno_cong_avoid: ['struct_ops'],
+  tcp_reno_undo_cwnd: ['struct_ops'],
+  tcp_slow_start: ['struct_ops'],
+  tcp_cong_avoid_ai: ['struct_ops'],
 };
 
 /** add_kfunc_call (at the program's load): the id must name a function of the kernel BTF. */

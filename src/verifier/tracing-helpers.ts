@@ -119,12 +119,27 @@ const setsCache = new WeakMap<Env, HelperSets>();
 /** The helpers the program may call and the GPL-only ones (its type's, or its attach point's). */
 export function envHelperSets(env: Env): HelperSets {
   if (!env.attach) return { helpers: env.typeInfo.helpers, gpl: env.typeInfo.gplHelpers };
+  if (env.progType === ProgType.STRUCT_OPS) return structOpsHelperSets(env.attach);
   let sets = setsCache.get(env);
   if (!sets) {
     sets = tracingHelperSets(env.progType, env.expectedAttachType, env.attach, env.sleepable);
     setsCache.set(env, sets);
   }
   return sets;
+}
+
+/**
+ * A congestion control's helpers (bpf_tcp_ca_get_func_proto, measured on
+ * ssthresh): `release`, called as the control retires, may not set or get
+ * socket options.
+ */
+function structOpsHelperSets(target: AttachTarget): HelperSets {
+  const helpers = new Set(HELPERS_BY_TYPE['struct_ops'] ?? []);
+  if (target.structOps?.struct === 'tcp_congestion_ops' && target.funcName === 'release') {
+    helpers.delete(BpfFunc.setsockopt);
+    helpers.delete(BpfFunc.getsockopt);
+  }
+  return { helpers, gpl: new Set(GPL_ONLY_BY_TYPE['struct_ops'] ?? []) };
 }
 
 /** The prototype of helper `funcId` for the program (`get_func_proto`). */

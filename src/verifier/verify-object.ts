@@ -58,6 +58,8 @@ export interface ObjectProgramLike {
   lineInfo?: readonly { slot: number; file: string; line: number; source: string }[];
   /** Tracing/LSM: the attach point the section names (`tp_btf/sched_wakeup` → `sched_wakeup`). */
   attachTo?: string;
+  /** struct_ops: the kernel struct and member the program is loaded for. */
+  structOps?: { struct: string; member: string };
   /** The loader's relocation records: poisoned slots explain themselves as libbpf explains them. */
   relocations?: readonly { slot: number; kind: string; name?: string; spec?: string }[];
 }
@@ -362,6 +364,7 @@ export function verifyObjectProgram(object: ObjectLike, program: ObjectProgramLi
       ? { lineInfo: program.lineInfo.map((l) => ({ insnOff: l.slot, file: l.file, line: l.line, source: l.source })) }
       : {}),
     ...(program.attachTo !== undefined ? { attachTo: program.attachTo } : {}),
+    ...(program.structOps ? { structOps: { struct: program.structOps.struct, member: program.structOps.member } } : {}),
     ...(btf && isKernelBtf(btf) ? { progBtf: btf } : {}),
   }, object.kfuncBtf && !options.kfuncBtf ? { ...options, kfuncBtf: object.kfuncBtf } : options));
 }

@@ -90,6 +90,12 @@ export interface VerifyProgram {
    * types, and `bpf_obj_new` allocates its structs.
    */
   progBtf?: KernelBtf;
+  /**
+   * struct_ops programs: the kernel struct (`tcp_congestion_ops`) and the
+   * member the program implements (libbpf's `attach_btf_id` and
+   * `expected_attach_type`, found by name in the kernel BTF).
+   */
+  structOps?: { struct: string; member: string };
 }
 
 /** Options of {@link verify}. */
@@ -273,6 +279,7 @@ function verifyOnce(program: VerifyProgram, options: VerifyOptions): VerifyResul
     })) : null,
     ...(options.kernelBtf ? { kernelBtf: kernelBtfOf } : {}),
     ...(program.progBtf ? { progBtf: program.progBtf } : {}),
+    ...(program.structOps ? { structOps: program.structOps } : {}),
     ...(options.kfuncBtf ? { kfuncBtf: options.kfuncBtf } : {}),
     ...(options.kernelSymbols ? { kernelSymbols: options.kernelSymbols } : {}),
     ...(program.attachBtfId !== undefined ? { attachBtfId: program.attachBtfId } : {}),
@@ -301,8 +308,8 @@ function verifyOnce(program: VerifyProgram, options: VerifyOptions): VerifyResul
       && program.progType !== ProgType.LSM && program.progType !== ProgType.STRUCT_OPS) {
       env.fail('Only fentry/fexit/fmod_ret, lsm, iter, uprobe, and struct_ops programs can be sleepable', 'EINVAL');
     }
-    if (program.progType === ProgType.EXT || program.progType === ProgType.STRUCT_OPS) {
-      env.fail(`tsbpf: ${typeInfo.name} programs need kernel BTF (attach_btf_id), which tsbpf does not have`, 'ENOTSUPP');
+    if (program.progType === ProgType.EXT) {
+      env.fail(`tsbpf: ${typeInfo.name} programs need the BTF of the program they replace (attach_btf_id), which tsbpf does not have`, 'ENOTSUPP');
     }
     runChecks(env);
   } catch (e) {
