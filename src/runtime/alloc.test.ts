@@ -43,6 +43,26 @@ describe.each([['interp', interpreterEngine], ['jit', jitEngine]] as const)('all
     expect(run('global_list', engine)).toBe(0);
   });
 
+  it('rbtrees: add with the program\'s less, first, left, remove', () => {
+    const { run } = load();
+    // the 64-byte frame's length is the key; nothing left of it before: no left child
+    expect(run('rb_add_first_remove', engine)).toBe(64);
+  });
+
+  it('rbtrees have the kernel\'s shape (root, children, grandchildren after two removals)', () => {
+    // rb_shape inserts the first 12 bytes as keys; the results are the kernel's test runs (6.18.44) of these packets
+    const cases: [string, number][] = [
+      ['0503080104070902060a0b0c', 167970571], ['092537343105110820311d1f', 873013303], ['383704060618360b30342b37', 923152440],
+      ['10262309183b271f29260527', 655367977], ['1014072f1a1f0a0605021a24', 436603423], ['28113017332d36302a3c2202', 857156918],
+    ];
+    for (const [hex, kernel] of cases) {
+      const { c } = load();
+      const frame = new Uint8Array(64);
+      frame.set(Buffer.from(hex, 'hex'));
+      expect(Number(c.run(c.program({ name: 'rb_shape' }), { dataIn: frame }, engine).retval), hex).toBe(kernel);
+    }
+  });
+
   it('a refcounted object lives until its last reference is dropped', () => {
     const { run } = load();
     expect(run('refcount_twice', engine)).toBe(3);

@@ -47,7 +47,8 @@ import { ATTACH_TYPE_NAMES } from '../isa/uapi.js';
 const STUB_PROGRAM = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
 
 /** The kfuncs that allocate the program's own objects: a program calling one needs the object heap. */
-const ALLOCATING_KFUNCS: ReadonlySet<string> = new Set(['bpf_obj_new_impl', 'bpf_refcount_acquire_impl', 'bpf_list_push_front_impl', 'bpf_list_push_back_impl', 'bpf_obj_drop_impl']);
+const ALLOCATING_KFUNCS: ReadonlySet<string> = new Set(['bpf_obj_new_impl', 'bpf_refcount_acquire_impl', 'bpf_list_push_front_impl', 'bpf_list_push_back_impl',
+  'bpf_obj_drop_impl', 'bpf_rbtree_add_impl']);
 
 /** `BPF_F_XDP_HAS_FRAGS` in a program's load flags. */
 const BPF_F_XDP_HAS_FRAGS = 1 << 5;

@@ -247,8 +247,8 @@ function listPush(c: HelperCall, tail: boolean): void {
   const head = c.num(1);
   const node = c.num(2);
   if (u64(c, node + 16) !== 0) {
-    const obj = heapOf(c).objectAt(node);
-    if (obj) dropObject(c, obj.start);
+    const obj = heapOwnerOf(c, node);
+    if (obj) dropObject(c, obj);
     return c.ret(-22);
   }
   listInit(c, head);
@@ -286,6 +286,11 @@ export function setRbtreeDropper(fn: (c: HelperCall, root: number, nodeOffset: n
 }
 
 export { dropObject };
+
+/** The start of the object of the heap that `addr` points into, or 0. */
+export function heapOwnerOf(c: HelperCall, addr: number): number {
+  return HEAPS.get(c.space)?.objectAt(addr)?.start ?? 0;
+}
 
 /** The runtime kfuncs of the program's objects and lists, and `bpf_kptr_xchg`. */
 export function allocKfuncs(id: (name: string) => { id: number; name: string }): Helper[] {

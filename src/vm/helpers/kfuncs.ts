@@ -12,6 +12,7 @@ import type { Helper, HelperCall } from '../helper-call.js';
 import type { AddressSpace } from '../memory.js';
 import { Limits } from '../../isa/uapi.js';
 import { allocKfuncs } from './alloc.js';
+import { rbtreeKfuncs } from './rbtree.js';
 
 /** First tsbpf-only helper id of a runtime kfunc: far above Linux's helper ids and libbpf's poison values. */
 const RUNTIME_KFUNC_BASE = 0x7ff0_0000;
@@ -28,6 +29,8 @@ const NAMES = [
   // alloc.ts
   'bpf_obj_new_impl', 'bpf_obj_drop_impl', 'bpf_refcount_acquire_impl', 'bpf_list_push_front_impl', 'bpf_list_push_back_impl',
   'bpf_list_pop_front', 'bpf_list_pop_back', 'bpf_list_front', 'bpf_list_back',
+  // rbtree.ts
+  'bpf_rbtree_add_impl', 'bpf_rbtree_remove', 'bpf_rbtree_first', 'bpf_rbtree_root', 'bpf_rbtree_left', 'bpf_rbtree_right',
 ] as const;
 type KfuncName = (typeof NAMES)[number];
 
@@ -172,5 +175,6 @@ export function kfuncHelpers(): Helper[] {
     { ...id('bpf_rcu_read_lock'), fn: (c) => c.ret(0) },
     { ...id('bpf_rcu_read_unlock'), fn: (c) => c.ret(0) },
     ...allocKfuncs((name) => id(name as KfuncName)),
+    ...rbtreeKfuncs((name) => id(name as KfuncName)),
   ];
 }
