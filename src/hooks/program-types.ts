@@ -47,6 +47,7 @@ const NO_TEST_RUN: Record<string, string> = {
   raw_tracepoint_writable: 'its first argument points to the tracepoint\'s writable buffer (the kernel has no test run for it either)',
   netfilter: 'its context carries pointers to kernel objects (hook state, socket buffer)',
   flow_dissector: 'tsbpf does not build the flow keys its context points to yet',
+  struct_ops: 'its arguments are kernel objects (a congestion control\'s socket; the kernel test-runs only bpf_dummy_ops programs, and refuses the others)',
 };
 
 /** Fields of a raw context that the verifier types as nullable pointers: a run clears them (NULL). */
