@@ -299,6 +299,29 @@ function resolvePtrId(btf: BtfLike, id: number): number {
 
 const BTF_FUNC_GLOBAL = 1;
 
+/**
+ * bpf_find_exception_callback_insn_off: the exception callback the main
+ * function names (`__exception_cb(name)`, an `exception_callback:` tag),
+ * checked as the kernel checks it before verifying: null when there is none.
+ */
+function exceptionCallback(btf: BtfLike, funcInfo: readonly { slot: number; typeId?: number }[]): { error: string } | { name: string } | null {
+  const mainId = funcInfo[0]?.typeId;
+  if (!mainId) return null;
+  type Tagged = BtfTypeLike & { id?: number; componentIdx?: number };
+  const own = (btf.ownTypes ?? []) as readonly Tagged[];
+  const tags = own.filter((t) => t.kind === 'DECL_TAG' && t.type === mainId && (t.componentIdx ?? -1) === -1 && t.name.startsWith('exception_callback:'));
+  if (tags.length === 0) return null;
+  if (tags.length > 1) return { error: 'multiple exception callback tags for main subprog' };
+  const name = tags[0]!.name.slice('exception_callback:'.length);
+  const fn = own.find((t) => t.kind === 'FUNC' && t.name === name);
+  if (!fn) return { error: `exception callback '${name}' could not be found in BTF` };
+  if (fn.linkage !== BTF_FUNC_GLOBAL) return { error: `exception callback '${name}' must have global linkage` };
+  const at = funcInfo.filter((f) => f.typeId === fn.id);
+  if (at.length === 0) return { error: 'exception callback type id not found in func_info' };
+  if (at[at.length - 1]!.slot === 0) return { error: 'invalid exception callback insn_off in func_info: 0' };
+  return { name };
+}
+
 /** check_btf_func's scalar_return: the prototype returns a small int or an enum (void does not count). */
 function returnsScalar(btf: BtfLike, protoId: number): boolean {
   const proto = btf.typeById(protoId);
@@ -351,6 +374,7 @@ export function verifyObjectProgram(object: ObjectLike, program: ObjectProgramLi
       return entry;
     })
     : undefined;
+  const exceptionCb = btf && program.funcInfo.length > 0 ? exceptionCallback(btf, program.funcInfo) : null;
   return explainPoison(program, verify({
     insns: program.insns,
     progType,
@@ -365,6 +389,7 @@ export function verifyObjectProgram(object: ObjectLike, program: ObjectProgramLi
       : {}),
     ...(program.attachTo !== undefined ? { attachTo: program.attachTo } : {}),
     ...(program.structOps ? { structOps: { struct: program.structOps.struct, member: program.structOps.member } } : {}),
+    ...(exceptionCb ? { exceptionCallback: exceptionCb } : {}),
     ...(btf && isKernelBtf(btf) ? { progBtf: btf } : {}),
   }, object.kfuncBtf && !options.kfuncBtf ? { ...options, kfuncBtf: object.kfuncBtf } : options));
 }

@@ -96,6 +96,12 @@ export interface VerifyProgram {
    * `expected_attach_type`, found by name in the kernel BTF).
    */
   structOps?: { struct: string; member: string };
+  /**
+   * The exception callback the main function names (`__exception_cb`), or
+   * why the kernel refuses it before verifying (the loader reads the BTF
+   * tags; verify-object.ts).
+   */
+  exceptionCallback?: { name: string } | { error: string };
 }
 
 /** Options of {@link verify}. */
@@ -307,6 +313,11 @@ function verifyOnce(program: VerifyProgram, options: VerifyOptions): VerifyResul
     if (sleepable && program.progType !== ProgType.SYSCALL && program.progType !== ProgType.KPROBE && program.progType !== ProgType.TRACING
       && program.progType !== ProgType.LSM && program.progType !== ProgType.STRUCT_OPS) {
       env.fail('Only fentry/fexit/fmod_ret, lsm, iter, uprobe, and struct_ops programs can be sleepable', 'EINVAL');
+    }
+    const exceptionCb = program.exceptionCallback;
+    if (exceptionCb) {
+      if ('error' in exceptionCb) env.fail(exceptionCb.error, 'EINVAL');
+      else env.fail(`tsbpf: exception callbacks (bpf_throw, here '${exceptionCb.name}') are not modelled`, 'ENOTSUPP');
     }
     if (program.progType === ProgType.EXT) {
       env.fail(`tsbpf: ${typeInfo.name} programs need the BTF of the program they replace (attach_btf_id), which tsbpf does not have`, 'ENOTSUPP');
