@@ -114,6 +114,26 @@ function iterDefs(type: string, newArgs: KArg[], nextBtf?: string, newFlags: Kfu
   };
 }
 
+/** The cpumask kfuncs beyond create/acquire/release and one bit: `M` a mask read, `B` a bpf_cpumask written, `S` a scalar; a result or none. */
+function cpumaskOps(): Record<string, KfuncDef> {
+  const M: KArg = { kind: 'btf', btf: 'cpumask' };
+  const B: KArg = { kind: 'btf', btf: 'bpf_cpumask' };
+  const S: KArg = { kind: 'scalar' };
+  const ops: [string, KArg[], boolean][] = [
+    ['bpf_cpumask_first', [M], true], ['bpf_cpumask_first_zero', [M], true], ['bpf_cpumask_first_and', [M, M], true],
+    ['bpf_cpumask_setall', [B], false], ['bpf_cpumask_clear', [B], false], ['bpf_cpumask_and', [B, M, M], true],
+    ['bpf_cpumask_or', [B, M, M], false], ['bpf_cpumask_xor', [B, M, M], false], ['bpf_cpumask_equal', [M, M], true],
+    ['bpf_cpumask_intersects', [M, M], true], ['bpf_cpumask_subset', [M, M], true], ['bpf_cpumask_empty', [M], true],
+    ['bpf_cpumask_full', [M], true], ['bpf_cpumask_copy', [B, M], false], ['bpf_cpumask_any_distribute', [M], true],
+    ['bpf_cpumask_any_and_distribute', [M, M], true], ['bpf_cpumask_weight', [M], true],
+    ['bpf_cpumask_test_and_set_cpu', [S, B], true], ['bpf_cpumask_test_and_clear_cpu', [S, B], true],
+  ];
+  const defs: Record<string, KfuncDef> = Object.fromEntries(ops.map(([name, args, ret]) => [name, { args, ...(ret ? { retScalar: true } : {}), flags: { rcu: true } }]));
+  // fills a mask the program owns from the program's memory (`src`, `src__sz` bytes)
+  defs['bpf_cpumask_populate'] = { args: [B, { kind: 'mem' }, { kind: 'size' }], retScalar: true, flags: { rcu: true } };
+  return defs;
+}
+
 const LIST_HEAD: KArg = { kind: 'root', field: 'bpf_list_head' };
 const RB_ROOT: KArg = { kind: 'root', field: 'bpf_rb_root' };
 const RB_NODE_NON_OWNING: KArg = { kind: 'node', field: 'bpf_rb_node', owning: false };
@@ -137,6 +157,8 @@ const DEFS: Readonly<Record<string, KfuncDef>> = {
   bpf_cpumask_set_cpu: { args: [{ kind: 'scalar' }, { kind: 'btf', btf: 'bpf_cpumask' }], flags: { rcu: true } },
   bpf_cpumask_clear_cpu: { args: [{ kind: 'scalar' }, { kind: 'btf', btf: 'bpf_cpumask' }], flags: { rcu: true } },
   bpf_cpumask_test_cpu: { args: [{ kind: 'scalar' }, { kind: 'btf', btf: 'cpumask' }], retScalar: true, flags: { rcu: true } },
+  // kernel/bpf/cpumask.c's other operations (KF_RCU): reading any mask, writing a mask the program owns
+  ...cpumaskOps(),
   // net/netfilter/nf_conntrack_bpf.c: the lookups take the context, a tuple and options, each with its size
   // (KF_TRUSTED_ARGS on this kernel, measured: a NULL tuple is `Possibly NULL pointer passed to trusted arg1`)
   bpf_skb_ct_lookup: { args: [{ kind: 'ctx' }, { kind: 'mem' }, { kind: 'size' }, { kind: 'mem' }, { kind: 'size' }], ret: { btf: 'nf_conn', acquire: true, null: true }, flags: { trusted: true } },
@@ -228,6 +250,7 @@ export const KFUNC_PROG_TYPES: Readonly<Record<string, readonly string[]>> = {
   bpf_cpumask_set_cpu: CPUMASK,
   bpf_cpumask_clear_cpu: CPUMASK,
   bpf_cpumask_test_cpu: CPUMASK,
+  ...Object.fromEntries(Object.keys(cpumaskOps()).map((name) => [name, CPUMASK])),
   bpf_skb_ct_lookup: CONNTRACK,
   bpf_xdp_ct_lookup: CONNTRACK,
   bpf_ct_release: CONNTRACK,
