@@ -674,6 +674,11 @@ export function checkFuncCall(env: Env, insn: RawInsn): void {
   if (sp.global) {
     const argsOk = checkGlobalArgs(env, subprog, sp, caller.regs);
     if (state.activeLocks) env.fail('global function calls are not allowed while holding a lock,\nuse static function instead', 'EINVAL');
+    if (sp.mightSleep && (state.activeRcuLock || !env.sleepable)) {
+      env.verbose('global functions that may sleep are not allowed in non-sleepable context,\n');
+      env.verbose('i.e., in a RCU/IRQ/preempt-disabled section, or in\n');
+      env.fail('a non-sleepable BPF program context', 'EINVAL');
+    }
     if (!argsOk) env.fail(`Caller passes invalid args into func#${subprog} ('${sp.name}')`, 'EINVAL');
     if (env.logLevel) env.verbose(`Func#${subprog} ('${sp.name}') is global and assumed valid.\n`);
     if (sp.changesPktData) clearAllPktPointers(env);

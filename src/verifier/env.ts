@@ -100,6 +100,8 @@ export interface SubprogInfo {
   isCb: boolean;
   isAsyncCb: boolean;
   changesPktData: boolean;
+  /** Calls a helper that may sleep, itself or through its callees (`might_sleep`, found by check_cfg). */
+  mightSleep: boolean;
   tailCallReachable: boolean;
   /** Static (non-global) per BTF func info; without BTF every subprogram is static. */
   global: boolean;

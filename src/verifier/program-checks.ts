@@ -26,7 +26,7 @@ function newSubprog(start: number): SubprogInfo {
   return {
     start, exitIdx: -1, hasTailCall: false, hasLdAbs: false, stackDepth: 0, isCb: false, isAsyncCb: false,
     args: null, argsError: null, called: false, verified: false,
-    changesPktData: false, tailCallReachable: false, global: false, name: '', fastcallStackOff: 0, keepFastcallStack: false,
+    changesPktData: false, mightSleep: false, tailCallReachable: false, global: false, name: '', fastcallStackOff: 0, keepFastcallStack: false,
   };
 }
 
@@ -242,6 +242,7 @@ export function checkCfg(env: Env): void {
       // merge_callee_effects: the DFS revisits t once the callee is explored, so its marks are final by then
       const callee = env.subprogs[containingSubprog(env, t + insn.imm + 1)]!;
       if (callee.changesPktData) env.subprogs[containingSubprog(env, t)]!.changesPktData = true;
+      if (callee.mightSleep) env.subprogs[containingSubprog(env, t)]!.mightSleep = true;
       return pushInsn(t, t + insn.imm + 1, BRANCH);
     }
     return 0;
@@ -266,6 +267,8 @@ export function checkCfg(env: Env): void {
           aux[t]!.prunePoint = true;
           aux[t]!.jmpPoint = true;
         }
+        // mark_subprog_might_sleep: a global function that may sleep cannot be called where sleeping is not allowed
+        if (isHelperCall(insn) && PROTOS.get(insn.imm)?.mightSleep) env.subprogs[containingSubprog(env, t)]!.mightSleep = true;
         // a tail-called program may change the packet: the caller of a function that tail-calls must assume it did
         if (isHelperCall(insn) && (PROTOS.get(insn.imm)?.changesPkt || insn.imm === BpfFunc.tail_call)) {
           env.subprogs[containingSubprog(env, t)]!.changesPktData = true;
