@@ -233,7 +233,7 @@ const CPUMASK = ['tracepoint', 'perf_event', 'tracing', 'syscall', 'struct_ops']
 const CONNTRACK = ['sched_cls', 'xdp'];
 
 /** Program types that may call each modelled kfunc (their kfunc sets; scripts/probe-verifier-kfuncs.ts, 6.18.44). */
-export const KFUNC_PROG_TYPES: Readonly<Record<string, readonly string[]>> = {
+const KFUNC_PROG_TYPES: Readonly<Record<string, readonly string[]>> = {
   bpf_rcu_read_lock: COMMON,
   bpf_rcu_read_unlock: COMMON,
   bpf_cast_to_kern_ctx: COMMON,

@@ -12,19 +12,13 @@ import type { Reg } from './reg.js';
 import { baseType, F, isNullReg, markKnownZero, regTypeStr, T } from './reg.js';
 import type { BtfField, BtfRecord } from './btf-record.js';
 import { isKptrField, recordFind, structMeta } from './btf-record.js';
-import type { KernelBtf } from './kbtf.js';
-import { btfStructIdsMatch, typeName } from './kbtf.js';
+import { btfStructIdsMatch } from './kbtf.js';
 import { checkPtrOffReg } from './mem.js';
 import { inRcuCs, WALK_FLAGS } from './btf-access.js';
 import { tnumIsConst } from './tnum.js';
 
 /** The kernel types whose kptrs may be read under RCU (`rcu_protected_types`, 6.18). */
 const RCU_PROTECTED = new Set(['prog_test_ref_kfunc', 'cgroup', 'bpf_cpumask', 'task_struct', 'bpf_crypto_ctx']);
-
-/** The BTF a BTF pointer register's type lives in: the program's for allocated objects, else the kernel's. */
-export function regBtf(env: Env, reg: Reg): KernelBtf | null {
-  return reg.type & F.ALLOC ? env.progBtf : env.kbtf();
-}
 
 /** The record of the object a register points to (`reg_btf_record`): a map value's, or an allocated object's. */
 export function regBtfRecord(env: Env, reg: Reg): BtfRecord | null {
@@ -146,10 +140,4 @@ export function processKptrFunc(env: Env, regno: number): BtfField {
   if (!f) env.fail(`off=${off} doesn't point to kptr`, 'EACCES');
   if (f.type !== 'kptr' && f.type !== 'percpu_kptr') env.fail(`off=${off} kptr isn't referenced kptr`, 'EACCES');
   return f;
-}
-
-/** The name of a BTF pointer's type, in the BTF it lives in. */
-export function btfTypeNameOf(env: Env, reg: Reg): string {
-  const btf = regBtf(env, reg);
-  return btf ? typeName(btf, reg.btfId) : reg.btfName;
 }

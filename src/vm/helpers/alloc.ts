@@ -19,6 +19,7 @@ import type { Helper, HelperCall } from '../helper-call.js';
 import { helperIdentity } from '../helper-call.js';
 import type { AddressSpace, Region } from '../memory.js';
 import { VmError } from '../../errors.js';
+import { dropTree } from './rbtree.js';
 
 /** A graph root (list head or rbtree root) inside an object: what it holds. */
 export interface LocalGraphRoot {
@@ -184,7 +185,7 @@ function dropObject(c: HelperCall, addr: number): void {
         dropObject(c, n - root.nodeOffset);
       }
     } else {
-      dropRbtree(c, addr + root.offset, root.nodeOffset);
+      dropTree(c, addr + root.offset, root.nodeOffset);
     }
   }
   for (const off of type.kptrs) {
@@ -275,14 +276,6 @@ function kptrXchg(c: HelperCall): void {
   const old = c.space.data.getBigUint64(dst, true);
   c.space.data.setBigUint64(dst, c.u64(2), true);
   c.ret(old);
-}
-
-/** Frees every object of an rbtree (its nodes in rbtree.ts's layout). */
-let dropRbtree: (c: HelperCall, root: number, nodeOffset: number) => void = () => undefined;
-
-/** Lets the rbtree kfuncs free a tree when the object holding its root is dropped. */
-export function setRbtreeDropper(fn: (c: HelperCall, root: number, nodeOffset: number) => void): void {
-  dropRbtree = fn;
 }
 
 export { dropObject };

@@ -11,10 +11,16 @@
  * successor.
  */
 import type { Helper, HelperCall } from '../helper-call.js';
-import { dropObject, heapOwnerOf, setRbtreeDropper } from './alloc.js';
+import { dropObject, heapOwnerOf } from './alloc.js';
 
 const RED = 0;
 const BLACK = 1;
+
+/** A child's place in a node: the byte offset of `rb_right` or `rb_left`. */
+type Side = 8 | 16;
+const RIGHT: Side = 8;
+const LEFT: Side = 16;
+const other = (side: Side): Side => (side === LEFT ? RIGHT : LEFT);
 
 class Tree {
   constructor(readonly c: HelperCall, readonly root: number) {}
@@ -38,17 +44,15 @@ class Tree {
   setColor(n: number, color: number): void {
     this.set(n, this.parent(n) | color);
   }
-  right(n: number): number {
-    return this.get(n + 8);
+  child(n: number, side: Side): number {
+    return this.get(n + side);
   }
-  left(n: number): number {
-    return this.get(n + 16);
+  setChild(n: number, side: Side, v: number): void {
+    this.set(n + side, v);
   }
-  setRight(n: number, v: number): void {
-    this.set(n + 8, v);
-  }
-  setLeft(n: number, v: number): void {
-    this.set(n + 16, v);
+  /** The side of `parent` that `n` hangs on (the left one for an empty child of a node with no left child). */
+  sideOf(n: number, parent: number): Side {
+    return this.child(parent, LEFT) === n ? LEFT : RIGHT;
   }
   owner(n: number): number {
     return this.get(n + 24);
@@ -72,93 +76,66 @@ class Tree {
   /** Puts `n` where `old` was under `old`'s parent. */
   private replaceChild(old: number, n: number, parent: number): void {
     if (parent === 0) this.setTop(n);
-    else if (this.left(parent) === old) this.setLeft(parent, n);
-    else this.setRight(parent, n);
+    else this.setChild(parent, this.sideOf(old, parent), n);
   }
 
-  private rotateLeft(x: number): void {
-    const y = this.right(x);
+  /** Rotates `x` down to `side`: its child on the other side takes its place. */
+  private rotate(x: number, side: Side): void {
+    const o = other(side);
+    const y = this.child(x, o);
     const p = this.parent(x);
-    this.setRight(x, this.left(y));
-    if (this.left(y)) this.setParent(this.left(y), x);
+    const inner = this.child(y, side);
+    this.setChild(x, o, inner);
+    if (inner) this.setParent(inner, x);
     this.setParent(y, p);
     this.replaceChild(x, y, p);
-    this.setLeft(y, x);
-    this.setParent(x, y);
-  }
-
-  private rotateRight(x: number): void {
-    const y = this.left(x);
-    const p = this.parent(x);
-    this.setLeft(x, this.right(y));
-    if (this.right(y)) this.setParent(this.right(y), x);
-    this.setParent(y, p);
-    this.replaceChild(x, y, p);
-    this.setRight(y, x);
+    this.setChild(y, side, x);
     this.setParent(x, y);
   }
 
   /** rb_link_node + rb_insert_color_cached. */
   insert(n: number, parent: number, asLeft: boolean, leftmost: boolean): void {
     this.set(n, parent | RED);
-    this.setLeft(n, 0);
-    this.setRight(n, 0);
+    this.setChild(n, LEFT, 0);
+    this.setChild(n, RIGHT, 0);
     if (parent === 0) this.setTop(n);
-    else if (asLeft) this.setLeft(parent, n);
-    else this.setRight(parent, n);
+    else this.setChild(parent, asLeft ? LEFT : RIGHT, n);
     if (leftmost) this.setLeftmost(n);
     let z = n;
     while (this.color(this.parent(z)) === RED) {
       let p = this.parent(z);
       const g = this.parent(p);
-      if (p === this.left(g)) {
-        const u = this.right(g);
-        if (this.color(u) === RED) {
-          this.setColor(p, BLACK);
-          this.setColor(u, BLACK);
-          this.setColor(g, RED);
-          z = g;
-          continue;
-        }
-        if (z === this.right(p)) {
-          this.rotateLeft(p);
-          z = p;
-          p = this.parent(z);
-        }
+      const side = this.sideOf(p, g);
+      const o = other(side);
+      const u = this.child(g, o);
+      if (this.color(u) === RED) {
         this.setColor(p, BLACK);
+        this.setColor(u, BLACK);
         this.setColor(g, RED);
-        this.rotateRight(g);
-      } else {
-        const u = this.left(g);
-        if (this.color(u) === RED) {
-          this.setColor(p, BLACK);
-          this.setColor(u, BLACK);
-          this.setColor(g, RED);
-          z = g;
-          continue;
-        }
-        if (z === this.left(p)) {
-          this.rotateRight(p);
-          z = p;
-          p = this.parent(z);
-        }
-        this.setColor(p, BLACK);
-        this.setColor(g, RED);
-        this.rotateLeft(g);
+        z = g;
+        continue;
       }
+      if (z === this.child(p, o)) {
+        this.rotate(p, side);
+        z = p;
+        p = this.parent(z);
+      }
+      this.setColor(p, BLACK);
+      this.setColor(g, RED);
+      this.rotate(g, o);
     }
     this.setColor(this.top(), BLACK);
   }
 
   private next(n: number): number {
-    if (this.right(n)) {
-      let m = this.right(n);
-      while (this.left(m)) m = this.left(m);
+    if (this.child(n, RIGHT)) {
+      let m = this.child(n, RIGHT);
+      while (this.child(m, LEFT)) m = this.child(m, LEFT);
       return m;
     }
     let p = this.parent(n);
     let c = n;
-    while (p && c === this.right(p)) {
+    while (p && c === this.child(p, RIGHT)) {
       c = p;
       p = this.parent(p);
     }
@@ -172,99 +149,70 @@ class Tree {
     let yColor = this.color(y);
     let x: number;
     let xParent: number;
-    if (!this.left(z)) {
-      x = this.right(z);
-      xParent = this.parent(z);
-      this.replaceChild(z, x, xParent);
-      if (x) this.setParent(x, xParent);
-    } else if (!this.right(z)) {
-      x = this.left(z);
+    if (!this.child(z, LEFT) || !this.child(z, RIGHT)) {
+      // at most one child: it takes z's place
+      x = this.child(z, LEFT) || this.child(z, RIGHT);
       xParent = this.parent(z);
       this.replaceChild(z, x, xParent);
       if (x) this.setParent(x, xParent);
     } else {
-      y = this.right(z);
-      while (this.left(y)) y = this.left(y);
+      // two: the successor takes z's place
+      y = this.child(z, RIGHT);
+      while (this.child(y, LEFT)) y = this.child(y, LEFT);
       yColor = this.color(y);
-      x = this.right(y);
+      x = this.child(y, RIGHT);
       if (this.parent(y) === z) {
         xParent = y;
       } else {
         xParent = this.parent(y);
-        this.setLeft(xParent, x);
+        this.setChild(xParent, LEFT, x);
         if (x) this.setParent(x, xParent);
-        this.setRight(y, this.right(z));
-        this.setParent(this.right(z), y);
+        this.setChild(y, RIGHT, this.child(z, RIGHT));
+        this.setParent(this.child(z, RIGHT), y);
       }
       const zp = this.parent(z);
       this.replaceChild(z, y, zp);
       this.set(y, zp | this.color(z));
-      this.setLeft(y, this.left(z));
-      this.setParent(this.left(z), y);
+      this.setChild(y, LEFT, this.child(z, LEFT));
+      this.setParent(this.child(z, LEFT), y);
     }
     if (yColor === BLACK) this.eraseFixup(x, xParent);
     this.set(z, z);
-    this.setLeft(z, 0);
-    this.setRight(z, 0);
+    this.setChild(z, LEFT, 0);
+    this.setChild(z, RIGHT, 0);
   }
 
   private eraseFixup(x0: number, parent0: number): void {
     let x = x0;
     let parent = parent0;
     while (x !== this.top() && this.color(x) === BLACK && parent) {
-      if (x === this.left(parent)) {
-        let w = this.right(parent);
-        if (this.color(w) === RED) {
-          this.setColor(w, BLACK);
-          this.setColor(parent, RED);
-          this.rotateLeft(parent);
-          w = this.right(parent);
-        }
-        if (this.color(this.left(w)) === BLACK && this.color(this.right(w)) === BLACK) {
-          this.setColor(w, RED);
-          x = parent;
-          parent = this.parent(x);
-        } else {
-          if (this.color(this.right(w)) === BLACK) {
-            this.setColor(this.left(w), BLACK);
-            this.setColor(w, RED);
-            this.rotateRight(w);
-            w = this.right(parent);
-          }
-          this.setColor(w, this.color(parent));
-          this.setColor(parent, BLACK);
-          if (this.right(w)) this.setColor(this.right(w), BLACK);
-          this.rotateLeft(parent);
-          x = this.top();
-          parent = 0;
-        }
-      } else {
-        let w = this.left(parent);
-        if (this.color(w) === RED) {
-          this.setColor(w, BLACK);
-          this.setColor(parent, RED);
-          this.rotateRight(parent);
-          w = this.left(parent);
-        }
-        if (this.color(this.right(w)) === BLACK && this.color(this.left(w)) === BLACK) {
-          this.setColor(w, RED);
-          x = parent;
-          parent = this.parent(x);
-        } else {
-          if (this.color(this.left(w)) === BLACK) {
-            this.setColor(this.right(w), BLACK);
-            this.setColor(w, RED);
-            this.rotateLeft(w);
-            w = this.left(parent);
-          }
-          this.setColor(w, this.color(parent));
-          this.setColor(parent, BLACK);
-          if (this.left(w)) this.setColor(this.left(w), BLACK);
-          this.rotateRight(parent);
-          x = this.top();
-          parent = 0;
-        }
+      const side = this.sideOf(x, parent);
+      const o = other(side);
+      let w = this.child(parent, o);
+      if (this.color(w) === RED) {
+        this.setColor(w, BLACK);
+        this.setColor(parent, RED);
+        this.rotate(parent, side);
+        w = this.child(parent, o);
       }
+      if (this.color(this.child(w, side)) === BLACK && this.color(this.child(w, o)) === BLACK) {
+        this.setColor(w, RED);
+        x = parent;
+        parent = this.parent(x);
+        continue;
+      }
+      if (this.color(this.child(w, o)) === BLACK) {
+        this.setColor(this.child(w, side), BLACK);
+        this.setColor(w, RED);
+        this.rotate(w, o);
+        w = this.child(parent, o);
+      }
+      this.setColor(w, this.color(parent));
+      this.setColor(parent, BLACK);
+      if (this.child(w, o)) this.setColor(this.child(w, o), BLACK);
+      this.rotate(parent, side);
+      x = this.top();
+      parent = 0;
     }
     if (x) this.setColor(x, BLACK);
   }
@@ -290,11 +238,11 @@ function rbtreeAdd(c: HelperCall): void {
     parent = cur;
     if (c.invoke(less, [BigInt(node), BigInt(cur)]) & 1n) {
       asLeft = true;
-      cur = t.left(cur);
+      cur = t.child(cur, LEFT);
     } else {
       asLeft = false;
       leftmost = false;
-      cur = t.right(cur);
+      cur = t.child(cur, RIGHT);
     }
   }
   t.insert(node, parent, asLeft, leftmost);
@@ -318,11 +266,11 @@ function rbtreeChild(c: HelperCall, right: boolean): void {
   const node = c.num(2);
   const t = new Tree(c, root);
   if (t.owner(node) !== root) return c.ret(0);
-  c.ret(right ? t.right(node) : t.left(node));
+  c.ret(t.child(node, right ? RIGHT : LEFT));
 }
 
 /** Drops every object of the tree at `root` (its node at `nodeOffset`): the object holding the root went away. */
-function dropTree(c: HelperCall, root: number, nodeOffset: number): void {
+export function dropTree(c: HelperCall, root: number, nodeOffset: number): void {
   const t = new Tree(c, root);
   for (let n = t.leftmost(); n; n = t.leftmost()) {
     t.erase(n);
@@ -330,8 +278,6 @@ function dropTree(c: HelperCall, root: number, nodeOffset: number): void {
     dropObject(c, n - nodeOffset);
   }
 }
-
-setRbtreeDropper(dropTree);
 
 /** The rbtree kfuncs user space runs. */
 export function rbtreeKfuncs(id: (name: string) => { id: number; name: string }): Helper[] {
